@@ -1,0 +1,77 @@
+//! Generic accounts CSV: one row per login in any system.
+
+use crate::fields::{email, instant, note_system, system, vocab, Interner};
+use crate::table::{KeySet, Row, Table};
+use crate::{ImportBatch, ImportError, ImportOptions};
+use annexa_core::model::{Account, AccountStatus, AccountType, MfaFactor, Origin};
+
+pub const REQUIRED: &[&str] = &[
+    "system",
+    "account_id",
+    "username",
+    "email",
+    "employee_id",
+    "display_name",
+    "status",
+    "type",
+    "created_at",
+    "last_login_at",
+    "mfa",
+    "password_last_set_at",
+    "owner",
+];
+
+pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<ImportBatch, ImportError> {
+    let mut table = Table::open(file, bytes, REQUIRED, &[], &Default::default())?;
+    let mut batch = ImportBatch::default();
+    let mut interner = Interner::default();
+    let mut keys = KeySet::new("account");
+    while let Some(row) = table.next_row() {
+        let row = row?;
+        let system = system(&row, options, &mut interner)?;
+        let account_id = row.required("account_id")?;
+        keys.insert(&row, "account_id", format!("{system}/{account_id}"))?;
+        note_system(&mut batch.systems, &system);
+        let kind = vocab(&row, "type", AccountType::parse, AccountType::expected, None)?;
+        batch.accounts.push(Account {
+            system,
+            account_id: account_id.into(),
+            username: row.text("username")?.to_string(),
+            email: email(&row, "email")?,
+            employee_id: row.optional("employee_id")?.map(Into::into),
+            display_name: row.text("display_name")?.to_string(),
+            status: vocab(&row, "status", AccountStatus::parse, AccountStatus::expected, None)?,
+            kind,
+            created_at: instant(&row, "created_at")?,
+            last_login_at: instant(&row, "last_login_at")?,
+            last_login_known: true,
+            mfa: mfa(&row)?,
+            password_last_set_at: instant(&row, "password_last_set_at")?,
+            interactive: kind != AccountType::Service,
+            root: false,
+            owner: row.optional("owner")?.map(String::from),
+            credentials: Vec::new(),
+            origin: Origin { import_id: 0, line: row.line_u32() },
+        });
+    }
+    batch.rows = batch.accounts.len() as u64;
+    Ok(batch)
+}
+
+/// `totp|push` -> factors; empty -> not reported (`None`); `none` -> no factor.
+fn mfa(row: &Row<'_>) -> Result<Option<Vec<MfaFactor>>, ImportError> {
+    let Some(text) = row.optional("mfa")? else { return Ok(None) };
+    let mut factors = Vec::new();
+    for part in text.split('|').map(str::trim).filter(|p| !p.is_empty()) {
+        let f = MfaFactor::parse(part).ok_or_else(|| {
+            row.error("mfa", format!("unknown MFA factor {part:?}: expected `|`-separated {}", MfaFactor::expected()))
+        })?;
+        if !factors.contains(&f) {
+            factors.push(f);
+        }
+    }
+    if factors.len() > 1 && factors.contains(&MfaFactor::None) {
+        return Err(row.error("mfa", format!("{text:?} lists `none` together with a factor")));
+    }
+    Ok(Some(factors))
+}

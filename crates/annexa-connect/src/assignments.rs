@@ -1,0 +1,67 @@
+//! Generic assignments CSV: which account holds which entitlement, since when, and why.
+
+use crate::fields::{boolean, instant, note_system, system, vocab, Interner};
+use crate::table::{KeySet, Table};
+use crate::{ImportBatch, ImportError, ImportOptions};
+use annexa_core::model::{Assignment, Entitlement, GrantSource, Origin};
+use std::collections::HashMap;
+
+pub const REQUIRED: &[&str] = &["system", "account_id", "entitlement", "privileged", "granted_at", "granted_by", "source"];
+pub const OPTIONAL: &[&str] = &["last_certified_at", "last_certified_by", "entitlement_owner"];
+
+pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<ImportBatch, ImportError> {
+    let mut table = Table::open(file, bytes, REQUIRED, OPTIONAL, &Default::default())?;
+    let mut batch = ImportBatch::default();
+    let mut interner = Interner::default();
+    let mut keys = KeySet::new("assignment");
+    // (system, entitlement) -> index in batch.entitlements
+    let mut entitlements: HashMap<(annexa_core::Name, annexa_core::Name), usize> = HashMap::new();
+    while let Some(row) = table.next_row() {
+        let row = row?;
+        let system = system(&row, options, &mut interner)?;
+        let account_id = row.required("account_id")?;
+        let entitlement = interner.get(row.required("entitlement")?);
+        keys.insert(&row, "entitlement", format!("{system}/{account_id}/{entitlement}"))?;
+        note_system(&mut batch.systems, &system);
+        let privileged = boolean(&row, "privileged", false)?;
+        let owner = row.optional("entitlement_owner")?.map(String::from);
+        let line = row.line_u32();
+        let slot = *entitlements.entry((system.clone(), entitlement.clone())).or_insert_with(|| {
+            batch.entitlements.push(Entitlement {
+                system: system.clone(),
+                name: entitlement.clone(),
+                privileged,
+                owner: owner.clone(),
+                origin: Origin { import_id: 0, line },
+            });
+            batch.entitlements.len() - 1
+        });
+        let ent = &mut batch.entitlements[slot];
+        if ent.privileged != privileged {
+            return Err(row.error(
+                "privileged",
+                format!(
+                    "entitlement {system}/{entitlement} is privileged={} on line {} but privileged={privileged} here; \
+                     an entitlement is privileged or not",
+                    ent.privileged, ent.origin.line
+                ),
+            ));
+        }
+        if ent.owner.is_none() {
+            ent.owner = owner;
+        }
+        batch.assignments.push(Assignment {
+            system,
+            account_id: interner.get(account_id),
+            entitlement,
+            granted_at: instant(&row, "granted_at")?,
+            granted_by: row.optional("granted_by")?.map(String::from),
+            source: vocab(&row, "source", GrantSource::parse, GrantSource::expected, Some(GrantSource::Unknown))?,
+            last_certified_at: instant(&row, "last_certified_at")?,
+            last_certified_by: row.optional("last_certified_by")?.map(String::from),
+            origin: Origin { import_id: 0, line },
+        });
+    }
+    batch.rows = batch.assignments.len() as u64;
+    Ok(batch)
+}

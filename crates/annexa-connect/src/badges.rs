@@ -1,0 +1,34 @@
+//! Badge (physical access) exports: `badge_id,employee_id,status,last_used_at,zones`.
+
+use crate::fields::{instant, note_system, vocab, Interner};
+use crate::table::{KeySet, Table};
+use crate::{ImportBatch, ImportError, ImportKind, ImportOptions};
+use annexa_core::model::{Badge, BadgeStatus, Origin};
+
+pub const REQUIRED: &[&str] = &["badge_id", "employee_id", "status", "last_used_at", "zones"];
+
+pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<ImportBatch, ImportError> {
+    let mut table = Table::open(file, bytes, REQUIRED, &[], &Default::default())?;
+    let system_name = options.system.clone().unwrap_or_else(|| ImportKind::Badges.default_system().to_string());
+    let mut interner = Interner::default();
+    let system = interner.get(&system_name);
+    let mut batch = ImportBatch::default();
+    note_system(&mut batch.systems, &system_name);
+    let mut ids = KeySet::new("badge_id");
+    while let Some(row) = table.next_row() {
+        let row = row?;
+        let badge_id = row.required("badge_id")?;
+        ids.insert(&row, "badge_id", badge_id.to_string())?;
+        batch.badges.push(Badge {
+            system: system.clone(),
+            badge_id: badge_id.into(),
+            employee_id: row.optional("employee_id")?.map(Into::into),
+            status: vocab(&row, "status", BadgeStatus::parse, BadgeStatus::expected, None)?,
+            last_used_at: instant(&row, "last_used_at")?,
+            zones: row.text("zones")?.split(['|', ';']).map(str::trim).filter(|z| !z.is_empty()).map(String::from).collect(),
+            origin: Origin { import_id: 0, line: row.line_u32() },
+        });
+    }
+    batch.rows = batch.badges.len() as u64;
+    Ok(batch)
+}

@@ -1,0 +1,104 @@
+//! Typed field parsing shared by the importers, with messages that say what was expected.
+
+use crate::table::Row;
+use crate::ImportError;
+use annexa_core::time::{parse_date, parse_instant, Instant};
+use chrono::NaiveDate;
+
+/// An optional date-time (RFC 3339, ISO date, or date-time without offset = UTC).
+pub(crate) fn instant(row: &Row<'_>, column: &str) -> Result<Option<Instant>, ImportError> {
+    match row.optional(column)? {
+        None => Ok(None),
+        Some(t) => parse_instant(t).map(Some).ok_or_else(|| {
+            row.error(column, format!("{t:?} is not a date: expected RFC 3339 (2024-01-31T09:00:00Z) or YYYY-MM-DD"))
+        }),
+    }
+}
+
+/// An optional calendar date.
+pub(crate) fn date(row: &Row<'_>, column: &str) -> Result<Option<NaiveDate>, ImportError> {
+    match row.optional(column)? {
+        None => Ok(None),
+        Some(t) => parse_date(t)
+            .map(Some)
+            .ok_or_else(|| row.error(column, format!("{t:?} is not a date: expected YYYY-MM-DD"))),
+    }
+}
+
+/// A boolean written as true/false, yes/no, 1/0 or y/n; empty is `default`.
+pub(crate) fn boolean(row: &Row<'_>, column: &str, default: bool) -> Result<bool, ImportError> {
+    let t = row.text(column)?;
+    match t.to_ascii_lowercase().as_str() {
+        "" => Ok(default),
+        "true" | "yes" | "y" | "1" => Ok(true),
+        "false" | "no" | "n" | "0" => Ok(false),
+        _ => Err(row.error(column, format!("{t:?} is not a boolean: expected true or false"))),
+    }
+}
+
+/// A value of a closed vocabulary, via its `parse` and `expected` functions.
+pub(crate) fn vocab<T>(
+    row: &Row<'_>,
+    column: &str,
+    parse: fn(&str) -> Option<T>,
+    expected: fn() -> String,
+    default: Option<T>,
+) -> Result<T, ImportError> {
+    let t = row.text(column)?;
+    if t.is_empty() {
+        return default.ok_or_else(|| row.error(column, format!("a value is required: one of {}", expected())));
+    }
+    parse(t).ok_or_else(|| row.error(column, format!("unknown value {t:?}: expected one of {}", expected())))
+}
+
+/// Emails compare case-insensitively; store them lower-cased.
+pub(crate) fn email(row: &Row<'_>, column: &str) -> Result<Option<String>, ImportError> {
+    match row.optional(column)? {
+        None => Ok(None),
+        Some(t) if t.contains('@') => Ok(Some(t.to_ascii_lowercase())),
+        Some(t) => Err(row.error(column, format!("{t:?} is not an email address"))),
+    }
+}
+
+/// Hands out one shared [`annexa_core::Name`] per distinct string, so a system or group
+/// name repeated on a million rows is stored once.
+#[derive(Default)]
+pub(crate) struct Interner {
+    names: std::collections::HashMap<String, annexa_core::Name>,
+}
+
+impl Interner {
+    pub(crate) fn get(&mut self, s: &str) -> annexa_core::Name {
+        if let Some(n) = self.names.get(s) {
+            return n.clone();
+        }
+        let n: annexa_core::Name = s.into();
+        self.names.insert(s.to_string(), n.clone());
+        n
+    }
+}
+
+/// The system of a CSV row: its `system` column, or `--system` when the column is empty.
+/// A row naming another system than `--system` is an error, not a silent override.
+pub(crate) fn system(
+    row: &Row<'_>,
+    options: &crate::ImportOptions,
+    interner: &mut Interner,
+) -> Result<annexa_core::Name, ImportError> {
+    let given = options.system.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    match (row.text("system")?, given) {
+        ("", Some(s)) => Ok(interner.get(s)),
+        ("", None) => Err(row.error("system", "a value is required (or name the system with --system)")),
+        (t, Some(s)) if t != s => {
+            Err(row.error("system", format!("row is for system {t:?} but --system says {s:?}")))
+        }
+        (t, _) => Ok(interner.get(t)),
+    }
+}
+
+/// Adds `system` to the batch's list of replaced systems, once.
+pub(crate) fn note_system(systems: &mut Vec<String>, system: &str) {
+    if !systems.iter().any(|s| s == system) {
+        systems.push(system.to_string());
+    }
+}

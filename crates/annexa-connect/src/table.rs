@@ -1,0 +1,197 @@
+//! Reading a CSV export with named columns, line numbers and strict limits.
+//!
+//! Every CSV importer goes through [`Table`]: it checks the header against the columns the
+//! format requires, then hands out [`Row`]s that know their line number, so every error
+//! can say `file:line: column `x`: expected ...`.
+
+use crate::ImportError;
+use std::collections::BTreeMap;
+
+/// No legitimate identity field comes near this; a longer one is a broken or hostile file.
+pub(crate) const MAX_FIELD_BYTES: usize = 64 * 1024;
+
+pub(crate) struct Table<'a> {
+    file: &'a str,
+    reader: csv::Reader<&'a [u8]>,
+    /// Canonical column name -> index in the file's records.
+    index: Vec<(&'static str, usize)>,
+    width: usize,
+}
+
+impl<'a> Table<'a> {
+    /// Opens `bytes` as CSV, requiring every column of `required` in the header and taking
+    /// those of `optional` when present. `rename` maps a canonical name to the name the
+    /// export uses instead.
+    pub(crate) fn open(
+        file: &'a str,
+        bytes: &'a [u8],
+        required: &[&'static str],
+        optional: &[&'static str],
+        rename: &BTreeMap<String, String>,
+    ) -> Result<Table<'a>, ImportError> {
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        let expected_header = || required.join(",");
+        if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+            return Err(ImportError::new(
+                file,
+                0,
+                None,
+                format!("the file is empty: expected a header line `{}` and data rows", expected_header()),
+            ));
+        }
+        let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes);
+        let mut header = csv::ByteRecord::new();
+        match reader.read_byte_record(&mut header) {
+            Ok(true) => {}
+            Ok(false) => return Err(ImportError::new(file, 1, None, "the file has no header line")),
+            Err(e) => return Err(ImportError::new(file, 1, None, format!("unreadable header: {e}"))),
+        }
+        let mut names = Vec::with_capacity(header.len());
+        for (i, field) in header.iter().enumerate() {
+            let name = std::str::from_utf8(field).map_err(|_| {
+                ImportError::new(file, 1, None, format!("header field {} is not valid UTF-8", i + 1))
+            })?;
+            names.push(name.trim().to_string());
+        }
+        let find = |canonical: &str| -> Option<usize> {
+            let wanted = rename.get(canonical).map(String::as_str).unwrap_or(canonical);
+            names.iter().position(|n| n.eq_ignore_ascii_case(wanted))
+        };
+        let mut index = Vec::new();
+        let mut missing = Vec::new();
+        for &col in required {
+            match find(col) {
+                Some(i) => index.push((col, i)),
+                None => missing.push(rename.get(col).cloned().unwrap_or_else(|| col.to_string())),
+            }
+        }
+        if !missing.is_empty() {
+            return Err(ImportError::new(
+                file,
+                1,
+                None,
+                format!(
+                    "wrong header: missing column(s) {}; expected a header with {} (found `{}`)",
+                    missing.join(", "),
+                    expected_header(),
+                    names.join(",")
+                ),
+            ));
+        }
+        for &col in optional {
+            if let Some(i) = find(col) {
+                index.push((col, i));
+            }
+        }
+        Ok(Table { file, reader, index, width: names.len() })
+    }
+
+    /// The next data row, or `None` at the end of the file.
+    pub(crate) fn next_row(&mut self) -> Option<Result<Row<'_>, ImportError>> {
+        let mut record = csv::ByteRecord::new();
+        loop {
+            match self.reader.read_byte_record(&mut record) {
+                Ok(false) => return None,
+                Ok(true) => {}
+                Err(e) => {
+                    let line = e.position().map(|p| p.line()).unwrap_or(0);
+                    return Some(Err(ImportError::new(self.file, line, None, format!("malformed CSV: {e}"))));
+                }
+            }
+            let line = record.position().map(|p| p.line()).unwrap_or(0);
+            // A blank line (one empty field) is not a record.
+            if record.len() == 1 && record[0].iter().all(|b| b.is_ascii_whitespace()) {
+                continue;
+            }
+            if record.len() != self.width {
+                return Some(Err(ImportError::new(
+                    self.file,
+                    line,
+                    None,
+                    format!(
+                        "expected {} fields as in the header, found {}{}",
+                        self.width,
+                        record.len(),
+                        if record.len() < self.width { " (truncated row?)" } else { "" }
+                    ),
+                )));
+            }
+            if let Some(i) = record.iter().position(|f| f.len() > MAX_FIELD_BYTES) {
+                let col = self.index.iter().find(|(_, j)| *j == i).map(|(c, _)| *c);
+                return Some(Err(ImportError::new(
+                    self.file,
+                    line,
+                    col,
+                    format!("field {} is {} bytes long; at most {} are accepted", i + 1, record[i].len(), MAX_FIELD_BYTES),
+                )));
+            }
+            return Some(Ok(Row { file: self.file, line, record, index: &self.index }));
+        }
+    }
+}
+
+/// One data row.
+pub(crate) struct Row<'t> {
+    pub file: &'t str,
+    pub line: u64,
+    record: csv::ByteRecord,
+    index: &'t [(&'static str, usize)],
+}
+
+impl Row<'_> {
+    pub(crate) fn error(&self, column: &str, message: impl Into<String>) -> ImportError {
+        ImportError::new(self.file, self.line, Some(column), message)
+    }
+
+    /// The trimmed text of `column` ("" when the column is absent from the file).
+    pub(crate) fn text(&self, column: &str) -> Result<&str, ImportError> {
+        let Some(&(_, i)) = self.index.iter().find(|(c, _)| *c == column) else {
+            return Ok("");
+        };
+        let bytes = self.record.get(i).unwrap_or_default();
+        std::str::from_utf8(bytes)
+            .map(str::trim)
+            .map_err(|e| self.error(column, format!("not valid UTF-8 (byte {} of the field)", e.valid_up_to() + 1)))
+    }
+
+    /// `Some(text)` when the column is present and not empty.
+    pub(crate) fn optional(&self, column: &str) -> Result<Option<&str>, ImportError> {
+        let t = self.text(column)?;
+        Ok(if t.is_empty() { None } else { Some(t) })
+    }
+
+    /// The text of a column that must not be empty.
+    pub(crate) fn required(&self, column: &str) -> Result<&str, ImportError> {
+        match self.text(column)? {
+            "" => Err(self.error(column, "a value is required")),
+            t => Ok(t),
+        }
+    }
+
+    pub(crate) fn line_u32(&self) -> u32 {
+        u32::try_from(self.line).unwrap_or(u32::MAX)
+    }
+}
+
+/// Remembers keys seen so far, to reject the second row with the same key.
+pub(crate) struct KeySet {
+    seen: std::collections::HashMap<String, u64>,
+    what: &'static str,
+}
+
+impl KeySet {
+    pub(crate) fn new(what: &'static str) -> KeySet {
+        KeySet { seen: std::collections::HashMap::new(), what }
+    }
+
+    pub(crate) fn insert(&mut self, row: &Row<'_>, column: &str, key: String) -> Result<(), ImportError> {
+        if let Some(first) = self.seen.get(&key) {
+            return Err(row.error(
+                column,
+                format!("duplicate {} {key:?}: already on line {first}; each must appear once", self.what),
+            ));
+        }
+        self.seen.insert(key, row.line);
+        Ok(())
+    }
+}

@@ -1,0 +1,275 @@
+//! The identity graph's records: people, accounts, entitlements, assignments, badges.
+//!
+//! Records keep the keys their source used (`system` + `account_id`, `employee_id`) so that
+//! a snapshot of one source can be replaced without touching another, and every record
+//! carries its [`Origin`] — the import and line it came from — because every finding must
+//! point an auditor at the exact source row.
+
+use crate::time::Instant;
+use crate::Name;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// Declares a closed vocabulary with its canonical spelling, extra accepted spellings,
+/// and `parse` / `as_str` / `ALL`.
+macro_rules! vocabulary {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal $(| $alias:literal)*),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "kebab-case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The canonical spelling, as written in files and the database.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            /// Parses the canonical spelling or an accepted alias, ignoring case and
+            /// surrounding space.
+            pub fn parse(s: &str) -> Option<Self> {
+                let s = s.trim();
+                $(
+                    if s.eq_ignore_ascii_case($text) $(|| s.eq_ignore_ascii_case($alias))* {
+                        return Some($name::$variant);
+                    }
+                )+
+                None
+            }
+
+            /// The accepted spellings, for error messages.
+            pub fn expected() -> String {
+                [$($text),+].join(", ")
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+pub(crate) use vocabulary;
+
+vocabulary! {
+    /// What kind of worker a person is.
+    WorkerType { Employee = "employee", Contractor = "contractor", Vendor = "vendor" }
+}
+
+vocabulary! {
+    /// A person's employment status in HR.
+    PersonStatus { Active = "active", Leave = "leave" | "on-leave" | "on_leave", Terminated = "terminated" }
+}
+
+vocabulary! {
+    /// Whether an account can be used.
+    AccountStatus { Enabled = "enabled" | "active", Disabled = "disabled" | "inactive" }
+}
+
+vocabulary! {
+    /// What an account is for. `Admin` is a separate privileged account of a person.
+    AccountType { Human = "human", Admin = "admin" | "privileged", Service = "service", Shared = "shared" }
+}
+
+vocabulary! {
+    /// An authentication factor registered on an account.
+    MfaFactor { None = "none", Sms = "sms", Totp = "totp", Push = "push", Webauthn = "webauthn" | "fido2" | "smartcard" }
+}
+
+vocabulary! {
+    /// Why an assignment exists.
+    GrantSource { Birthright = "birthright", Request = "request", Manual = "manual", Unknown = "unknown" }
+}
+
+vocabulary! {
+    /// Whether a physical access badge opens doors.
+    BadgeStatus { Active = "active" | "enabled", Inactive = "inactive" | "disabled" | "revoked" | "lost" }
+}
+
+vocabulary! {
+    /// A non-password credential on an account.
+    CredentialKind { AccessKey = "access-key", Certificate = "certificate", ApiToken = "api-token" }
+}
+
+impl MfaFactor {
+    /// FIDO2 / WebAuthn (and smart cards) resist phishing; codes and pushes do not.
+    pub fn is_phishing_resistant(self) -> bool {
+        matches!(self, MfaFactor::Webauthn)
+    }
+}
+
+impl AccountType {
+    /// Accounts meant to be used by one named person.
+    pub fn is_personal(self) -> bool {
+        matches!(self, AccountType::Human | AccountType::Admin)
+    }
+}
+
+/// Where a record came from: the import (whose file hash is on record) and the line or
+/// LDIF entry number within that file (1-based; line 1 is a CSV header).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Origin {
+    pub import_id: i64,
+    pub line: u32,
+}
+
+/// The workforce identity from HR.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Person {
+    pub employee_id: Name,
+    /// Lower-cased, as correlation compares it.
+    pub email: Option<String>,
+    pub given_name: String,
+    pub family_name: String,
+    pub department: String,
+    pub title: String,
+    pub manager_id: Option<Name>,
+    pub location: String,
+    pub worker_type: WorkerType,
+    pub status: PersonStatus,
+    pub start_date: Option<NaiveDate>,
+    pub end_date: Option<NaiveDate>,
+    pub screening_date: Option<NaiveDate>,
+    pub origin: Origin,
+}
+
+impl Person {
+    pub fn display_name(&self) -> String {
+        format!("{} {}", self.given_name, self.family_name).trim().to_string()
+    }
+}
+
+/// A non-password credential: a cloud access key, a signing certificate, an API token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Credential {
+    /// Which slot of the account, e.g. `access_key_1`.
+    pub slot: String,
+    pub kind: CredentialKind,
+    pub active: bool,
+    /// When the credential was created or last rotated.
+    pub rotated_at: Option<Instant>,
+    pub last_used_at: Option<Instant>,
+}
+
+/// A login in a system.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Account {
+    pub system: Name,
+    pub account_id: Name,
+    pub username: String,
+    /// Lower-cased.
+    pub email: Option<String>,
+    pub employee_id: Option<Name>,
+    pub display_name: String,
+    pub status: AccountStatus,
+    pub kind: AccountType,
+    pub created_at: Option<Instant>,
+    /// `None` means never used (or, where `last_login_known` is false, not reported).
+    pub last_login_at: Option<Instant>,
+    /// False where the source cannot tell whether the account was ever used.
+    pub last_login_known: bool,
+    /// `None` means the source does not report MFA; such accounts are not judged on MFA.
+    pub mfa: Option<Vec<MfaFactor>>,
+    pub password_last_set_at: Option<Instant>,
+    /// Whether a person signs in to it interactively (an AWS user with only access keys
+    /// does not).
+    pub interactive: bool,
+    /// A cloud root / break-glass account of the whole tenant.
+    pub root: bool,
+    /// The accountable person (employee id or email) for non-personal accounts.
+    pub owner: Option<String>,
+    pub credentials: Vec<Credential>,
+    pub origin: Origin,
+}
+
+impl Account {
+    pub fn is_enabled(&self) -> bool {
+        self.status == AccountStatus::Enabled
+    }
+
+    /// `system/account_id`, the account's key in messages and finding subjects.
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.system, self.account_id)
+    }
+
+    /// True when a factor other than `none` is registered.
+    pub fn has_mfa(&self) -> Option<bool> {
+        self.mfa.as_ref().map(|f| f.iter().any(|m| *m != MfaFactor::None))
+    }
+}
+
+/// A group, role or permission in a system.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entitlement {
+    pub system: Name,
+    pub name: Name,
+    pub privileged: bool,
+    pub owner: Option<String>,
+    pub origin: Origin,
+}
+
+/// An entitlement held by an account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Assignment {
+    pub system: Name,
+    pub account_id: Name,
+    pub entitlement: Name,
+    pub granted_at: Option<Instant>,
+    pub granted_by: Option<String>,
+    pub source: GrantSource,
+    pub last_certified_at: Option<Instant>,
+    pub last_certified_by: Option<String>,
+    pub origin: Origin,
+}
+
+/// A physical access badge.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Badge {
+    pub system: Name,
+    pub badge_id: Name,
+    pub employee_id: Option<Name>,
+    pub status: BadgeStatus,
+    pub last_used_at: Option<Instant>,
+    pub zones: Vec<String>,
+    pub origin: Origin,
+}
+
+/// A system (application or directory) and what is known of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct System {
+    pub name: Name,
+    pub owner: Option<String>,
+    pub tier: Option<u8>,
+    pub classification: Option<String>,
+}
+
+/// The record of one file imported: what an auditor needs to find the exact evidence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportRecord {
+    pub id: i64,
+    pub kind: String,
+    pub systems: Vec<String>,
+    pub file: String,
+    pub sha256: String,
+    pub rows: u64,
+    pub imported_at: Instant,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vocabularies_accept_aliases_and_reject_the_unknown() {
+        assert_eq!(MfaFactor::parse("FIDO2"), Some(MfaFactor::Webauthn));
+        assert_eq!(AccountStatus::parse(" Enabled "), Some(AccountStatus::Enabled));
+        assert_eq!(PersonStatus::parse("on_leave"), Some(PersonStatus::Leave));
+        assert_eq!(AccountType::parse("robot"), None);
+        assert_eq!(WorkerType::expected(), "employee, contractor, vendor");
+        assert_eq!(GrantSource::Birthright.to_string(), "birthright");
+    }
+}

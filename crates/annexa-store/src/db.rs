@@ -1,0 +1,309 @@
+//! The dialect layer: one API over SQLite and PostgreSQL.
+//!
+//! Every query in the store is written once, in the portable subset both engines share,
+//! with `?` placeholders; this module rewrites placeholders for PostgreSQL, binds values,
+//! streams rows, and picks each engine's fastest bulk path (a reused prepared statement in
+//! SQLite, `COPY ... FROM STDIN` in PostgreSQL).
+//!
+//! INVARIANT: every value reaches the database as a bound parameter (or, for COPY, as a
+//! CSV-escaped field); no value is ever spliced into SQL text.
+
+use crate::StoreError;
+use std::io::Write;
+
+/// A bound value. Integers are 64-bit everywhere (PostgreSQL `BIGINT`), booleans are 0/1,
+/// instants are Unix seconds; NULLs are typed because PostgreSQL checks types.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Value<'a> {
+    Int(Option<i64>),
+    Text(Option<&'a str>),
+}
+
+impl<'a> From<i64> for Value<'a> {
+    fn from(v: i64) -> Self {
+        Value::Int(Some(v))
+    }
+}
+impl<'a> From<Option<i64>> for Value<'a> {
+    fn from(v: Option<i64>) -> Self {
+        Value::Int(v)
+    }
+}
+impl<'a> From<bool> for Value<'a> {
+    fn from(v: bool) -> Self {
+        Value::Int(Some(v as i64))
+    }
+}
+impl<'a> From<&'a str> for Value<'a> {
+    fn from(v: &'a str) -> Self {
+        Value::Text(Some(v))
+    }
+}
+impl<'a> From<Option<&'a str>> for Value<'a> {
+    fn from(v: Option<&'a str>) -> Self {
+        Value::Text(v)
+    }
+}
+impl<'a> From<&'a String> for Value<'a> {
+    fn from(v: &'a String) -> Self {
+        Value::Text(Some(v))
+    }
+}
+
+/// Which engine a connection talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+pub(crate) enum Conn {
+    Sqlite(rusqlite::Connection),
+    Postgres(Box<postgres::Client>),
+}
+
+/// An open transaction: everything the store writes goes through one.
+pub(crate) enum Tx<'c> {
+    Sqlite(rusqlite::Transaction<'c>),
+    Postgres(postgres::Transaction<'c>),
+}
+
+/// A row being read.
+pub(crate) enum DbRow<'r> {
+    Sqlite(&'r rusqlite::Row<'r>),
+    Postgres(&'r postgres::Row),
+}
+
+/// Rewrites `?` placeholders as `$1, $2, ...` for PostgreSQL.
+fn numbered(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut n = 0;
+    for c in sql.chars() {
+        if c == '?' {
+            n += 1;
+            out.push('$');
+            out.push_str(&n.to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn sqlite_params<'v>(params: &'v [Value<'v>]) -> impl rusqlite::Params + 'v {
+    rusqlite::params_from_iter(params.iter().map(|v| match v {
+        Value::Int(i) => rusqlite::types::ToSqlOutput::Owned(match i {
+            Some(i) => rusqlite::types::Value::Integer(*i),
+            None => rusqlite::types::Value::Null,
+        }),
+        Value::Text(t) => match t {
+            Some(t) => rusqlite::types::ToSqlOutput::Borrowed(rusqlite::types::ValueRef::Text(t.as_bytes())),
+            None => rusqlite::types::ToSqlOutput::Owned(rusqlite::types::Value::Null),
+        },
+    }))
+}
+
+fn pg_params<'v>(params: &'v [Value<'v>]) -> Vec<&'v (dyn postgres::types::ToSql + Sync)> {
+    params
+        .iter()
+        .map(|v| match v {
+            Value::Int(i) => i as &(dyn postgres::types::ToSql + Sync),
+            Value::Text(t) => t as &(dyn postgres::types::ToSql + Sync),
+        })
+        .collect()
+}
+
+impl Conn {
+    pub(crate) fn dialect(&self) -> Dialect {
+        match self {
+            Conn::Sqlite(_) => Dialect::Sqlite,
+            Conn::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    pub(crate) fn transaction(&mut self) -> Result<Tx<'_>, StoreError> {
+        Ok(match self {
+            Conn::Sqlite(c) => Tx::Sqlite(c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?),
+            Conn::Postgres(c) => Tx::Postgres(c.transaction()?),
+        })
+    }
+
+    /// Runs several statements separated by `;` (schema migrations).
+    pub(crate) fn batch(&mut self, sql: &str) -> Result<(), StoreError> {
+        match self {
+            Conn::Sqlite(c) => c.execute_batch(sql)?,
+            Conn::Postgres(c) => c.batch_execute(sql)?,
+        }
+        Ok(())
+    }
+}
+
+impl Tx<'_> {
+    pub(crate) fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(t) => t.commit()?,
+            Tx::Postgres(t) => t.commit()?,
+        }
+        Ok(())
+    }
+
+    /// Executes one statement; returns the number of rows changed.
+    pub(crate) fn execute(&mut self, sql: &str, params: &[Value<'_>]) -> Result<u64, StoreError> {
+        Ok(match self {
+            Tx::Sqlite(t) => t.prepare_cached(sql)?.execute(sqlite_params(params))? as u64,
+            Tx::Postgres(t) => t.execute(numbered(sql).as_str(), &pg_params(params))?,
+        })
+    }
+
+    /// Inserts a row and returns the id the database assigned (`RETURNING id`).
+    pub(crate) fn insert_returning_id(&mut self, sql: &str, params: &[Value<'_>]) -> Result<i64, StoreError> {
+        let sql = format!("{sql} RETURNING id");
+        let mut id = None;
+        self.query_each(&sql, params, |row| {
+            id = row.int(0)?;
+            Ok(())
+        })?;
+        id.ok_or_else(|| StoreError::Corrupt("INSERT returned no id".into()))
+    }
+
+    /// Calls `f` for every row of a query, streaming (rows are not collected first).
+    pub(crate) fn query_each(
+        &mut self,
+        sql: &str,
+        params: &[Value<'_>],
+        mut f: impl FnMut(&DbRow<'_>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(t) => {
+                let mut stmt = t.prepare_cached(sql)?;
+                let mut rows = stmt.query(sqlite_params(params))?;
+                while let Some(row) = rows.next()? {
+                    f(&DbRow::Sqlite(row))?;
+                }
+            }
+            Tx::Postgres(t) => {
+                use postgres::fallible_iterator::FallibleIterator;
+                let sql = numbered(sql);
+                let mut rows = t.query_raw(sql.as_str(), pg_params(params))?;
+                while let Some(row) = rows.next()? {
+                    f(&DbRow::Postgres(&row))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Inserts every item of `items` into `table`: `fill` puts one item's values, in
+    /// `columns` order, into the buffer it is given.
+    pub(crate) fn bulk_insert<'v, T>(
+        &mut self,
+        table: &str,
+        columns: &[&str],
+        items: &'v [T],
+        mut fill: impl FnMut(&'v T, &mut Vec<Value<'v>>),
+    ) -> Result<(), StoreError> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        match self {
+            Tx::Sqlite(t) => {
+                let marks = vec!["?"; columns.len()].join(",");
+                let sql = format!("INSERT INTO {table} ({}) VALUES ({marks})", columns.join(","));
+                let mut stmt = t.prepare_cached(&sql)?;
+                for item in items {
+                    let mut values = Vec::with_capacity(columns.len());
+                    fill(item, &mut values);
+                    stmt.execute(sqlite_params(&values))?;
+                }
+            }
+            Tx::Postgres(t) => {
+                let sql = format!("COPY {table} ({}) FROM STDIN (FORMAT csv)", columns.join(","));
+                let mut writer = t.copy_in(sql.as_str())?;
+                let mut buf = Vec::with_capacity(1 << 20);
+                for item in items {
+                    let mut values = Vec::with_capacity(columns.len());
+                    fill(item, &mut values);
+                    write_csv_row(&mut buf, &values);
+                    if buf.len() > (1 << 20) {
+                        writer.write_all(&buf).map_err(StoreError::Io)?;
+                        buf.clear();
+                    }
+                }
+                writer.write_all(&buf).map_err(StoreError::Io)?;
+                writer.finish()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One row in PostgreSQL's COPY CSV form: unquoted empty = NULL, text always quoted.
+fn write_csv_row(buf: &mut Vec<u8>, values: &[Value<'_>]) {
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        match v {
+            Value::Int(Some(n)) => buf.extend_from_slice(n.to_string().as_bytes()),
+            Value::Int(None) | Value::Text(None) => {}
+            Value::Text(Some(s)) => {
+                buf.push(b'"');
+                for b in s.bytes() {
+                    if b == b'"' {
+                        buf.push(b'"');
+                    }
+                    buf.push(b);
+                }
+                buf.push(b'"');
+            }
+        }
+    }
+    buf.push(b'\n');
+}
+
+impl DbRow<'_> {
+    pub(crate) fn int(&self, i: usize) -> Result<Option<i64>, StoreError> {
+        Ok(match self {
+            DbRow::Sqlite(r) => r.get::<_, Option<i64>>(i)?,
+            DbRow::Postgres(r) => r.try_get::<_, Option<i64>>(i)?,
+        })
+    }
+
+    pub(crate) fn text(&self, i: usize) -> Result<Option<&str>, StoreError> {
+        Ok(match self {
+            DbRow::Sqlite(r) => match r.get_ref(i)? {
+                rusqlite::types::ValueRef::Null => None,
+                rusqlite::types::ValueRef::Text(t) => {
+                    Some(std::str::from_utf8(t).map_err(|e| StoreError::Corrupt(format!("column {i}: {e}")))?)
+                }
+                other => return Err(StoreError::Corrupt(format!("column {i}: expected text, found {:?}", other.data_type()))),
+            },
+            DbRow::Postgres(r) => r.try_get::<_, Option<&str>>(i)?,
+        })
+    }
+
+    pub(crate) fn req_int(&self, i: usize) -> Result<i64, StoreError> {
+        self.int(i)?.ok_or_else(|| StoreError::Corrupt(format!("column {i} is NULL")))
+    }
+
+    pub(crate) fn req_text(&self, i: usize) -> Result<&str, StoreError> {
+        self.text(i)?.ok_or_else(|| StoreError::Corrupt(format!("column {i} is NULL")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_for_postgres() {
+        assert_eq!(numbered("SELECT a FROM t WHERE b = ? AND c = ?"), "SELECT a FROM t WHERE b = $1 AND c = $2");
+    }
+
+    #[test]
+    fn copy_rows_quote_text_and_leave_nulls_bare() {
+        let mut buf = Vec::new();
+        write_csv_row(&mut buf, &[Value::Int(Some(7)), Value::Text(None), Value::Text(Some("a \"q\",b")), Value::Text(Some(""))]);
+        assert_eq!(String::from_utf8(buf).expect("utf8"), "7,,\"a \"\"q\"\",b\",\"\"\n");
+    }
+}

@@ -1,0 +1,450 @@
+//! Writing imports and reading the identity graph back.
+
+use crate::db::{DbRow, Tx, Value};
+use crate::{instant, secs, Store, StoreError};
+use annexa_core::graph::IdentityGraph;
+use annexa_core::model::*;
+use annexa_core::time::Instant;
+use annexa_core::Name;
+use std::collections::HashMap;
+
+/// The import kinds the store knows, and the tables each one feeds.
+pub const KINDS: &[(&str, &[&str])] = &[
+    ("hr", &["people"]),
+    ("accounts", &["accounts"]),
+    ("assignments", &["entitlements", "assignments"]),
+    ("ldif", &["accounts", "entitlements", "assignments"]),
+    ("aws-credential-report", &["accounts"]),
+    ("badges", &["badges"]),
+];
+
+/// One parsed file, to be stored as the new snapshot of its source(s).
+pub struct NewImport<'a> {
+    pub kind: &'a str,
+    pub file: &'a str,
+    pub sha256: &'a str,
+    pub rows: u64,
+    pub at: Instant,
+    /// The systems the file covers; their previous rows of this kind are replaced.
+    pub systems: &'a [String],
+    pub people: &'a [Person],
+    pub accounts: &'a [Account],
+    pub entitlements: &'a [Entitlement],
+    pub assignments: &'a [Assignment],
+    pub badges: &'a [Badge],
+}
+
+fn tables_of(kind: &str) -> Result<&'static [&'static str], StoreError> {
+    KINDS
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map(|(_, t)| *t)
+        .ok_or_else(|| StoreError::Conflict(format!("unknown import kind {kind:?}")))
+}
+
+fn date_text(d: Option<chrono::NaiveDate>) -> Option<String> {
+    d.map(|d| d.format("%Y-%m-%d").to_string())
+}
+
+fn mfa_text(m: &Option<Vec<MfaFactor>>) -> Option<String> {
+    m.as_ref().map(|f| f.iter().map(|x| x.as_str()).collect::<Vec<_>>().join("|"))
+}
+
+impl Store {
+    /// Stores `new` as the current snapshot of its source, in one transaction: the previous
+    /// rows of the same kind and systems are replaced, and the file's hash is recorded.
+    pub fn import(&mut self, new: &NewImport<'_>) -> Result<ImportRecord, StoreError> {
+        let tables = tables_of(new.kind)?;
+        let mut tx = self.conn.transaction()?;
+        let systems: Vec<&str> = if new.kind == "hr" { vec![""] } else { new.systems.iter().map(String::as_str).collect() };
+        check_no_other_feed(&mut tx, new.kind, tables, &systems)?;
+        let systems_json = serde_json::to_string(&new.systems).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let import_id = tx.insert_returning_id(
+            "INSERT INTO imports (kind, systems, file, sha256, rows_read, imported_at) VALUES (?, ?, ?, ?, ?, ?)",
+            &[
+                new.kind.into(),
+                systems_json.as_str().into(),
+                new.file.into(),
+                new.sha256.into(),
+                (new.rows as i64).into(),
+                new.at.timestamp().into(),
+            ],
+        )?;
+        for table in tables {
+            if *table == "people" {
+                tx.execute("DELETE FROM people", &[])?;
+                continue;
+            }
+            for system in &systems {
+                tx.execute(&format!("DELETE FROM {table} WHERE source_kind = ? AND system = ?"), &[new.kind.into(), (*system).into()])?;
+            }
+        }
+        write_rows(&mut tx, new, import_id)?;
+        for system in &systems {
+            tx.execute("DELETE FROM sources WHERE kind = ? AND system = ?", &[new.kind.into(), (*system).into()])?;
+            tx.execute(
+                "INSERT INTO sources (kind, system, import_id) VALUES (?, ?, ?)",
+                &[new.kind.into(), (*system).into(), import_id.into()],
+            )?;
+        }
+        tx.commit()?;
+        Ok(ImportRecord {
+            id: import_id,
+            kind: new.kind.to_string(),
+            systems: new.systems.to_vec(),
+            file: new.file.to_string(),
+            sha256: new.sha256.to_string(),
+            rows: new.rows,
+            imported_at: new.at,
+        })
+    }
+
+    /// The imports whose rows are current (the latest of each source), oldest first.
+    pub fn current_imports(&mut self) -> Result<Vec<ImportRecord>, StoreError> {
+        let mut tx = self.conn.transaction()?;
+        let out = current_imports(&mut tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Reads the whole identity graph: every current record of every source.
+    pub fn load_graph(&mut self) -> Result<IdentityGraph, StoreError> {
+        let mut tx = self.conn.transaction()?;
+        let mut g = IdentityGraph { imports: current_imports(&mut tx)?, ..Default::default() };
+        let mut names = Interner::default();
+        tx.query_each(
+            "SELECT employee_id, email, given_name, family_name, department, title, manager_id, location, \
+             worker_type, status, start_date, end_date, screening_date, import_id, line FROM people ORDER BY employee_id",
+            &[],
+            |r| {
+                g.people.push(Person {
+                    employee_id: names.get(r.req_text(0)?),
+                    email: r.text(1)?.map(String::from),
+                    given_name: r.req_text(2)?.to_string(),
+                    family_name: r.req_text(3)?.to_string(),
+                    department: r.req_text(4)?.to_string(),
+                    title: r.req_text(5)?.to_string(),
+                    manager_id: r.text(6)?.map(|m| names.get(m)),
+                    location: r.req_text(7)?.to_string(),
+                    worker_type: vocab(r, 8, WorkerType::parse)?,
+                    status: vocab(r, 9, PersonStatus::parse)?,
+                    start_date: date(r, 10)?,
+                    end_date: date(r, 11)?,
+                    screening_date: date(r, 12)?,
+                    origin: origin(r, 13)?,
+                });
+                Ok(())
+            },
+        )?;
+        tx.query_each(
+            "SELECT system, account_id, username, email, employee_id, display_name, status, kind, created_at, \
+             last_login_at, last_login_known, mfa, password_last_set_at, interactive, root, owner, credentials, \
+             import_id, line FROM accounts ORDER BY system, account_id",
+            &[],
+            |r| {
+                let credentials = match r.text(16)? {
+                    None => Vec::new(),
+                    Some(j) => serde_json::from_str(j).map_err(|e| StoreError::Corrupt(format!("credentials: {e}")))?,
+                };
+                let mfa = match r.text(11)? {
+                    None => None,
+                    Some(t) => Some(
+                        t.split('|')
+                            .filter(|p| !p.is_empty())
+                            .map(|p| MfaFactor::parse(p).ok_or_else(|| StoreError::Corrupt(format!("mfa {p:?}"))))
+                            .collect::<Result<Vec<_>, _>>()?,
+                    ),
+                };
+                g.accounts.push(Account {
+                    system: names.get(r.req_text(0)?),
+                    account_id: names.get(r.req_text(1)?),
+                    username: r.req_text(2)?.to_string(),
+                    email: r.text(3)?.map(String::from),
+                    employee_id: r.text(4)?.map(|e| names.get(e)),
+                    display_name: r.req_text(5)?.to_string(),
+                    status: vocab(r, 6, AccountStatus::parse)?,
+                    kind: vocab(r, 7, AccountType::parse)?,
+                    created_at: instant(r.int(8)?),
+                    last_login_at: instant(r.int(9)?),
+                    last_login_known: r.req_int(10)? != 0,
+                    mfa,
+                    password_last_set_at: instant(r.int(12)?),
+                    interactive: r.req_int(13)? != 0,
+                    root: r.req_int(14)? != 0,
+                    owner: r.text(15)?.map(String::from),
+                    credentials,
+                    origin: origin(r, 17)?,
+                });
+                Ok(())
+            },
+        )?;
+        tx.query_each(
+            "SELECT system, name, privileged, owner, import_id, line FROM entitlements ORDER BY system, name",
+            &[],
+            |r| {
+                g.entitlements.push(Entitlement {
+                    system: names.get(r.req_text(0)?),
+                    name: names.get(r.req_text(1)?),
+                    privileged: r.req_int(2)? != 0,
+                    owner: r.text(3)?.map(String::from),
+                    origin: origin(r, 4)?,
+                });
+                Ok(())
+            },
+        )?;
+        tx.query_each(
+            "SELECT system, account_id, entitlement, granted_at, granted_by, grant_source, last_certified_at, \
+             last_certified_by, import_id, line FROM assignments ORDER BY system, account_id, entitlement",
+            &[],
+            |r| {
+                g.assignments.push(Assignment {
+                    system: names.get(r.req_text(0)?),
+                    account_id: names.get(r.req_text(1)?),
+                    entitlement: names.get(r.req_text(2)?),
+                    granted_at: instant(r.int(3)?),
+                    granted_by: r.text(4)?.map(String::from),
+                    source: vocab(r, 5, GrantSource::parse)?,
+                    last_certified_at: instant(r.int(6)?),
+                    last_certified_by: r.text(7)?.map(String::from),
+                    origin: origin(r, 8)?,
+                });
+                Ok(())
+            },
+        )?;
+        tx.query_each(
+            "SELECT system, badge_id, employee_id, status, last_used_at, zones, import_id, line FROM badges ORDER BY system, badge_id",
+            &[],
+            |r| {
+                g.badges.push(Badge {
+                    system: names.get(r.req_text(0)?),
+                    badge_id: names.get(r.req_text(1)?),
+                    employee_id: r.text(2)?.map(|e| names.get(e)),
+                    status: vocab(r, 3, BadgeStatus::parse)?,
+                    last_used_at: instant(r.int(4)?),
+                    zones: r.req_text(5)?.split('|').filter(|z| !z.is_empty()).map(String::from).collect(),
+                    origin: origin(r, 6)?,
+                });
+                Ok(())
+            },
+        )?;
+        tx.commit()?;
+        Ok(g)
+    }
+}
+
+/// A system is fed by one source kind per table: two kinds replacing each other's rows
+/// would silently lose data, so the second one is refused with a way out.
+fn check_no_other_feed(tx: &mut Tx<'_>, kind: &str, tables: &[&str], systems: &[&str]) -> Result<(), StoreError> {
+    for system in systems {
+        let mut other: Option<String> = None;
+        tx.query_each("SELECT kind FROM sources WHERE system = ? AND kind <> ?", &[(*system).into(), kind.into()], |r| {
+            let k = r.req_text(0)?;
+            if tables_of(k).is_ok_and(|t| t.iter().any(|x| tables.contains(x))) {
+                other = Some(k.to_string());
+            }
+            Ok(())
+        })?;
+        if let Some(other) = other {
+            return Err(StoreError::Conflict(format!(
+                "system {system:?} is already fed by a {other} import; name this source differently with --system"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn current_imports(tx: &mut Tx<'_>) -> Result<Vec<ImportRecord>, StoreError> {
+    let mut out = Vec::new();
+    tx.query_each(
+        "SELECT id, kind, systems, file, sha256, rows_read, imported_at FROM imports \
+         WHERE id IN (SELECT import_id FROM sources) ORDER BY id",
+        &[],
+        |r| {
+            out.push(ImportRecord {
+                id: r.req_int(0)?,
+                kind: r.req_text(1)?.to_string(),
+                systems: serde_json::from_str(r.req_text(2)?).map_err(|e| StoreError::Corrupt(format!("systems: {e}")))?,
+                file: r.req_text(3)?.to_string(),
+                sha256: r.req_text(4)?.to_string(),
+                rows: r.req_int(5)? as u64,
+                imported_at: instant(Some(r.req_int(6)?)).unwrap_or_default(),
+            });
+            Ok(())
+        },
+    )?;
+    Ok(out)
+}
+
+fn write_rows(tx: &mut Tx<'_>, new: &NewImport<'_>, import_id: i64) -> Result<(), StoreError> {
+    let kind = new.kind;
+    let dates: Vec<[Option<String>; 3]> = new
+        .people
+        .iter()
+        .map(|p| [date_text(p.start_date), date_text(p.end_date), date_text(p.screening_date)])
+        .collect();
+    let people: Vec<(&Person, &[Option<String>; 3])> = new.people.iter().zip(dates.iter()).collect();
+    tx.bulk_insert(
+        "people",
+        &[
+            "employee_id", "email", "given_name", "family_name", "department", "title", "manager_id", "location",
+            "worker_type", "status", "start_date", "end_date", "screening_date", "import_id", "line",
+        ],
+        &people,
+        |(p, dates), v| {
+            v.extend([
+                Value::from(&*p.employee_id),
+                p.email.as_deref().into(),
+                p.given_name.as_str().into(),
+                p.family_name.as_str().into(),
+                p.department.as_str().into(),
+                p.title.as_str().into(),
+                p.manager_id.as_deref().into(),
+                p.location.as_str().into(),
+                p.worker_type.as_str().into(),
+                p.status.as_str().into(),
+                dates[0].as_deref().into(),
+                dates[1].as_deref().into(),
+                dates[2].as_deref().into(),
+                import_id.into(),
+                i64::from(p.origin.line).into(),
+            ])
+        },
+    )?;
+    let extras: Vec<(Option<String>, Option<String>)> = new
+        .accounts
+        .iter()
+        .map(|a| {
+            let creds = if a.credentials.is_empty() { None } else { serde_json::to_string(&a.credentials).ok() };
+            (mfa_text(&a.mfa), creds)
+        })
+        .collect();
+    let accounts: Vec<(&Account, &(Option<String>, Option<String>))> = new.accounts.iter().zip(extras.iter()).collect();
+    tx.bulk_insert(
+        "accounts",
+        &[
+            "system", "account_id", "source_kind", "username", "email", "employee_id", "display_name", "status", "kind",
+            "created_at", "last_login_at", "last_login_known", "mfa", "password_last_set_at", "interactive", "root",
+            "owner", "credentials", "import_id", "line",
+        ],
+        &accounts,
+        |(a, (mfa, creds)), v| {
+            v.extend([
+                Value::from(&*a.system),
+                (&*a.account_id).into(),
+                kind.into(),
+                a.username.as_str().into(),
+                a.email.as_deref().into(),
+                a.employee_id.as_deref().into(),
+                a.display_name.as_str().into(),
+                a.status.as_str().into(),
+                a.kind.as_str().into(),
+                secs(a.created_at).into(),
+                secs(a.last_login_at).into(),
+                a.last_login_known.into(),
+                mfa.as_deref().into(),
+                secs(a.password_last_set_at).into(),
+                a.interactive.into(),
+                a.root.into(),
+                a.owner.as_deref().into(),
+                creds.as_deref().into(),
+                import_id.into(),
+                i64::from(a.origin.line).into(),
+            ])
+        },
+    )?;
+    tx.bulk_insert(
+        "entitlements",
+        &["system", "name", "source_kind", "privileged", "owner", "import_id", "line"],
+        new.entitlements,
+        |e, v| {
+            v.extend([
+                Value::from(&*e.system),
+                (&*e.name).into(),
+                kind.into(),
+                e.privileged.into(),
+                e.owner.as_deref().into(),
+                import_id.into(),
+                i64::from(e.origin.line).into(),
+            ])
+        },
+    )?;
+    tx.bulk_insert(
+        "assignments",
+        &[
+            "system", "account_id", "entitlement", "source_kind", "granted_at", "granted_by", "grant_source",
+            "last_certified_at", "last_certified_by", "import_id", "line",
+        ],
+        new.assignments,
+        |a, v| {
+            v.extend([
+                Value::from(&*a.system),
+                (&*a.account_id).into(),
+                (&*a.entitlement).into(),
+                kind.into(),
+                secs(a.granted_at).into(),
+                a.granted_by.as_deref().into(),
+                a.source.as_str().into(),
+                secs(a.last_certified_at).into(),
+                a.last_certified_by.as_deref().into(),
+                import_id.into(),
+                i64::from(a.origin.line).into(),
+            ])
+        },
+    )?;
+    let zones: Vec<String> = new.badges.iter().map(|b| b.zones.join("|")).collect();
+    let badges: Vec<(&Badge, &String)> = new.badges.iter().zip(zones.iter()).collect();
+    tx.bulk_insert(
+        "badges",
+        &["system", "badge_id", "employee_id", "status", "last_used_at", "zones", "import_id", "line"],
+        &badges,
+        |(b, zones), v| {
+            v.extend([
+                Value::from(&*b.system),
+                (&*b.badge_id).into(),
+                b.employee_id.as_deref().into(),
+                b.status.as_str().into(),
+                secs(b.last_used_at).into(),
+                zones.as_str().into(),
+                import_id.into(),
+                i64::from(b.origin.line).into(),
+            ])
+        },
+    )?;
+    Ok(())
+}
+
+fn vocab<T>(r: &DbRow<'_>, i: usize, parse: fn(&str) -> Option<T>) -> Result<T, StoreError> {
+    let t = r.req_text(i)?;
+    parse(t).ok_or_else(|| StoreError::Corrupt(format!("column {i}: unknown value {t:?}")))
+}
+
+fn date(r: &DbRow<'_>, i: usize) -> Result<Option<chrono::NaiveDate>, StoreError> {
+    match r.text(i)? {
+        None => Ok(None),
+        Some(t) => chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| StoreError::Corrupt(format!("column {i}: bad date {t:?}"))),
+    }
+}
+
+fn origin(r: &DbRow<'_>, i: usize) -> Result<Origin, StoreError> {
+    Ok(Origin { import_id: r.req_int(i)?, line: u32::try_from(r.req_int(i + 1)?).unwrap_or(u32::MAX) })
+}
+
+/// One shared `Name` per distinct string read, so a group name on a million rows is one
+/// allocation.
+#[derive(Default)]
+struct Interner {
+    names: HashMap<Box<str>, Name>,
+}
+
+impl Interner {
+    fn get(&mut self, s: &str) -> Name {
+        if let Some(n) = self.names.get(s) {
+            return n.clone();
+        }
+        let n: Name = s.into();
+        self.names.insert(s.into(), n.clone());
+        n
+    }
+}

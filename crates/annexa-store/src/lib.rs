@@ -1,0 +1,102 @@
+//! Annexa's storage: the only crate that speaks SQL.
+//!
+//! One code path serves embedded SQLite (the default, in WAL mode, `sqlite://annexa.db`)
+//! and PostgreSQL (`postgres://…`, for several server instances). Queries are written once
+//! in the SQL both engines share; [`db`] binds parameters and picks each engine's fast bulk
+//! path. The schema is created and upgraded by embedded migrations when a store opens.
+//!
+//! The store keeps the current snapshot of every source: an import replaces that source's
+//! previous rows in one transaction, so a failed import leaves the database as it was.
+//!
+//! ```no_run
+//! let mut store = annexa_store::Store::open("sqlite://annexa.db")?;
+//! let graph = store.load_graph()?;
+//! println!("{} people", graph.people.len());
+//! # Ok::<(), annexa_store::StoreError>(())
+//! ```
+
+mod audit;
+pub mod db;
+mod identity;
+mod migrate;
+#[doc(hidden)]
+pub mod testing;
+
+pub use audit::{FindingFilter, FindingStatus, RunInput, RunOutcome, RunSummary, StoredFinding};
+pub use db::Dialect;
+pub use identity::{NewImport, KINDS};
+
+use db::Conn;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("database URL {0}")]
+    Url(String),
+    #[error("SQLite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("PostgreSQL: {0}")]
+    Postgres(#[from] postgres::Error),
+    #[error("I/O: {0}")]
+    Io(std::io::Error),
+    /// The stored data is not what this version wrote.
+    #[error("the database holds unexpected data: {0}")]
+    Corrupt(String),
+    /// The request contradicts what is stored (e.g. two source kinds feeding one system).
+    #[error("{0}")]
+    Conflict(String),
+}
+
+/// An open database.
+pub struct Store {
+    conn: Conn,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `url` and brings its schema up to date.
+    ///
+    /// `sqlite://PATH` (relative or, with a third slash, absolute), `sqlite::memory:`, or
+    /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DB`.
+    pub fn open(url: &str) -> Result<Store, StoreError> {
+        let conn = if let Some(rest) = url.strip_prefix("sqlite:") {
+            let path = rest.strip_prefix("//").unwrap_or(rest);
+            let c = if path == ":memory:" || path.is_empty() {
+                rusqlite::Connection::open_in_memory()?
+            } else {
+                rusqlite::Connection::open(path)?
+            };
+            // WAL lets readers (the server, an auditor's export) run while an import
+            // writes; synchronous=FULL makes every commit durable.
+            c.execute_batch(
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; \
+                 PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536;",
+            )?;
+            Conn::Sqlite(c)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let client = postgres::Client::connect(url, postgres::NoTls)?;
+            Conn::Postgres(Box::new(client))
+        } else {
+            // Never echo the URL: it may carry a password.
+            return Err(StoreError::Url(
+                "must start with sqlite:// or postgres:// (e.g. sqlite://annexa.db)".to_string(),
+            ));
+        };
+        let mut store = Store { conn };
+        migrate::run(&mut store.conn)?;
+        Ok(store)
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.conn.dialect()
+    }
+}
+
+/// Unix seconds of an instant.
+pub(crate) fn secs(i: Option<annexa_core::time::Instant>) -> Option<i64> {
+    i.map(|i| i.timestamp())
+}
+
+/// An instant from Unix seconds.
+pub(crate) fn instant(s: Option<i64>) -> Option<annexa_core::time::Instant> {
+    s.and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+}

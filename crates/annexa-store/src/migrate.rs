@@ -1,0 +1,55 @@
+//! Embedded schema migrations, applied in order when a store opens.
+
+use crate::db::{Conn, Dialect, Value};
+use crate::StoreError;
+
+/// (version, name, SQL). Append only: a released migration never changes.
+const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "identity", include_str!("../migrations/0001_identity.sql"))];
+
+/// The highest schema version this build knows.
+pub const LATEST: i64 = 1;
+
+fn dialect_sql(sql: &str, dialect: Dialect) -> String {
+    let id = match dialect {
+        Dialect::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
+        Dialect::Postgres => "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+    };
+    sql.replace("{{id}}", id)
+}
+
+pub(crate) fn run(conn: &mut Conn) -> Result<(), StoreError> {
+    conn.batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+    )?;
+    let dialect = conn.dialect();
+    let mut tx = conn.transaction()?;
+    if dialect == Dialect::Postgres {
+        // Several `annexa serve` instances may start at once: one migrates, the others wait.
+        tx.execute("SELECT pg_advisory_xact_lock(7216012026)", &[])?;
+    }
+    let mut applied = Vec::new();
+    tx.query_each("SELECT version FROM schema_migrations", &[], |r| {
+        applied.push(r.req_int(0)?);
+        Ok(())
+    })?;
+    if let Some(newer) = applied.iter().find(|v| **v > LATEST) {
+        return Err(StoreError::Corrupt(format!(
+            "the database schema is version {newer}, newer than this annexa ({LATEST}); upgrade annexa"
+        )));
+    }
+    for (version, name, sql) in MIGRATIONS {
+        if applied.contains(version) {
+            continue;
+        }
+        match &mut tx {
+            crate::db::Tx::Sqlite(t) => t.execute_batch(&dialect_sql(sql, dialect))?,
+            crate::db::Tx::Postgres(t) => t.batch_execute(&dialect_sql(sql, dialect))?,
+        }
+        let now = chrono::Utc::now().timestamp();
+        tx.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+            &[Value::from(*version), Value::from(*name), Value::from(now)],
+        )?;
+    }
+    tx.commit()
+}

@@ -1,0 +1,31 @@
+//! Test databases on both engines, for this crate's tests and the others'.
+//!
+//! `ANNEXA_TEST_POSTGRES` names a PostgreSQL server (the test script starts one); each
+//! call makes a fresh database there. Under `CI=true` its absence is a failure.
+
+/// A fresh, empty database URL per backend: a SQLite file in `dir`, and a new PostgreSQL
+/// database when `ANNEXA_TEST_POSTGRES` is set.
+pub fn fresh_databases(dir: &std::path::Path) -> Vec<String> {
+    let mut urls = vec![format!("sqlite://{}", dir.join("annexa-test.db").display())];
+    match std::env::var("ANNEXA_TEST_POSTGRES") {
+        Ok(base) => urls.push(fresh_postgres(&base)),
+        Err(_) => assert!(
+            std::env::var("CI").is_err(),
+            "ANNEXA_TEST_POSTGRES is not set: under CI the PostgreSQL tests must run (use scripts/test)"
+        ),
+    }
+    urls
+}
+
+fn fresh_postgres(base: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    let name = format!("annexa_t{}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst), nanos);
+    let mut client = postgres::Client::connect(base, postgres::NoTls).unwrap_or_else(|e| panic!("connect {base}: {e}"));
+    client.batch_execute(&format!("CREATE DATABASE {name}")).unwrap_or_else(|e| panic!("create database: {e}"));
+    match base.rfind('/') {
+        Some(i) => format!("{}/{name}", &base[..i]),
+        None => panic!("ANNEXA_TEST_POSTGRES must end with /DBNAME"),
+    }
+}

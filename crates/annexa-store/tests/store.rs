@@ -1,0 +1,193 @@
+//! The store on both engines: imports replace snapshots atomically, the graph reads back
+//! exactly, runs tell new / still open / resolved findings.
+
+use annexa_core::finding::{finding_id, Evidence, Finding, Severity, Subject, SubjectKind};
+use annexa_core::model::*;
+use annexa_core::time::parse_instant;
+use annexa_store::{FindingFilter, FindingStatus, NewImport, RunInput, Store};
+
+fn at(s: &str) -> annexa_core::time::Instant {
+    parse_instant(s).expect("valid instant")
+}
+
+fn person(id: &str, status: PersonStatus) -> Person {
+    Person {
+        employee_id: id.into(),
+        email: Some(format!("{id}@example.com")),
+        given_name: "Given".into(),
+        family_name: format!("Family \"{id}\", Jr."),
+        department: "Engineering".into(),
+        title: "Engineer".into(),
+        manager_id: None,
+        location: "Berlin".into(),
+        worker_type: WorkerType::Employee,
+        status,
+        start_date: chrono::NaiveDate::from_ymd_opt(2020, 1, 2),
+        end_date: None,
+        screening_date: None,
+        origin: Origin { import_id: 0, line: 2 },
+    }
+}
+
+fn account(system: &str, id: &str) -> Account {
+    Account {
+        system: system.into(),
+        account_id: id.into(),
+        username: id.into(),
+        email: None,
+        employee_id: Some("E1".into()),
+        display_name: "Someone".into(),
+        status: AccountStatus::Enabled,
+        kind: AccountType::Human,
+        created_at: Some(at("2021-01-01T00:00:00Z")),
+        last_login_at: None,
+        last_login_known: true,
+        mfa: Some(vec![MfaFactor::Totp, MfaFactor::Webauthn]),
+        password_last_set_at: None,
+        interactive: true,
+        root: false,
+        owner: None,
+        credentials: vec![Credential {
+            slot: "access_key_1".into(),
+            kind: CredentialKind::AccessKey,
+            active: true,
+            rotated_at: Some(at("2022-02-02T00:00:00Z")),
+            last_used_at: None,
+        }],
+        origin: Origin { import_id: 0, line: 3 },
+    }
+}
+
+fn import<'a>(kind: &'a str, systems: &'a [String], people: &'a [Person], accounts: &'a [Account]) -> NewImport<'a> {
+    NewImport {
+        kind,
+        file: "f.csv",
+        sha256: "ab",
+        rows: (people.len() + accounts.len()) as u64,
+        at: at("2026-01-01T00:00:00Z"),
+        systems,
+        people,
+        accounts,
+        entitlements: &[],
+        assignments: &[],
+        badges: &[],
+    }
+}
+
+fn finding(check: &str, key: &str) -> Finding {
+    Finding {
+        id: finding_id(check, key),
+        check: check.into(),
+        severity: Severity::High,
+        subject: Subject { kind: SubjectKind::Account, key: key.into(), label: key.into() },
+        controls: vec!["A.5.18".into()],
+        message: format!("{key} is a problem"),
+        evidence: Evidence::default(),
+    }
+}
+
+fn run<'a>(checks: &'a [String], findings: &'a [Finding]) -> RunInput<'a> {
+    RunInput {
+        started_at: at("2026-01-02T00:00:00Z"),
+        finished_at: at("2026-01-02T00:00:01Z"),
+        as_of: at("2026-01-02T00:00:00Z"),
+        checks,
+        imports: &[],
+        parameters: "{}",
+        findings,
+    }
+}
+
+#[test]
+fn imports_round_trip_and_replace_their_own_snapshot() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for url in annexa_store::testing::fresh_databases(dir.path()) {
+        let mut store = Store::open(&url).expect("open");
+        let people = vec![person("E1", PersonStatus::Active), person("E2", PersonStatus::Terminated)];
+        store.import(&import("hr", &[], &people, &[])).expect("hr import");
+        let sys_a = vec!["app-a".to_string()];
+        let accounts_a = vec![account("app-a", "u1"), account("app-a", "u2")];
+        store.import(&import("accounts", &sys_a, &[], &accounts_a)).expect("accounts a");
+        let sys_b = vec!["app-b".to_string()];
+        store.import(&import("accounts", &sys_b, &[], &[account("app-b", "u9")])).expect("accounts b");
+
+        let g = store.load_graph().expect("load");
+        assert_eq!(g.people.len(), 2, "{url}");
+        assert_eq!(g.people[1].family_name, "Family \"E2\", Jr.");
+        assert_eq!(g.people[1].start_date, chrono::NaiveDate::from_ymd_opt(2020, 1, 2));
+        assert_eq!(g.accounts.len(), 3);
+        let a = &g.accounts[0];
+        assert_eq!(a.mfa, Some(vec![MfaFactor::Totp, MfaFactor::Webauthn]));
+        assert_eq!(a.credentials, accounts_a[0].credentials);
+        assert_eq!(g.imports.len(), 3);
+        assert_eq!(a.origin.line, 3);
+        assert_eq!(g.import(a.origin.import_id).map(|i| i.kind.as_str()), Some("accounts"));
+
+        // Re-importing app-a replaces only app-a.
+        store.import(&import("accounts", &sys_a, &[], &[account("app-a", "u3")])).expect("accounts a again");
+        let g = store.load_graph().expect("load");
+        let keys: Vec<String> = g.accounts.iter().map(Account::key).collect();
+        assert_eq!(keys, ["app-a/u3", "app-b/u9"], "{url}");
+
+        // Another kind may not feed the same system's accounts.
+        let err = store.import(&import("aws-credential-report", &sys_a, &[], &[account("app-a", "x")])).unwrap_err();
+        assert!(err.to_string().contains("already fed by a accounts import"), "{err}");
+    }
+}
+
+#[test]
+fn a_failed_import_leaves_the_database_unchanged() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for url in annexa_store::testing::fresh_databases(dir.path()) {
+        let mut store = Store::open(&url).expect("open");
+        let sys = vec!["app".to_string()];
+        store.import(&import("accounts", &sys, &[], &[account("app", "keep")])).expect("first");
+        // Two rows with one key violate the primary key half-way through the insert.
+        let bad = vec![account("app", "dup"), account("app", "dup")];
+        assert!(store.import(&import("accounts", &sys, &[], &bad)).is_err(), "{url}");
+        let g = store.load_graph().expect("load");
+        assert_eq!(g.accounts.iter().map(Account::key).collect::<Vec<_>>(), ["app/keep"], "{url}");
+        assert_eq!(g.imports.len(), 1);
+    }
+}
+
+#[test]
+fn runs_tell_new_still_open_and_resolved() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for url in annexa_store::testing::fresh_databases(dir.path()) {
+        let mut store = Store::open(&url).expect("open");
+        let checks = vec!["dormant-account".to_string(), "mfa-missing".to_string()];
+        let first = vec![finding("dormant-account", "a/1"), finding("dormant-account", "a/2"), finding("mfa-missing", "a/1")];
+        let out = store.record_run(&run(&checks, &first)).expect("run 1");
+        assert_eq!((out.new.len(), out.still_open.len(), out.resolved.len()), (3, 0, 0), "{url}");
+
+        let second = vec![finding("dormant-account", "a/2"), finding("dormant-account", "a/3"), finding("mfa-missing", "a/1")];
+        let out = store.record_run(&run(&checks, &second)).expect("run 2");
+        assert_eq!(out.new, [finding_id("dormant-account", "a/3")]);
+        assert_eq!(out.still_open.len(), 2);
+        assert_eq!(out.resolved.len(), 1);
+        assert_eq!(out.resolved[0].finding.subject.key, "a/1");
+
+        // A run of one check does not resolve another check's findings.
+        let only = vec!["dormant-account".to_string()];
+        let out = store.record_run(&run(&only, &second[..2])).expect("run 3");
+        assert_eq!((out.new.len(), out.still_open.len(), out.resolved.len()), (0, 2, 0), "{url}");
+
+        let open = store.findings(&FindingFilter { status: Some(FindingStatus::Open), ..Default::default() }).expect("list");
+        assert_eq!(open.len(), 3);
+        let resolved = store
+            .findings(&FindingFilter { status: Some(FindingStatus::Resolved), ..Default::default() })
+            .expect("list");
+        assert_eq!(resolved.len(), 1);
+        assert_eq!(resolved[0].resolved_run, Some(2));
+        let id = finding_id("dormant-account", "a/3");
+        let one = store.finding(&id[..8]).expect("get").expect("found");
+        assert_eq!(one.first_run, 2);
+        assert_eq!(one.last_run, 3);
+        assert_eq!(store.runs(10).expect("runs").len(), 3);
+
+        // A resolved finding that comes back is open again.
+        let out = store.record_run(&run(&checks, &first)).expect("run 4");
+        assert!(out.new.contains(&finding_id("dormant-account", "a/1")));
+    }
+}

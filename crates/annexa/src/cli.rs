@@ -1,0 +1,187 @@
+//! The command-line interface definition (clap derive). Help texts carry examples.
+
+use crate::output::Format;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "annexa",
+    version,
+    about = "Identity governance and ISO/IEC 27001:2022 compliance engine",
+    long_about = "Annexa imports people (HR), accounts and entitlements (directories, cloud, apps, \
+badge systems), runs automated control checks mapped to ISO/IEC 27001:2022 Annex A, and keeps \
+evidence-backed findings an auditor accepts.",
+    after_help = "Examples:
+  annexa demo                              # synthetic organisation, imported and audited
+  annexa import hr people.csv
+  annexa import accounts apps.csv
+  annexa import ldif corp.ldif --system corp-ad
+  annexa audit --fail-on high              # exit 1 when a high or critical finding is open
+  annexa controls show A.9.2.6             # 2013 id -> A.5.18
+
+Exit codes: 0 success, 1 findings at or above --fail-on, 2 usage or input error."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Database URL: sqlite://PATH (embedded, the default) or postgres://USER@HOST:PORT/DB.
+    #[arg(long, global = true, env = "ANNEXA_DB", default_value = "sqlite://annexa.db")]
+    pub db: String,
+    /// Configuration file (check parameters, SoD rules, roles). Defaults to ./annexa.toml
+    /// when it exists, else built-in defaults.
+    #[arg(long, global = true, env = "ANNEXA_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Output format of lists.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Import a source file, replacing that source's previous snapshot.
+    #[command(after_help = "Kinds and their formats:
+  hr                     HR feed CSV: employee_id,email,given_name,family_name,department,title,
+                         manager_id,location,worker_type,status,start_date,end_date[,screening_date]
+  accounts               system,account_id,username,email,employee_id,display_name,status,type,
+                         created_at,last_login_at,mfa,password_last_set_at,owner
+  assignments            system,account_id,entitlement,privileged,granted_at,granted_by,source
+                         [,last_certified_at,last_certified_by]
+  ldif                   RFC 2849 LDIF of an OpenLDAP or Active Directory tree (--system names it)
+  aws-credential-report  the AWS IAM credential report CSV, as AWS writes it
+  badges                 badge_id,employee_id,status,last_used_at,zones
+
+Examples:
+  annexa import hr workday.csv --mapping workday-columns.toml
+  annexa import accounts salesforce.csv --system salesforce
+  annexa import aws-credential-report report.csv --system aws-prod")]
+    Import(ImportArgs),
+    /// Run the control checks, store the run and its findings, compare with the last run.
+    #[command(after_help = "Examples:
+  annexa audit
+  annexa audit --as-of 2026-01-31T00:00:00Z --format json
+  annexa audit --check leaver-access --check mfa-missing --fail-on high
+  annexa audit --format junit > annexa-junit.xml")]
+    Audit(AuditArgs),
+    /// Read stored findings.
+    #[command(subcommand)]
+    Findings(FindingsCommand),
+    /// The ISO/IEC 27001:2022 Annex A control catalog.
+    #[command(subcommand)]
+    Controls(ControlsCommand),
+    /// The effective configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// List the imports on record: source, file, SHA-256, rows, time.
+    Imports,
+    /// Generate a realistic synthetic organisation, import it and audit it.
+    #[command(after_help = "Examples:
+  annexa demo
+  annexa demo --people 100000 --seed 7 --out /tmp/org")]
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// hr, accounts, assignments, ldif, aws-credential-report or badges.
+    pub kind: String,
+    /// The file to import.
+    pub file: PathBuf,
+    /// The system these records belong to (required for ldif and aws-credential-report
+    /// unless the default name suits; fills an empty `system` column in CSVs).
+    #[arg(long)]
+    pub system: Option<String>,
+    /// Column mapping for HR exports that do not use the canonical column names (TOML:
+    /// `[columns] employee_id = "Employee Number"`, ...).
+    #[arg(long)]
+    pub mapping: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Evaluate as of this instant (RFC 3339 or a date) instead of now: reproducible runs.
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// Exit 1 when an open finding has this severity or higher (info, low, medium, high, critical).
+    #[arg(long)]
+    pub fail_on: Option<String>,
+    /// Run only these checks (repeatable).
+    #[arg(long = "check")]
+    pub checks: Vec<String>,
+    /// Output format; `junit` writes JUnit XML with one test case per check.
+    #[arg(long = "format", value_enum)]
+    pub audit_format: Option<AuditFormat>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuditFormat {
+    Table,
+    Json,
+    Csv,
+    Junit,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FindingsCommand {
+    /// List findings of the latest run (open by default).
+    List {
+        /// open, resolved or all.
+        #[arg(long, default_value = "open")]
+        status: String,
+        /// Only this check.
+        #[arg(long)]
+        check: Option<String>,
+        /// Only this severity or higher.
+        #[arg(long)]
+        severity: Option<String>,
+        /// Only findings that evidence this control (2022 or 2013 id).
+        #[arg(long)]
+        control: Option<String>,
+    },
+    /// Show one finding with its evidence.
+    Show { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ControlsCommand {
+    /// List the Annex A controls.
+    List {
+        /// Organizational, People, Physical or Technological.
+        #[arg(long)]
+        theme: Option<String>,
+        /// Only the identity-relevant controls.
+        #[arg(long)]
+        identity: bool,
+    },
+    /// Show one control: title, theme, the checks that test it, the crosswalk.
+    /// A 2013 id (A.9.2.6) answers with the 2022 control(s).
+    Show { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the effective configuration as TOML (defaults merged with the file).
+    Show,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// How many people the organisation has.
+    #[arg(long, default_value_t = 1000)]
+    pub people: usize,
+    /// Seed of the generator: the same seed gives the same files.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Where to write the generated files.
+    #[arg(long, default_value = "annexa-demo")]
+    pub out: PathBuf,
+    /// Only write the files; do not import or audit.
+    #[arg(long)]
+    pub generate_only: bool,
+}

@@ -68,6 +68,7 @@ pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<Import
         let password = root || flag(&row, "password_enabled", true)?.unwrap_or(false);
         let password_last_used = date(&row, "password_last_used")?;
         let password_last_changed = date(&row, "password_last_changed")?;
+        // Not mapped, but a value AWS would never write means the report is not what it claims.
         date(&row, "password_next_rotation")?;
         let mfa_active = flag(&row, "mfa_active", false)?.unwrap_or(false);
         let mut credentials = Vec::new();
@@ -80,7 +81,13 @@ pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<Import
             // An inactive key can still show use from before it was deactivated.
             key_last_used.extend(last_used_at);
             if active || rotated_at.is_some() {
-                credentials.push(Credential { slot, kind: CredentialKind::AccessKey, active, rotated_at, last_used_at });
+                credentials.push(Credential {
+                    slot,
+                    kind: CredentialKind::AccessKey,
+                    active,
+                    rotated_at,
+                    last_used_at,
+                });
             }
         }
         let mut active_cert = false;
@@ -115,7 +122,11 @@ pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<Import
             email: None,
             employee_id: None,
             display_name: row.required("arn")?.to_string(),
-            status: if password || active_key || active_cert { AccountStatus::Enabled } else { AccountStatus::Disabled },
+            status: if password || active_key || active_cert {
+                AccountStatus::Enabled
+            } else {
+                AccountStatus::Disabled
+            },
             kind,
             created_at: Some(created_at),
             last_login_at: password_last_used.into_iter().chain(key_last_used.iter().copied()).max(),

@@ -64,18 +64,11 @@ enum Class {
 pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<ImportBatch, ImportError> {
     let entries = reader::read(file, bytes)?;
     let dir = Directory::new(file, &entries)?;
-    let system_name = options
-        .system
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .unwrap_or(ImportKind::Ldif.default_system());
+    let system_name =
+        options.system.as_deref().map(str::trim).filter(|s| !s.is_empty()).unwrap_or(ImportKind::Ldif.default_system());
     let system: Name = system_name.into();
-    let mut batch = ImportBatch {
-        systems: vec![system_name.to_string()],
-        rows: entries.len() as u64,
-        ..ImportBatch::default()
-    };
+    let mut batch =
+        ImportBatch { systems: vec![system_name.to_string()], rows: entries.len() as u64, ..ImportBatch::default() };
 
     // Entry index -> account id, for membership; lower-cased login -> entry, for memberUid.
     let mut account_ids: Vec<(usize, Name)> = Vec::new();
@@ -292,11 +285,8 @@ fn account(dir: &Directory<'_>, entry: &Entry, system: &Name) -> Result<(Account
         })?,
     };
     let disabled = uac & ACCOUNTDISABLE != 0 || entry.first_text(f, "pwdAccountLockedTime")?.is_some();
-    let kind = if entry.first_text(f, "servicePrincipalName")?.is_some() {
-        AccountType::Service
-    } else {
-        AccountType::Human
-    };
+    let kind =
+        if entry.first_text(f, "servicePrincipalName")?.is_some() { AccountType::Service } else { AccountType::Human };
     let when_created = generalized_time(f, entry, "whenCreated")?;
     let create_timestamp = generalized_time(f, entry, "createTimestamp")?;
     // AD always knows: no lastLogonTimestamp means the account never logged on.

@@ -79,6 +79,15 @@ enum Item<'a> {
 /// Reads every entry of `bytes`. Errors name the line the offending line or entry starts on.
 pub(super) fn read(file: &str, bytes: &[u8]) -> Result<Vec<Entry>, ImportError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    // `ldifde -u` writes UTF-16, which would otherwise surface as a puzzling syntax error.
+    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+        return Err(ImportError::new(
+            file,
+            1,
+            None,
+            "the file is UTF-16 (ldifde -u?): export without -u or convert it to UTF-8",
+        ));
+    }
     let items = unfold(file, bytes)?;
     let mut entries = Vec::new();
     let mut current: Option<Entry> = None;
@@ -202,7 +211,7 @@ fn unfold<'a>(file: &str, bytes: &'a [u8]) -> Result<Vec<Item<'a>>, ImportError>
 /// and the value's bytes.
 fn attribute(file: &str, line: u64, text: &[u8]) -> Result<(String, Vec<u8>), ImportError> {
     let malformed = || {
-        let shown: String = String::from_utf8_lossy(text).chars().take(40).collect();
+        let shown: String = String::from_utf8_lossy(text.get(..60).unwrap_or(text)).chars().take(40).collect();
         ImportError::new(file, line, None, format!("malformed line {shown:?}: expected `attribute: value`"))
     };
     let colon = text.iter().position(|&b| b == b':').ok_or_else(malformed)?;
@@ -210,9 +219,8 @@ fn attribute(file: &str, line: u64, text: &[u8]) -> Result<(String, Vec<u8>), Im
     let rest = rest.get(1..).unwrap_or_default();
     let description = std::str::from_utf8(description).map_err(|_| malformed())?;
     let name = description.split(';').next().unwrap_or_default().trim_end();
-    let valid_name = |s: &str| {
-        !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
-    };
+    let valid_name =
+        |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
     if !valid_name(name) || !description.split(';').skip(1).all(valid_name) {
         return Err(malformed());
     }

@@ -1,5 +1,144 @@
 //! The built-in control checks.
+//!
+//! Each check is a function of the [`Context`] (graph, configuration, as-of instant) and
+//! its parameters that pushes findings; [`audit`] runs the selected ones. A check's logic
+//! lives in exactly one function, so that other formulations (SQL, Rego) can be compared
+//! against it finding for finding.
 
+mod access;
+mod accounts;
+mod credentials;
+mod people;
+mod privilege;
 mod registry;
 
 pub use registry::{check, checks_for_control, CheckDef, CHECKS};
+
+use crate::config::Config;
+use crate::context::{Context, FindingBuilder};
+use annexa_core::finding::{Finding, Severity};
+use annexa_core::graph::IdentityGraph;
+use annexa_core::time::Instant;
+use serde::Serialize;
+
+/// A `--check` id that no built-in check has.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown check {0:?}: expected one of {ids}", ids = CHECKS.iter().map(|c| c.id).collect::<Vec<_>>().join(", "))]
+pub struct UnknownCheck(pub String);
+
+/// The result of one evaluation.
+#[derive(Debug, Clone)]
+pub struct AuditResult {
+    pub findings: Vec<Finding>,
+    /// The checks that ran, in registry order.
+    pub checks_run: Vec<String>,
+    /// Each check's effective parameters, by check id.
+    pub parameters: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Runs the selected checks (all enabled ones when `selected` is empty; a check named in
+/// `selected` runs even when the configuration disables it).
+pub fn audit(graph: &IdentityGraph, config: &Config, as_of: Instant, selected: &[String]) -> Result<AuditResult, UnknownCheck> {
+    for s in selected {
+        if check(s).is_none() {
+            return Err(UnknownCheck(s.clone()));
+        }
+    }
+    let ctx = Context::new(graph, config, as_of);
+    let mut result = AuditResult { findings: Vec::new(), checks_run: Vec::new(), parameters: serde_json::Map::new() };
+    let c = &config.checks;
+    let mut runner = Runner { ctx: &ctx, selected, result: &mut result };
+    runner.run("orphaned-account", c.orphaned_account.enabled, c.orphaned_account.severity, &c.orphaned_account, accounts::orphaned);
+    runner.run("leaver-access", c.leaver_access.enabled, c.leaver_access.severity, &c.leaver_access, people::leaver_access);
+    runner.run("dormant-account", c.dormant_account.enabled, c.dormant_account.severity, &c.dormant_account, accounts::dormant);
+    runner.run("mfa-missing", c.mfa_missing.enabled, c.mfa_missing.severity, &c.mfa_missing, accounts::mfa_missing);
+    runner.run(
+        "privileged-weak-mfa",
+        c.privileged_weak_mfa.enabled,
+        c.privileged_weak_mfa.severity,
+        &c.privileged_weak_mfa,
+        privilege::weak_mfa,
+    );
+    runner.run("stale-credential", c.stale_credential.enabled, c.stale_credential.severity, &c.stale_credential, credentials::stale);
+    runner.run("root-account-use", c.root_account_use.enabled, c.root_account_use.severity, &c.root_account_use, privilege::root_use);
+    runner.run("sod-conflict", c.sod_conflict.enabled, c.sod_conflict.severity, &config.sod, access::sod_conflict);
+    runner.run("shared-account", c.shared_account.enabled, c.shared_account.severity, &c.shared_account, accounts::shared);
+    runner.run(
+        "service-account-no-owner",
+        c.service_account_no_owner.enabled,
+        c.service_account_no_owner.severity,
+        &c.service_account_no_owner,
+        accounts::service_no_owner,
+    );
+    runner.run(
+        "admin-not-separated",
+        c.admin_not_separated.enabled,
+        c.admin_not_separated.severity,
+        &c.admin_not_separated,
+        privilege::admin_not_separated,
+    );
+    runner.run(
+        "certification-overdue",
+        c.certification_overdue.enabled,
+        c.certification_overdue.severity,
+        &c.certification_overdue,
+        access::certification_overdue,
+    );
+    runner.run(
+        "unexplained-access",
+        c.unexplained_access.enabled,
+        c.unexplained_access.severity,
+        &c.unexplained_access,
+        access::unexplained,
+    );
+    runner.run("privilege-outlier", c.privilege_outlier.enabled, c.privilege_outlier.severity, &c.privilege_outlier, privilege::outlier);
+    runner.run(
+        "contractor-no-end-date",
+        c.contractor_no_end_date.enabled,
+        c.contractor_no_end_date.severity,
+        &c.contractor_no_end_date,
+        people::contractor_no_end_date,
+    );
+    Ok(result)
+}
+
+struct Runner<'r, 'g> {
+    ctx: &'r Context<'g>,
+    selected: &'r [String],
+    result: &'r mut AuditResult,
+}
+
+impl Runner<'_, '_> {
+    fn run<P: Serialize>(
+        &mut self,
+        id: &'static str,
+        enabled: bool,
+        severity: Option<Severity>,
+        params: &P,
+        f: fn(&Context<'_>, &P, &mut FindingBuilder<'_>),
+    ) {
+        let wanted = if self.selected.is_empty() { enabled } else { self.selected.iter().any(|s| s == id) };
+        let Some(def) = check(id) else { return };
+        if !wanted {
+            return;
+        }
+        let mut parameters = match serde_json::to_value(params) {
+            Ok(serde_json::Value::Object(m)) => m,
+            _ => serde_json::Map::new(),
+        };
+        parameters.remove("enabled");
+        let start = self.result.findings.len();
+        let mut builder = FindingBuilder {
+            check: def,
+            severity: severity.unwrap_or(def.default_severity),
+            parameters: parameters.clone(),
+            as_of: self.ctx.as_of,
+            out: &mut self.result.findings,
+        };
+        f(self.ctx, params, &mut builder);
+        // Findings of one check in subject order: stable output, stable diffs.
+        self.result.findings[start..].sort_by(|a, b| a.subject.key.cmp(&b.subject.key));
+        self.result.checks_run.push(id.to_string());
+        self.result.parameters.insert(id.to_string(), serde_json::Value::Object(parameters));
+    }
+}

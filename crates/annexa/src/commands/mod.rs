@@ -1,13 +1,46 @@
 //! One module per subcommand; `run` dispatches.
 
+mod audit;
 mod controls;
+mod demo;
+mod findings;
+mod import;
+mod setup;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, ConfigCommand};
+use crate::output::Table;
 use std::process::ExitCode;
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let global = &cli.global;
     match cli.command {
-        Command::Controls(cmd) => controls::run(&cli.global, cmd),
-        _ => anyhow::bail!("this command is not available yet"),
+        Command::Import(args) => import::run(global, args),
+        Command::Audit(args) => audit::run(global, args),
+        Command::Findings(cmd) => findings::run(global, cmd),
+        Command::Controls(cmd) => controls::run(global, cmd),
+        Command::Demo(args) => demo::run(global, args),
+        Command::Config(ConfigCommand::Show) => {
+            let (config, path) = setup::load_config(global)?;
+            println!("# effective configuration ({})", path.as_deref().unwrap_or("built-in defaults; no annexa.toml"));
+            print!("{}", config.to_toml());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Imports => {
+            let mut store = setup::open_store(global)?;
+            let mut table = Table::new(&["import", "kind", "systems", "file", "rows", "sha256", "imported_at"]);
+            for i in store.current_imports()? {
+                table.push(vec![
+                    format!("#{}", i.id),
+                    i.kind,
+                    i.systems.join(" "),
+                    i.file,
+                    i.rows.to_string(),
+                    i.sha256,
+                    i.imported_at.to_rfc3339(),
+                ]);
+            }
+            table.print(global.format)?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }

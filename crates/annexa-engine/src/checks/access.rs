@@ -1,0 +1,230 @@
+//! Checks on assignments: SoD conflicts, overdue certification, unexplained access.
+
+use crate::config::{CertificationOverdue, EntitlementPatterns, Sod, UnexplainedAccess};
+use crate::context::{Context, FindingBuilder};
+use crate::pattern::matches_attribute;
+use annexa_core::finding::{Subject, SubjectKind};
+use annexa_core::model::{AccountType, GrantSource, Person};
+use serde_json::json;
+use std::collections::HashMap;
+
+fn assignment_key(ctx: &Context<'_>, s: usize) -> String {
+    let x = &ctx.graph.assignments[s];
+    format!("{}/{}/{}", x.system, x.account_id, x.entitlement)
+}
+
+/// People (or uncorrelated accounts) holding an entitlement from every side of a rule.
+pub fn sod_conflict(ctx: &Context<'_>, sod: &Sod, f: &mut FindingBuilder<'_>) {
+    if sod.rules.is_empty() {
+        return;
+    }
+    let sides: Vec<Vec<EntitlementPatterns>> =
+        sod.rules.iter().map(|r| r.sides.iter().map(|s| EntitlementPatterns::new(s)).collect()).collect();
+    // Which (rule, side) each distinct entitlement satisfies, computed once per entitlement.
+    let mut memo: HashMap<(&str, &str), Vec<(usize, usize)>> = HashMap::new();
+    let mut hits_of = |s: usize| -> Vec<(usize, usize)> {
+        let x = &ctx.graph.assignments[s];
+        memo.entry((&*x.system, &*x.entitlement))
+            .or_insert_with(|| {
+                let mut v = Vec::new();
+                for (r, rule_sides) in sides.iter().enumerate() {
+                    for (si, side) in rule_sides.iter().enumerate() {
+                        if side.any(&x.system, &x.entitlement) {
+                            v.push((r, si));
+                        }
+                    }
+                }
+                v
+            })
+            .clone()
+    };
+    // Holders: each person with all their accounts, and each uncorrelated account alone.
+    let mut holders: Vec<(Subject, Vec<usize>, Option<&Person>)> = Vec::new();
+    for (pi, accounts) in ctx.accounts_of_person.iter().enumerate() {
+        if !accounts.is_empty() {
+            let person = &ctx.graph.people[pi];
+            holders.push((ctx.person_subject(person), accounts.clone(), Some(person)));
+        }
+    }
+    for (a, c) in ctx.correlation.iter().enumerate() {
+        if c.is_none() {
+            holders.push((ctx.account_subject(a), vec![a], None));
+        }
+    }
+    for (subject, accounts, person) in holders {
+        // rule -> side -> assignments satisfying it
+        let mut matched: HashMap<usize, Vec<Vec<usize>>> = HashMap::new();
+        for &a in &accounts {
+            if !ctx.graph.accounts[a].is_enabled() {
+                continue;
+            }
+            for s in ctx.assignments_of(a) {
+                for (r, side) in hits_of(s) {
+                    matched.entry(r).or_insert_with(|| vec![Vec::new(); sides[r].len()])[side].push(s);
+                }
+            }
+        }
+        let mut rules: Vec<usize> = matched.keys().copied().collect();
+        rules.sort_unstable();
+        for r in rules {
+            let per_side = &matched[&r];
+            if per_side.iter().any(Vec::is_empty) {
+                continue;
+            }
+            let rule = &sod.rules[r];
+            let held: Vec<Vec<String>> = per_side
+                .iter()
+                .map(|side| {
+                    side.iter()
+                        .map(|s| {
+                            let x = &ctx.graph.assignments[*s];
+                            format!("{}:{}", x.system, x.entitlement)
+                        })
+                        .collect()
+                })
+                .collect();
+            let mut records: Vec<_> = person.map(|p| ctx.person_source(p)).into_iter().collect();
+            for s in per_side.iter().flatten() {
+                records.push(ctx.source("assignment", assignment_key(ctx, *s), ctx.graph.assignments[*s].origin));
+            }
+            let sides_text: Vec<String> = held.iter().map(|h| h.join(" + ")).collect();
+            f.push_with_severity(
+                rule.severity,
+                Subject { kind: subject.kind, key: format!("{}#{}", subject.key, rule.id), label: subject.label.clone() },
+                format!("{} holds conflicting access under {} ({}): {}", subject.label, rule.id, rule.description, sides_text.join(" vs ")),
+                records,
+                json!({ "rule": rule.id, "held": held, "mitigation": rule.mitigation }),
+            );
+        }
+    }
+}
+
+/// Assignments whose last certification (or grant) is older than their interval.
+pub fn certification_overdue(ctx: &Context<'_>, p: &CertificationOverdue, f: &mut FindingBuilder<'_>) {
+    for (s, x) in ctx.graph.assignments.iter().enumerate() {
+        let Some(a) = ctx.assignment_account[s] else { continue };
+        let account = &ctx.graph.accounts[a as usize];
+        if !account.is_enabled() {
+            continue;
+        }
+        let privileged = ctx.assignment_privileged[s];
+        let interval = i64::from(if privileged { p.privileged_days } else { p.standard_days });
+        let kind = if privileged { "privileged" } else { "standard" };
+        let (message, values) = match (x.last_certified_at, x.granted_at) {
+            (Some(c), _) => {
+                let age = ctx.days_since(c);
+                if age <= interval {
+                    continue;
+                }
+                (
+                    format!("{} on {} account {} was last certified {age} days ago ({kind} interval {interval} days)", x.entitlement, x.system, account.username),
+                    json!({ "last_certified_at": c, "last_certified_by": x.last_certified_by, "days_since": age, "interval_days": interval, "privileged": privileged }),
+                )
+            }
+            (None, Some(g)) => {
+                let age = ctx.days_since(g);
+                if age <= interval {
+                    continue;
+                }
+                (
+                    format!("{} on {} account {} was granted {age} days ago and never certified ({kind} interval {interval} days)", x.entitlement, x.system, account.username),
+                    json!({ "granted_at": g, "days_since": age, "interval_days": interval, "privileged": privileged }),
+                )
+            }
+            (None, None) if p.include_undated => (
+                format!("{} on {} account {} has no record of a grant or a certification", x.entitlement, x.system, account.username),
+                json!({ "interval_days": interval, "privileged": privileged }),
+            ),
+            (None, None) => continue,
+        };
+        let severity = if privileged { f.severity.max(annexa_core::finding::Severity::High) } else { f.severity };
+        let subject = Subject {
+            kind: SubjectKind::Assignment,
+            key: assignment_key(ctx, s),
+            label: format!("{} on {}", x.entitlement, ctx.account_subject(a as usize).label),
+        };
+        f.push_with_severity(severity, subject, message, vec![ctx.source("assignment", assignment_key(ctx, s), x.origin)], values);
+    }
+}
+
+/// The roles each birthright rule grants to a person, as entitlement patterns.
+struct Birthright {
+    rules: Vec<(Vec<(String, Vec<String>)>, EntitlementPatterns, String)>,
+}
+
+impl Birthright {
+    fn new(ctx: &Context<'_>) -> Birthright {
+        let roles: HashMap<&str, &Vec<String>> = ctx.config.roles.iter().map(|r| (r.id.as_str(), &r.entitlements)).collect();
+        let rules = ctx
+            .config
+            .birthright
+            .iter()
+            .map(|b| {
+                let cond = b.when.iter().map(|(k, v)| (k.clone(), v.patterns().to_vec())).collect();
+                let ents: Vec<String> = b.roles.iter().filter_map(|r| roles.get(r.as_str())).flat_map(|e| e.iter().cloned()).collect();
+                (cond, EntitlementPatterns::new(&ents), b.id.clone())
+            })
+            .collect();
+        Birthright { rules }
+    }
+
+    /// The id of a birthright rule that gives `person` this entitlement.
+    fn explains(&self, person: &Person, system: &str, entitlement: &str) -> Option<&str> {
+        self.rules.iter().find_map(|(cond, ents, id)| {
+            let applies = cond.iter().all(|(attr, patterns)| {
+                let value = person_attribute(person, attr);
+                patterns.iter().any(|p| matches_attribute(p, value))
+            });
+            (applies && ents.any(system, entitlement)).then_some(id.as_str())
+        })
+    }
+}
+
+pub(crate) fn person_attribute<'p>(p: &'p Person, attr: &str) -> &'p str {
+    match attr {
+        "department" => &p.department,
+        "title" => &p.title,
+        "location" => &p.location,
+        "worker_type" => p.worker_type.as_str(),
+        "status" => p.status.as_str(),
+        "employee_id" => &p.employee_id,
+        _ => "",
+    }
+}
+
+/// Assignments of people's accounts that no birthright rule or approved request explains.
+pub fn unexplained(ctx: &Context<'_>, _: &UnexplainedAccess, f: &mut FindingBuilder<'_>) {
+    let birthright = Birthright::new(ctx);
+    for (s, x) in ctx.graph.assignments.iter().enumerate() {
+        let Some(a) = ctx.assignment_account[s] else { continue };
+        let a = a as usize;
+        let account = &ctx.graph.accounts[a];
+        if !account.is_enabled() || account.kind == AccountType::Service {
+            continue;
+        }
+        let Some(person) = ctx.person_of(a) else { continue };
+        if x.source == GrantSource::Request && x.granted_by.is_some() {
+            continue;
+        }
+        if birthright.explains(person, &x.system, &x.entitlement).is_some() {
+            continue;
+        }
+        let why = match x.source {
+            GrantSource::Birthright => "is marked birthright, but no birthright rule gives it to this person".to_string(),
+            GrantSource::Request => "is marked as requested, but no approver is recorded".to_string(),
+            GrantSource::Manual => "was granted manually, with no role or approved request behind it".to_string(),
+            GrantSource::Unknown => "has no recorded reason, and no role or birthright rule gives it".to_string(),
+        };
+        f.push(
+            Subject {
+                kind: SubjectKind::Assignment,
+                key: assignment_key(ctx, s),
+                label: format!("{} on {}", x.entitlement, ctx.account_subject(a).label),
+            },
+            format!("{} on {} account {} of {} {why}", x.entitlement, x.system, account.username, person.display_name()),
+            vec![ctx.source("assignment", assignment_key(ctx, s), x.origin), ctx.person_source(person)],
+            json!({ "source": x.source, "granted_by": x.granted_by, "granted_at": x.granted_at,
+                    "department": person.department, "title": person.title }),
+        );
+    }
+}

@@ -1,0 +1,330 @@
+//! `annexa.toml`: check parameters, SoD rules, roles and birthright rules, correlation.
+//!
+//! Every field has a documented default, so an empty file (or none) is a valid
+//! configuration; unknown keys are rejected, because a misspelt parameter that silently
+//! keeps its default would make an audit prove something other than what the reader thinks.
+
+use annexa_core::finding::Severity;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub correlation: Correlation,
+    pub privileged: Privileged,
+    pub checks: Checks,
+    pub sod: Sod,
+    pub roles: Vec<Role>,
+    pub birthright: Vec<BirthrightRule>,
+}
+
+/// How accounts are linked to people, after employee id and email.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Correlation {
+    /// Username rules tried in order when an account carries neither employee id nor a
+    /// known email. Placeholders: `{given}`, `{family}`, `{g}` (first letter of the given
+    /// name), `{employee_id}`; lower-cased, spaces and apostrophes removed. A username that
+    /// fits two people correlates to neither.
+    pub username_patterns: Vec<String>,
+}
+
+impl Default for Correlation {
+    fn default() -> Self {
+        Correlation { username_patterns: vec!["{given}.{family}".into(), "{g}{family}".into()] }
+    }
+}
+
+/// Entitlements privileged by configuration, beyond those the source marks.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Privileged {
+    /// `system:entitlement` patterns; `*` matches any run of characters (`*:Domain Admins`,
+    /// `erp:*-ADMIN`). Case-insensitive.
+    pub entitlements: Vec<String>,
+}
+
+/// Declares a check's parameter table: `enabled`, `severity` and its own fields, each with
+/// its default.
+macro_rules! params {
+    ($(#[$meta:meta])* $name:ident { $($(#[$fmeta:meta])* $field:ident : $ty:ty = $default:expr),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(default, deny_unknown_fields)]
+        pub struct $name {
+            /// Whether the check runs.
+            pub enabled: bool,
+            /// Overrides the check's default severity.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub severity: Option<Severity>,
+            $($(#[$fmeta])* pub $field: $ty,)*
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                $name { enabled: true, severity: None, $($field: $default,)* }
+            }
+        }
+    };
+}
+
+params!(OrphanedAccount {});
+params!(LeaverAccess {
+    /// Hours after the end of a leaver's last day by which access must be gone.
+    sla_hours: u32 = 24,
+});
+params!(DormantAccount {
+    /// Days without a sign-in after which an enabled account is dormant.
+    days: u32 = 90,
+    /// Extra days for directory imports (LDIF): AD's `lastLogonTimestamp` lags real sign-ins
+    /// by up to 14 days.
+    directory_slack_days: u32 = 14,
+    /// Also judge service accounts (they often never "sign in").
+    include_service: bool = false,
+});
+params!(MfaMissing {});
+params!(PrivilegedWeakMfa {});
+params!(StaleCredential {
+    /// Days after which an active key or token must have been rotated, and after which an
+    /// active credential that was never used is stale.
+    days: u32 = 90,
+    /// Maximum password age in days; 0 (the default, as NIST SP 800-63B advises) does not
+    /// judge password age.
+    max_password_age_days: u32 = 0,
+});
+params!(RootAccountUse {
+    /// A root account used within this many days is a finding.
+    days: u32 = 30,
+});
+params!(SodConflict {});
+params!(SharedAccount {
+    /// Username stems that mark an account as generic (`admin`, `test01`, `shared-ops`...).
+    generic_names: Vec<String> = [
+        "admin", "administrator", "shared", "test", "temp", "training", "guest", "info", "support", "helpdesk",
+        "reception", "demo", "scanner", "kiosk", "team", "office", "noreply", "generic",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect(),
+});
+params!(ServiceAccountNoOwner {});
+params!(AdminNotSeparated {});
+params!(CertificationOverdue {
+    /// Days a privileged assignment's certification lasts.
+    privileged_days: u32 = 90,
+    /// Days any other assignment's certification lasts.
+    standard_days: u32 = 365,
+    /// Report assignments with neither a grant nor a certification date (directory group
+    /// memberships, typically) as overdue. Off by default: the first campaign dates them.
+    include_undated: bool = false,
+});
+params!(UnexplainedAccess {});
+params!(PrivilegeOutlier {
+    /// Smallest peer group (same department and title) that is compared.
+    min_peers: u32 = 5,
+    /// How many times the peer median a person's privileged entitlements must exceed.
+    factor: f64 = 3.0,
+    /// Fewest privileged entitlements that can be an outlier at all.
+    min_privileged: u32 = 3,
+});
+params!(ContractorNoEndDate {});
+
+/// Parameters of every built-in check, under `[checks.<id>]`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Checks {
+    pub orphaned_account: OrphanedAccount,
+    pub leaver_access: LeaverAccess,
+    pub dormant_account: DormantAccount,
+    pub mfa_missing: MfaMissing,
+    pub privileged_weak_mfa: PrivilegedWeakMfa,
+    pub stale_credential: StaleCredential,
+    pub root_account_use: RootAccountUse,
+    pub sod_conflict: SodConflict,
+    pub shared_account: SharedAccount,
+    pub service_account_no_owner: ServiceAccountNoOwner,
+    pub admin_not_separated: AdminNotSeparated,
+    pub certification_overdue: CertificationOverdue,
+    pub unexplained_access: UnexplainedAccess,
+    pub privilege_outlier: PrivilegeOutlier,
+    pub contractor_no_end_date: ContractorNoEndDate,
+}
+
+/// Segregation-of-duties rules.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Sod {
+    pub rules: Vec<SodRule>,
+}
+
+/// Entitlements that must not be held together by one person.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SodRule {
+    pub id: String,
+    pub description: String,
+    #[serde(default = "default_sod_severity")]
+    pub severity: Severity,
+    /// Two or more sides, each a list of `system:entitlement` patterns (`*` wildcards; a
+    /// pattern without `system:` matches that entitlement in any system). A person holding
+    /// something from every side is in conflict, whichever accounts it is spread over.
+    pub sides: Vec<Vec<String>>,
+    /// A compensating control, shown with each finding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mitigation: Option<String>,
+}
+
+fn default_sod_severity() -> Severity {
+    Severity::High
+}
+
+/// A business role: a bundle of entitlements.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Role {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// `system:entitlement` patterns.
+    pub entitlements: Vec<String>,
+}
+
+/// Roles everyone matching a condition on HR attributes is entitled to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BirthrightRule {
+    pub id: String,
+    /// Person attribute -> pattern or list of patterns (any of). Every attribute listed must
+    /// match. Attributes: department, title, location, worker_type, status, employee_id.
+    #[serde(default)]
+    pub when: BTreeMap<String, OneOrMany>,
+    pub roles: Vec<String>,
+}
+
+/// A single pattern or a list of alternatives.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    pub fn patterns(&self) -> &[String] {
+        match self {
+            OneOrMany::One(s) => std::slice::from_ref(s),
+            OneOrMany::Many(v) => v,
+        }
+    }
+}
+
+/// The person attributes birthright rules may test.
+pub const PERSON_ATTRIBUTES: &[&str] = &["department", "title", "location", "worker_type", "status", "employee_id"];
+
+/// A configuration that does not hold together.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{file}: {message}")]
+    Syntax { file: String, message: String },
+    #[error("{file}: {message}")]
+    Invalid { file: String, message: String },
+}
+
+impl Config {
+    /// Parses and validates `text` (the content of `file`, named in errors).
+    pub fn parse(file: &str, text: &str) -> Result<Config, ConfigError> {
+        let config: Config =
+            toml::from_str(text).map_err(|e| ConfigError::Syntax { file: file.to_string(), message: e.to_string() })?;
+        config.validate().map_err(|message| ConfigError::Invalid { file: file.to_string(), message })?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        let mut seen = std::collections::HashSet::new();
+        for r in &self.sod.rules {
+            if !seen.insert(r.id.as_str()) {
+                return Err(format!("SoD rule id {:?} appears twice", r.id));
+            }
+            if r.sides.len() < 2 || r.sides.iter().any(Vec::is_empty) {
+                return Err(format!("SoD rule {:?} needs at least two non-empty sides", r.id));
+            }
+        }
+        let roles: std::collections::HashSet<&str> = self.roles.iter().map(|r| r.id.as_str()).collect();
+        if roles.len() != self.roles.len() {
+            return Err("two roles share an id".to_string());
+        }
+        for b in &self.birthright {
+            for attr in b.when.keys() {
+                if !PERSON_ATTRIBUTES.contains(&attr.as_str()) {
+                    return Err(format!(
+                        "birthright rule {:?} tests unknown attribute {attr:?}: expected one of {}",
+                        b.id,
+                        PERSON_ATTRIBUTES.join(", ")
+                    ));
+                }
+            }
+            for role in &b.roles {
+                if !roles.contains(role.as_str()) {
+                    return Err(format!("birthright rule {:?} grants unknown role {role:?}", b.id));
+                }
+            }
+        }
+        if self.checks.privilege_outlier.factor <= 0.0 {
+            return Err("checks.privilege-outlier.factor must be positive".to_string());
+        }
+        Ok(())
+    }
+
+    /// The effective configuration as TOML.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render configuration: {e}\n"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_file_gives_documented_defaults() {
+        let c = Config::parse("annexa.toml", "").expect("valid");
+        assert_eq!(c.checks.dormant_account.days, 90);
+        assert_eq!(c.checks.leaver_access.sla_hours, 24);
+        assert_eq!(c.checks.certification_overdue.privileged_days, 90);
+        assert_eq!(c.checks.stale_credential.max_password_age_days, 0);
+        // What `config show` prints parses back to the same configuration.
+        assert_eq!(Config::parse("shown", &c.to_toml()).expect("round trip"), c);
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        let cases = [
+            ("[checks.dormant-account]\ndayz = 30\n", "unknown field `dayz`"),
+            ("[checks.dormant-account]\ndays = \"ninety\"\n", "invalid type"),
+            ("[checks.dormant-account]\nseverity = \"urgent\"\n", "unknown variant `urgent`"),
+            ("[[sod.rules]]\nid = \"x\"\ndescription = \"d\"\nsides = [[\"a:b\"]]\n", "at least two non-empty sides"),
+            ("[[roles]]\nid = \"r\"\nentitlements = []\n[[birthright]]\nid = \"b\"\nroles = [\"r\"]\nwhen = { shoe_size = \"42\" }\n", "unknown attribute \"shoe_size\""),
+            ("[[birthright]]\nid = \"b\"\nroles = [\"nope\"]\n", "unknown role \"nope\""),
+        ];
+        for (text, want) in cases {
+            let err = Config::parse("annexa.toml", text).expect_err(text).to_string();
+            assert!(err.contains(want) && err.starts_with("annexa.toml"), "{text:?}: {err}");
+        }
+    }
+}
+
+/// A compiled list of entitlement patterns.
+#[derive(Debug, Clone)]
+pub struct EntitlementPatterns(Vec<crate::pattern::EntitlementPattern>);
+
+impl EntitlementPatterns {
+    pub fn new(patterns: &[String]) -> EntitlementPatterns {
+        EntitlementPatterns(patterns.iter().map(|p| crate::pattern::EntitlementPattern::new(p)).collect())
+    }
+
+    pub fn any(&self, system: &str, name: &str) -> bool {
+        self.0.iter().any(|p| p.matches(system, name))
+    }
+}

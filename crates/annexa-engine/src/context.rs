@@ -1,0 +1,230 @@
+//! What every check needs: the graph, indexed once, with accounts correlated to people.
+
+use crate::config::{Config, EntitlementPatterns};
+use crate::correlate::{correlate, Correlation};
+use annexa_core::finding::{finding_id, Evidence, Finding, Severity, SourceRecord, Subject, SubjectKind};
+use annexa_core::graph::IdentityGraph;
+use annexa_core::model::{Account, Origin, Person, PersonStatus};
+use annexa_core::time::Instant;
+use std::collections::HashMap;
+
+/// The graph as the checks see it, for one as-of instant.
+pub struct Context<'g> {
+    pub graph: &'g IdentityGraph,
+    pub config: &'g Config,
+    pub as_of: Instant,
+    pub person_by_id: HashMap<&'g str, usize>,
+    /// For each account, the person it belongs to (and how that was decided).
+    pub correlation: Vec<Option<Correlation>>,
+    /// For each account, the active person its `owner` names, if any.
+    pub owner: Vec<Option<usize>>,
+    /// For each person, their accounts.
+    pub accounts_of_person: Vec<Vec<usize>>,
+    /// Assignments grouped by account: `assignments_of(a)` slices this.
+    assignment_order: Vec<u32>,
+    assignment_start: Vec<u32>,
+    /// For each assignment, its account (None when the account is not in the graph).
+    pub assignment_account: Vec<Option<u32>>,
+    /// For each assignment, whether its entitlement is privileged.
+    pub assignment_privileged: Vec<bool>,
+    /// Badges by employee id.
+    pub badges_of_person: Vec<Vec<usize>>,
+    imports: HashMap<i64, (&'g str, &'g str)>,
+}
+
+impl<'g> Context<'g> {
+    pub fn new(graph: &'g IdentityGraph, config: &'g Config, as_of: Instant) -> Context<'g> {
+        let person_by_id: HashMap<&str, usize> =
+            graph.people.iter().enumerate().map(|(i, p)| (&*p.employee_id, i)).collect();
+        let correlation = correlate(graph, &config.correlation, &person_by_id);
+        let mut person_by_email: HashMap<&str, Option<usize>> = HashMap::new();
+        for (i, p) in graph.people.iter().enumerate() {
+            if let Some(e) = p.email.as_deref() {
+                person_by_email.entry(e).and_modify(|v| *v = None).or_insert(Some(i));
+            }
+        }
+        let owner = graph
+            .accounts
+            .iter()
+            .map(|a| {
+                let o = a.owner.as_deref()?;
+                let p = person_by_id.get(o).copied().or_else(|| person_by_email.get(o.to_lowercase().as_str()).copied().flatten())?;
+                (graph.people[p].status != PersonStatus::Terminated).then_some(p)
+            })
+            .collect();
+        let mut accounts_of_person = vec![Vec::new(); graph.people.len()];
+        for (a, c) in correlation.iter().enumerate() {
+            if let Some(c) = c {
+                accounts_of_person[c.person].push(a);
+            }
+        }
+        let account_index: HashMap<(&str, &str), u32> =
+            graph.accounts.iter().enumerate().map(|(i, a)| ((&*a.system, &*a.account_id), i as u32)).collect();
+        let assignment_account: Vec<Option<u32>> =
+            graph.assignments.iter().map(|s| account_index.get(&(&*s.system, &*s.account_id)).copied()).collect();
+        // Counting sort of assignments by account: one pass, no per-account vectors.
+        let mut assignment_start = vec![0u32; graph.accounts.len() + 1];
+        for a in assignment_account.iter().flatten() {
+            assignment_start[*a as usize + 1] += 1;
+        }
+        for i in 1..assignment_start.len() {
+            assignment_start[i] += assignment_start[i - 1];
+        }
+        let mut fill = assignment_start.clone();
+        let mut assignment_order = vec![0u32; assignment_start.last().copied().unwrap_or(0) as usize];
+        for (i, a) in assignment_account.iter().enumerate() {
+            if let Some(a) = a {
+                let slot = &mut fill[*a as usize];
+                assignment_order[*slot as usize] = i as u32;
+                *slot += 1;
+            }
+        }
+        let privileged_patterns = EntitlementPatterns::new(&config.privileged.entitlements);
+        let entitlement_privileged: HashMap<(&str, &str), bool> = graph
+            .entitlements
+            .iter()
+            .map(|e| ((&*e.system, &*e.name), e.privileged || privileged_patterns.any(&e.system, &e.name)))
+            .collect();
+        let mut configured: HashMap<(&str, &str), bool> = HashMap::new();
+        let assignment_privileged = graph
+            .assignments
+            .iter()
+            .map(|s| {
+                let key = (&*s.system, &*s.entitlement);
+                match entitlement_privileged.get(&key) {
+                    Some(p) => *p,
+                    None => *configured.entry(key).or_insert_with(|| privileged_patterns.any(&s.system, &s.entitlement)),
+                }
+            })
+            .collect();
+        let mut badges_of_person = vec![Vec::new(); graph.people.len()];
+        for (i, b) in graph.badges.iter().enumerate() {
+            if let Some(p) = b.employee_id.as_deref().and_then(|e| person_by_id.get(e)) {
+                badges_of_person[*p].push(i);
+            }
+        }
+        let imports = graph.imports.iter().map(|i| (i.id, (i.file.as_str(), i.sha256.as_str()))).collect();
+        Context {
+            graph,
+            config,
+            as_of,
+            person_by_id,
+            correlation,
+            owner,
+            accounts_of_person,
+            assignment_order,
+            assignment_start,
+            assignment_account,
+            assignment_privileged,
+            badges_of_person,
+            imports,
+        }
+    }
+
+    /// The indices (into `graph.assignments`) of an account's assignments.
+    pub fn assignments_of(&self, account: usize) -> impl Iterator<Item = usize> + '_ {
+        let (s, e) = (self.assignment_start[account] as usize, self.assignment_start[account + 1] as usize);
+        self.assignment_order[s..e].iter().map(|i| *i as usize)
+    }
+
+    /// The person an account is correlated to.
+    pub fn person_of(&self, account: usize) -> Option<&'g Person> {
+        self.correlation[account].as_ref().map(|c| &self.graph.people[c.person])
+    }
+
+    /// Whether an account holds any privileged entitlement.
+    pub fn holds_privileged(&self, account: usize) -> bool {
+        self.assignments_of(account).any(|s| self.assignment_privileged[s])
+    }
+
+    /// The kind of import a record came from (`ldif`, `accounts`, ...).
+    pub fn import_kind(&self, origin: Origin) -> Option<&'g str> {
+        self.graph.import(origin.import_id).map(|i| i.kind.as_str())
+    }
+
+    pub fn source(&self, record: &str, key: String, origin: Origin) -> SourceRecord {
+        let (file, sha256) = self.imports.get(&origin.import_id).copied().unwrap_or(("", ""));
+        SourceRecord {
+            record: record.to_string(),
+            key,
+            import_id: origin.import_id,
+            file: file.to_string(),
+            sha256: sha256.to_string(),
+            line: origin.line,
+        }
+    }
+
+    pub fn account_source(&self, a: &Account) -> SourceRecord {
+        self.source("account", a.key(), a.origin)
+    }
+
+    pub fn person_source(&self, p: &Person) -> SourceRecord {
+        self.source("person", p.employee_id.to_string(), p.origin)
+    }
+
+    /// A subject for an account: `system/account_id`, labelled with who it belongs to.
+    pub fn account_subject(&self, account: usize) -> Subject {
+        let a = &self.graph.accounts[account];
+        let label = match self.person_of(account) {
+            Some(p) => format!("{} ({})", a.username, p.display_name()),
+            None if !a.display_name.is_empty() && a.display_name != a.username => {
+                format!("{} ({})", a.username, a.display_name)
+            }
+            None => a.username.clone(),
+        };
+        Subject { kind: SubjectKind::Account, key: a.key(), label }
+    }
+
+    pub fn person_subject(&self, p: &Person) -> Subject {
+        Subject { kind: SubjectKind::Person, key: p.employee_id.to_string(), label: p.display_name() }
+    }
+
+    /// Days from `then` to the as-of instant.
+    pub fn days_since(&self, then: Instant) -> i64 {
+        (self.as_of - then).num_days()
+    }
+}
+
+/// Builds a finding with its stable id, the check's controls and the as-of time.
+pub struct FindingBuilder<'c> {
+    pub check: &'static crate::checks::CheckDef,
+    pub severity: Severity,
+    pub parameters: serde_json::Map<String, serde_json::Value>,
+    pub as_of: Instant,
+    pub out: &'c mut Vec<Finding>,
+}
+
+impl FindingBuilder<'_> {
+    pub fn push(
+        &mut self,
+        subject: Subject,
+        message: String,
+        records: Vec<SourceRecord>,
+        values: serde_json::Value,
+    ) {
+        self.push_with_severity(self.severity, subject, message, records, values);
+    }
+
+    pub fn push_with_severity(
+        &mut self,
+        severity: Severity,
+        subject: Subject,
+        message: String,
+        records: Vec<SourceRecord>,
+        values: serde_json::Value,
+    ) {
+        let values = match values {
+            serde_json::Value::Object(m) => m,
+            _ => serde_json::Map::new(),
+        };
+        self.out.push(Finding {
+            id: finding_id(self.check.id, &subject.key),
+            check: self.check.id.to_string(),
+            severity,
+            subject,
+            controls: self.check.controls.iter().map(|c| c.to_string()).collect(),
+            message,
+            evidence: Evidence { records, values, parameters: self.parameters.clone(), as_of: Some(self.as_of) },
+        });
+    }
+}

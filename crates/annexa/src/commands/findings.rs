@@ -1,0 +1,100 @@
+//! `annexa findings list|show`: read stored findings.
+
+use crate::cli::{FindingsCommand, GlobalArgs};
+use crate::commands::setup::open_store;
+use crate::output::{print_json, Format, Table};
+use annexa_core::finding::Severity;
+use annexa_store::{FindingFilter, FindingStatus};
+use std::process::ExitCode;
+
+pub fn run(global: &GlobalArgs, cmd: FindingsCommand) -> anyhow::Result<ExitCode> {
+    let mut store = open_store(global)?;
+    match cmd {
+        FindingsCommand::List { status, check, severity, control } => {
+            let status = match status.as_str() {
+                "open" => Some(FindingStatus::Open),
+                "resolved" => Some(FindingStatus::Resolved),
+                "all" => None,
+                other => anyhow::bail!("--status {other:?}: expected open, resolved or all"),
+            };
+            if let Some(c) = &check {
+                if annexa_engine::checks::check(c).is_none() {
+                    anyhow::bail!("{}", annexa_engine::UnknownCheck(c.clone()));
+                }
+            }
+            let min_severity = match severity {
+                None => None,
+                Some(s) => Some(Severity::parse(&s).ok_or_else(|| {
+                    anyhow::anyhow!("--severity {s:?}: expected one of {}", Severity::expected())
+                })?),
+            };
+            let control = match control {
+                None => None,
+                Some(c) => {
+                    let found = annexa_core::catalog::Catalog::get().resolve(&c);
+                    match found.as_slice() {
+                        [one] => Some(one.id.clone()),
+                        [] => anyhow::bail!("--control {c:?} is not an Annex A control (2022 or 2013 id)"),
+                        many => anyhow::bail!(
+                            "--control {c:?} maps to several 2022 controls ({}); name one",
+                            many.iter().map(|x| x.id.as_str()).collect::<Vec<_>>().join(", ")
+                        ),
+                    }
+                }
+            };
+            let found = store.findings(&FindingFilter { status, check, min_severity, control })?;
+            match global.format {
+                Format::Json => print_json(&found)?,
+                Format::Csv => {
+                    let plain: Vec<_> = found.into_iter().map(|f| f.finding).collect();
+                    crate::commands::audit::print_findings_csv(&plain)?;
+                }
+                Format::Table => {
+                    let mut table = Table::new(&["id", "severity", "check", "subject", "message"]);
+                    let n = found.len();
+                    for f in found {
+                        table.push(vec![f.finding.id, f.finding.severity.to_string(), f.finding.check, f.finding.subject.key, f.finding.message]);
+                    }
+                    table.print(Format::Table)?;
+                    eprintln!("{n} finding(s); `annexa findings show ID` shows the evidence");
+                }
+            }
+        }
+        FindingsCommand::Show { id } => {
+            let Some(f) = store.finding(&id)? else {
+                anyhow::bail!("no finding {id:?}: `annexa findings list --status all` lists them");
+            };
+            match global.format {
+                Format::Json | Format::Csv => print_json(&f)?,
+                Format::Table => {
+                    let x = &f.finding;
+                    println!("{}  [{}] {}", x.id, x.severity, x.check);
+                    println!("  {}", x.message);
+                    println!("  subject:   {} {} ({})", x.subject.kind, x.subject.key, x.subject.label);
+                    println!("  controls:  {}", x.controls.join(", "));
+                    println!(
+                        "  status:    {} (first seen in run #{}, last in run #{}{})",
+                        if f.status == FindingStatus::Open { "open" } else { "resolved" },
+                        f.first_run,
+                        f.last_run,
+                        f.resolved_run.map(|r| format!(", resolved in run #{r}")).unwrap_or_default()
+                    );
+                    if let Some(t) = x.evidence.as_of {
+                        println!("  as of:     {}", t.to_rfc3339());
+                    }
+                    println!("  evidence:");
+                    for r in &x.evidence.records {
+                        println!("    {} {}: {} line {} (import #{}, sha256 {})", r.record, r.key, r.file, r.line, r.import_id, r.sha256);
+                    }
+                    for (k, v) in &x.evidence.values {
+                        println!("    {k} = {v}");
+                    }
+                    if !x.evidence.parameters.is_empty() {
+                        println!("  parameters: {}", serde_json::Value::Object(x.evidence.parameters.clone()));
+                    }
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,52 @@
+//! Opening what every command needs: the store, the configuration.
+
+use crate::cli::GlobalArgs;
+use annexa_engine::config::Config;
+use anyhow::Context as _;
+
+/// Opens the database named by `--db`.
+pub fn open_store(global: &GlobalArgs) -> anyhow::Result<annexa_store::Store> {
+    // The URL may carry a password: name only its scheme in the error.
+    let scheme = global.db.split("://").next().unwrap_or("");
+    annexa_store::Store::open(&global.db).with_context(|| format!("cannot open the {scheme} database given by --db / ANNEXA_DB"))
+}
+
+/// The effective configuration: `--config`, else `./annexa.toml` when present, else defaults.
+pub fn load_config(global: &GlobalArgs) -> anyhow::Result<(Config, Option<String>)> {
+    let path = match &global.config {
+        Some(p) => Some(p.clone()),
+        None => {
+            let default = std::path::PathBuf::from("annexa.toml");
+            default.exists().then_some(default)
+        }
+    };
+    let Some(path) = path else { return Ok((Config::default(), None)) };
+    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read configuration {}", path.display()))?;
+    let config = Config::parse(&path.display().to_string(), &text)?;
+    Ok((config, Some(path.display().to_string())))
+}
+
+/// A spinner on stderr when it is a terminal; nothing otherwise.
+pub fn spinner(message: &str) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_message(message.to_string());
+    bar.enable_steady_tick(std::time::Duration::from_millis(100));
+    Some(bar)
+}
+
+/// `1234567` -> `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

@@ -28,7 +28,10 @@ pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<Import
                 file,
                 0,
                 None,
-                format!("the column mapping names {key:?}, which is not an HR column: expected one of {}", REQUIRED.join(", ")),
+                format!(
+                    "the column mapping names {key:?}, which is not an HR column: expected one of {}",
+                    REQUIRED.iter().chain(OPTIONAL).copied().collect::<Vec<_>>().join(", ")
+                ),
             ));
         }
     }

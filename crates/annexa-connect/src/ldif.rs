@@ -285,8 +285,13 @@ fn account(dir: &Directory<'_>, entry: &Entry, system: &Name) -> Result<(Account
         })?,
     };
     let disabled = uac & ACCOUNTDISABLE != 0 || entry.first_text(f, "pwdAccountLockedTime")?.is_some();
-    let kind =
-        if entry.first_text(f, "servicePrincipalName")?.is_some() { AccountType::Service } else { AccountType::Human };
+    // Directories mark admin, service and shared accounts by convention in employeeType;
+    // a service principal name marks a service account where nothing else does.
+    let kind = match entry.first_text(f, "employeeType")?.and_then(AccountType::parse) {
+        Some(kind) => kind,
+        None if entry.first_text(f, "servicePrincipalName")?.is_some() => AccountType::Service,
+        None => AccountType::Human,
+    };
     let when_created = generalized_time(f, entry, "whenCreated")?;
     let create_timestamp = generalized_time(f, entry, "createTimestamp")?;
     // AD always knows: no lastLogonTimestamp means the account never logged on.
@@ -308,7 +313,7 @@ fn account(dir: &Directory<'_>, entry: &Entry, system: &Name) -> Result<(Account
         Some(id) => Some(id),
         None => entry.first_text(f, "employeeNumber")?,
     };
-    let owner = if kind == AccountType::Service { dir.owner(entry, &["managedBy", "manager"])? } else { None };
+    let owner = if kind.is_personal() { None } else { dir.owner(entry, &["managedBy", "manager"])? };
     let account = Account {
         system: system.clone(),
         account_id: account_id.into(),

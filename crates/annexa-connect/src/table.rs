@@ -16,6 +16,42 @@ pub(crate) struct Table<'a> {
     /// Canonical column name -> index in the file's records.
     index: Vec<(&'static str, usize)>,
     width: usize,
+    lines: Lines<'a>,
+}
+
+/// The line a record starts on, from its byte offset. csv's own `Position::line` is where
+/// the reader stopped after the previous record, which lags behind by the blank lines it
+/// skipped (and, with CRLF endings, by the `\n` of the previous record's `\r\n`).
+struct Lines<'a> {
+    bytes: &'a [u8],
+    /// A byte offset already counted, and the 1-based line it is on.
+    offset: usize,
+    line: u64,
+}
+
+impl Lines<'_> {
+    fn of_record(&mut self, position: Option<&csv::Position>) -> u64 {
+        let Some(position) = position else { return 0 };
+        let mut start = usize::try_from(position.byte()).unwrap_or(usize::MAX).min(self.bytes.len());
+        // csv skips empty lines (`\n`, `\r\n`, `\r`) before a record.
+        while matches!(self.bytes.get(start), Some(b'\r' | b'\n')) {
+            start += 1;
+        }
+        if start < self.offset {
+            (self.offset, self.line) = (0, 1);
+        }
+        // A line ends with `\n`, `\r\n` or a lone `\r` (csv accepts all three).
+        let breaks = (self.offset..start)
+            .filter(|&i| match self.bytes.get(i) {
+                Some(b'\n') => true,
+                Some(b'\r') => self.bytes.get(i + 1) != Some(&b'\n'),
+                _ => false,
+            })
+            .count();
+        self.line += breaks as u64;
+        self.offset = start;
+        self.line
+    }
 }
 
 impl<'a> Table<'a> {
@@ -40,16 +76,19 @@ impl<'a> Table<'a> {
             ));
         }
         let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes);
+        let mut lines = Lines { bytes, offset: 0, line: 1 };
         let mut header = csv::ByteRecord::new();
         match reader.read_byte_record(&mut header) {
             Ok(true) => {}
             Ok(false) => return Err(ImportError::new(file, 1, None, "the file has no header line")),
             Err(e) => return Err(ImportError::new(file, 1, None, format!("unreadable header: {e}"))),
         }
+        // Blank lines before the header are skipped, so it is not always line 1.
+        let header_line = lines.of_record(header.position());
         let mut names = Vec::with_capacity(header.len());
         for (i, field) in header.iter().enumerate() {
             let name = std::str::from_utf8(field).map_err(|_| {
-                ImportError::new(file, 1, None, format!("header field {} is not valid UTF-8", i + 1))
+                ImportError::new(file, header_line, None, format!("header field {} is not valid UTF-8", i + 1))
             })?;
             names.push(name.trim().to_string());
         }
@@ -68,7 +107,7 @@ impl<'a> Table<'a> {
         if !missing.is_empty() {
             return Err(ImportError::new(
                 file,
-                1,
+                header_line,
                 None,
                 format!(
                     "wrong header: missing column(s) {}; expected a header with {} (found `{}`)",
@@ -83,7 +122,7 @@ impl<'a> Table<'a> {
                 index.push((col, i));
             }
         }
-        Ok(Table { file, reader, index, width: names.len() })
+        Ok(Table { file, reader, index, width: names.len(), lines })
     }
 
     /// The next data row, or `None` at the end of the file.
@@ -98,22 +137,25 @@ impl<'a> Table<'a> {
                     return Some(Err(ImportError::new(self.file, line, None, format!("malformed CSV: {e}"))));
                 }
             }
-            let line = record.position().map(|p| p.line()).unwrap_or(0);
+            let line = self.lines.of_record(record.position());
             // A blank line (one empty field) is not a record.
             if record.len() == 1 && record[0].iter().all(|b| b.is_ascii_whitespace()) {
                 continue;
             }
             if record.len() != self.width {
+                // An unclosed quote swallows the following lines into one field.
+                let hint = if record.iter().any(|f| f.contains(&b'\n') || f.contains(&b'\r')) {
+                    " (a quoted field runs over several lines: is a `\"` left unclosed?)"
+                } else if record.len() < self.width {
+                    " (truncated row?)"
+                } else {
+                    ""
+                };
                 return Some(Err(ImportError::new(
                     self.file,
                     line,
                     None,
-                    format!(
-                        "expected {} fields as in the header, found {}{}",
-                        self.width,
-                        record.len(),
-                        if record.len() < self.width { " (truncated row?)" } else { "" }
-                    ),
+                    format!("expected {} fields as in the header, found {}{hint}", self.width, record.len()),
                 )));
             }
             if let Some(i) = record.iter().position(|f| f.len() > MAX_FIELD_BYTES) {

@@ -20,4 +20,4 @@ pub mod context;
 pub mod correlate;
 pub mod pattern;
 
-pub use checks::{audit, UnknownCheck};
+pub use checks::{audit, AuditResult, UnknownCheck};

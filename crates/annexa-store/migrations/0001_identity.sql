@@ -92,6 +92,7 @@ CREATE INDEX assignments_by_source ON assignments (source_kind, system);
 CREATE TABLE badges (
     system TEXT NOT NULL,
     badge_id TEXT NOT NULL,
+    source_kind TEXT NOT NULL,
     employee_id TEXT,
     status TEXT NOT NULL,
     last_used_at BIGINT,

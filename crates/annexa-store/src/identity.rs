@@ -395,12 +395,13 @@ fn write_rows(tx: &mut Tx<'_>, new: &NewImport<'_>, import_id: i64) -> Result<()
     let badges: Vec<(&Badge, &String)> = new.badges.iter().zip(zones.iter()).collect();
     tx.bulk_insert(
         "badges",
-        &["system", "badge_id", "employee_id", "status", "last_used_at", "zones", "import_id", "line"],
+        &["system", "badge_id", "source_kind", "employee_id", "status", "last_used_at", "zones", "import_id", "line"],
         &badges,
         |(b, zones), v| {
             v.extend([
                 Value::from(&*b.system),
                 (&*b.badge_id).into(),
+                kind.into(),
                 b.employee_id.as_deref().into(),
                 b.status.as_str().into(),
                 secs(b.last_used_at).into(),

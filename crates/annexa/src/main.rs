@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod demo;
 mod output;
 
 use clap::Parser;
@@ -14,8 +15,14 @@ fn main() -> ExitCode {
         Err(err) => {
             // One clear message, never a backtrace: the chain says what, where, and why.
             eprintln!("error: {err}");
+            let mut said = err.to_string();
             for cause in err.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                let text = cause.to_string();
+                // Library errors often repeat their source in their own message.
+                if !said.contains(&text) {
+                    eprintln!("  caused by: {text}");
+                }
+                said.push_str(&text);
             }
             ExitCode::from(2)
         }

@@ -24,29 +24,7 @@ pub fn run(global: &GlobalArgs, args: AuditArgs) -> anyhow::Result<ExitCode> {
     };
     let (config, _) = load_config(global)?;
     let mut store = open_store(global)?;
-    let started_at = chrono::Utc::now();
-    let bar = spinner("loading the identity graph");
-    let graph = store.load_graph()?;
-    if let Some(b) = &bar {
-        b.set_message(format!("running checks over {} accounts", thousands(graph.accounts.len() as u64)));
-    }
-    let result = annexa_engine::audit(&graph, &config, as_of, &args.checks)?;
-    if let Some(b) = &bar {
-        b.set_message(format!("storing {} findings", thousands(result.findings.len() as u64)));
-    }
-    let parameters = serde_json::Value::Object(result.parameters.clone()).to_string();
-    let outcome = store.record_run(&annexa_store::RunInput {
-        started_at,
-        finished_at: chrono::Utc::now(),
-        as_of,
-        checks: &result.checks_run,
-        imports: &graph.imports,
-        parameters: &parameters,
-        findings: &result.findings,
-    })?;
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
+    let (result, outcome) = evaluate(&mut store, &config, as_of, &args.checks)?;
     let format = match args.audit_format {
         Some(f) => f,
         None => match global.format {
@@ -64,6 +42,39 @@ pub fn run(global: &GlobalArgs, args: AuditArgs) -> anyhow::Result<ExitCode> {
     }
     let failing = fail_on.is_some_and(|min| result.findings.iter().any(|f| f.severity >= min));
     Ok(if failing { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// Loads the graph, runs the checks and stores the run (shared with `annexa demo`).
+pub fn evaluate(
+    store: &mut annexa_store::Store,
+    config: &annexa_engine::config::Config,
+    as_of: annexa_core::time::Instant,
+    checks: &[String],
+) -> anyhow::Result<(annexa_engine::checks::AuditResult, RunOutcome)> {
+    let started_at = chrono::Utc::now();
+    let bar = spinner("loading the identity graph");
+    let graph = store.load_graph()?;
+    if let Some(b) = &bar {
+        b.set_message(format!("running checks over {} accounts", thousands(graph.accounts.len() as u64)));
+    }
+    let result = annexa_engine::audit(&graph, config, as_of, checks)?;
+    if let Some(b) = &bar {
+        b.set_message(format!("storing {} findings", thousands(result.findings.len() as u64)));
+    }
+    let parameters = serde_json::Value::Object(result.parameters.clone()).to_string();
+    let outcome = store.record_run(&annexa_store::RunInput {
+        started_at,
+        finished_at: chrono::Utc::now(),
+        as_of,
+        checks: &result.checks_run,
+        imports: &graph.imports,
+        parameters: &parameters,
+        findings: &result.findings,
+    })?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    Ok((result, outcome))
 }
 
 pub struct Report<'a> {

@@ -1,11 +1,11 @@
 //! One module per subcommand; `run` dispatches.
 
-mod audit;
+pub mod audit;
 mod controls;
-mod demo;
+
 mod findings;
-mod import;
-mod setup;
+pub mod import;
+pub mod setup;
 
 use crate::cli::{Cli, Command, ConfigCommand};
 use crate::output::Table;
@@ -18,7 +18,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit(args) => audit::run(global, args),
         Command::Findings(cmd) => findings::run(global, cmd),
         Command::Controls(cmd) => controls::run(global, cmd),
-        Command::Demo(args) => demo::run(global, args),
+        Command::Demo(args) => crate::demo::run(global, args),
         Command::Config(ConfigCommand::Show) => {
             let (config, path) = setup::load_config(global)?;
             println!("# effective configuration ({})", path.as_deref().unwrap_or("built-in defaults; no annexa.toml"));

@@ -1,0 +1,124 @@
+//! `annexa demo`: generate a realistic organisation with known problems, import it, audit
+//! it, and show a newcomer what Annexa found and what to try next.
+
+mod names;
+mod org;
+mod rng;
+
+pub use org::{generate, AS_OF};
+
+use crate::cli::{DemoArgs, GlobalArgs};
+use crate::commands::audit::{evaluate, Report};
+use crate::commands::import::import_into;
+use crate::commands::setup::{spinner, thousands};
+use crate::output::{print_json, Format, Table};
+use annexa_connect::ImportOptions;
+use anyhow::Context as _;
+use std::process::ExitCode;
+
+const DEFAULT_DB: &str = "sqlite://annexa.db";
+
+pub fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
+    if args.people == 0 {
+        anyhow::bail!("--people must be at least 1");
+    }
+    let bar = spinner(&format!("generating {} people", thousands(args.people as u64)));
+    let org = generate(args.people, args.seed);
+    std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
+    for f in &org.files {
+        let path = args.out.join(f.name);
+        std::fs::write(&path, &f.content).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let config_path = args.out.join("annexa.toml");
+    std::fs::write(&config_path, &org.config).with_context(|| format!("cannot write {}", config_path.display()))?;
+    let expected_path = args.out.join("expected-findings.json");
+    std::fs::write(&expected_path, serde_json::to_string_pretty(&org.expected)?)?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let quiet = global.format == Format::Json;
+    if !quiet {
+        println!(
+            "Generated a synthetic organisation in {}: {} people, {} accounts, {} assignments (seed {}).",
+            args.out.display(),
+            thousands(org.people as u64),
+            thousands(org.accounts as u64),
+            thousands(org.assignments as u64),
+            args.seed
+        );
+    }
+    if args.generate_only {
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    // The demo gets a database of its own unless one was named explicitly, so it never
+    // mixes synthetic people into a real inventory.
+    let db = if global.db == DEFAULT_DB {
+        let path = args.out.join("annexa.db");
+        for suffix in ["", "-wal", "-shm"] {
+            let p = std::path::PathBuf::from(format!("{}{suffix}", path.display()));
+            if p.exists() {
+                std::fs::remove_file(&p).with_context(|| format!("cannot remove the previous demo database {}", p.display()))?;
+            }
+        }
+        format!("sqlite://{}", path.display())
+    } else {
+        global.db.clone()
+    };
+    let mut store = annexa_store::Store::open(&db).context("cannot open the demo database")?;
+    for f in &org.files {
+        let options = ImportOptions { system: f.system.map(String::from), ..Default::default() };
+        let path = args.out.join(f.name).display().to_string();
+        let line = import_into(&mut store, f.kind, &path, &f.content, &options)?;
+        if !quiet {
+            println!("  {line}");
+        }
+    }
+    let config = annexa_engine::config::Config::parse(&config_path.display().to_string(), &org.config)?;
+    let as_of = annexa_core::time::parse_instant(AS_OF).context("demo reference date")?;
+    let (result, outcome) = evaluate(&mut store, &config, as_of, &[])?;
+
+    let mut found: std::collections::BTreeMap<&str, u64> = org.expected.keys().map(|k| (*k, 0)).collect();
+    for f in &result.findings {
+        if let Some(n) = found.get_mut(f.check.as_str()) {
+            *n += 1;
+        }
+    }
+    let all_found = found == org.expected;
+    if quiet {
+        print_json(&serde_json::json!({
+            "out": args.out, "db": db, "seed": args.seed, "people": org.people, "accounts": org.accounts,
+            "assignments": org.assignments, "as_of": AS_OF, "run_id": outcome.run_id,
+            "expected": org.expected, "found": found, "all_found": all_found,
+        }))?;
+    } else {
+        println!();
+        Report { findings: &result.findings, checks_run: &result.checks_run, outcome: &outcome, as_of }.print_table()?;
+        println!();
+        let mut table = Table::new(&["check", "seeded", "found"]);
+        for (check, want) in &org.expected {
+            let got = found.get(check).copied().unwrap_or(0);
+            table.push(vec![check.to_string(), want.to_string(), format!("{got}{}", if got == *want { "" } else { "  <- MISMATCH" })]);
+        }
+        if all_found {
+            println!("Every seeded problem was found ({} findings), and nothing else.", thousands(result.findings.len() as u64));
+        } else {
+            println!("Seeded problems and findings differ:");
+            table.print(Format::Table)?;
+        }
+        let db_arg = if db == global.db { String::new() } else { format!(" --db {db}") };
+        println!(
+            "\nThe demo is audited as of {AS_OF}, its reference date, so the results are the same every day.\n\
+             What to try next:\n  \
+             annexa{db_arg} findings list --severity high          # the urgent ones\n  \
+             annexa{db_arg} findings show {}            # one finding with its evidence\n  \
+             annexa{db_arg} findings list --control A.9.2.6 # by control (2013 ids work too)\n  \
+             annexa controls show A.5.18                         # what Annex A asks, which checks test it\n  \
+             annexa{db_arg} --config {} audit --as-of {AS_OF} --format junit\n  \
+             annexa{db_arg} imports                              # what was imported, with SHA-256",
+            result.findings.iter().max_by_key(|f| f.severity).map(|f| f.id.as_str()).unwrap_or("F-..."),
+            config_path.display()
+        );
+    }
+    Ok(if all_found { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}

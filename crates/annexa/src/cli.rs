@@ -38,7 +38,7 @@ pub struct GlobalArgs {
     /// when it exists, else built-in defaults.
     #[arg(long, global = true, env = "ANNEXA_CONFIG")]
     pub config: Option<PathBuf>,
-    /// Output format of lists.
+    /// Output format of lists; `junit` (JUnit XML, one test case per check) is for `audit`.
     #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }
@@ -114,17 +114,6 @@ pub struct AuditArgs {
     /// Run only these checks (repeatable).
     #[arg(long = "check")]
     pub checks: Vec<String>,
-    /// Output format; `junit` writes JUnit XML with one test case per check.
-    #[arg(long = "format", value_enum)]
-    pub audit_format: Option<AuditFormat>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum AuditFormat {
-    Table,
-    Json,
-    Csv,
-    Junit,
 }
 
 #[derive(Debug, Subcommand)]
@@ -184,4 +173,13 @@ pub struct DemoArgs {
     /// Only write the files; do not import or audit.
     #[arg(long)]
     pub generate_only: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
 }

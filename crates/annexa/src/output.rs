@@ -9,6 +9,8 @@ pub enum Format {
     Table,
     Json,
     Csv,
+    /// JUnit XML, for `annexa audit` in CI systems.
+    Junit,
 }
 
 /// A list to print: column names and string cells.
@@ -31,6 +33,7 @@ impl Table {
         let mut out = stdout.lock();
         match format {
             Format::Table => self.write_aligned(&mut out)?,
+            Format::Junit => anyhow::bail!("--format junit is for `annexa audit`; lists print as table, json or csv"),
             Format::Csv => {
                 let mut w = csv::Writer::from_writer(out);
                 w.write_record(&self.headers)?;

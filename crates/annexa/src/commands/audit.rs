@@ -1,6 +1,6 @@
 //! `annexa audit`: run the checks, store the run, report what changed, set the exit code.
 
-use crate::cli::{AuditArgs, AuditFormat, GlobalArgs};
+use crate::cli::{AuditArgs, GlobalArgs};
 use crate::commands::setup::{load_config, open_store, spinner, thousands};
 use crate::output::{print_json, Format, Table};
 use annexa_core::finding::{Finding, Severity};
@@ -25,20 +25,12 @@ pub fn run(global: &GlobalArgs, args: AuditArgs) -> anyhow::Result<ExitCode> {
     let (config, _) = load_config(global)?;
     let mut store = open_store(global)?;
     let (result, outcome) = evaluate(&mut store, &config, as_of, &args.checks)?;
-    let format = match args.audit_format {
-        Some(f) => f,
-        None => match global.format {
-            Format::Table => AuditFormat::Table,
-            Format::Json => AuditFormat::Json,
-            Format::Csv => AuditFormat::Csv,
-        },
-    };
     let report = Report { findings: &result.findings, checks_run: &result.checks_run, outcome: &outcome, as_of };
-    match format {
-        AuditFormat::Table => report.print_table()?,
-        AuditFormat::Json => report.print_json()?,
-        AuditFormat::Csv => print_findings_csv(&result.findings)?,
-        AuditFormat::Junit => print!("{}", report.junit()),
+    match global.format {
+        Format::Table => report.print_table()?,
+        Format::Json => report.print_json()?,
+        Format::Csv => print_findings_csv(&result.findings)?,
+        Format::Junit => print!("{}", report.junit()),
     }
     let failing = fail_on.is_some_and(|min| result.findings.iter().any(|f| f.severity >= min));
     Ok(if failing { ExitCode::from(1) } else { ExitCode::SUCCESS })

@@ -49,7 +49,7 @@ pub fn run(global: &GlobalArgs, cmd: FindingsCommand) -> anyhow::Result<ExitCode
                     let plain: Vec<_> = found.into_iter().map(|f| f.finding).collect();
                     crate::commands::audit::print_findings_csv(&plain)?;
                 }
-                Format::Table => {
+                Format::Table | Format::Junit => {
                     let mut table = Table::new(&["id", "severity", "check", "subject", "message"]);
                     let n = found.len();
                     for f in found {
@@ -65,7 +65,7 @@ pub fn run(global: &GlobalArgs, cmd: FindingsCommand) -> anyhow::Result<ExitCode
                 anyhow::bail!("no finding {id:?}: `annexa findings list --status all` lists them");
             };
             match global.format {
-                Format::Json | Format::Csv => print_json(&f)?,
+                Format::Json | Format::Csv | Format::Junit => print_json(&f)?,
                 Format::Table => {
                     let x = &f.finding;
                     println!("{}  [{}] {}", x.id, x.severity, x.check);

@@ -27,7 +27,7 @@ pub struct Correlation {
 }
 
 /// `DOMAIN\jdoe` and `jdoe@corp.example` -> `jdoe`.
-fn bare_username(u: &str) -> String {
+pub(crate) fn bare_username(u: &str) -> String {
     let u = u.rsplit('\\').next().unwrap_or(u);
     let u = u.split('@').next().unwrap_or(u);
     u.trim().to_lowercase()
@@ -79,8 +79,11 @@ pub fn correlate(graph: &IdentityGraph, rules: &Rules, person_by_id: &HashMap<&s
             if let Some(p) = a.employee_id.as_deref().and_then(|e| person_by_id.get(e)) {
                 return Some(Correlation { person: *p, method: Method::EmployeeId });
             }
-            if let Some(Some(p)) = a.email.as_deref().and_then(|e| by_email.get(e)) {
-                return Some(Correlation { person: *p, method: Method::Email });
+            match a.email.as_deref().and_then(|e| by_email.get(e)) {
+                Some(Some(p)) => return Some(Correlation { person: *p, method: Method::Email }),
+                // An email two people share: never guess, never fall through to usernames.
+                Some(None) => return None,
+                None => {}
             }
             let name = bare_username(&a.username);
             if name.is_empty() {

@@ -107,14 +107,15 @@ impl Store {
         Ok(out)
     }
 
-    /// Reads the whole identity graph: every current record of every source.
+    /// Reads the whole identity graph: every current record of every source, in storage
+    /// order (checks sort their own output, so no ORDER BY is paid for here).
     pub fn load_graph(&mut self) -> Result<IdentityGraph, StoreError> {
         let mut tx = self.conn.transaction()?;
         let mut g = IdentityGraph { imports: current_imports(&mut tx)?, ..Default::default() };
         let mut names = Interner::default();
         tx.query_each(
             "SELECT employee_id, email, given_name, family_name, department, title, manager_id, location, \
-             worker_type, status, start_date, end_date, screening_date, import_id, line FROM people ORDER BY employee_id",
+             worker_type, status, start_date, end_date, screening_date, import_id, line FROM people",
             &[],
             |r| {
                 g.people.push(Person {
@@ -139,7 +140,7 @@ impl Store {
         tx.query_each(
             "SELECT system, account_id, username, email, employee_id, display_name, status, kind, created_at, \
              last_login_at, last_login_known, mfa, password_last_set_at, interactive, root, owner, credentials, \
-             import_id, line FROM accounts ORDER BY system, account_id",
+             import_id, line FROM accounts",
             &[],
             |r| {
                 let credentials = match r.text(16)? {
@@ -179,7 +180,7 @@ impl Store {
             },
         )?;
         tx.query_each(
-            "SELECT system, name, privileged, owner, import_id, line FROM entitlements ORDER BY system, name",
+            "SELECT system, name, privileged, owner, import_id, line FROM entitlements",
             &[],
             |r| {
                 g.entitlements.push(Entitlement {
@@ -194,7 +195,7 @@ impl Store {
         )?;
         tx.query_each(
             "SELECT system, account_id, entitlement, granted_at, granted_by, grant_source, last_certified_at, \
-             last_certified_by, import_id, line FROM assignments ORDER BY system, account_id, entitlement",
+             last_certified_by, import_id, line FROM assignments",
             &[],
             |r| {
                 g.assignments.push(Assignment {
@@ -212,7 +213,7 @@ impl Store {
             },
         )?;
         tx.query_each(
-            "SELECT system, badge_id, employee_id, status, last_used_at, zones, import_id, line FROM badges ORDER BY system, badge_id",
+            "SELECT system, badge_id, employee_id, status, last_used_at, zones, import_id, line FROM badges",
             &[],
             |r| {
                 g.badges.push(Badge {

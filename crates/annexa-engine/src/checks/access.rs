@@ -168,15 +168,28 @@ impl Birthright {
         Birthright { rules }
     }
 
-    /// The id of a birthright rule that gives `person` this entitlement.
-    fn explains(&self, person: &Person, system: &str, entitlement: &str) -> Option<&str> {
-        self.rules.iter().find_map(|(cond, ents, id)| {
+    /// The rules that apply to `person`, as a bit set (rule i is bit i; at most 128 rules
+    /// are told apart, beyond that every rule is tried).
+    fn applying(&self, person: &Person) -> u128 {
+        let mut mask = 0u128;
+        for (i, (cond, _, _)) in self.rules.iter().enumerate() {
             let applies = cond.iter().all(|(attr, patterns)| {
                 let value = person_attribute(person, attr);
                 patterns.iter().any(|p| matches_attribute(p, value))
             });
-            (applies && ents.any(system, entitlement)).then_some(id.as_str())
-        })
+            if applies {
+                mask |= 1u128 << i.min(127);
+            }
+        }
+        mask
+    }
+
+    /// Whether a rule in `mask` gives this entitlement.
+    fn explains(&self, mask: u128, system: &str, entitlement: &str) -> bool {
+        self.rules
+            .iter()
+            .enumerate()
+            .any(|(i, (_, ents, _))| mask & (1u128 << i.min(127)) != 0 && ents.any(system, entitlement))
     }
 }
 
@@ -195,6 +208,9 @@ pub(crate) fn person_attribute<'p>(p: &'p Person, attr: &str) -> &'p str {
 /// Assignments of people's accounts that no birthright rule or approved request explains.
 pub fn unexplained(ctx: &Context<'_>, _: &UnexplainedAccess, f: &mut FindingBuilder<'_>) {
     let birthright = Birthright::new(ctx);
+    // Millions of assignments share few (rule set, entitlement) pairs: decide each once.
+    let masks: Vec<u128> = ctx.graph.people.iter().map(|p| birthright.applying(p)).collect();
+    let mut decided: HashMap<(u128, &str, &str), bool> = HashMap::new();
     for (s, x) in ctx.graph.assignments.iter().enumerate() {
         let Some(a) = ctx.assignment_account[s] else { continue };
         let a = a as usize;
@@ -206,7 +222,11 @@ pub fn unexplained(ctx: &Context<'_>, _: &UnexplainedAccess, f: &mut FindingBuil
         if x.source == GrantSource::Request && x.granted_by.is_some() {
             continue;
         }
-        if birthright.explains(person, &x.system, &x.entitlement).is_some() {
+        let mask = ctx.correlation[a].map(|c| masks[c.person]).unwrap_or(0);
+        let explained = *decided
+            .entry((mask, &*x.system, &*x.entitlement))
+            .or_insert_with(|| birthright.explains(mask, &x.system, &x.entitlement));
+        if explained {
             continue;
         }
         let why = match x.source {

@@ -81,7 +81,7 @@ pub fn mfa_missing(ctx: &Context<'_>, _: &MfaMissing, f: &mut FindingBuilder<'_>
 
 /// Whether a username is one of the generic stems (`test`, `test01`, `shared-ops`).
 fn is_generic(a: &Account, stems: &[String]) -> bool {
-    let name = a.username.to_lowercase();
+    let name = crate::correlate::bare_username(&a.username);
     let stem = name.trim_end_matches(|c: char| c.is_ascii_digit() || c == '-' || c == '_' || c == '.');
     stems.iter().any(|s| {
         let s = s.to_lowercase();

@@ -1,14 +1,18 @@
-//! Stale credentials: unrotated or unused keys, and password age where a maximum is set.
+//! Stale credentials: unrotated or unused access keys and API tokens, and password age where
+//! a maximum is set.
 
 use crate::config::StaleCredential;
 use crate::context::{Context, FindingBuilder};
 use annexa_core::finding::{Subject, SubjectKind};
+use annexa_core::model::CredentialKind;
 use serde_json::json;
 
 pub fn stale(ctx: &Context<'_>, p: &StaleCredential, f: &mut FindingBuilder<'_>) {
     let limit = i64::from(p.days);
     for (i, a) in ctx.graph.accounts.iter().enumerate() {
-        for c in a.credentials.iter().filter(|c| c.active) {
+        // Access keys and API tokens only: a signing certificate's life is its validity
+        // period, and sources report no use of it.
+        for c in a.credentials.iter().filter(|c| c.active && c.kind != CredentialKind::Certificate) {
             let Some(rotated) = c.rotated_at else { continue };
             let age = ctx.days_since(rotated);
             let mut reasons = Vec::new();

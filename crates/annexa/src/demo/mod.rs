@@ -5,7 +5,7 @@ mod names;
 mod org;
 mod rng;
 
-pub use org::{generate, AS_OF};
+pub use org::{generate, DirectoryFormat, AS_OF};
 
 use crate::cli::{DemoArgs, GlobalArgs};
 use crate::commands::audit::{evaluate, Report};
@@ -23,7 +23,7 @@ pub fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
         anyhow::bail!("--people must be at least 1");
     }
     let bar = spinner(&format!("generating {} people", thousands(args.people as u64)));
-    let org = generate(args.people, args.seed);
+    let org = generate(args.people, args.seed, args.directory_format);
     std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
     for f in &org.files {
         let path = args.out.join(f.name);
@@ -107,18 +107,22 @@ pub fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
             table.print(Format::Table)?;
         }
         let db_arg = if db == global.db { String::new() } else { format!(" --db {db}") };
-        println!(
-            "\nThe demo is audited as of {AS_OF}, its reference date, so the results are the same every day.\n\
-             What to try next:\n  \
-             annexa{db_arg} findings list --severity high          # the urgent ones\n  \
-             annexa{db_arg} findings show {}            # one finding with its evidence\n  \
-             annexa{db_arg} findings list --control A.9.2.6 # by control (2013 ids work too)\n  \
-             annexa controls show A.5.18                         # what Annex A asks, which checks test it\n  \
-             annexa{db_arg} --config {} audit --as-of {AS_OF} --format junit\n  \
-             annexa{db_arg} imports                              # what was imported, with SHA-256",
-            result.findings.iter().max_by_key(|f| f.severity).map(|f| f.id.as_str()).unwrap_or("F-..."),
-            config_path.display()
-        );
+        let example = result.findings.iter().max_by_key(|f| f.severity).map(|f| f.id.as_str()).unwrap_or("F-...");
+        println!("\nThe demo is audited as of {AS_OF}, its reference date, so the results are the same every day.");
+        println!("What to try next:");
+        for (command, why) in [
+            (format!("annexa{db_arg} findings list --severity high"), "the urgent findings"),
+            (format!("annexa{db_arg} findings show {example}"), "one finding with its evidence"),
+            (format!("annexa{db_arg} findings list --control A.9.2.6"), "by control (2013 ids work too)"),
+            ("annexa controls show A.5.18".to_string(), "what a control covers, which checks test it"),
+            (
+                format!("annexa{db_arg} --config {} --format junit audit --as-of {AS_OF}", config_path.display()),
+                "the audit as JUnit XML for CI",
+            ),
+            (format!("annexa{db_arg} imports"), "what was imported, with SHA-256"),
+        ] {
+            println!("  # {why}\n  {command}");
+        }
     }
     Ok(if all_found { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

@@ -55,10 +55,10 @@ pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<Import
             account_id: interner.get(account_id),
             entitlement,
             granted_at: instant(&row, "granted_at")?,
-            granted_by: row.optional("granted_by")?.map(String::from),
+            granted_by: row.optional("granted_by")?.map(|g| interner.get(g)),
             source: vocab(&row, "source", GrantSource::parse, GrantSource::expected, Some(GrantSource::Unknown))?,
             last_certified_at: instant(&row, "last_certified_at")?,
-            last_certified_by: row.optional("last_certified_by")?.map(String::from),
+            last_certified_by: row.optional("last_certified_by")?.map(|c| interner.get(c)),
             origin: Origin { import_id: 0, line },
         });
     }

@@ -219,10 +219,11 @@ pub struct Assignment {
     pub account_id: Name,
     pub entitlement: Name,
     pub granted_at: Option<Instant>,
-    pub granted_by: Option<String>,
+    /// Shared names: the same approvers recur on millions of assignments.
+    pub granted_by: Option<Name>,
     pub source: GrantSource,
     pub last_certified_at: Option<Instant>,
-    pub last_certified_by: Option<String>,
+    pub last_certified_by: Option<Name>,
     pub origin: Origin,
 }
 

@@ -6,7 +6,7 @@ use annexa_core::finding::{finding_id, Evidence, Finding, Severity, SourceRecord
 use annexa_core::graph::IdentityGraph;
 use annexa_core::model::{Account, Origin, Person, PersonStatus};
 use annexa_core::time::Instant;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// The graph as the checks see it, for one as-of instant.
 pub struct Context<'g> {
@@ -37,7 +37,7 @@ impl<'g> Context<'g> {
         let person_by_id: HashMap<&str, usize> =
             graph.people.iter().enumerate().map(|(i, p)| (&*p.employee_id, i)).collect();
         let correlation = correlate(graph, &config.correlation, &person_by_id);
-        let mut person_by_email: HashMap<&str, Option<usize>> = HashMap::new();
+        let mut person_by_email: HashMap<&str, Option<usize>> = HashMap::default();
         for (i, p) in graph.people.iter().enumerate() {
             if let Some(e) = p.email.as_deref() {
                 person_by_email.entry(e).and_modify(|v| *v = None).or_insert(Some(i));
@@ -85,7 +85,7 @@ impl<'g> Context<'g> {
             .iter()
             .map(|e| ((&*e.system, &*e.name), e.privileged || privileged_patterns.any(&e.system, &e.name)))
             .collect();
-        let mut configured: HashMap<(&str, &str), bool> = HashMap::new();
+        let mut configured: HashMap<(&str, &str), bool> = HashMap::default();
         let assignment_privileged = graph
             .assignments
             .iter()

@@ -8,7 +8,7 @@ use crate::config::Correlation as Rules;
 use annexa_core::graph::IdentityGraph;
 use annexa_core::model::Person;
 use serde::Serialize;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// How an account was linked to its person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -51,7 +51,7 @@ pub fn render(pattern: &str, p: &Person) -> String {
 
 /// For every account of `graph`, the person it belongs to.
 pub fn correlate(graph: &IdentityGraph, rules: &Rules, person_by_id: &HashMap<&str, usize>) -> Vec<Option<Correlation>> {
-    let mut by_email: HashMap<&str, Option<usize>> = HashMap::new();
+    let mut by_email: HashMap<&str, Option<usize>> = HashMap::default();
     for (i, p) in graph.people.iter().enumerate() {
         if let Some(e) = p.email.as_deref() {
             by_email.entry(e).and_modify(|v| *v = None).or_insert(Some(i));
@@ -61,7 +61,7 @@ pub fn correlate(graph: &IdentityGraph, rules: &Rules, person_by_id: &HashMap<&s
         .username_patterns
         .iter()
         .map(|pattern| {
-            let mut m: HashMap<String, Option<usize>> = HashMap::new();
+            let mut m: HashMap<String, Option<usize>> = HashMap::default();
             for (i, p) in graph.people.iter().enumerate() {
                 m.entry(render(pattern, p)).and_modify(|v| *v = None).or_insert(Some(i));
             }

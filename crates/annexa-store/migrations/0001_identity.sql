@@ -12,6 +12,15 @@ CREATE TABLE imports (
     imported_at BIGINT NOT NULL
 );
 
+-- Each import's records in Annexa's compact snapshot encoding (see snapshot.rs): what an
+-- audit reads, because decoding one blob is far faster than stepping through millions of
+-- rows. The tables below are the queryable projection of the same records.
+CREATE TABLE snapshots (
+    import_id BIGINT PRIMARY KEY,
+    format BIGINT NOT NULL,
+    data {{blob}} NOT NULL
+);
+
 -- The current snapshot of each source: (kind, system) -> the import it came from.
 CREATE TABLE sources (
     kind TEXT NOT NULL,

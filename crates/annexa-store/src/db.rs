@@ -17,6 +17,7 @@ use std::io::Write;
 pub enum Value<'a> {
     Int(Option<i64>),
     Text(Option<&'a str>),
+    Blob(&'a [u8]),
 }
 
 impl<'a> From<i64> for Value<'a> {
@@ -100,6 +101,7 @@ fn sqlite_params<'v>(params: &'v [Value<'v>]) -> impl rusqlite::Params + 'v {
             Some(t) => rusqlite::types::ToSqlOutput::Borrowed(rusqlite::types::ValueRef::Text(t.as_bytes())),
             None => rusqlite::types::ToSqlOutput::Owned(rusqlite::types::Value::Null),
         },
+        Value::Blob(b) => rusqlite::types::ToSqlOutput::Borrowed(rusqlite::types::ValueRef::Blob(b)),
     }))
 }
 
@@ -109,6 +111,7 @@ fn pg_params<'v>(params: &'v [Value<'v>]) -> Vec<&'v (dyn postgres::types::ToSql
         .map(|v| match v {
             Value::Int(i) => i as &(dyn postgres::types::ToSql + Sync),
             Value::Text(t) => t as &(dyn postgres::types::ToSql + Sync),
+            Value::Blob(b) => b as &(dyn postgres::types::ToSql + Sync),
         })
         .collect()
 }
@@ -246,6 +249,8 @@ fn write_csv_row(buf: &mut Vec<u8>, values: &[Value<'_>]) {
         match v {
             Value::Int(Some(n)) => buf.extend_from_slice(n.to_string().as_bytes()),
             Value::Int(None) | Value::Text(None) => {}
+            // Blobs are written with `execute`, never through COPY.
+            Value::Blob(_) => {}
             Value::Text(Some(s)) => {
                 buf.push(b'"');
                 for b in s.bytes() {
@@ -279,6 +284,16 @@ impl DbRow<'_> {
                 other => return Err(StoreError::Corrupt(format!("column {i}: expected text, found {:?}", other.data_type()))),
             },
             DbRow::Postgres(r) => r.try_get::<_, Option<&str>>(i)?,
+        })
+    }
+
+    pub(crate) fn blob(&self, i: usize) -> Result<&[u8], StoreError> {
+        Ok(match self {
+            DbRow::Sqlite(r) => match r.get_ref(i)? {
+                rusqlite::types::ValueRef::Blob(b) => b,
+                other => return Err(StoreError::Corrupt(format!("column {i}: expected a blob, found {:?}", other.data_type()))),
+            },
+            DbRow::Postgres(r) => r.try_get::<_, &[u8]>(i)?,
         })
     }
 

@@ -80,6 +80,17 @@ impl Store {
             }
         }
         write_rows(&mut tx, new, import_id)?;
+        let blob = crate::snapshot::encode(&crate::snapshot::Records {
+            people: new.people,
+            accounts: new.accounts,
+            entitlements: new.entitlements,
+            assignments: new.assignments,
+            badges: new.badges,
+        });
+        tx.execute(
+            "INSERT INTO snapshots (import_id, format, data) VALUES (?, ?, ?)",
+            &[import_id.into(), (crate::snapshot::FORMAT as i64).into(), Value::Blob(&blob)],
+        )?;
         for system in &systems {
             tx.execute("DELETE FROM sources WHERE kind = ? AND system = ?", &[new.kind.into(), (*system).into()])?;
             tx.execute(
@@ -107,9 +118,90 @@ impl Store {
         Ok(out)
     }
 
-    /// Reads the whole identity graph: every current record of every source, in storage
-    /// order (checks sort their own output, so no ORDER BY is paid for here).
+    /// Reads the whole identity graph: every current record of every source, decoded from
+    /// the snapshots of the current imports.
     pub fn load_graph(&mut self) -> Result<IdentityGraph, StoreError> {
+        let mut tx = self.conn.transaction()?;
+        let mut g = IdentityGraph { imports: current_imports(&mut tx)?, ..Default::default() };
+        // (kind, system) -> the import whose records are current for it.
+        let mut current: HashMap<(String, String), i64> = HashMap::new();
+        tx.query_each("SELECT kind, system, import_id FROM sources", &[], |r| {
+            current.insert((r.req_text(0)?.to_string(), r.req_text(1)?.to_string()), r.req_int(2)?);
+            Ok(())
+        })?;
+        let mut blobs: Vec<(ImportRecord, Vec<u8>)> = Vec::with_capacity(g.imports.len());
+        for import in &g.imports {
+            let mut blob = None;
+            tx.query_each("SELECT data FROM snapshots WHERE import_id = ?", &[import.id.into()], |r| {
+                blob = Some(r.blob(0)?.to_vec());
+                Ok(())
+            })?;
+            let blob = blob.ok_or_else(|| StoreError::Corrupt(format!("import #{} has no snapshot", import.id)))?;
+            blobs.push((import.clone(), blob));
+        }
+        // Decode the snapshots side by side (one thread each, at most one per core), then
+        // append them in import order so the graph's order does not depend on scheduling.
+        let current = &current;
+        let decode_one = |(import, blob): &(ImportRecord, Vec<u8>)| -> Result<IdentityGraph, StoreError> {
+            let keep = |system: &str| {
+                import.kind == "hr" || current.get(&(import.kind.clone(), system.to_string())) == Some(&import.id)
+            };
+            let mut part = IdentityGraph::default();
+            crate::snapshot::decode(import.id, blob, &keep, &mut part)?;
+            Ok(part)
+        };
+        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(blobs.len().max(1));
+        let parts: Vec<Result<IdentityGraph, StoreError>> = if threads <= 1 {
+            blobs.iter().map(decode_one).collect()
+        } else {
+            // Largest first, dealt round-robin: the big assignment snapshot gets a core of its own.
+            let mut order: Vec<usize> = (0..blobs.len()).collect();
+            order.sort_by_key(|i| std::cmp::Reverse(blobs[*i].1.len()));
+            let mut slots: Vec<Option<Result<IdentityGraph, StoreError>>> = (0..blobs.len()).map(|_| None).collect();
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..threads)
+                    .map(|t| {
+                        let mine: Vec<usize> = order.iter().copied().skip(t).step_by(threads).collect();
+                        let blobs = &blobs;
+                        scope.spawn(move || mine.into_iter().map(|i| (i, decode_one(&blobs[i]))).collect::<Vec<_>>())
+                    })
+                    .collect();
+                for h in handles {
+                    match h.join() {
+                        Ok(done) => {
+                            for (i, part) in done {
+                                slots[i] = Some(part);
+                            }
+                        }
+                        Err(_) => {}
+                    }
+                }
+            });
+            slots.into_iter().map(|s| s.unwrap_or_else(|| Err(StoreError::Corrupt("snapshot decoder failed".into())))).collect()
+        };
+        fn merge<T>(into: &mut Vec<T>, mut from: Vec<T>) {
+            // Taking over the first non-empty part saves copying hundreds of megabytes.
+            if into.is_empty() {
+                *into = from;
+            } else {
+                into.append(&mut from);
+            }
+        }
+        for part in parts {
+            let part = part?;
+            merge(&mut g.people, part.people);
+            merge(&mut g.accounts, part.accounts);
+            merge(&mut g.entitlements, part.entitlements);
+            merge(&mut g.assignments, part.assignments);
+            merge(&mut g.badges, part.badges);
+        }
+        tx.commit()?;
+        Ok(g)
+    }
+
+    /// Reads the identity graph from the projection tables, row by row: slower than
+    /// [`Store::load_graph`], and used to prove that the tables and snapshots agree.
+    pub fn load_graph_from_tables(&mut self) -> Result<IdentityGraph, StoreError> {
         let mut tx = self.conn.transaction()?;
         let mut g = IdentityGraph { imports: current_imports(&mut tx)?, ..Default::default() };
         let mut names = Interner::default();
@@ -203,10 +295,10 @@ impl Store {
                     account_id: names.get(r.req_text(1)?),
                     entitlement: names.get(r.req_text(2)?),
                     granted_at: instant(r.int(3)?),
-                    granted_by: r.text(4)?.map(String::from),
+                    granted_by: r.text(4)?.map(|n| names.get(n)),
                     source: vocab(r, 5, GrantSource::parse)?,
                     last_certified_at: instant(r.int(6)?),
-                    last_certified_by: r.text(7)?.map(String::from),
+                    last_certified_by: r.text(7)?.map(|n| names.get(n)),
                     origin: origin(r, 8)?,
                 });
                 Ok(())

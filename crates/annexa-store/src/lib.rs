@@ -19,6 +19,7 @@ mod audit;
 pub mod db;
 mod identity;
 mod migrate;
+mod snapshot;
 #[doc(hidden)]
 pub mod testing;
 

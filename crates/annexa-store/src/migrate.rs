@@ -14,7 +14,11 @@ fn dialect_sql(sql: &str, dialect: Dialect) -> String {
         Dialect::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
         Dialect::Postgres => "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
     };
-    sql.replace("{{id}}", id)
+    let blob = match dialect {
+        Dialect::Sqlite => "BLOB",
+        Dialect::Postgres => "BYTEA",
+    };
+    sql.replace("{{id}}", id).replace("{{blob}}", blob)
 }
 
 pub(crate) fn run(conn: &mut Conn) -> Result<(), StoreError> {

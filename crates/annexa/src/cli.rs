@@ -83,7 +83,8 @@ Examples:
     /// Generate a realistic synthetic organisation, import it and audit it.
     #[command(after_help = "Examples:
   annexa demo
-  annexa demo --people 100000 --seed 7 --out /tmp/org")]
+  annexa demo --people 100000 --seed 7 --out /tmp/org
+  annexa demo --generate-only --directory-format csv --out /tmp/org")]
     Demo(DemoArgs),
 }
 
@@ -173,6 +174,10 @@ pub struct DemoArgs {
     /// Only write the files; do not import or audit.
     #[arg(long)]
     pub generate_only: bool,
+    /// How to write the Active Directory export: `ldif` (corp-ad.ldif) or `csv`
+    /// (corp-ad-accounts.csv and corp-ad-assignments.csv, for tools that cannot read LDIF).
+    #[arg(long, value_enum, default_value_t = crate::demo::DirectoryFormat::Ldif)]
+    pub directory_format: crate::demo::DirectoryFormat,
 }
 
 #[cfg(test)]

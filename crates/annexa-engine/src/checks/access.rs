@@ -6,7 +6,7 @@ use crate::pattern::matches_attribute;
 use annexa_core::finding::{Subject, SubjectKind};
 use annexa_core::model::{AccountType, GrantSource, Person};
 use serde_json::json;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 fn assignment_key(ctx: &Context<'_>, s: usize) -> String {
     let x = &ctx.graph.assignments[s];
@@ -20,12 +20,16 @@ pub fn sod_conflict(ctx: &Context<'_>, sod: &Sod, f: &mut FindingBuilder<'_>) {
     }
     let sides: Vec<Vec<EntitlementPatterns>> =
         sod.rules.iter().map(|r| r.sides.iter().map(|s| EntitlementPatterns::new(s)).collect()).collect();
-    // Which (rule, side) each distinct entitlement satisfies, computed once per entitlement.
-    let mut memo: HashMap<(&str, &str), Vec<(usize, usize)>> = HashMap::new();
-    let mut hits_of = |s: usize| -> Vec<(usize, usize)> {
-        let x = &ctx.graph.assignments[s];
-        memo.entry((&*x.system, &*x.entitlement))
-            .or_insert_with(|| {
+    // Which (rule, side) each distinct entitlement satisfies, computed once per entitlement;
+    // most entitlements satisfy none, and are skipped at the cost of one lookup.
+    let mut hit_lists: Vec<Vec<(usize, usize)>> = vec![Vec::new()];
+    let mut memo: HashMap<(&str, &str), usize> = HashMap::default();
+    let hits: Vec<usize> = ctx
+        .graph
+        .assignments
+        .iter()
+        .map(|x| {
+            *memo.entry((&*x.system, &*x.entitlement)).or_insert_with(|| {
                 let mut v = Vec::new();
                 for (r, rule_sides) in sides.iter().enumerate() {
                     for (si, side) in rule_sides.iter().enumerate() {
@@ -34,32 +38,26 @@ pub fn sod_conflict(ctx: &Context<'_>, sod: &Sod, f: &mut FindingBuilder<'_>) {
                         }
                     }
                 }
-                v
+                if v.is_empty() {
+                    return 0;
+                }
+                hit_lists.push(v);
+                hit_lists.len() - 1
             })
-            .clone()
-    };
-    // Holders: each person with all their accounts, and each uncorrelated account alone.
-    let mut holders: Vec<(Subject, Vec<usize>, Option<&Person>)> = Vec::new();
-    for (pi, accounts) in ctx.accounts_of_person.iter().enumerate() {
-        if !accounts.is_empty() {
-            let person = &ctx.graph.people[pi];
-            holders.push((ctx.person_subject(person), accounts.clone(), Some(person)));
-        }
+        })
+        .collect();
+    if hit_lists.len() == 1 {
+        return;
     }
-    for (a, c) in ctx.correlation.iter().enumerate() {
-        if c.is_none() {
-            holders.push((ctx.account_subject(a), vec![a], None));
-        }
-    }
-    for (subject, accounts, person) in holders {
+    let mut judge = |subject: &dyn Fn() -> Subject, accounts: &[usize], person: Option<&Person>| {
         // rule -> side -> assignments satisfying it
-        let mut matched: HashMap<usize, Vec<Vec<usize>>> = HashMap::new();
-        for &a in &accounts {
+        let mut matched: HashMap<usize, Vec<Vec<usize>>> = HashMap::default();
+        for &a in accounts {
             if !ctx.graph.accounts[a].is_enabled() {
                 continue;
             }
             for s in ctx.assignments_of(a) {
-                for (r, side) in hits_of(s) {
+                for &(r, side) in &hit_lists[hits[s]] {
                     matched.entry(r).or_insert_with(|| vec![Vec::new(); sides[r].len()])[side].push(s);
                 }
             }
@@ -88,6 +86,7 @@ pub fn sod_conflict(ctx: &Context<'_>, sod: &Sod, f: &mut FindingBuilder<'_>) {
                 records.push(ctx.source("assignment", assignment_key(ctx, *s), ctx.graph.assignments[*s].origin));
             }
             let sides_text: Vec<String> = held.iter().map(|h| h.join(" + ")).collect();
+            let subject = subject();
             f.push_with_severity(
                 rule.severity,
                 Subject { kind: subject.kind, key: format!("{}#{}", subject.key, rule.id), label: subject.label.clone() },
@@ -95,6 +94,18 @@ pub fn sod_conflict(ctx: &Context<'_>, sod: &Sod, f: &mut FindingBuilder<'_>) {
                 records,
                 json!({ "rule": rule.id, "held": held, "mitigation": rule.mitigation }),
             );
+        }
+    };
+    // Holders: each person with all their accounts, and each uncorrelated account alone.
+    for (pi, accounts) in ctx.accounts_of_person.iter().enumerate() {
+        if !accounts.is_empty() {
+            let person = &ctx.graph.people[pi];
+            judge(&|| ctx.person_subject(person), accounts, Some(person));
+        }
+    }
+    for (a, c) in ctx.correlation.iter().enumerate() {
+        if c.is_none() {
+            judge(&|| ctx.account_subject(a), &[a], None);
         }
     }
 }
@@ -210,7 +221,7 @@ pub fn unexplained(ctx: &Context<'_>, _: &UnexplainedAccess, f: &mut FindingBuil
     let birthright = Birthright::new(ctx);
     // Millions of assignments share few (rule set, entitlement) pairs: decide each once.
     let masks: Vec<u128> = ctx.graph.people.iter().map(|p| birthright.applying(p)).collect();
-    let mut decided: HashMap<(u128, &str, &str), bool> = HashMap::new();
+    let mut decided: HashMap<(u128, &str, &str), bool> = HashMap::default();
     for (s, x) in ctx.graph.assignments.iter().enumerate() {
         let Some(a) = ctx.assignment_account[s] else { continue };
         let a = a as usize;

@@ -45,9 +45,8 @@ pub fn audit(graph: &IdentityGraph, config: &Config, as_of: Instant, selected: &
         }
     }
     let ctx = Context::new(graph, config, as_of);
-    let mut result = AuditResult { findings: Vec::new(), checks_run: Vec::new(), parameters: serde_json::Map::new() };
     let c = &config.checks;
-    let mut runner = Runner { ctx: &ctx, selected, result: &mut result };
+    let mut runner = Runner { selected, jobs: Vec::new() };
     runner.run("orphaned-account", c.orphaned_account.enabled, c.orphaned_account.severity, &c.orphaned_account, accounts::orphaned);
     runner.run("leaver-access", c.leaver_access.enabled, c.leaver_access.severity, &c.leaver_access, people::leaver_access);
     runner.run("dormant-account", c.dormant_account.enabled, c.dormant_account.severity, &c.dormant_account, accounts::dormant);
@@ -99,22 +98,29 @@ pub fn audit(graph: &IdentityGraph, config: &Config, as_of: Instant, selected: &
         &c.contractor_no_end_date,
         people::contractor_no_end_date,
     );
-    Ok(result)
+    Ok(execute(&ctx, runner.jobs))
 }
 
-struct Runner<'r, 'g> {
-    ctx: &'r Context<'g>,
-    selected: &'r [String],
-    result: &'r mut AuditResult,
+/// One check to run, with its effective severity and parameters.
+struct Job<'a> {
+    def: &'static CheckDef,
+    severity: Severity,
+    parameters: serde_json::Map<String, serde_json::Value>,
+    run: Box<dyn Fn(&Context<'_>, &mut FindingBuilder<'_>) + Sync + 'a>,
 }
 
-impl Runner<'_, '_> {
-    fn run<P: Serialize>(
+struct Runner<'a> {
+    selected: &'a [String],
+    jobs: Vec<Job<'a>>,
+}
+
+impl<'a> Runner<'a> {
+    fn run<P: Serialize + Sync>(
         &mut self,
         id: &'static str,
         enabled: bool,
         severity: Option<Severity>,
-        params: &P,
+        params: &'a P,
         f: fn(&Context<'_>, &P, &mut FindingBuilder<'_>),
     ) {
         let wanted = if self.selected.is_empty() { enabled } else { self.selected.iter().any(|s| s == id) };
@@ -127,18 +133,55 @@ impl Runner<'_, '_> {
             _ => serde_json::Map::new(),
         };
         parameters.remove("enabled");
-        let start = self.result.findings.len();
-        let mut builder = FindingBuilder {
-            check: def,
+        self.jobs.push(Job {
+            def,
             severity: severity.unwrap_or(def.default_severity),
-            parameters: parameters.clone(),
-            as_of: self.ctx.as_of,
-            out: &mut self.result.findings,
-        };
-        f(self.ctx, params, &mut builder);
-        // Findings of one check in subject order: stable output, stable diffs.
-        self.result.findings[start..].sort_by(|a, b| a.subject.key.cmp(&b.subject.key));
-        self.result.checks_run.push(id.to_string());
-        self.result.parameters.insert(id.to_string(), serde_json::Value::Object(parameters));
+            parameters,
+            run: Box::new(move |ctx, builder| f(ctx, params, builder)),
+        });
     }
+}
+
+/// Runs the jobs on every core (checks are independent and read-only over the context)
+/// and returns their findings in registry order, each check's sorted by subject.
+fn execute(ctx: &Context<'_>, jobs: Vec<Job<'_>>) -> AuditResult {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    let next = AtomicUsize::new(0);
+    let done: Vec<Mutex<Vec<Finding>>> = jobs.iter().map(|_| Mutex::new(Vec::new())).collect();
+    let work = || loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let Some(job) = jobs.get(i) else { break };
+        let mut out = Vec::new();
+        let mut builder = FindingBuilder {
+            check: job.def,
+            severity: job.severity,
+            parameters: job.parameters.clone(),
+            as_of: ctx.as_of,
+            out: &mut out,
+        };
+        (job.run)(ctx, &mut builder);
+        // Findings of one check in subject order: stable output, stable diffs.
+        out.sort_by(|a, b| a.subject.key.cmp(&b.subject.key));
+        if let Ok(mut slot) = done[i].lock() {
+            *slot = out;
+        }
+    };
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(jobs.len());
+    if threads > 1 {
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                s.spawn(work);
+            }
+        });
+    } else {
+        work();
+    }
+    let mut result = AuditResult { findings: Vec::new(), checks_run: Vec::new(), parameters: serde_json::Map::new() };
+    for (job, found) in jobs.iter().zip(done) {
+        result.findings.extend(found.into_inner().unwrap_or_default());
+        result.checks_run.push(job.def.id.to_string());
+        result.parameters.insert(job.def.id.to_string(), serde_json::Value::Object(job.parameters.clone()));
+    }
+    result
 }

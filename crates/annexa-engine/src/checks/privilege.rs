@@ -4,7 +4,8 @@ use crate::config::{AdminNotSeparated, PrivilegeOutlier, PrivilegedWeakMfa, Root
 use crate::context::{Context, FindingBuilder};
 use annexa_core::model::{AccountType, CredentialKind, PersonStatus};
 use serde_json::json;
-use std::collections::{BTreeSet, HashMap};
+use rustc_hash::FxHashMap as HashMap;
+use std::collections::BTreeSet;
 
 /// The privileged entitlements an account holds, as `system:name`.
 fn privileged_held(ctx: &Context<'_>, account: usize) -> Vec<String> {
@@ -124,7 +125,7 @@ pub fn outlier(ctx: &Context<'_>, p: &PrivilegeOutlier, f: &mut FindingBuilder<'
             held.len()
         })
         .collect();
-    let mut groups: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+    let mut groups: HashMap<(&str, &str), Vec<usize>> = HashMap::default();
     for (i, person) in ctx.graph.people.iter().enumerate() {
         if person.status != PersonStatus::Terminated {
             groups.entry((&person.department, &person.title)).or_default().push(i);

@@ -399,12 +399,12 @@ impl AssignmentB {
         self
     }
     pub fn granted_by(mut self, who: &str) -> Self {
-        self.a.granted_by = Some(who.to_string());
+        self.a.granted_by = Some(who.into());
         self
     }
     pub fn certified(mut self, t: impl AsRef<str>) -> Self {
         self.a.last_certified_at = Some(at(t.as_ref()));
-        self.a.last_certified_by = Some("reviewer".to_string());
+        self.a.last_certified_by = Some("reviewer".into());
         self
     }
 }

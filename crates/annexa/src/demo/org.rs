@@ -7,6 +7,7 @@
 
 use super::names::{FAMILY, GIVEN};
 use super::rng::Rng;
+use annexa_connect::ldif::AD_PRIVILEGED_GROUPS;
 use annexa_connect::ImportKind;
 use chrono::{DateTime, Duration, Utc};
 use std::collections::BTreeMap;
@@ -28,6 +29,22 @@ const DEPARTMENTS: &[(&str, u64, &[&str])] = &[
 ];
 const LOCATIONS: &[&str] = &["London", "Berlin", "New York", "Singapore", "Remote"];
 const AD_BASE: &str = "DC=corp,DC=example";
+
+const ACCOUNTS_HEADER: &str =
+    "system,account_id,username,email,employee_id,display_name,status,type,created_at,last_login_at,mfa,password_last_set_at,owner\n";
+const ASSIGNMENTS_HEADER: &str =
+    "system,account_id,entitlement,privileged,granted_at,granted_by,source,last_certified_at,last_certified_by\n";
+
+/// How the Active Directory export is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum DirectoryFormat {
+    /// `corp-ad.ldif`, as `ldifde` writes it.
+    #[default]
+    Ldif,
+    /// `corp-ad-accounts.csv` and `corp-ad-assignments.csv`: the same facts as the LDIF
+    /// importer reads from it, in the generic CSV formats (for tools that cannot read LDIF).
+    Csv,
+}
 
 /// One file to import, in order.
 pub struct DemoFile {
@@ -124,6 +141,9 @@ impl Clock {
 struct Out {
     hr: String,
     ldif: String,
+    /// The directory as CSV (`DirectoryFormat::Csv`) instead of `ldif`.
+    ad_accounts: String,
+    ad_assignments: String,
     aws: String,
     accounts: String,
     assignments: String,
@@ -194,7 +214,7 @@ impl Out {
     }
 }
 
-pub fn generate(people: usize, seed: u64) -> Org {
+pub fn generate(people: usize, seed: u64, directory: DirectoryFormat) -> Org {
     let as_of = annexa_core::time::parse_instant(AS_OF).unwrap_or_default();
     let c = Clock(as_of);
     let mut rng = Rng::new(seed);
@@ -363,25 +383,53 @@ pub fn generate(people: usize, seed: u64) -> Org {
         );
     }
 
-    // --- Active Directory (LDIF) -----------------------------------------------------------
+    // --- Active Directory (LDIF, or the same facts as accounts and assignments CSVs) --------
+    let csv = directory == DirectoryFormat::Csv;
     let group_dn = |name: &str| format!("CN={name},OU=Groups,{AD_BASE}");
-    let _ = writeln!(out.ldif, "version: 1\n# Active Directory export of corp.example (synthetic)\n");
-    let mut groups: Vec<String> = vec!["All Staff".into(), "VPN-Users".into()];
-    groups.extend(DEPARTMENTS.iter().map(|d| format!("Dept-{}", d.0)));
-    groups.extend(["Domain Admins", "Enterprise Admins", "Schema Admins", "Backup Operators"].map(String::from));
-    for g in &groups {
-        let _ = writeln!(out.ldif, "dn: {}\nobjectClass: top\nobjectClass: group\ncn: {g}\nsAMAccountName: {g}\n", group_dn(g));
+    if csv {
+        out.ad_accounts.push_str(ACCOUNTS_HEADER);
+        out.ad_assignments.push_str(ASSIGNMENTS_HEADER);
+    } else {
+        let _ = writeln!(out.ldif, "version: 1\n# Active Directory export of corp.example (synthetic)\n");
+        let mut groups: Vec<String> = vec!["All Staff".into(), "VPN-Users".into()];
+        groups.extend(DEPARTMENTS.iter().map(|d| format!("Dept-{}", d.0)));
+        groups.extend(["Domain Admins", "Enterprise Admins", "Schema Admins", "Backup Operators"].map(String::from));
+        for g in &groups {
+            let _ = writeln!(out.ldif, "dn: {}\nobjectClass: top\nobjectClass: group\ncn: {g}\nsAMAccountName: {g}\n", group_dn(g));
+        }
     }
     let ad_user = |out: &mut Out, p: &Person, sam: &str, kind: Option<&str>, uac: i64, last_login: Option<i64>, member_of: &[String]| {
         out.account_count += 1;
+        out.assignment_count += member_of.len();
+        let mail = if kind == Some("admin") { format!("{sam}@corp.example") } else { p.email() };
+        if csv {
+            // What the LDIF importer reads: UAC bit 0x2 disables, 0x40000 (smart card) is
+            // webauthn, other factors are unknown; memberships are undated (never certified),
+            // of unknown source.
+            let _ = writeln!(
+                out.ad_accounts,
+                "corp-ad,{sam},{sam},{mail},{},{},{},{},{},{},{},{},",
+                p.id,
+                p.name(),
+                if uac & 0x2 != 0 { "disabled" } else { "enabled" },
+                kind.unwrap_or("human"),
+                c.ts(p.start),
+                last_login.map(|d| c.ts(d)).unwrap_or_default(),
+                if uac & 0x40000 != 0 { "webauthn" } else { "" },
+                c.ts(p.start.min(200)),
+            );
+            for g in member_of {
+                let _ = writeln!(out.ad_assignments, "corp-ad,{sam},{g},{},,,,,", AD_PRIVILEGED_GROUPS.contains(&g.as_str()));
+            }
+            return;
+        }
         let ou = if kind == Some("admin") { "OU=Admins".to_string() } else { format!("OU={},OU=People", DEPARTMENTS[p.dept].0) };
         let cn = if kind == Some("admin") { sam.to_string() } else { p.name() };
         let _ = writeln!(
             out.ldif,
             "dn: CN={cn},{ou},{AD_BASE}\nobjectClass: top\nobjectClass: person\nobjectClass: organizationalPerson\nobjectClass: user\n\
-             cn: {cn}\nsAMAccountName: {sam}\nuserPrincipalName: {sam}@corp.example\nmail: {}\nemployeeID: {}\ndisplayName: {}\n\
+             cn: {cn}\nsAMAccountName: {sam}\nuserPrincipalName: {sam}@corp.example\nmail: {mail}\nemployeeID: {}\ndisplayName: {}\n\
              department: {}\ntitle: {}\nuserAccountControl: {uac}\nwhenCreated: {}\npwdLastSet: {}",
-            if kind == Some("admin") { format!("{sam}@corp.example") } else { p.email() },
             p.id,
             p.name(),
             DEPARTMENTS[p.dept].0,
@@ -396,7 +444,6 @@ pub fn generate(people: usize, seed: u64) -> Org {
             let _ = writeln!(out.ldif, "lastLogonTimestamp: {}", c.filetime(d));
         }
         for g in member_of {
-            out.assignment_count += 1;
             let _ = writeln!(out.ldif, "memberOf: {}", group_dn(g));
         }
         out.ldif.push('\n');
@@ -426,21 +473,26 @@ pub fn generate(people: usize, seed: u64) -> Org {
     let owners: Vec<&Person> = it_owners.iter().map(|i| &ps[*i]).chain(heads.iter().flatten().filter_map(|h| ps.iter().find(|p| &p.id == h))).collect();
     let owner_dn = |p: &Person| format!("CN={},OU={},OU=People,{AD_BASE}", p.name(), DEPARTMENTS[p.dept].0);
     let healthy_services = (n / 250).max(2);
-    let service = |out: &mut Out, name: String, owner: Option<String>| {
+    let service = |out: &mut Out, name: String, owner: Option<&Person>| {
         out.account_count += 1;
+        if csv {
+            let owner = owner.map(|p| p.id.as_str()).unwrap_or("");
+            let _ = writeln!(out.ad_accounts, "corp-ad,{name},{name},,,{name},enabled,service,{},,,,{owner}", c.ts(900));
+            return;
+        }
         let _ = writeln!(
             out.ldif,
             "dn: CN={name},OU=Service Accounts,{AD_BASE}\nobjectClass: top\nobjectClass: user\ncn: {name}\nsAMAccountName: {name}\n\
              employeeType: service\nservicePrincipalName: HTTP/{name}.corp.example\nuserAccountControl: 66048\nwhenCreated: {}",
             c.generalized(900)
         );
-        if let Some(o) = owner {
-            let _ = writeln!(out.ldif, "managedBy: {o}");
+        if let Some(p) = owner {
+            let _ = writeln!(out.ldif, "managedBy: {}", owner_dn(p));
         }
         out.ldif.push('\n');
     };
     for s in 0..healthy_services {
-        let owner = owners.get(s % owners.len().max(1)).map(|p| owner_dn(p));
+        let owner = owners.get(s % owners.len().max(1)).copied();
         service(&mut out, format!("svc-app{:02}", s + 1), owner);
     }
     for s in 0..small {
@@ -448,7 +500,7 @@ pub fn generate(people: usize, seed: u64) -> Org {
     }
     let mut ownerless = small;
     if let Some(&gone) = clean_leavers.first() {
-        service(&mut out, "svc-reports".into(), Some(owner_dn(&ps[gone])));
+        service(&mut out, "svc-reports".into(), Some(&ps[gone]));
         ownerless += 1;
     }
     expect("service-account-no-owner", ownerless);
@@ -485,8 +537,8 @@ pub fn generate(people: usize, seed: u64) -> Org {
     }
 
     // --- Applications ----------------------------------------------------------------------
-    out.accounts.push_str("system,account_id,username,email,employee_id,display_name,status,type,created_at,last_login_at,mfa,password_last_set_at,owner\n");
-    out.assignments.push_str("system,account_id,entitlement,privileged,granted_at,granted_by,source,last_certified_at,last_certified_by\n");
+    out.accounts.push_str(ACCOUNTS_HEADER);
+    out.assignments.push_str(ASSIGNMENTS_HEADER);
     for (i, p) in ps.iter().enumerate() {
         let enabled = p.active();
         let mgr = p.manager.clone().unwrap_or_else(|| p.id.clone());
@@ -708,9 +760,16 @@ pub fn generate(people: usize, seed: u64) -> Org {
         people: n,
         accounts: out.account_count,
         assignments: out.assignment_count,
-        files: vec![
+        files: [
             DemoFile { name: "hr.csv", kind: ImportKind::Hr, system: None, content: out.hr.into_bytes() },
             DemoFile { name: "corp-ad.ldif", kind: ImportKind::Ldif, system: Some("corp-ad"), content: out.ldif.into_bytes() },
+            DemoFile { name: "corp-ad-accounts.csv", kind: ImportKind::Accounts, system: Some("corp-ad"), content: out.ad_accounts.into_bytes() },
+            DemoFile {
+                name: "corp-ad-assignments.csv",
+                kind: ImportKind::Assignments,
+                system: Some("corp-ad"),
+                content: out.ad_assignments.into_bytes(),
+            },
             DemoFile {
                 name: "aws-credential-report.csv",
                 kind: ImportKind::AwsCredentialReport,
@@ -720,7 +779,15 @@ pub fn generate(people: usize, seed: u64) -> Org {
             DemoFile { name: "app-accounts.csv", kind: ImportKind::Accounts, system: None, content: out.accounts.into_bytes() },
             DemoFile { name: "app-assignments.csv", kind: ImportKind::Assignments, system: None, content: out.assignments.into_bytes() },
             DemoFile { name: "badges.csv", kind: ImportKind::Badges, system: Some("hq-badges"), content: out.badges.into_bytes() },
-        ],
+        ]
+        .into_iter()
+        // The directory in the chosen format only.
+        .filter(|f| match f.name {
+            "corp-ad.ldif" => !csv,
+            "corp-ad-accounts.csv" | "corp-ad-assignments.csv" => csv,
+            _ => true,
+        })
+        .collect(),
     }
 }
 

@@ -1,0 +1,527 @@
+//! The compact snapshot encoding of one import's records.
+//!
+//! An audit must read millions of assignments in a fraction of a second; stepping through
+//! that many rows costs seconds. So every import also stores its records as one blob:
+//! a string dictionary (each distinct string once) followed by the records, fields as
+//! LEB128 varints referring to the dictionary. Decoding is a linear scan that allocates no
+//! string twice: every field that repeats (system, entitlement, account id) is a clone of a
+//! dictionary entry.
+//!
+//! Layout: `ANXS` magic, format version (varint), dictionary (count, then length-prefixed
+//! UTF-8 strings), then five sections (people, accounts, entitlements, assignments,
+//! badges), each a count followed by records in the field order of the `put_*` functions.
+
+use crate::StoreError;
+use annexa_core::model::*;
+use annexa_core::time::Instant;
+use annexa_core::Name;
+use chrono::{Datelike, NaiveDate};
+use std::collections::HashMap;
+
+const MAGIC: &[u8; 4] = b"ANXS";
+/// Bumped whenever the layout changes; older blobs are then refused, never misread.
+pub const FORMAT: u64 = 1;
+
+/// The records of one import, borrowed for encoding.
+pub struct Records<'a> {
+    pub people: &'a [Person],
+    pub accounts: &'a [Account],
+    pub entitlements: &'a [Entitlement],
+    pub assignments: &'a [Assignment],
+    pub badges: &'a [Badge],
+}
+
+struct Writer<'a> {
+    dict: HashMap<&'a str, u64>,
+    strings: Vec<&'a str>,
+    body: Vec<u8>,
+}
+
+impl<'a> Writer<'a> {
+    fn varint(&mut self, mut v: u64) {
+        while v >= 0x80 {
+            self.body.push((v as u8) | 0x80);
+            v >>= 7;
+        }
+        self.body.push(v as u8);
+    }
+    fn str(&mut self, s: &'a str) {
+        let next = self.strings.len() as u64;
+        let id = *self.dict.entry(s).or_insert_with(|| next);
+        if id == next {
+            self.strings.push(s);
+        }
+        self.varint(id);
+    }
+    fn opt_str(&mut self, s: Option<&'a str>) {
+        match s {
+            None => self.varint(0),
+            Some(s) => {
+                self.body.push(1);
+                self.str(s)
+            }
+        }
+    }
+    fn int(&mut self, v: i64) {
+        // Zigzag keeps small negative numbers small.
+        self.varint(((v << 1) ^ (v >> 63)) as u64);
+    }
+    fn opt_int(&mut self, v: Option<i64>) {
+        match v {
+            None => self.body.push(0),
+            Some(v) => {
+                self.body.push(1);
+                self.int(v)
+            }
+        }
+    }
+    fn instant(&mut self, v: Option<Instant>) {
+        self.opt_int(v.map(|t| t.timestamp()));
+    }
+    fn date(&mut self, v: Option<NaiveDate>) {
+        self.opt_int(v.map(|d| i64::from(d.num_days_from_ce())));
+    }
+    fn byte(&mut self, b: u8) {
+        self.body.push(b);
+    }
+}
+
+/// Position of a vocabulary value in its `ALL` list.
+fn ordinal<T: PartialEq>(all: &[T], v: &T) -> u8 {
+    all.iter().position(|x| x == v).unwrap_or(0) as u8
+}
+
+/// Encodes an import's records.
+pub fn encode(r: &Records<'_>) -> Vec<u8> {
+    let mut w = Writer { dict: HashMap::new(), strings: Vec::new(), body: Vec::with_capacity(64 * (r.assignments.len() + r.accounts.len() + 16)) };
+    w.varint(r.people.len() as u64);
+    for p in r.people {
+        w.str(&p.employee_id);
+        w.opt_str(p.email.as_deref());
+        w.str(&p.given_name);
+        w.str(&p.family_name);
+        w.str(&p.department);
+        w.str(&p.title);
+        w.opt_str(p.manager_id.as_deref());
+        w.str(&p.location);
+        w.byte(ordinal(WorkerType::ALL, &p.worker_type));
+        w.byte(ordinal(PersonStatus::ALL, &p.status));
+        w.date(p.start_date);
+        w.date(p.end_date);
+        w.date(p.screening_date);
+        w.varint(u64::from(p.origin.line));
+    }
+    w.varint(r.accounts.len() as u64);
+    for a in r.accounts {
+        w.str(&a.system);
+        w.str(&a.account_id);
+        w.str(&a.username);
+        w.opt_str(a.email.as_deref());
+        w.opt_str(a.employee_id.as_deref());
+        w.str(&a.display_name);
+        w.byte(ordinal(AccountStatus::ALL, &a.status));
+        w.byte(ordinal(AccountType::ALL, &a.kind));
+        w.instant(a.created_at);
+        w.instant(a.last_login_at);
+        w.byte(a.last_login_known as u8 | (a.interactive as u8) << 1 | (a.root as u8) << 2);
+        match &a.mfa {
+            None => w.varint(0),
+            Some(f) => {
+                w.varint(f.len() as u64 + 1);
+                for m in f {
+                    w.byte(ordinal(MfaFactor::ALL, m));
+                }
+            }
+        }
+        w.instant(a.password_last_set_at);
+        w.opt_str(a.owner.as_deref());
+        w.varint(a.credentials.len() as u64);
+        for c in &a.credentials {
+            w.str(&c.slot);
+            w.byte(ordinal(CredentialKind::ALL, &c.kind));
+            w.byte(c.active as u8);
+            w.instant(c.rotated_at);
+            w.instant(c.last_used_at);
+        }
+        w.varint(u64::from(a.origin.line));
+    }
+    w.varint(r.entitlements.len() as u64);
+    for e in r.entitlements {
+        w.str(&e.system);
+        w.str(&e.name);
+        w.byte(e.privileged as u8);
+        w.opt_str(e.owner.as_deref());
+        w.varint(u64::from(e.origin.line));
+    }
+    w.varint(r.assignments.len() as u64);
+    for a in r.assignments {
+        w.str(&a.system);
+        w.str(&a.account_id);
+        w.str(&a.entitlement);
+        w.instant(a.granted_at);
+        w.opt_str(a.granted_by.as_deref());
+        w.byte(ordinal(GrantSource::ALL, &a.source));
+        w.instant(a.last_certified_at);
+        w.opt_str(a.last_certified_by.as_deref());
+        w.varint(u64::from(a.origin.line));
+    }
+    w.varint(r.badges.len() as u64);
+    for b in r.badges {
+        w.str(&b.system);
+        w.str(&b.badge_id);
+        w.opt_str(b.employee_id.as_deref());
+        w.byte(ordinal(BadgeStatus::ALL, &b.status));
+        w.instant(b.last_used_at);
+        w.varint(b.zones.len() as u64);
+        for z in &b.zones {
+            w.str(z);
+        }
+        w.varint(u64::from(b.origin.line));
+    }
+    let body = std::mem::take(&mut w.body);
+    let mut out = Vec::with_capacity(body.len() + 16 * w.strings.len() + 16);
+    out.extend_from_slice(MAGIC);
+    w.body = Vec::new();
+    w.varint(FORMAT);
+    w.varint(w.strings.len() as u64);
+    for s in w.strings.clone() {
+        w.varint(s.len() as u64);
+        w.body.extend_from_slice(s.as_bytes());
+    }
+    out.extend_from_slice(&w.body);
+    out.extend_from_slice(&body);
+    out
+}
+
+struct Reader<'b> {
+    buf: &'b [u8],
+    pos: usize,
+    dict: Vec<Name>,
+}
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Corrupt(format!("snapshot: {what}"))
+}
+
+impl Reader<'_> {
+    fn varint(&mut self) -> Result<u64, StoreError> {
+        let mut v = 0u64;
+        let mut shift = 0;
+        loop {
+            let b = *self.buf.get(self.pos).ok_or_else(|| corrupt("truncated"))?;
+            self.pos += 1;
+            if shift >= 64 {
+                return Err(corrupt("varint too long"));
+            }
+            v |= u64::from(b & 0x7f) << shift;
+            if b < 0x80 {
+                return Ok(v);
+            }
+            shift += 7;
+        }
+    }
+    fn byte(&mut self) -> Result<u8, StoreError> {
+        let b = *self.buf.get(self.pos).ok_or_else(|| corrupt("truncated"))?;
+        self.pos += 1;
+        Ok(b)
+    }
+    fn name(&mut self) -> Result<Name, StoreError> {
+        let i = self.varint()? as usize;
+        self.dict.get(i).cloned().ok_or_else(|| corrupt("string index out of range"))
+    }
+    /// A system name, and whether its records are kept: decided once per distinct system.
+    fn system(&mut self, keep: &dyn Fn(&str) -> bool, kept: &mut Vec<u8>) -> Result<(Name, bool), StoreError> {
+        let i = self.varint()? as usize;
+        let name = self.dict.get(i).cloned().ok_or_else(|| corrupt("string index out of range"))?;
+        if kept.len() <= i {
+            kept.resize(i + 1, 0);
+        }
+        if kept[i] == 0 {
+            kept[i] = if keep(&name) { 1 } else { 2 };
+        }
+        Ok((name, kept[i] == 1))
+    }
+    fn string(&mut self) -> Result<String, StoreError> {
+        Ok(self.name()?.to_string())
+    }
+    fn opt_name(&mut self) -> Result<Option<Name>, StoreError> {
+        Ok(match self.byte()? {
+            0 => None,
+            _ => Some(self.name()?),
+        })
+    }
+    fn opt_string(&mut self) -> Result<Option<String>, StoreError> {
+        Ok(self.opt_name()?.map(|n| n.to_string()))
+    }
+    fn int(&mut self) -> Result<i64, StoreError> {
+        let u = self.varint()?;
+        Ok(((u >> 1) as i64) ^ -((u & 1) as i64))
+    }
+    fn opt_int(&mut self) -> Result<Option<i64>, StoreError> {
+        Ok(match self.byte()? {
+            0 => None,
+            _ => Some(self.int()?),
+        })
+    }
+    fn instant(&mut self) -> Result<Option<Instant>, StoreError> {
+        Ok(self.opt_int()?.and_then(|s| chrono::DateTime::from_timestamp(s, 0)))
+    }
+    fn date(&mut self) -> Result<Option<NaiveDate>, StoreError> {
+        Ok(self.opt_int()?.and_then(|d| i32::try_from(d).ok()).and_then(NaiveDate::from_num_days_from_ce_opt))
+    }
+    fn vocab<T: Copy>(&mut self, all: &[T]) -> Result<T, StoreError> {
+        let i = self.byte()? as usize;
+        all.get(i).copied().ok_or_else(|| corrupt("unknown enumeration value"))
+    }
+    fn line(&mut self) -> Result<u32, StoreError> {
+        u32::try_from(self.varint()?).map_err(|_| corrupt("line number out of range"))
+    }
+    fn count(&mut self) -> Result<usize, StoreError> {
+        let n = self.varint()? as usize;
+        // A count can never exceed the bytes left: refuse before reserving memory for it.
+        if n > self.buf.len() - self.pos.min(self.buf.len()) {
+            return Err(corrupt("count larger than the snapshot"));
+        }
+        Ok(n)
+    }
+}
+
+/// Decodes a snapshot of import `import_id` into `graph`, keeping only the records whose
+/// system `keep` accepts (a later import may have replaced some of its systems).
+pub fn decode(
+    import_id: i64,
+    blob: &[u8],
+    keep: &dyn Fn(&str) -> bool,
+    g: &mut annexa_core::graph::IdentityGraph,
+) -> Result<(), StoreError> {
+    if blob.get(..4) != Some(MAGIC.as_slice()) {
+        return Err(corrupt("not an Annexa snapshot"));
+    }
+    let mut r = Reader { buf: blob, pos: 4, dict: Vec::new() };
+    let format = r.varint()?;
+    if format != FORMAT {
+        return Err(corrupt(&format!("format {format}, this version reads {FORMAT}")));
+    }
+    let n = r.count()?;
+    r.dict.reserve(n);
+    for _ in 0..n {
+        let len = r.varint()? as usize;
+        let bytes = blob.get(r.pos..r.pos.saturating_add(len)).ok_or_else(|| corrupt("truncated string"))?;
+        let s = std::str::from_utf8(bytes).map_err(|_| corrupt("string is not UTF-8"))?;
+        r.pos += len;
+        r.dict.push(s.into());
+    }
+    let origin = |line| Origin { import_id, line };
+    let mut kept: Vec<u8> = Vec::new();
+    for _ in 0..r.count()? {
+        g.people.push(Person {
+            employee_id: r.name()?,
+            email: r.opt_string()?,
+            given_name: r.string()?,
+            family_name: r.string()?,
+            department: r.string()?,
+            title: r.string()?,
+            manager_id: r.opt_name()?,
+            location: r.string()?,
+            worker_type: r.vocab(WorkerType::ALL)?,
+            status: r.vocab(PersonStatus::ALL)?,
+            start_date: r.date()?,
+            end_date: r.date()?,
+            screening_date: r.date()?,
+            origin: origin(r.line()?),
+        });
+    }
+    for _ in 0..r.count()? {
+        let (system, keep_it) = r.system(keep, &mut kept)?;
+        let account_id = r.name()?;
+        let username = r.string()?;
+        let email = r.opt_string()?;
+        let employee_id = r.opt_name()?;
+        let display_name = r.string()?;
+        let status = r.vocab(AccountStatus::ALL)?;
+        let kind = r.vocab(AccountType::ALL)?;
+        let created_at = r.instant()?;
+        let last_login_at = r.instant()?;
+        let flags = r.byte()?;
+        let mfa = match r.varint()? {
+            0 => None,
+            n => Some((1..n).map(|_| r.vocab(MfaFactor::ALL)).collect::<Result<Vec<_>, _>>()?),
+        };
+        let password_last_set_at = r.instant()?;
+        let owner = r.opt_string()?;
+        let mut credentials = Vec::new();
+        for _ in 0..r.count()? {
+            credentials.push(Credential {
+                slot: r.string()?,
+                kind: r.vocab(CredentialKind::ALL)?,
+                active: r.byte()? != 0,
+                rotated_at: r.instant()?,
+                last_used_at: r.instant()?,
+            });
+        }
+        let line = r.line()?;
+        if keep_it {
+            g.accounts.push(Account {
+                system,
+                account_id,
+                username,
+                email,
+                employee_id,
+                display_name,
+                status,
+                kind,
+                created_at,
+                last_login_at,
+                last_login_known: flags & 1 != 0,
+                mfa,
+                password_last_set_at,
+                interactive: flags & 2 != 0,
+                root: flags & 4 != 0,
+                owner,
+                credentials,
+                origin: origin(line),
+            });
+        }
+    }
+    for _ in 0..r.count()? {
+        let (system, keep_it) = r.system(keep, &mut kept)?;
+        let e = Entitlement {
+            system,
+            name: r.name()?,
+            privileged: r.byte()? != 0,
+            owner: r.opt_string()?,
+            origin: origin(r.line()?),
+        };
+        if keep_it {
+            g.entitlements.push(e);
+        }
+    }
+    let n = r.count()?;
+    g.assignments.reserve(n);
+    for _ in 0..n {
+        let (system, keep_it) = r.system(keep, &mut kept)?;
+        let a = Assignment {
+            system,
+            account_id: r.name()?,
+            entitlement: r.name()?,
+            granted_at: r.instant()?,
+            granted_by: r.opt_name()?,
+            source: r.vocab(GrantSource::ALL)?,
+            last_certified_at: r.instant()?,
+            last_certified_by: r.opt_name()?,
+            origin: origin(r.line()?),
+        };
+        if keep_it {
+            g.assignments.push(a);
+        }
+    }
+    for _ in 0..r.count()? {
+        let (system, keep_it) = r.system(keep, &mut kept)?;
+        let badge_id = r.name()?;
+        let employee_id = r.opt_name()?;
+        let status = r.vocab(BadgeStatus::ALL)?;
+        let last_used_at = r.instant()?;
+        let mut zones = Vec::new();
+        for _ in 0..r.count()? {
+            zones.push(r.string()?);
+        }
+        let line = r.line()?;
+        if keep_it {
+            g.badges.push(Badge { system, badge_id, employee_id, status, last_used_at, zones, origin: origin(line) });
+        }
+    }
+    if r.pos != blob.len() {
+        return Err(corrupt("trailing bytes"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use annexa_core::graph::IdentityGraph;
+    use annexa_core::time::parse_instant;
+
+    fn records() -> (Vec<Person>, Vec<Account>, Vec<Entitlement>, Vec<Assignment>, Vec<Badge>) {
+        let t = parse_instant("2026-03-04T05:06:07Z");
+        let people = vec![Person {
+            employee_id: "E1".into(),
+            email: Some("a@x.io".into()),
+            given_name: "Zoë".into(),
+            family_name: "O'Brien".into(),
+            department: "Eng".into(),
+            title: "Dev".into(),
+            manager_id: None,
+            location: "".into(),
+            worker_type: WorkerType::Vendor,
+            status: PersonStatus::Leave,
+            start_date: NaiveDate::from_ymd_opt(1999, 12, 31),
+            end_date: None,
+            screening_date: NaiveDate::from_ymd_opt(1969, 1, 1),
+            origin: Origin { import_id: 9, line: 2 },
+        }];
+        let accounts = vec![Account {
+            system: "aws".into(),
+            account_id: "<root_account>".into(),
+            username: "root".into(),
+            email: None,
+            employee_id: None,
+            display_name: "arn".into(),
+            status: AccountStatus::Disabled,
+            kind: AccountType::Admin,
+            created_at: t,
+            last_login_at: None,
+            last_login_known: false,
+            mfa: Some(vec![MfaFactor::Totp, MfaFactor::Webauthn]),
+            password_last_set_at: parse_instant("1960-01-01T00:00:00Z"),
+            interactive: true,
+            root: true,
+            owner: Some("E1".into()),
+            credentials: vec![Credential { slot: "access_key_1".into(), kind: CredentialKind::AccessKey, active: true, rotated_at: t, last_used_at: None }],
+            origin: Origin { import_id: 9, line: 70_000 },
+        }];
+        let entitlements = vec![Entitlement { system: "aws".into(), name: "Admins".into(), privileged: true, owner: None, origin: Origin { import_id: 9, line: 3 } }];
+        let assignments = vec![Assignment {
+            system: "aws".into(),
+            account_id: "<root_account>".into(),
+            entitlement: "Admins".into(),
+            granted_at: None,
+            granted_by: Some("E1".into()),
+            source: GrantSource::Request,
+            last_certified_at: t,
+            last_certified_by: None,
+            origin: Origin { import_id: 9, line: 4 },
+        }];
+        let badges = vec![Badge { system: "hq".into(), badge_id: "B1".into(), employee_id: Some("E1".into()), status: BadgeStatus::Inactive, last_used_at: t, zones: vec!["lobby".into(), "lab".into()], origin: Origin { import_id: 9, line: 5 } }];
+        (people, accounts, entitlements, assignments, badges)
+    }
+
+    #[test]
+    fn every_field_survives_a_round_trip() {
+        let (people, accounts, entitlements, assignments, badges) = records();
+        let blob = encode(&Records { people: &people, accounts: &accounts, entitlements: &entitlements, assignments: &assignments, badges: &badges });
+        let mut g = IdentityGraph::default();
+        decode(9, &blob, &|_| true, &mut g).expect("decodes");
+        assert_eq!((g.people, g.accounts, g.entitlements, g.assignments, g.badges), (people, accounts, entitlements, assignments, badges));
+        let mut only_hq = IdentityGraph::default();
+        decode(9, &blob, &|s| s == "hq", &mut only_hq).expect("decodes");
+        assert_eq!((only_hq.accounts.len(), only_hq.badges.len(), only_hq.people.len()), (0, 1, 1));
+    }
+
+    #[test]
+    fn damaged_snapshots_are_refused_never_misread() {
+        let (people, accounts, entitlements, assignments, badges) = records();
+        let blob = encode(&Records { people: &people, accounts: &accounts, entitlements: &entitlements, assignments: &assignments, badges: &badges });
+        for cut in 0..blob.len() {
+            let mut g = IdentityGraph::default();
+            assert!(decode(9, &blob[..cut], &|_| true, &mut g).is_err(), "a snapshot cut at {cut} was accepted");
+        }
+        let mut longer = blob.clone();
+        longer.push(0);
+        assert!(decode(9, &longer, &|_| true, &mut IdentityGraph::default()).is_err());
+        let mut wrong_format = blob;
+        wrong_format[4] = 99;
+        let err = decode(9, &wrong_format, &|_| true, &mut IdentityGraph::default()).expect_err("format");
+        assert!(err.to_string().contains("format 99"), "{err}");
+    }
+}

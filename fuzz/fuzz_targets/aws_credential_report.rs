@@ -1,0 +1,10 @@
+//! Fuzzes the AWS credential report importer: any bytes are either a batch or an `ImportError`, never a panic.
+#![no_main]
+
+use annexa_connect::{parse, ImportKind, ImportOptions};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = parse(ImportKind::AwsCredentialReport, "fuzz", data, &ImportOptions::default());
+    let _ = parse(ImportKind::AwsCredentialReport, "fuzz", data, &ImportOptions { system: Some("s".into()), ..ImportOptions::default() });
+});

@@ -1,7 +1,7 @@
 //! Generic accounts CSV: one row per login in any system.
 
 use crate::fields::{email, instant, note_system, system, vocab, Interner};
-use crate::table::{KeySet, Row, Table};
+use crate::table::{KeySet, Row, Table, KEY_SEPARATOR};
 use crate::{ImportBatch, ImportError, ImportOptions};
 use annexa_core::model::{Account, AccountStatus, AccountType, MfaFactor, Origin};
 
@@ -30,7 +30,7 @@ pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<Import
         let row = row?;
         let system = system(&row, options, &mut interner)?;
         let account_id = row.required("account_id")?;
-        keys.insert(&row, "account_id", format!("{system}/{account_id}"))?;
+        keys.insert(&row, "account_id", format!("{system}{KEY_SEPARATOR}{account_id}"))?;
         note_system(&mut batch.systems, &system);
         let kind = vocab(&row, "type", AccountType::parse, AccountType::expected, None)?;
         batch.accounts.push(Account {

@@ -1,7 +1,7 @@
 //! Generic assignments CSV: which account holds which entitlement, since when, and why.
 
 use crate::fields::{boolean, instant, note_system, system, vocab, Interner};
-use crate::table::{KeySet, Table};
+use crate::table::{KeySet, Table, KEY_SEPARATOR};
 use crate::{ImportBatch, ImportError, ImportOptions};
 use annexa_core::model::{Assignment, Entitlement, GrantSource, Origin};
 use std::collections::HashMap;
@@ -21,7 +21,7 @@ pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<Import
         let system = system(&row, options, &mut interner)?;
         let account_id = row.required("account_id")?;
         let entitlement = interner.get(row.required("entitlement")?);
-        keys.insert(&row, "entitlement", format!("{system}/{account_id}/{entitlement}"))?;
+        keys.insert(&row, "entitlement", format!("{system}{KEY_SEPARATOR}{account_id}{KEY_SEPARATOR}{entitlement}"))?;
         note_system(&mut batch.systems, &system);
         let privileged = boolean(&row, "privileged", false)?;
         let owner = row.optional("entitlement_owner")?.map(String::from);

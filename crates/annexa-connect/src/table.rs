@@ -215,6 +215,10 @@ impl Row<'_> {
     }
 }
 
+/// Joins the parts of a composite key: a character no identifier contains, so that
+/// `a/b` + `c` and `a` + `b/c` stay two keys (they are shown with `/`).
+pub(crate) const KEY_SEPARATOR: char = '\u{1f}';
+
 /// Remembers keys seen so far, to reject the second row with the same key.
 pub(crate) struct KeySet {
     seen: std::collections::HashMap<String, u64>,
@@ -228,9 +232,10 @@ impl KeySet {
 
     pub(crate) fn insert(&mut self, row: &Row<'_>, column: &str, key: String) -> Result<(), ImportError> {
         if let Some(first) = self.seen.get(&key) {
+            let shown = key.replace(KEY_SEPARATOR, "/");
             return Err(row.error(
                 column,
-                format!("duplicate {} {key:?}: already on line {first}; each must appear once", self.what),
+                format!("duplicate {} {shown:?}: already on line {first}; each must appear once", self.what),
             ));
         }
         self.seen.insert(key, row.line);

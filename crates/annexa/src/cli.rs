@@ -102,6 +102,10 @@ pub struct ImportArgs {
     /// `[columns] employee_id = "Employee Number"`, ...).
     #[arg(long)]
     pub mapping: Option<PathBuf>,
+    /// Accept a file with no data rows, which removes every record of its source. Without
+    /// it such a file is refused: a truncated export must not wipe an inventory.
+    #[arg(long)]
+    pub allow_empty: bool,
 }
 
 #[derive(Debug, Args)]

@@ -89,6 +89,30 @@ fn the_demo_finds_every_seeded_problem_on_both_engines() {
 }
 
 #[test]
+fn the_directory_as_csv_gives_the_same_findings_as_ldif() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = |format: &str| {
+        let out = dir.path().join(format);
+        let db = format!("sqlite://{}", dir.path().join(format!("{format}.db")).display());
+        let args = ["--format", "json", "demo", "--directory-format", format, "--out", out.to_str().expect("utf8")];
+        let report = json(&annexa(&db, &args));
+        assert_eq!(report["all_found"], true, "{format}: {report}");
+        let list = json(&annexa(&db, &["--format", "json", "findings", "list"]));
+        let mut ids: Vec<String> = list.as_array().expect("list").iter().map(|f| f["id"].as_str().expect("id").to_string()).collect();
+        ids.sort();
+        (out, ids)
+    };
+    let (ldif_dir, ldif) = run("ldif");
+    let (csv_dir, csv) = run("csv");
+    assert_eq!(ldif, csv);
+    assert!(ldif_dir.join("corp-ad.ldif").exists() && !ldif_dir.join("corp-ad-accounts.csv").exists());
+    assert!(!csv_dir.join("corp-ad.ldif").exists());
+    let header = |f: &str| String::from_utf8(std::fs::read(csv_dir.join(f)).expect(f)).expect("utf8").lines().next().map(String::from);
+    assert_eq!(header("corp-ad-accounts.csv"), header("app-accounts.csv"));
+    assert_eq!(header("corp-ad-assignments.csv"), header("app-assignments.csv"));
+}
+
+#[test]
 fn the_same_seed_gives_the_same_files() {
     let dir = tempfile::tempdir().expect("tempdir");
     let gen = |name: &str, seed: &str| {

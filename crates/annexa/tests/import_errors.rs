@@ -204,6 +204,7 @@ fn hr_bad_input_is_refused() {
              manager_id,location,worker_type,status,start_date,end_date` and data rows",
         ),
         ("only blank lines", b"\n\r\n  \n".to_vec(), 0, "the file is empty"),
+        ("header and no data rows", csv(HR_HEADER, &[]), 0, "no data rows: importing this file would remove every person of the HR feed; pass --allow-empty"),
         ("no header (data first)", csv(HR_ADA, &[HR_BOB]), 1, "wrong header: missing column(s) employee_id, email,"),
         (
             "header without status",
@@ -518,6 +519,7 @@ fn badges_bad_input_is_refused() {
     let big_zones = format!("B3,E3,active,,{}", ten_mb());
     let cases: Vec<Case> = vec![
         ("empty file", b"".to_vec(), 0, "the file is empty: expected a header line `badge_id,employee_id,status,last_used_at,zones`"),
+        ("header and no data rows", csv(BADGES_HEADER, &[]), 0, "no data rows: importing this file would remove every badges record"),
         (
             "header without zones",
             csv("badge_id,employee_id,status,last_used_at", &["B1,E1,active,"]),
@@ -879,9 +881,9 @@ fn hr_mapping_errors_are_refused() {
             "unknown canonical column",
             "[columns]\nemployee_id = \"Employee Number\"\nnickname = \"Nick\"\n",
             "hr",
-            Some(0),
-            "the column mapping names \"nickname\", which is not an HR column: expected one of employee_id, email, \
-             given_name, family_name, department, title, manager_id, location, worker_type, status, start_date, \
+            None,
+            "workday-mapping.toml: [columns] names \"nickname\", which is not an HR column: expected some of employee_id, \
+             email, given_name, family_name, department, title, manager_id, location, worker_type, status, start_date, \
              end_date, screening_date",
         ),
         (

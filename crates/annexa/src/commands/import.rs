@@ -30,37 +30,38 @@ pub fn run(global: &GlobalArgs, args: ImportArgs) -> anyhow::Result<ExitCode> {
         }
         let text = std::fs::read_to_string(m).with_context(|| format!("cannot read column mapping {}", m.display()))?;
         let mapping: Mapping = toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", m.display()))?;
+        let known = annexa_connect::hr::REQUIRED.iter().chain(annexa_connect::hr::OPTIONAL);
+        let known: Vec<&str> = known.copied().collect();
+        if let Some(bad) = mapping.columns.keys().find(|k| !known.contains(&k.as_str())) {
+            anyhow::bail!("{}: [columns] names {bad:?}, which is not an HR column: expected some of {}", m.display(), known.join(", "));
+        }
         options.hr_columns = mapping.columns;
     }
     let file = args.file.display().to_string();
     let bytes = std::fs::read(&args.file).with_context(|| format!("cannot read {file}"))?;
-    let outcome = import_bytes(global, kind, &file, &bytes, &options)?;
+    let mut store = open_store(global)?;
+    let outcome = import_into(&mut store, kind, &file, &bytes, &options, args.allow_empty)?;
     eprintln!("{outcome}");
     Ok(ExitCode::SUCCESS)
 }
 
 /// Parses and stores one file; returns a one-line summary. Shared with `annexa demo`.
-pub fn import_bytes(
-    global: &GlobalArgs,
-    kind: ImportKind,
-    file: &str,
-    bytes: &[u8],
-    options: &ImportOptions,
-) -> anyhow::Result<String> {
-    let mut store = open_store(global)?;
-    import_into(&mut store, kind, file, bytes, options)
-}
-
 pub fn import_into(
     store: &mut annexa_store::Store,
     kind: ImportKind,
     file: &str,
     bytes: &[u8],
     options: &ImportOptions,
+    allow_empty: bool,
 ) -> anyhow::Result<String> {
     let bar = spinner(&format!("reading {file}"));
     let sha256 = annexa_core::to_hex(&Sha256::digest(bytes));
     let batch = annexa_connect::parse(kind, file, bytes, options)?;
+    if batch.rows == 0 && !allow_empty {
+        let what = if kind == ImportKind::Hr { "every person of the HR feed".to_string() } else { format!("every {} record of its systems", kind.as_str()) };
+        let message = format!("no data rows: importing this file would remove {what}; pass --allow-empty to do that on purpose");
+        return Err(annexa_connect::ImportError::new(file, 0, None, message).into());
+    }
     if let Some(b) = &bar {
         b.set_message(format!("storing {} records", thousands(batch.rows)));
     }

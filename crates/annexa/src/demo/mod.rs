@@ -69,7 +69,7 @@ pub fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
     for f in &org.files {
         let options = ImportOptions { system: f.system.map(String::from), ..Default::default() };
         let path = args.out.join(f.name).display().to_string();
-        let line = import_into(&mut store, f.kind, &path, &f.content, &options)?;
+        let line = import_into(&mut store, f.kind, &path, &f.content, &options, false)?;
         if !quiet {
             println!("  {line}");
         }

@@ -1,7 +1,7 @@
 //! Generic accounts CSV: one row per login in any system.
 
 use crate::fields::{email, instant, note_system, system, vocab, Interner};
-use crate::table::{KeySet, Row, Table, KEY_SEPARATOR};
+use crate::table::{KeySet, Row, Table};
 use crate::{ImportBatch, ImportError, ImportOptions};
 use annexa_core::model::{Account, AccountStatus, AccountType, MfaFactor, Origin};
 
@@ -25,17 +25,18 @@ pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<Import
     let mut table = Table::open(file, bytes, REQUIRED, &[], &Default::default())?;
     let mut batch = ImportBatch::default();
     let mut interner = Interner::default();
-    let mut keys = KeySet::new("account");
+    let mut keys: KeySet<(annexa_core::Name, annexa_core::Name)> = KeySet::new("account");
     while let Some(row) = table.next_row() {
         let row = row?;
         let system = system(&row, options, &mut interner)?;
         let account_id = row.required("account_id")?;
-        keys.insert(&row, "account_id", format!("{system}{KEY_SEPARATOR}{account_id}"))?;
+        let account_id: annexa_core::Name = account_id.into();
+        keys.insert_with(&row, "account_id", (system.clone(), account_id.clone()), |(s, a)| format!("{s}/{a}"))?;
         note_system(&mut batch.systems, &system);
         let kind = vocab(&row, "type", AccountType::parse, AccountType::expected, None)?;
         batch.accounts.push(Account {
             system,
-            account_id: account_id.into(),
+            account_id,
             username: row.text("username")?.to_string(),
             email: email(&row, "email")?,
             employee_id: row.optional("employee_id")?.map(Into::into),

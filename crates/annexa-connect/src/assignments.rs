@@ -1,7 +1,7 @@
 //! Generic assignments CSV: which account holds which entitlement, since when, and why.
 
 use crate::fields::{boolean, instant, note_system, system, vocab, Interner};
-use crate::table::{KeySet, Table, KEY_SEPARATOR};
+use crate::table::{KeySet, Table};
 use crate::{ImportBatch, ImportError, ImportOptions};
 use annexa_core::model::{Assignment, Entitlement, GrantSource, Origin};
 use std::collections::HashMap;
@@ -13,7 +13,7 @@ pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<Import
     let mut table = Table::open(file, bytes, REQUIRED, OPTIONAL, &Default::default())?;
     let mut batch = ImportBatch::default();
     let mut interner = Interner::default();
-    let mut keys = KeySet::new("assignment");
+    let mut keys: KeySet<(annexa_core::Name, annexa_core::Name, annexa_core::Name)> = KeySet::new("assignment");
     // (system, entitlement) -> index in batch.entitlements
     let mut entitlements: HashMap<(annexa_core::Name, annexa_core::Name), usize> = HashMap::new();
     while let Some(row) = table.next_row() {
@@ -21,7 +21,10 @@ pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<Import
         let system = system(&row, options, &mut interner)?;
         let account_id = row.required("account_id")?;
         let entitlement = interner.get(row.required("entitlement")?);
-        keys.insert(&row, "entitlement", format!("{system}{KEY_SEPARATOR}{account_id}{KEY_SEPARATOR}{entitlement}"))?;
+        let account_id = interner.get(account_id);
+        keys.insert_with(&row, "entitlement", (system.clone(), account_id.clone(), entitlement.clone()), |(s, a, e)| {
+            format!("{s}/{a}/{e}")
+        })?;
         note_system(&mut batch.systems, &system);
         let privileged = boolean(&row, "privileged", false)?;
         let owner = row.optional("entitlement_owner")?.map(String::from);
@@ -52,7 +55,7 @@ pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<Import
         }
         batch.assignments.push(Assignment {
             system,
-            account_id: interner.get(account_id),
+            account_id,
             entitlement,
             granted_at: instant(&row, "granted_at")?,
             granted_by: row.optional("granted_by")?.map(|g| interner.get(g)),

@@ -28,11 +28,15 @@ pub(crate) fn date(row: &Row<'_>, column: &str) -> Result<Option<NaiveDate>, Imp
 /// A boolean written as true/false, yes/no, 1/0 or y/n; empty is `default`.
 pub(crate) fn boolean(row: &Row<'_>, column: &str, default: bool) -> Result<bool, ImportError> {
     let t = row.text(column)?;
-    match t.to_ascii_lowercase().as_str() {
-        "" => Ok(default),
-        "true" | "yes" | "y" | "1" => Ok(true),
-        "false" | "no" | "n" | "0" => Ok(false),
-        _ => Err(row.error(column, format!("{t:?} is not a boolean: expected true or false"))),
+    let is = |words: &[&str]| words.iter().any(|w| t.eq_ignore_ascii_case(w));
+    if t.is_empty() {
+        Ok(default)
+    } else if is(&["true", "yes", "y", "1"]) {
+        Ok(true)
+    } else if is(&["false", "no", "n", "0"]) {
+        Ok(false)
+    } else {
+        Err(row.error(column, format!("{t:?} is not a boolean: expected true or false")))
     }
 }
 
@@ -64,7 +68,7 @@ pub(crate) fn email(row: &Row<'_>, column: &str) -> Result<Option<String>, Impor
 /// name repeated on a million rows is stored once.
 #[derive(Default)]
 pub(crate) struct Interner {
-    names: std::collections::HashMap<String, annexa_core::Name>,
+    names: rustc_hash::FxHashMap<Box<str>, annexa_core::Name>,
 }
 
 impl Interner {
@@ -73,7 +77,7 @@ impl Interner {
             return n.clone();
         }
         let n: annexa_core::Name = s.into();
-        self.names.insert(s.to_string(), n.clone());
+        self.names.insert(s.into(), n.clone());
         n
     }
 }

@@ -17,6 +17,8 @@ pub(crate) struct Table<'a> {
     index: Vec<(&'static str, usize)>,
     width: usize,
     lines: Lines<'a>,
+    /// Reused for every row: one allocation per file, not per row.
+    record: csv::ByteRecord,
 }
 
 /// The line a record starts on, from its byte offset. csv's own `Position::line` is where
@@ -122,14 +124,14 @@ impl<'a> Table<'a> {
                 index.push((col, i));
             }
         }
-        Ok(Table { file, reader, index, width: names.len(), lines })
+        Ok(Table { file, reader, index, width: names.len(), lines, record: csv::ByteRecord::new() })
     }
 
     /// The next data row, or `None` at the end of the file.
     pub(crate) fn next_row(&mut self) -> Option<Result<Row<'_>, ImportError>> {
-        let mut record = csv::ByteRecord::new();
+        let record = &mut self.record;
         loop {
-            match self.reader.read_byte_record(&mut record) {
+            match self.reader.read_byte_record(record) {
                 Ok(false) => return None,
                 Ok(true) => {}
                 Err(e) => {
@@ -167,7 +169,7 @@ impl<'a> Table<'a> {
                     format!("field {} is {} bytes long; at most {} are accepted", i + 1, record[i].len(), MAX_FIELD_BYTES),
                 )));
             }
-            return Some(Ok(Row { file: self.file, line, record, index: &self.index }));
+            return Some(Ok(Row { file: self.file, line, record: &self.record, index: &self.index }));
         }
     }
 }
@@ -176,7 +178,7 @@ impl<'a> Table<'a> {
 pub(crate) struct Row<'t> {
     pub file: &'t str,
     pub line: u64,
-    record: csv::ByteRecord,
+    record: &'t csv::ByteRecord,
     index: &'t [(&'static str, usize)],
 }
 
@@ -215,30 +217,40 @@ impl Row<'_> {
     }
 }
 
-/// Joins the parts of a composite key: a character no identifier contains, so that
-/// `a/b` + `c` and `a` + `b/c` stay two keys (they are shown with `/`).
-pub(crate) const KEY_SEPARATOR: char = '\u{1f}';
-
 /// Remembers keys seen so far, to reject the second row with the same key.
-pub(crate) struct KeySet {
-    seen: std::collections::HashMap<String, u64>,
+pub(crate) struct KeySet<K = String> {
+    seen: rustc_hash::FxHashMap<K, u64>,
     what: &'static str,
 }
 
-impl KeySet {
-    pub(crate) fn new(what: &'static str) -> KeySet {
-        KeySet { seen: std::collections::HashMap::new(), what }
+impl<K: std::hash::Hash + Eq> KeySet<K> {
+    pub(crate) fn new(what: &'static str) -> KeySet<K> {
+        KeySet { seen: rustc_hash::FxHashMap::default(), what }
     }
 
-    pub(crate) fn insert(&mut self, row: &Row<'_>, column: &str, key: String) -> Result<(), ImportError> {
-        if let Some(first) = self.seen.get(&key) {
-            let shown = key.replace(KEY_SEPARATOR, "/");
-            return Err(row.error(
+    /// Records `key`; a key seen before is an error naming both lines (`shown` renders it).
+    pub(crate) fn insert_with(
+        &mut self,
+        row: &Row<'_>,
+        column: &str,
+        key: K,
+        shown: impl FnOnce(&K) -> String,
+    ) -> Result<(), ImportError> {
+        match self.seen.entry(key) {
+            std::collections::hash_map::Entry::Occupied(e) => Err(row.error(
                 column,
-                format!("duplicate {} {shown:?}: already on line {first}; each must appear once", self.what),
-            ));
+                format!("duplicate {} {:?}: already on line {}; each must appear once", self.what, shown(e.key()), e.get()),
+            )),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(row.line);
+                Ok(())
+            }
         }
-        self.seen.insert(key, row.line);
-        Ok(())
+    }
+}
+
+impl KeySet<String> {
+    pub(crate) fn insert(&mut self, row: &Row<'_>, column: &str, key: String) -> Result<(), ImportError> {
+        self.insert_with(row, column, key, |k| k.clone())
     }
 }

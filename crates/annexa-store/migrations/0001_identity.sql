@@ -82,7 +82,8 @@ CREATE TABLE entitlements (
     PRIMARY KEY (system, name)
 );
 
--- No primary key: importers reject duplicates, and a key would slow loads of millions of rows.
+-- No primary key and no index: importers reject duplicates, and every index would slow
+-- loads of millions of rows; replacing a source's rows scans the table instead.
 CREATE TABLE assignments (
     system TEXT NOT NULL,
     account_id TEXT NOT NULL,
@@ -96,7 +97,6 @@ CREATE TABLE assignments (
     import_id BIGINT NOT NULL,
     line BIGINT NOT NULL
 );
-CREATE INDEX assignments_by_source ON assignments (source_kind, system);
 
 CREATE TABLE badges (
     system TEXT NOT NULL,

@@ -34,72 +34,18 @@ pub struct Context<'g> {
 
 impl<'g> Context<'g> {
     pub fn new(graph: &'g IdentityGraph, config: &'g Config, as_of: Instant) -> Context<'g> {
-        let person_by_id: HashMap<&str, usize> =
-            graph.people.iter().enumerate().map(|(i, p)| (&*p.employee_id, i)).collect();
-        let correlation = correlate(graph, &config.correlation, &person_by_id);
-        let mut person_by_email: HashMap<&str, Option<usize>> = HashMap::default();
-        for (i, p) in graph.people.iter().enumerate() {
-            if let Some(e) = p.email.as_deref() {
-                person_by_email.entry(e).and_modify(|v| *v = None).or_insert(Some(i));
-            }
-        }
-        let owner = graph
-            .accounts
-            .iter()
-            .map(|a| {
-                let o = a.owner.as_deref()?;
-                let p = person_by_id.get(o).copied().or_else(|| person_by_email.get(o.to_lowercase().as_str()).copied().flatten())?;
-                (graph.people[p].status != PersonStatus::Terminated).then_some(p)
-            })
-            .collect();
-        let mut accounts_of_person = vec![Vec::new(); graph.people.len()];
-        for (a, c) in correlation.iter().enumerate() {
-            if let Some(c) = c {
-                accounts_of_person[c.person].push(a);
-            }
-        }
-        let account_index: HashMap<(&str, &str), u32> =
-            graph.accounts.iter().enumerate().map(|(i, a)| ((&*a.system, &*a.account_id), i as u32)).collect();
-        let assignment_account: Vec<Option<u32>> =
-            graph.assignments.iter().map(|s| account_index.get(&(&*s.system, &*s.account_id)).copied()).collect();
-        // Counting sort of assignments by account: one pass, no per-account vectors.
-        let mut assignment_start = vec![0u32; graph.accounts.len() + 1];
-        for a in assignment_account.iter().flatten() {
-            assignment_start[*a as usize + 1] += 1;
-        }
-        for i in 1..assignment_start.len() {
-            assignment_start[i] += assignment_start[i - 1];
-        }
-        let mut fill = assignment_start.clone();
-        let mut assignment_order = vec![0u32; assignment_start.last().copied().unwrap_or(0) as usize];
-        for (i, a) in assignment_account.iter().enumerate() {
-            if let Some(a) = a {
-                let slot = &mut fill[*a as usize];
-                assignment_order[*slot as usize] = i as u32;
-                *slot += 1;
-            }
-        }
-        let privileged_patterns = EntitlementPatterns::new(&config.privileged.entitlements);
-        let entitlement_privileged: HashMap<(&str, &str), bool> = graph
-            .entitlements
-            .iter()
-            .map(|e| ((&*e.system, &*e.name), e.privileged || privileged_patterns.any(&e.system, &e.name)))
-            .collect();
-        let mut configured: HashMap<(&str, &str), bool> = HashMap::default();
-        let assignment_privileged = graph
-            .assignments
-            .iter()
-            .map(|s| {
-                let key = (&*s.system, &*s.entitlement);
-                match entitlement_privileged.get(&key) {
-                    Some(p) => *p,
-                    None => *configured.entry(key).or_insert_with(|| privileged_patterns.any(&s.system, &s.entitlement)),
-                }
-            })
-            .collect();
+        // The people side (correlation, owners) and the access side (assignments resolved to
+        // accounts and privilege) share nothing: build them on two cores.
+        let (people, access) = std::thread::scope(|scope| {
+            let access = scope.spawn(|| AccessIndex::new(graph, config));
+            let people = PeopleIndex::new(graph, config);
+            // A panic in the other half is a bug; surface it rather than run without it.
+            let access = access.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            (people, access)
+        });
         let mut badges_of_person = vec![Vec::new(); graph.people.len()];
         for (i, b) in graph.badges.iter().enumerate() {
-            if let Some(p) = b.employee_id.as_deref().and_then(|e| person_by_id.get(e)) {
+            if let Some(p) = b.employee_id.as_deref().and_then(|e| people.person_by_id.get(e)) {
                 badges_of_person[*p].push(i);
             }
         }
@@ -108,14 +54,14 @@ impl<'g> Context<'g> {
             graph,
             config,
             as_of,
-            person_by_id,
-            correlation,
-            owner,
-            accounts_of_person,
-            assignment_order,
-            assignment_start,
-            assignment_account,
-            assignment_privileged,
+            person_by_id: people.person_by_id,
+            correlation: people.correlation,
+            owner: people.owner,
+            accounts_of_person: people.accounts_of_person,
+            assignment_order: access.order,
+            assignment_start: access.start,
+            assignment_account: access.account,
+            assignment_privileged: access.privileged,
             badges_of_person,
             imports,
         }
@@ -226,5 +172,120 @@ impl FindingBuilder<'_> {
             message,
             evidence: Evidence { records, values, parameters: self.parameters.clone(), as_of: Some(self.as_of) },
         });
+    }
+}
+
+/// Who is who: people by id, accounts correlated to people, owners resolved.
+struct PeopleIndex<'g> {
+    person_by_id: HashMap<&'g str, usize>,
+    correlation: Vec<Option<Correlation>>,
+    owner: Vec<Option<usize>>,
+    accounts_of_person: Vec<Vec<usize>>,
+}
+
+impl<'g> PeopleIndex<'g> {
+    fn new(graph: &'g IdentityGraph, config: &Config) -> PeopleIndex<'g> {
+        let person_by_id: HashMap<&str, usize> =
+            graph.people.iter().enumerate().map(|(i, p)| (&*p.employee_id, i)).collect();
+        let correlation = correlate(graph, &config.correlation, &person_by_id);
+        let mut person_by_email: HashMap<&str, Option<usize>> = HashMap::default();
+        for (i, p) in graph.people.iter().enumerate() {
+            if let Some(e) = p.email.as_deref() {
+                person_by_email.entry(e).and_modify(|v| *v = None).or_insert(Some(i));
+            }
+        }
+        let owner = graph
+            .accounts
+            .iter()
+            .map(|a| {
+                let o = a.owner.as_deref()?;
+                let p = person_by_id.get(o).copied().or_else(|| person_by_email.get(o.to_lowercase().as_str()).copied().flatten())?;
+                (graph.people[p].status != PersonStatus::Terminated).then_some(p)
+            })
+            .collect();
+        let mut accounts_of_person = vec![Vec::new(); graph.people.len()];
+        for (a, c) in correlation.iter().enumerate() {
+            if let Some(c) = c {
+                accounts_of_person[c.person].push(a);
+            }
+        }
+        PeopleIndex { person_by_id, correlation, owner, accounts_of_person }
+    }
+}
+
+/// Who holds what: each assignment's account and privilege, assignments grouped by account.
+struct AccessIndex {
+    account: Vec<Option<u32>>,
+    privileged: Vec<bool>,
+    order: Vec<u32>,
+    start: Vec<u32>,
+}
+
+/// The address of a shared name: names decoded from one snapshot share their allocation,
+/// so the address identifies the string without hashing or comparing it.
+fn addr(n: &annexa_core::Name) -> usize {
+    std::sync::Arc::as_ptr(n) as *const u8 as usize
+}
+
+impl AccessIndex {
+    fn new(graph: &IdentityGraph, config: &Config) -> AccessIndex {
+        let account_index: HashMap<(&str, &str), u32> =
+            graph.accounts.iter().enumerate().map(|(i, a)| ((&*a.system, &*a.account_id), i as u32)).collect();
+        // Assignments come grouped by account: reuse the previous answer while the names
+        // are the very same allocations.
+        let mut last: Option<(usize, usize, Option<u32>)> = None;
+        let account: Vec<Option<u32>> = graph
+            .assignments
+            .iter()
+            .map(|s| {
+                let key = (addr(&s.system), addr(&s.account_id));
+                match last {
+                    Some((sys, acc, found)) if (sys, acc) == key => found,
+                    _ => {
+                        let found = account_index.get(&(&*s.system, &*s.account_id)).copied();
+                        last = Some((key.0, key.1, found));
+                        found
+                    }
+                }
+            })
+            .collect();
+        // Counting sort of assignments by account: one pass, no per-account vectors.
+        let mut start = vec![0u32; graph.accounts.len() + 1];
+        for a in account.iter().flatten() {
+            start[*a as usize + 1] += 1;
+        }
+        for i in 1..start.len() {
+            start[i] += start[i - 1];
+        }
+        let mut fill = start.clone();
+        let mut order = vec![0u32; start.last().copied().unwrap_or(0) as usize];
+        for (i, a) in account.iter().enumerate() {
+            if let Some(a) = a {
+                let slot = &mut fill[*a as usize];
+                order[*slot as usize] = i as u32;
+                *slot += 1;
+            }
+        }
+        let patterns = EntitlementPatterns::new(&config.privileged.entitlements);
+        let declared: HashMap<(&str, &str), bool> = graph
+            .entitlements
+            .iter()
+            .map(|e| ((&*e.system, &*e.name), e.privileged || patterns.any(&e.system, &e.name)))
+            .collect();
+        // Decided once per distinct (system, entitlement) allocation pair.
+        let mut by_addr: HashMap<(usize, usize), bool> = HashMap::default();
+        let privileged = graph
+            .assignments
+            .iter()
+            .map(|s| {
+                *by_addr.entry((addr(&s.system), addr(&s.entitlement))).or_insert_with(|| {
+                    declared
+                        .get(&(&*s.system, &*s.entitlement))
+                        .copied()
+                        .unwrap_or_else(|| patterns.any(&s.system, &s.entitlement))
+                })
+            })
+            .collect();
+        AccessIndex { account, privileged, order, start }
     }
 }

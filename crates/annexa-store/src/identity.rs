@@ -139,61 +139,24 @@ impl Store {
             let blob = blob.ok_or_else(|| StoreError::Corrupt(format!("import #{} has no snapshot", import.id)))?;
             blobs.push((import.clone(), blob));
         }
-        // Decode the snapshots side by side (one thread each, at most one per core), then
-        // append them in import order so the graph's order does not depend on scheduling.
-        let current = &current;
-        let decode_one = |(import, blob): &(ImportRecord, Vec<u8>)| -> Result<IdentityGraph, StoreError> {
+        let mut total = [0usize; 5];
+        for (_, blob) in &blobs {
+            for (t, n) in total.iter_mut().zip(crate::snapshot::counts(blob)?) {
+                *t += n;
+            }
+        }
+        g.people.reserve(total[0]);
+        g.accounts.reserve(total[1]);
+        g.entitlements.reserve(total[2]);
+        g.assignments.reserve(total[3]);
+        g.badges.reserve(total[4]);
+        // Snapshots decode one after the other; each spreads its own large sections over
+        // every core. Import order keeps the graph's order independent of scheduling.
+        for (import, blob) in &blobs {
             let keep = |system: &str| {
                 import.kind == "hr" || current.get(&(import.kind.clone(), system.to_string())) == Some(&import.id)
             };
-            let mut part = IdentityGraph::default();
-            crate::snapshot::decode(import.id, blob, &keep, &mut part)?;
-            Ok(part)
-        };
-        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(blobs.len().max(1));
-        let parts: Vec<Result<IdentityGraph, StoreError>> = if threads <= 1 {
-            blobs.iter().map(decode_one).collect()
-        } else {
-            // Largest first, dealt round-robin: the big assignment snapshot gets a core of its own.
-            let mut order: Vec<usize> = (0..blobs.len()).collect();
-            order.sort_by_key(|i| std::cmp::Reverse(blobs[*i].1.len()));
-            let mut slots: Vec<Option<Result<IdentityGraph, StoreError>>> = (0..blobs.len()).map(|_| None).collect();
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = (0..threads)
-                    .map(|t| {
-                        let mine: Vec<usize> = order.iter().copied().skip(t).step_by(threads).collect();
-                        let blobs = &blobs;
-                        scope.spawn(move || mine.into_iter().map(|i| (i, decode_one(&blobs[i]))).collect::<Vec<_>>())
-                    })
-                    .collect();
-                for h in handles {
-                    match h.join() {
-                        Ok(done) => {
-                            for (i, part) in done {
-                                slots[i] = Some(part);
-                            }
-                        }
-                        Err(_) => {}
-                    }
-                }
-            });
-            slots.into_iter().map(|s| s.unwrap_or_else(|| Err(StoreError::Corrupt("snapshot decoder failed".into())))).collect()
-        };
-        fn merge<T>(into: &mut Vec<T>, mut from: Vec<T>) {
-            // Taking over the first non-empty part saves copying hundreds of megabytes.
-            if into.is_empty() {
-                *into = from;
-            } else {
-                into.append(&mut from);
-            }
-        }
-        for part in parts {
-            let part = part?;
-            merge(&mut g.people, part.people);
-            merge(&mut g.accounts, part.accounts);
-            merge(&mut g.entitlements, part.entitlements);
-            merge(&mut g.assignments, part.assignments);
-            merge(&mut g.badges, part.badges);
+            crate::snapshot::decode(import.id, blob, &keep, &mut g)?;
         }
         tx.commit()?;
         Ok(g)

@@ -3,13 +3,15 @@
 //! An audit must read millions of assignments in a fraction of a second; stepping through
 //! that many rows costs seconds. So every import also stores its records as one blob:
 //! a string dictionary (each distinct string once) followed by the records, fields as
-//! LEB128 varints referring to the dictionary. Decoding is a linear scan that allocates no
-//! string twice: every field that repeats (system, entitlement, account id) is a clone of a
-//! dictionary entry.
+//! LEB128 varints referring to the dictionary. Decoding allocates no string twice: every
+//! field that repeats (system, entitlement, account id) is a clone of a dictionary entry.
+//! Records are stored in chunks with their byte length up front, so the chunks of a large
+//! section decode on every core at once.
 //!
 //! Layout: `ANXS` magic, format version (varint), dictionary (count, then length-prefixed
 //! UTF-8 strings), then five sections (people, accounts, entitlements, assignments,
-//! badges), each a count followed by records in the field order of the `put_*` functions.
+//! badges). A section is its record count, its chunk count, and per chunk the number of
+//! records, the byte length and the records, in the field order of the `put_*` functions.
 
 use crate::StoreError;
 use annexa_core::model::*;
@@ -20,7 +22,9 @@ use std::collections::HashMap;
 
 const MAGIC: &[u8; 4] = b"ANXS";
 /// Bumped whenever the layout changes; older blobs are then refused, never misread.
-pub const FORMAT: u64 = 1;
+pub const FORMAT: u64 = 2;
+/// Records per chunk: large enough that a chunk's thread pays for itself.
+const CHUNK: usize = 65_536;
 
 /// The records of one import, borrowed for encoding.
 pub struct Records<'a> {
@@ -37,17 +41,21 @@ struct Writer<'a> {
     body: Vec<u8>,
 }
 
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
 impl<'a> Writer<'a> {
-    fn varint(&mut self, mut v: u64) {
-        while v >= 0x80 {
-            self.body.push((v as u8) | 0x80);
-            v >>= 7;
-        }
-        self.body.push(v as u8);
+    fn varint(&mut self, v: u64) {
+        put_varint(&mut self.body, v);
     }
     fn str(&mut self, s: &'a str) {
         let next = self.strings.len() as u64;
-        let id = *self.dict.entry(s).or_insert_with(|| next);
+        let id = *self.dict.entry(s).or_insert(next);
         if id == next {
             self.strings.push(s);
         }
@@ -55,7 +63,7 @@ impl<'a> Writer<'a> {
     }
     fn opt_str(&mut self, s: Option<&'a str>) {
         match s {
-            None => self.varint(0),
+            None => self.body.push(0),
             Some(s) => {
                 self.body.push(1);
                 self.str(s)
@@ -84,6 +92,22 @@ impl<'a> Writer<'a> {
     fn byte(&mut self, b: u8) {
         self.body.push(b);
     }
+
+    /// Writes `items` as a chunked section.
+    fn section<T>(&mut self, items: &'a [T], put: fn(&mut Writer<'a>, &'a T)) {
+        self.varint(items.len() as u64);
+        self.varint(items.len().div_ceil(CHUNK) as u64);
+        for chunk in items.chunks(CHUNK) {
+            let outer = std::mem::take(&mut self.body);
+            for item in chunk {
+                put(self, item);
+            }
+            let bytes = std::mem::replace(&mut self.body, outer);
+            self.varint(chunk.len() as u64);
+            self.varint(bytes.len() as u64);
+            self.body.extend_from_slice(&bytes);
+        }
+    }
 }
 
 /// Position of a vocabulary value in its `ALL` list.
@@ -91,119 +115,129 @@ fn ordinal<T: PartialEq>(all: &[T], v: &T) -> u8 {
     all.iter().position(|x| x == v).unwrap_or(0) as u8
 }
 
-/// Encodes an import's records.
-pub fn encode(r: &Records<'_>) -> Vec<u8> {
-    let mut w = Writer { dict: HashMap::new(), strings: Vec::new(), body: Vec::with_capacity(64 * (r.assignments.len() + r.accounts.len() + 16)) };
-    w.varint(r.people.len() as u64);
-    for p in r.people {
-        w.str(&p.employee_id);
-        w.opt_str(p.email.as_deref());
-        w.str(&p.given_name);
-        w.str(&p.family_name);
-        w.str(&p.department);
-        w.str(&p.title);
-        w.opt_str(p.manager_id.as_deref());
-        w.str(&p.location);
-        w.byte(ordinal(WorkerType::ALL, &p.worker_type));
-        w.byte(ordinal(PersonStatus::ALL, &p.status));
-        w.date(p.start_date);
-        w.date(p.end_date);
-        w.date(p.screening_date);
-        w.varint(u64::from(p.origin.line));
-    }
-    w.varint(r.accounts.len() as u64);
-    for a in r.accounts {
-        w.str(&a.system);
-        w.str(&a.account_id);
-        w.str(&a.username);
-        w.opt_str(a.email.as_deref());
-        w.opt_str(a.employee_id.as_deref());
-        w.str(&a.display_name);
-        w.byte(ordinal(AccountStatus::ALL, &a.status));
-        w.byte(ordinal(AccountType::ALL, &a.kind));
-        w.instant(a.created_at);
-        w.instant(a.last_login_at);
-        w.byte(a.last_login_known as u8 | (a.interactive as u8) << 1 | (a.root as u8) << 2);
-        match &a.mfa {
-            None => w.varint(0),
-            Some(f) => {
-                w.varint(f.len() as u64 + 1);
-                for m in f {
-                    w.byte(ordinal(MfaFactor::ALL, m));
-                }
+fn put_person<'a>(w: &mut Writer<'a>, p: &'a Person) {
+    w.str(&p.employee_id);
+    w.opt_str(p.email.as_deref());
+    w.str(&p.given_name);
+    w.str(&p.family_name);
+    w.str(&p.department);
+    w.str(&p.title);
+    w.opt_str(p.manager_id.as_deref());
+    w.str(&p.location);
+    w.byte(ordinal(WorkerType::ALL, &p.worker_type));
+    w.byte(ordinal(PersonStatus::ALL, &p.status));
+    w.date(p.start_date);
+    w.date(p.end_date);
+    w.date(p.screening_date);
+    w.varint(u64::from(p.origin.line));
+}
+
+fn put_account<'a>(w: &mut Writer<'a>, a: &'a Account) {
+    w.str(&a.system);
+    w.str(&a.account_id);
+    w.str(&a.username);
+    w.opt_str(a.email.as_deref());
+    w.opt_str(a.employee_id.as_deref());
+    w.str(&a.display_name);
+    w.byte(ordinal(AccountStatus::ALL, &a.status));
+    w.byte(ordinal(AccountType::ALL, &a.kind));
+    w.instant(a.created_at);
+    w.instant(a.last_login_at);
+    w.byte(a.last_login_known as u8 | (a.interactive as u8) << 1 | (a.root as u8) << 2);
+    match &a.mfa {
+        None => w.varint(0),
+        Some(f) => {
+            w.varint(f.len() as u64 + 1);
+            for m in f {
+                w.byte(ordinal(MfaFactor::ALL, m));
             }
         }
-        w.instant(a.password_last_set_at);
-        w.opt_str(a.owner.as_deref());
-        w.varint(a.credentials.len() as u64);
-        for c in &a.credentials {
-            w.str(&c.slot);
-            w.byte(ordinal(CredentialKind::ALL, &c.kind));
-            w.byte(c.active as u8);
-            w.instant(c.rotated_at);
-            w.instant(c.last_used_at);
-        }
-        w.varint(u64::from(a.origin.line));
     }
-    w.varint(r.entitlements.len() as u64);
-    for e in r.entitlements {
-        w.str(&e.system);
-        w.str(&e.name);
-        w.byte(e.privileged as u8);
-        w.opt_str(e.owner.as_deref());
-        w.varint(u64::from(e.origin.line));
+    w.instant(a.password_last_set_at);
+    w.opt_str(a.owner.as_deref());
+    w.varint(a.credentials.len() as u64);
+    for c in &a.credentials {
+        w.str(&c.slot);
+        w.byte(ordinal(CredentialKind::ALL, &c.kind));
+        w.byte(c.active as u8);
+        w.instant(c.rotated_at);
+        w.instant(c.last_used_at);
     }
-    w.varint(r.assignments.len() as u64);
-    for a in r.assignments {
-        w.str(&a.system);
-        w.str(&a.account_id);
-        w.str(&a.entitlement);
-        w.instant(a.granted_at);
-        w.opt_str(a.granted_by.as_deref());
-        w.byte(ordinal(GrantSource::ALL, &a.source));
-        w.instant(a.last_certified_at);
-        w.opt_str(a.last_certified_by.as_deref());
-        w.varint(u64::from(a.origin.line));
+    w.varint(u64::from(a.origin.line));
+}
+
+fn put_entitlement<'a>(w: &mut Writer<'a>, e: &'a Entitlement) {
+    w.str(&e.system);
+    w.str(&e.name);
+    w.byte(e.privileged as u8);
+    w.opt_str(e.owner.as_deref());
+    w.varint(u64::from(e.origin.line));
+}
+
+fn put_assignment<'a>(w: &mut Writer<'a>, a: &'a Assignment) {
+    w.str(&a.system);
+    w.str(&a.account_id);
+    w.str(&a.entitlement);
+    w.instant(a.granted_at);
+    w.opt_str(a.granted_by.as_deref());
+    w.byte(ordinal(GrantSource::ALL, &a.source));
+    w.instant(a.last_certified_at);
+    w.opt_str(a.last_certified_by.as_deref());
+    w.varint(u64::from(a.origin.line));
+}
+
+fn put_badge<'a>(w: &mut Writer<'a>, b: &'a Badge) {
+    w.str(&b.system);
+    w.str(&b.badge_id);
+    w.opt_str(b.employee_id.as_deref());
+    w.byte(ordinal(BadgeStatus::ALL, &b.status));
+    w.instant(b.last_used_at);
+    w.varint(b.zones.len() as u64);
+    for z in &b.zones {
+        w.str(z);
     }
-    w.varint(r.badges.len() as u64);
-    for b in r.badges {
-        w.str(&b.system);
-        w.str(&b.badge_id);
-        w.opt_str(b.employee_id.as_deref());
-        w.byte(ordinal(BadgeStatus::ALL, &b.status));
-        w.instant(b.last_used_at);
-        w.varint(b.zones.len() as u64);
-        for z in &b.zones {
-            w.str(z);
-        }
-        w.varint(u64::from(b.origin.line));
-    }
-    let body = std::mem::take(&mut w.body);
-    let mut out = Vec::with_capacity(body.len() + 16 * w.strings.len() + 16);
+    w.varint(u64::from(b.origin.line));
+}
+
+/// Encodes an import's records.
+pub fn encode(r: &Records<'_>) -> Vec<u8> {
+    let mut w = Writer { dict: HashMap::new(), strings: Vec::new(), body: Vec::with_capacity(48 * (r.assignments.len() + r.accounts.len() + 16)) };
+    w.section(r.people, put_person);
+    w.section(r.accounts, put_account);
+    w.section(r.entitlements, put_entitlement);
+    w.section(r.assignments, put_assignment);
+    w.section(r.badges, put_badge);
+    let mut out = Vec::with_capacity(w.body.len() + 16 * w.strings.len() + 16);
     out.extend_from_slice(MAGIC);
-    w.body = Vec::new();
-    w.varint(FORMAT);
-    w.varint(w.strings.len() as u64);
-    for s in w.strings.clone() {
-        w.varint(s.len() as u64);
-        w.body.extend_from_slice(s.as_bytes());
+    put_varint(&mut out, FORMAT);
+    put_varint(&mut out, w.strings.len() as u64);
+    for s in &w.strings {
+        put_varint(&mut out, s.len() as u64);
+        out.extend_from_slice(s.as_bytes());
     }
     out.extend_from_slice(&w.body);
-    out.extend_from_slice(&body);
     out
 }
 
 struct Reader<'b> {
     buf: &'b [u8],
     pos: usize,
-    dict: Vec<Name>,
+    dict: &'b [&'b str],
+    /// The shared names made so far, by dictionary index. Each chunk makes its own: threads
+    /// cloning one `Arc` would fight over its reference count on every record.
+    names: rustc_hash::FxHashMap<u32, Name>,
+    /// Per dictionary entry used as a system: 0 not yet asked, 1 kept, 2 dropped.
+    kept: Vec<u8>,
 }
 
 fn corrupt(what: &str) -> StoreError {
     StoreError::Corrupt(format!("snapshot: {what}"))
 }
 
-impl Reader<'_> {
+/// Decides which systems' records are kept; shared by the threads decoding chunks.
+type Keep<'k> = &'k (dyn Fn(&str) -> bool + Sync);
+
+impl<'b> Reader<'b> {
     fn varint(&mut self) -> Result<u64, StoreError> {
         let mut v = 0u64;
         let mut shift = 0;
@@ -225,24 +259,34 @@ impl Reader<'_> {
         self.pos += 1;
         Ok(b)
     }
+    fn bytes(&mut self, len: usize) -> Result<&'b [u8], StoreError> {
+        let out = self.buf.get(self.pos..self.pos.saturating_add(len)).ok_or_else(|| corrupt("truncated"))?;
+        self.pos += len;
+        Ok(out)
+    }
+    fn name_at(&mut self, i: usize) -> Result<Name, StoreError> {
+        let s = *self.dict.get(i).ok_or_else(|| corrupt("string index out of range"))?;
+        Ok(self.names.entry(i as u32).or_insert_with(|| Name::from(s)).clone())
+    }
     fn name(&mut self) -> Result<Name, StoreError> {
         let i = self.varint()? as usize;
-        self.dict.get(i).cloned().ok_or_else(|| corrupt("string index out of range"))
+        self.name_at(i)
     }
     /// A system name, and whether its records are kept: decided once per distinct system.
-    fn system(&mut self, keep: &dyn Fn(&str) -> bool, kept: &mut Vec<u8>) -> Result<(Name, bool), StoreError> {
+    fn system(&mut self, keep: Keep<'_>) -> Result<(Name, bool), StoreError> {
         let i = self.varint()? as usize;
-        let name = self.dict.get(i).cloned().ok_or_else(|| corrupt("string index out of range"))?;
-        if kept.len() <= i {
-            kept.resize(i + 1, 0);
+        let name = self.name_at(i)?;
+        if self.kept.len() <= i {
+            self.kept.resize(i + 1, 0);
         }
-        if kept[i] == 0 {
-            kept[i] = if keep(&name) { 1 } else { 2 };
+        if self.kept[i] == 0 {
+            self.kept[i] = if keep(&name) { 1 } else { 2 };
         }
-        Ok((name, kept[i] == 1))
+        Ok((name, self.kept[i] == 1))
     }
     fn string(&mut self) -> Result<String, StoreError> {
-        Ok(self.name()?.to_string())
+        let i = self.varint()? as usize;
+        self.dict.get(i).map(|s| s.to_string()).ok_or_else(|| corrupt("string index out of range"))
     }
     fn opt_name(&mut self) -> Result<Option<Name>, StoreError> {
         Ok(match self.byte()? {
@@ -251,7 +295,10 @@ impl Reader<'_> {
         })
     }
     fn opt_string(&mut self) -> Result<Option<String>, StoreError> {
-        Ok(self.opt_name()?.map(|n| n.to_string()))
+        Ok(match self.byte()? {
+            0 => None,
+            _ => Some(self.string()?),
+        })
     }
     fn int(&mut self) -> Result<i64, StoreError> {
         let u = self.varint()?;
@@ -279,11 +326,214 @@ impl Reader<'_> {
     fn count(&mut self) -> Result<usize, StoreError> {
         let n = self.varint()? as usize;
         // A count can never exceed the bytes left: refuse before reserving memory for it.
-        if n > self.buf.len() - self.pos.min(self.buf.len()) {
+        if n > self.buf.len().saturating_sub(self.pos) {
             return Err(corrupt("count larger than the snapshot"));
         }
         Ok(n)
     }
+}
+
+/// Reads one record; `None` when its system is not kept.
+type Get<T> = fn(&mut Reader<'_>, i64, Keep<'_>) -> Result<Option<T>, StoreError>;
+
+/// Reads a chunked section into `into`, decoding its chunks on every core when there are
+/// several. Each chunk's records are moved into `into` once (callers reserve its room).
+fn section<T: Send>(r: &mut Reader<'_>, import_id: i64, keep: Keep<'_>, get: Get<T>, into: &mut Vec<T>) -> Result<(), StoreError> {
+    let count = r.count()?;
+    let chunks = r.count()?;
+    let mut parts: Vec<(usize, &[u8])> = Vec::with_capacity(chunks);
+    let mut total = 0usize;
+    for _ in 0..chunks {
+        let n = r.varint()? as usize;
+        let len = r.varint()? as usize;
+        parts.push((n, r.bytes(len)?));
+        total = total.saturating_add(n);
+    }
+    if total != count {
+        return Err(corrupt("chunk sizes do not add up"));
+    }
+    let dict = r.dict;
+    let decode = |(n, bytes): &(usize, &[u8])| -> Result<Vec<T>, StoreError> {
+        let mut c = Reader { buf: bytes, pos: 0, dict, names: Default::default(), kept: Vec::new() };
+        let mut out = Vec::with_capacity((*n).min(bytes.len()));
+        for _ in 0..*n {
+            if let Some(x) = get(&mut c, import_id, keep)? {
+                out.push(x);
+            }
+        }
+        if c.pos != bytes.len() {
+            return Err(corrupt("trailing bytes in a chunk"));
+        }
+        Ok(out)
+    };
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(parts.len());
+    let decoded: Vec<Result<Vec<T>, StoreError>> = if threads <= 1 {
+        parts.iter().map(decode).collect()
+    } else {
+        let mut slots: Vec<Option<Result<Vec<T>, StoreError>>> = (0..parts.len()).map(|_| None).collect();
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let (parts, decode) = (&parts, &decode);
+                    scope.spawn(move || {
+                        (t..parts.len()).step_by(threads).map(|i| (i, decode(&parts[i]))).collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            for h in handles {
+                if let Ok(done) = h.join() {
+                    for (i, part) in done {
+                        slots[i] = Some(part);
+                    }
+                }
+            }
+        });
+        slots.into_iter().map(|s| s.unwrap_or_else(|| Err(corrupt("a decoding thread failed")))).collect()
+    };
+    into.reserve(count);
+    for part in decoded {
+        into.extend(part?);
+    }
+    Ok(())
+}
+
+fn get_person(r: &mut Reader<'_>, import_id: i64, _: Keep<'_>) -> Result<Option<Person>, StoreError> {
+    Ok(Some(Person {
+        employee_id: r.name()?,
+        email: r.opt_string()?,
+        given_name: r.string()?,
+        family_name: r.string()?,
+        department: r.string()?,
+        title: r.string()?,
+        manager_id: r.opt_name()?,
+        location: r.string()?,
+        worker_type: r.vocab(WorkerType::ALL)?,
+        status: r.vocab(PersonStatus::ALL)?,
+        start_date: r.date()?,
+        end_date: r.date()?,
+        screening_date: r.date()?,
+        origin: Origin { import_id, line: r.line()? },
+    }))
+}
+
+fn get_account(r: &mut Reader<'_>, import_id: i64, keep: Keep<'_>) -> Result<Option<Account>, StoreError> {
+    let (system, keep_it) = r.system(keep)?;
+    let account_id = r.name()?;
+    let username = r.string()?;
+    let email = r.opt_string()?;
+    let employee_id = r.opt_name()?;
+    let display_name = r.string()?;
+    let status = r.vocab(AccountStatus::ALL)?;
+    let kind = r.vocab(AccountType::ALL)?;
+    let created_at = r.instant()?;
+    let last_login_at = r.instant()?;
+    let flags = r.byte()?;
+    let mfa = match r.varint()? {
+        0 => None,
+        n => Some((1..n).map(|_| r.vocab(MfaFactor::ALL)).collect::<Result<Vec<_>, _>>()?),
+    };
+    let password_last_set_at = r.instant()?;
+    let owner = r.opt_string()?;
+    let mut credentials = Vec::new();
+    for _ in 0..r.count()? {
+        credentials.push(Credential {
+            slot: r.string()?,
+            kind: r.vocab(CredentialKind::ALL)?,
+            active: r.byte()? != 0,
+            rotated_at: r.instant()?,
+            last_used_at: r.instant()?,
+        });
+    }
+    let line = r.line()?;
+    Ok(keep_it.then(|| Account {
+        system,
+        account_id,
+        username,
+        email,
+        employee_id,
+        display_name,
+        status,
+        kind,
+        created_at,
+        last_login_at,
+        last_login_known: flags & 1 != 0,
+        mfa,
+        password_last_set_at,
+        interactive: flags & 2 != 0,
+        root: flags & 4 != 0,
+        owner,
+        credentials,
+        origin: Origin { import_id, line },
+    }))
+}
+
+fn get_entitlement(r: &mut Reader<'_>, import_id: i64, keep: Keep<'_>) -> Result<Option<Entitlement>, StoreError> {
+    let (system, keep_it) = r.system(keep)?;
+    let e = Entitlement {
+        system,
+        name: r.name()?,
+        privileged: r.byte()? != 0,
+        owner: r.opt_string()?,
+        origin: Origin { import_id, line: r.line()? },
+    };
+    Ok(keep_it.then_some(e))
+}
+
+fn get_assignment(r: &mut Reader<'_>, import_id: i64, keep: Keep<'_>) -> Result<Option<Assignment>, StoreError> {
+    let (system, keep_it) = r.system(keep)?;
+    let a = Assignment {
+        system,
+        account_id: r.name()?,
+        entitlement: r.name()?,
+        granted_at: r.instant()?,
+        granted_by: r.opt_name()?,
+        source: r.vocab(GrantSource::ALL)?,
+        last_certified_at: r.instant()?,
+        last_certified_by: r.opt_name()?,
+        origin: Origin { import_id, line: r.line()? },
+    };
+    Ok(keep_it.then_some(a))
+}
+
+fn get_badge(r: &mut Reader<'_>, import_id: i64, keep: Keep<'_>) -> Result<Option<Badge>, StoreError> {
+    let (system, keep_it) = r.system(keep)?;
+    let badge_id = r.name()?;
+    let employee_id = r.opt_name()?;
+    let status = r.vocab(BadgeStatus::ALL)?;
+    let last_used_at = r.instant()?;
+    let mut zones = Vec::new();
+    for _ in 0..r.count()? {
+        zones.push(r.string()?);
+    }
+    let line = r.line()?;
+    Ok(keep_it.then(|| Badge { system, badge_id, employee_id, status, last_used_at, zones, origin: Origin { import_id, line } }))
+}
+
+/// The record counts of a snapshot's five sections (people, accounts, entitlements,
+/// assignments, badges), read from the chunk tables without decoding any record: lets the
+/// caller reserve the graph's room once for every snapshot together.
+pub fn counts(blob: &[u8]) -> Result<[usize; 5], StoreError> {
+    if blob.get(..4) != Some(MAGIC.as_slice()) {
+        return Err(corrupt("not an Annexa snapshot"));
+    }
+    let mut r = Reader { buf: blob, pos: 4, dict: &[], names: Default::default(), kept: Vec::new() };
+    if r.varint()? != FORMAT {
+        return Err(corrupt("unknown format"));
+    }
+    for _ in 0..r.count()? {
+        let len = r.varint()? as usize;
+        r.bytes(len)?;
+    }
+    let mut out = [0usize; 5];
+    for slot in out.iter_mut() {
+        *slot = r.count()?;
+        for _ in 0..r.count()? {
+            r.varint()?;
+            let len = r.varint()? as usize;
+            r.bytes(len)?;
+        }
+    }
+    Ok(out)
 }
 
 /// Decodes a snapshot of import `import_id` into `graph`, keeping only the records whose
@@ -291,145 +541,30 @@ impl Reader<'_> {
 pub fn decode(
     import_id: i64,
     blob: &[u8],
-    keep: &dyn Fn(&str) -> bool,
+    keep: Keep<'_>,
     g: &mut annexa_core::graph::IdentityGraph,
 ) -> Result<(), StoreError> {
     if blob.get(..4) != Some(MAGIC.as_slice()) {
         return Err(corrupt("not an Annexa snapshot"));
     }
-    let mut r = Reader { buf: blob, pos: 4, dict: Vec::new() };
+    let mut r = Reader { buf: blob, pos: 4, dict: &[], names: Default::default(), kept: Vec::new() };
     let format = r.varint()?;
     if format != FORMAT {
         return Err(corrupt(&format!("format {format}, this version reads {FORMAT}")));
     }
     let n = r.count()?;
-    r.dict.reserve(n);
+    let mut dict: Vec<&str> = Vec::with_capacity(n);
     for _ in 0..n {
         let len = r.varint()? as usize;
-        let bytes = blob.get(r.pos..r.pos.saturating_add(len)).ok_or_else(|| corrupt("truncated string"))?;
-        let s = std::str::from_utf8(bytes).map_err(|_| corrupt("string is not UTF-8"))?;
-        r.pos += len;
-        r.dict.push(s.into());
+        dict.push(std::str::from_utf8(r.bytes(len)?).map_err(|_| corrupt("string is not UTF-8"))?);
     }
-    let origin = |line| Origin { import_id, line };
-    let mut kept: Vec<u8> = Vec::new();
-    for _ in 0..r.count()? {
-        g.people.push(Person {
-            employee_id: r.name()?,
-            email: r.opt_string()?,
-            given_name: r.string()?,
-            family_name: r.string()?,
-            department: r.string()?,
-            title: r.string()?,
-            manager_id: r.opt_name()?,
-            location: r.string()?,
-            worker_type: r.vocab(WorkerType::ALL)?,
-            status: r.vocab(PersonStatus::ALL)?,
-            start_date: r.date()?,
-            end_date: r.date()?,
-            screening_date: r.date()?,
-            origin: origin(r.line()?),
-        });
-    }
-    for _ in 0..r.count()? {
-        let (system, keep_it) = r.system(keep, &mut kept)?;
-        let account_id = r.name()?;
-        let username = r.string()?;
-        let email = r.opt_string()?;
-        let employee_id = r.opt_name()?;
-        let display_name = r.string()?;
-        let status = r.vocab(AccountStatus::ALL)?;
-        let kind = r.vocab(AccountType::ALL)?;
-        let created_at = r.instant()?;
-        let last_login_at = r.instant()?;
-        let flags = r.byte()?;
-        let mfa = match r.varint()? {
-            0 => None,
-            n => Some((1..n).map(|_| r.vocab(MfaFactor::ALL)).collect::<Result<Vec<_>, _>>()?),
-        };
-        let password_last_set_at = r.instant()?;
-        let owner = r.opt_string()?;
-        let mut credentials = Vec::new();
-        for _ in 0..r.count()? {
-            credentials.push(Credential {
-                slot: r.string()?,
-                kind: r.vocab(CredentialKind::ALL)?,
-                active: r.byte()? != 0,
-                rotated_at: r.instant()?,
-                last_used_at: r.instant()?,
-            });
-        }
-        let line = r.line()?;
-        if keep_it {
-            g.accounts.push(Account {
-                system,
-                account_id,
-                username,
-                email,
-                employee_id,
-                display_name,
-                status,
-                kind,
-                created_at,
-                last_login_at,
-                last_login_known: flags & 1 != 0,
-                mfa,
-                password_last_set_at,
-                interactive: flags & 2 != 0,
-                root: flags & 4 != 0,
-                owner,
-                credentials,
-                origin: origin(line),
-            });
-        }
-    }
-    for _ in 0..r.count()? {
-        let (system, keep_it) = r.system(keep, &mut kept)?;
-        let e = Entitlement {
-            system,
-            name: r.name()?,
-            privileged: r.byte()? != 0,
-            owner: r.opt_string()?,
-            origin: origin(r.line()?),
-        };
-        if keep_it {
-            g.entitlements.push(e);
-        }
-    }
-    let n = r.count()?;
-    g.assignments.reserve(n);
-    for _ in 0..n {
-        let (system, keep_it) = r.system(keep, &mut kept)?;
-        let a = Assignment {
-            system,
-            account_id: r.name()?,
-            entitlement: r.name()?,
-            granted_at: r.instant()?,
-            granted_by: r.opt_name()?,
-            source: r.vocab(GrantSource::ALL)?,
-            last_certified_at: r.instant()?,
-            last_certified_by: r.opt_name()?,
-            origin: origin(r.line()?),
-        };
-        if keep_it {
-            g.assignments.push(a);
-        }
-    }
-    for _ in 0..r.count()? {
-        let (system, keep_it) = r.system(keep, &mut kept)?;
-        let badge_id = r.name()?;
-        let employee_id = r.opt_name()?;
-        let status = r.vocab(BadgeStatus::ALL)?;
-        let last_used_at = r.instant()?;
-        let mut zones = Vec::new();
-        for _ in 0..r.count()? {
-            zones.push(r.string()?);
-        }
-        let line = r.line()?;
-        if keep_it {
-            g.badges.push(Badge { system, badge_id, employee_id, status, last_used_at, zones, origin: origin(line) });
-        }
-    }
+    let pos = r.pos;
+    let mut r = Reader { buf: blob, pos, dict: &dict, names: Default::default(), kept: Vec::new() };
+    section(&mut r, import_id, keep, get_person, &mut g.people)?;
+    section(&mut r, import_id, keep, get_account, &mut g.accounts)?;
+    section(&mut r, import_id, keep, get_entitlement, &mut g.entitlements)?;
+    section(&mut r, import_id, keep, get_assignment, &mut g.assignments)?;
+    section(&mut r, import_id, keep, get_badge, &mut g.badges)?;
     if r.pos != blob.len() {
         return Err(corrupt("trailing bytes"));
     }

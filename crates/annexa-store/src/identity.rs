@@ -79,14 +79,21 @@ impl Store {
                 tx.execute(&format!("DELETE FROM {table} WHERE source_kind = ? AND system = ?"), &[new.kind.into(), (*system).into()])?;
             }
         }
-        write_rows(&mut tx, new, import_id)?;
-        let blob = crate::snapshot::encode(&crate::snapshot::Records {
-            people: new.people,
-            accounts: new.accounts,
-            entitlements: new.entitlements,
-            assignments: new.assignments,
-            badges: new.badges,
-        });
+        // The snapshot is encoded on a second core while the rows are written.
+        let blob = std::thread::scope(|scope| {
+            let encoding = scope.spawn(|| {
+                crate::snapshot::encode(&crate::snapshot::Records {
+                    people: new.people,
+                    accounts: new.accounts,
+                    entitlements: new.entitlements,
+                    assignments: new.assignments,
+                    badges: new.badges,
+                })
+            });
+            let written = write_rows(&mut tx, new, import_id);
+            let blob = encoding.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            written.map(|()| blob)
+        })?;
         tx.execute(
             "INSERT INTO snapshots (import_id, format, data) VALUES (?, ?, ?)",
             &[import_id.into(), (crate::snapshot::FORMAT as i64).into(), Value::Blob(&blob)],

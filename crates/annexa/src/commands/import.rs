@@ -55,8 +55,15 @@ pub fn import_into(
     allow_empty: bool,
 ) -> anyhow::Result<String> {
     let bar = spinner(&format!("reading {file}"));
-    let sha256 = annexa_core::to_hex(&Sha256::digest(bytes));
-    let batch = annexa_connect::parse(kind, file, bytes, options)?;
+    let t0 = std::time::Instant::now();
+    // Hashing a large export takes a while: do it on another core while parsing.
+    let (sha256, batch) = std::thread::scope(|scope| {
+        let hashing = scope.spawn(|| annexa_core::to_hex(&Sha256::digest(bytes)));
+        let batch = annexa_connect::parse(kind, file, bytes, options);
+        (hashing.join().unwrap_or_else(|e| std::panic::resume_unwind(e)), batch)
+    });
+    let batch = batch?;
+    let parsed = t0.elapsed();
     if batch.rows == 0 && !allow_empty {
         let what = if kind == ImportKind::Hr { "every person of the HR feed".to_string() } else { format!("every {} record of its systems", kind.as_str()) };
         let message = format!("no data rows: importing this file would remove {what}; pass --allow-empty to do that on purpose");
@@ -80,6 +87,9 @@ pub fn import_into(
     })?;
     if let Some(b) = bar {
         b.finish_and_clear();
+    }
+    if std::env::var_os("ANNEXA_TIMINGS").is_some() {
+        eprintln!("timings: hash and parse {parsed:?}, store {:?}", t0.elapsed() - parsed);
     }
     let mut parts = Vec::new();
     for (n, what) in [

@@ -11,7 +11,11 @@
 //! * Every built-in check has its page, naming its controls, its default severity and each
 //!   parameter of its `[checks.<id>]` table with the default value.
 //! * Every TOML snippet of the configuration and check pages is a valid `annexa.toml`.
-//! * The index links every page, and every relative link resolves.
+//! * The index links every page, and every relative link resolves, anchors included.
+//!
+//! When a message or an example file changes, the failure prints what `annexa` prints now:
+//! that is the text to put in the guide. The example database stays in
+//! `$CARGO_TARGET_TMPDIR/docs-examples` for a look after a failure.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -145,7 +149,11 @@ fn write_example_files(page: &Path, dir: &Path) -> Vec<String> {
     let mut names = Vec::new();
     for block in blocks(&read(page)) {
         if let Some(name) = block.attr("file") {
-            assert!(!name.contains('/') && !name.contains(".."), "{}: file={name} must be a plain name", page.display());
+            assert!(
+                !name.contains('/') && !name.contains(".."),
+                "{}: file={name} must be a plain name",
+                page.display()
+            );
             std::fs::write(dir.join(name), &block.content).expect("write example file");
             names.push(name.to_string());
         }
@@ -171,7 +179,12 @@ fn example_org() -> &'static ExampleOrg {
             let commands = import_commands(&read(&page));
             assert!(!commands.is_empty(), "{}: no `annexa import` command in a ```sh block", page.display());
             for args in commands {
-                assert_eq!(args.get(1).map(String::as_str), Some(*name), "{}: imports another kind: {args:?}", page.display());
+                assert_eq!(
+                    args.get(1).map(String::as_str),
+                    Some(*name),
+                    "{}: imports another kind: {args:?}",
+                    page.display()
+                );
                 let out = annexa_in(&dir, &args);
                 assert!(
                     out.status.success(),
@@ -322,7 +335,12 @@ fn example_findings_shown_are_real() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} example finding(s) differ from the real output:\n\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} example finding(s) differ from the real output:\n\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -352,7 +370,8 @@ fn every_check_has_a_page_with_its_controls_and_parameter_defaults() {
         for b in &examples {
             let first = b.content.lines().next().unwrap_or_default();
             if !first.ends_with(&format!("] {}", check.id)) {
-                problems.push(format!("{}.md:{}: the example is not a {} finding: {first}", check.id, b.line, check.id));
+                problems
+                    .push(format!("{}.md:{}: the example is not a {} finding: {first}", check.id, b.line, check.id));
             }
         }
         let Some(params) = defaults.get(check.id).and_then(|p| p.as_object()) else {
@@ -417,7 +436,9 @@ fn the_index_links_every_page_and_every_link_resolves() {
     let linked: BTreeSet<PathBuf> = links(&index)
         .iter()
         .filter_map(|l| link_target(Path::new("README.md"), l))
-        .map(|p| p.canonicalize().unwrap_or_else(|_| panic!("docs/README.md links to {}, which does not exist", p.display())))
+        .map(|p| {
+            p.canonicalize().unwrap_or_else(|_| panic!("docs/README.md links to {}, which does not exist", p.display()))
+        })
         .collect();
     let mut problems = Vec::new();
     for page in pages() {
@@ -431,11 +452,7 @@ fn the_index_links_every_page_and_every_link_resolves() {
                 Some((file, anchor)) => (file, Some(anchor)),
                 None => (link.as_str(), None),
             };
-            let target_page = if target.is_empty() {
-                Some(path.clone())
-            } else {
-                link_target(&page, &link).filter(|_| target.ends_with(".md") || !target.contains("://"))
-            };
+            let target_page = if target.is_empty() { Some(path.clone()) } else { link_target(&page, &link) };
             let Some(target_page) = target_page else { continue };
             if !target_page.exists() {
                 problems.push(format!("{}: link ({link}) does not resolve", page.display()));
@@ -457,9 +474,11 @@ fn block_parser_reads_info_strings() {
     assert_eq!((b[0].lang.as_str(), b[0].attr("file"), b[0].content.as_str()), ("csv", Some("a.csv"), "x,y\n1,2\n"));
     assert_eq!(import_commands(md), [["import", "hr", "a.csv"]]);
     assert_eq!(links("[a](b.md#c) `[x](y)` [d](https://e)"), ["b.md#c", "https://e"]);
-    assert!(anchors("# Title\n## Example: Active Directory\n## `annexa audit`\n```\n# no\n```\n")
-        .into_iter()
-        .eq(["annexa-audit", "example-active-directory", "title"]));
+    assert!(anchors("# Title\n## Example: Active Directory\n## `annexa audit`\n```\n# no\n```\n").into_iter().eq([
+        "annexa-audit",
+        "example-active-directory",
+        "title"
+    ]));
     let nested = std::panic::catch_unwind(|| blocks("```text\n```text finding\nF-1\n```\n```\n"));
     assert!(nested.is_err(), "a nested fence must be refused");
 }

@@ -55,6 +55,11 @@ pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<Import
             origin: Origin { import_id: 0, line: row.line_u32() },
         });
     }
+    // A file without rows still speaks for the system it was given (`--allow-empty`
+    // then retires that system's records).
+    if let Some(system) = options.system.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        note_system(&mut batch.systems, system);
+    }
     batch.rows = batch.accounts.len() as u64;
     Ok(batch)
 }

@@ -165,8 +165,9 @@ pub struct Sod {
 pub struct SodRule {
     pub id: String,
     pub description: String,
-    #[serde(default = "default_sod_severity")]
-    pub severity: Severity,
+    /// This rule's severity; without it, `[checks.sod-conflict] severity`, else high.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
     /// Two or more sides, each a list of `system:entitlement` patterns (`*` wildcards; a
     /// pattern without `system:` matches that entitlement in any system). A person holding
     /// something from every side is in conflict, whichever accounts it is spread over.
@@ -174,10 +175,6 @@ pub struct SodRule {
     /// A compensating control, shown with each finding.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mitigation: Option<String>,
-}
-
-fn default_sod_severity() -> Severity {
-    Severity::High
 }
 
 /// A business role: a bundle of entitlements.

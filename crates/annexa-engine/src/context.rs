@@ -20,6 +20,8 @@ pub struct Context<'g> {
     pub owner: Vec<Option<usize>>,
     /// For each person, their accounts.
     pub accounts_of_person: Vec<Vec<usize>>,
+    /// People by lower-cased email; `None` where two people share it.
+    pub person_by_email: HashMap<&'g str, Option<usize>>,
     /// Assignments grouped by account: `assignments_of(a)` slices this.
     assignment_order: Vec<u32>,
     assignment_start: Vec<u32>,
@@ -58,6 +60,7 @@ impl<'g> Context<'g> {
             correlation: people.correlation,
             owner: people.owner,
             accounts_of_person: people.accounts_of_person,
+            person_by_email: people.person_by_email,
             assignment_order: access.order,
             assignment_start: access.start,
             assignment_account: access.account,
@@ -181,6 +184,7 @@ struct PeopleIndex<'g> {
     correlation: Vec<Option<Correlation>>,
     owner: Vec<Option<usize>>,
     accounts_of_person: Vec<Vec<usize>>,
+    person_by_email: HashMap<&'g str, Option<usize>>,
 }
 
 impl<'g> PeopleIndex<'g> {
@@ -209,7 +213,7 @@ impl<'g> PeopleIndex<'g> {
                 accounts_of_person[c.person].push(a);
             }
         }
-        PeopleIndex { person_by_id, correlation, owner, accounts_of_person }
+        PeopleIndex { person_by_id, correlation, owner, accounts_of_person, person_by_email }
     }
 }
 

@@ -662,6 +662,25 @@ fn unexplained_access() {
     expect(&g, "", AS_OF, "unexplained-access", &no_rules);
 }
 
+/// Hundreds of birthright rules are told apart exactly: the rule that applies explains its
+/// entitlement, and the ones that do not apply explain nothing.
+#[test]
+fn unexplained_access_with_many_birthright_rules() {
+    let mut config = String::new();
+    for i in 0..300 {
+        config.push_str(&format!(
+            "[[roles]]\nid = \"r{i}\"\nentitlements = [\"ad:G{i}\"]\n\n[[birthright]]\nid = \"b{i}\"\nwhen = {{ department = \"D{i}\" }}\nroles = [\"r{i}\"]\n\n"
+        ));
+    }
+    let g = graph()
+        .with(person("E1").department("D250"))
+        .with(account("ad", "e1").employee("E1"))
+        .with(assignment("ad", "e1", "G250"))
+        .with(assignment("ad", "e1", "G200"))
+        .with(assignment("ad", "e1", "G10"));
+    assert_eq!(keys(&g, &config, AS_OF, "unexplained-access"), ["ad/e1/G10", "ad/e1/G200"]);
+}
+
 // ---------------------------------------------------------------------------------------
 // privilege-outlier
 

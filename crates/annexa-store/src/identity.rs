@@ -309,7 +309,7 @@ fn check_no_other_feed(tx: &mut Tx<'_>, kind: &str, tables: &[&str], systems: &[
         })?;
         if let Some(other) = other {
             return Err(StoreError::Conflict(format!(
-                "system {system:?} is already fed by a {other} import; name this source differently with --system"
+                "system {system:?} is already fed by imports of kind {other}; name this source differently with --system"
             )));
         }
     }

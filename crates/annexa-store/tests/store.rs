@@ -137,7 +137,7 @@ fn imports_round_trip_and_replace_their_own_snapshot() {
 
         // Another kind may not feed the same system's accounts.
         let err = store.import(&import("aws-credential-report", &sys_a, &[], &[account("app-a", "x")])).unwrap_err();
-        assert!(err.to_string().contains("already fed by a accounts import"), "{err}");
+        assert!(err.to_string().contains("already fed by imports of kind accounts"), "{err}");
     }
 }
 

@@ -12,6 +12,8 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     match commands::run(cli) {
         Ok(code) => code,
+        // A reader that stopped early (`annexa ... | head`) is not an error of ours.
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             // One clear message, never a backtrace: the chain says what, where, and why.
             eprintln!("error: {err}");
@@ -27,4 +29,13 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|c| {
+        let pipe = std::io::ErrorKind::BrokenPipe;
+        c.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == pipe)
+            || c.downcast_ref::<serde_json::Error>().is_some_and(|e| e.io_error_kind() == Some(pipe))
+            || c.downcast_ref::<csv::Error>().is_some_and(|e| matches!(e.kind(), csv::ErrorKind::Io(io) if io.kind() == pipe))
+    })
 }

@@ -204,7 +204,7 @@ fn hr_bad_input_is_refused() {
              manager_id,location,worker_type,status,start_date,end_date` and data rows",
         ),
         ("only blank lines", b"\n\r\n  \n".to_vec(), 0, "the file is empty"),
-        ("header and no data rows", csv(HR_HEADER, &[]), 0, "no data rows: importing this file would remove every person of the HR feed; pass --allow-empty"),
+        ("header and no data rows", csv(HR_HEADER, &[]), 0, "no records: importing this file would remove every person of the HR feed; pass --allow-empty"),
         ("no header (data first)", csv(HR_ADA, &[HR_BOB]), 1, "wrong header: missing column(s) employee_id, email,"),
         (
             "header without status",
@@ -519,7 +519,7 @@ fn badges_bad_input_is_refused() {
     let big_zones = format!("B3,E3,active,,{}", ten_mb());
     let cases: Vec<Case> = vec![
         ("empty file", b"".to_vec(), 0, "the file is empty: expected a header line `badge_id,employee_id,status,last_used_at,zones`"),
-        ("header and no data rows", csv(BADGES_HEADER, &[]), 0, "no data rows: importing this file would remove every badges record"),
+        ("header and no data rows", csv(BADGES_HEADER, &[]), 0, "no records: importing this file would remove every badges record"),
         (
             "header without zones",
             csv("badge_id,employee_id,status,last_used_at", &["B1,E1,active,"]),

@@ -88,7 +88,7 @@ pub fn sod_conflict(ctx: &Context<'_>, sod: &Sod, f: &mut FindingBuilder<'_>) {
             let sides_text: Vec<String> = held.iter().map(|h| h.join(" + ")).collect();
             let subject = subject();
             f.push_with_severity(
-                rule.severity,
+                rule.severity.unwrap_or(f.severity),
                 Subject { kind: subject.kind, key: format!("{}#{}", subject.key, rule.id), label: subject.label.clone() },
                 format!("{} holds conflicting access under {} ({}): {}", subject.label, rule.id, rule.description, sides_text.join(" vs ")),
                 records,
@@ -179,28 +179,21 @@ impl Birthright {
         Birthright { rules }
     }
 
-    /// The rules that apply to `person`, as a bit set (rule i is bit i; at most 128 rules
-    /// are told apart, beyond that every rule is tried).
-    fn applying(&self, person: &Person) -> u128 {
-        let mut mask = 0u128;
-        for (i, (cond, _, _)) in self.rules.iter().enumerate() {
-            let applies = cond.iter().all(|(attr, patterns)| {
-                let value = person_attribute(person, attr);
-                patterns.iter().any(|p| matches_attribute(p, value))
-            });
-            if applies {
-                mask |= 1u128 << i.min(127);
-            }
-        }
-        mask
+    /// The indices of the rules that apply to `person`.
+    fn applying(&self, person: &Person) -> Vec<usize> {
+        (0..self.rules.len())
+            .filter(|i| {
+                self.rules[*i].0.iter().all(|(attr, patterns)| {
+                    let value = person_attribute(person, attr);
+                    patterns.iter().any(|p| matches_attribute(p, value))
+                })
+            })
+            .collect()
     }
 
-    /// Whether a rule in `mask` gives this entitlement.
-    fn explains(&self, mask: u128, system: &str, entitlement: &str) -> bool {
-        self.rules
-            .iter()
-            .enumerate()
-            .any(|(i, (_, ents, _))| mask & (1u128 << i.min(127)) != 0 && ents.any(system, entitlement))
+    /// Whether one of `rules` gives this entitlement.
+    fn explains(&self, rules: &[usize], system: &str, entitlement: &str) -> bool {
+        rules.iter().any(|r| self.rules[*r].1.any(system, entitlement))
     }
 }
 
@@ -219,9 +212,23 @@ pub(crate) fn person_attribute<'p>(p: &'p Person, attr: &str) -> &'p str {
 /// Assignments of people's accounts that no birthright rule or approved request explains.
 pub fn unexplained(ctx: &Context<'_>, _: &UnexplainedAccess, f: &mut FindingBuilder<'_>) {
     let birthright = Birthright::new(ctx);
-    // Millions of assignments share few (rule set, entitlement) pairs: decide each once.
-    let masks: Vec<u128> = ctx.graph.people.iter().map(|p| birthright.applying(p)).collect();
-    let mut decided: HashMap<(u128, &str, &str), bool> = HashMap::default();
+    // Millions of assignments share few (rule set, entitlement) pairs: number the distinct
+    // sets of applying rules, then decide each (set, entitlement) pair once.
+    let mut set_ids: HashMap<Vec<usize>, u32> = HashMap::default();
+    let mut sets: Vec<Vec<usize>> = Vec::new();
+    let person_set: Vec<u32> = ctx
+        .graph
+        .people
+        .iter()
+        .map(|p| {
+            let rules = birthright.applying(p);
+            *set_ids.entry(rules.clone()).or_insert_with(|| {
+                sets.push(rules);
+                (sets.len() - 1) as u32
+            })
+        })
+        .collect();
+    let mut decided: HashMap<(u32, &str, &str), bool> = HashMap::default();
     for (s, x) in ctx.graph.assignments.iter().enumerate() {
         let Some(a) = ctx.assignment_account[s] else { continue };
         let a = a as usize;
@@ -233,10 +240,10 @@ pub fn unexplained(ctx: &Context<'_>, _: &UnexplainedAccess, f: &mut FindingBuil
         if x.source == GrantSource::Request && x.granted_by.is_some() {
             continue;
         }
-        let mask = ctx.correlation[a].map(|c| masks[c.person]).unwrap_or(0);
+        let Some(set) = ctx.correlation[a].map(|c| person_set[c.person]) else { continue };
         let explained = *decided
-            .entry((mask, &*x.system, &*x.entitlement))
-            .or_insert_with(|| birthright.explains(mask, &x.system, &x.entitlement));
+            .entry((set, &*x.system, &*x.entitlement))
+            .or_insert_with(|| birthright.explains(&sets[set as usize], &x.system, &x.entitlement));
         if explained {
             continue;
         }

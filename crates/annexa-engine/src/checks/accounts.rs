@@ -13,6 +13,9 @@ pub fn orphaned(ctx: &Context<'_>, _: &OrphanedAccount, f: &mut FindingBuilder<'
         }
         let why = match (&a.employee_id, &a.email) {
             (Some(e), _) => format!("employee id {e} is not in the HR feed"),
+            (None, Some(m)) if matches!(ctx.person_by_email.get(m.as_str()), Some(None)) => {
+                format!("email {m} belongs to more than one person in the HR feed, so it links to no one")
+            }
             (None, Some(m)) => format!("email {m} matches no one in the HR feed"),
             (None, None) => "no employee id, email or username links it to anyone in the HR feed".to_string(),
         };

@@ -22,6 +22,11 @@ pub fn run(global: &GlobalArgs, args: AuditArgs) -> anyhow::Result<ExitCode> {
             anyhow::anyhow!("--as-of {s:?} is not a time: expected RFC 3339 (2026-01-31T00:00:00Z) or a date (2026-01-31)")
         })?,
     };
+    for c in &args.checks {
+        if check(c).is_none() {
+            return Err(annexa_engine::UnknownCheck(c.clone()).into());
+        }
+    }
     let (config, _) = load_config(global)?;
     let mut store = open_store(global)?;
     let (result, outcome) = evaluate(&mut store, &config, as_of, &args.checks)?;

@@ -61,6 +61,9 @@ pub fn run(global: &GlobalArgs, cmd: FindingsCommand) -> anyhow::Result<ExitCode
             }
         }
         FindingsCommand::Show { id } => {
+            if id.len() < 6 {
+                anyhow::bail!("finding id {id:?} is too short: give the id or at least its first 6 characters (F-1a2b…)");
+            }
             let Some(f) = store.finding(&id)? else {
                 anyhow::bail!("no finding {id:?}: `annexa findings list --status all` lists them");
             };

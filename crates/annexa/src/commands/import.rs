@@ -64,9 +64,10 @@ pub fn import_into(
     });
     let batch = batch?;
     let parsed = t0.elapsed();
-    if batch.rows == 0 && !allow_empty {
+    let records = batch.people.len() + batch.accounts.len() + batch.entitlements.len() + batch.assignments.len() + batch.badges.len();
+    if records == 0 && !allow_empty {
         let what = if kind == ImportKind::Hr { "every person of the HR feed".to_string() } else { format!("every {} record of its systems", kind.as_str()) };
-        let message = format!("no data rows: importing this file would remove {what}; pass --allow-empty to do that on purpose");
+        let message = format!("no records: importing this file would remove {what}; pass --allow-empty to do that on purpose");
         return Err(annexa_connect::ImportError::new(file, 0, None, message).into());
     }
     if let Some(b) = &bar {

@@ -227,6 +227,23 @@ pub struct Assignment {
     pub origin: Origin,
 }
 
+/// An assignment as the identity graph holds it: its account and entitlement by position
+/// in the graph. Millions of them are read for every audit, so they carry no names to look
+/// up: the account and entitlement already say which system, login and entitlement it is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Grant {
+    /// Index into `IdentityGraph::accounts`.
+    pub account: u32,
+    /// Index into `IdentityGraph::entitlements`.
+    pub entitlement: u32,
+    pub source: GrantSource,
+    pub granted_at: Option<Instant>,
+    pub granted_by: Option<Name>,
+    pub last_certified_at: Option<Instant>,
+    pub last_certified_by: Option<Name>,
+    pub origin: Origin,
+}
+
 /// A physical access badge.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Badge {

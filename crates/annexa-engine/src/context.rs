@@ -22,13 +22,11 @@ pub struct Context<'g> {
     pub accounts_of_person: Vec<Vec<usize>>,
     /// People by lower-cased email; `None` where two people share it.
     pub person_by_email: HashMap<&'g str, Option<usize>>,
-    /// Assignments grouped by account: `assignments_of(a)` slices this.
-    assignment_order: Vec<u32>,
-    assignment_start: Vec<u32>,
-    /// For each assignment, its account (None when the account is not in the graph).
-    pub assignment_account: Vec<Option<u32>>,
-    /// For each assignment, whether its entitlement is privileged.
-    pub assignment_privileged: Vec<bool>,
+    /// Grants grouped by account: `grants_of(a)` slices this.
+    grant_order: Vec<u32>,
+    grant_start: Vec<u32>,
+    /// For each entitlement, whether it is privileged (by its source or the configuration).
+    pub entitlement_privileged: Vec<bool>,
     /// Badges by employee id.
     pub badges_of_person: Vec<Vec<usize>>,
     imports: HashMap<i64, (&'g str, &'g str)>,
@@ -61,19 +59,40 @@ impl<'g> Context<'g> {
             owner: people.owner,
             accounts_of_person: people.accounts_of_person,
             person_by_email: people.person_by_email,
-            assignment_order: access.order,
-            assignment_start: access.start,
-            assignment_account: access.account,
-            assignment_privileged: access.privileged,
+            grant_order: access.order,
+            grant_start: access.start,
+            entitlement_privileged: access.privileged,
             badges_of_person,
             imports,
         }
     }
 
-    /// The indices (into `graph.assignments`) of an account's assignments.
-    pub fn assignments_of(&self, account: usize) -> impl Iterator<Item = usize> + '_ {
-        let (s, e) = (self.assignment_start[account] as usize, self.assignment_start[account + 1] as usize);
-        self.assignment_order[s..e].iter().map(|i| *i as usize)
+    /// The indices (into `graph.grants`) of an account's grants.
+    pub fn grants_of(&self, account: usize) -> impl Iterator<Item = usize> + '_ {
+        let (s, e) = (self.grant_start[account] as usize, self.grant_start[account + 1] as usize);
+        self.grant_order[s..e].iter().map(|i| *i as usize)
+    }
+
+    /// Whether grant `g` is of a privileged entitlement.
+    pub fn privileged(&self, g: usize) -> bool {
+        self.entitlement_privileged[self.graph.grants[g].entitlement as usize]
+    }
+
+    /// The entitlement of grant `g`.
+    pub fn entitlement_of(&self, g: usize) -> &'g annexa_core::model::Entitlement {
+        &self.graph.entitlements[self.graph.grants[g].entitlement as usize]
+    }
+
+    /// `system:entitlement` of grant `g`, as SoD rules and messages write it.
+    pub fn grant_label(&self, g: usize) -> String {
+        let e = self.entitlement_of(g);
+        format!("{}:{}", e.system, e.name)
+    }
+
+    /// The evidence record of grant `g`.
+    pub fn grant_source(&self, g: usize) -> SourceRecord {
+        let grant = &self.graph.grants[g];
+        self.source("assignment", self.graph.grant_key(grant), grant.origin)
     }
 
     /// The person an account is correlated to.
@@ -83,7 +102,7 @@ impl<'g> Context<'g> {
 
     /// Whether an account holds any privileged entitlement.
     pub fn holds_privileged(&self, account: usize) -> bool {
-        self.assignments_of(account).any(|s| self.assignment_privileged[s])
+        self.grants_of(account).any(|g| self.privileged(g))
     }
 
     /// The kind of import a record came from (`ldif`, `accounts`, ...).
@@ -217,79 +236,32 @@ impl<'g> PeopleIndex<'g> {
     }
 }
 
-/// Who holds what: each assignment's account and privilege, assignments grouped by account.
+/// Who holds what: grants grouped by account, and which entitlements are privileged.
 struct AccessIndex {
-    account: Vec<Option<u32>>,
     privileged: Vec<bool>,
     order: Vec<u32>,
     start: Vec<u32>,
 }
 
-/// The address of a shared name: names decoded from one snapshot share their allocation,
-/// so the address identifies the string without hashing or comparing it.
-fn addr(n: &annexa_core::Name) -> usize {
-    std::sync::Arc::as_ptr(n) as *const u8 as usize
-}
-
 impl AccessIndex {
     fn new(graph: &IdentityGraph, config: &Config) -> AccessIndex {
-        let account_index: HashMap<(&str, &str), u32> =
-            graph.accounts.iter().enumerate().map(|(i, a)| ((&*a.system, &*a.account_id), i as u32)).collect();
-        // Assignments come grouped by account: reuse the previous answer while the names
-        // are the very same allocations.
-        let mut last: Option<(usize, usize, Option<u32>)> = None;
-        let account: Vec<Option<u32>> = graph
-            .assignments
-            .iter()
-            .map(|s| {
-                let key = (addr(&s.system), addr(&s.account_id));
-                match last {
-                    Some((sys, acc, found)) if (sys, acc) == key => found,
-                    _ => {
-                        let found = account_index.get(&(&*s.system, &*s.account_id)).copied();
-                        last = Some((key.0, key.1, found));
-                        found
-                    }
-                }
-            })
-            .collect();
-        // Counting sort of assignments by account: one pass, no per-account vectors.
+        // Counting sort of grants by account: one pass, no per-account vectors.
         let mut start = vec![0u32; graph.accounts.len() + 1];
-        for a in account.iter().flatten() {
-            start[*a as usize + 1] += 1;
+        for g in &graph.grants {
+            start[g.account as usize + 1] += 1;
         }
         for i in 1..start.len() {
             start[i] += start[i - 1];
         }
         let mut fill = start.clone();
-        let mut order = vec![0u32; start.last().copied().unwrap_or(0) as usize];
-        for (i, a) in account.iter().enumerate() {
-            if let Some(a) = a {
-                let slot = &mut fill[*a as usize];
-                order[*slot as usize] = i as u32;
-                *slot += 1;
-            }
+        let mut order = vec![0u32; graph.grants.len()];
+        for (i, g) in graph.grants.iter().enumerate() {
+            let slot = &mut fill[g.account as usize];
+            order[*slot as usize] = i as u32;
+            *slot += 1;
         }
         let patterns = EntitlementPatterns::new(&config.privileged.entitlements);
-        let declared: HashMap<(&str, &str), bool> = graph
-            .entitlements
-            .iter()
-            .map(|e| ((&*e.system, &*e.name), e.privileged || patterns.any(&e.system, &e.name)))
-            .collect();
-        // Decided once per distinct (system, entitlement) allocation pair.
-        let mut by_addr: HashMap<(usize, usize), bool> = HashMap::default();
-        let privileged = graph
-            .assignments
-            .iter()
-            .map(|s| {
-                *by_addr.entry((addr(&s.system), addr(&s.entitlement))).or_insert_with(|| {
-                    declared
-                        .get(&(&*s.system, &*s.entitlement))
-                        .copied()
-                        .unwrap_or_else(|| patterns.any(&s.system, &s.entitlement))
-                })
-            })
-            .collect();
-        AccessIndex { account, privileged, order, start }
+        let privileged = graph.entitlements.iter().map(|e| e.privileged || patterns.any(&e.system, &e.name)).collect();
+        AccessIndex { privileged, order, start }
     }
 }

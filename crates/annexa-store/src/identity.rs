@@ -155,16 +155,32 @@ impl Store {
         g.people.reserve(total[0]);
         g.accounts.reserve(total[1]);
         g.entitlements.reserve(total[2]);
-        g.assignments.reserve(total[3]);
         g.badges.reserve(total[4]);
-        // Snapshots decode one after the other; each spreads its own large sections over
-        // every core. Import order keeps the graph's order independent of scheduling.
-        for (import, blob) in &blobs {
-            let keep = |system: &str| {
-                import.kind == "hr" || current.get(&(import.kind.clone(), system.to_string())) == Some(&import.id)
-            };
-            crate::snapshot::decode(import.id, blob, &keep, &mut g)?;
+        // Every snapshot's records first; then the assignments, resolved against all
+        // accounts and entitlements. Import order keeps the graph's order stable.
+        let current = &current;
+        let keeps: Vec<_> = blobs
+            .iter()
+            .map(|(import, _)| {
+                move |system: &str| {
+                    import.kind == "hr" || current.get(&(import.kind.clone(), system.to_string())) == Some(&import.id)
+                }
+            })
+            .collect();
+        let mut pending = Vec::with_capacity(blobs.len());
+        for ((import, blob), keep) in blobs.iter().zip(&keeps) {
+            pending.push(crate::snapshot::decode_records(import.id, blob, keep, &mut g)?);
         }
+        let (grants, added, unattached) = {
+            let mut resolver = crate::snapshot::Resolver::new(&g.accounts, &g.entitlements, total[3]);
+            for (p, keep) in pending.iter().zip(&keeps) {
+                crate::snapshot::decode_grants(p, keep, &mut resolver)?;
+            }
+            resolver.into_parts()
+        };
+        g.grants = grants;
+        g.entitlements.extend(added);
+        g.unattached_assignments = unattached;
         tx.commit()?;
         Ok(g)
     }
@@ -291,6 +307,7 @@ impl Store {
             },
         )?;
         tx.commit()?;
+        g.resolve();
         Ok(g)
     }
 }

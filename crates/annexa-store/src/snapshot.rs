@@ -479,22 +479,6 @@ fn get_entitlement(r: &mut Reader<'_>, import_id: i64, keep: Keep<'_>) -> Result
     Ok(keep_it.then_some(e))
 }
 
-fn get_assignment(r: &mut Reader<'_>, import_id: i64, keep: Keep<'_>) -> Result<Option<Assignment>, StoreError> {
-    let (system, keep_it) = r.system(keep)?;
-    let a = Assignment {
-        system,
-        account_id: r.name()?,
-        entitlement: r.name()?,
-        granted_at: r.instant()?,
-        granted_by: r.opt_name()?,
-        source: r.vocab(GrantSource::ALL)?,
-        last_certified_at: r.instant()?,
-        last_certified_by: r.opt_name()?,
-        origin: Origin { import_id, line: r.line()? },
-    };
-    Ok(keep_it.then_some(a))
-}
-
 fn get_badge(r: &mut Reader<'_>, import_id: i64, keep: Keep<'_>) -> Result<Option<Badge>, StoreError> {
     let (system, keep_it) = r.system(keep)?;
     let badge_id = r.name()?;
@@ -536,14 +520,25 @@ pub fn counts(blob: &[u8]) -> Result<[usize; 5], StoreError> {
     Ok(out)
 }
 
-/// Decodes a snapshot of import `import_id` into `graph`, keeping only the records whose
-/// system `keep` accepts (a later import may have replaced some of its systems).
-pub fn decode(
+/// A snapshot whose records are decoded, and whose assignments wait for every snapshot's
+/// accounts and entitlements to be known, so that they can be resolved to positions.
+pub struct Pending<'b> {
     import_id: i64,
-    blob: &[u8],
+    blob: &'b [u8],
+    dict: Vec<&'b str>,
+    /// Where the assignments section starts.
+    assignments: usize,
+}
+
+/// Decodes a snapshot's people, accounts, entitlements and badges into `g`, keeping only
+/// the records whose system `keep` accepts (a later import may have replaced some of its
+/// systems); its assignments are left for [`decode_grants`].
+pub fn decode_records<'b>(
+    import_id: i64,
+    blob: &'b [u8],
     keep: Keep<'_>,
     g: &mut annexa_core::graph::IdentityGraph,
-) -> Result<(), StoreError> {
+) -> Result<Pending<'b>, StoreError> {
     if blob.get(..4) != Some(MAGIC.as_slice()) {
         return Err(corrupt("not an Annexa snapshot"));
     }
@@ -563,11 +558,144 @@ pub fn decode(
     section(&mut r, import_id, keep, get_person, &mut g.people)?;
     section(&mut r, import_id, keep, get_account, &mut g.accounts)?;
     section(&mut r, import_id, keep, get_entitlement, &mut g.entitlements)?;
-    section(&mut r, import_id, keep, get_assignment, &mut g.assignments)?;
+    let assignments = r.pos;
+    r.count()?;
+    for _ in 0..r.count()? {
+        r.varint()?;
+        let len = r.varint()? as usize;
+        r.bytes(len)?;
+    }
     section(&mut r, import_id, keep, get_badge, &mut g.badges)?;
     if r.pos != blob.len() {
         return Err(corrupt("trailing bytes"));
     }
+    Ok(Pending { import_id, blob, dict, assignments })
+}
+
+/// Finds accounts and entitlements by name, for resolving assignments to positions.
+pub struct Resolver<'g> {
+    accounts: rustc_hash::FxHashMap<(&'g str, &'g str), u32>,
+    entitlements: rustc_hash::FxHashMap<(&'g str, &'g str), u32>,
+    /// Entitlements only assignments name, added after the graph's own.
+    added: Vec<Entitlement>,
+    added_index: rustc_hash::FxHashMap<(Name, Name), u32>,
+    base: u32,
+    pub grants: Vec<annexa_core::model::Grant>,
+    pub unattached: u64,
+}
+
+impl<'g> Resolver<'g> {
+    pub fn new(accounts: &'g [Account], entitlements: &'g [Entitlement], grants: usize) -> Resolver<'g> {
+        Resolver {
+            accounts: accounts.iter().enumerate().map(|(i, a)| ((&*a.system, &*a.account_id), i as u32)).collect(),
+            entitlements: entitlements.iter().enumerate().map(|(i, e)| ((&*e.system, &*e.name), i as u32)).collect(),
+            added: Vec::new(),
+            added_index: Default::default(),
+            base: entitlements.len() as u32,
+            grants: Vec::with_capacity(grants),
+            unattached: 0,
+        }
+    }
+
+    fn entitlement(&mut self, system: &str, name: &str, origin: Origin) -> u32 {
+        if let Some(i) = self.entitlements.get(&(system, name)) {
+            return *i;
+        }
+        let key: (Name, Name) = (system.into(), name.into());
+        if let Some(i) = self.added_index.get(&key) {
+            return *i;
+        }
+        let i = self.base + self.added.len() as u32;
+        self.added.push(Entitlement { system: key.0.clone(), name: key.1.clone(), privileged: false, owner: None, origin });
+        self.added_index.insert(key, i);
+        i
+    }
+
+    /// The entitlements that only assignments named, to append to the graph's.
+    pub fn into_parts(self) -> (Vec<annexa_core::model::Grant>, Vec<Entitlement>, u64) {
+        (self.grants, self.added, self.unattached)
+    }
+}
+
+/// Decodes a pending snapshot's assignments as grants. Accounts and entitlements are looked
+/// up once per distinct name in the snapshot, not once per assignment.
+pub fn decode_grants(p: &Pending<'_>, keep: Keep<'_>, resolver: &mut Resolver<'_>) -> Result<(), StoreError> {
+    let mut r = Reader { buf: p.blob, pos: p.assignments, dict: &p.dict, names: Default::default(), kept: Vec::new() };
+    let count = r.count()?;
+    let mut seen = 0usize;
+    let mut accounts: rustc_hash::FxHashMap<(u64, u64), Option<u32>> = Default::default();
+    let mut entitlements: rustc_hash::FxHashMap<(u64, u64), u32> = Default::default();
+    for _ in 0..r.count()? {
+        let n = r.varint()? as usize;
+        let len = r.varint()? as usize;
+        let end = r.pos.saturating_add(len);
+        for _ in 0..n {
+            let system = r.varint()?;
+            let account = r.varint()?;
+            let entitlement = r.varint()?;
+            let granted_at = r.instant()?;
+            let granted_by = r.opt_name()?;
+            let source = r.vocab(GrantSource::ALL)?;
+            let last_certified_at = r.instant()?;
+            let last_certified_by = r.opt_name()?;
+            let origin = Origin { import_id: p.import_id, line: r.line()? };
+            let text = |i: u64| p.dict.get(i as usize).copied().ok_or_else(|| corrupt("string index out of range"));
+            let found = match accounts.get(&(system, account)) {
+                Some(found) => *found,
+                None => {
+                    let (s, a) = (text(system)?, text(account)?);
+                    let found = if keep(s) { resolver.accounts.get(&(s, a)).copied() } else { None };
+                    accounts.insert((system, account), found);
+                    found
+                }
+            };
+            let Some(account) = found else {
+                if keep(text(system)?) {
+                    resolver.unattached += 1;
+                }
+                continue;
+            };
+            let entitlement = match entitlements.get(&(system, entitlement)) {
+                Some(e) => *e,
+                None => {
+                    let e = resolver.entitlement(text(system)?, text(entitlement)?, origin);
+                    entitlements.insert((system, entitlement), e);
+                    e
+                }
+            };
+            resolver.grants.push(annexa_core::model::Grant {
+                account,
+                entitlement,
+                source,
+                granted_at,
+                granted_by,
+                last_certified_at,
+                last_certified_by,
+                origin,
+            });
+        }
+        if r.pos != end {
+            return Err(corrupt("a chunk's length does not match its records"));
+        }
+        seen = seen.saturating_add(n);
+    }
+    if seen != count {
+        return Err(corrupt("chunk sizes do not add up"));
+    }
+    Ok(())
+}
+
+/// Decodes one snapshot on its own into `g` (its assignments resolved against its own
+/// accounts and entitlements and those already in `g`).
+#[cfg(test)]
+pub fn decode(import_id: i64, blob: &[u8], keep: Keep<'_>, g: &mut annexa_core::graph::IdentityGraph) -> Result<(), StoreError> {
+    let pending = decode_records(import_id, blob, keep, g)?;
+    let mut resolver = Resolver::new(&g.accounts, &g.entitlements, 0);
+    decode_grants(&pending, keep, &mut resolver)?;
+    let (grants, added, unattached) = resolver.into_parts();
+    g.grants.extend(grants);
+    g.entitlements.extend(added);
+    g.unattached_assignments += unattached;
     Ok(())
 }
 
@@ -637,7 +765,16 @@ mod tests {
         let blob = encode(&Records { people: &people, accounts: &accounts, entitlements: &entitlements, assignments: &assignments, badges: &badges });
         let mut g = IdentityGraph::default();
         decode(9, &blob, &|_| true, &mut g).expect("decodes");
-        assert_eq!((g.people, g.accounts, g.entitlements, g.assignments, g.badges), (people, accounts, entitlements, assignments, badges));
+        let mut from_records = IdentityGraph {
+            accounts: accounts.clone(),
+            entitlements: entitlements.clone(),
+            assignments: assignments.clone(),
+            ..Default::default()
+        };
+        from_records.resolve();
+        assert_eq!(g.grants, from_records.grants);
+        assert_eq!(g.grants.len(), 1);
+        assert_eq!((g.people, g.accounts, g.entitlements, g.badges), (people, accounts, entitlements, badges));
         let mut only_hq = IdentityGraph::default();
         decode(9, &blob, &|s| s == "hq", &mut only_hq).expect("decodes");
         assert_eq!((only_hq.accounts.len(), only_hq.badges.len(), only_hq.people.len()), (0, 1, 1));

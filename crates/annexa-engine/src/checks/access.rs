@@ -8,9 +8,8 @@ use annexa_core::model::{AccountType, GrantSource, Person};
 use serde_json::json;
 use rustc_hash::FxHashMap as HashMap;
 
-fn assignment_key(ctx: &Context<'_>, s: usize) -> String {
-    let x = &ctx.graph.assignments[s];
-    format!("{}/{}/{}", x.system, x.account_id, x.entitlement)
+fn assignment_key(ctx: &Context<'_>, g: usize) -> String {
+    ctx.graph.grant_key(&ctx.graph.grants[g])
 }
 
 /// People (or uncorrelated accounts) holding an entitlement from every side of a rule.
@@ -20,33 +19,24 @@ pub fn sod_conflict(ctx: &Context<'_>, sod: &Sod, f: &mut FindingBuilder<'_>) {
     }
     let sides: Vec<Vec<EntitlementPatterns>> =
         sod.rules.iter().map(|r| r.sides.iter().map(|s| EntitlementPatterns::new(s)).collect()).collect();
-    // Which (rule, side) each distinct entitlement satisfies, computed once per entitlement;
-    // most entitlements satisfy none, and are skipped at the cost of one lookup.
-    let mut hit_lists: Vec<Vec<(usize, usize)>> = vec![Vec::new()];
-    let mut memo: HashMap<(&str, &str), usize> = HashMap::default();
-    let hits: Vec<usize> = ctx
+    // Which (rule, side) each entitlement satisfies; most satisfy none.
+    let hits: Vec<Vec<(usize, usize)>> = ctx
         .graph
-        .assignments
+        .entitlements
         .iter()
-        .map(|x| {
-            *memo.entry((&*x.system, &*x.entitlement)).or_insert_with(|| {
-                let mut v = Vec::new();
-                for (r, rule_sides) in sides.iter().enumerate() {
-                    for (si, side) in rule_sides.iter().enumerate() {
-                        if side.any(&x.system, &x.entitlement) {
-                            v.push((r, si));
-                        }
+        .map(|e| {
+            let mut v = Vec::new();
+            for (r, rule_sides) in sides.iter().enumerate() {
+                for (si, side) in rule_sides.iter().enumerate() {
+                    if side.any(&e.system, &e.name) {
+                        v.push((r, si));
                     }
                 }
-                if v.is_empty() {
-                    return 0;
-                }
-                hit_lists.push(v);
-                hit_lists.len() - 1
-            })
+            }
+            v
         })
         .collect();
-    if hit_lists.len() == 1 {
+    if hits.iter().all(Vec::is_empty) {
         return;
     }
     let mut judge = |subject: &dyn Fn() -> Subject, accounts: &[usize], person: Option<&Person>| {
@@ -56,8 +46,8 @@ pub fn sod_conflict(ctx: &Context<'_>, sod: &Sod, f: &mut FindingBuilder<'_>) {
             if !ctx.graph.accounts[a].is_enabled() {
                 continue;
             }
-            for s in ctx.assignments_of(a) {
-                for &(r, side) in &hit_lists[hits[s]] {
+            for s in ctx.grants_of(a) {
+                for &(r, side) in &hits[ctx.graph.grants[s].entitlement as usize] {
                     matched.entry(r).or_insert_with(|| vec![Vec::new(); sides[r].len()])[side].push(s);
                 }
             }
@@ -73,17 +63,12 @@ pub fn sod_conflict(ctx: &Context<'_>, sod: &Sod, f: &mut FindingBuilder<'_>) {
             let held: Vec<Vec<String>> = per_side
                 .iter()
                 .map(|side| {
-                    side.iter()
-                        .map(|s| {
-                            let x = &ctx.graph.assignments[*s];
-                            format!("{}:{}", x.system, x.entitlement)
-                        })
-                        .collect()
+                    side.iter().map(|s| ctx.grant_label(*s)).collect()
                 })
                 .collect();
             let mut records: Vec<_> = person.map(|p| ctx.person_source(p)).into_iter().collect();
             for s in per_side.iter().flatten() {
-                records.push(ctx.source("assignment", assignment_key(ctx, *s), ctx.graph.assignments[*s].origin));
+                records.push(ctx.grant_source(*s));
             }
             let sides_text: Vec<String> = held.iter().map(|h| h.join(" + ")).collect();
             let subject = subject();
@@ -112,13 +97,15 @@ pub fn sod_conflict(ctx: &Context<'_>, sod: &Sod, f: &mut FindingBuilder<'_>) {
 
 /// Assignments whose last certification (or grant) is older than their interval.
 pub fn certification_overdue(ctx: &Context<'_>, p: &CertificationOverdue, f: &mut FindingBuilder<'_>) {
-    for (s, x) in ctx.graph.assignments.iter().enumerate() {
-        let Some(a) = ctx.assignment_account[s] else { continue };
-        let account = &ctx.graph.accounts[a as usize];
+    for (s, x) in ctx.graph.grants.iter().enumerate() {
+        let a = x.account as usize;
+        let account = &ctx.graph.accounts[a];
         if !account.is_enabled() {
             continue;
         }
-        let privileged = ctx.assignment_privileged[s];
+        let entitlement = ctx.entitlement_of(s);
+        let (name, system) = (&entitlement.name, &entitlement.system);
+        let privileged = ctx.privileged(s);
         let interval = i64::from(if privileged { p.privileged_days } else { p.standard_days });
         let kind = if privileged { "privileged" } else { "standard" };
         let (message, values) = match (x.last_certified_at, x.granted_at) {
@@ -128,7 +115,7 @@ pub fn certification_overdue(ctx: &Context<'_>, p: &CertificationOverdue, f: &mu
                     continue;
                 }
                 (
-                    format!("{} on {} account {} was last certified {age} days ago ({kind} interval {interval} days)", x.entitlement, x.system, account.username),
+                    format!("{name} on {system} account {} was last certified {age} days ago ({kind} interval {interval} days)", account.username),
                     json!({ "last_certified_at": c, "last_certified_by": x.last_certified_by, "days_since": age, "interval_days": interval, "privileged": privileged }),
                 )
             }
@@ -138,12 +125,12 @@ pub fn certification_overdue(ctx: &Context<'_>, p: &CertificationOverdue, f: &mu
                     continue;
                 }
                 (
-                    format!("{} on {} account {} was granted {age} days ago and never certified ({kind} interval {interval} days)", x.entitlement, x.system, account.username),
+                    format!("{name} on {system} account {} was granted {age} days ago and never certified ({kind} interval {interval} days)", account.username),
                     json!({ "granted_at": g, "days_since": age, "interval_days": interval, "privileged": privileged }),
                 )
             }
             (None, None) if p.include_undated => (
-                format!("{} on {} account {} has no record of a grant or a certification", x.entitlement, x.system, account.username),
+                format!("{name} on {system} account {} has no record of a grant or a certification", account.username),
                 json!({ "interval_days": interval, "privileged": privileged }),
             ),
             (None, None) => continue,
@@ -152,9 +139,9 @@ pub fn certification_overdue(ctx: &Context<'_>, p: &CertificationOverdue, f: &mu
         let subject = Subject {
             kind: SubjectKind::Assignment,
             key: assignment_key(ctx, s),
-            label: format!("{} on {}", x.entitlement, ctx.account_subject(a as usize).label),
+            label: format!("{name} on {}", ctx.account_subject(a).label),
         };
-        f.push_with_severity(severity, subject, message, vec![ctx.source("assignment", assignment_key(ctx, s), x.origin)], values);
+        f.push_with_severity(severity, subject, message, vec![ctx.grant_source(s)], values);
     }
 }
 
@@ -228,10 +215,9 @@ pub fn unexplained(ctx: &Context<'_>, _: &UnexplainedAccess, f: &mut FindingBuil
             })
         })
         .collect();
-    let mut decided: HashMap<(u32, &str, &str), bool> = HashMap::default();
-    for (s, x) in ctx.graph.assignments.iter().enumerate() {
-        let Some(a) = ctx.assignment_account[s] else { continue };
-        let a = a as usize;
+    let mut decided: HashMap<(u32, u32), bool> = HashMap::default();
+    for (s, x) in ctx.graph.grants.iter().enumerate() {
+        let a = x.account as usize;
         let account = &ctx.graph.accounts[a];
         if !account.is_enabled() || account.kind == AccountType::Service {
             continue;
@@ -241,9 +227,10 @@ pub fn unexplained(ctx: &Context<'_>, _: &UnexplainedAccess, f: &mut FindingBuil
             continue;
         }
         let Some(set) = ctx.correlation[a].map(|c| person_set[c.person]) else { continue };
+        let entitlement = ctx.entitlement_of(s);
         let explained = *decided
-            .entry((set, &*x.system, &*x.entitlement))
-            .or_insert_with(|| birthright.explains(&sets[set as usize], &x.system, &x.entitlement));
+            .entry((set, x.entitlement))
+            .or_insert_with(|| birthright.explains(&sets[set as usize], &entitlement.system, &entitlement.name));
         if explained {
             continue;
         }
@@ -257,10 +244,10 @@ pub fn unexplained(ctx: &Context<'_>, _: &UnexplainedAccess, f: &mut FindingBuil
             Subject {
                 kind: SubjectKind::Assignment,
                 key: assignment_key(ctx, s),
-                label: format!("{} on {}", x.entitlement, ctx.account_subject(a).label),
+                label: format!("{} on {}", entitlement.name, ctx.account_subject(a).label),
             },
-            format!("{} on {} account {} of {} {why}", x.entitlement, x.system, account.username, person.display_name()),
-            vec![ctx.source("assignment", assignment_key(ctx, s), x.origin), ctx.person_source(person)],
+            format!("{} on {} account {} of {} {why}", entitlement.name, entitlement.system, account.username, person.display_name()),
+            vec![ctx.grant_source(s), ctx.person_source(person)],
             json!({ "source": x.source, "granted_by": x.granted_by, "granted_at": x.granted_at,
                     "department": person.department, "title": person.title }),
         );

@@ -44,6 +44,16 @@ pub fn audit(graph: &IdentityGraph, config: &Config, as_of: Instant, selected: &
             return Err(UnknownCheck(s.clone()));
         }
     }
+    // Records that were never resolved (a graph built by hand) are resolved on a copy.
+    let resolved;
+    let graph = if graph.assignments.is_empty() {
+        graph
+    } else {
+        let mut copy = graph.clone();
+        copy.resolve();
+        resolved = copy;
+        &resolved
+    };
     let ctx = Context::new(graph, config, as_of);
     let c = &config.checks;
     let mut runner = Runner { selected, jobs: Vec::new() };

@@ -9,13 +9,7 @@ use std::collections::BTreeSet;
 
 /// The privileged entitlements an account holds, as `system:name`.
 fn privileged_held(ctx: &Context<'_>, account: usize) -> Vec<String> {
-    ctx.assignments_of(account)
-        .filter(|s| ctx.assignment_privileged[*s])
-        .map(|s| {
-            let a = &ctx.graph.assignments[s];
-            format!("{}:{}", a.system, a.entitlement)
-        })
-        .collect()
+    ctx.grants_of(account).filter(|g| ctx.privileged(*g)).map(|g| ctx.grant_label(g)).collect()
 }
 
 /// Privileged accounts whose factors are known and include nothing phishing-resistant.
@@ -92,10 +86,7 @@ pub fn admin_not_separated(ctx: &Context<'_>, _: &AdminNotSeparated, f: &mut Fin
             continue;
         }
         let records = std::iter::once(ctx.account_source(a))
-            .chain(ctx.assignments_of(i).filter(|s| ctx.assignment_privileged[*s]).map(|s| {
-                let x = &ctx.graph.assignments[s];
-                ctx.source("assignment", format!("{}/{}/{}", x.system, x.account_id, x.entitlement), x.origin)
-            }))
+            .chain(ctx.grants_of(i).filter(|g| ctx.privileged(*g)).map(|g| ctx.grant_source(g)))
             .collect();
         f.push(
             ctx.account_subject(i),
@@ -117,9 +108,8 @@ pub fn outlier(ctx: &Context<'_>, p: &PrivilegeOutlier, f: &mut FindingBuilder<'
                 if !ctx.graph.accounts[a].is_enabled() {
                     continue;
                 }
-                for s in ctx.assignments_of(a).filter(|s| ctx.assignment_privileged[*s]) {
-                    let x = &ctx.graph.assignments[s];
-                    held.insert((&*x.system, &*x.entitlement));
+                for g in ctx.grants_of(a).filter(|g| ctx.privileged(*g)) {
+                    held.insert(ctx.graph.grants[g].entitlement);
                 }
             }
             held.len()

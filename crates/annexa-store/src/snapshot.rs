@@ -617,19 +617,36 @@ impl<'g> Resolver<'g> {
     }
 }
 
-/// Decodes a pending snapshot's assignments as grants. Accounts and entitlements are looked
-/// up once per distinct name in the snapshot, not once per assignment.
+/// What one chunk of assignments decodes to: its grants, how many had no account, and the
+/// grants whose entitlement no entitlement record names (position in `grants`, system,
+/// name), to be given one after all chunks are in.
+type ChunkGrants<'b> = (Vec<annexa_core::model::Grant>, u64, Vec<(usize, &'b str, &'b str)>);
+
+/// Decodes a pending snapshot's assignments as grants, its chunks on every core. Accounts
+/// and entitlements are looked up once per distinct name in a chunk, not per assignment.
 pub fn decode_grants(p: &Pending<'_>, keep: Keep<'_>, resolver: &mut Resolver<'_>) -> Result<(), StoreError> {
     let mut r = Reader { buf: p.blob, pos: p.assignments, dict: &p.dict, names: Default::default(), kept: Vec::new() };
     let count = r.count()?;
-    let mut seen = 0usize;
-    let mut accounts: rustc_hash::FxHashMap<(u64, u64), Option<u32>> = Default::default();
-    let mut entitlements: rustc_hash::FxHashMap<(u64, u64), u32> = Default::default();
+    let mut chunks: Vec<(usize, &[u8])> = Vec::new();
+    let mut total = 0usize;
     for _ in 0..r.count()? {
         let n = r.varint()? as usize;
         let len = r.varint()? as usize;
-        let end = r.pos.saturating_add(len);
-        for _ in 0..n {
+        chunks.push((n, r.bytes(len)?));
+        total = total.saturating_add(n);
+    }
+    if total != count {
+        return Err(corrupt("chunk sizes do not add up"));
+    }
+    let (accounts, entitlements) = (&resolver.accounts, &resolver.entitlements);
+    let decode = |(n, bytes): &(usize, &[u8])| -> Result<ChunkGrants<'_>, StoreError> {
+        let mut r = Reader { buf: bytes, pos: 0, dict: &p.dict, names: Default::default(), kept: Vec::new() };
+        let text = |i: u64| p.dict.get(i as usize).copied().ok_or_else(|| corrupt("string index out of range"));
+        let mut account_of: rustc_hash::FxHashMap<(u64, u64), Option<u32>> = Default::default();
+        let mut entitlement_of: rustc_hash::FxHashMap<(u64, u64), Option<u32>> = Default::default();
+        let mut grants = Vec::with_capacity(*n);
+        let (mut unattached, mut missing) = (0u64, Vec::new());
+        for _ in 0..*n {
             let system = r.varint()?;
             let account = r.varint()?;
             let entitlement = r.varint()?;
@@ -639,33 +656,35 @@ pub fn decode_grants(p: &Pending<'_>, keep: Keep<'_>, resolver: &mut Resolver<'_
             let last_certified_at = r.instant()?;
             let last_certified_by = r.opt_name()?;
             let origin = Origin { import_id: p.import_id, line: r.line()? };
-            let text = |i: u64| p.dict.get(i as usize).copied().ok_or_else(|| corrupt("string index out of range"));
-            let found = match accounts.get(&(system, account)) {
+            let found = match account_of.get(&(system, account)) {
                 Some(found) => *found,
                 None => {
                     let (s, a) = (text(system)?, text(account)?);
-                    let found = if keep(s) { resolver.accounts.get(&(s, a)).copied() } else { None };
-                    accounts.insert((system, account), found);
+                    let found = if keep(s) { accounts.get(&(s, a)).copied() } else { None };
+                    account_of.insert((system, account), found);
                     found
                 }
             };
             let Some(account) = found else {
                 if keep(text(system)?) {
-                    resolver.unattached += 1;
+                    unattached += 1;
                 }
                 continue;
             };
-            let entitlement = match entitlements.get(&(system, entitlement)) {
+            let known = match entitlement_of.get(&(system, entitlement)) {
                 Some(e) => *e,
                 None => {
-                    let e = resolver.entitlement(text(system)?, text(entitlement)?, origin);
-                    entitlements.insert((system, entitlement), e);
+                    let e = entitlements.get(&(text(system)?, text(entitlement)?)).copied();
+                    entitlement_of.insert((system, entitlement), e);
                     e
                 }
             };
-            resolver.grants.push(annexa_core::model::Grant {
+            if known.is_none() {
+                missing.push((grants.len(), text(system)?, text(entitlement)?));
+            }
+            grants.push(annexa_core::model::Grant {
                 account,
-                entitlement,
+                entitlement: known.unwrap_or(u32::MAX),
                 source,
                 granted_at,
                 granted_by,
@@ -674,13 +693,41 @@ pub fn decode_grants(p: &Pending<'_>, keep: Keep<'_>, resolver: &mut Resolver<'_
                 origin,
             });
         }
-        if r.pos != end {
+        if r.pos != bytes.len() {
             return Err(corrupt("a chunk's length does not match its records"));
         }
-        seen = seen.saturating_add(n);
-    }
-    if seen != count {
-        return Err(corrupt("chunk sizes do not add up"));
+        Ok((grants, unattached, missing))
+    };
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(chunks.len());
+    let decoded: Vec<Result<ChunkGrants<'_>, StoreError>> = if threads <= 1 {
+        chunks.iter().map(decode).collect()
+    } else {
+        let mut slots: Vec<Option<Result<ChunkGrants<'_>, StoreError>>> = (0..chunks.len()).map(|_| None).collect();
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let (chunks, decode) = (&chunks, &decode);
+                    scope.spawn(move || (t..chunks.len()).step_by(threads).map(|i| (i, decode(&chunks[i]))).collect::<Vec<_>>())
+                })
+                .collect();
+            for h in handles {
+                if let Ok(done) = h.join() {
+                    for (i, part) in done {
+                        slots[i] = Some(part);
+                    }
+                }
+            }
+        });
+        slots.into_iter().map(|s| s.unwrap_or_else(|| Err(corrupt("a decoding thread failed")))).collect()
+    };
+    for part in decoded {
+        let (mut grants, unattached, missing) = part?;
+        for (at, system, name) in missing {
+            let origin = grants[at].origin;
+            grants[at].entitlement = resolver.entitlement(system, name, origin);
+        }
+        resolver.unattached += unattached;
+        resolver.grants.extend(grants);
     }
     Ok(())
 }

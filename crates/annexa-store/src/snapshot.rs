@@ -336,6 +336,33 @@ impl<'b> Reader<'b> {
 /// Reads one record; `None` when its system is not kept.
 type Get<T> = fn(&mut Reader<'_>, i64, Keep<'_>) -> Result<Option<T>, StoreError>;
 
+/// Runs `work` on every item, spread over the cores (items dealt round-robin), and returns
+/// the results in item order. A thread that dies yields an error, never a missing result.
+fn on_every_core<I: Sync, T: Send>(
+    items: &[I],
+    work: impl Fn(&I) -> Result<T, StoreError> + Sync,
+) -> Vec<Result<T, StoreError>> {
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(items.len());
+    if threads <= 1 {
+        return items.iter().map(work).collect();
+    }
+    let mut slots: Vec<Option<Result<T, StoreError>>> = (0..items.len()).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let work = &work;
+        let handles: Vec<_> = (0..threads)
+            .map(|t| scope.spawn(move || (t..items.len()).step_by(threads).map(|i| (i, work(&items[i]))).collect::<Vec<_>>()))
+            .collect();
+        for h in handles {
+            if let Ok(done) = h.join() {
+                for (i, result) in done {
+                    slots[i] = Some(result);
+                }
+            }
+        }
+    });
+    slots.into_iter().map(|s| s.unwrap_or_else(|| Err(corrupt("a decoding thread failed")))).collect()
+}
+
 /// Reads a chunked section into `into`, decoding its chunks on every core when there are
 /// several. Each chunk's records are moved into `into` once (callers reserve its room).
 fn section<T: Send>(r: &mut Reader<'_>, import_id: i64, keep: Keep<'_>, get: Get<T>, into: &mut Vec<T>) -> Result<(), StoreError> {
@@ -366,30 +393,7 @@ fn section<T: Send>(r: &mut Reader<'_>, import_id: i64, keep: Keep<'_>, get: Get
         }
         Ok(out)
     };
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(parts.len());
-    let decoded: Vec<Result<Vec<T>, StoreError>> = if threads <= 1 {
-        parts.iter().map(decode).collect()
-    } else {
-        let mut slots: Vec<Option<Result<Vec<T>, StoreError>>> = (0..parts.len()).map(|_| None).collect();
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..threads)
-                .map(|t| {
-                    let (parts, decode) = (&parts, &decode);
-                    scope.spawn(move || {
-                        (t..parts.len()).step_by(threads).map(|i| (i, decode(&parts[i]))).collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            for h in handles {
-                if let Ok(done) = h.join() {
-                    for (i, part) in done {
-                        slots[i] = Some(part);
-                    }
-                }
-            }
-        });
-        slots.into_iter().map(|s| s.unwrap_or_else(|| Err(corrupt("a decoding thread failed")))).collect()
-    };
+    let decoded = on_every_core(&parts, decode);
     into.reserve(count);
     for part in decoded {
         into.extend(part?);
@@ -698,28 +702,7 @@ pub fn decode_grants(p: &Pending<'_>, keep: Keep<'_>, resolver: &mut Resolver<'_
         }
         Ok((grants, unattached, missing))
     };
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(chunks.len());
-    let decoded: Vec<Result<ChunkGrants<'_>, StoreError>> = if threads <= 1 {
-        chunks.iter().map(decode).collect()
-    } else {
-        let mut slots: Vec<Option<Result<ChunkGrants<'_>, StoreError>>> = (0..chunks.len()).map(|_| None).collect();
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..threads)
-                .map(|t| {
-                    let (chunks, decode) = (&chunks, &decode);
-                    scope.spawn(move || (t..chunks.len()).step_by(threads).map(|i| (i, decode(&chunks[i]))).collect::<Vec<_>>())
-                })
-                .collect();
-            for h in handles {
-                if let Ok(done) = h.join() {
-                    for (i, part) in done {
-                        slots[i] = Some(part);
-                    }
-                }
-            }
-        });
-        slots.into_iter().map(|s| s.unwrap_or_else(|| Err(corrupt("a decoding thread failed")))).collect()
-    };
+    let decoded = on_every_core(&chunks, decode);
     for part in decoded {
         let (mut grants, unattached, missing) = part?;
         for (at, system, name) in missing {

@@ -6,6 +6,8 @@
 //!   inclusion and consistency proofs and their verification.
 //! - [`note`]: C2SP signed notes with Ed25519 keys, and verifier keys in the `vkey` text form.
 //! - [`checkpoint`]: C2SP `tlog-checkpoint` bodies (origin, size, root hash).
+//! - [`verify`]: offline verification of a whole log against its signed checkpoints,
+//!   naming the first entry that was changed, removed, inserted or reordered.
 //!
 //! The tree reads its node hashes through the [`merkle::NodeStore`] trait, so the store
 //! can keep them in the same database transaction as the change they record, while the
@@ -23,8 +25,10 @@
 //! ```
 
 pub mod checkpoint;
+pub mod entry;
 pub mod merkle;
 pub mod note;
+pub mod verify;
 
 /// A SHA-256 digest.
 pub type Hash = [u8; 32];

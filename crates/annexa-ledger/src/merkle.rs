@@ -247,6 +247,11 @@ impl MemoryTree {
         out
     }
 
+    /// The number of leaves appended.
+    pub fn levels_size(&self) -> u64 {
+        self.size()
+    }
+
     pub fn root(&self, size: u64) -> Result<Hash, ProofError<std::convert::Infallible>> {
         root(self, size)
     }

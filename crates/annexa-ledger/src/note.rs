@@ -63,6 +63,31 @@ impl NoteSigner {
         &self.name
     }
 
+    /// The private key file form, `PRIVATE+KEY+<name>+<key ID>+<base64(0x01 || seed)>`
+    /// (the format of Go's `golang.org/x/mod/sumdb/note`).
+    pub fn to_skey(&self) -> String {
+        let mut k = vec![ED25519];
+        k.extend_from_slice(self.key.as_bytes());
+        format!("PRIVATE+KEY+{}+{:08x}+{}", self.name, self.verifier().id, B64.encode(k))
+    }
+
+    /// Parses the private key form written by [`NoteSigner::to_skey`].
+    pub fn from_skey(skey: &str) -> Result<NoteSigner, NoteError> {
+        let bad = || NoteError::BadVerifierKey("the private key is not of the form PRIVATE+KEY+NAME+KEYID+BASE64".into());
+        let rest = skey.trim().strip_prefix("PRIVATE+KEY+").ok_or_else(bad)?;
+        let mut parts = rest.splitn(3, '+');
+        let (Some(name), Some(id), Some(key)) = (parts.next(), parts.next(), parts.next()) else { return Err(bad()) };
+        let raw = B64.decode(key).map_err(|_| bad())?;
+        let (Some(&ED25519), Ok(seed)) = (raw.first(), <[u8; 32]>::try_from(raw.get(1..).unwrap_or_default())) else {
+            return Err(bad());
+        };
+        let signer = NoteSigner::new(name, &seed)?;
+        if format!("{:08x}", signer.verifier().id) != id {
+            return Err(bad());
+        }
+        Ok(signer)
+    }
+
     /// The public half, as a verifier.
     pub fn verifier(&self) -> NoteVerifier {
         let key = self.key.verifying_key();
@@ -214,6 +239,15 @@ mod tests {
     fn the_specification_example_parses_and_ignores_unknown_keys() {
         // Its key is not ours: the signature is skipped and the note reported unsigned.
         assert_eq!(signer().verifier().verify(SPEC_NOTE), Err(NoteError::NotSigned("annexa.example/ledger".into())));
+    }
+
+    #[test]
+    fn private_keys_round_trip() {
+        let s = signer();
+        let back = NoteSigner::from_skey(&s.to_skey()).expect("skey");
+        assert_eq!(back.verifier(), s.verifier());
+        assert!(s.to_skey().starts_with("PRIVATE+KEY+annexa.example/ledger+"));
+        assert!(NoteSigner::from_skey(&s.to_skey().replace("PRIVATE", "PUBLIC")).is_err());
     }
 
     #[test]

@@ -10,6 +10,8 @@ use std::collections::{HashMap, HashSet};
 
 /// One evaluation, to be stored with its findings.
 pub struct RunInput<'a> {
+    /// Who ran it (recorded in the ledger).
+    pub actor: &'a str,
     pub started_at: Instant,
     pub finished_at: Instant,
     pub as_of: Instant,
@@ -175,6 +177,41 @@ impl Store {
                 Ok(())
             },
         )?;
+        // The run, every finding it opened and every finding it resolved, in the ledger.
+        let by_id: HashMap<&str, &Finding> = run.findings.iter().map(|f| (f.id.as_str(), f)).collect();
+        let mut changes = vec![crate::ledger::Change {
+            kind: "audit-run",
+            data: serde_json::json!({
+                "run_id": run_id,
+                "as_of": run.as_of.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                "checks": run.checks,
+                "imports": run.imports.iter().map(|i| serde_json::json!({"import_id": i.id, "sha256": i.sha256})).collect::<Vec<_>>(),
+                "findings": run.findings.len(),
+                "new": new.len(),
+                "still_open": still_open.len(),
+                "resolved": resolved.len(),
+            }),
+        }];
+        for id in &new {
+            if let Some(f) = by_id.get(id.as_str()) {
+                changes.push(crate::ledger::Change {
+                    kind: "finding-opened",
+                    data: serde_json::json!({
+                        "run_id": run_id, "finding_id": f.id, "check": f.check, "severity": f.severity,
+                        "subject": f.subject.key, "controls": f.controls, "message": f.message,
+                    }),
+                });
+            }
+        }
+        for r in &resolved {
+            changes.push(crate::ledger::Change {
+                kind: "finding-resolved",
+                data: serde_json::json!({
+                    "run_id": run_id, "finding_id": r.finding.id, "check": r.finding.check, "subject": r.finding.subject.key,
+                }),
+            });
+        }
+        tx.ledger_append(run.actor, run.finished_at, &changes)?;
         tx.commit()?;
         Ok(RunOutcome { run_id, new, still_open, resolved })
     }

@@ -261,8 +261,13 @@ fn write_csv_row(buf: &mut Vec<u8>, values: &[Value<'_>]) {
         match v {
             Value::Int(Some(n)) => buf.extend_from_slice(n.to_string().as_bytes()),
             Value::Int(None) | Value::Text(None) => {}
-            // Blobs are written with `execute`, never through COPY.
-            Value::Blob(_) => {}
+            // bytea's hex input form; a backslash is an ordinary character in COPY's CSV.
+            Value::Blob(b) => {
+                buf.extend_from_slice(b"\\x");
+                for byte in *b {
+                    buf.extend_from_slice(format!("{byte:02x}").as_bytes());
+                }
+            }
             Value::Text(Some(s)) => {
                 buf.push(b'"');
                 for b in s.bytes() {

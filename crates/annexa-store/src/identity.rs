@@ -20,6 +20,8 @@ pub const KINDS: &[(&str, &[&str])] = &[
 
 /// One parsed file, to be stored as the new snapshot of its source(s).
 pub struct NewImport<'a> {
+    /// Who imported it (recorded in the ledger).
+    pub actor: &'a str,
     pub kind: &'a str,
     pub file: &'a str,
     pub sha256: &'a str,
@@ -97,6 +99,28 @@ impl Store {
         tx.execute(
             "INSERT INTO snapshots (import_id, format, data) VALUES (?, ?, ?)",
             &[import_id.into(), (crate::snapshot::FORMAT as i64).into(), Value::Blob(&blob)],
+        )?;
+        tx.ledger_append(
+            new.actor,
+            new.at,
+            &[crate::ledger::Change {
+                kind: "import",
+                data: serde_json::json!({
+                    "import_id": import_id,
+                    "kind": new.kind,
+                    "file": new.file,
+                    "sha256": new.sha256,
+                    "rows": new.rows,
+                    "systems": new.systems,
+                    "records": {
+                        "people": new.people.len(),
+                        "accounts": new.accounts.len(),
+                        "entitlements": new.entitlements.len(),
+                        "assignments": new.assignments.len(),
+                        "badges": new.badges.len(),
+                    },
+                }),
+            }],
         )?;
         for system in &systems {
             tx.execute("DELETE FROM sources WHERE kind = ? AND system = ?", &[new.kind.into(), (*system).into()])?;

@@ -4,10 +4,13 @@ use crate::db::{Conn, Dialect, Value};
 use crate::StoreError;
 
 /// (version, name, SQL). Append only: a released migration never changes.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "identity", include_str!("../migrations/0001_identity.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "identity", include_str!("../migrations/0001_identity.sql")),
+    (2, "ledger", include_str!("../migrations/0002_ledger.sql")),
+];
 
 /// The highest schema version this build knows.
-pub const LATEST: i64 = 1;
+pub const LATEST: i64 = 2;
 
 fn dialect_sql(sql: &str, dialect: Dialect) -> String {
     let id = match dialect {

@@ -60,6 +60,7 @@ fn account(system: &str, id: &str) -> Account {
 
 fn import<'a>(kind: &'a str, systems: &'a [String], people: &'a [Person], accounts: &'a [Account]) -> NewImport<'a> {
     NewImport {
+        actor: "tester",
         kind,
         file: "f.csv",
         sha256: "ab",
@@ -88,6 +89,7 @@ fn finding(check: &str, key: &str) -> Finding {
 
 fn run<'a>(checks: &'a [String], findings: &'a [Finding]) -> RunInput<'a> {
     RunInput {
+        actor: "tester",
         started_at: at("2026-01-02T00:00:00Z"),
         finished_at: at("2026-01-02T00:00:01Z"),
         as_of: at("2026-01-02T00:00:00Z"),

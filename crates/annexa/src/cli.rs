@@ -29,7 +29,7 @@ pub struct Cli {
     pub command: Command,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// Database URL: sqlite://PATH (embedded, the default) or postgres://USER@HOST:PORT/DB.
     #[arg(long, global = true, env = "ANNEXA_DB", default_value = "sqlite://annexa.db")]
@@ -38,6 +38,10 @@ pub struct GlobalArgs {
     /// when it exists, else built-in defaults.
     #[arg(long, global = true, env = "ANNEXA_CONFIG")]
     pub config: Option<PathBuf>,
+    /// The ledger's signing key (created on first use, mode 0600). Defaults to the SQLite
+    /// database's path plus `.ledger-key`, or `./annexa-ledger.key` for PostgreSQL.
+    #[arg(long, global = true, env = "ANNEXA_LEDGER_KEY")]
+    pub ledger_key: Option<PathBuf>,
     /// Output format of lists; `junit` (JUnit XML, one test case per check) is for `audit`.
     #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -80,6 +84,9 @@ Examples:
     Config(ConfigCommand),
     /// List the imports on record: source, file, SHA-256, rows, time.
     Imports,
+    /// The tamper-evident evidence ledger: verify it, prove entries, sign checkpoints.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
     /// Generate a realistic synthetic organisation, import it and audit it.
     #[command(after_help = "Examples:
   annexa demo
@@ -156,6 +163,52 @@ pub enum ControlsCommand {
     /// Show one control: title, theme, the checks that test it, the crosswalk.
     /// A 2013 id (A.9.2.6) answers with the 2022 control(s).
     Show { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LedgerCommand {
+    /// Recompute every entry, the Merkle tree and every signed checkpoint; exit 1 and name
+    /// the first entry changed, removed, inserted or reordered if anything was.
+    #[command(after_help = "Examples:
+  annexa ledger verify
+  annexa ledger verify --key annexa.vkey --checkpoint witnessed.note   # as an auditor")]
+    Verify {
+        /// The public key (vkey text or a file holding it); defaults to the ledger key's.
+        #[arg(long)]
+        key: Option<String>,
+        /// A checkpoint kept elsewhere (exported, or from a witness) to hold the log to.
+        #[arg(long = "checkpoint")]
+        checkpoints: Vec<PathBuf>,
+    },
+    /// Sign a checkpoint of the ledger as it is now and print it.
+    Checkpoint,
+    /// Print one entry.
+    Show { seq: u64 },
+    /// An inclusion proof of entry SEQ (against the newest checkpoint), or with
+    /// --consistency OLD NEW a consistency proof between two checkpoints, as a JSON bundle
+    /// that `verify-proof` checks offline.
+    Prove {
+        seq: Option<u64>,
+        #[arg(long, num_args = 2, value_names = ["OLD", "NEW"])]
+        consistency: Option<Vec<u64>>,
+    },
+    /// Check a proof bundle offline: needs only the bundle and the public key.
+    #[command(name = "verify-proof")]
+    VerifyProof {
+        file: PathBuf,
+        /// The public key (vkey text or a file holding it).
+        #[arg(long)]
+        key: String,
+    },
+    /// The ledger's keys.
+    #[command(subcommand)]
+    Key(LedgerKeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LedgerKeyCommand {
+    /// Print the verifier key (signed-note vkey form) to give to auditors and witnesses.
+    Show,
 }
 
 #[derive(Debug, Subcommand)]

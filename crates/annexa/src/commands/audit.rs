@@ -30,6 +30,7 @@ pub fn run(global: &GlobalArgs, args: AuditArgs) -> anyhow::Result<ExitCode> {
     let (config, _) = load_config(global)?;
     let mut store = open_store(global)?;
     let (result, outcome) = evaluate(&mut store, &config, as_of, &args.checks)?;
+    crate::commands::ledger::checkpoint_after_change(&mut store, global)?;
     let report = Report { findings: &result.findings, checks_run: &result.checks_run, outcome: &outcome, as_of };
     match global.format {
         Format::Table => report.print_table()?,
@@ -62,7 +63,9 @@ pub fn evaluate(
         b.set_message(format!("storing {} findings", thousands(result.findings.len() as u64)));
     }
     let parameters = serde_json::Value::Object(result.parameters.clone()).to_string();
+    let actor = crate::commands::setup::actor();
     let outcome = store.record_run(&annexa_store::RunInput {
+        actor: &actor,
         started_at,
         finished_at: chrono::Utc::now(),
         as_of,

@@ -41,6 +41,7 @@ pub fn run(global: &GlobalArgs, args: ImportArgs) -> anyhow::Result<ExitCode> {
     let bytes = std::fs::read(&args.file).with_context(|| format!("cannot read {file}"))?;
     let mut store = open_store(global)?;
     let outcome = import_into(&mut store, kind, &file, &bytes, &options, args.allow_empty)?;
+    crate::commands::ledger::checkpoint_after_change(&mut store, global)?;
     eprintln!("{outcome}");
     Ok(ExitCode::SUCCESS)
 }
@@ -73,7 +74,9 @@ pub fn import_into(
     if let Some(b) = &bar {
         b.set_message(format!("storing {} records", thousands(batch.rows)));
     }
+    let actor = crate::commands::setup::actor();
     let record = store.import(&annexa_store::NewImport {
+        actor: &actor,
         kind: kind.as_str(),
         file,
         sha256: &sha256,

@@ -5,6 +5,7 @@ mod controls;
 
 mod findings;
 pub mod import;
+pub mod ledger;
 pub mod setup;
 
 use crate::cli::{Cli, Command, ConfigCommand};
@@ -19,6 +20,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Findings(cmd) => findings::run(global, cmd),
         Command::Controls(cmd) => controls::run(global, cmd),
         Command::Demo(args) => crate::demo::run(global, args),
+        Command::Ledger(cmd) => ledger::run(global, cmd),
         Command::Config(ConfigCommand::Show) => {
             let (config, path) = setup::load_config(global)?;
             println!("# effective configuration ({})", path.as_deref().unwrap_or("built-in defaults; no annexa.toml"));

@@ -50,3 +50,12 @@ pub fn thousands(n: u64) -> String {
     }
     out
 }
+
+/// Who runs this command, for the ledger: the operating-system user.
+pub fn actor() -> String {
+    ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|u| !u.trim().is_empty()))
+        .map(|u| format!("os:{u}"))
+        .unwrap_or_else(|| "os:unknown".to_string())
+}

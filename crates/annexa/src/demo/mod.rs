@@ -77,6 +77,9 @@ pub fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let config = annexa_engine::config::Config::parse(&config_path.display().to_string(), &org.config)?;
     let as_of = annexa_core::time::parse_instant(AS_OF).context("demo reference date")?;
     let (result, outcome) = evaluate(&mut store, &config, as_of, &[])?;
+    let demo_global = GlobalArgs { db: db.clone(), ..global.clone() };
+    crate::commands::ledger::checkpoint_after_change(&mut store, &demo_global)?;
+    let ledger_entries = store.ledger_size()?;
 
     let mut found: std::collections::BTreeMap<&str, u64> = org.expected.keys().map(|k| (*k, 0)).collect();
     for f in &result.findings {
@@ -89,7 +92,7 @@ pub fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
         print_json(&serde_json::json!({
             "out": args.out, "db": db, "seed": args.seed, "people": org.people, "accounts": org.accounts,
             "assignments": org.assignments, "as_of": AS_OF, "run_id": outcome.run_id,
-            "expected": org.expected, "found": found, "all_found": all_found,
+            "expected": org.expected, "found": found, "all_found": all_found, "ledger_entries": ledger_entries,
         }))?;
     } else {
         println!();
@@ -108,6 +111,10 @@ pub fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
         }
         let db_arg = if db == global.db { String::new() } else { format!(" --db {db}") };
         let example = result.findings.iter().max_by_key(|f| f.severity).map(|f| f.id.as_str()).unwrap_or("F-...");
+        println!(
+            "\nEvery import, the audit run and each finding it opened are {} entries in the tamper-evident ledger, under a signed checkpoint.",
+            thousands(ledger_entries)
+        );
         println!("\nThe demo is audited as of {AS_OF}, its reference date, so the results are the same every day.");
         println!("What to try next:");
         for (command, why) in [
@@ -120,6 +127,7 @@ pub fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
                 "the audit as JUnit XML for CI",
             ),
             (format!("annexa{db_arg} imports"), "what was imported, with SHA-256"),
+            (format!("annexa{db_arg} ledger verify"), "prove that no record was altered since"),
         ] {
             println!("  # {why}\n  {command}");
         }

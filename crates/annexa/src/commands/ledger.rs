@@ -1,0 +1,247 @@
+//! `annexa ledger …`: the signing key, checkpoints, verification and proofs.
+
+use crate::cli::{GlobalArgs, LedgerCommand, LedgerKeyCommand};
+use crate::commands::setup::open_store;
+use crate::output::print_json;
+use annexa_ledger::checkpoint::{hex, Checkpoint};
+use annexa_ledger::merkle::{leaf_hash, verify_consistency, verify_inclusion};
+use annexa_ledger::note::{NoteSigner, NoteVerifier};
+use annexa_ledger::verify::{verify_log, StoredEntry};
+use anyhow::Context as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Where the signing key lives.
+pub fn key_path(global: &GlobalArgs) -> PathBuf {
+    if let Some(p) = &global.ledger_key {
+        return p.clone();
+    }
+    match global.db.strip_prefix("sqlite://") {
+        Some(path) if path != ":memory:" && !path.is_empty() => PathBuf::from(format!("{path}.ledger-key")),
+        _ => PathBuf::from("annexa-ledger.key"),
+    }
+}
+
+/// The ledger's signing key; created (mode 0600) when `create` and none exists.
+pub fn signer(global: &GlobalArgs, create: bool) -> anyhow::Result<NoteSigner> {
+    use std::io::Write;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let path = key_path(global);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            let mode = std::fs::metadata(&path)?.permissions().mode();
+            if mode & 0o077 != 0 {
+                anyhow::bail!(
+                    "the ledger key {} can be read by other users (mode {:o}); run `chmod 600 {}`",
+                    path.display(),
+                    mode & 0o777,
+                    path.display()
+                );
+            }
+            NoteSigner::from_skey(&text).with_context(|| format!("the ledger key {} is not a signing key", path.display()))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => {
+            let mut seed = [0u8; 32];
+            let mut id = [0u8; 8];
+            getrandom::getrandom(&mut seed).map_err(|e| anyhow::anyhow!("no randomness for a new key: {e}"))?;
+            getrandom::getrandom(&mut id).map_err(|e| anyhow::anyhow!("no randomness for a new key: {e}"))?;
+            let name = format!("annexa.local/{}", hex(&id));
+            let signer = NoteSigner::new(&name, &seed)?;
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&path)
+                .with_context(|| format!("cannot create the ledger key {}", path.display()))?;
+            writeln!(file, "{}", signer.to_skey())?;
+            eprintln!("created the ledger signing key {} (verifier key: `annexa ledger key show`)", path.display());
+            Ok(signer)
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot read the ledger key {}", path.display())),
+    }
+}
+
+/// Signs a checkpoint of the ledger after a command that changed state.
+pub fn checkpoint_after_change(store: &mut annexa_store::Store, global: &GlobalArgs) -> anyhow::Result<()> {
+    let signer = signer(global, true)?;
+    store.ledger_checkpoint(&signer, chrono::Utc::now())?;
+    Ok(())
+}
+
+/// A verifier key given as vkey text or as a file holding it.
+fn verifier_from(arg: &str) -> anyhow::Result<NoteVerifier> {
+    let text = if std::path::Path::new(arg).is_file() {
+        std::fs::read_to_string(arg).with_context(|| format!("cannot read {arg}"))?
+    } else {
+        arg.to_string()
+    };
+    Ok(NoteVerifier::from_vkey(text.trim())?)
+}
+
+fn hashes_hex(hashes: &[[u8; 32]]) -> Vec<String> {
+    hashes.iter().map(|h| hex(h)).collect()
+}
+
+fn unhex_hash(s: &str) -> anyhow::Result<[u8; 32]> {
+    if s.len() != 64 || !s.is_ascii() {
+        anyhow::bail!("{s:?} is not a hex SHA-256 hash");
+    }
+    let bytes: Result<Vec<u8>, _> = (0..64).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16)).collect();
+    bytes?.try_into().map_err(|_| anyhow::anyhow!("{s:?} is not a hex SHA-256 hash"))
+}
+
+pub fn run(global: &GlobalArgs, cmd: LedgerCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        LedgerCommand::Key(LedgerKeyCommand::Show) => {
+            println!("{}", signer(global, false)?.verifier().to_vkey());
+            Ok(ExitCode::SUCCESS)
+        }
+        LedgerCommand::Checkpoint => {
+            let mut store = open_store(global)?;
+            let signer = signer(global, true)?;
+            let c = store.ledger_checkpoint(&signer, chrono::Utc::now())?;
+            print!("{}", c.note);
+            Ok(ExitCode::SUCCESS)
+        }
+        LedgerCommand::Show { seq } => {
+            let mut store = open_store(global)?;
+            let Some(e) = store.ledger_entry(seq)? else {
+                anyhow::bail!("no ledger entry {seq}: the ledger has {} entries (0 to n-1)", store.ledger_size()?);
+            };
+            let body: serde_json::Value = serde_json::from_str(&e.body).context("entry body")?;
+            print_json(&serde_json::json!({ "entry": body, "leaf_hash": hex(&e.leaf_hash) }))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        LedgerCommand::Verify { key, checkpoints } => verify(global, key, checkpoints),
+        LedgerCommand::Prove { seq, consistency } => prove(global, seq, consistency),
+        LedgerCommand::VerifyProof { file, key } => verify_proof(&file, &key),
+    }
+}
+
+fn verify(global: &GlobalArgs, key: Option<String>, extra: Vec<PathBuf>) -> anyhow::Result<ExitCode> {
+    let verifier = match key {
+        Some(k) => verifier_from(&k)?,
+        None => signer(global, false).context("no --key given and no ledger key to take it from")?.verifier(),
+    };
+    let mut store = open_store(global)?;
+    let mut notes: Vec<(u64, String)> = store.ledger_checkpoints()?.into_iter().map(|c| (c.size, c.note)).collect();
+    for path in &extra {
+        let note = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let text = verifier.verify(&note).with_context(|| format!("{}: not a checkpoint signed by this key", path.display()))?;
+        let c = Checkpoint::parse(text)?;
+        // The kept copy takes precedence: a database copy that differs is itself tampering.
+        notes.retain(|(size, _)| *size != c.size);
+        notes.push((c.size, note));
+    }
+    let mut entries = Vec::new();
+    store.ledger_each(|e| {
+        entries.push(e);
+        Ok(())
+    })?;
+    let stored = entries.iter().map(|e| StoredEntry { seq: e.seq, body: &e.body, leaf_hash: e.leaf_hash });
+    match verify_log(stored, &notes, &verifier) {
+        Ok(v) => {
+            println!(
+                "ledger verified: {} entries, {} signed checkpoints (newest covers {} entries), root {}",
+                v.entries,
+                v.checkpoints,
+                v.last_checkpoint,
+                hex(&v.root)
+            );
+            if v.last_checkpoint < v.entries {
+                println!("note: the last {} entries are not yet covered by a checkpoint (`annexa ledger checkpoint`)", v.entries - v.last_checkpoint);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(tamper) => {
+            eprintln!("LEDGER DOES NOT VERIFY: {tamper}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+fn prove(global: &GlobalArgs, seq: Option<u64>, consistency: Option<Vec<u64>>) -> anyhow::Result<ExitCode> {
+    let mut store = open_store(global)?;
+    let checkpoints = store.ledger_checkpoints()?;
+    match (seq, consistency.as_deref()) {
+        (Some(seq), None) => {
+            let Some(latest) = checkpoints.iter().rev().find(|c| c.size > seq) else {
+                anyhow::bail!("no signed checkpoint covers entry {seq} yet: run `annexa ledger checkpoint` first");
+            };
+            let Some(entry) = store.ledger_entry(seq)? else { anyhow::bail!("no ledger entry {seq}") };
+            let proof = store.ledger_inclusion_proof(seq, latest.size)?;
+            print_json(&serde_json::json!({
+                "type": "inclusion", "seq": seq, "size": latest.size, "entry": entry.body,
+                "proof": hashes_hex(&proof), "checkpoint": latest.note,
+            }))?;
+        }
+        (None, Some([old, new])) => {
+            let find = |size: u64| checkpoints.iter().find(|c| c.size == size);
+            let (Some(o), Some(n)) = (find(*old), find(*new)) else {
+                let sizes: Vec<String> = checkpoints.iter().map(|c| c.size.to_string()).collect();
+                anyhow::bail!("both sizes must be signed checkpoints; the ledger has checkpoints of sizes {}", sizes.join(", "));
+            };
+            let proof = store.ledger_consistency_proof(*old, *new)?;
+            print_json(&serde_json::json!({
+                "type": "consistency", "old": old, "new": new, "proof": hashes_hex(&proof),
+                "old_checkpoint": o.note, "new_checkpoint": n.note,
+            }))?;
+        }
+        _ => anyhow::bail!("give an entry number (annexa ledger prove 12) or --consistency OLD NEW"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Checks a checkpoint note against the key, returning the checkpoint.
+fn checked(verifier: &NoteVerifier, note: &str) -> anyhow::Result<Checkpoint> {
+    let text = verifier.verify(note).context("the checkpoint is not signed by this key")?;
+    let c = Checkpoint::parse(text)?;
+    if c.origin != verifier.name() {
+        anyhow::bail!("the checkpoint is for log {:?}, not {:?}", c.origin, verifier.name());
+    }
+    Ok(c)
+}
+
+fn verify_proof(file: &std::path::Path, key: &str) -> anyhow::Result<ExitCode> {
+    let verifier = verifier_from(key)?;
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let bundle: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("{} is not a proof bundle", file.display()))?;
+    let field = |k: &str| bundle.get(k).ok_or_else(|| anyhow::anyhow!("{}: no {k:?} in the proof bundle", file.display()));
+    let num = |k: &str| -> anyhow::Result<u64> { field(k)?.as_u64().ok_or_else(|| anyhow::anyhow!("{k:?} is not a number")) };
+    let text_of = |k: &str| -> anyhow::Result<String> {
+        Ok(field(k)?.as_str().ok_or_else(|| anyhow::anyhow!("{k:?} is not text"))?.to_string())
+    };
+    let proof: Vec<[u8; 32]> = field("proof")?
+        .as_array()
+        .ok_or_else(|| anyhow::anyhow!("\"proof\" is not a list"))?
+        .iter()
+        .map(|h| unhex_hash(h.as_str().unwrap_or("")))
+        .collect::<anyhow::Result<_>>()?;
+    let ok = match field("type")?.as_str() {
+        Some("inclusion") => {
+            let c = checked(&verifier, &text_of("checkpoint")?)?;
+            let (seq, size) = (num("seq")?, num("size")?);
+            let entry = text_of("entry")?;
+            let good = c.size == size && verify_inclusion(seq, size, &leaf_hash(entry.as_bytes()), &proof, &c.root);
+            if good {
+                println!("entry {seq} is in the log {} of {size} entries, as signed by {}", c.origin, verifier.name());
+            }
+            good
+        }
+        Some("consistency") => {
+            let (o, n) = (checked(&verifier, &text_of("old_checkpoint")?)?, checked(&verifier, &text_of("new_checkpoint")?)?);
+            let good = o.size == num("old")? && n.size == num("new")? && verify_consistency(o.size, n.size, &o.root, &n.root, &proof);
+            if good {
+                println!("the log of {} entries is a prefix of the log of {} entries: nothing was changed, only appended", o.size, n.size);
+            }
+            good
+        }
+        _ => anyhow::bail!("{}: \"type\" must be inclusion or consistency", file.display()),
+    };
+    if ok {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!("PROOF DOES NOT VERIFY: {}", file.display());
+        Ok(ExitCode::from(1))
+    }
+}

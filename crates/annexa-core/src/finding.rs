@@ -16,7 +16,7 @@ vocabulary! {
 
 vocabulary! {
     /// What kind of thing a finding is about.
-    SubjectKind { Person = "person", Account = "account", Assignment = "assignment", Badge = "badge", Credential = "credential" }
+    SubjectKind { Person = "person", Account = "account", Assignment = "assignment", Badge = "badge", Credential = "credential", Ledger = "ledger" }
 }
 
 /// The thing a finding is about.

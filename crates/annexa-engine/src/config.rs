@@ -130,6 +130,11 @@ params!(PrivilegeOutlier {
     min_privileged: u32 = 3,
 });
 params!(ContractorNoEndDate {});
+params!(LogIntegrity {
+    /// Hours after which the newest signed checkpoint is stale (a log nobody checkpoints
+    /// can be rewritten unnoticed back to its last checkpoint).
+    max_checkpoint_age_hours: u32 = 24,
+});
 
 /// Parameters of every built-in check, under `[checks.<id>]`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -150,6 +155,7 @@ pub struct Checks {
     pub unexplained_access: UnexplainedAccess,
     pub privilege_outlier: PrivilegeOutlier,
     pub contractor_no_end_date: ContractorNoEndDate,
+    pub log_integrity: LogIntegrity,
 }
 
 /// Segregation-of-duties rules.

@@ -29,6 +29,8 @@ pub struct Context<'g> {
     pub entitlement_privileged: Vec<bool>,
     /// Badges by employee id.
     pub badges_of_person: Vec<Vec<usize>>,
+    /// What verifying the evidence ledger found, when the caller verified it.
+    pub ledger: Option<LedgerStatus>,
     imports: HashMap<i64, (&'g str, &'g str)>,
 }
 
@@ -64,6 +66,7 @@ impl<'g> Context<'g> {
             entitlement_privileged: access.privileged,
             badges_of_person,
             imports,
+            ledger: None,
         }
     }
 
@@ -151,6 +154,16 @@ impl<'g> Context<'g> {
     pub fn days_since(&self, then: Instant) -> i64 {
         (self.as_of - then).num_days()
     }
+}
+
+/// The evidence ledger as its verification left it: the input of `log-integrity`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerStatus {
+    pub entries: u64,
+    /// Why the ledger does not verify (which entry or checkpoint), if it does not.
+    pub problem: Option<String>,
+    /// The size and signing time of the newest signed checkpoint.
+    pub newest_checkpoint: Option<(u64, Instant)>,
 }
 
 /// Builds a finding with its stable id, the check's controls and the as-of time.

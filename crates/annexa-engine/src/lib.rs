@@ -20,4 +20,5 @@ pub mod context;
 pub mod correlate;
 pub mod pattern;
 
-pub use checks::{audit, AuditResult, UnknownCheck};
+pub use checks::{audit, audit_with_ledger, AuditResult, UnknownCheck};
+pub use context::LedgerStatus;

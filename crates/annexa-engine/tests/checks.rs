@@ -900,10 +900,11 @@ fn estate() -> Graph {
 #[test]
 fn every_check_finds_something_in_the_estate() {
     let result = audit(&estate(), SOD, AS_OF, &[]);
-    let all: Vec<&str> = CHECKS.iter().map(|c| c.id).collect();
+    // log-integrity judges the ledger, which only `audit_with_ledger` is given.
+    let all: Vec<&str> = CHECKS.iter().map(|c| c.id).filter(|id| *id != "log-integrity").collect();
     assert_eq!(result.checks_run, all);
     assert_eq!(all.len(), 15);
-    for c in CHECKS {
+    for c in CHECKS.iter().filter(|c| c.id != "log-integrity") {
         let n = result.findings.iter().filter(|f| f.check == c.id).count();
         assert!(n > 0, "{} found nothing", c.id);
         // Findings carry the registry's controls.
@@ -1052,4 +1053,37 @@ fn evidence_carries_the_source_record_parameters_and_time() {
     let result = audit(&g, "[checks.mfa-missing]\nseverity = \"critical\"", AS_OF, &["mfa-missing"]);
     assert_eq!(result.findings[0].evidence.parameters["severity"], "critical");
     assert_eq!(result.findings[0].severity, Severity::Critical);
+}
+
+// ---------------------------------------------------------------------------------------
+// log-integrity
+
+#[test]
+fn log_integrity_judges_the_ledger_status() {
+    use annexa_engine::LedgerStatus;
+    let run = |status: LedgerStatus, config_toml: &str| {
+        let result = annexa_engine::audit_with_ledger(&graph().0, &config(config_toml), at(AS_OF), &[], Some(status))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(result.checks_run.iter().any(|c| c == "log-integrity"));
+        result
+            .findings
+            .into_iter()
+            .filter(|f| f.check == "log-integrity")
+            .map(|f| (f.severity, f.message))
+            .collect::<Vec<_>>()
+    };
+    let fresh = Some((10, at(AS_OF) - chrono::Duration::hours(23)));
+    let stale = Some((10, at(AS_OF) - chrono::Duration::hours(25)));
+    let status = |problem: Option<&str>, newest, entries| LedgerStatus { entries, problem: problem.map(String::from), newest_checkpoint: newest };
+    assert!(run(status(None, fresh, 12), "").is_empty(), "a recent checkpoint is fine");
+    assert!(run(status(None, None, 0), "").is_empty(), "an empty ledger is fine");
+    let tampered = run(status(Some("entry 3 was changed"), fresh, 12), "");
+    assert_eq!(tampered.len(), 1);
+    assert_eq!(tampered[0].0, Severity::Critical);
+    assert!(tampered[0].1.contains("does not verify: entry 3 was changed"), "{}", tampered[0].1);
+    let old = run(status(None, stale, 12), "");
+    assert_eq!(old[0].0, Severity::High, "a stale checkpoint is at most high");
+    assert!(old[0].1.contains("25 hours old (limit 24)"), "{}", old[0].1);
+    assert!(run(status(None, stale, 12), "[checks.log-integrity]\nmax_checkpoint_age_hours = 48\n").is_empty());
+    assert!(run(status(None, None, 5), "")[0].1.contains("5 entries and no signed checkpoint"));
 }

@@ -8,6 +8,7 @@
 mod access;
 mod accounts;
 mod credentials;
+mod ledger;
 mod people;
 mod privilege;
 mod registry;
@@ -39,6 +40,18 @@ pub struct AuditResult {
 /// Runs the selected checks (all enabled ones when `selected` is empty; a check named in
 /// `selected` runs even when the configuration disables it).
 pub fn audit(graph: &IdentityGraph, config: &Config, as_of: Instant, selected: &[String]) -> Result<AuditResult, UnknownCheck> {
+    audit_with_ledger(graph, config, as_of, selected, None)
+}
+
+/// [`audit`], with the evidence ledger's verification for `log-integrity` (which runs only
+/// when the ledger status is given).
+pub fn audit_with_ledger(
+    graph: &IdentityGraph,
+    config: &Config,
+    as_of: Instant,
+    selected: &[String],
+    ledger: Option<crate::context::LedgerStatus>,
+) -> Result<AuditResult, UnknownCheck> {
     for s in selected {
         if check(s).is_none() {
             return Err(UnknownCheck(s.clone()));
@@ -54,7 +67,9 @@ pub fn audit(graph: &IdentityGraph, config: &Config, as_of: Instant, selected: &
         resolved = copy;
         &resolved
     };
-    let ctx = Context::new(graph, config, as_of);
+    let mut ctx = Context::new(graph, config, as_of);
+    let has_ledger = ledger.is_some();
+    ctx.ledger = ledger;
     let c = &config.checks;
     let mut runner = Runner { selected, jobs: Vec::new() };
     runner.run("orphaned-account", c.orphaned_account.enabled, c.orphaned_account.severity, &c.orphaned_account, accounts::orphaned);
@@ -108,6 +123,9 @@ pub fn audit(graph: &IdentityGraph, config: &Config, as_of: Instant, selected: &
         &c.contractor_no_end_date,
         people::contractor_no_end_date,
     );
+    if has_ledger {
+        runner.run("log-integrity", c.log_integrity.enabled, c.log_integrity.severity, &c.log_integrity, ledger::integrity);
+    }
     Ok(execute(&ctx, runner.jobs))
 }
 

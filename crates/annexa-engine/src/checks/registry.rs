@@ -124,6 +124,14 @@ pub const CHECKS: &[CheckDef] = &[
         default_severity: Severity::Medium,
         description: "An active contractor or vendor with no end date, or past it.",
     },
+    CheckDef {
+        id: "log-integrity",
+        title: "Evidence ledger integrity",
+        controls: &["A.8.15"],
+        default_severity: Severity::Critical,
+        description: "The evidence ledger does not verify (an entry or checkpoint was altered, removed or \
+                      inserted), or its newest signed checkpoint is older than allowed.",
+    },
 ];
 
 /// The definition of the check with this id.

@@ -29,7 +29,7 @@ pub fn run(global: &GlobalArgs, args: AuditArgs) -> anyhow::Result<ExitCode> {
     }
     let (config, _) = load_config(global)?;
     let mut store = open_store(global)?;
-    let (result, outcome) = evaluate(&mut store, &config, as_of, &args.checks)?;
+    let (result, outcome) = evaluate(&mut store, global, &config, as_of, &args.checks)?;
     crate::commands::ledger::checkpoint_after_change(&mut store, global)?;
     let report = Report { findings: &result.findings, checks_run: &result.checks_run, outcome: &outcome, as_of };
     match global.format {
@@ -45,6 +45,7 @@ pub fn run(global: &GlobalArgs, args: AuditArgs) -> anyhow::Result<ExitCode> {
 /// Loads the graph, runs the checks and stores the run (shared with `annexa demo`).
 pub fn evaluate(
     store: &mut annexa_store::Store,
+    global: &GlobalArgs,
     config: &annexa_engine::config::Config,
     as_of: annexa_core::time::Instant,
     checks: &[String],
@@ -57,7 +58,8 @@ pub fn evaluate(
     if let Some(b) = &bar {
         b.set_message(format!("running checks over {} accounts", thousands(graph.accounts.len() as u64)));
     }
-    let result = annexa_engine::audit(&graph, config, as_of, checks)?;
+    let ledger = crate::commands::ledger::status(store, global)?;
+    let result = annexa_engine::audit_with_ledger(&graph, config, as_of, checks, Some(ledger))?;
     let t2 = std::time::Instant::now();
     if let Some(b) = &bar {
         b.set_message(format!("storing {} findings", thousands(result.findings.len() as u64)));

@@ -133,13 +133,7 @@ fn verify(global: &GlobalArgs, key: Option<String>, extra: Vec<PathBuf>) -> anyh
         notes.retain(|(size, _)| *size != c.size);
         notes.push((c.size, note));
     }
-    let mut entries = Vec::new();
-    store.ledger_each(|e| {
-        entries.push(e);
-        Ok(())
-    })?;
-    let stored = entries.iter().map(|e| StoredEntry { seq: e.seq, body: &e.body, leaf_hash: e.leaf_hash });
-    match verify_log(stored, &notes, &verifier) {
+    match verify_store(&mut store, &notes, &verifier)? {
         Ok(v) => {
             println!(
                 "ledger verified: {} entries, {} signed checkpoints (newest covers {} entries), root {}",
@@ -158,6 +152,39 @@ fn verify(global: &GlobalArgs, key: Option<String>, extra: Vec<PathBuf>) -> anyh
             Ok(ExitCode::from(1))
         }
     }
+}
+
+/// Verifies the stored log against `notes` (size, signed note).
+fn verify_store(
+    store: &mut annexa_store::Store,
+    notes: &[(u64, String)],
+    verifier: &NoteVerifier,
+) -> anyhow::Result<Result<annexa_ledger::verify::Verified, annexa_ledger::verify::Tamper>> {
+    let mut entries = Vec::new();
+    store.ledger_each(|e| {
+        entries.push(e);
+        Ok(())
+    })?;
+    let stored = entries.iter().map(|e| StoredEntry { seq: e.seq, body: &e.body, leaf_hash: e.leaf_hash });
+    Ok(verify_log(stored, notes, verifier))
+}
+
+/// The ledger's state for the `log-integrity` check.
+pub fn status(store: &mut annexa_store::Store, global: &GlobalArgs) -> anyhow::Result<annexa_engine::LedgerStatus> {
+    let checkpoints = store.ledger_checkpoints()?;
+    let newest = checkpoints
+        .last()
+        .map(|c| (c.size, chrono::DateTime::from_timestamp(c.created_at, 0).unwrap_or_default()));
+    let entries = store.ledger_size()?;
+    if !key_path(global).exists() {
+        let problem = (entries > 0)
+            .then(|| format!("the ledger key {} is missing, so no checkpoint can be checked", key_path(global).display()));
+        return Ok(annexa_engine::LedgerStatus { entries, problem, newest_checkpoint: newest });
+    }
+    let verifier = signer(global, false)?.verifier();
+    let notes: Vec<(u64, String)> = checkpoints.into_iter().map(|c| (c.size, c.note)).collect();
+    let problem = verify_store(store, &notes, &verifier)?.err().map(|t| t.to_string());
+    Ok(annexa_engine::LedgerStatus { entries, problem, newest_checkpoint: newest })
 }
 
 fn prove(global: &GlobalArgs, seq: Option<u64>, consistency: Option<Vec<u64>>) -> anyhow::Result<ExitCode> {

@@ -76,8 +76,10 @@ pub fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
     }
     let config = annexa_engine::config::Config::parse(&config_path.display().to_string(), &org.config)?;
     let as_of = annexa_core::time::parse_instant(AS_OF).context("demo reference date")?;
-    let (result, outcome) = evaluate(&mut store, &config, as_of, &[])?;
     let demo_global = GlobalArgs { db: db.clone(), ..global.clone() };
+    // The imports are signed off before the audit, as `annexa import` does after each file.
+    crate::commands::ledger::checkpoint_after_change(&mut store, &demo_global)?;
+    let (result, outcome) = evaluate(&mut store, &demo_global, &config, as_of, &[])?;
     crate::commands::ledger::checkpoint_after_change(&mut store, &demo_global)?;
     let ledger_entries = store.ledger_size()?;
 

@@ -116,6 +116,13 @@ fn tampering_is_caught_and_named() {
         // One byte of one entry's payload.
         l.sql("UPDATE ledger_entries SET body = replace(body, 'hr.csv', 'hx.csv') WHERE seq = 0");
         assert_caught(&l, &[], "entry 0 was changed");
+        // The next audit reports it as a log-integrity finding (A.8.15).
+        let config = l.dir.join("org/annexa.toml");
+        let audit = l.run(&["--config", config.to_str().expect("utf8"), "audit", "--check", "log-integrity", "--fail-on", "critical"]);
+        assert_eq!(audit.status.code(), Some(1), "{}", String::from_utf8_lossy(&audit.stderr));
+        let found = l.run(&["--format", "json", "findings", "list", "--check", "log-integrity"]);
+        let found: serde_json::Value = serde_json::from_slice(&found.stdout).expect("json");
+        assert!(found[0]["message"].as_str().is_some_and(|m| m.contains("entry 0 was changed")), "{found}");
     }
     for l in ledgers(dir.path(), "hole") {
         // An entry deleted in the middle.

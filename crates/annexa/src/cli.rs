@@ -203,6 +203,15 @@ pub enum LedgerCommand {
     /// The ledger's keys.
     #[command(subcommand)]
     Key(LedgerKeyCommand),
+    /// Benchmark: append ENTRIES entries in transactions of BATCH (a checkpoint each), then
+    /// verify the whole log and time inclusion proofs. Use a scratch --db.
+    #[command(hide = true)]
+    Bench {
+        #[arg(long, default_value_t = 1_000_000)]
+        entries: u64,
+        #[arg(long, default_value_t = 10_000)]
+        batch: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]

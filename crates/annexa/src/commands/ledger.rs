@@ -115,6 +115,7 @@ pub fn run(global: &GlobalArgs, cmd: LedgerCommand) -> anyhow::Result<ExitCode> 
         LedgerCommand::Verify { key, checkpoints } => verify(global, key, checkpoints),
         LedgerCommand::Prove { seq, consistency } => prove(global, seq, consistency),
         LedgerCommand::VerifyProof { file, key } => verify_proof(&file, &key),
+        LedgerCommand::Bench { entries, batch } => bench(global, entries, batch),
     }
 }
 
@@ -271,4 +272,54 @@ fn verify_proof(file: &std::path::Path, key: &str) -> anyhow::Result<ExitCode> {
         eprintln!("PROOF DOES NOT VERIFY: {}", file.display());
         Ok(ExitCode::from(1))
     }
+}
+
+/// `annexa ledger bench`: appends, verification and proofs, timed, on a scratch database.
+fn bench(global: &GlobalArgs, entries: u64, batch: u64) -> anyhow::Result<ExitCode> {
+    use annexa_store::ledger::Change;
+    let mut store = open_store(global)?;
+    let signer = signer(global, true)?;
+    let start_size = store.ledger_size()?;
+    let batch = batch.max(1);
+    let t = std::time::Instant::now();
+    let mut written = 0;
+    while written < entries {
+        let n = batch.min(entries - written);
+        let changes: Vec<Change> = (0..n)
+            .map(|i| Change {
+                kind: "finding-opened",
+                data: serde_json::json!({
+                    "finding_id": format!("F-{:016x}", written + i), "check": "dormant-account", "severity": "medium",
+                    "subject": format!("corp-ad/user{}", written + i), "controls": ["A.5.18", "A.8.2"],
+                }),
+            })
+            .collect();
+        store.ledger_record("bench", chrono::Utc::now(), &changes)?;
+        store.ledger_checkpoint(&signer, chrono::Utc::now())?;
+        written += n;
+    }
+    let append = t.elapsed();
+    let size = store.ledger_size()?;
+    let t = std::time::Instant::now();
+    let notes: Vec<(u64, String)> = store.ledger_checkpoints()?.into_iter().map(|c| (c.size, c.note)).collect();
+    let verified = verify_store(&mut store, &notes, &signer.verifier())?;
+    let verify = t.elapsed();
+    if let Err(t) = verified {
+        anyhow::bail!("the benchmark ledger does not verify: {t}");
+    }
+    let probes = 200u64;
+    let t = std::time::Instant::now();
+    for i in 0..probes {
+        let seq = (i * 7_919_993) % size;
+        store.ledger_inclusion_proof(seq, size)?;
+    }
+    let proof = t.elapsed() / probes as u32;
+    println!(
+        "appended {entries} entries to a ledger of {start_size} in {:.2} s: {:.0} appends/s (transactions of {batch}, a signed checkpoint each)",
+        append.as_secs_f64(),
+        entries as f64 / append.as_secs_f64()
+    );
+    println!("verified {size} entries in {:.2} s: {:.0} entries/s", verify.as_secs_f64(), size as f64 / verify.as_secs_f64());
+    println!("inclusion proof at size {size}: {:.3} ms on average over {probes} entries", proof.as_secs_f64() * 1000.0);
+    Ok(ExitCode::SUCCESS)
 }

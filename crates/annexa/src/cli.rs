@@ -179,7 +179,16 @@ pub enum LedgerCommand {
         /// A checkpoint kept elsewhere (exported, or from a witness) to hold the log to.
         #[arg(long = "checkpoint")]
         checkpoints: Vec<PathBuf>,
+        /// Verify an exported ledger (a folder written by `ledger export`) instead of the
+        /// database; needs --key.
+        #[arg(long)]
+        export: Option<PathBuf>,
     },
+    /// Write the log, its checkpoints and the verifier key into DIR, for a third party.
+    #[command(after_help = "The folder holds entries.jsonl (one canonical entry per line, in order),
+checkpoints/<size>.note (signed checkpoints) and annexa.vkey. Anyone can check it:
+  annexa ledger verify --export DIR --key DIR/annexa.vkey")]
+    Export { dir: PathBuf },
     /// Sign a checkpoint of the ledger as it is now and print it.
     Checkpoint,
     /// Print one entry.

@@ -103,6 +103,22 @@ fn the_demo_leaves_a_verified_ledger_and_proofs_check_offline() {
                 .expect("runs")
         };
         assert!(offline(&proof_file).status.success());
+        // An export checks on its own, and an edited export does not.
+        let export = l.dir.join("export");
+        assert!(l.run(&["ledger", "export", export.to_str().expect("utf8")]).status.success());
+        let vkey_path = export.join("annexa.vkey");
+        let verify_export = || {
+            Command::new(env!("CARGO_BIN_EXE_annexa"))
+                .args(["ledger", "verify", "--export", export.to_str().expect("utf8"), "--key", vkey_path.to_str().expect("utf8")])
+                .current_dir(dir.path())
+                .output()
+                .expect("runs")
+        };
+        assert!(verify_export().status.success(), "{}", String::from_utf8_lossy(&verify_export().stderr));
+        let entries = export.join("entries.jsonl");
+        let edited = std::fs::read_to_string(&entries).expect("read").replacen("hr.csv", "hx.csv", 1);
+        std::fs::write(&entries, edited).expect("write");
+        assert_eq!(verify_export().status.code(), Some(1));
         let forged = String::from_utf8(proof.stdout).expect("utf8").replacen("\"seq\": 3", "\"seq\": 4", 1);
         std::fs::write(&proof_file, forged).expect("write");
         assert_eq!(offline(&proof_file).status.code(), Some(1));

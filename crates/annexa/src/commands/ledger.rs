@@ -112,7 +112,12 @@ pub fn run(global: &GlobalArgs, cmd: LedgerCommand) -> anyhow::Result<ExitCode> 
             print_json(&serde_json::json!({ "entry": body, "leaf_hash": hex(&e.leaf_hash) }))?;
             Ok(ExitCode::SUCCESS)
         }
-        LedgerCommand::Verify { key, checkpoints } => verify(global, key, checkpoints),
+        LedgerCommand::Verify { key, checkpoints, export: Some(dir) } => {
+            let key = key.ok_or_else(|| anyhow::anyhow!("--export needs --key (the vkey the exporter gave you)"))?;
+            verify_export(&dir, &key, checkpoints)
+        }
+        LedgerCommand::Verify { key, checkpoints, export: None } => verify(global, key, checkpoints),
+        LedgerCommand::Export { dir } => export(global, &dir),
         LedgerCommand::Prove { seq, consistency } => prove(global, seq, consistency),
         LedgerCommand::VerifyProof { file, key } => verify_proof(&file, &key),
         LedgerCommand::Bench { entries, batch } => bench(global, entries, batch),
@@ -322,4 +327,64 @@ fn bench(global: &GlobalArgs, entries: u64, batch: u64) -> anyhow::Result<ExitCo
     println!("verified {size} entries in {:.2} s: {:.0} entries/s", verify.as_secs_f64(), size as f64 / verify.as_secs_f64());
     println!("inclusion proof at size {size}: {:.3} ms on average over {probes} entries", proof.as_secs_f64() * 1000.0);
     Ok(ExitCode::SUCCESS)
+}
+
+/// `annexa ledger export DIR`.
+fn export(global: &GlobalArgs, dir: &std::path::Path) -> anyhow::Result<ExitCode> {
+    use std::io::Write;
+    let mut store = open_store(global)?;
+    let signer = signer(global, true)?;
+    store.ledger_checkpoint(&signer, chrono::Utc::now())?;
+    std::fs::create_dir_all(dir.join("checkpoints")).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(dir.join("entries.jsonl"))?);
+    let mut n = 0u64;
+    store.ledger_each(|e| {
+        writeln!(out, "{}", e.body).map_err(annexa_store::StoreError::Io)?;
+        n += 1;
+        Ok(())
+    })?;
+    out.flush()?;
+    let checkpoints = store.ledger_checkpoints()?;
+    for c in &checkpoints {
+        std::fs::write(dir.join("checkpoints").join(format!("{}.note", c.size)), &c.note)?;
+    }
+    std::fs::write(dir.join("annexa.vkey"), format!("{}\n", signer.verifier().to_vkey()))?;
+    println!("exported {n} entries and {} signed checkpoints to {}", checkpoints.len(), dir.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `annexa ledger verify --export DIR --key VKEY`: no database involved.
+fn verify_export(dir: &std::path::Path, key: &str, extra: Vec<PathBuf>) -> anyhow::Result<ExitCode> {
+    let verifier = verifier_from(key)?;
+    let entries_path = dir.join("entries.jsonl");
+    let text = std::fs::read_to_string(&entries_path).with_context(|| format!("cannot read {}", entries_path.display()))?;
+    let mut notes = Vec::new();
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir.join("checkpoints"))
+        .with_context(|| format!("no checkpoints folder in {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    paths.extend(extra);
+    for path in paths {
+        let note = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let size = verifier
+            .verify(&note)
+            .ok()
+            .and_then(|t| Checkpoint::parse(t).ok())
+            .map(|c| c.size)
+            .ok_or_else(|| anyhow::anyhow!("{} is not a checkpoint signed by {}", path.display(), verifier.name()))?;
+        notes.retain(|(s, _): &(u64, String)| *s != size);
+        notes.push((size, note));
+    }
+    // An export carries no stored leaf hashes: each is recomputed, and the checkpoints decide.
+    let stored = text.lines().enumerate().map(|(i, body)| StoredEntry { seq: i as u64, body, leaf_hash: leaf_hash(body.as_bytes()) });
+    match verify_log(stored, &notes, &verifier) {
+        Ok(v) => {
+            println!("exported ledger verified: {} entries, {} signed checkpoints, root {}", v.entries, v.checkpoints, hex(&v.root));
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(tamper) => {
+            eprintln!("EXPORTED LEDGER DOES NOT VERIFY: {tamper}");
+            Ok(ExitCode::from(1))
+        }
+    }
 }

@@ -84,6 +84,9 @@ Examples:
     Config(ConfigCommand),
     /// List the imports on record: source, file, SHA-256, rows, time.
     Imports,
+    /// Evidence packs for auditors: one archive, verifiable offline.
+    #[command(subcommand)]
+    Evidence(EvidenceCommand),
     /// The tamper-evident evidence ledger: verify it, prove entries, sign checkpoints.
     #[command(subcommand)]
     Ledger(LedgerCommand),
@@ -220,6 +223,29 @@ checkpoints/<size>.note (signed checkpoints) and annexa.vkey. Anyone can check i
         entries: u64,
         #[arg(long, default_value_t = 10_000)]
         batch: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvidenceCommand {
+    /// Write the latest audit's findings (JSON, CSV), the imports with their file hashes, a
+    /// fresh signed checkpoint, an inclusion proof for every ledger entry behind them, and a
+    /// manifest of every file's SHA-256 signed with the ledger key.
+    #[command(after_help = "Example:
+  annexa evidence pack --out evidence-2026-q4.zip
+  annexa ledger key show > annexa.vkey       # hand the key over separately
+  annexa evidence verify evidence-2026-q4.zip --key annexa.vkey")]
+    Pack {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Check an evidence pack offline: the signed manifest, every file's hash, the
+    /// checkpoint, every inclusion proof, and that each finding and import is in the ledger.
+    Verify {
+        file: PathBuf,
+        /// The ledger's public key (vkey text or a file holding it), obtained separately.
+        #[arg(long)]
+        key: String,
     },
 }
 

@@ -119,6 +119,28 @@ fn the_demo_leaves_a_verified_ledger_and_proofs_check_offline() {
         let edited = std::fs::read_to_string(&entries).expect("read").replacen("hr.csv", "hx.csv", 1);
         std::fs::write(&entries, edited).expect("write");
         assert_eq!(verify_export().status.code(), Some(1));
+
+        // An evidence pack verifies elsewhere with only the public key; any edit to a
+        // member, even one the manifest's own hash list would not show, is refused.
+        let pack = l.dir.join("evidence.zip");
+        let packed = l.run(&["evidence", "pack", "--out", pack.to_str().expect("utf8")]);
+        assert!(packed.status.success(), "{}", String::from_utf8_lossy(&packed.stderr));
+        let check = |file: &Path| {
+            Command::new(env!("CARGO_BIN_EXE_annexa"))
+                .args(["evidence", "verify", file.to_str().expect("utf8"), "--key", vkey_file.to_str().expect("utf8")])
+                .current_dir(dir.path())
+                .output()
+                .expect("runs")
+        };
+        let good = check(&pack);
+        assert!(good.status.success(), "{}", String::from_utf8_lossy(&good.stderr));
+        for (member, from, to) in [("findings.json", "\"critical\"", "\"low\""), ("imports.json", "hr.csv", "hx.csv")] {
+            let bad = l.dir.join(format!("bad-{member}.zip"));
+            rewrite_member(&pack, &bad, member, from, to);
+            let out = check(&bad);
+            assert_eq!(out.status.code(), Some(1), "{member}");
+            assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("{member} was changed")));
+        }
         let forged = String::from_utf8(proof.stdout).expect("utf8").replacen("\"seq\": 3", "\"seq\": 4", 1);
         std::fs::write(&proof_file, forged).expect("write");
         assert_eq!(offline(&proof_file).status.code(), Some(1));
@@ -194,4 +216,23 @@ fn tampering_is_caught_and_named() {
         l.sql(&format!("UPDATE ledger_entries SET body = '{body}', leaf_hash = {leaf} WHERE seq = 1"));
         assert_caught(&l, &[], "the log no longer matches the signed checkpoint");
     }
+}
+
+/// Copies a zip archive, replacing `from` by `to` in one member.
+fn rewrite_member(src: &Path, dst: &Path, member: &str, from: &str, to: &str) {
+    use std::io::{Read, Write};
+    let mut input = zip::ZipArchive::new(std::fs::File::open(src).expect("open")).expect("zip");
+    let mut output = zip::ZipWriter::new(std::fs::File::create(dst).expect("create"));
+    for i in 0..input.len() {
+        let mut e = input.by_index(i).expect("member");
+        let name = e.name().to_string();
+        let mut bytes = Vec::new();
+        e.read_to_end(&mut bytes).expect("read");
+        if name == member {
+            bytes = String::from_utf8(bytes).expect("utf8").replacen(from, to, 1).into_bytes();
+        }
+        output.start_file(name, zip::write::SimpleFileOptions::default()).expect("start");
+        output.write_all(&bytes).expect("write");
+    }
+    output.finish().expect("finish");
 }

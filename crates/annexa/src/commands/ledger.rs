@@ -69,7 +69,7 @@ pub fn checkpoint_after_change(store: &mut annexa_store::Store, global: &GlobalA
 }
 
 /// A verifier key given as vkey text or as a file holding it.
-fn verifier_from(arg: &str) -> anyhow::Result<NoteVerifier> {
+pub fn verifier_from(arg: &str) -> anyhow::Result<NoteVerifier> {
     let text = if std::path::Path::new(arg).is_file() {
         std::fs::read_to_string(arg).with_context(|| format!("cannot read {arg}"))?
     } else {
@@ -78,11 +78,11 @@ fn verifier_from(arg: &str) -> anyhow::Result<NoteVerifier> {
     Ok(NoteVerifier::from_vkey(text.trim())?)
 }
 
-fn hashes_hex(hashes: &[[u8; 32]]) -> Vec<String> {
+pub fn hashes_hex(hashes: &[[u8; 32]]) -> Vec<String> {
     hashes.iter().map(|h| hex(h)).collect()
 }
 
-fn unhex_hash(s: &str) -> anyhow::Result<[u8; 32]> {
+pub fn unhex_hash(s: &str) -> anyhow::Result<[u8; 32]> {
     if s.len() != 64 || !s.is_ascii() {
         anyhow::bail!("{s:?} is not a hex SHA-256 hash");
     }
@@ -226,7 +226,7 @@ fn prove(global: &GlobalArgs, seq: Option<u64>, consistency: Option<Vec<u64>>) -
 }
 
 /// Checks a checkpoint note against the key, returning the checkpoint.
-fn checked(verifier: &NoteVerifier, note: &str) -> anyhow::Result<Checkpoint> {
+pub fn checked(verifier: &NoteVerifier, note: &str) -> anyhow::Result<Checkpoint> {
     let text = verifier.verify(note).context("the checkpoint is not signed by this key")?;
     let c = Checkpoint::parse(text)?;
     if c.origin != verifier.name() {

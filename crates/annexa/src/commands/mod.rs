@@ -4,6 +4,7 @@ pub mod audit;
 mod controls;
 
 mod findings;
+pub mod evidence;
 pub mod import;
 pub mod ledger;
 pub mod setup;
@@ -21,6 +22,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Controls(cmd) => controls::run(global, cmd),
         Command::Demo(args) => crate::demo::run(global, args),
         Command::Ledger(cmd) => ledger::run(global, cmd),
+        Command::Evidence(cmd) => evidence::run(global, cmd),
         Command::Config(ConfigCommand::Show) => {
             let (config, path) = setup::load_config(global)?;
             println!("# effective configuration ({})", path.as_deref().unwrap_or("built-in defaults; no annexa.toml"));

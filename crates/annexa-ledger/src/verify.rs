@@ -69,45 +69,71 @@ pub fn verify_log<'a>(
     checkpoints: &[(u64, String)],
     key: &NoteVerifier,
 ) -> Result<Verified, Tamper> {
-    let mut sorted: Vec<&(u64, String)> = checkpoints.iter().collect();
-    sorted.sort_by_key(|(size, _)| *size);
-    // Check every signature first: a forged checkpoint is named as such, not as a mismatch.
-    let mut expected: Vec<(u64, Hash)> = Vec::with_capacity(sorted.len());
-    for (size, note) in sorted {
-        let text = key
-            .verify(note)
-            .map_err(|_| Tamper::CheckpointSignature { size: *size, key: key.name().to_string() })?;
-        let c = Checkpoint::parse(text).map_err(|e| Tamper::CheckpointMalformed { size: *size, reason: e.to_string() })?;
-        if c.size != *size || c.origin != key.name() {
-            return Err(Tamper::CheckpointMalformed {
-                size: *size,
-                reason: format!("it is for {} at size {}", c.origin, c.size),
-            });
-        }
-        expected.push((c.size, c.root));
+    let mut v = LogVerifier::new(checkpoints, key)?;
+    for e in entries {
+        v.feed(&e)?;
     }
-    let mut tree = MemoryTree::default();
-    let mut next_checkpoint = 0usize;
-    let mut verified_up_to = 0u64;
-    let mut position = 0u64;
-    let check = |tree: &MemoryTree, next: &mut usize, verified_up_to: &mut u64| -> Result<(), Tamper> {
-        let size = tree.levels_size();
-        while let Some(&(want_size, root)) = expected.get(*next) {
+    v.finish()
+}
+
+/// Verifies a log fed one entry at a time, so that a store can stream millions of entries
+/// through it without holding them.
+pub struct LogVerifier {
+    /// (size, root) of every signed checkpoint, by size.
+    expected: Vec<(u64, Hash)>,
+    next: usize,
+    verified_up_to: u64,
+    position: u64,
+    tree: MemoryTree,
+    /// A checkpoint that no longer matches is reported only if no entry explains it: an
+    /// entry-level finding (misplaced, changed) names the exact place.
+    mismatch: Option<Tamper>,
+}
+
+impl LogVerifier {
+    /// Checks every checkpoint's signature first: a forged checkpoint is named as such, not
+    /// as a mismatch.
+    pub fn new(checkpoints: &[(u64, String)], key: &NoteVerifier) -> Result<LogVerifier, Tamper> {
+        let mut sorted: Vec<&(u64, String)> = checkpoints.iter().collect();
+        sorted.sort_by_key(|(size, _)| *size);
+        let mut expected: Vec<(u64, Hash)> = Vec::with_capacity(sorted.len());
+        for (size, note) in sorted {
+            let text = key
+                .verify(note)
+                .map_err(|_| Tamper::CheckpointSignature { size: *size, key: key.name().to_string() })?;
+            let c = Checkpoint::parse(text).map_err(|e| Tamper::CheckpointMalformed { size: *size, reason: e.to_string() })?;
+            if c.size != *size || c.origin != key.name() {
+                return Err(Tamper::CheckpointMalformed {
+                    size: *size,
+                    reason: format!("it is for {} at size {}", c.origin, c.size),
+                });
+            }
+            expected.push((c.size, c.root));
+        }
+        let mut v = LogVerifier { expected, next: 0, verified_up_to: 0, position: 0, tree: MemoryTree::default(), mismatch: None };
+        v.mismatch = v.check().err();
+        Ok(v)
+    }
+
+    /// Compares the tree with every checkpoint of its current size.
+    fn check(&mut self) -> Result<(), Tamper> {
+        let size = self.position;
+        while let Some(&(want_size, root)) = self.expected.get(self.next) {
             if want_size != size {
                 break;
             }
-            if tree.root(size).ok() != Some(root) {
-                return Err(Tamper::CheckpointMismatch { size, from: *verified_up_to, last: size.saturating_sub(1) });
+            if self.tree.root(size).ok() != Some(root) {
+                return Err(Tamper::CheckpointMismatch { size, from: self.verified_up_to, last: size.saturating_sub(1) });
             }
-            *verified_up_to = size;
-            *next += 1;
+            self.verified_up_to = size;
+            self.next += 1;
         }
         Ok(())
-    };
-    // A checkpoint that no longer matches is reported only if no entry explains it: an
-    // entry-level finding (misplaced, changed) names the exact place.
-    let mut mismatch: Option<Tamper> = check(&tree, &mut next_checkpoint, &mut verified_up_to).err();
-    for e in entries {
+    }
+
+    /// The next entry.
+    pub fn feed(&mut self, e: &StoredEntry<'_>) -> Result<(), Tamper> {
+        let position = self.position;
         if e.seq != position || claimed_seq(e.body) != Some(position) {
             return Err(Tamper::EntryMisplaced { position, claimed: claimed_seq(e.body) });
         }
@@ -115,30 +141,40 @@ pub fn verify_log<'a>(
         if leaf != e.leaf_hash {
             return Err(Tamper::EntryChanged { seq: position });
         }
-        tree.append(leaf);
-        position += 1;
-        if mismatch.is_none() {
-            mismatch = check(&tree, &mut next_checkpoint, &mut verified_up_to).err();
+        self.tree.append(leaf);
+        self.position += 1;
+        if self.mismatch.is_none() {
+            self.mismatch = self.check().err();
         }
+        Ok(())
     }
-    if let Some(m) = mismatch {
-        return Err(m);
-    }
-    if let Some(&(size, _)) = expected.get(next_checkpoint) {
-        return Err(Tamper::Truncated { entries: position, size });
-    }
-    // Every pair of consecutive checkpoints is consistent (they were all recomputed from one
-    // log; the proof shows it in the form a witness checks).
-    for pair in expected.windows(2) {
-        let ((old, old_root), (new, new_root)) = (pair[0], pair[1]);
-        if old == 0 || old == new {
-            continue;
+
+    /// After the last entry: the verdict.
+    pub fn finish(self) -> Result<Verified, Tamper> {
+        if let Some(m) = self.mismatch {
+            return Err(m);
         }
-        let proof = tree.consistency_proof(old, new).map_err(|_| Tamper::Inconsistent { old, new })?;
-        if !verify_consistency(old, new, &old_root, &new_root, &proof) {
-            return Err(Tamper::Inconsistent { old, new });
+        if let Some(&(size, _)) = self.expected.get(self.next) {
+            return Err(Tamper::Truncated { entries: self.position, size });
         }
+        // Every pair of consecutive checkpoints is consistent (they were all recomputed from
+        // one log; the proof shows it in the form a witness checks).
+        for pair in self.expected.windows(2) {
+            let ((old, old_root), (new, new_root)) = (pair[0], pair[1]);
+            if old == 0 || old == new {
+                continue;
+            }
+            let proof = self.tree.consistency_proof(old, new).map_err(|_| Tamper::Inconsistent { old, new })?;
+            if !verify_consistency(old, new, &old_root, &new_root, &proof) {
+                return Err(Tamper::Inconsistent { old, new });
+            }
+        }
+        let root = self.tree.root(self.position).unwrap_or_else(|_| crate::merkle::empty_root());
+        Ok(Verified {
+            entries: self.position,
+            root,
+            checkpoints: self.expected.len() as u64,
+            last_checkpoint: self.verified_up_to,
+        })
     }
-    let root = tree.root(position).unwrap_or_else(|_| crate::merkle::empty_root());
-    Ok(Verified { entries: position, root, checkpoints: expected.len() as u64, last_checkpoint: verified_up_to })
 }

@@ -166,13 +166,23 @@ fn verify_store(
     notes: &[(u64, String)],
     verifier: &NoteVerifier,
 ) -> anyhow::Result<Result<annexa_ledger::verify::Verified, annexa_ledger::verify::Tamper>> {
-    let mut entries = Vec::new();
-    store.ledger_each(|e| {
-        entries.push(e);
-        Ok(())
-    })?;
-    let stored = entries.iter().map(|e| StoredEntry { seq: e.seq, body: &e.body, leaf_hash: e.leaf_hash });
-    Ok(verify_log(stored, notes, verifier))
+    let mut v = match annexa_ledger::verify::LogVerifier::new(notes, verifier) {
+        Ok(v) => v,
+        Err(t) => return Ok(Err(t)),
+    };
+    let mut found: Option<annexa_ledger::verify::Tamper> = None;
+    let scanned = store.ledger_scan(|seq, body, leaf| {
+        v.feed(&StoredEntry { seq, body, leaf_hash: *leaf }).map_err(|t| {
+            found = Some(t);
+            // Stops the scan: the first tampering is the one to report.
+            annexa_store::StoreError::Conflict("tampering found".into())
+        })
+    });
+    if let Some(t) = found {
+        return Ok(Err(t));
+    }
+    scanned?;
+    Ok(v.finish())
 }
 
 /// The ledger's state for the `log-integrity` check.

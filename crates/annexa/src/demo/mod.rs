@@ -82,6 +82,10 @@ pub fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let (result, outcome) = evaluate(&mut store, &demo_global, &config, as_of, &[])?;
     crate::commands::ledger::checkpoint_after_change(&mut store, &demo_global)?;
     let ledger_entries = store.ledger_size()?;
+    let ledger = crate::commands::ledger::status(&mut store, &demo_global)?;
+    if let Some(problem) = ledger.problem {
+        anyhow::bail!("the demo's own ledger does not verify: {problem}");
+    }
 
     let mut found: std::collections::BTreeMap<&str, u64> = org.expected.keys().map(|k| (*k, 0)).collect();
     for f in &result.findings {
@@ -114,7 +118,7 @@ pub fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
         let db_arg = if db == global.db { String::new() } else { format!(" --db {db}") };
         let example = result.findings.iter().max_by_key(|f| f.severity).map(|f| f.id.as_str()).unwrap_or("F-...");
         println!(
-            "\nEvery import, the audit run and each finding it opened are {} entries in the tamper-evident ledger, under a signed checkpoint.",
+            "\nEvery import, the audit run and each finding it opened are {} entries in the tamper-evident ledger, under a signed checkpoint; the ledger verifies.",
             thousands(ledger_entries)
         );
         println!("\nThe demo is audited as of {AS_OF}, its reference date, so the results are the same every day.");

@@ -37,6 +37,19 @@ pub struct StoredCheckpoint {
     pub created_at: i64,
 }
 
+const ENTRY_COLUMNS: &str = "seq, recorded_at, actor, kind, body, leaf_hash";
+
+fn entry(r: &crate::db::DbRow<'_>) -> Result<LedgerEntry, StoreError> {
+    Ok(LedgerEntry {
+        seq: r.req_int(0)? as u64,
+        recorded_at: r.req_int(1)?,
+        actor: r.req_text(2)?.to_string(),
+        kind: r.req_text(3)?.to_string(),
+        body: r.req_text(4)?.to_string(),
+        leaf_hash: hash_of(r.blob(5)?)?,
+    })
+}
+
 fn hash_of(bytes: &[u8]) -> Result<Hash, StoreError> {
     bytes.try_into().map_err(|_| StoreError::Corrupt("a ledger hash is not 32 bytes".into()))
 }
@@ -206,16 +219,7 @@ impl Store {
     /// Calls `f` with every entry in seq order, streaming.
     pub fn ledger_each(&mut self, mut f: impl FnMut(LedgerEntry) -> Result<(), StoreError>) -> Result<(), StoreError> {
         let mut tx = self.conn.transaction()?;
-        tx.query_each("SELECT seq, recorded_at, actor, kind, body, leaf_hash FROM ledger_entries ORDER BY seq", &[], |r| {
-            f(LedgerEntry {
-                seq: r.req_int(0)? as u64,
-                recorded_at: r.req_int(1)?,
-                actor: r.req_text(2)?.to_string(),
-                kind: r.req_text(3)?.to_string(),
-                body: r.req_text(4)?.to_string(),
-                leaf_hash: hash_of(r.blob(5)?)?,
-            })
-        })?;
+        tx.query_each(&format!("SELECT {ENTRY_COLUMNS} FROM ledger_entries ORDER BY seq"), &[], |r| f(entry(r)?))?;
         tx.commit()
     }
 
@@ -233,46 +237,30 @@ impl Store {
     pub fn ledger_entry(&mut self, seq: u64) -> Result<Option<LedgerEntry>, StoreError> {
         let mut tx = self.conn.transaction()?;
         let mut out = None;
-        tx.query_each(
-            "SELECT seq, recorded_at, actor, kind, body, leaf_hash FROM ledger_entries WHERE seq = ?",
-            &[(seq as i64).into()],
-            |r| {
-                out = Some(LedgerEntry {
-                    seq: r.req_int(0)? as u64,
-                    recorded_at: r.req_int(1)?,
-                    actor: r.req_text(2)?.to_string(),
-                    kind: r.req_text(3)?.to_string(),
-                    body: r.req_text(4)?.to_string(),
-                    leaf_hash: hash_of(r.blob(5)?)?,
-                });
-                Ok(())
-            },
-        )?;
+        tx.query_each(&format!("SELECT {ENTRY_COLUMNS} FROM ledger_entries WHERE seq = ?"), &[(seq as i64).into()], |r| {
+            out = Some(entry(r)?);
+            Ok(())
+        })?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Runs `f` over the tree as it is now, inside one transaction.
+    fn with_tree<T>(&mut self, f: impl FnOnce(&DbTree<'_, '_>) -> Result<T, ProofError<StoreError>>) -> Result<T, StoreError> {
+        let mut tx = self.conn.transaction()?;
+        let size = tx.ledger_size()?;
+        let out = f(&DbTree { tx: RefCell::new(&mut tx), size }).map_err(proof_error)?;
         tx.commit()?;
         Ok(out)
     }
 
     /// The inclusion proof of entry `seq` in the tree of the first `size` entries.
     pub fn ledger_inclusion_proof(&mut self, seq: u64, size: u64) -> Result<Vec<Hash>, StoreError> {
-        let mut tx = self.conn.transaction()?;
-        let current = tx.ledger_size()?;
-        let proof = {
-            let tree = DbTree { tx: RefCell::new(&mut tx), size: current };
-            merkle::inclusion_proof(&tree, seq, size).map_err(proof_error)?
-        };
-        tx.commit()?;
-        Ok(proof)
+        self.with_tree(|tree| merkle::inclusion_proof(tree, seq, size))
     }
 
     /// The consistency proof between the trees of the first `old` and `new` entries.
     pub fn ledger_consistency_proof(&mut self, old: u64, new: u64) -> Result<Vec<Hash>, StoreError> {
-        let mut tx = self.conn.transaction()?;
-        let current = tx.ledger_size()?;
-        let proof = {
-            let tree = DbTree { tx: RefCell::new(&mut tx), size: current };
-            merkle::consistency_proof(&tree, old, new).map_err(proof_error)?
-        };
-        tx.commit()?;
-        Ok(proof)
+        self.with_tree(|tree| merkle::consistency_proof(tree, old, new))
     }
 }

@@ -5,11 +5,21 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn annexa(db: &str, args: &[&str]) -> Output {
+    // Each database gets its ledger key beside it, never in the working directory.
+    let key = std::env::temp_dir().join(format!("annexa-test-{:x}.ledger-key", {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        db.hash(&mut h);
+        h.finish()
+    }));
     Command::new(env!("CARGO_BIN_EXE_annexa"))
         .arg("--db")
         .arg(db)
+        .arg("--ledger-key")
+        .arg(key)
         .args(args)
         .env_remove("ANNEXA_CONFIG")
+        .env_remove("ANNEXA_LEDGER_KEY")
         .output()
         .expect("annexa runs")
 }

@@ -1,6 +1,6 @@
 //! The identity graph: one consistent snapshot of every source, as the checks see it.
 
-use crate::model::{Account, Assignment, Badge, Entitlement, Grant, ImportRecord, Person, System};
+use crate::model::{Account, Assignment, Badge, Entitlement, Grant, ImportRecord, JmlEvent, Person, System};
 use crate::Name;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -25,6 +25,8 @@ pub struct IdentityGraph {
     /// check judges them, but an auditor may ask how many there were.
     pub unattached_assignments: u64,
     pub badges: Vec<Badge>,
+    /// Mover events recorded so far (what `mover-residual-access` compares with).
+    pub movers: Vec<JmlEvent>,
     /// The imports whose records are in the graph, for evidence.
     pub imports: Vec<ImportRecord>,
 }

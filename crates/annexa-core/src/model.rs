@@ -95,6 +95,11 @@ vocabulary! {
     CredentialKind { AccessKey = "access-key", Certificate = "certificate", ApiToken = "api-token" }
 }
 
+vocabulary! {
+    /// What a change in the HR feed means for access.
+    JmlKind { Joiner = "joiner", Mover = "mover", Leaver = "leaver" }
+}
+
 impl MfaFactor {
     /// FIDO2 / WebAuthn (and smart cards) resist phishing; codes and pushes do not.
     pub fn is_phishing_resistant(self) -> bool {
@@ -242,6 +247,30 @@ pub struct Grant {
     pub last_certified_at: Option<Instant>,
     pub last_certified_by: Option<Name>,
     pub origin: Origin,
+}
+
+/// One attribute of a person that changed between two HR snapshots.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttributeChange {
+    pub attribute: String,
+    pub before: String,
+    pub after: String,
+}
+
+/// A joiner, mover or leaver event detected by comparing two HR snapshots.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JmlEvent {
+    /// Stable: the same event seen in two imports has the same id (`J-` + 16 hex digits of
+    /// SHA-256 of kind, employee id and effective instant).
+    pub id: String,
+    pub kind: JmlKind,
+    pub employee_id: Name,
+    /// When the change takes effect; an event in the future waits for its date.
+    pub effective_at: Instant,
+    pub detected_at: Instant,
+    /// Why: for movers the attributes that changed, for others the status or dates.
+    pub changes: Vec<AttributeChange>,
+    pub reason: String,
 }
 
 /// A physical access badge.

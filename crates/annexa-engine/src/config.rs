@@ -121,6 +121,11 @@ params!(CertificationOverdue {
     include_undated: bool = false,
 });
 params!(UnexplainedAccess {});
+params!(MoverResidualAccess {
+    /// Days after a move during which the old position's birthright access may remain (a
+    /// handover period).
+    grace_days: u32 = 14,
+});
 params!(PrivilegeOutlier {
     /// Smallest peer group (same department and title) that is compared.
     min_peers: u32 = 5,
@@ -152,6 +157,7 @@ pub struct Checks {
     pub service_account_no_owner: ServiceAccountNoOwner,
     pub admin_not_separated: AdminNotSeparated,
     pub certification_overdue: CertificationOverdue,
+    pub mover_residual_access: MoverResidualAccess,
     pub unexplained_access: UnexplainedAccess,
     pub privilege_outlier: PrivilegeOutlier,
     pub contractor_no_end_date: ContractorNoEndDate,

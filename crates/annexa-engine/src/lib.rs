@@ -18,6 +18,7 @@ pub mod checks;
 pub mod config;
 pub mod context;
 pub mod correlate;
+pub mod jml;
 pub mod pattern;
 
 pub use checks::{audit, audit_with_ledger, AuditResult, UnknownCheck};

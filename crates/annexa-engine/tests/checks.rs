@@ -903,8 +903,9 @@ fn every_check_finds_something_in_the_estate() {
     // log-integrity judges the ledger, which only `audit_with_ledger` is given.
     let all: Vec<&str> = CHECKS.iter().map(|c| c.id).filter(|id| *id != "log-integrity").collect();
     assert_eq!(result.checks_run, all);
-    assert_eq!(all.len(), 15);
-    for c in CHECKS.iter().filter(|c| c.id != "log-integrity") {
+    assert_eq!(all.len(), 16);
+    // The estate has no second HR snapshot: mover-residual-access has its own test below.
+    for c in CHECKS.iter().filter(|c| c.id != "log-integrity" && c.id != "mover-residual-access") {
         let n = result.findings.iter().filter(|f| f.check == c.id).count();
         assert!(n > 0, "{} found nothing", c.id);
         // Findings carry the registry's controls.
@@ -956,7 +957,7 @@ fn selection_runs_only_the_selected_checks() {
     // A check disabled in the configuration does not run by default, but does when selected.
     let off = format!("{SOD}\n[checks.dormant-account]\nenabled = false\n");
     let result = audit(&g, &off, AS_OF, &[]);
-    assert_eq!(result.checks_run.len(), 14);
+    assert_eq!(result.checks_run.len(), 15);
     assert!(!result.checks_run.iter().any(|c| c == "dormant-account"));
     assert!(!result.findings.iter().any(|f| f.check == "dormant-account"));
     let result = audit(&g, &off, AS_OF, &["dormant-account"]);
@@ -1086,4 +1087,41 @@ fn log_integrity_judges_the_ledger_status() {
     assert!(old[0].1.contains("25 hours old (limit 24)"), "{}", old[0].1);
     assert!(run(status(None, stale, 12), "[checks.log-integrity]\nmax_checkpoint_age_hours = 48\n").is_empty());
     assert!(run(status(None, None, 5), "")[0].1.contains("5 entries and no signed checkpoint"));
+}
+
+// ---------------------------------------------------------------------------------------
+// mover-residual-access
+
+#[test]
+fn mover_residual_access() {
+    use annexa_core::model::{AttributeChange, JmlEvent, JmlKind};
+    const RULES: &str = "[[roles]]\nid = \"sales\"\nentitlements = [\"crm:sales-*\"]\n\n[[roles]]\nid = \"eng\"\nentitlements = [\"git:dev\", \"crm:sales-read\"]\n\n\
+                         [[birthright]]\nid = \"sales\"\nwhen = { department = \"Sales\" }\nroles = [\"sales\"]\n\n\
+                         [[birthright]]\nid = \"eng\"\nwhen = { department = \"Eng\" }\nroles = [\"eng\"]\n";
+    let mut g = graph()
+        .with(person("E1").name("Ada", "Lee").department("Eng"))
+        .with(person("E2").name("Bo", "Day").department("Eng"))
+        .with(account("crm", "ada").employee("E1"))
+        .with(account("crm", "bo").employee("E2"))
+        .with(account("crm", "ada-old").employee("E1").disabled())
+        .with(assignment("crm", "ada", "sales-team").source("birthright"))
+        .with(assignment("crm", "ada", "sales-read").source("birthright")) // the new position gives it too
+        .with(assignment("crm", "ada", "sales-leads").source("request").granted_by("mgr")) // decided to keep
+        .with(assignment("crm", "ada-old", "sales-team").source("birthright")) // disabled account
+        .with(assignment("crm", "bo", "sales-team").source("birthright")); // moved within the grace period
+    let moved = |id: &str, days: i64| JmlEvent {
+        id: format!("J-{id}"),
+        kind: JmlKind::Mover,
+        employee_id: id.into(),
+        effective_at: at(AS_OF) - chrono::Duration::days(days),
+        detected_at: at(AS_OF) - chrono::Duration::days(days),
+        changes: vec![AttributeChange { attribute: "department".into(), before: "Sales".into(), after: "Eng".into() }],
+        reason: "department changed".into(),
+    };
+    g.0.movers = vec![moved("E1", 20), moved("E2", 10)];
+    expect(&g, RULES, AS_OF, "mover-residual-access", &[("crm/ada/sales-team", "moved 20 days ago (department Sales → Eng)")]);
+    // A longer grace period covers Ada too.
+    assert!(keys(&g, &format!("{RULES}\n[checks.mover-residual-access]\ngrace_days = 30\n"), AS_OF, "mover-residual-access").is_empty());
+    // The old position's birthright is not unexplained access: the lifecycle check owns it.
+    assert!(keys(&g, RULES, AS_OF, "unexplained-access").is_empty());
 }

@@ -34,6 +34,9 @@ pub struct NewImport<'a> {
     pub entitlements: &'a [Entitlement],
     pub assignments: &'a [Assignment],
     pub badges: &'a [Badge],
+    /// Joiner, mover and leaver events this snapshot brings (HR imports); each is recorded
+    /// once, with the import, in its transaction.
+    pub jml_events: &'a [JmlEvent],
 }
 
 fn tables_of(kind: &str) -> Result<&'static [&'static str], StoreError> {
@@ -122,6 +125,35 @@ impl Store {
                 }),
             }],
         )?;
+        let mut recorded = Vec::new();
+        for e in new.jml_events {
+            let changes = serde_json::to_string(&e.changes).map_err(|x| StoreError::Corrupt(x.to_string()))?;
+            let inserted = tx.execute(
+                "INSERT INTO jml_events (id, kind, employee_id, effective_at, detected_at, import_id, changes, reason, status) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending') ON CONFLICT (id) DO NOTHING",
+                &[
+                    e.id.as_str().into(),
+                    e.kind.as_str().into(),
+                    (&*e.employee_id).into(),
+                    e.effective_at.timestamp().into(),
+                    e.detected_at.timestamp().into(),
+                    import_id.into(),
+                    changes.as_str().into(),
+                    e.reason.as_str().into(),
+                ],
+            )?;
+            if inserted > 0 {
+                recorded.push(crate::ledger::Change {
+                    kind: "jml-event",
+                    data: serde_json::json!({
+                        "event_id": e.id, "kind": e.kind, "employee_id": &*e.employee_id,
+                        "effective_at": e.effective_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                        "reason": e.reason, "changes": e.changes, "import_id": import_id,
+                    }),
+                });
+            }
+        }
+        tx.ledger_append(new.actor, new.at, &recorded)?;
         for system in &systems {
             tx.execute("DELETE FROM sources WHERE kind = ? AND system = ?", &[new.kind.into(), (*system).into()])?;
             tx.execute(
@@ -205,6 +237,7 @@ impl Store {
         g.grants = grants;
         g.entitlements.extend(added);
         g.unattached_assignments = unattached;
+        g.movers = tx.jml_events(Some(JmlKind::Mover))?.into_iter().map(|e| e.event).collect();
         tx.commit()?;
         Ok(g)
     }

@@ -18,6 +18,7 @@
 mod audit;
 pub mod db;
 mod identity;
+pub mod jml;
 pub mod ledger;
 mod migrate;
 mod snapshot;

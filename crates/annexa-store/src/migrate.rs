@@ -7,10 +7,11 @@ use crate::StoreError;
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "identity", include_str!("../migrations/0001_identity.sql")),
     (2, "ledger", include_str!("../migrations/0002_ledger.sql")),
+    (3, "jml", include_str!("../migrations/0003_jml.sql")),
 ];
 
 /// The highest schema version this build knows.
-pub const LATEST: i64 = 2;
+pub const LATEST: i64 = 3;
 
 fn dialect_sql(sql: &str, dialect: Dialect) -> String {
     let id = match dialect {

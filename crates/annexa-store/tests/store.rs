@@ -72,6 +72,7 @@ fn import<'a>(kind: &'a str, systems: &'a [String], people: &'a [Person], accoun
         entitlements: &[],
         assignments: &[],
         badges: &[],
+        jml_events: &[],
     }
 }
 

@@ -84,6 +84,9 @@ Examples:
     Config(ConfigCommand),
     /// List the imports on record: source, file, SHA-256, rows, time.
     Imports,
+    /// Joiner, mover and leaver events detected from HR snapshots.
+    #[command(subcommand)]
+    Jml(JmlCommand),
     /// Evidence packs for auditors: one archive, verifiable offline.
     #[command(subcommand)]
     Evidence(EvidenceCommand),
@@ -223,6 +226,20 @@ checkpoints/<size>.note (signed checkpoints) and annexa.vkey. Anyone can check i
         entries: u64,
         #[arg(long, default_value_t = 10_000)]
         batch: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JmlCommand {
+    /// List the events, by effective time. Each HR import after the first compares the new
+    /// snapshot with the previous one and records joiners, movers and leavers once.
+    #[command(after_help = "Examples:
+  annexa jml list
+  annexa jml list --kind mover --format json")]
+    List {
+        /// joiner, mover or leaver.
+        #[arg(long)]
+        kind: Option<String>,
     },
 }
 

@@ -9,6 +9,7 @@ mod access;
 mod accounts;
 mod credentials;
 mod ledger;
+mod lifecycle;
 mod people;
 mod privilege;
 mod registry;
@@ -107,6 +108,13 @@ pub fn audit_with_ledger(
         c.certification_overdue.severity,
         &c.certification_overdue,
         access::certification_overdue,
+    );
+    runner.run(
+        "mover-residual-access",
+        c.mover_residual_access.enabled,
+        c.mover_residual_access.severity,
+        &c.mover_residual_access,
+        lifecycle::mover_residual_access,
     );
     runner.run(
         "unexplained-access",

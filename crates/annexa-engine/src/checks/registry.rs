@@ -104,6 +104,14 @@ pub const CHECKS: &[CheckDef] = &[
         description: "An assignment not certified within its interval (privileged 90 days, other 365 days).",
     },
     CheckDef {
+        id: "mover-residual-access",
+        title: "Mover kept old access",
+        controls: &["A.5.18"],
+        default_severity: Severity::Medium,
+        description: "A person who moved (department, title or location) still holds birthright access of their \
+                      old position after the grace period, access no rule gives them now.",
+    },
+    CheckDef {
         id: "unexplained-access",
         title: "Unexplained access",
         controls: &["A.5.15", "A.5.18"],

@@ -74,6 +74,14 @@ pub fn import_into(
     if let Some(b) = &bar {
         b.set_message(format!("storing {} records", thousands(batch.rows)));
     }
+    // A new HR snapshot is compared with the current one; the first one is the baseline.
+    let now = chrono::Utc::now();
+    let jml = if kind == ImportKind::Hr {
+        let previous = store.current_people()?;
+        if previous.is_empty() { Vec::new() } else { annexa_engine::jml::detect(&previous, &batch.people, now) }
+    } else {
+        Vec::new()
+    };
     let actor = crate::commands::setup::actor();
     let record = store.import(&annexa_store::NewImport {
         actor: &actor,
@@ -81,13 +89,14 @@ pub fn import_into(
         file,
         sha256: &sha256,
         rows: batch.rows,
-        at: chrono::Utc::now(),
+        at: now,
         systems: &batch.systems,
         people: &batch.people,
         accounts: &batch.accounts,
         entitlements: &batch.entitlements,
         assignments: &batch.assignments,
         badges: &batch.badges,
+        jml_events: &jml,
     })?;
     if let Some(b) = bar {
         b.finish_and_clear();
@@ -111,8 +120,19 @@ pub fn import_into(
         parts.push("no records".into());
     }
     let systems = if batch.systems.is_empty() { String::new() } else { format!(" for {}", batch.systems.join(", ")) };
+    let lifecycle = if jml.is_empty() {
+        String::new()
+    } else {
+        let count = |k: annexa_core::model::JmlKind| jml.iter().filter(|e| e.kind == k).count();
+        format!(
+            "; compared with the previous HR snapshot: {} joiners, {} movers, {} leavers (`annexa jml list`)",
+            count(annexa_core::model::JmlKind::Joiner),
+            count(annexa_core::model::JmlKind::Mover),
+            count(annexa_core::model::JmlKind::Leaver)
+        )
+    };
     Ok(format!(
-        "imported {}{systems} from {file} ({} {}, sha256 {}…) as import #{}",
+        "imported {}{systems} from {file} ({} {}, sha256 {}…) as import #{}{lifecycle}",
         parts.join(", "),
         thousands(batch.rows),
         if kind == ImportKind::Ldif { "entries" } else { "rows" },

@@ -23,6 +23,37 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo(args) => crate::demo::run(global, args),
         Command::Ledger(cmd) => ledger::run(global, cmd),
         Command::Evidence(cmd) => evidence::run(global, cmd),
+        Command::Jml(crate::cli::JmlCommand::List { kind }) => {
+            let kind = match kind {
+                None => None,
+                Some(k) => Some(annexa_core::model::JmlKind::parse(&k).ok_or_else(|| {
+                    anyhow::anyhow!("--kind {k:?}: expected one of {}", annexa_core::model::JmlKind::expected())
+                })?),
+            };
+            let mut store = setup::open_store(global)?;
+            let events = store.jml_events(kind)?;
+            if global.format == crate::output::Format::Json {
+                let list: Vec<serde_json::Value> = events
+                    .iter()
+                    .map(|e| serde_json::json!({ "event": e.event, "status": e.status, "import_id": e.import_id }))
+                    .collect();
+                crate::output::print_json(&list)?;
+            } else {
+                let mut table = Table::new(&["event", "kind", "employee_id", "effective_at", "status", "reason"]);
+                for e in events {
+                    table.push(vec![
+                        e.event.id,
+                        e.event.kind.to_string(),
+                        e.event.employee_id.to_string(),
+                        e.event.effective_at.to_rfc3339(),
+                        e.status,
+                        e.event.reason,
+                    ]);
+                }
+                table.print(global.format)?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Config(ConfigCommand::Show) => {
             let (config, path) = setup::load_config(global)?;
             println!("# effective configuration ({})", path.as_deref().unwrap_or("built-in defaults; no annexa.toml"));

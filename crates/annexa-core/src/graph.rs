@@ -86,6 +86,18 @@ impl IdentityGraph {
         }
     }
 
+    /// The graph with every assignment record resolved: itself when there are none left,
+    /// else a resolved copy (graphs built by hand, in tests and from the row tables).
+    pub fn resolved(&self) -> std::borrow::Cow<'_, IdentityGraph> {
+        if self.assignments.is_empty() {
+            std::borrow::Cow::Borrowed(self)
+        } else {
+            let mut copy = self.clone();
+            copy.resolve();
+            std::borrow::Cow::Owned(copy)
+        }
+    }
+
     /// `system/account_id/entitlement` of a grant: its key in findings and evidence.
     pub fn grant_key(&self, grant: &Grant) -> String {
         let a = &self.accounts[grant.account as usize];

@@ -205,11 +205,72 @@ pub struct Role {
 #[serde(deny_unknown_fields)]
 pub struct BirthrightRule {
     pub id: String,
-    /// Person attribute -> pattern or list of patterns (any of). Every attribute listed must
-    /// match. Attributes: department, title, location, worker_type, status, employee_id.
+    /// Who the rule applies to; everyone when absent.
     #[serde(default)]
-    pub when: BTreeMap<String, OneOrMany>,
+    pub when: Condition,
     pub roles: Vec<String>,
+}
+
+/// A condition on a person's HR attributes: a table of attribute -> pattern(s) (every
+/// attribute listed must match; a list means any of its patterns; `*` is a wildcard), or
+/// `{ all = [...] }`, `{ any = [...] }`, `{ not = {...} }` combining conditions.
+/// Attributes: department, title, location, worker_type, status, employee_id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Condition {
+    All(AllOf),
+    Any(AnyOf),
+    Not(NotOf),
+    Attributes(BTreeMap<String, OneOrMany>),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllOf {
+    pub all: Vec<Condition>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnyOf {
+    pub any: Vec<Condition>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotOf {
+    pub not: Box<Condition>,
+}
+
+impl Default for Condition {
+    fn default() -> Self {
+        Condition::Attributes(BTreeMap::new())
+    }
+}
+
+impl Condition {
+    /// Whether a person whose attributes `value` gives meets the condition.
+    pub fn matches(&self, value: &dyn Fn(&str) -> String) -> bool {
+        match self {
+            Condition::All(c) => c.all.iter().all(|x| x.matches(value)),
+            Condition::Any(c) => c.any.iter().any(|x| x.matches(value)),
+            Condition::Not(c) => !c.not.matches(value),
+            Condition::Attributes(map) => map.iter().all(|(attr, patterns)| {
+                let v = value(attr);
+                patterns.patterns().iter().any(|p| crate::pattern::matches_attribute(p, &v))
+            }),
+        }
+    }
+
+    /// Every attribute the condition tests.
+    fn attributes(&self, out: &mut Vec<String>) {
+        match self {
+            Condition::All(c) => c.all.iter().for_each(|x| x.attributes(out)),
+            Condition::Any(c) => c.any.iter().for_each(|x| x.attributes(out)),
+            Condition::Not(c) => c.not.attributes(out),
+            Condition::Attributes(map) => out.extend(map.keys().cloned()),
+        }
+    }
 }
 
 /// A single pattern or a list of alternatives.
@@ -265,7 +326,9 @@ impl Config {
             return Err("two roles share an id".to_string());
         }
         for b in &self.birthright {
-            for attr in b.when.keys() {
+            let mut attrs = Vec::new();
+            b.when.attributes(&mut attrs);
+            for attr in &attrs {
                 if !PERSON_ATTRIBUTES.contains(&attr.as_str()) {
                     return Err(format!(
                         "birthright rule {:?} tests unknown attribute {attr:?}: expected one of {}",
@@ -305,6 +368,35 @@ mod tests {
         assert_eq!(c.checks.stale_credential.max_password_age_days, 0);
         // What `config show` prints parses back to the same configuration.
         assert_eq!(Config::parse("shown", &c.to_toml()).expect("round trip"), c);
+    }
+
+    #[test]
+    fn birthright_conditions_combine() {
+        let c = Config::parse(
+            "annexa.toml",
+            "[[roles]]\nid = \"r\"\nentitlements = []\n[[birthright]]\nid = \"b\"\nroles = [\"r\"]\n\
+             when = { any = [ { department = \"Eng*\", worker_type = \"employee\" }, { all = [ { location = [\"Berlin\", \"Paris\"] }, { not = { title = \"*Intern*\" } } ] } ] }\n",
+        )
+        .expect("valid");
+        let when = &c.birthright[0].when;
+        let person = |dept: &str, worker: &str, location: &str, title: &str| {
+            let (d, w, l, t) = (dept.to_string(), worker.to_string(), location.to_string(), title.to_string());
+            move |attr: &str| match attr {
+                "department" => d.clone(),
+                "worker_type" => w.clone(),
+                "location" => l.clone(),
+                "title" => t.clone(),
+                _ => String::new(),
+            }
+        };
+        assert!(when.matches(&person("Engineering", "employee", "London", "Dev")));
+        assert!(!when.matches(&person("Engineering", "contractor", "London", "Dev")));
+        assert!(when.matches(&person("Sales", "contractor", "Paris", "Rep")));
+        assert!(!when.matches(&person("Sales", "employee", "Paris", "Sales Intern")));
+        // What `config show` prints parses back.
+        assert_eq!(Config::parse("shown", &c.to_toml()).expect("round trip"), c);
+        let bad = "[[roles]]\nid = \"r\"\nentitlements = []\n[[birthright]]\nid = \"b\"\nroles = [\"r\"]\nwhen = { not = { shoe = \"42\" } }\n";
+        assert!(Config::parse("annexa.toml", bad).expect_err("unknown attribute").to_string().contains("unknown attribute \"shoe\""));
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod checks;
 pub mod config;
 pub mod context;
 pub mod correlate;
+pub mod explain;
 pub mod jml;
 pub mod pattern;
 

@@ -84,6 +84,9 @@ Examples:
     Config(ConfigCommand),
     /// List the imports on record: source, file, SHA-256, rows, time.
     Imports,
+    /// Business roles and birthright rules (from annexa.toml), and what explains a person's access.
+    #[command(subcommand)]
+    Roles(RolesCommand),
     /// Joiner, mover and leaver events detected from HR snapshots.
     #[command(subcommand)]
     Jml(JmlCommand),
@@ -226,6 +229,20 @@ checkpoints/<size>.note (signed checkpoints) and annexa.vkey. Anyone can check i
         entries: u64,
         #[arg(long, default_value_t = 10_000)]
         batch: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RolesCommand {
+    /// Every role with its entitlements and the birthright rules that grant it.
+    List,
+    /// Which birthright rules apply to a person, what they give, and what explains each
+    /// entitlement the person holds (a rule, an approved request, or nothing).
+    #[command(after_help = "Example:
+  annexa roles explain E000123")]
+    Explain {
+        /// The person's employee id.
+        employee_id: String,
     },
 }
 

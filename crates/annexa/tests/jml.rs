@@ -127,6 +127,12 @@ fn a_second_hr_snapshot_records_joiners_movers_and_leavers_once() {
         assert_eq!(findings[0]["check"], "mover-residual-access");
         assert_eq!(findings[0]["subject"]["key"], "crm/ada/sales-team");
         assert!(findings[0]["message"].as_str().unwrap_or("").contains("department Sales → Eng"));
+        // `roles explain` says what explains each of Ada's entitlements.
+        let x: serde_json::Value = serde_json::from_str(&o.ok(&["--format", "json", "roles", "explain", "E1"])).expect("json");
+        assert_eq!(x["department"], "Eng");
+        assert_eq!(x["holdings"][0]["entitlement"], "crm:sales-team");
+        assert!(x["holdings"][0]["explained_by"].as_str().unwrap_or("").contains("position before the last move"), "{x}");
+        assert_eq!(o.run(&["roles", "explain", "E404"]).status.code(), Some(2));
         // Every event is in the ledger.
         assert!(o.ok(&["ledger", "verify"]).contains("ledger verified"));
     }

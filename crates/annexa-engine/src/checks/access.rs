@@ -2,7 +2,6 @@
 
 use crate::config::{CertificationOverdue, EntitlementPatterns, Sod, UnexplainedAccess};
 use crate::context::{Context, FindingBuilder};
-use crate::pattern::matches_attribute;
 use annexa_core::finding::{Subject, SubjectKind};
 use annexa_core::model::{AccountType, GrantSource, Person};
 use serde_json::json;
@@ -147,7 +146,7 @@ pub fn certification_overdue(ctx: &Context<'_>, p: &CertificationOverdue, f: &mu
 
 /// The roles each birthright rule grants to a person, as entitlement patterns.
 pub(crate) struct Birthright {
-    rules: Vec<(Vec<(String, Vec<String>)>, EntitlementPatterns, String)>,
+    rules: Vec<(crate::config::Condition, EntitlementPatterns, String)>,
 }
 
 impl Birthright {
@@ -158,7 +157,7 @@ impl Birthright {
             .birthright
             .iter()
             .map(|b| {
-                let cond = b.when.iter().map(|(k, v)| (k.clone(), v.patterns().to_vec())).collect();
+                let cond = b.when.clone();
                 let ents: Vec<String> = b.roles.iter().filter_map(|r| roles.get(r.as_str())).flat_map(|e| e.iter().cloned()).collect();
                 (cond, EntitlementPatterns::new(&ents), b.id.clone())
             })
@@ -169,13 +168,18 @@ impl Birthright {
     /// The indices of the rules that apply to `person`.
     pub(crate) fn applying(&self, person: &Person) -> Vec<usize> {
         (0..self.rules.len())
-            .filter(|i| {
-                self.rules[*i].0.iter().all(|(attr, patterns)| {
-                    let value = person_attribute(person, attr);
-                    patterns.iter().any(|p| matches_attribute(p, value))
-                })
-            })
+            .filter(|i| self.rules[*i].0.matches(&|attr| person_attribute(person, attr).to_string()))
             .collect()
+    }
+
+    /// The id of the rule at `index`.
+    pub(crate) fn id(&self, index: usize) -> &str {
+        &self.rules[index].2
+    }
+
+    /// The first of `rules` that gives this entitlement.
+    pub(crate) fn explaining(&self, rules: &[usize], system: &str, entitlement: &str) -> Option<usize> {
+        rules.iter().copied().find(|r| self.rules[*r].1.any(system, entitlement))
     }
 
     /// Whether one of `rules` gives this entitlement.

@@ -5,11 +5,11 @@
 //! lives in exactly one function, so that other formulations (SQL, Rego) can be compared
 //! against it finding for finding.
 
-mod access;
+pub(crate) mod access;
 mod accounts;
 mod credentials;
 mod ledger;
-mod lifecycle;
+pub(crate) mod lifecycle;
 mod people;
 mod privilege;
 mod registry;
@@ -59,15 +59,8 @@ pub fn audit_with_ledger(
         }
     }
     // Records that were never resolved (a graph built by hand) are resolved on a copy.
-    let resolved;
-    let graph = if graph.assignments.is_empty() {
-        graph
-    } else {
-        let mut copy = graph.clone();
-        copy.resolve();
-        resolved = copy;
-        &resolved
-    };
+    let resolved = graph.resolved();
+    let graph: &IdentityGraph = &resolved;
     let mut ctx = Context::new(graph, config, as_of);
     let has_ledger = ledger.is_some();
     ctx.ledger = ledger;

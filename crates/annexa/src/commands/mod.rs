@@ -23,6 +23,47 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo(args) => crate::demo::run(global, args),
         Command::Ledger(cmd) => ledger::run(global, cmd),
         Command::Evidence(cmd) => evidence::run(global, cmd),
+        Command::Roles(crate::cli::RolesCommand::List) => {
+            let (config, _) = setup::load_config(global)?;
+            let mut table = Table::new(&["role", "entitlements", "granted by birthright rules"]);
+            for r in &config.roles {
+                let by: Vec<&str> =
+                    config.birthright.iter().filter(|b| b.roles.contains(&r.id)).map(|b| b.id.as_str()).collect();
+                table.push(vec![r.id.clone(), r.entitlements.join(" "), by.join(" ")]);
+            }
+            table.print(global.format)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Roles(crate::cli::RolesCommand::Explain { employee_id }) => {
+            let (config, _) = setup::load_config(global)?;
+            let mut store = setup::open_store(global)?;
+            let graph = store.load_graph()?;
+            let Some(x) = annexa_engine::explain::explain(&graph, &config, chrono::Utc::now(), &employee_id) else {
+                anyhow::bail!("no person {employee_id:?} in the HR feed");
+            };
+            if global.format == crate::output::Format::Json {
+                crate::output::print_json(&x)?;
+            } else {
+                println!("{} {} — {}, {}, {} ({})", x.employee_id, x.name, x.title, x.department, x.location, x.worker_type);
+                if x.rules.is_empty() {
+                    println!("  no birthright rule applies");
+                }
+                for (rule, roles) in &x.rules {
+                    println!("  birthright rule {rule} gives roles {}", roles.join(", "));
+                }
+                if !x.entitled.is_empty() {
+                    println!("  entitled to: {}", x.entitled.join(", "));
+                }
+                let mut table = Table::new(&["account", "entitlement", "source", "explained by"]);
+                for h in &x.holdings {
+                    let account = if h.enabled { h.account.clone() } else { format!("{} (disabled)", h.account) };
+                    table.push(vec![account, h.entitlement.clone(), h.source.to_string(), h.explained_by.clone()]);
+                }
+                println!();
+                table.print(crate::output::Format::Table)?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Jml(crate::cli::JmlCommand::List { kind }) => {
             let kind = match kind {
                 None => None,

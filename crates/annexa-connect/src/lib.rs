@@ -26,6 +26,7 @@ pub mod assignments;
 pub mod aws;
 pub mod badges;
 pub mod hr;
+pub mod ldap;
 pub mod ldif;
 
 pub use error::ImportError;

@@ -60,11 +60,15 @@ pub enum Command {
   ldif                   RFC 2849 LDIF of an OpenLDAP or Active Directory tree (--system names it)
   aws-credential-report  the AWS IAM credential report CSV, as AWS writes it
   badges                 badge_id,employee_id,status,last_used_at,zones
+  ldap                   a live directory, read over LDAP (paged search) and saved as LDIF to FILE,
+                         then imported as ldif: --url, --base, [--filter], [--bind-dn, --password-env]
 
 Examples:
   annexa import hr workday.csv --mapping workday-columns.toml
   annexa import accounts salesforce.csv --system salesforce
-  annexa import aws-credential-report report.csv --system aws-prod")]
+  annexa import aws-credential-report report.csv --system aws-prod
+  LDAP_PASSWORD=… annexa import ldap corp-2026-11-30.ldif --system corp --url ldap://dc1:389 \\
+      --base dc=corp,dc=example --bind-dn cn=reader,dc=corp,dc=example --password-env LDAP_PASSWORD")]
     Import(ImportArgs),
     /// Run the control checks, store the run and its findings, compare with the last run.
     #[command(after_help = "Examples:
@@ -118,6 +122,25 @@ pub struct ImportArgs {
     /// `[columns] employee_id = "Employee Number"`, ...).
     #[arg(long)]
     pub mapping: Option<PathBuf>,
+    /// ldap: the server, `ldap://host:port`.
+    #[arg(long)]
+    pub url: Option<String>,
+    /// ldap: the base DN to search under.
+    #[arg(long)]
+    pub base: Option<String>,
+    /// ldap: the search filter.
+    #[arg(long, default_value = "(objectClass=*)")]
+    pub filter: String,
+    /// ldap: the DN to bind as (anonymous when absent).
+    #[arg(long)]
+    pub bind_dn: Option<String>,
+    /// ldap: the environment variable that holds the bind password (never the password
+    /// itself: command lines are visible to other users).
+    #[arg(long)]
+    pub password_env: Option<String>,
+    /// ldap: entries per page.
+    #[arg(long, default_value_t = 500)]
+    pub page_size: i32,
     /// Accept a file with no data rows, which removes every record of its source. Without
     /// it such a file is refused: a truncated export must not wipe an inventory.
     #[arg(long)]

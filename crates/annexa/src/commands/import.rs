@@ -16,6 +16,9 @@ struct Mapping {
 }
 
 pub fn run(global: &GlobalArgs, args: ImportArgs) -> anyhow::Result<ExitCode> {
+    if args.kind == "ldap" {
+        return import_ldap(global, args);
+    }
     let kind = ImportKind::parse(&args.kind).ok_or_else(|| {
         anyhow::anyhow!(
             "unknown import kind {:?}: expected one of {}",
@@ -139,4 +142,34 @@ pub fn import_into(
         &sha256[..12],
         record.id
     ))
+}
+
+/// `annexa import ldap FILE --url … --base …`: read the directory, save it as LDIF to FILE
+/// (the evidence an auditor can open), and import that file.
+fn import_ldap(global: &GlobalArgs, args: ImportArgs) -> anyhow::Result<ExitCode> {
+    let url = args.url.clone().ok_or_else(|| anyhow::anyhow!("import ldap needs --url ldap://host:port"))?;
+    let base_dn = args.base.clone().ok_or_else(|| anyhow::anyhow!("import ldap needs --base (the base DN)"))?;
+    let bind = match (&args.bind_dn, &args.password_env) {
+        (None, None) => None,
+        (Some(dn), Some(var)) => {
+            let password = std::env::var(var).map_err(|_| anyhow::anyhow!("--password-env {var}: that variable is not set"))?;
+            Some((dn.clone(), password))
+        }
+        _ => anyhow::bail!("--bind-dn and --password-env go together"),
+    };
+    let source = annexa_connect::ldap::LdapSource { url, base_dn, filter: args.filter.clone(), bind, page_size: args.page_size, timeout_secs: 30 };
+    let bar = spinner(&format!("reading {}", source.url));
+    let (ldif, entries) = annexa_connect::ldap::read_as_ldif(&source)?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    std::fs::write(&args.file, &ldif).with_context(|| format!("cannot save the directory to {}", args.file.display()))?;
+    eprintln!("read {entries} entries from {} under {}, saved as {}", source.url, source.base_dn, args.file.display());
+    let options = ImportOptions { system: args.system.clone(), ..Default::default() };
+    let file = args.file.display().to_string();
+    let mut store = open_store(global)?;
+    let outcome = import_into(&mut store, ImportKind::Ldif, &file, ldif.as_bytes(), &options, args.allow_empty)?;
+    crate::commands::ledger::checkpoint_after_change(&mut store, global)?;
+    eprintln!("{outcome}");
+    Ok(ExitCode::SUCCESS)
 }

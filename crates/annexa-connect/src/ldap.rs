@@ -91,3 +91,152 @@ pub fn read_as_ldif(source: &LdapSource) -> Result<(String, u64), LdapError> {
     }
     Ok((out, entries.len() as u64))
 }
+
+/// How a directory marks an account disabled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DisableBy {
+    /// Active Directory: set bit 2 (ACCOUNTDISABLE) of `userAccountControl`.
+    UserAccountControl,
+    /// OpenLDAP and others: set an attribute to a value (`pwdAccountLockedTime` =
+    /// `000001010000Z` locks an account for good under the ppolicy overlay).
+    Attribute { name: String, value: String },
+}
+
+/// A directory Annexa may change.
+#[derive(Debug, Clone)]
+pub struct LdapTarget {
+    pub source: LdapSource,
+    pub disable: DisableBy,
+}
+
+/// A connection to a target, reused across tasks.
+pub struct LdapWriter {
+    target: LdapTarget,
+    conn: LdapConn,
+}
+
+fn escape_filter(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '*' => out.push_str("\\2a"),
+            '(' => out.push_str("\\28"),
+            ')' => out.push_str("\\29"),
+            '\\' => out.push_str("\\5c"),
+            '\0' => out.push_str("\\00"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// LDAP result codes that mean "already so": the change is idempotent.
+const NO_SUCH_ATTRIBUTE: u32 = 16;
+const ATTRIBUTE_OR_VALUE_EXISTS: u32 = 20;
+const OBJECT_CLASS_VIOLATION: u32 = 65;
+
+impl LdapWriter {
+    pub fn connect(target: &LdapTarget) -> Result<LdapWriter, LdapError> {
+        let s = &target.source;
+        let err = |message: String| LdapError::Server { url: s.url.clone(), message };
+        let settings = LdapConnSettings::new().set_conn_timeout(std::time::Duration::from_secs(s.timeout_secs));
+        let mut conn = LdapConn::with_settings(settings, &s.url).map_err(|e| err(format!("cannot connect: {e}")))?;
+        if let Some((dn, password)) = &s.bind {
+            conn.simple_bind(dn, password).and_then(|r| r.success()).map_err(|e| err(format!("bind as {dn} failed: {e}")))?;
+        }
+        Ok(LdapWriter { target: target.clone(), conn })
+    }
+
+    fn err(&self, message: String) -> LdapError {
+        LdapError::Server { url: self.target.source.url.clone(), message }
+    }
+
+    /// The DN of the one entry `filter` finds under the base.
+    fn find(&mut self, filter: &str, what: &str) -> Result<String, LdapError> {
+        let base = self.target.source.base_dn.clone();
+        let (entries, _) = self
+            .conn
+            .search(&base, Scope::Subtree, filter, vec!["dn"])
+            .and_then(|r| r.success())
+            .map_err(|e| self.err(format!("search for {what} failed: {e}")))?;
+        match entries.len() {
+            1 => Ok(SearchEntry::construct(entries.into_iter().next().ok_or_else(|| self.err("no entry".into()))?).dn),
+            0 => Err(self.err(format!("{what} not found under {base}"))),
+            n => Err(self.err(format!("{what} is ambiguous: {n} entries match"))),
+        }
+    }
+
+    fn account_dn(&mut self, account_id: &str) -> Result<String, LdapError> {
+        let id = escape_filter(account_id);
+        self.find(&format!("(|(sAMAccountName={id})(uid={id}))"), &format!("account {account_id}"))
+    }
+
+    fn group_dn(&mut self, group: &str) -> Result<String, LdapError> {
+        let g = escape_filter(group);
+        self.find(
+            &format!("(&(|(objectClass=group)(objectClass=groupOfNames)(objectClass=groupOfUniqueNames))(|(cn={g})(sAMAccountName={g})))"),
+            &format!("group {group}"),
+        )
+    }
+
+    /// Disables an account; an account already disabled stays as it is.
+    pub fn disable_account(&mut self, account_id: &str) -> Result<String, LdapError> {
+        let dn = self.account_dn(account_id)?;
+        match self.target.disable.clone() {
+            DisableBy::UserAccountControl => {
+                let (entries, _) = self
+                    .conn
+                    .search(&dn, Scope::Base, "(objectClass=*)", vec!["userAccountControl"])
+                    .and_then(|r| r.success())
+                    .map_err(|e| self.err(format!("reading {dn} failed: {e}")))?;
+                let uac: u32 = entries
+                    .into_iter()
+                    .next()
+                    .map(SearchEntry::construct)
+                    .and_then(|e| e.attrs.get("userAccountControl").and_then(|v| v.first()).and_then(|v| v.parse().ok()))
+                    .ok_or_else(|| self.err(format!("{dn} has no userAccountControl")))?;
+                if uac & 2 != 0 {
+                    return Ok(format!("{dn} was already disabled"));
+                }
+                let value = (uac | 2).to_string();
+                self.conn
+                    .modify(&dn, vec![ldap3::Mod::Replace("userAccountControl", std::collections::HashSet::from([value.as_str()]))])
+                    .and_then(|r| r.success())
+                    .map_err(|e| self.err(format!("disabling {dn} failed: {e}")))?;
+            }
+            DisableBy::Attribute { name, value } => {
+                self.conn
+                    .modify(&dn, vec![ldap3::Mod::Replace(name.as_str(), std::collections::HashSet::from([value.as_str()]))])
+                    .and_then(|r| r.success())
+                    .map_err(|e| self.err(format!("disabling {dn} failed: {e}")))?;
+            }
+        }
+        Ok(format!("disabled {dn}"))
+    }
+
+    /// Removes an account from a group; an account not in it is left as it is.
+    pub fn remove_membership(&mut self, account_id: &str, group: &str) -> Result<String, LdapError> {
+        let (dn, group_dn) = (self.account_dn(account_id)?, self.group_dn(group)?);
+        match self.conn.modify(&group_dn, vec![ldap3::Mod::Delete("member", std::collections::HashSet::from([dn.as_str()]))]) {
+            Ok(r) if r.rc == 0 => Ok(format!("removed {dn} from {group_dn}")),
+            Ok(r) if r.rc == NO_SUCH_ATTRIBUTE => Ok(format!("{dn} was not in {group_dn}")),
+            Ok(r) if r.rc == OBJECT_CLASS_VIOLATION => Err(self.err(format!(
+                "removing {dn} from {group_dn} would leave the group with no member, which its schema forbids \
+                 (groupOfNames): give the group a placeholder member"
+            ))),
+            Ok(r) => Err(self.err(format!("removing {dn} from {group_dn} failed: {r}"))),
+            Err(e) => Err(self.err(format!("removing {dn} from {group_dn} failed: {e}"))),
+        }
+    }
+
+    /// Adds an account to a group; an account already in it is left as it is.
+    pub fn add_membership(&mut self, account_id: &str, group: &str) -> Result<String, LdapError> {
+        let (dn, group_dn) = (self.account_dn(account_id)?, self.group_dn(group)?);
+        match self.conn.modify(&group_dn, vec![ldap3::Mod::Add("member", std::collections::HashSet::from([dn.as_str()]))]) {
+            Ok(r) if r.rc == 0 => Ok(format!("added {dn} to {group_dn}")),
+            Ok(r) if r.rc == ATTRIBUTE_OR_VALUE_EXISTS => Ok(format!("{dn} was already in {group_dn}")),
+            Ok(r) => Err(self.err(format!("adding {dn} to {group_dn} failed: {r}"))),
+            Err(e) => Err(self.err(format!("adding {dn} to {group_dn} failed: {e}"))),
+        }
+    }
+}

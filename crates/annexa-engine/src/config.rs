@@ -18,6 +18,59 @@ pub struct Config {
     pub sod: Sod,
     pub roles: Vec<Role>,
     pub birthright: Vec<BirthrightRule>,
+    pub provisioning: Provisioning,
+    /// Target systems Annexa may change, and how to reach them.
+    pub connectors: Vec<Connector>,
+}
+
+/// How provisioning tasks are planned and retried.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Provisioning {
+    /// Attempts before a task fails for good (retries back off from 30 s, doubling).
+    pub max_attempts: u32,
+    /// Days a mover keeps the old position's birthright access before it is removed.
+    pub mover_grace_days: u32,
+}
+
+impl Default for Provisioning {
+    fn default() -> Self {
+        Provisioning { max_attempts: 5, mover_grace_days: 14 }
+    }
+}
+
+/// A target system: `kind = "ldap"` for OpenLDAP or Active Directory.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Connector {
+    /// The system name accounts of this directory were imported under.
+    pub system: String,
+    pub kind: String,
+    /// `ldap://host:port`.
+    pub url: String,
+    pub base: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bind_dn: Option<String>,
+    /// The environment variable holding the bind password (never the password itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_env: Option<String>,
+    /// `ad` (set bit 2 of userAccountControl) or `attribute` (set `disable_attribute`).
+    #[serde(default = "default_disable")]
+    pub disable: String,
+    #[serde(default = "default_disable_attribute")]
+    pub disable_attribute: String,
+    #[serde(default = "default_disable_value")]
+    pub disable_value: String,
+}
+
+fn default_disable() -> String {
+    "attribute".into()
+}
+fn default_disable_attribute() -> String {
+    "pwdAccountLockedTime".into()
+}
+fn default_disable_value() -> String {
+    "000001010000Z".into()
 }
 
 /// How accounts are linked to people, after employee id and email.
@@ -343,6 +396,21 @@ impl Config {
                 }
             }
         }
+        let mut systems = std::collections::HashSet::new();
+        for c in &self.connectors {
+            if c.kind != "ldap" {
+                return Err(format!("connector for {:?}: kind {:?} is not supported: expected ldap", c.system, c.kind));
+            }
+            if c.disable != "ad" && c.disable != "attribute" {
+                return Err(format!("connector for {:?}: disable {:?}: expected ad or attribute", c.system, c.disable));
+            }
+            if c.bind_dn.is_some() != c.password_env.is_some() {
+                return Err(format!("connector for {:?}: bind_dn and password_env go together", c.system));
+            }
+            if !systems.insert(c.system.as_str()) {
+                return Err(format!("two connectors for system {:?}", c.system));
+            }
+        }
         if self.checks.privilege_outlier.factor <= 0.0 {
             return Err("checks.privilege-outlier.factor must be positive".to_string());
         }
@@ -427,5 +495,10 @@ impl EntitlementPatterns {
 
     pub fn any(&self, system: &str, name: &str) -> bool {
         self.0.iter().any(|p| p.matches(system, name))
+    }
+
+    /// The entitlement names these patterns give in `system` by exact name.
+    pub fn exact_in(&self, system: &str) -> Vec<String> {
+        self.0.iter().filter_map(|p| p.exact_in(system)).collect()
     }
 }

@@ -21,6 +21,7 @@ pub mod correlate;
 pub mod explain;
 pub mod jml;
 pub mod pattern;
+pub mod provision;
 
 pub use checks::{audit, audit_with_ledger, AuditResult, UnknownCheck};
 pub use context::LedgerStatus;

@@ -7,6 +7,8 @@
 pub struct EntitlementPattern {
     system: String,
     name: String,
+    /// The name as written, for planning changes (the matching fields are lower-cased).
+    original: String,
 }
 
 impl EntitlementPattern {
@@ -15,7 +17,13 @@ impl EntitlementPattern {
             Some((s, n)) => (s.trim(), n.trim()),
             None => ("*", pattern.trim()),
         };
-        EntitlementPattern { system: system.to_lowercase(), name: name.to_lowercase() }
+        EntitlementPattern { system: system.to_lowercase(), name: name.to_lowercase(), original: name.to_string() }
+    }
+
+    /// The entitlement's name, as written, when the pattern names exactly one entitlement
+    /// of `system`.
+    pub fn exact_in(&self, system: &str) -> Option<String> {
+        (self.system == system.to_lowercase() && !self.name.contains('*')).then(|| self.original.clone())
     }
 
     pub fn matches(&self, system: &str, name: &str) -> bool {

@@ -19,6 +19,7 @@ mod audit;
 pub mod db;
 mod identity;
 pub mod jml;
+pub mod provisioning;
 pub mod ledger;
 mod migrate;
 mod snapshot;

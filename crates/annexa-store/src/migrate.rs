@@ -8,10 +8,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "identity", include_str!("../migrations/0001_identity.sql")),
     (2, "ledger", include_str!("../migrations/0002_ledger.sql")),
     (3, "jml", include_str!("../migrations/0003_jml.sql")),
+    (4, "provisioning", include_str!("../migrations/0004_provisioning.sql")),
 ];
 
 /// The highest schema version this build knows.
-pub const LATEST: i64 = 3;
+pub const LATEST: i64 = 4;
 
 fn dialect_sql(sql: &str, dialect: Dialect) -> String {
     let id = match dialect {

@@ -94,6 +94,9 @@ Examples:
     /// Joiner, mover and leaver events detected from HR snapshots.
     #[command(subcommand)]
     Jml(JmlCommand),
+    /// The durable provisioning queue: plan, run, list, retry.
+    #[command(subcommand)]
+    Provision(ProvisionCommand),
     /// Evidence packs for auditors: one archive, verifiable offline.
     #[command(subcommand)]
     Evidence(EvidenceCommand),
@@ -270,6 +273,30 @@ pub enum RolesCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum ProvisionCommand {
+    /// What the due joiner, mover and leaver events would change, system by system (dry run).
+    Plan,
+    /// Carry out due tasks on the target systems; failures retry with backoff.
+    Run {
+        /// At most this many tasks.
+        #[arg(long, default_value_t = 1000)]
+        limit: i64,
+        /// Seconds a claimed task stays this worker's; a worker that dies releases its
+        /// tasks when the lease runs out.
+        #[arg(long, default_value_t = 300)]
+        lease_secs: i64,
+    },
+    /// The tasks and where each stands.
+    List {
+        /// Only the tasks that failed for good.
+        #[arg(long)]
+        failed: bool,
+    },
+    /// Put a failed task back in the queue.
+    Retry { id: i64 },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum JmlCommand {
     /// List the events, by effective time. Each HR import after the first compares the new
     /// snapshot with the previous one and records joiners, movers and leavers once.
@@ -281,6 +308,9 @@ pub enum JmlCommand {
         #[arg(long)]
         kind: Option<String>,
     },
+    /// Plan the events whose date has come and queue their provisioning tasks
+    /// (`annexa provision run` carries them out).
+    RunDue,
 }
 
 #[derive(Debug, Subcommand)]

@@ -172,6 +172,14 @@ impl Birthright {
             .collect()
     }
 
+    /// The entitlement names of `system` that `rules` give by exact name (no wildcard).
+    pub(crate) fn exact_entitlements(&self, rules: &[usize], system: &str) -> Vec<String> {
+        let mut out: Vec<String> = rules.iter().flat_map(|r| self.rules[*r].1.exact_in(system)).collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
     /// The id of the rule at `index`.
     pub(crate) fn id(&self, index: usize) -> &str {
         &self.rules[index].2

@@ -7,6 +7,7 @@ mod findings;
 pub mod evidence;
 pub mod import;
 pub mod ledger;
+pub mod provision;
 pub mod setup;
 
 use crate::cli::{Cli, Command, ConfigCommand};
@@ -64,6 +65,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Provision(cmd) => provision::run(global, cmd),
+        Command::Jml(crate::cli::JmlCommand::RunDue) => provision::run_due(global),
         Command::Jml(crate::cli::JmlCommand::List { kind }) => {
             let kind = match kind {
                 None => None,

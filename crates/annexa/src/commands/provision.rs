@@ -1,0 +1,174 @@
+//! `annexa jml run-due` and `annexa provision …`: from lifecycle events to changes on the
+//! target systems, through the durable queue.
+
+use crate::cli::{GlobalArgs, ProvisionCommand};
+use crate::commands::setup::{actor, load_config, open_store};
+use crate::output::{print_json, Format, Table};
+use annexa_connect::ldap::{DisableBy, LdapSource, LdapTarget, LdapWriter};
+use annexa_engine::provision::PlannedTask;
+use annexa_store::provisioning::{NewTask, Task};
+use std::collections::HashMap;
+use std::process::ExitCode;
+
+fn planned(global: &GlobalArgs) -> anyhow::Result<(Vec<PlannedTask>, Vec<String>, i64)> {
+    let (config, _) = load_config(global)?;
+    let mut store = open_store(global)?;
+    let now = chrono::Utc::now();
+    let events = store.due_jml_events(now)?;
+    let graph = store.load_graph()?;
+    let tasks = annexa_engine::provision::plan(&graph, &config, &events, now);
+    Ok((tasks, events.into_iter().map(|e| e.id).collect(), i64::from(config.provisioning.max_attempts)))
+}
+
+fn show(global: &GlobalArgs, tasks: &[PlannedTask]) -> anyhow::Result<()> {
+    if global.format == Format::Json {
+        return print_json(&tasks);
+    }
+    let mut table = Table::new(&["system", "action", "account", "entitlement", "not before", "event"]);
+    for t in tasks {
+        table.push(vec![
+            t.system.clone(),
+            t.action.to_string(),
+            t.account_id.clone(),
+            t.entitlement.clone().unwrap_or_default(),
+            t.not_before.to_rfc3339(),
+            t.event_id.clone(),
+        ]);
+    }
+    table.print(global.format)
+}
+
+/// `annexa jml run-due`.
+pub fn run_due(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+    let (tasks, events, max_attempts) = planned(global)?;
+    let new: Vec<NewTask> = tasks
+        .iter()
+        .map(|t| NewTask {
+            idempotency_key: t.key.clone(),
+            event_id: Some(t.event_id.clone()),
+            employee_id: Some(t.employee_id.clone()),
+            system: t.system.clone(),
+            action: t.action.to_string(),
+            account_id: t.account_id.clone(),
+            entitlement: t.entitlement.clone(),
+            not_before: t.not_before,
+        })
+        .collect();
+    let mut store = open_store(global)?;
+    let queued = store.queue_tasks(&new, &events, max_attempts, &actor(), chrono::Utc::now())?;
+    crate::commands::ledger::checkpoint_after_change(&mut store, global)?;
+    eprintln!("{} due events planned: {queued} tasks queued (`annexa provision run` carries them out)", events.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn run(global: &GlobalArgs, cmd: ProvisionCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        ProvisionCommand::Plan => {
+            let (tasks, events, _) = planned(global)?;
+            show(global, &tasks)?;
+            eprintln!("{} due events; {} changes (nothing was queued: `annexa jml run-due` queues them)", events.len(), tasks.len());
+            Ok(ExitCode::SUCCESS)
+        }
+        ProvisionCommand::List { failed } => {
+            let mut store = open_store(global)?;
+            let tasks = store.tasks(failed.then_some("failed"))?;
+            if global.format == Format::Json {
+                print_json(&tasks)?;
+            } else {
+                let mut table = Table::new(&["id", "status", "attempts", "system", "action", "account", "entitlement", "next attempt", "error"]);
+                for t in tasks {
+                    table.push(vec![
+                        t.id.to_string(),
+                        t.status,
+                        format!("{}/{}", t.attempts, t.max_attempts),
+                        t.task.system,
+                        t.task.action,
+                        t.task.account_id,
+                        t.task.entitlement.unwrap_or_default(),
+                        t.next_attempt_at.to_rfc3339(),
+                        t.last_error.unwrap_or_default(),
+                    ]);
+                }
+                table.print(global.format)?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ProvisionCommand::Retry { id } => {
+            let mut store = open_store(global)?;
+            if !store.retry_task(id, &actor(), chrono::Utc::now())? {
+                anyhow::bail!("no failed task {id}: `annexa provision list --failed` lists them");
+            }
+            crate::commands::ledger::checkpoint_after_change(&mut store, global)?;
+            eprintln!("task {id} queued again");
+            Ok(ExitCode::SUCCESS)
+        }
+        ProvisionCommand::Run { limit, lease_secs } => work(global, limit, lease_secs),
+    }
+}
+
+/// Carries out due tasks. A connection per system, opened on first use.
+fn work(global: &GlobalArgs, limit: i64, lease_secs: i64) -> anyhow::Result<ExitCode> {
+    let (config, _) = load_config(global)?;
+    let mut store = open_store(global)?;
+    let owner = format!("{}@{}", actor(), std::process::id());
+    let tasks = store.lease_tasks(&owner, chrono::Utc::now(), lease_secs, limit)?;
+    // A test hook: die after carrying out this many tasks, before recording the last one,
+    // as a crash would.
+    let abort_after: Option<usize> = std::env::var("ANNEXA_TEST_ABORT_AFTER").ok().and_then(|v| v.parse().ok());
+    let mut writers: HashMap<String, Result<LdapWriter, String>> = HashMap::new();
+    let (mut done, mut failed) = (0, 0);
+    for (n, task) in tasks.iter().enumerate() {
+        let outcome = perform(&config, &mut writers, task);
+        if abort_after == Some(n + 1) {
+            std::process::abort();
+        }
+        match &outcome {
+            Ok(_) => done += 1,
+            Err(_) => failed += 1,
+        }
+        store.finish_task(task, outcome, &actor(), chrono::Utc::now())?;
+    }
+    crate::commands::ledger::checkpoint_after_change(&mut store, global)?;
+    eprintln!("{} tasks: {done} done, {failed} failed or to retry (`annexa provision list`)", tasks.len());
+    Ok(if failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn perform(
+    config: &annexa_engine::config::Config,
+    writers: &mut HashMap<String, Result<LdapWriter, String>>,
+    task: &Task,
+) -> Result<String, String> {
+    let t = &task.task;
+    let writer = writers.entry(t.system.clone()).or_insert_with(|| {
+        let c = config
+            .connectors
+            .iter()
+            .find(|c| c.system == t.system)
+            .ok_or_else(|| format!("no connector for system {:?} in the configuration", t.system))?;
+        let bind = match (&c.bind_dn, &c.password_env) {
+            (Some(dn), Some(var)) => {
+                Some((dn.clone(), std::env::var(var).map_err(|_| format!("the variable {var} with the bind password is not set"))?))
+            }
+            _ => None,
+        };
+        let disable = if c.disable == "ad" {
+            DisableBy::UserAccountControl
+        } else {
+            DisableBy::Attribute { name: c.disable_attribute.clone(), value: c.disable_value.clone() }
+        };
+        let target = LdapTarget {
+            source: LdapSource { url: c.url.clone(), base_dn: c.base.clone(), filter: String::new(), bind, page_size: 500, timeout_secs: 30 },
+            disable,
+        };
+        LdapWriter::connect(&target).map_err(|e| e.to_string())
+    });
+    let w = writer.as_mut().map_err(|e| e.clone())?;
+    let entitlement = || t.entitlement.clone().ok_or_else(|| format!("task {} has no entitlement", task.id));
+    match t.action.as_str() {
+        "disable-account" => w.disable_account(&t.account_id),
+        "remove-membership" => w.remove_membership(&t.account_id, &entitlement()?),
+        "add-membership" => w.add_membership(&t.account_id, &entitlement()?),
+        other => return Err(format!("unknown action {other:?}")),
+    }
+    .map_err(|e| e.to_string())
+}

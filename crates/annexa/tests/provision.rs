@@ -1,0 +1,150 @@
+//! The lifecycle carried out on a real slapd: a leaver disabled and stripped, a mover's old
+//! group removed and new group added, through the durable queue — including a worker that
+//! dies mid-batch and one target that is down.
+
+use ldap3::{LdapConn, Scope, SearchEntry};
+use std::collections::HashSet;
+use std::path::Path;
+use std::process::{Command, Output};
+
+const HR: &str = "employee_id,email,given_name,family_name,department,title,manager_id,location,worker_type,status,start_date,end_date";
+
+fn add(ldap: &mut LdapConn, dn: &str, attrs: &[(&str, &[&str])]) {
+    let attrs: Vec<(&str, HashSet<&str>)> = attrs.iter().map(|(k, vs)| (*k, vs.iter().copied().collect())).collect();
+    ldap.add(dn, attrs).and_then(|r| r.success()).unwrap_or_else(|e| panic!("add {dn}: {e}"));
+}
+
+fn members(ldap: &mut LdapConn, group_dn: &str) -> Vec<String> {
+    let (entries, _) = ldap.search(group_dn, Scope::Base, "(objectClass=*)", vec!["member"]).and_then(|r| r.success()).expect("search");
+    let mut m: Vec<String> =
+        entries.into_iter().next().map(SearchEntry::construct).and_then(|e| e.attrs.get("member").cloned()).unwrap_or_default();
+    m.sort();
+    m
+}
+
+#[test]
+fn leavers_and_movers_are_carried_out_once_even_when_a_worker_dies() {
+    let Ok(url) = std::env::var("ANNEXA_TEST_LDAP") else {
+        assert!(std::env::var("CI").is_err(), "ANNEXA_TEST_LDAP is not set: under CI the slapd tests must run (use scripts/test)");
+        return;
+    };
+    let base = std::env::var("ANNEXA_TEST_LDAP_BASE").expect("base");
+    let admin = std::env::var("ANNEXA_TEST_LDAP_ADMIN").expect("admin");
+    let password = std::env::var("ANNEXA_TEST_LDAP_PASSWORD").expect("password");
+    let mut ldap = LdapConn::new(&url).expect("connect");
+    ldap.simple_bind(&admin, &password).and_then(|r| r.success()).expect("bind");
+    let name = format!("p{}-{}", std::process::id(), chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0));
+    let ou = format!("ou={name},{base}");
+    add(&mut ldap, &ou, &[("objectClass", &["organizationalUnit"]), ("ou", &[name.as_str()])]);
+    let (ada, bob) = (format!("uid=ada,{ou}"), format!("uid=bob,{ou}"));
+    add(&mut ldap, &ada, &[("objectClass", &["inetOrgPerson"]), ("uid", &["ada"]), ("cn", &["Ada"]), ("sn", &["L"]), ("employeeNumber", &["E1"])]);
+    add(&mut ldap, &bob, &[("objectClass", &["inetOrgPerson"]), ("uid", &["bob"]), ("cn", &["Bob"]), ("sn", &["B"]), ("employeeNumber", &["E2"])]);
+    let group = |g: &str| format!("cn={g},{ou}");
+    // groupOfNames must keep one member: directories hold a placeholder for that.
+    let placeholder = format!("cn=placeholder,{ou}");
+    add(&mut ldap, &group("sales-team"), &[("objectClass", &["groupOfNames"]), ("cn", &["sales-team"]), ("member", &[ada.as_str(), bob.as_str(), placeholder.as_str()])]);
+    add(&mut ldap, &group("eng-team"), &[("objectClass", &["groupOfNames"]), ("cn", &["eng-team"]), ("member", &[bob.as_str(), placeholder.as_str()])]);
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let write = |f: &str, text: &str| std::fs::write(d.join(f), text).expect("write");
+    write(
+        "annexa.toml",
+        &format!(
+            "[provisioning]\nmax_attempts = 1\nmover_grace_days = 0\n\n\
+             [[roles]]\nid = \"sales\"\nentitlements = [\"corp:sales-team\"]\n\n[[roles]]\nid = \"eng\"\nentitlements = [\"corp:eng-team\"]\n\n\
+             [[birthright]]\nid = \"sales\"\nwhen = {{ department = \"Sales\" }}\nroles = [\"sales\"]\n\n\
+             [[birthright]]\nid = \"eng\"\nwhen = {{ department = \"Eng\" }}\nroles = [\"eng\"]\n\n\
+             [[connectors]]\nsystem = \"corp\"\nkind = \"ldap\"\nurl = \"{url}\"\nbase = \"{ou}\"\nbind_dn = \"{admin}\"\npassword_env = \"LDAP_PASSWORD\"\n\n\
+             [[connectors]]\nsystem = \"dead\"\nkind = \"ldap\"\nurl = \"ldap://127.0.0.1:9\"\nbase = \"dc=nowhere\"\n"
+        ),
+    );
+    let run = |args: &[&str], env: &[(&str, &str)]| -> Output {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_annexa"));
+        c.args(["--db", &format!("sqlite://{}", d.join("a.db").display()), "--config", d.join("annexa.toml").to_str().expect("utf8")])
+            .args(args)
+            .env("LDAP_PASSWORD", &password)
+            .current_dir(d);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.output().expect("annexa runs")
+    };
+    let ok = |args: &[&str]| {
+        let out = run(args, &[]);
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).expect("utf8")
+    };
+    let yesterday = (chrono::Utc::now() - chrono::Duration::days(1)).format("%Y-%m-%d").to_string();
+    write("hr1.csv", &format!("{HR}\nE1,a@x.io,Ada,L,Sales,Rep,,London,employee,active,2020-01-01,\nE2,b@x.io,Bob,B,Eng,Dev,,London,employee,active,2020-01-01,\n"));
+    write("hr2.csv", &format!("{HR}\nE1,a@x.io,Ada,L,Eng,Dev,,London,employee,active,2020-01-01,\nE2,b@x.io,Bob,B,Eng,Dev,,London,employee,terminated,2020-01-01,{yesterday}\n"));
+    write("dead.csv", "system,account_id,username,email,employee_id,display_name,status,type,created_at,last_login_at,mfa,password_last_set_at,owner\ndead,bob,bob,,E2,Bob,enabled,human,2020-01-01,,,,\n");
+    ok(&["import", "hr", "hr1.csv"]);
+    ok(&["import", "ldap", "corp.ldif", "--system", "corp", "--url", &url, "--base", &ou, "--bind-dn", &admin, "--password-env", "LDAP_PASSWORD"]);
+    ok(&["import", "accounts", "dead.csv"]);
+    ok(&["import", "hr", "hr2.csv"]);
+
+    // The plan: Bob disabled and out of his groups (also on the dead system), Ada out of
+    // sales-team and into eng-team.
+    let plan: serde_json::Value = serde_json::from_str(&ok(&["--format", "json", "provision", "plan"])).expect("json");
+    let mut planned: Vec<String> = plan
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|t| format!("{} {} {} {}", t["system"].as_str().unwrap_or(""), t["action"].as_str().unwrap_or(""), t["account_id"].as_str().unwrap_or(""), t["entitlement"].as_str().unwrap_or("-")))
+        .collect();
+    planned.sort();
+    assert_eq!(
+        planned,
+        [
+            "corp add-membership ada eng-team",
+            "corp disable-account bob -",
+            "corp remove-membership ada sales-team",
+            "corp remove-membership bob eng-team",
+            "corp remove-membership bob sales-team",
+            "dead disable-account bob -",
+        ]
+    );
+    ok(&["jml", "run-due"]);
+    ok(&["jml", "run-due"]); // nothing is queued twice
+
+    // A worker that dies after carrying out its second task, before recording it.
+    let crashed = run(&["provision", "run", "--lease-secs", "1"], &[("ANNEXA_TEST_ABORT_AFTER", "2")]);
+    assert!(!crashed.status.success());
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let second = run(&["provision", "run", "--lease-secs", "1"], &[]);
+    assert_eq!(second.status.code(), Some(1), "the dead target fails: {}", String::from_utf8_lossy(&second.stderr));
+
+    // The directory now says what HR says.
+    let (entries, _) = ldap.search(&bob, Scope::Base, "(objectClass=*)", vec!["pwdAccountLockedTime"]).and_then(|r| r.success()).expect("bob");
+    let bob_entry = entries.into_iter().next().map(SearchEntry::construct).expect("bob");
+    assert!(bob_entry.attrs.contains_key("pwdAccountLockedTime"), "bob is locked");
+    assert_eq!(members(&mut ldap, &group("sales-team")), [placeholder.clone()]);
+    let mut eng = vec![ada.clone(), placeholder.clone()];
+    eng.sort();
+    assert_eq!(members(&mut ldap, &group("eng-team")), eng);
+
+    // Each task's completion is recorded once; the dead target's task failed for good and
+    // can be retried.
+    let tasks: serde_json::Value = serde_json::from_str(&ok(&["--format", "json", "provision", "list"])).expect("json");
+    let statuses: Vec<(&str, &str)> = tasks
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|t| (t["system"].as_str().unwrap_or(""), t["status"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(statuses.iter().filter(|(s, st)| *s == "corp" && *st == "done").count(), 5, "{tasks}");
+    let failed: serde_json::Value = serde_json::from_str(&ok(&["--format", "json", "provision", "list", "--failed"])).expect("json");
+    let failed = failed.as_array().expect("list");
+    assert_eq!(failed.len(), 1);
+    assert!(failed[0]["last_error"].as_str().unwrap_or("").contains("cannot connect"), "{failed:?}");
+    let id = failed[0]["id"].to_string();
+    ok(&["provision", "retry", &id]);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&ok(&["--format", "json", "provision", "list", "--failed"])).expect("json"), serde_json::json!([]));
+    ok(&["ledger", "export", "export"]);
+    let entries = std::fs::read_to_string(d.join("export/entries.jsonl")).expect("entries");
+    assert_eq!(entries.lines().filter(|l| l.contains("\"kind\":\"task-done\"")).count(), 5);
+    assert_eq!(entries.lines().filter(|l| l.contains("\"kind\":\"task-queued\"")).count(), 6);
+    assert!(ok(&["ledger", "verify"]).contains("ledger verified"));
+    let _ = Path::new(".");
+}

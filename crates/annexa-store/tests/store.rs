@@ -250,3 +250,50 @@ fn assert_same_graph(store: &mut Store, url: &str) {
     assert_eq!(fast.badges, slow.badges, "{url}");
     assert_eq!(fast.imports, slow.imports, "{url}");
 }
+
+#[test]
+fn the_provisioning_queue_leases_retries_and_fails_on_both_engines() {
+    use annexa_store::provisioning::{backoff_secs, NewTask};
+    let dir = tempfile::tempdir().expect("tempdir");
+    for url in annexa_store::testing::fresh_databases(dir.path()) {
+        let mut store = Store::open(&url).expect("open");
+        let now = at("2026-06-01T12:00:00Z");
+        let task = |key: &str, not_before| NewTask {
+            idempotency_key: key.into(),
+            event_id: Some("J-1".into()),
+            employee_id: Some("E1".into()),
+            system: "corp".into(),
+            action: "disable-account".into(),
+            account_id: key.into(),
+            entitlement: None,
+            not_before,
+        };
+        let later = now + chrono::Duration::days(14);
+        let tasks = [task("a", now), task("b", now), task("c", later)];
+        assert_eq!(store.queue_tasks(&tasks, &[], 2, "tester", now).expect("queue"), 3, "{url}");
+        assert_eq!(store.queue_tasks(&tasks, &[], 2, "tester", now).expect("queue"), 0, "idempotent");
+        // Only due tasks are leased, and a leased task is not leased again while its lease holds.
+        let leased = store.lease_tasks("w1", now, 60, 10).expect("lease");
+        assert_eq!(leased.iter().map(|t| t.task.account_id.as_str()).collect::<Vec<_>>(), ["a", "b"], "{url}");
+        assert!(store.lease_tasks("w2", now, 60, 10).expect("lease").is_empty());
+        // A worker that died: its lease runs out and another takes the task.
+        let again = store.lease_tasks("w2", now + chrono::Duration::seconds(61), 60, 10).expect("lease");
+        assert_eq!(again.len(), 2);
+        store.finish_task(&again[0], Ok("disabled".into()), "tester", now).expect("finish");
+        // A failure retries after the backoff, then fails for good at the last attempt.
+        store.finish_task(&again[1], Err("connection refused".into()), "tester", now).expect("finish");
+        let pending = store.tasks(Some("pending")).expect("tasks");
+        let b = pending.iter().find(|t| t.task.account_id == "b").expect("b");
+        assert_eq!((b.attempts, b.next_attempt_at), (1, now + chrono::Duration::seconds(backoff_secs(0))));
+        let retry_at = now + chrono::Duration::seconds(backoff_secs(0));
+        let b = store.lease_tasks("w3", retry_at, 60, 10).expect("lease");
+        assert_eq!(b.len(), 1);
+        store.finish_task(&b[0], Err("connection refused".into()), "tester", retry_at).expect("finish");
+        let failed = store.tasks(Some("failed")).expect("tasks");
+        assert_eq!(failed.len(), 1);
+        assert_eq!(failed[0].last_error.as_deref(), Some("connection refused"));
+        assert!(store.retry_task(failed[0].id, "tester", retry_at).expect("retry"));
+        assert!(!store.retry_task(failed[0].id, "tester", retry_at).expect("retry"), "only failed tasks are retried");
+        assert_eq!(store.tasks(Some("done")).expect("tasks").len(), 1);
+    }
+}

@@ -240,3 +240,50 @@ impl LdapWriter {
         }
     }
 }
+
+/// The attributes of a new account, by the person it is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAccount {
+    pub login: String,
+    pub employee_id: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub email: Option<String>,
+}
+
+const ENTRY_ALREADY_EXISTS: u32 = 68;
+
+impl LdapWriter {
+    /// Creates an account under `parent_dn`; an account that exists already is left as it
+    /// is. Active Directory accounts are created disabled without a password
+    /// (userAccountControl 514), as AD requires; OpenLDAP accounts as inetOrgPerson.
+    pub fn create_account(&mut self, parent_dn: &str, a: &NewAccount) -> Result<String, LdapError> {
+        let cn = format!("{} {}", a.given_name, a.family_name).trim().to_string();
+        let ad = self.target.disable == DisableBy::UserAccountControl;
+        let dn = if ad { format!("CN={},{parent_dn}", cn.replace(',', "\\,")) } else { format!("uid={},{parent_dn}", a.login) };
+        let mut attrs: Vec<(&str, std::collections::HashSet<&str>)> = vec![
+            ("cn", [cn.as_str()].into()),
+            ("sn", [a.family_name.as_str()].into()),
+            ("givenName", [a.given_name.as_str()].into()),
+        ];
+        if ad {
+            attrs.push(("objectClass", ["top", "person", "organizationalPerson", "user"].into()));
+            attrs.push(("sAMAccountName", [a.login.as_str()].into()));
+            attrs.push(("employeeID", [a.employee_id.as_str()].into()));
+            attrs.push(("userAccountControl", ["514"].into()));
+        } else {
+            attrs.push(("objectClass", ["inetOrgPerson"].into()));
+            attrs.push(("uid", [a.login.as_str()].into()));
+            attrs.push(("employeeNumber", [a.employee_id.as_str()].into()));
+        }
+        if let Some(mail) = &a.email {
+            attrs.push(("mail", [mail.as_str()].into()));
+        }
+        match self.conn.add(&dn, attrs) {
+            Ok(r) if r.rc == 0 => Ok(format!("created {dn}")),
+            Ok(r) if r.rc == ENTRY_ALREADY_EXISTS => Ok(format!("{dn} existed already")),
+            Ok(r) => Err(self.err(format!("creating {dn} failed: {r}"))),
+            Err(e) => Err(self.err(format!("creating {dn} failed: {e}"))),
+        }
+    }
+}

@@ -61,6 +61,20 @@ pub struct Connector {
     pub disable_attribute: String,
     #[serde(default = "default_disable_value")]
     pub disable_value: String,
+    /// Create accounts for joiners (and give them their birthright groups).
+    #[serde(default)]
+    pub create_accounts: bool,
+    /// Where new accounts go; the base when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accounts_dn: Option<String>,
+    /// The login of a new account, as a username pattern (`{given}.{family}`, `{g}{family}`,
+    /// `{employee_id}`).
+    #[serde(default = "default_login")]
+    pub login: String,
+}
+
+fn default_login() -> String {
+    "{given}.{family}".into()
 }
 
 fn default_disable() -> String {

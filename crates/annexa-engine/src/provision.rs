@@ -4,8 +4,8 @@
 //! A leaver's enabled accounts are disabled and every entitlement on them removed. A
 //! mover gets the new position's birthright entitlements (those named exactly) on the
 //! accounts they have, and loses the old position's birthright access once the grace
-//! period is over. Joiners are not planned yet: accounts are created by the systems'
-//! own onboarding until account templates exist.
+//! period is over. A joiner gets an account on every system whose connector creates
+//! accounts, with the birthright groups of that system.
 
 use crate::checks::access::Birthright;
 use crate::config::Config;
@@ -104,7 +104,33 @@ pub fn plan(graph: &IdentityGraph, config: &Config, events: &[JmlEvent], now: In
                     }
                 }
             }
-            JmlKind::Joiner => {}
+            JmlKind::Joiner => {
+                let rules = birthright.applying(person);
+                for c in config.connectors.iter().filter(|c| c.create_accounts) {
+                    let has_account = ctx.accounts_of_person[pi].iter().any(|&a| *graph.accounts[a].system == *c.system);
+                    if has_account || person.status == annexa_core::model::PersonStatus::Terminated {
+                        continue;
+                    }
+                    let login = crate::correlate::render(&c.login, person);
+                    let new = |action: &'static str, entitlement: Option<String>| {
+                        let what = entitlement.as_deref().map(|x| format!("/{x}")).unwrap_or_default();
+                        PlannedTask {
+                            key: format!("{}:{action}:{}/{login}{what}", e.id, c.system),
+                            event_id: e.id.clone(),
+                            employee_id: e.employee_id.to_string(),
+                            system: c.system.clone(),
+                            action,
+                            account_id: login.clone(),
+                            entitlement,
+                            not_before: e.effective_at,
+                        }
+                    };
+                    out.push(new("create-account", None));
+                    for name in birthright.exact_entitlements(&rules, &c.system) {
+                        out.push(new("add-membership", Some(name)));
+                    }
+                }
+            }
         }
     }
     out

@@ -55,7 +55,7 @@ fn leavers_and_movers_are_carried_out_once_even_when_a_worker_dies() {
              [[roles]]\nid = \"sales\"\nentitlements = [\"corp:sales-team\"]\n\n[[roles]]\nid = \"eng\"\nentitlements = [\"corp:eng-team\"]\n\n\
              [[birthright]]\nid = \"sales\"\nwhen = {{ department = \"Sales\" }}\nroles = [\"sales\"]\n\n\
              [[birthright]]\nid = \"eng\"\nwhen = {{ department = \"Eng\" }}\nroles = [\"eng\"]\n\n\
-             [[connectors]]\nsystem = \"corp\"\nkind = \"ldap\"\nurl = \"{url}\"\nbase = \"{ou}\"\nbind_dn = \"{admin}\"\npassword_env = \"LDAP_PASSWORD\"\n\n\
+             [[connectors]]\nsystem = \"corp\"\nkind = \"ldap\"\nurl = \"{url}\"\nbase = \"{ou}\"\nbind_dn = \"{admin}\"\npassword_env = \"LDAP_PASSWORD\"\ncreate_accounts = true\n\n\
              [[connectors]]\nsystem = \"dead\"\nkind = \"ldap\"\nurl = \"ldap://127.0.0.1:9\"\nbase = \"dc=nowhere\"\n"
         ),
     );
@@ -77,7 +77,7 @@ fn leavers_and_movers_are_carried_out_once_even_when_a_worker_dies() {
     };
     let yesterday = (chrono::Utc::now() - chrono::Duration::days(1)).format("%Y-%m-%d").to_string();
     write("hr1.csv", &format!("{HR}\nE1,a@x.io,Ada,L,Sales,Rep,,London,employee,active,2020-01-01,\nE2,b@x.io,Bob,B,Eng,Dev,,London,employee,active,2020-01-01,\n"));
-    write("hr2.csv", &format!("{HR}\nE1,a@x.io,Ada,L,Eng,Dev,,London,employee,active,2020-01-01,\nE2,b@x.io,Bob,B,Eng,Dev,,London,employee,terminated,2020-01-01,{yesterday}\n"));
+    write("hr2.csv", &format!("{HR}\nE1,a@x.io,Ada,L,Eng,Dev,,London,employee,active,2020-01-01,\nE2,b@x.io,Bob,B,Eng,Dev,,London,employee,terminated,2020-01-01,{yesterday}\nE3,cy@x.io,Cy,Press,Eng,Dev,,London,employee,active,2020-01-01,\n"));
     write("dead.csv", "system,account_id,username,email,employee_id,display_name,status,type,created_at,last_login_at,mfa,password_last_set_at,owner\ndead,bob,bob,,E2,Bob,enabled,human,2020-01-01,,,,\n");
     ok(&["import", "hr", "hr1.csv"]);
     ok(&["import", "ldap", "corp.ldif", "--system", "corp", "--url", &url, "--base", &ou, "--bind-dn", &admin, "--password-env", "LDAP_PASSWORD"]);
@@ -98,6 +98,8 @@ fn leavers_and_movers_are_carried_out_once_even_when_a_worker_dies() {
         planned,
         [
             "corp add-membership ada eng-team",
+            "corp add-membership cy.press eng-team",
+            "corp create-account cy.press -",
             "corp disable-account bob -",
             "corp remove-membership ada sales-team",
             "corp remove-membership bob eng-team",
@@ -120,7 +122,12 @@ fn leavers_and_movers_are_carried_out_once_even_when_a_worker_dies() {
     let bob_entry = entries.into_iter().next().map(SearchEntry::construct).expect("bob");
     assert!(bob_entry.attrs.contains_key("pwdAccountLockedTime"), "bob is locked");
     assert_eq!(members(&mut ldap, &group("sales-team")), [placeholder.clone()]);
-    let mut eng = vec![ada.clone(), placeholder.clone()];
+    // The joiner's account was created, with the birthright group.
+    let cy = format!("uid=cy.press,{ou}");
+    let (entries, _) = ldap.search(&cy, Scope::Base, "(objectClass=*)", vec!["employeeNumber", "mail"]).and_then(|r| r.success()).expect("cy");
+    let cy_entry = entries.into_iter().next().map(SearchEntry::construct).expect("cy created");
+    assert_eq!(cy_entry.attrs.get("employeeNumber"), Some(&vec!["E3".to_string()]));
+    let mut eng = vec![ada.clone(), cy.clone(), placeholder.clone()];
     eng.sort();
     assert_eq!(members(&mut ldap, &group("eng-team")), eng);
 
@@ -133,7 +140,7 @@ fn leavers_and_movers_are_carried_out_once_even_when_a_worker_dies() {
         .iter()
         .map(|t| (t["system"].as_str().unwrap_or(""), t["status"].as_str().unwrap_or("")))
         .collect();
-    assert_eq!(statuses.iter().filter(|(s, st)| *s == "corp" && *st == "done").count(), 5, "{tasks}");
+    assert_eq!(statuses.iter().filter(|(s, st)| *s == "corp" && *st == "done").count(), 7, "{tasks}");
     let failed: serde_json::Value = serde_json::from_str(&ok(&["--format", "json", "provision", "list", "--failed"])).expect("json");
     let failed = failed.as_array().expect("list");
     assert_eq!(failed.len(), 1);
@@ -143,8 +150,8 @@ fn leavers_and_movers_are_carried_out_once_even_when_a_worker_dies() {
     assert_eq!(serde_json::from_str::<serde_json::Value>(&ok(&["--format", "json", "provision", "list", "--failed"])).expect("json"), serde_json::json!([]));
     ok(&["ledger", "export", "export"]);
     let entries = std::fs::read_to_string(d.join("export/entries.jsonl")).expect("entries");
-    assert_eq!(entries.lines().filter(|l| l.contains("\"kind\":\"task-done\"")).count(), 5);
-    assert_eq!(entries.lines().filter(|l| l.contains("\"kind\":\"task-queued\"")).count(), 6);
+    assert_eq!(entries.lines().filter(|l| l.contains("\"kind\":\"task-done\"")).count(), 7);
+    assert_eq!(entries.lines().filter(|l| l.contains("\"kind\":\"task-queued\"")).count(), 8);
     assert!(ok(&["ledger", "verify"]).contains("ledger verified"));
     let _ = Path::new(".");
 }

@@ -116,9 +116,15 @@ fn work(global: &GlobalArgs, limit: i64, lease_secs: i64) -> anyhow::Result<Exit
     // as a crash would.
     let abort_after: Option<usize> = std::env::var("ANNEXA_TEST_ABORT_AFTER").ok().and_then(|v| v.parse().ok());
     let mut writers: HashMap<String, Result<LdapWriter, String>> = HashMap::new();
+    // New accounts take their attributes from HR: read the people only when needed.
+    let people: HashMap<String, annexa_core::model::Person> = if tasks.iter().any(|t| t.task.action == "create-account") {
+        store.current_people()?.into_iter().map(|p| (p.employee_id.to_string(), p)).collect()
+    } else {
+        HashMap::new()
+    };
     let (mut done, mut failed) = (0, 0);
     for (n, task) in tasks.iter().enumerate() {
-        let outcome = perform(&config, &mut writers, task);
+        let outcome = perform(&config, &mut writers, &people, task);
         if abort_after == Some(n + 1) {
             std::process::abort();
         }
@@ -136,6 +142,7 @@ fn work(global: &GlobalArgs, limit: i64, lease_secs: i64) -> anyhow::Result<Exit
 fn perform(
     config: &annexa_engine::config::Config,
     writers: &mut HashMap<String, Result<LdapWriter, String>>,
+    people: &HashMap<String, annexa_core::model::Person>,
     task: &Task,
 ) -> Result<String, String> {
     let t = &task.task;
@@ -168,6 +175,22 @@ fn perform(
         "disable-account" => w.disable_account(&t.account_id),
         "remove-membership" => w.remove_membership(&t.account_id, &entitlement()?),
         "add-membership" => w.add_membership(&t.account_id, &entitlement()?),
+        "create-account" => {
+            let employee = t.employee_id.as_deref().unwrap_or_default();
+            let p = people.get(employee).ok_or_else(|| format!("{employee} is no longer in the HR feed"))?;
+            let c = config.connectors.iter().find(|c| c.system == t.system).ok_or_else(|| format!("no connector for {}", t.system))?;
+            let parent = c.accounts_dn.clone().unwrap_or_else(|| c.base.clone());
+            w.create_account(
+                &parent,
+                &annexa_connect::ldap::NewAccount {
+                    login: t.account_id.clone(),
+                    employee_id: employee.to_string(),
+                    given_name: p.given_name.clone(),
+                    family_name: p.family_name.clone(),
+                    email: p.email.clone(),
+                },
+            )
+        }
         other => return Err(format!("unknown action {other:?}")),
     }
     .map_err(|e| e.to_string())

@@ -11,7 +11,7 @@ use crate::checks::access::Birthright;
 use crate::config::Config;
 use crate::context::Context;
 use annexa_core::graph::IdentityGraph;
-use annexa_core::model::{GrantSource, JmlEvent, JmlKind, Person};
+use annexa_core::model::{GrantSource, JmlEvent, JmlKind};
 use annexa_core::time::Instant;
 use serde::Serialize;
 use std::collections::HashSet;
@@ -71,15 +71,7 @@ pub fn plan(graph: &IdentityGraph, config: &Config, events: &[JmlEvent], now: In
                 }
             }
             JmlKind::Mover => {
-                let mut before: Person = person.clone();
-                for c in &e.changes {
-                    match c.attribute.as_str() {
-                        "department" => before.department = c.before.clone(),
-                        "title" => before.title = c.before.clone(),
-                        "location" => before.location = c.before.clone(),
-                        _ => {}
-                    }
-                }
+                let before = crate::checks::lifecycle::before_move(person, e);
                 let (old_rules, new_rules) = (birthright.applying(&before), birthright.applying(person));
                 for &a in &accounts {
                     let acc = &graph.accounts[a];

@@ -21,7 +21,7 @@ fn latest_moves<'g>(ctx: &Context<'g>) -> HashMap<&'g str, &'g JmlEvent> {
 }
 
 /// A person as they were before their latest move.
-fn before_move(person: &Person, m: &JmlEvent) -> Person {
+pub(crate) fn before_move(person: &Person, m: &JmlEvent) -> Person {
     let mut before = person.clone();
     for c in &m.changes {
         match c.attribute.as_str() {

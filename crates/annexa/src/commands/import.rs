@@ -79,12 +79,14 @@ pub fn import_into(
     }
     // A new HR snapshot is compared with the current one; the first one is the baseline.
     let now = chrono::Utc::now();
+    let t_diff = std::time::Instant::now();
     let jml = if kind == ImportKind::Hr {
         let previous = store.current_people()?;
         if previous.is_empty() { Vec::new() } else { annexa_engine::jml::detect(&previous, &batch.people, now) }
     } else {
         Vec::new()
     };
+    let diffed = t_diff.elapsed();
     let actor = crate::commands::setup::actor();
     let record = store.import(&annexa_store::NewImport {
         actor: &actor,
@@ -105,7 +107,7 @@ pub fn import_into(
         b.finish_and_clear();
     }
     if std::env::var_os("ANNEXA_TIMINGS").is_some() {
-        eprintln!("timings: hash and parse {parsed:?}, store {:?}", t0.elapsed() - parsed);
+        eprintln!("timings: hash and parse {parsed:?}, lifecycle diff {diffed:?}, store {:?}", t0.elapsed() - parsed - diffed);
     }
     let mut parts = Vec::new();
     for (n, what) in [
@@ -126,12 +128,12 @@ pub fn import_into(
     let lifecycle = if jml.is_empty() {
         String::new()
     } else {
-        let count = |k: annexa_core::model::JmlKind| jml.iter().filter(|e| e.kind == k).count();
+        let count = |k: annexa_core::model::JmlKind| jml.iter().filter(|e| e.kind == k).count() as u64;
         format!(
             "; compared with the previous HR snapshot: {} joiners, {} movers, {} leavers (`annexa jml list`)",
-            count(annexa_core::model::JmlKind::Joiner),
-            count(annexa_core::model::JmlKind::Mover),
-            count(annexa_core::model::JmlKind::Leaver)
+            thousands(count(annexa_core::model::JmlKind::Joiner)),
+            thousands(count(annexa_core::model::JmlKind::Mover)),
+            thousands(count(annexa_core::model::JmlKind::Leaver))
         )
     };
     Ok(format!(

@@ -31,11 +31,14 @@ pub struct Provisioning {
     pub max_attempts: u32,
     /// Days a mover keeps the old position's birthright access before it is removed.
     pub mover_grace_days: u32,
+    /// Whether privileged birthright access waits until the person's screening date is
+    /// recorded and reached (A.6.1). Held grants are listed by `annexa provision plan`.
+    pub screening_before_privileged: bool,
 }
 
 impl Default for Provisioning {
     fn default() -> Self {
-        Provisioning { max_attempts: 5, mover_grace_days: 14 }
+        Provisioning { max_attempts: 5, mover_grace_days: 14, screening_before_privileged: false }
     }
 }
 

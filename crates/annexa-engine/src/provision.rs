@@ -5,7 +5,8 @@
 //! mover gets the new position's birthright entitlements (those named exactly) on the
 //! accounts they have, and loses the old position's birthright access once the grace
 //! period is over. A joiner gets an account on every system whose connector creates
-//! accounts, with the birthright groups of that system.
+//! accounts, with the birthright groups of that system. Where configured, privileged
+//! birthright access is held back from anyone not yet screened (A.6.1).
 
 use crate::checks::access::Birthright;
 use crate::config::Config;
@@ -30,18 +31,65 @@ pub struct PlannedTask {
     pub not_before: Instant,
 }
 
+/// A privileged grant not planned because the person is not screened yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HeldGrant {
+    pub event_id: String,
+    pub employee_id: String,
+    pub system: String,
+    pub account_id: String,
+    pub entitlement: String,
+    pub reason: String,
+}
+
+/// What the due events mean: the tasks to queue and the grants held back.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    pub tasks: Vec<PlannedTask>,
+    pub held: Vec<HeldGrant>,
+}
+
 /// The tasks for `events` (due ones), on systems with a connector.
-pub fn plan(graph: &IdentityGraph, config: &Config, events: &[JmlEvent], now: Instant) -> Vec<PlannedTask> {
+pub fn plan(graph: &IdentityGraph, config: &Config, events: &[JmlEvent], now: Instant) -> Plan {
     let resolved = graph.resolved();
     let graph: &IdentityGraph = &resolved;
     let ctx = Context::new(graph, config, now);
     let birthright = Birthright::new(&ctx);
     let managed: HashSet<&str> = config.connectors.iter().map(|c| c.system.as_str()).collect();
     let grace = chrono::Duration::days(i64::from(config.provisioning.mover_grace_days));
+    let entitlement_index: std::collections::HashMap<(&str, &str), usize> =
+        graph.entitlements.iter().enumerate().map(|(i, x)| ((&*x.system, &*x.name), i)).collect();
+    let patterns = crate::config::EntitlementPatterns::new(&config.privileged.entitlements);
+    let is_privileged = |system: &str, name: &str| match entitlement_index.get(&(system, name)) {
+        Some(&i) => ctx.entitlement_privileged[i],
+        None => patterns.any(system, name),
+    };
     let mut out = Vec::new();
+    let mut held = Vec::new();
     for e in events {
         let Some(&pi) = ctx.person_by_id.get(&*e.employee_id) else { continue };
         let person = &graph.people[pi];
+        // Why privileged access must wait for this person, if it must.
+        let unscreened = if !config.provisioning.screening_before_privileged {
+            None
+        } else {
+            match person.screening_date {
+                None => Some("no screening recorded (A.6.1)".to_string()),
+                Some(d) if d > now.date_naive() => Some(format!("screening not complete until {}", d.format("%Y-%m-%d"))),
+                Some(_) => None,
+            }
+        };
+        let mut grant = |out: &mut Vec<PlannedTask>, t: PlannedTask| match (&unscreened, &t.entitlement) {
+            (Some(reason), Some(name)) if is_privileged(&t.system, name) => held.push(HeldGrant {
+                event_id: t.event_id,
+                employee_id: t.employee_id,
+                system: t.system,
+                account_id: t.account_id,
+                entitlement: name.clone(),
+                reason: reason.clone(),
+            }),
+            _ => out.push(t),
+        };
         let accounts: Vec<usize> = ctx.accounts_of_person[pi]
             .iter()
             .copied()
@@ -75,11 +123,11 @@ pub fn plan(graph: &IdentityGraph, config: &Config, events: &[JmlEvent], now: In
                 let (old_rules, new_rules) = (birthright.applying(&before), birthright.applying(person));
                 for &a in &accounts {
                     let acc = &graph.accounts[a];
-                    let mut held = HashSet::new();
+                    let mut holds = HashSet::new();
                     for g in ctx.grants_of(a) {
                         let grant = &graph.grants[g];
                         let ent = ctx.entitlement_of(g);
-                        held.insert(ent.name.to_string());
+                        holds.insert(ent.name.to_string());
                         let decided = grant.source == GrantSource::Request && grant.granted_by.is_some();
                         if !decided
                             && birthright.explains(&old_rules, &ent.system, &ent.name)
@@ -90,8 +138,8 @@ pub fn plan(graph: &IdentityGraph, config: &Config, events: &[JmlEvent], now: In
                     }
                     // The new position's entitlements that are named exactly (no wildcard).
                     for name in birthright.exact_entitlements(&new_rules, &acc.system) {
-                        if !held.contains(&name) {
-                            out.push(task(a, "add-membership", Some(name), e.effective_at));
+                        if !holds.contains(&name) {
+                            grant(&mut out, task(a, "add-membership", Some(name), e.effective_at));
                         }
                     }
                 }
@@ -119,11 +167,11 @@ pub fn plan(graph: &IdentityGraph, config: &Config, events: &[JmlEvent], now: In
                     };
                     out.push(new("create-account", None));
                     for name in birthright.exact_entitlements(&rules, &c.system) {
-                        out.push(new("add-membership", Some(name)));
+                        grant(&mut out, new("add-membership", Some(name)));
                     }
                 }
             }
         }
     }
-    out
+    Plan { tasks: out, held }
 }

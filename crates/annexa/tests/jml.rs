@@ -137,3 +137,64 @@ fn a_second_hr_snapshot_records_joiners_movers_and_leavers_once() {
         assert!(o.ok(&["ledger", "verify"]).contains("ledger verified"));
     }
 }
+
+#[test]
+fn privileged_birthright_waits_until_hr_records_screening() {
+    const SCREENED: &str = "employee_id,email,given_name,family_name,department,title,manager_id,location,worker_type,status,start_date,end_date,screening_date";
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (n, db) in annexa_store::testing::fresh_databases(dir.path()).into_iter().enumerate() {
+        let o = Org { dir: dir.path().join(format!("screen{n}")), db };
+        std::fs::create_dir_all(&o.dir).expect("dir");
+        o.file(
+            "annexa.toml",
+            &[
+                "[provisioning]",
+                "screening_before_privileged = true",
+                "[privileged]",
+                "entitlements = [\"corp:*-admins\"]",
+                "[[roles]]",
+                "id = \"eng\"",
+                "entitlements = [\"corp:eng-team\", \"corp:eng-admins\"]",
+                "[[birthright]]",
+                "id = \"eng\"",
+                "when = { department = \"Eng\" }",
+                "roles = [\"eng\"]",
+                "[[connectors]]",
+                "system = \"corp\"",
+                "kind = \"ldap\"",
+                "url = \"ldap://127.0.0.1:9\"",
+                "base = \"dc=x\"",
+                "create_accounts = true",
+            ],
+        );
+        let ada = "E1,ada@x.io,Ada,Lee,Eng,Dev,,London,employee,active,2020-01-01,,2019-12-01";
+        o.ok(&["import", "hr", &o.file("hr1.csv", &[SCREENED, ada])]);
+        o.ok(&["import", "hr", &o.file("hr2.csv", &[SCREENED, ada, "E2,cy@x.io,Cy,Fox,Eng,Dev,,London,employee,active,2020-01-01,,"])]);
+        let queued = |o: &Org| -> Vec<String> {
+            let tasks: serde_json::Value = serde_json::from_str(&o.ok(&["--format", "json", "provision", "list"])).expect("json");
+            let mut v: Vec<String> = tasks
+                .as_array()
+                .expect("list")
+                .iter()
+                .map(|t| format!("{} {}", t["action"].as_str().unwrap_or(""), t["entitlement"].as_str().unwrap_or("-")))
+                .collect();
+            v.sort();
+            v
+        };
+        let out = o.run(&["jml", "run-due"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        assert!(stderr.contains("held: cy.fox corp:eng-admins for E2 (no screening recorded (A.6.1))"), "{stderr}");
+        assert_eq!(queued(&o), ["add-membership eng-team", "create-account -"], "{}", o.db);
+        // Still held on the next run; nothing queued twice.
+        o.ok(&["jml", "run-due"]);
+        assert_eq!(queued(&o).len(), 2);
+        // HR records the screening: the next run grants the privileged group, once.
+        o.ok(&["import", "hr", &o.file("hr3.csv", &[SCREENED, ada, "E2,cy@x.io,Cy,Fox,Eng,Dev,,London,employee,active,2020-01-01,,2020-01-02"])]);
+        let out = o.run(&["jml", "run-due"]);
+        assert!(!String::from_utf8_lossy(&out.stderr).contains("held:"));
+        assert_eq!(queued(&o), ["add-membership eng-admins", "add-membership eng-team", "create-account -"], "{}", o.db);
+        o.ok(&["jml", "run-due"]);
+        assert_eq!(queued(&o).len(), 3);
+    }
+}

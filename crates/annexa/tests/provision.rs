@@ -87,7 +87,8 @@ fn leavers_and_movers_are_carried_out_once_even_when_a_worker_dies() {
     // The plan: Bob disabled and out of his groups (also on the dead system), Ada out of
     // sales-team and into eng-team.
     let plan: serde_json::Value = serde_json::from_str(&ok(&["--format", "json", "provision", "plan"])).expect("json");
-    let mut planned: Vec<String> = plan
+    assert_eq!(plan["held"], serde_json::json!([]));
+    let mut planned: Vec<String> = plan["tasks"]
         .as_array()
         .expect("list")
         .iter()

@@ -182,6 +182,11 @@ impl PersonB {
         self.0.end_date = Some(parse_date(date).unwrap_or_else(|| panic!("test date {date:?}")));
         self
     }
+    /// Screened (A.6.1) on `date` (`YYYY-MM-DD`).
+    pub fn screened(mut self, date: &str) -> Self {
+        self.0.screening_date = Some(parse_date(date).unwrap_or_else(|| panic!("test date {date:?}")));
+        self
+    }
     pub fn origin(mut self, import_id: i64, line: u32) -> Self {
         self.0.origin = Origin { import_id, line };
         self

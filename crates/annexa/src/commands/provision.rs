@@ -5,25 +5,32 @@ use crate::cli::{GlobalArgs, ProvisionCommand};
 use crate::commands::setup::{actor, load_config, open_store};
 use crate::output::{print_json, Format, Table};
 use annexa_connect::ldap::{DisableBy, LdapSource, LdapTarget, LdapWriter};
-use annexa_engine::provision::PlannedTask;
+use annexa_engine::provision::{Plan, PlannedTask};
 use annexa_store::provisioning::{NewTask, Task};
 use std::collections::HashMap;
 use std::process::ExitCode;
 
-fn planned(global: &GlobalArgs) -> anyhow::Result<(Vec<PlannedTask>, Vec<String>, i64)> {
+fn planned(global: &GlobalArgs) -> anyhow::Result<(Plan, Vec<String>, i64)> {
     let (config, _) = load_config(global)?;
     let mut store = open_store(global)?;
     let now = chrono::Utc::now();
     let events = store.due_jml_events(now)?;
     let graph = store.load_graph()?;
-    let tasks = annexa_engine::provision::plan(&graph, &config, &events, now);
-    Ok((tasks, events.into_iter().map(|e| e.id).collect(), i64::from(config.provisioning.max_attempts)))
+    let plan = annexa_engine::provision::plan(&graph, &config, &events, now);
+    Ok((plan, events.into_iter().map(|e| e.id).collect(), i64::from(config.provisioning.max_attempts)))
+}
+
+/// Privileged grants held back until screening: told on stderr, never queued.
+fn report_held(plan: &Plan) {
+    for h in &plan.held {
+        eprintln!(
+            "held: {} {}:{} for {} ({}); planned again by the next `annexa jml run-due` once screening is recorded",
+            h.account_id, h.system, h.entitlement, h.employee_id, h.reason
+        );
+    }
 }
 
 fn show(global: &GlobalArgs, tasks: &[PlannedTask]) -> anyhow::Result<()> {
-    if global.format == Format::Json {
-        return print_json(&tasks);
-    }
     let mut table = Table::new(&["system", "action", "account", "entitlement", "not before", "event"]);
     for t in tasks {
         table.push(vec![
@@ -40,8 +47,9 @@ fn show(global: &GlobalArgs, tasks: &[PlannedTask]) -> anyhow::Result<()> {
 
 /// `annexa jml run-due`.
 pub fn run_due(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
-    let (tasks, events, max_attempts) = planned(global)?;
-    let new: Vec<NewTask> = tasks
+    let (plan, events, max_attempts) = planned(global)?;
+    let new: Vec<NewTask> = plan
+        .tasks
         .iter()
         .map(|t| NewTask {
             idempotency_key: t.key.clone(),
@@ -54,19 +62,29 @@ pub fn run_due(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
             not_before: t.not_before,
         })
         .collect();
+    // An event with a grant held for screening stays pending, so that the next run plans it
+    // again; its other tasks are not queued twice (idempotency keys).
+    let waiting: std::collections::HashSet<&str> = plan.held.iter().map(|h| h.event_id.as_str()).collect();
+    let events: Vec<String> = events.into_iter().filter(|e| !waiting.contains(e.as_str())).collect();
     let mut store = open_store(global)?;
     let queued = store.queue_tasks(&new, &events, max_attempts, &actor(), chrono::Utc::now())?;
     crate::commands::ledger::checkpoint_after_change(&mut store, global)?;
     eprintln!("{} due events planned: {queued} tasks queued (`annexa provision run` carries them out)", events.len());
+    report_held(&plan);
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn run(global: &GlobalArgs, cmd: ProvisionCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         ProvisionCommand::Plan => {
-            let (tasks, events, _) = planned(global)?;
-            show(global, &tasks)?;
-            eprintln!("{} due events; {} changes (nothing was queued: `annexa jml run-due` queues them)", events.len(), tasks.len());
+            let (plan, events, _) = planned(global)?;
+            if global.format == Format::Json {
+                print_json(&plan)?;
+            } else {
+                show(global, &plan.tasks)?;
+            }
+            eprintln!("{} due events; {} changes (nothing was queued: `annexa jml run-due` queues them)", events.len(), plan.tasks.len());
+            report_held(&plan);
             Ok(ExitCode::SUCCESS)
         }
         ProvisionCommand::List { failed } => {

@@ -196,6 +196,11 @@ params!(MoverResidualAccess {
     /// handover period).
     grace_days: u32 = 14,
 });
+params!(MoverAccessReview {
+    /// Days after a move within which access carried over from the old position must be
+    /// reviewed.
+    review_days: u32 = 30,
+});
 params!(PrivilegeOutlier {
     /// Smallest peer group (same department and title) that is compared.
     min_peers: u32 = 5,
@@ -228,6 +233,7 @@ pub struct Checks {
     pub admin_not_separated: AdminNotSeparated,
     pub certification_overdue: CertificationOverdue,
     pub mover_residual_access: MoverResidualAccess,
+    pub mover_access_review: MoverAccessReview,
     pub unexplained_access: UnexplainedAccess,
     pub privilege_outlier: PrivilegeOutlier,
     pub contractor_no_end_date: ContractorNoEndDate,

@@ -903,9 +903,9 @@ fn every_check_finds_something_in_the_estate() {
     // log-integrity judges the ledger, which only `audit_with_ledger` is given.
     let all: Vec<&str> = CHECKS.iter().map(|c| c.id).filter(|id| *id != "log-integrity").collect();
     assert_eq!(result.checks_run, all);
-    assert_eq!(all.len(), 16);
-    // The estate has no second HR snapshot: mover-residual-access has its own test below.
-    for c in CHECKS.iter().filter(|c| c.id != "log-integrity" && c.id != "mover-residual-access") {
+    assert_eq!(all.len(), 17);
+    // The estate has no second HR snapshot: the mover checks have their own tests below.
+    for c in CHECKS.iter().filter(|c| !matches!(c.id, "log-integrity" | "mover-residual-access" | "mover-access-review")) {
         let n = result.findings.iter().filter(|f| f.check == c.id).count();
         assert!(n > 0, "{} found nothing", c.id);
         // Findings carry the registry's controls.
@@ -957,7 +957,7 @@ fn selection_runs_only_the_selected_checks() {
     // A check disabled in the configuration does not run by default, but does when selected.
     let off = format!("{SOD}\n[checks.dormant-account]\nenabled = false\n");
     let result = audit(&g, &off, AS_OF, &[]);
-    assert_eq!(result.checks_run.len(), 15);
+    assert_eq!(result.checks_run.len(), 16);
     assert!(!result.checks_run.iter().any(|c| c == "dormant-account"));
     assert!(!result.findings.iter().any(|f| f.check == "dormant-account"));
     let result = audit(&g, &off, AS_OF, &["dormant-account"]);
@@ -1092,9 +1092,22 @@ fn log_integrity_judges_the_ledger_status() {
 // ---------------------------------------------------------------------------------------
 // mover-residual-access
 
+/// `id` moved from Sales to Eng `days` before [`AS_OF`].
+fn moved(id: &str, days: i64) -> annexa_core::model::JmlEvent {
+    use annexa_core::model::{AttributeChange, JmlEvent, JmlKind};
+    JmlEvent {
+        id: format!("J-{id}"),
+        kind: JmlKind::Mover,
+        employee_id: id.into(),
+        effective_at: at(AS_OF) - chrono::Duration::days(days),
+        detected_at: at(AS_OF) - chrono::Duration::days(days),
+        changes: vec![AttributeChange { attribute: "department".into(), before: "Sales".into(), after: "Eng".into() }],
+        reason: "department changed".into(),
+    }
+}
+
 #[test]
 fn mover_residual_access() {
-    use annexa_core::model::{AttributeChange, JmlEvent, JmlKind};
     const RULES: &str = "[[roles]]\nid = \"sales\"\nentitlements = [\"crm:sales-*\"]\n\n[[roles]]\nid = \"eng\"\nentitlements = [\"git:dev\", \"crm:sales-read\"]\n\n\
                          [[birthright]]\nid = \"sales\"\nwhen = { department = \"Sales\" }\nroles = [\"sales\"]\n\n\
                          [[birthright]]\nid = \"eng\"\nwhen = { department = \"Eng\" }\nroles = [\"eng\"]\n";
@@ -1109,19 +1122,55 @@ fn mover_residual_access() {
         .with(assignment("crm", "ada", "sales-leads").source("request").granted_by("mgr")) // decided to keep
         .with(assignment("crm", "ada-old", "sales-team").source("birthright")) // disabled account
         .with(assignment("crm", "bo", "sales-team").source("birthright")); // moved within the grace period
-    let moved = |id: &str, days: i64| JmlEvent {
-        id: format!("J-{id}"),
-        kind: JmlKind::Mover,
-        employee_id: id.into(),
-        effective_at: at(AS_OF) - chrono::Duration::days(days),
-        detected_at: at(AS_OF) - chrono::Duration::days(days),
-        changes: vec![AttributeChange { attribute: "department".into(), before: "Sales".into(), after: "Eng".into() }],
-        reason: "department changed".into(),
-    };
     g.0.movers = vec![moved("E1", 20), moved("E2", 10)];
     expect(&g, RULES, AS_OF, "mover-residual-access", &[("crm/ada/sales-team", "moved 20 days ago (department Sales → Eng)")]);
     // A longer grace period covers Ada too.
     assert!(keys(&g, &format!("{RULES}\n[checks.mover-residual-access]\ngrace_days = 30\n"), AS_OF, "mover-residual-access").is_empty());
     // The old position's birthright is not unexplained access: the lifecycle check owns it.
     assert!(keys(&g, RULES, AS_OF, "unexplained-access").is_empty());
+}
+
+// ---------------------------------------------------------------------------------------
+// mover-access-review
+
+#[test]
+fn mover_access_review() {
+    const RULES: &str = "[[roles]]\nid = \"eng\"\nentitlements = [\"git:dev\"]\n\n\
+                         [[birthright]]\nid = \"eng\"\nwhen = { department = \"Eng\" }\nroles = [\"eng\"]\n";
+    // Moves on 2026-02-20 (40 days before AS_OF) and 2026-03-12 (20 days before).
+    let mut g = graph()
+        .with(person("E1").name("Ada", "Lee").department("Eng"))
+        .with(person("E2").name("Bo", "Day").department("Eng"))
+        .with(person("E3").name("Cy", "Fox").department("Eng").terminated_on("2026-03-30"))
+        .with(account("crm", "ada").employee("E1"))
+        .with(account("crm", "bo").employee("E2"))
+        .with(account("crm", "cy").employee("E3"))
+        .with(account("crm", "ada-old").employee("E1").disabled())
+        .with(assignment("crm", "ada", "pipeline-admin").source("request").granted_by("mgr").granted("2025-06-01")) // carried over
+        .with(assignment("crm", "ada", "quotes").source("request").granted_by("mgr")) // no grant date: carried over too
+        .with(assignment("crm", "ada", "reports").source("request").granted_by("mgr").granted("2025-06-01").certified("2026-03-01")) // reviewed since
+        .with(assignment("crm", "ada", "forecast").source("request").granted_by("mgr").granted("2025-06-01").certified("2026-01-10")) // reviewed before only
+        .with(assignment("crm", "ada", "exports").source("request").granted_by("new-mgr").granted("2026-03-01")) // granted after the move
+        .with(assignment("git", "ada", "dev").source("request").granted_by("mgr").granted("2025-06-01")) // the new position gives it
+        .with(assignment("crm", "ada", "legacy").source("birthright")) // not a decision: other checks judge it
+        .with(assignment("crm", "ada-old", "pipeline-admin").source("request").granted_by("mgr").granted("2025-06-01")) // disabled account
+        .with(assignment("crm", "bo", "pipeline-admin").source("request").granted_by("mgr").granted("2025-06-01")) // within review time
+        .with(assignment("crm", "cy", "pipeline-admin").source("request").granted_by("mgr").granted("2025-06-01")); // a leaver
+    g.0.movers = vec![moved("E1", 40), moved("E2", 20), moved("E3", 40)];
+    expect(
+        &g,
+        RULES,
+        AS_OF,
+        "mover-access-review",
+        &[
+            ("crm/ada/forecast", "moved 40 days ago (department Sales → Eng); crm:forecast, granted on request on 2025-06-01 before the move, has not been reviewed since"),
+            ("crm/ada/pipeline-admin", "crm:pipeline-admin, granted on request on 2025-06-01 before the move"),
+            ("crm/ada/quotes", "crm:quotes, granted on request before the move"),
+        ],
+    );
+    // A longer review period covers Ada too; a shorter one reaches Bo.
+    assert!(keys(&g, &format!("{RULES}\n[checks.mover-access-review]\nreview_days = 45\n"), AS_OF, "mover-access-review").is_empty());
+    assert_eq!(keys(&g, &format!("{RULES}\n[checks.mover-access-review]\nreview_days = 20\n"), AS_OF, "mover-access-review").len(), 4);
+    // Requested access is this check's: mover-residual-access leaves it alone.
+    assert!(keys(&g, RULES, AS_OF, "mover-residual-access").is_empty());
 }

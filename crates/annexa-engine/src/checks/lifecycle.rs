@@ -1,7 +1,8 @@
-//! `mover-residual-access`: access a person's old position gave them, kept after a move.
+//! Movers: `mover-residual-access` (access a person's old position gave them, kept after a
+//! move) and `mover-access-review` (requested access carried over a move, unreviewed).
 
 use crate::checks::access::Birthright;
-use crate::config::MoverResidualAccess;
+use crate::config::{MoverAccessReview, MoverResidualAccess};
 use crate::context::{Context, FindingBuilder};
 use annexa_core::finding::{Subject, SubjectKind};
 use annexa_core::model::{GrantSource, JmlEvent, Person, PersonStatus};
@@ -42,15 +43,52 @@ pub(crate) fn positions_before_moves<'g>(ctx: &Context<'g>) -> Vec<(&'g str, Per
         .collect()
 }
 
-pub fn mover_residual_access(ctx: &Context<'_>, p: &MoverResidualAccess, f: &mut FindingBuilder<'_>) {
+/// A mover, past `min_days` since their latest move, and one grant on an enabled account.
+struct MoverGrant<'a, 'g> {
+    person: &'g Person,
+    before: &'a Person,
+    event: &'g JmlEvent,
+    days: i64,
+    /// `department Sales → Eng`, …: what moved (a new manager alone is not a move of position).
+    moved: &'a str,
+    account: usize,
+    grant: usize,
+}
+
+impl MoverGrant<'_, '_> {
+    /// Reports this grant: `says` follows "<name> moved N days ago (<what moved>)"; `details`
+    /// joins the move's own.
+    fn report(&self, ctx: &Context<'_>, f: &mut FindingBuilder<'_>, says: &str, mut details: serde_json::Value) {
+        let (grant, e, m) = (&ctx.graph.grants[self.grant], ctx.entitlement_of(self.grant), self.event);
+        if let Some(d) = details.as_object_mut() {
+            d.insert("moved_at".into(), json!(m.effective_at));
+            d.insert("days_since_move".into(), json!(self.days));
+            d.insert("event".into(), json!(m.id));
+            d.insert("changes".into(), json!(m.changes));
+        }
+        f.push(
+            Subject {
+                kind: SubjectKind::Assignment,
+                key: ctx.graph.grant_key(grant),
+                label: format!("{} on {}", e.name, ctx.account_subject(self.account).label),
+            },
+            format!("{} moved {} days ago ({}){says}", self.person.display_name(), self.days, self.moved),
+            vec![ctx.grant_source(self.grant), ctx.person_source(self.person)],
+            details,
+        );
+    }
+}
+
+/// Calls `visit` for every grant on an enabled account of every person (not a leaver) whose
+/// latest move is at least `min_days` old.
+fn each_mover_grant<'g>(ctx: &Context<'g>, min_days: u32, mut visit: impl FnMut(&MoverGrant<'_, 'g>)) {
     let latest = latest_moves(ctx);
-    let grace = chrono::Duration::days(i64::from(p.grace_days));
-    let birthright = Birthright::new(ctx);
+    let wait = chrono::Duration::days(i64::from(min_days));
     let mut ids: Vec<&&str> = latest.keys().collect();
     ids.sort();
     for id in ids {
         let m = latest[*id];
-        if m.effective_at + grace > ctx.as_of {
+        if m.effective_at + wait > ctx.as_of {
             continue;
         }
         let Some(&pi) = ctx.person_by_id.get(*id) else { continue };
@@ -59,38 +97,67 @@ pub fn mover_residual_access(ctx: &Context<'_>, p: &MoverResidualAccess, f: &mut
             continue;
         }
         let before = before_move(person, m);
-        let (old_rules, new_rules) = (birthright.applying(&before), birthright.applying(person));
-        let days = (ctx.as_of - m.effective_at).num_days();
         let moved: Vec<String> =
             m.changes.iter().filter(|c| c.attribute != "manager_id").map(|c| format!("{} {} → {}", c.attribute, c.before, c.after)).collect();
+        let moved = moved.join(", ");
+        let days = (ctx.as_of - m.effective_at).num_days();
         for &a in &ctx.accounts_of_person[pi] {
             if !ctx.graph.accounts[a].is_enabled() {
                 continue;
             }
             for g in ctx.grants_of(a) {
-                let grant = &ctx.graph.grants[g];
-                let e = ctx.entitlement_of(g);
-                if grant.source == GrantSource::Request && grant.granted_by.is_some() {
-                    continue;
-                }
-                if !birthright.explains(&old_rules, &e.system, &e.name) || birthright.explains(&new_rules, &e.system, &e.name) {
-                    continue;
-                }
-                let key = ctx.graph.grant_key(grant);
-                f.push(
-                    Subject { kind: SubjectKind::Assignment, key: key.clone(), label: format!("{} on {}", e.name, ctx.account_subject(a).label) },
-                    format!(
-                        "{} moved {days} days ago ({}) and still holds {}:{}, which only their old position's birthright gave",
-                        person.display_name(),
-                        moved.join(", "),
-                        e.system,
-                        e.name
-                    ),
-                    vec![ctx.grant_source(g), ctx.person_source(person)],
-                    json!({ "moved_at": m.effective_at, "days_since_move": days, "event": m.id, "changes": m.changes,
-                            "grace_days": p.grace_days }),
-                );
+                visit(&MoverGrant { person, before: &before, event: m, days, moved: &moved, account: a, grant: g });
             }
         }
     }
+}
+
+pub fn mover_residual_access(ctx: &Context<'_>, p: &MoverResidualAccess, f: &mut FindingBuilder<'_>) {
+    let birthright = Birthright::new(ctx);
+    each_mover_grant(ctx, p.grace_days, |v| {
+        let grant = &ctx.graph.grants[v.grant];
+        let e = ctx.entitlement_of(v.grant);
+        if grant.source == GrantSource::Request && grant.granted_by.is_some() {
+            return; // decided by someone: mover-access-review asks for it to be confirmed
+        }
+        let (old_rules, new_rules) = (birthright.applying(v.before), birthright.applying(v.person));
+        if !birthright.explains(&old_rules, &e.system, &e.name) || birthright.explains(&new_rules, &e.system, &e.name) {
+            return;
+        }
+        v.report(
+            ctx,
+            f,
+            &format!(" and still holds {}:{}, which only their old position's birthright gave", e.system, e.name),
+            json!({ "grace_days": p.grace_days }),
+        );
+    });
+}
+
+/// `mover-access-review`: access a mover was granted on request before the move, which the
+/// new position does not give, unreviewed since the move. The campaign engine will open a
+/// micro-certification for it; until a reviewer confirms it, it is a finding.
+pub fn mover_access_review(ctx: &Context<'_>, p: &MoverAccessReview, f: &mut FindingBuilder<'_>) {
+    let birthright = Birthright::new(ctx);
+    each_mover_grant(ctx, p.review_days, |v| {
+        let grant = &ctx.graph.grants[v.grant];
+        let e = ctx.entitlement_of(v.grant);
+        let moved_at = v.event.effective_at;
+        let decided_before_move =
+            grant.source == GrantSource::Request && grant.granted_by.is_some() && grant.granted_at.is_none_or(|t| t < moved_at);
+        let reviewed_since = grant.last_certified_at.is_some_and(|t| t >= moved_at);
+        if !decided_before_move || reviewed_since || birthright.explains(&birthright.applying(v.person), &e.system, &e.name) {
+            return;
+        }
+        let granted = grant.granted_at.map(|t| format!(" on {}", t.format("%Y-%m-%d"))).unwrap_or_default();
+        v.report(
+            ctx,
+            f,
+            &format!(
+                "; {}:{}, granted on request{granted} before the move, has not been reviewed since (due within {} days of a move)",
+                e.system, e.name, p.review_days
+            ),
+            json!({ "granted_at": grant.granted_at, "granted_by": grant.granted_by,
+                    "last_certified_at": grant.last_certified_at, "review_days": p.review_days }),
+        );
+    });
 }

@@ -110,6 +110,13 @@ pub fn audit_with_ledger(
         lifecycle::mover_residual_access,
     );
     runner.run(
+        "mover-access-review",
+        c.mover_access_review.enabled,
+        c.mover_access_review.severity,
+        &c.mover_access_review,
+        lifecycle::mover_access_review,
+    );
+    runner.run(
         "unexplained-access",
         c.unexplained_access.enabled,
         c.unexplained_access.severity,

@@ -112,6 +112,14 @@ pub const CHECKS: &[CheckDef] = &[
                       old position after the grace period, access no rule gives them now.",
     },
     CheckDef {
+        id: "mover-access-review",
+        title: "Mover's access not reviewed",
+        controls: &["A.5.18", "A.5.15"],
+        default_severity: Severity::Low,
+        description: "A person who moved still holds access granted on request before the move, which the new \
+                      position does not give, and nobody has reviewed it since the move.",
+    },
+    CheckDef {
         id: "unexplained-access",
         title: "Unexplained access",
         controls: &["A.5.15", "A.5.18"],

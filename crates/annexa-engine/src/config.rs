@@ -42,16 +42,24 @@ impl Default for Provisioning {
     }
 }
 
-/// A target system: `kind = "ldap"` for OpenLDAP or Active Directory.
+/// A target system: `kind = "ldap"` for OpenLDAP or Active Directory; `kind = "manual"` for
+/// a system without an interface Annexa can drive (a badge system, a legacy application):
+/// its tasks wait for a person to carry them out and confirm (`annexa provision done`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Connector {
-    /// The system name accounts of this directory were imported under.
+    /// The system name accounts (or badges) were imported under.
     pub system: String,
     pub kind: String,
-    /// `ldap://host:port`.
+    /// ldap: `ldap://host:port`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub url: String,
+    /// ldap: the base DN.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub base: String,
+    /// manual: who carries the tasks out (a team or a queue), shown with each task.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bind_dn: Option<String>,
     /// The environment variable holding the bind password (never the password itself).
@@ -74,6 +82,13 @@ pub struct Connector {
     /// `{employee_id}`).
     #[serde(default = "default_login")]
     pub login: String,
+}
+
+impl Connector {
+    /// Whether a person carries this system's tasks out.
+    pub fn is_manual(&self) -> bool {
+        self.kind == "manual"
+    }
 }
 
 fn default_login() -> String {
@@ -421,8 +436,24 @@ impl Config {
         }
         let mut systems = std::collections::HashSet::new();
         for c in &self.connectors {
-            if c.kind != "ldap" {
-                return Err(format!("connector for {:?}: kind {:?} is not supported: expected ldap", c.system, c.kind));
+            match c.kind.as_str() {
+                "ldap" if c.url.is_empty() || c.base.is_empty() => {
+                    return Err(format!("connector for {:?}: an ldap connector needs url and base", c.system));
+                }
+                "ldap" if c.assignee.is_some() => {
+                    return Err(format!("connector for {:?}: assignee is for manual connectors", c.system));
+                }
+                "ldap" => {}
+                "manual" if !c.url.is_empty() || !c.base.is_empty() || c.bind_dn.is_some() || c.create_accounts => {
+                    return Err(format!(
+                        "connector for {:?}: a manual connector takes no url, base, bind_dn or create_accounts",
+                        c.system
+                    ));
+                }
+                "manual" => {}
+                other => {
+                    return Err(format!("connector for {:?}: kind {other:?} is not supported: expected ldap or manual", c.system));
+                }
             }
             if c.disable != "ad" && c.disable != "attribute" {
                 return Err(format!("connector for {:?}: disable {:?}: expected ad or attribute", c.system, c.disable));

@@ -5,7 +5,8 @@
 //! mover gets the new position's birthright entitlements (those named exactly) on the
 //! accounts they have, and loses the old position's birthright access once the grace
 //! period is over. A joiner gets an account on every system whose connector creates
-//! accounts, with the birthright groups of that system. Where configured, privileged
+//! accounts, with the birthright groups of that system. A leaver's active badges are
+//! deactivated on badge systems with a connector (usually a manual one). Where configured, privileged
 //! birthright access is held back from anyone not yet screened (A.6.1).
 
 use crate::checks::access::Birthright;
@@ -24,7 +25,8 @@ pub struct PlannedTask {
     pub event_id: String,
     pub employee_id: String,
     pub system: String,
-    /// `disable-account`, `remove-membership` or `add-membership`.
+    /// `disable-account`, `remove-membership`, `add-membership`, `create-account` or
+    /// `deactivate-badge` (whose `account_id` is the badge id).
     pub action: &'static str,
     pub account_id: String,
     pub entitlement: Option<String>,
@@ -116,6 +118,23 @@ pub fn plan(graph: &IdentityGraph, config: &Config, events: &[JmlEvent], now: In
                     for g in ctx.grants_of(a) {
                         out.push(task(a, "remove-membership", Some(ctx.entitlement_of(g).name.to_string()), e.effective_at));
                     }
+                }
+                // Physical access goes with logical access (A.7.2).
+                for &b in &ctx.badges_of_person[pi] {
+                    let badge = &graph.badges[b];
+                    if badge.status != annexa_core::model::BadgeStatus::Active || !managed.contains(&*badge.system) {
+                        continue;
+                    }
+                    out.push(PlannedTask {
+                        key: format!("{}:deactivate-badge:{}/{}", e.id, badge.system, badge.badge_id),
+                        event_id: e.id.clone(),
+                        employee_id: e.employee_id.to_string(),
+                        system: badge.system.to_string(),
+                        action: "deactivate-badge",
+                        account_id: badge.badge_id.to_string(),
+                        entitlement: None,
+                        not_before: e.effective_at,
+                    });
                 }
             }
             JmlKind::Mover => {

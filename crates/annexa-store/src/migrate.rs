@@ -9,10 +9,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "ledger", include_str!("../migrations/0002_ledger.sql")),
     (3, "jml", include_str!("../migrations/0003_jml.sql")),
     (4, "provisioning", include_str!("../migrations/0004_provisioning.sql")),
+    (5, "manual-tasks", include_str!("../migrations/0005_manual_tasks.sql")),
 ];
 
 /// The highest schema version this build knows.
-pub const LATEST: i64 = 4;
+pub const LATEST: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;
 
 fn dialect_sql(sql: &str, dialect: Dialect) -> String {
     let id = match dialect {

@@ -25,6 +25,9 @@ pub struct NewTask {
     pub entitlement: Option<String>,
     /// Not before this time (a mover's old access waits for the grace period).
     pub not_before: Instant,
+    /// Carried out by a person, not a worker (a system with a manual connector).
+    #[serde(default)]
+    pub manual: bool,
 }
 
 /// A task as stored.
@@ -33,16 +36,21 @@ pub struct Task {
     pub id: i64,
     #[serde(flatten)]
     pub task: NewTask,
-    /// `pending`, `running`, `done` or `failed`.
+    /// `pending`, `running`, `done`, `failed`, or `manual` (waiting for a person).
     pub status: String,
     pub attempts: i64,
     pub max_attempts: i64,
     pub next_attempt_at: Instant,
     pub last_error: Option<String>,
+    /// Manual tasks: who confirmed it was done, and what they said.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confirmed_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 const COLUMNS: &str = "id, idempotency_key, event_id, employee_id, system, action, account_id, entitlement, status, \
-                       attempts, max_attempts, next_attempt_at, last_error";
+                       attempts, max_attempts, next_attempt_at, last_error, manual, confirmed_by, note";
 
 fn task(r: &DbRow<'_>) -> Result<Task, StoreError> {
     let next = instant(Some(r.req_int(11)?)).unwrap_or_default();
@@ -57,12 +65,15 @@ fn task(r: &DbRow<'_>) -> Result<Task, StoreError> {
             account_id: r.req_text(6)?.to_string(),
             entitlement: r.text(7)?.map(String::from),
             not_before: next,
+            manual: r.req_int(13)? != 0,
         },
         status: r.req_text(8)?.to_string(),
         attempts: r.req_int(9)?,
         max_attempts: r.req_int(10)?,
         next_attempt_at: next,
         last_error: r.text(12)?.map(String::from),
+        confirmed_by: r.text(14)?.map(String::from),
+        note: r.text(15)?.map(String::from),
     })
 }
 
@@ -87,8 +98,8 @@ impl Store {
         for t in tasks {
             let n = tx.execute(
                 "INSERT INTO provisioning_tasks (idempotency_key, event_id, employee_id, system, action, account_id, \
-                 entitlement, status, attempts, max_attempts, next_attempt_at, created_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING",
+                 entitlement, status, attempts, max_attempts, next_attempt_at, created_at, manual) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING",
                 &[
                     t.idempotency_key.as_str().into(),
                     t.event_id.as_deref().into(),
@@ -97,9 +108,11 @@ impl Store {
                     t.action.as_str().into(),
                     t.account_id.as_str().into(),
                     t.entitlement.as_deref().into(),
+                    (if t.manual { "manual" } else { "pending" }).into(),
                     max_attempts.into(),
                     t.not_before.timestamp().into(),
                     now.timestamp().into(),
+                    i64::from(t.manual).into(),
                 ],
             )?;
             if n > 0 {
@@ -204,6 +217,32 @@ impl Store {
         })?;
         tx.commit()?;
         Ok(out)
+    }
+
+    /// Records that a person carried out manual task `id`: done, with who confirmed it and
+    /// their note, as a ledger entry. False when `id` is not a manual task waiting.
+    pub fn confirm_manual_task(&mut self, id: i64, note: &str, actor: &str, now: Instant) -> Result<bool, StoreError> {
+        let mut tx = self.conn.transaction()?;
+        let n = tx.execute(
+            "UPDATE provisioning_tasks SET status = 'done', attempts = attempts + 1, confirmed_by = ?, note = ?, \
+             finished_at = ? WHERE id = ? AND status = 'manual'",
+            &[actor.into(), note.into(), now.timestamp().into(), id.into()],
+        )?;
+        if n > 0 {
+            let mut data = serde_json::Value::Null;
+            tx.query_each(&format!("SELECT {COLUMNS} FROM provisioning_tasks WHERE id = ?"), &[id.into()], |r| {
+                let t = task(r)?;
+                data = serde_json::json!({
+                    "task_id": t.id, "idempotency_key": t.task.idempotency_key, "system": t.task.system,
+                    "action": t.task.action, "account_id": t.task.account_id, "entitlement": t.task.entitlement,
+                    "attempt": t.attempts, "outcome": { "result": note, "confirmed_by": actor },
+                });
+                Ok(())
+            })?;
+            tx.ledger_append(actor, now, &[Change { kind: "task-done", data }])?;
+        }
+        tx.commit()?;
+        Ok(n > 0)
     }
 
     /// Puts a failed task back in the queue, due now, with its attempts reset.

@@ -267,6 +267,7 @@ fn the_provisioning_queue_leases_retries_and_fails_on_both_engines() {
             account_id: key.into(),
             entitlement: None,
             not_before,
+            manual: false,
         };
         let later = now + chrono::Duration::days(14);
         let tasks = [task("a", now), task("b", now), task("c", later)];

@@ -289,11 +289,24 @@ pub enum ProvisionCommand {
     /// The tasks and where each stands.
     List {
         /// Only the tasks that failed for good.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "manual")]
         failed: bool,
+        /// Only the tasks waiting for a person (systems with a manual connector).
+        #[arg(long)]
+        manual: bool,
     },
     /// Put a failed task back in the queue.
     Retry { id: i64 },
+    /// Confirm that a person carried out a manual task (a badge deactivated at the badge
+    /// system, an account removed from a legacy application).
+    #[command(after_help = "Example:
+  annexa provision done 42 --note \"badge B1042 revoked in the badge system, ticket FAC-311\"")]
+    Done {
+        id: i64,
+        /// What was done and where it is recorded (a ticket); kept in the ledger.
+        #[arg(long)]
+        note: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -198,3 +198,56 @@ fn privileged_birthright_waits_until_hr_records_screening() {
         assert_eq!(queued(&o).len(), 3);
     }
 }
+
+#[test]
+fn a_leavers_badge_is_deactivated_by_a_person_and_confirmed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (n, db) in annexa_store::testing::fresh_databases(dir.path()).into_iter().enumerate() {
+        let o = Org { dir: dir.path().join(format!("badge{n}")), db };
+        std::fs::create_dir_all(&o.dir).expect("dir");
+        o.file("annexa.toml", &["[[connectors]]", "system = \"badges\"", "kind = \"manual\"", "assignee = \"facilities\""]);
+        let ada = "E1,ada@x.io,Ada,Lee,Eng,Dev,,London,employee,active,2020-01-01,";
+        o.ok(&["import", "hr", &o.file("hr1.csv", &[HEADER, ada, "E2,bo@x.io,Bo,Day,Eng,Dev,,London,employee,active,2020-01-01,"])]);
+        o.ok(&["import", "badges", &o.file("badges.csv", &["badge_id,employee_id,status,last_used_at,zones", "B1,E1,active,,lobby", "B2,E2,active,,lobby|lab", "B3,E2,revoked,,lobby"])]);
+        o.ok(&["import", "hr", &o.file("hr2.csv", &[HEADER, ada, "E2,bo@x.io,Bo,Day,Eng,Dev,,London,employee,terminated,2020-01-01,2026-01-15"])]);
+        o.ok(&["jml", "run-due"]);
+        // The active badge only, waiting for a person; a worker leaves it alone.
+        let waiting: serde_json::Value = serde_json::from_str(&o.ok(&["--format", "json", "provision", "list", "--manual"])).expect("json");
+        let waiting = waiting.as_array().expect("list");
+        assert_eq!(waiting.len(), 1, "{waiting:?}");
+        assert_eq!((waiting[0]["action"].as_str(), waiting[0]["account_id"].as_str()), (Some("deactivate-badge"), Some("B2")));
+        let run = o.run(&["provision", "run"]);
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        assert!(String::from_utf8_lossy(&run.stderr).contains("0 tasks"), "{}", String::from_utf8_lossy(&run.stderr));
+        let id = waiting[0]["id"].to_string();
+        // A note is required; an unknown or finished task is refused; nothing changes.
+        assert_eq!(o.run(&["provision", "done", &id, "--note", " "]).status.code(), Some(2));
+        assert_eq!(o.run(&["provision", "done", "999", "--note", "x"]).status.code(), Some(2));
+        o.ok(&["provision", "done", &id, "--note", "B2 revoked in the badge system, ticket FAC-311"]);
+        assert_eq!(o.run(&["provision", "done", &id, "--note", "again"]).status.code(), Some(2));
+        let tasks: serde_json::Value = serde_json::from_str(&o.ok(&["--format", "json", "provision", "list"])).expect("json");
+        assert_eq!(tasks[0]["status"], "done");
+        assert_eq!(tasks[0]["note"], "B2 revoked in the badge system, ticket FAC-311");
+        assert!(tasks[0]["confirmed_by"].as_str().is_some_and(|a| !a.is_empty()));
+        o.ok(&["ledger", "export", "export"]);
+        let entries = std::fs::read_to_string(o.dir.join("export/entries.jsonl")).expect("entries");
+        assert_eq!(entries.lines().filter(|l| l.contains("\"kind\":\"task-done\"") && l.contains("FAC-311")).count(), 1);
+        assert!(o.ok(&["ledger", "verify"]).contains("ledger verified"));
+    }
+}
+
+#[test]
+fn connectors_are_checked_for_their_kind() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let o = Org { dir: dir.path().to_path_buf(), db: format!("sqlite://{}", dir.path().join("a.db").display()) };
+    for (lines, says) in [
+        (&["[[connectors]]", "system = \"badges\"", "kind = \"manual\"", "url = \"ldap://x\""][..], "a manual connector takes no url"),
+        (&["[[connectors]]", "system = \"corp\"", "kind = \"ldap\""][..], "an ldap connector needs url and base"),
+        (&["[[connectors]]", "system = \"corp\"", "kind = \"scim\""][..], "expected ldap or manual"),
+    ] {
+        o.file("annexa.toml", lines);
+        let out = o.run(&["provision", "plan"]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr).contains(says), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+}

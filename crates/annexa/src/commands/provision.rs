@@ -47,6 +47,7 @@ fn show(global: &GlobalArgs, tasks: &[PlannedTask]) -> anyhow::Result<()> {
 
 /// `annexa jml run-due`.
 pub fn run_due(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+    let (config, _) = load_config(global)?;
     let (plan, events, max_attempts) = planned(global)?;
     let new: Vec<NewTask> = plan
         .tasks
@@ -60,6 +61,7 @@ pub fn run_due(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
             account_id: t.account_id.clone(),
             entitlement: t.entitlement.clone(),
             not_before: t.not_before,
+            manual: config.connectors.iter().any(|c| c.system == t.system && c.is_manual()),
         })
         .collect();
     // An event with a grant held for screening stays pending, so that the next run plans it
@@ -87,9 +89,10 @@ pub fn run(global: &GlobalArgs, cmd: ProvisionCommand) -> anyhow::Result<ExitCod
             report_held(&plan);
             Ok(ExitCode::SUCCESS)
         }
-        ProvisionCommand::List { failed } => {
+        ProvisionCommand::List { failed, manual } => {
             let mut store = open_store(global)?;
-            let tasks = store.tasks(failed.then_some("failed"))?;
+            let status = if failed { Some("failed") } else { manual.then_some("manual") };
+            let tasks = store.tasks(status)?;
             if global.format == Format::Json {
                 print_json(&tasks)?;
             } else {
@@ -118,6 +121,18 @@ pub fn run(global: &GlobalArgs, cmd: ProvisionCommand) -> anyhow::Result<ExitCod
             }
             crate::commands::ledger::checkpoint_after_change(&mut store, global)?;
             eprintln!("task {id} queued again");
+            Ok(ExitCode::SUCCESS)
+        }
+        ProvisionCommand::Done { id, note } => {
+            if note.trim().is_empty() {
+                anyhow::bail!("--note must say what was done (and where it is recorded)");
+            }
+            let mut store = open_store(global)?;
+            if !store.confirm_manual_task(id, note.trim(), &actor(), chrono::Utc::now())? {
+                anyhow::bail!("no manual task {id} waiting: `annexa provision list --manual` lists them");
+            }
+            crate::commands::ledger::checkpoint_after_change(&mut store, global)?;
+            eprintln!("task {id} recorded as done by {}", actor());
             Ok(ExitCode::SUCCESS)
         }
         ProvisionCommand::Run { limit, lease_secs } => work(global, limit, lease_secs),
@@ -170,6 +185,9 @@ fn perform(
             .iter()
             .find(|c| c.system == t.system)
             .ok_or_else(|| format!("no connector for system {:?} in the configuration", t.system))?;
+        if c.is_manual() {
+            return Err(format!("the connector for {:?} is manual now: a person must carry this task out", t.system));
+        }
         let bind = match (&c.bind_dn, &c.password_env) {
             (Some(dn), Some(var)) => {
                 Some((dn.clone(), std::env::var(var).map_err(|_| format!("the variable {var} with the bind password is not set"))?))

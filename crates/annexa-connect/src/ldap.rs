@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 /// Where and how to read.
 #[derive(Debug, Clone)]
 pub struct LdapSource {
-    /// `ldap://host:port` (or `ldaps://`, when built with TLS).
+    /// `ldap://host:port` or `ldaps://host:port`.
     pub url: String,
     pub base_dn: String,
     pub filter: String,
@@ -24,6 +24,57 @@ pub struct LdapSource {
     pub page_size: i32,
     /// Seconds before a connection attempt or an operation gives up.
     pub timeout_secs: u64,
+    pub tls: LdapTls,
+}
+
+/// How the connection is protected. An `ldaps://` URL is TLS from the first byte; an
+/// `ldap://` URL is upgraded with StartTLS (RFC 4513 §3) when `starttls` is set. The server
+/// certificate is always verified: against `ca_file` when given, else the system's roots.
+#[derive(Debug, Clone, Default)]
+pub struct LdapTls {
+    pub starttls: bool,
+    /// PEM file of the CA certificates to trust (a private directory CA).
+    pub ca_file: Option<std::path::PathBuf>,
+}
+
+/// The TLS client configuration trusting only the CA certificates in `path`.
+fn client_config(path: &std::path::Path) -> Result<rustls::ClientConfig, String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateDer;
+    let shown = path.display();
+    let certs = CertificateDer::pem_file_iter(path).map_err(|e| format!("cannot read the CA file {shown}: {e}"))?;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in certs {
+        let cert = cert.map_err(|e| format!("the CA file {shown} is not valid PEM: {e}"))?;
+        roots.add(cert).map_err(|e| format!("the CA file {shown} holds an unusable certificate: {e}"))?;
+    }
+    if roots.is_empty() {
+        return Err(format!("the CA file {shown} holds no certificate (expected PEM `BEGIN CERTIFICATE` blocks)"));
+    }
+    rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())
+        .map(|b| b.with_root_certificates(roots).with_no_client_auth())
+}
+
+/// Connects and binds as `source` says.
+fn open(source: &LdapSource) -> Result<LdapConn, LdapError> {
+    let err = |message: String| LdapError::Server { url: source.url.clone(), message };
+    let mut settings = LdapConnSettings::new().set_conn_timeout(std::time::Duration::from_secs(source.timeout_secs));
+    if source.tls.starttls {
+        if source.url.starts_with("ldaps://") {
+            return Err(err("StartTLS upgrades an ldap:// connection; an ldaps:// URL is TLS already".into()));
+        }
+        settings = settings.set_starttls(true);
+    }
+    if let Some(path) = &source.tls.ca_file {
+        settings = settings.set_config(std::sync::Arc::new(client_config(path).map_err(err)?));
+    }
+    let mut conn = LdapConn::with_settings(settings, &source.url).map_err(|e| err(format!("cannot connect: {e}")))?;
+    if let Some((dn, password)) = &source.bind {
+        conn.simple_bind(dn, password).and_then(|r| r.success()).map_err(|e| err(format!("bind as {dn} failed: {e}")))?;
+    }
+    Ok(conn)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -53,13 +104,7 @@ fn line(out: &mut String, attr: &str, value: &[u8]) {
 /// attributes, so `memberOf`, timestamps and lock state come along) and returns LDIF.
 pub fn read_as_ldif(source: &LdapSource) -> Result<(String, u64), LdapError> {
     let err = |message: String| LdapError::Server { url: source.url.clone(), message };
-    let settings = LdapConnSettings::new().set_conn_timeout(std::time::Duration::from_secs(source.timeout_secs));
-    let mut ldap = LdapConn::with_settings(settings, &source.url).map_err(|e| err(format!("cannot connect: {e}")))?;
-    if let Some((dn, password)) = &source.bind {
-        ldap.simple_bind(dn, password)
-            .and_then(|r| r.success())
-            .map_err(|e| err(format!("bind as {dn} failed: {e}")))?;
-    }
+    let mut ldap = open(source)?;
     let adapters: Vec<Box<dyn Adapter<_, _>>> =
         vec![Box::new(EntriesOnly::new()), Box::new(PagedResults::new(source.page_size.max(1)))];
     let mut search = ldap
@@ -137,14 +182,7 @@ const OBJECT_CLASS_VIOLATION: u32 = 65;
 
 impl LdapWriter {
     pub fn connect(target: &LdapTarget) -> Result<LdapWriter, LdapError> {
-        let s = &target.source;
-        let err = |message: String| LdapError::Server { url: s.url.clone(), message };
-        let settings = LdapConnSettings::new().set_conn_timeout(std::time::Duration::from_secs(s.timeout_secs));
-        let mut conn = LdapConn::with_settings(settings, &s.url).map_err(|e| err(format!("cannot connect: {e}")))?;
-        if let Some((dn, password)) = &s.bind {
-            conn.simple_bind(dn, password).and_then(|r| r.success()).map_err(|e| err(format!("bind as {dn} failed: {e}")))?;
-        }
-        Ok(LdapWriter { target: target.clone(), conn })
+        Ok(LdapWriter { target: target.clone(), conn: open(&target.source)? })
     }
 
     fn err(&self, message: String) -> LdapError {

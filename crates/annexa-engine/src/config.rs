@@ -57,6 +57,12 @@ pub struct Connector {
     /// ldap: the base DN.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub base: String,
+    /// ldap: upgrade an `ldap://` connection with StartTLS.
+    #[serde(default)]
+    pub starttls: bool,
+    /// ldap: PEM file of the CA certificates to trust (default: the system's roots).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<String>,
     /// manual: who carries the tasks out (a team or a queue), shown with each task.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assignee: Option<String>,
@@ -440,13 +446,18 @@ impl Config {
                 "ldap" if c.url.is_empty() || c.base.is_empty() => {
                     return Err(format!("connector for {:?}: an ldap connector needs url and base", c.system));
                 }
+                "ldap" if c.starttls && c.url.starts_with("ldaps://") => {
+                    return Err(format!("connector for {:?}: starttls is for ldap:// URLs; ldaps:// is TLS already", c.system));
+                }
                 "ldap" if c.assignee.is_some() => {
                     return Err(format!("connector for {:?}: assignee is for manual connectors", c.system));
                 }
                 "ldap" => {}
-                "manual" if !c.url.is_empty() || !c.base.is_empty() || c.bind_dn.is_some() || c.create_accounts => {
+                "manual"
+                    if !c.url.is_empty() || !c.base.is_empty() || c.bind_dn.is_some() || c.create_accounts || c.starttls || c.ca_file.is_some() =>
+                {
                     return Err(format!(
-                        "connector for {:?}: a manual connector takes no url, base, bind_dn or create_accounts",
+                        "connector for {:?}: a manual connector takes no url, base, bind_dn, create_accounts, starttls or ca_file",
                         c.system
                     ));
                 }

@@ -144,6 +144,13 @@ pub struct ImportArgs {
     /// ldap: entries per page.
     #[arg(long, default_value_t = 500)]
     pub page_size: i32,
+    /// ldap: upgrade the ldap:// connection with StartTLS (an ldaps:// URL is TLS already).
+    #[arg(long)]
+    pub starttls: bool,
+    /// ldap: PEM file of the CA certificates that sign the server's certificate (default:
+    /// the system's trusted roots). The certificate is always verified.
+    #[arg(long)]
+    pub ca_file: Option<PathBuf>,
     /// Accept a file with no data rows, which removes every record of its source. Without
     /// it such a file is refused: a truncated export must not wipe an inventory.
     #[arg(long)]

@@ -244,6 +244,10 @@ fn connectors_are_checked_for_their_kind() {
         (&["[[connectors]]", "system = \"badges\"", "kind = \"manual\"", "url = \"ldap://x\""][..], "a manual connector takes no url"),
         (&["[[connectors]]", "system = \"corp\"", "kind = \"ldap\""][..], "an ldap connector needs url and base"),
         (&["[[connectors]]", "system = \"corp\"", "kind = \"scim\""][..], "expected ldap or manual"),
+        (
+            &["[[connectors]]", "system = \"corp\"", "kind = \"ldap\"", "url = \"ldaps://dc1\"", "base = \"dc=x\"", "starttls = true"][..],
+            "ldaps:// is TLS already",
+        ),
     ] {
         o.file("annexa.toml", lines);
         let out = o.run(&["provision", "plan"]);

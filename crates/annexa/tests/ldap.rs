@@ -103,3 +103,62 @@ fn a_live_directory_is_read_saved_and_audited() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("bind as cn=admin"), "{}", String::from_utf8_lossy(&bad.stderr));
 }
+
+#[test]
+fn a_directory_is_read_over_ldaps_and_starttls_with_its_certificate_verified() {
+    let Some(s) = server() else { return };
+    let (Ok(ldaps), Ok(ca)) = (std::env::var("ANNEXA_TEST_LDAPS"), std::env::var("ANNEXA_TEST_LDAP_CA")) else {
+        assert!(std::env::var("CI").is_err(), "ANNEXA_TEST_LDAPS is not set: under CI the TLS tests must run (use scripts/test)");
+        return;
+    };
+    let mut ldap = LdapConn::new(&s.url).expect("connect");
+    ldap.simple_bind(&s.admin, &s.password).and_then(|r| r.success()).expect("bind");
+    let name = format!("tls{}-{}", std::process::id(), chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0));
+    let ou = format!("ou={name},{}", s.base);
+    add(&mut ldap, &ou, &[("objectClass", &["organizationalUnit"]), ("ou", &[name.as_str()])]);
+    add(&mut ldap, &format!("uid=ada,{ou}"), &[("objectClass", &["inetOrgPerson"]), ("uid", &["ada"]), ("cn", &["Ada"]), ("sn", &["L"])]);
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = |url: &str, extra: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_annexa"))
+            .args(["--db", &format!("sqlite://{}", dir.path().join("a.db").display())])
+            .args(["import", "ldap", "corp.ldif", "--system", "corp", "--url", url, "--base", &ou])
+            .args(["--bind-dn", &s.admin, "--password-env", "LDAP_PASSWORD"])
+            .args(extra)
+            .env("LDAP_PASSWORD", &s.password)
+            .current_dir(dir.path())
+            .output()
+            .expect("annexa runs");
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    // ldaps:// and StartTLS, each trusting the directory's CA.
+    let (code, stderr) = run(&ldaps, &["--ca-file", &ca]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("read 2 entries"), "{stderr}");
+    let (code, stderr) = run(&s.url, &["--starttls", "--ca-file", &ca]);
+    assert_eq!(code, Some(0), "{stderr}");
+    // The certificate is verified: not signed by a trusted CA, it is refused.
+    let (code, stderr) = run(&ldaps, &[]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("cannot connect") && stderr.to_lowercase().contains("certificate"), "{stderr}");
+    let (code, stderr) = run(&s.url, &["--starttls"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    // Bad options say what is wrong.
+    std::fs::write(dir.path().join("not-a-ca.pem"), "hello\n").expect("write");
+    let (code, stderr) = run(&ldaps, &["--ca-file", "not-a-ca.pem"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("not-a-ca.pem holds no certificate"), "{stderr}");
+    let (code, stderr) = run(&ldaps, &["--ca-file", "missing.pem"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("cannot read the CA file missing.pem"), "{stderr}");
+    let (code, stderr) = run(&ldaps, &["--starttls", "--ca-file", &ca]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("ldaps:// URL is TLS already"), "{stderr}");
+    // Only the two good reads were imported: the current snapshot is the second import.
+    let imports = Command::new(env!("CARGO_BIN_EXE_annexa"))
+        .args(["--db", &format!("sqlite://{}", dir.path().join("a.db").display()), "--format", "json", "imports"])
+        .output()
+        .expect("runs");
+    let imports: serde_json::Value = serde_json::from_slice(&imports.stdout).expect("json");
+    assert_eq!(imports[0]["import"], "#2", "{imports}");
+}

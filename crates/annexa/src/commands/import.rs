@@ -159,7 +159,9 @@ fn import_ldap(global: &GlobalArgs, args: ImportArgs) -> anyhow::Result<ExitCode
         }
         _ => anyhow::bail!("--bind-dn and --password-env go together"),
     };
-    let source = annexa_connect::ldap::LdapSource { url, base_dn, filter: args.filter.clone(), bind, page_size: args.page_size, timeout_secs: 30 };
+    let tls = annexa_connect::ldap::LdapTls { starttls: args.starttls, ca_file: args.ca_file.clone() };
+    let source =
+        annexa_connect::ldap::LdapSource { url, base_dn, filter: args.filter.clone(), bind, page_size: args.page_size, timeout_secs: 30, tls };
     let bar = spinner(&format!("reading {}", source.url));
     let (ldif, entries) = annexa_connect::ldap::read_as_ldif(&source)?;
     if let Some(b) = bar {

@@ -4,7 +4,7 @@
 use crate::cli::{GlobalArgs, ProvisionCommand};
 use crate::commands::setup::{actor, load_config, open_store};
 use crate::output::{print_json, Format, Table};
-use annexa_connect::ldap::{DisableBy, LdapSource, LdapTarget, LdapWriter};
+use annexa_connect::ldap::{DisableBy, LdapSource, LdapTarget, LdapTls, LdapWriter};
 use annexa_engine::provision::{Plan, PlannedTask};
 use annexa_store::provisioning::{NewTask, Task};
 use std::collections::HashMap;
@@ -200,7 +200,15 @@ fn perform(
             DisableBy::Attribute { name: c.disable_attribute.clone(), value: c.disable_value.clone() }
         };
         let target = LdapTarget {
-            source: LdapSource { url: c.url.clone(), base_dn: c.base.clone(), filter: String::new(), bind, page_size: 500, timeout_secs: 30 },
+            source: LdapSource {
+                url: c.url.clone(),
+                base_dn: c.base.clone(),
+                filter: String::new(),
+                bind,
+                page_size: 500,
+                timeout_secs: 30,
+                tls: LdapTls { starttls: c.starttls, ca_file: c.ca_file.clone().map(std::path::PathBuf::from) },
+            },
             disable,
         };
         LdapWriter::connect(&target).map_err(|e| e.to_string())

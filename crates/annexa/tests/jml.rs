@@ -237,6 +237,22 @@ fn a_leavers_badge_is_deactivated_by_a_person_and_confirmed() {
 }
 
 #[test]
+fn a_connectors_ca_file_is_found_next_to_the_configuration() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let conf = dir.path().join("conf");
+    std::fs::create_dir_all(&conf).expect("dir");
+    let o = Org { dir: conf.clone(), db: format!("sqlite://{}", dir.path().join("a.db").display()) };
+    o.file("annexa.toml", &["[[connectors]]", "system = \"corp\"", "kind = \"ldap\"", "url = \"ldaps://dc1\"", "base = \"dc=x\"", "ca_file = \"corp-ca.pem\""]);
+    let out = Command::new(env!("CARGO_BIN_EXE_annexa"))
+        .args(["--config", conf.join("annexa.toml").to_str().expect("utf8"), "config", "show"])
+        .current_dir(dir.path())
+        .output()
+        .expect("annexa runs");
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.contains(&format!("ca_file = \"{}\"", conf.join("corp-ca.pem").display())), "{shown}");
+}
+
+#[test]
 fn connectors_are_checked_for_their_kind() {
     let dir = tempfile::tempdir().expect("tempdir");
     let o = Org { dir: dir.path().to_path_buf(), db: format!("sqlite://{}", dir.path().join("a.db").display()) };

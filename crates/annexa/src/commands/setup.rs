@@ -22,7 +22,14 @@ pub fn load_config(global: &GlobalArgs) -> anyhow::Result<(Config, Option<String
     };
     let Some(path) = path else { return Ok((Config::default(), None)) };
     let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read configuration {}", path.display()))?;
-    let config = Config::parse(&path.display().to_string(), &text)?;
+    let mut config = Config::parse(&path.display().to_string(), &text)?;
+    // A relative path in the configuration means next to the file, wherever annexa runs.
+    let dir = path.parent().unwrap_or(std::path::Path::new(""));
+    for c in &mut config.connectors {
+        if let Some(file) = c.ca_file.as_mut().filter(|f| std::path::Path::new(f.as_str()).is_relative()) {
+            *file = dir.join(&*file).display().to_string();
+        }
+    }
     Ok((config, Some(path.display().to_string())))
 }
 

@@ -16,10 +16,12 @@
 //!   [`scim_type`](PatchError::scim_type) is `invalidPath`, `invalidFilter`, `noTarget`,
 //!   `invalidValue` or `invalidSyntax`.
 //!
-//! The crate knows no schema: the JSON decides whether an attribute is multi-valued (an
-//! array), complex (an object) or a date-time (a string in RFC 3339 form). Schema-dependent
-//! rules — mutability, required attributes, `caseExact` — belong to the caller, which can pass
-//! the last of these in as a hook. There is no I/O, and no input makes it panic: the length
+//! Filters and PATCH know no schema: the JSON decides whether an attribute is multi-valued
+//! (an array), complex (an object) or a date-time (a string in RFC 3339 form). The
+//! [`schema`] module holds the RFC 7643 User (with the enterprise extension) and Group
+//! schemas: it validates what a client sends (unknown attributes, types, required ones,
+//! read-only ones dropped), answers `caseExact` for the filter hook, and projects resources
+//! for `attributes` / `excludedAttributes`. There is no I/O, and no input makes it panic: the length
 //! of a filter is limited to [`MAX_FILTER_LEN`] bytes and its nesting to [`MAX_DEPTH`].
 //!
 //! ```
@@ -56,6 +58,7 @@ mod eval;
 pub mod filter;
 pub mod patch;
 pub mod path;
+pub mod schema;
 
 pub use filter::{
     parse_filter, AttrPath, CompValue, CompareOp, Filter, FilterError, SyntaxKind, MAX_DEPTH, MAX_FILTER_LEN,

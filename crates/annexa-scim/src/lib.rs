@@ -21,7 +21,9 @@
 //! [`schema`] module holds the RFC 7643 User (with the enterprise extension) and Group
 //! schemas: it validates what a client sends (unknown attributes, types, required ones,
 //! read-only ones dropped), answers `caseExact` for the filter hook, and projects resources
-//! for `attributes` / `excludedAttributes`. There is no I/O, and no input makes it panic: the length
+//! for `attributes` / `excludedAttributes`.
+//! [`discovery`] builds `/ServiceProviderConfig`, `/ResourceTypes`, `/Schemas`, list
+//! responses and error responses. There is no I/O, and no input makes it panic: the length
 //! of a filter is limited to [`MAX_FILTER_LEN`] bytes and its nesting to [`MAX_DEPTH`].
 //!
 //! ```
@@ -55,6 +57,7 @@
 //! ```
 
 mod eval;
+pub mod discovery;
 pub mod filter;
 pub mod patch;
 pub mod path;
@@ -68,3 +71,11 @@ pub use patch::{
     PatchOperation, PATCH_OP_SCHEMA,
 };
 pub use path::{parse_path, PatchPath};
+
+/// A sample document of `../shared/reference/samples/scim/` (the RFC examples), for tests.
+#[cfg(test)]
+pub(crate) fn reference_sample(name: &str) -> serde_json::Value {
+    let path = format!("{}/../../../shared/reference/samples/scim/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}

@@ -405,10 +405,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn sample(name: &str) -> Value {
-        let path = format!("{}/../../../shared/reference/samples/scim/{name}", env!("CARGO_MANIFEST_DIR"));
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))).expect("json")
-    }
+    use crate::reference_sample as sample;
 
     #[test]
     fn the_embedded_schemas_are_the_rfc_documents() {

@@ -23,7 +23,9 @@
 //! read-only ones dropped), answers `caseExact` for the filter hook, and projects resources
 //! for `attributes` / `excludedAttributes`.
 //! [`discovery`] builds `/ServiceProviderConfig`, `/ResourceTypes`, `/Schemas`, list
-//! responses and error responses. There is no I/O, and no input makes it panic: the length
+//! responses and error responses. [`query`] reads list requests (query string or `/.search` body)
+//! and runs them: filter with the schema's `caseExact`, sort (primary values, missing values
+//! last ascending), page, project. There is no I/O, and no input makes it panic: the length
 //! of a filter is limited to [`MAX_FILTER_LEN`] bytes and its nesting to [`MAX_DEPTH`].
 //!
 //! ```
@@ -61,6 +63,7 @@ pub mod discovery;
 pub mod filter;
 pub mod patch;
 pub mod path;
+pub mod query;
 pub mod schema;
 
 pub use filter::{

@@ -25,7 +25,9 @@
 //! [`discovery`] builds `/ServiceProviderConfig`, `/ResourceTypes`, `/Schemas`, list
 //! responses and error responses. [`query`] reads list requests (query string or `/.search` body)
 //! and runs them: filter with the schema's `caseExact`, sort (primary values, missing values
-//! last ascending), page, project. There is no I/O, and no input makes it panic: the length
+//! last ascending), page, project. [`bulk`] reads Bulk requests and runs them through a
+//! callback: `bulkId:` references resolved (a reference to a later operation waits for it,
+//! circular ones fail with 409), `failOnErrors` honoured, the response built. There is no I/O, and no input makes it panic: the length
 //! of a filter is limited to [`MAX_FILTER_LEN`] bytes and its nesting to [`MAX_DEPTH`].
 //!
 //! ```
@@ -59,6 +61,7 @@
 //! ```
 
 mod eval;
+pub mod bulk;
 pub mod discovery;
 pub mod filter;
 pub mod patch;

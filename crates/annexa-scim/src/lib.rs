@@ -27,7 +27,8 @@
 //! and runs them: filter with the schema's `caseExact`, sort (primary values, missing values
 //! last ascending), page, project. [`bulk`] reads Bulk requests and runs them through a
 //! callback: `bulkId:` references resolved (a reference to a later operation waits for it,
-//! circular ones fail with 409), `failOnErrors` honoured, the response built. There is no I/O, and no input makes it panic: the length
+//! circular ones fail with 409), `failOnErrors` honoured, the response built. [`etag`]
+//! turns resource versions into weak ETags and reads `If-Match` / `If-None-Match`. There is no I/O, and no input makes it panic: the length
 //! of a filter is limited to [`MAX_FILTER_LEN`] bytes and its nesting to [`MAX_DEPTH`].
 //!
 //! ```
@@ -63,6 +64,7 @@
 mod eval;
 pub mod bulk;
 pub mod discovery;
+pub mod etag;
 pub mod filter;
 pub mod patch;
 pub mod path;

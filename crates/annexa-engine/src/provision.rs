@@ -6,8 +6,8 @@
 //! accounts they have, and loses the old position's birthright access once the grace
 //! period is over. A joiner gets an account on every system whose connector creates
 //! accounts, with the birthright groups of that system. A leaver's active badges are
-//! deactivated on badge systems with a connector (usually a manual one). Where configured, privileged
-//! birthright access is held back from anyone not yet screened (A.6.1).
+//! deactivated on badge systems with a connector (usually a manual one). Where configured,
+//! privileged birthright access is held back from anyone not yet screened (A.6.1).
 
 use crate::checks::access::Birthright;
 use crate::config::Config;

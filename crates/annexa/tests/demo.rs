@@ -139,3 +139,14 @@ fn the_same_seed_gives_the_same_files() {
     assert_ne!(read(&a, "hr.csv"), read(&c, "hr.csv"));
     assert!(!Path::new("unused.db").exists(), "--generate-only must not touch a database");
 }
+
+#[test]
+fn a_given_configuration_is_not_silently_ignored() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}", dir.path().join("demo.db").display());
+    let out = dir.path().join("org");
+    let o = annexa(&db, &["--config", "mine.toml", "demo", "--people", "40", "--out", out.to_str().expect("utf8")]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    assert!(stderr.contains("the demo audits with the configuration it generated") && stderr.contains("not mine.toml"), "{stderr}");
+}

@@ -74,6 +74,15 @@ pub fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
             println!("  {line}");
         }
     }
+    // The seeded problems are found with the configuration generated for them; another one
+    // would make the demo's own check of its findings meaningless.
+    if let Some(given) = &global.config {
+        eprintln!(
+            "note: the demo audits with the configuration it generated, {}, not {} (`annexa audit --config` uses yours)",
+            config_path.display(),
+            given.display()
+        );
+    }
     let config = annexa_engine::config::Config::parse(&config_path.display().to_string(), &org.config)?;
     let as_of = annexa_core::time::parse_instant(AS_OF).context("demo reference date")?;
     let demo_global = GlobalArgs { db: db.clone(), ..global.clone() };

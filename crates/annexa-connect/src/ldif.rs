@@ -44,8 +44,11 @@ pub const AD_PRIVILEGED_GROUPS: &[&str] = &[
 ];
 
 /// `OpenLDAPperson` is OpenLDAP's own subclass of inetOrgPerson; exports list only it.
+/// `account` (RFC 4524) holds logins that are no person, typically service binds.
 const ACCOUNT_CLASSES: &[&str] =
-    &["user", "person", "inetOrgPerson", "organizationalPerson", "posixAccount", "OpenLDAPperson"];
+    &["user", "person", "inetOrgPerson", "organizationalPerson", "posixAccount", "OpenLDAPperson", "account"];
+/// The classes that describe a person; an account entry with none of them is a service login.
+const PERSON_CLASSES: &[&str] = &["user", "person", "inetOrgPerson", "organizationalPerson", "posixAccount", "OpenLDAPperson"];
 const GROUP_CLASSES: &[&str] = &["group", "groupOfNames", "groupOfUniqueNames", "posixGroup"];
 
 /// userAccountControl flags (ADS_USER_FLAG_ENUM).
@@ -287,9 +290,10 @@ fn account(dir: &Directory<'_>, entry: &Entry, system: &Name) -> Result<(Account
     let disabled = uac & ACCOUNTDISABLE != 0 || entry.first_text(f, "pwdAccountLockedTime")?.is_some();
     // Directories mark admin, service and shared accounts by convention in employeeType;
     // a service principal name marks a service account where nothing else does.
+    let person_like = entry.texts(f, "objectClass")?.iter().any(|c| PERSON_CLASSES.iter().any(|n| c.eq_ignore_ascii_case(n)));
     let kind = match entry.first_text(f, "employeeType")?.and_then(AccountType::parse) {
         Some(kind) => kind,
-        None if entry.first_text(f, "servicePrincipalName")?.is_some() => AccountType::Service,
+        None if entry.first_text(f, "servicePrincipalName")?.is_some() || !person_like => AccountType::Service,
         None => AccountType::Human,
     };
     let when_created = generalized_time(f, entry, "whenCreated")?;

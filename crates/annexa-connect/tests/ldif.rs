@@ -542,3 +542,14 @@ fn truncated_input_never_panics() {
         let _ = import(bytes.get(..end).unwrap_or_default());
     }
 }
+
+#[test]
+fn rfc4524_account_entries_are_service_logins() {
+    let ldif = "dn: uid=backup,ou=services,dc=example,dc=org\nobjectClass: account\nobjectClass: simpleSecurityObject\nuid: backup\nuserPassword: x\n\n\
+                dn: uid=ops,ou=services,dc=example,dc=org\nobjectClass: account\nuid: ops\nemployeeType: shared\n\n\
+                dn: uid=ada,ou=people,dc=example,dc=org\nobjectClass: account\nobjectClass: posixAccount\nuid: ada\ncn: Ada\nuidNumber: 1\ngidNumber: 1\nhomeDirectory: /home/ada\n";
+    let batch = import(ldif.as_bytes()).expect("parses");
+    assert_eq!(account(&batch, "backup").kind, AccountType::Service);
+    assert_eq!(account(&batch, "ops").kind, AccountType::Shared, "employeeType decides");
+    assert_eq!(account(&batch, "ada").kind, AccountType::Human, "a person class makes it a person's login");
+}

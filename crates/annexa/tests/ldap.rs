@@ -116,7 +116,8 @@ fn a_directory_is_read_over_ldaps_and_starttls_with_its_certificate_verified() {
     let name = format!("tls{}-{}", std::process::id(), chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0));
     let ou = format!("ou={name},{}", s.base);
     add(&mut ldap, &ou, &[("objectClass", &["organizationalUnit"]), ("ou", &[name.as_str()])]);
-    add(&mut ldap, &format!("uid=ada,{ou}"), &[("objectClass", &["inetOrgPerson"]), ("uid", &["ada"]), ("cn", &["Ada"]), ("sn", &["L"])]);
+    let ada = format!("uid=ada,{ou}");
+    add(&mut ldap, &ada, &[("objectClass", &["inetOrgPerson"]), ("uid", &["ada"]), ("cn", &["Ada"]), ("sn", &["L"]), ("employeeNumber", &["E1"])]);
 
     let dir = tempfile::tempdir().expect("tempdir");
     let run = |url: &str, extra: &[&str]| {
@@ -161,4 +162,41 @@ fn a_directory_is_read_over_ldaps_and_starttls_with_its_certificate_verified() {
         .expect("runs");
     let imports: serde_json::Value = serde_json::from_slice(&imports.stdout).expect("json");
     assert_eq!(imports[0]["import"], "#2", "{imports}");
+
+    // A connector writes over TLS too: a leaver's account is locked through ldaps://, with
+    // the CA file named next to annexa.toml.
+    let conf = dir.path().join("conf");
+    std::fs::create_dir_all(&conf).expect("dir");
+    std::fs::copy(&ca, conf.join("corp-ca.pem")).expect("ca");
+    std::fs::write(
+        conf.join("annexa.toml"),
+        format!(
+            "[[connectors]]\nsystem = \"corp\"\nkind = \"ldap\"\nurl = \"{ldaps}\"\nbase = \"{ou}\"\nbind_dn = \"{}\"\n\
+             password_env = \"LDAP_PASSWORD\"\nca_file = \"corp-ca.pem\"\n",
+            s.admin
+        ),
+    )
+    .expect("config");
+    let hr = "employee_id,email,given_name,family_name,department,title,manager_id,location,worker_type,status,start_date,end_date";
+    std::fs::write(dir.path().join("hr1.csv"), format!("{hr}\nE1,ada@x.io,Ada,L,IT,Dev,,London,employee,active,2020-01-01,\n")).expect("hr1");
+    std::fs::write(dir.path().join("hr2.csv"), format!("{hr}\nE1,ada@x.io,Ada,L,IT,Dev,,London,employee,terminated,2020-01-01,2026-01-31\n"))
+        .expect("hr2");
+    let annexa = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_annexa"))
+            .args(["--db", &format!("sqlite://{}", dir.path().join("a.db").display())])
+            .args(["--config", conf.join("annexa.toml").to_str().expect("utf8")])
+            .args(args)
+            .env("LDAP_PASSWORD", &s.password)
+            .current_dir(dir.path())
+            .output()
+            .expect("annexa runs");
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    annexa(&["import", "hr", "hr1.csv"]);
+    annexa(&["import", "hr", "hr2.csv"]);
+    annexa(&["jml", "run-due"]);
+    annexa(&["provision", "run"]);
+    let (entries, _) = ldap.search(&ada, ldap3::Scope::Base, "(objectClass=*)", vec!["pwdAccountLockedTime"]).and_then(|r| r.success()).expect("ada");
+    let entry = entries.into_iter().next().map(ldap3::SearchEntry::construct).expect("ada");
+    assert!(entry.attrs.contains_key("pwdAccountLockedTime"), "ada is locked over ldaps: {entry:?}");
 }

@@ -46,7 +46,9 @@ pub(crate) fn positions_before_moves<'g>(ctx: &Context<'g>) -> Vec<(&'g str, Per
 /// A mover, past `min_days` since their latest move, and one grant on an enabled account.
 struct MoverGrant<'a, 'g> {
     person: &'g Person,
-    before: &'a Person,
+    /// Birthright rules that applied before the move, and those that apply now.
+    old_rules: &'a [usize],
+    new_rules: &'a [usize],
     event: &'g JmlEvent,
     days: i64,
     /// `department Sales → Eng`, …: what moved (a new manager alone is not a move of position).
@@ -80,8 +82,8 @@ impl MoverGrant<'_, '_> {
 }
 
 /// Calls `visit` for every grant on an enabled account of every person (not a leaver) whose
-/// latest move is at least `min_days` old.
-fn each_mover_grant<'g>(ctx: &Context<'g>, min_days: u32, mut visit: impl FnMut(&MoverGrant<'_, 'g>)) {
+/// latest move is at least `min_days` old. The birthright rules are evaluated once per mover.
+fn each_mover_grant<'g>(ctx: &Context<'g>, birthright: &Birthright, min_days: u32, mut visit: impl FnMut(&MoverGrant<'_, 'g>)) {
     let latest = latest_moves(ctx);
     let wait = chrono::Duration::days(i64::from(min_days));
     let mut ids: Vec<&&str> = latest.keys().collect();
@@ -96,7 +98,7 @@ fn each_mover_grant<'g>(ctx: &Context<'g>, min_days: u32, mut visit: impl FnMut(
         if person.status == PersonStatus::Terminated {
             continue;
         }
-        let before = before_move(person, m);
+        let (old_rules, new_rules) = (birthright.applying(&before_move(person, m)), birthright.applying(person));
         let moved: Vec<String> =
             m.changes.iter().filter(|c| c.attribute != "manager_id").map(|c| format!("{} {} → {}", c.attribute, c.before, c.after)).collect();
         let moved = moved.join(", ");
@@ -106,7 +108,7 @@ fn each_mover_grant<'g>(ctx: &Context<'g>, min_days: u32, mut visit: impl FnMut(
                 continue;
             }
             for g in ctx.grants_of(a) {
-                visit(&MoverGrant { person, before: &before, event: m, days, moved: &moved, account: a, grant: g });
+                visit(&MoverGrant { person, old_rules: &old_rules, new_rules: &new_rules, event: m, days, moved: &moved, account: a, grant: g });
             }
         }
     }
@@ -114,14 +116,13 @@ fn each_mover_grant<'g>(ctx: &Context<'g>, min_days: u32, mut visit: impl FnMut(
 
 pub fn mover_residual_access(ctx: &Context<'_>, p: &MoverResidualAccess, f: &mut FindingBuilder<'_>) {
     let birthright = Birthright::new(ctx);
-    each_mover_grant(ctx, p.grace_days, |v| {
+    each_mover_grant(ctx, &birthright, p.grace_days, |v| {
         let grant = &ctx.graph.grants[v.grant];
         let e = ctx.entitlement_of(v.grant);
         if grant.source == GrantSource::Request && grant.granted_by.is_some() {
             return; // decided by someone: mover-access-review asks for it to be confirmed
         }
-        let (old_rules, new_rules) = (birthright.applying(v.before), birthright.applying(v.person));
-        if !birthright.explains(&old_rules, &e.system, &e.name) || birthright.explains(&new_rules, &e.system, &e.name) {
+        if !birthright.explains(v.old_rules, &e.system, &e.name) || birthright.explains(v.new_rules, &e.system, &e.name) {
             return;
         }
         v.report(
@@ -138,14 +139,14 @@ pub fn mover_residual_access(ctx: &Context<'_>, p: &MoverResidualAccess, f: &mut
 /// micro-certification for it; until a reviewer confirms it, it is a finding.
 pub fn mover_access_review(ctx: &Context<'_>, p: &MoverAccessReview, f: &mut FindingBuilder<'_>) {
     let birthright = Birthright::new(ctx);
-    each_mover_grant(ctx, p.review_days, |v| {
+    each_mover_grant(ctx, &birthright, p.review_days, |v| {
         let grant = &ctx.graph.grants[v.grant];
         let e = ctx.entitlement_of(v.grant);
         let moved_at = v.event.effective_at;
         let decided_before_move =
             grant.source == GrantSource::Request && grant.granted_by.is_some() && grant.granted_at.is_none_or(|t| t < moved_at);
         let reviewed_since = grant.last_certified_at.is_some_and(|t| t >= moved_at);
-        if !decided_before_move || reviewed_since || birthright.explains(&birthright.applying(v.person), &e.system, &e.name) {
+        if !decided_before_move || reviewed_since || birthright.explains(v.new_rules, &e.system, &e.name) {
             return;
         }
         let granted = grant.granted_at.map(|t| format!(" on {}", t.format("%Y-%m-%d"))).unwrap_or_default();

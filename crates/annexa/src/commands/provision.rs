@@ -10,14 +10,14 @@ use annexa_store::provisioning::{NewTask, Task};
 use std::collections::HashMap;
 use std::process::ExitCode;
 
-fn planned(global: &GlobalArgs) -> anyhow::Result<(Plan, Vec<String>, i64)> {
+fn planned(global: &GlobalArgs) -> anyhow::Result<(Plan, Vec<String>, annexa_engine::config::Config)> {
     let (config, _) = load_config(global)?;
     let mut store = open_store(global)?;
     let now = chrono::Utc::now();
     let events = store.due_jml_events(now)?;
     let graph = store.load_graph()?;
     let plan = annexa_engine::provision::plan(&graph, &config, &events, now);
-    Ok((plan, events.into_iter().map(|e| e.id).collect(), i64::from(config.provisioning.max_attempts)))
+    Ok((plan, events.into_iter().map(|e| e.id).collect(), config))
 }
 
 /// Privileged grants held back until screening: told on stderr, never queued.
@@ -47,8 +47,7 @@ fn show(global: &GlobalArgs, tasks: &[PlannedTask]) -> anyhow::Result<()> {
 
 /// `annexa jml run-due`.
 pub fn run_due(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
-    let (config, _) = load_config(global)?;
-    let (plan, events, max_attempts) = planned(global)?;
+    let (plan, events, config) = planned(global)?;
     let new: Vec<NewTask> = plan
         .tasks
         .iter()
@@ -69,7 +68,7 @@ pub fn run_due(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let waiting: std::collections::HashSet<&str> = plan.held.iter().map(|h| h.event_id.as_str()).collect();
     let events: Vec<String> = events.into_iter().filter(|e| !waiting.contains(e.as_str())).collect();
     let mut store = open_store(global)?;
-    let queued = store.queue_tasks(&new, &events, max_attempts, &actor(), chrono::Utc::now())?;
+    let queued = store.queue_tasks(&new, &events, i64::from(config.provisioning.max_attempts), &actor(), chrono::Utc::now())?;
     crate::commands::ledger::checkpoint_after_change(&mut store, global)?;
     eprintln!("{} due events planned: {queued} tasks queued (`annexa provision run` carries them out)", events.len());
     report_held(&plan);

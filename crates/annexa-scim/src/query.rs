@@ -6,6 +6,7 @@ use crate::discovery::list_response;
 use crate::schema::ResourceSchema;
 use crate::{parse_filter, Filter};
 use serde_json::Value;
+use std::borrow::Borrow;
 use std::cmp::Ordering;
 
 /// The schema URN of a `/.search` request body.
@@ -107,13 +108,17 @@ impl ListQuery {
     }
 
     /// Filters, sorts and pages `resources`, and projects each one: the list response.
-    pub fn run(&self, schema: &ResourceSchema, resources: impl IntoIterator<Item = Value>) -> Value {
+    /// Resources are only borrowed until the page is projected, so a server can query what
+    /// it holds in memory without copying it.
+    pub fn run<R: Borrow<Value>>(&self, schema: &ResourceSchema, resources: impl IntoIterator<Item = R>) -> Value {
         let case_exact = |p: &str| schema.case_exact(p);
-        let mut matching: Vec<Value> =
-            resources.into_iter().filter(|r| self.filter.as_ref().is_none_or(|f| f.matches_with(r, &case_exact))).collect();
+        let mut matching: Vec<R> = resources
+            .into_iter()
+            .filter(|r| self.filter.as_ref().is_none_or(|f| f.matches_with(r.borrow(), &case_exact)))
+            .collect();
         if let Some(path) = &self.sort_by {
             let exact = schema.case_exact(path);
-            let mut keyed: Vec<(Option<Value>, Value)> = matching.into_iter().map(|r| (sort_value(&r, path, schema), r)).collect();
+            let mut keyed: Vec<(Option<Value>, R)> = matching.into_iter().map(|r| (sort_value(r.borrow(), path, schema), r)).collect();
             // Resources without a value come last in ascending order and first in
             // descending order (RFC 7644 §3.4.2.3): reversing the whole order does that.
             keyed.sort_by(|(a, _), (b, _)| match (a, b) {
@@ -132,7 +137,7 @@ impl ListQuery {
             .into_iter()
             .skip(self.start_index - 1)
             .take(self.count)
-            .map(|r| schema.project(&r, &self.attributes, &self.excluded))
+            .map(|r| schema.project(r.borrow(), &self.attributes, &self.excluded))
             .collect();
         list_response(page, total, self.start_index)
     }

@@ -131,6 +131,15 @@ impl Conn {
         })
     }
 
+    /// A transaction that only reads: in SQLite it takes no write lock, so it does not wait
+    /// for an import running in another process.
+    pub(crate) fn read_transaction(&mut self) -> Result<Tx<'_>, StoreError> {
+        Ok(match self {
+            Conn::Sqlite(c) => Tx::Sqlite(c.transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)?),
+            Conn::Postgres(c) => Tx::Postgres(c.transaction()?),
+        })
+    }
+
     /// Runs several statements separated by `;` (schema migrations).
     pub(crate) fn batch(&mut self, sql: &str) -> Result<(), StoreError> {
         match self {

@@ -21,6 +21,7 @@ mod identity;
 pub mod jml;
 pub mod provisioning;
 pub mod ledger;
+pub mod scim;
 mod migrate;
 mod snapshot;
 #[doc(hidden)]

@@ -10,6 +10,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "jml", include_str!("../migrations/0003_jml.sql")),
     (4, "provisioning", include_str!("../migrations/0004_provisioning.sql")),
     (5, "manual-tasks", include_str!("../migrations/0005_manual_tasks.sql")),
+    (6, "scim", include_str!("../migrations/0006_scim.sql")),
 ];
 
 /// The highest schema version this build knows.

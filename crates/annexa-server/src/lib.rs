@@ -1,0 +1,170 @@
+//! `annexa serve`: Annexa's HTTP server.
+//!
+//! Today it serves the SCIM 2.0 endpoint under `/scim/v2` ([`scim`]), so an identity
+//! provider (Okta, Entra ID, …) can push Users and Groups into Annexa, and it runs the
+//! recurring jobs the binary hands it ([`Job`]: due joiner/mover/leaver events, the
+//! provisioning queue, ledger checkpoints). The REST API and the web pages will join the
+//! same [`app`] router.
+//!
+//! [`app`] builds the whole router from an [`AppState`] without opening a socket, so tests
+//! drive it with `tower::ServiceExt::oneshot`; [`serve`] binds it to an address. Every
+//! route is behind a bearer token ([`auth`]): tokens are stored as SHA-256 hashes and
+//! belong to one system.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let store = annexa_store::Store::open("sqlite://annexa.db")?;
+//! let state = annexa_server::AppState::new(store, annexa_server::ServerConfig::new("http://127.0.0.1:8080"))?;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! annexa_server::serve(listener, state, Vec::new()).await?;
+//! # Ok(()) }
+//! ```
+
+pub mod auth;
+pub mod scim;
+
+use annexa_scim::discovery::Limits;
+use annexa_scim::schema::ResourceSchema;
+use annexa_store::Store;
+use scim::cache::{Cache, Kind};
+use scim::ScimError;
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
+use std::time::Duration;
+
+/// How the server presents itself.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// The URL clients reach the server at (`https://annexa.example.com`), for
+    /// `meta.location` and `Location` headers.
+    pub public_url: String,
+    pub limits: Limits,
+}
+
+impl ServerConfig {
+    pub fn new(public_url: &str) -> ServerConfig {
+        ServerConfig {
+            public_url: public_url.trim_end_matches('/').to_string(),
+            limits: Limits { max_operations: 1000, max_payload_size: 2 * 1024 * 1024, max_results: 1000 },
+        }
+    }
+}
+
+/// What every request shares: the store, the SCIM resources in memory, the configuration.
+pub struct AppState {
+    pub store: Mutex<Store>,
+    pub cache: RwLock<Cache>,
+    pub config: ServerConfig,
+    user_schema: ResourceSchema,
+    group_schema: ResourceSchema,
+}
+
+impl AppState {
+    /// Loads the pushed resources into memory.
+    pub fn new(mut store: Store, config: ServerConfig) -> Result<Arc<AppState>, String> {
+        let mut cache = Cache::new(&format!("{}/scim/v2", config.public_url));
+        let mut rows = Vec::new();
+        let last = store.scim_changes(0, |r| rows.push(r)).map_err(|e| e.to_string())?;
+        for r in rows {
+            cache.apply(r)?;
+        }
+        cache.seq = last;
+        Ok(Arc::new(AppState {
+            store: Mutex::new(store),
+            cache: RwLock::new(cache),
+            config,
+            user_schema: ResourceSchema::user(),
+            group_schema: ResourceSchema::group(),
+        }))
+    }
+
+    /// `…/scim/v2`.
+    pub fn base(&self) -> String {
+        format!("{}/scim/v2", self.config.public_url)
+    }
+
+    pub fn schema(&self, kind: Kind) -> &ResourceSchema {
+        match kind {
+            Kind::User => &self.user_schema,
+            Kind::Group => &self.group_schema,
+        }
+    }
+
+    /// Pulls into the cache what changed in the database since it last looked (writes of
+    /// this instance and of others sharing a PostgreSQL database).
+    pub(crate) fn sync(&self, store: &mut Store) -> Result<(), ScimError> {
+        let seq = self.cache.read().map_err(|_| ScimError::internal("the cache lock is poisoned"))?.seq;
+        let mut rows = Vec::new();
+        let last = store.scim_changes(seq, |r| rows.push(r))?;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut cache = self.cache.write().map_err(|_| ScimError::internal("the cache lock is poisoned"))?;
+        for r in rows {
+            cache.apply(r).map_err(|e| ScimError::internal(&e))?;
+        }
+        cache.seq = last;
+        Ok(())
+    }
+
+    /// The cache, brought up to date.
+    pub(crate) fn fresh(&self) -> Result<RwLockReadGuard<'_, Cache>, ScimError> {
+        {
+            let mut store = self.store.lock().map_err(|_| ScimError::internal("the store lock is poisoned"))?;
+            self.sync(&mut store)?;
+        }
+        self.cache.read().map_err(|_| ScimError::internal("the cache lock is poisoned"))
+    }
+}
+
+/// The whole router.
+pub fn app(state: Arc<AppState>) -> axum::Router {
+    axum::Router::new().nest("/scim/v2", scim::routes(state.clone())).with_state(state)
+}
+
+/// A recurring job: its name, how often it runs, and what it does (blocking work, run off
+/// the request threads). Its result is one line for the log.
+pub struct Job {
+    pub name: &'static str,
+    pub every: Duration,
+    pub run: Box<dyn Fn() -> Result<String, String> + Send + Sync>,
+}
+
+/// Serves `state` on `listener` until Ctrl-C or SIGTERM, running `jobs` on their intervals.
+pub async fn serve(listener: tokio::net::TcpListener, state: Arc<AppState>, jobs: Vec<Job>) -> std::io::Result<()> {
+    for job in jobs {
+        let job = Arc::new(job);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(job.every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let j = job.clone();
+                match tokio::task::spawn_blocking(move || (j.run)()).await {
+                    Ok(Ok(line)) if line.is_empty() => {}
+                    Ok(Ok(line)) => eprintln!("annexa serve: {}: {line}", job.name),
+                    Ok(Err(e)) => eprintln!("annexa serve: {} failed: {e}", job.name),
+                    Err(e) => eprintln!("annexa serve: {} stopped: {e}", job.name),
+                }
+            }
+        });
+    }
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown()).await
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

@@ -1,0 +1,277 @@
+//! API tokens and the resources an identity provider pushes to Annexa's SCIM server.
+//!
+//! The server keeps the resources in memory for queries; this table is their durable copy.
+//! Every write takes the next number of one sequence, so a server instance catches up with
+//! the writes of the others by pulling the rows whose `seq` is higher than the last it saw
+//! ([`Store::scim_changes`]). Every write is a ledger entry in the same transaction.
+
+use crate::db::Value;
+use crate::ledger::Change;
+use crate::{Store, StoreError};
+use annexa_core::time::Instant;
+
+/// A token as stored: never the secret, only its hash.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ApiToken {
+    /// The public part of the token, the key it is looked up by.
+    pub id: String,
+    pub name: String,
+    /// What it may do: `scim` (push Users and Groups for `system`).
+    pub scope: String,
+    pub system: Option<String>,
+    pub created_at: i64,
+    pub created_by: String,
+    pub revoked_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+}
+
+const TOKEN_COLUMNS: &str = "id, name, scope, system, created_at, created_by, revoked_at, last_used_at, secret_sha256";
+
+/// One stored SCIM resource (or the tombstone of a deleted one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScimRow {
+    pub id: String,
+    pub system: String,
+    pub resource_type: String,
+    pub version: i64,
+    pub seq: i64,
+    pub deleted: bool,
+    /// The resource's JSON; `{}` for a tombstone.
+    pub body: String,
+}
+
+/// A change to one resource.
+pub struct ScimWrite<'a> {
+    pub id: &'a str,
+    pub system: &'a str,
+    pub resource_type: &'a str,
+    /// What must be unique among the system's resources of this type (a User's lower-cased
+    /// `userName`); `None` when nothing is.
+    pub unique_key: Option<&'a str>,
+    /// The version the writer read (`None`: the resource is new). A different stored
+    /// version means someone else changed it since: the write is refused.
+    pub expected_version: Option<i64>,
+    /// The new JSON, or `None` to delete.
+    pub body: Option<&'a str>,
+    /// The ledger entry's kind: `scim-created`, `scim-replaced`, `scim-patched`, `scim-deleted`.
+    pub kind: &'static str,
+}
+
+/// What became of a write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScimWritten {
+    Done { version: i64, seq: i64 },
+    /// The stored version is not the expected one (or the resource is gone).
+    VersionMismatch,
+    /// Another resource holds the unique key; its id.
+    NotUnique(String),
+}
+
+impl Store {
+    /// Stores a new token. A token with the same name is refused.
+    #[allow(clippy::too_many_arguments)]
+    pub fn create_token(
+        &mut self,
+        id: &str,
+        name: &str,
+        scope: &str,
+        system: Option<&str>,
+        secret_sha256: &[u8],
+        actor: &str,
+        now: Instant,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.conn.transaction()?;
+        let mut taken = false;
+        tx.query_each("SELECT id FROM api_tokens WHERE name = ?", &[name.into()], |_| {
+            taken = true;
+            Ok(())
+        })?;
+        if taken {
+            return Err(StoreError::Conflict(format!("a token named {name:?} exists already (`annexa token revoke {name}` first)")));
+        }
+        tx.execute(
+            "INSERT INTO api_tokens (id, name, scope, system, secret_sha256, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            &[id.into(), name.into(), scope.into(), system.into(), Value::Blob(secret_sha256), now.timestamp().into(), actor.into()],
+        )?;
+        let data = serde_json::json!({ "token_id": id, "name": name, "scope": scope, "system": system });
+        tx.ledger_append(actor, now, &[Change { kind: "token-created", data }])?;
+        tx.commit()
+    }
+
+    /// The token with public id `id` and the hash of its secret.
+    pub fn token(&mut self, id: &str) -> Result<Option<(ApiToken, Vec<u8>)>, StoreError> {
+        let mut tx = self.conn.read_transaction()?;
+        let mut out = None;
+        tx.query_each(&format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE id = ?"), &[id.into()], |r| {
+            out = Some((token(r)?, r.blob(8)?.to_vec()));
+            Ok(())
+        })?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Every token, oldest first.
+    pub fn tokens(&mut self) -> Result<Vec<ApiToken>, StoreError> {
+        let mut tx = self.conn.read_transaction()?;
+        let mut out = Vec::new();
+        tx.query_each(&format!("SELECT {TOKEN_COLUMNS} FROM api_tokens ORDER BY created_at, name"), &[], |r| {
+            out.push(token(r)?);
+            Ok(())
+        })?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Revokes the token named `name`; false when there is no such live token.
+    pub fn revoke_token(&mut self, name: &str, actor: &str, now: Instant) -> Result<bool, StoreError> {
+        let mut tx = self.conn.transaction()?;
+        let n = tx.execute(
+            "UPDATE api_tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
+            &[now.timestamp().into(), name.into()],
+        )?;
+        if n > 0 {
+            tx.ledger_append(actor, now, &[Change { kind: "token-revoked", data: serde_json::json!({ "name": name }) }])?;
+        }
+        tx.commit()?;
+        Ok(n > 0)
+    }
+
+    /// Notes that a token was used (at most the caller's chosen resolution: the server
+    /// records it once a minute per token, not on every request).
+    pub fn touch_token(&mut self, id: &str, now: Instant) -> Result<(), StoreError> {
+        let mut tx = self.conn.transaction()?;
+        tx.execute("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", &[now.timestamp().into(), id.into()])?;
+        tx.commit()
+    }
+
+    /// Calls `f` with every resource row changed after `after_seq`, in `seq` order; returns
+    /// the highest `seq` seen (or `after_seq`).
+    pub fn scim_changes(&mut self, after_seq: i64, mut f: impl FnMut(ScimRow)) -> Result<i64, StoreError> {
+        let mut tx = self.conn.read_transaction()?;
+        let mut last = after_seq;
+        tx.query_each(
+            "SELECT id, system, resource_type, version, seq, deleted, body FROM scim_resources WHERE seq > ? ORDER BY seq",
+            &[after_seq.into()],
+            |r| {
+                let row = ScimRow {
+                    id: r.req_text(0)?.to_string(),
+                    system: r.req_text(1)?.to_string(),
+                    resource_type: r.req_text(2)?.to_string(),
+                    version: r.req_int(3)?,
+                    seq: r.req_int(4)?,
+                    deleted: r.req_int(5)? != 0,
+                    body: r.req_text(6)?.to_string(),
+                };
+                last = row.seq;
+                f(row);
+                Ok(())
+            },
+        )?;
+        tx.commit()?;
+        Ok(last)
+    }
+
+    /// The highest `seq` given out so far.
+    pub fn scim_last_seq(&mut self) -> Result<i64, StoreError> {
+        let mut tx = self.conn.read_transaction()?;
+        let mut seq = 0;
+        tx.query_each("SELECT seq FROM scim_sequence WHERE one = 1", &[], |r| {
+            seq = r.req_int(0)?;
+            Ok(())
+        })?;
+        tx.commit()?;
+        Ok(seq)
+    }
+
+    /// Creates, replaces or deletes resources in one transaction, checking each one's
+    /// version and unique key, with a ledger entry per write. Nothing is written unless
+    /// every write can be: the first refused one is the answer. `Done` reports the first
+    /// write's new version.
+    pub fn scim_write(&mut self, writes: &[ScimWrite<'_>], actor: &str, now: Instant) -> Result<ScimWritten, StoreError> {
+        let mut tx = self.conn.transaction()?;
+        let mut first = None;
+        let mut changes = Vec::with_capacity(writes.len());
+        for w in writes {
+            match write_one(&mut tx, w)? {
+                ScimWritten::Done { version, seq } => {
+                    first.get_or_insert(ScimWritten::Done { version, seq });
+                    let digest = {
+                        use sha2::Digest as _;
+                        annexa_core::to_hex(&sha2::Sha256::digest(w.body.unwrap_or("{}").as_bytes()))
+                    };
+                    let data = serde_json::json!({
+                        "system": w.system, "resource_type": w.resource_type, "id": w.id, "version": version, "sha256": digest,
+                    });
+                    changes.push(Change { kind: w.kind, data });
+                }
+                refused => return Ok(refused),
+            }
+        }
+        tx.ledger_append(actor, now, &changes)?;
+        tx.commit()?;
+        Ok(first.unwrap_or(ScimWritten::VersionMismatch))
+    }
+}
+
+fn write_one(tx: &mut crate::db::Tx<'_>, w: &ScimWrite<'_>) -> Result<ScimWritten, StoreError> {
+    // Taking the next seq first locks the sequence row for the rest of the transaction.
+    let mut seq = 0;
+    tx.query_each("UPDATE scim_sequence SET seq = seq + 1 WHERE one = 1 RETURNING seq", &[], |r| {
+        seq = r.req_int(0)?;
+        Ok(())
+    })?;
+    let mut stored: Option<(i64, bool)> = None;
+    tx.query_each("SELECT version, deleted FROM scim_resources WHERE id = ?", &[w.id.into()], |r| {
+        stored = Some((r.req_int(0)?, r.req_int(1)? != 0));
+        Ok(())
+    })?;
+    let live_version = stored.filter(|(_, deleted)| !deleted).map(|(v, _)| v);
+    if live_version != w.expected_version {
+        return Ok(ScimWritten::VersionMismatch);
+    }
+    if let (Some(key), Some(_)) = (w.unique_key, w.body) {
+        let mut holder = None;
+        tx.query_each(
+            "SELECT id FROM scim_resources WHERE system = ? AND resource_type = ? AND unique_key = ? AND id <> ?",
+            &[w.system.into(), w.resource_type.into(), key.into(), w.id.into()],
+            |r| {
+                holder = Some(r.req_text(0)?.to_string());
+                Ok(())
+            },
+        )?;
+        if let Some(id) = holder {
+            return Ok(ScimWritten::NotUnique(id));
+        }
+    }
+    let version = stored.map_or(1, |(v, _)| v + 1);
+    let (body, deleted, unique) = match w.body {
+        Some(b) => (b, 0i64, w.unique_key),
+        None => ("{}", 1, None),
+    };
+    if stored.is_some() {
+        tx.execute(
+            "UPDATE scim_resources SET unique_key = ?, version = ?, seq = ?, deleted = ?, body = ? WHERE id = ?",
+            &[unique.into(), version.into(), seq.into(), deleted.into(), body.into(), w.id.into()],
+        )?;
+    } else {
+        tx.execute(
+            "INSERT INTO scim_resources (id, system, resource_type, unique_key, version, seq, deleted, body) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            &[w.id.into(), w.system.into(), w.resource_type.into(), unique.into(), version.into(), seq.into(), deleted.into(), body.into()],
+        )?;
+    }
+    Ok(ScimWritten::Done { version, seq })
+}
+
+fn token(r: &crate::db::DbRow<'_>) -> Result<ApiToken, StoreError> {
+    Ok(ApiToken {
+        id: r.req_text(0)?.to_string(),
+        name: r.req_text(1)?.to_string(),
+        scope: r.req_text(2)?.to_string(),
+        system: r.text(3)?.map(String::from),
+        created_at: r.req_int(4)?,
+        created_by: r.req_text(5)?.to_string(),
+        revoked_at: r.int(6)?,
+        last_used_at: r.int(7)?,
+    })
+}

@@ -371,7 +371,7 @@ fn filetime(file: &str, entry: &Entry, attr: &str) -> Result<Option<Instant>, Im
     }
 }
 
-fn is_privileged(name: &str, options: &ImportOptions) -> bool {
+pub(crate) fn is_privileged(name: &str, options: &ImportOptions) -> bool {
     let name = name.to_lowercase();
     AD_PRIVILEGED_GROUPS.iter().any(|g| g.to_lowercase() == name)
         || options.privileged_groups.iter().any(|g| g.trim().to_lowercase() == name)

@@ -28,6 +28,8 @@ pub mod badges;
 pub mod hr;
 pub mod ldap;
 pub mod ldif;
+pub mod scim_client;
+pub mod scim_snapshot;
 
 pub use error::ImportError;
 
@@ -43,16 +45,18 @@ pub enum ImportKind {
     Ldif,
     AwsCredentialReport,
     Badges,
+    Scim,
 }
 
 impl ImportKind {
-    pub const ALL: [ImportKind; 6] = [
+    pub const ALL: [ImportKind; 7] = [
         ImportKind::Hr,
         ImportKind::Accounts,
         ImportKind::Assignments,
         ImportKind::Ldif,
         ImportKind::AwsCredentialReport,
         ImportKind::Badges,
+        ImportKind::Scim,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -63,6 +67,7 @@ impl ImportKind {
             ImportKind::Ldif => "ldif",
             ImportKind::AwsCredentialReport => "aws-credential-report",
             ImportKind::Badges => "badges",
+            ImportKind::Scim => "scim",
         }
     }
 
@@ -76,6 +81,7 @@ impl ImportKind {
             ImportKind::Ldif => "ldap",
             ImportKind::AwsCredentialReport => "aws",
             ImportKind::Badges => "badges",
+            ImportKind::Scim => "scim",
             _ => "",
         }
     }
@@ -116,5 +122,6 @@ pub fn parse(kind: ImportKind, file: &str, bytes: &[u8], options: &ImportOptions
         ImportKind::Ldif => ldif::parse(file, bytes, options),
         ImportKind::AwsCredentialReport => aws::parse(file, bytes, options),
         ImportKind::Badges => badges::parse(file, bytes, options),
+        ImportKind::Scim => scim_snapshot::parse(file, bytes, options),
     }
 }

@@ -88,6 +88,12 @@ pub struct Connector {
     /// `{employee_id}`).
     #[serde(default = "default_login")]
     pub login: String,
+    /// scim: the environment variable holding the bearer token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_env: Option<String>,
+    /// scim: delete a leaver's User instead of setting `active: false`.
+    #[serde(default)]
+    pub delete_leavers: bool,
 }
 
 impl Connector {
@@ -462,12 +468,25 @@ impl Config {
                     ));
                 }
                 "manual" => {}
+                "scim" if c.url.is_empty() || c.token_env.is_none() => {
+                    return Err(format!(
+                        "connector for {:?}: a scim connector needs url (the base URL, …/scim/v2) and token_env (the variable holding the bearer token)",
+                        c.system
+                    ));
+                }
+                "scim" if !c.base.is_empty() || c.bind_dn.is_some() || c.starttls || c.assignee.is_some() => {
+                    return Err(format!("connector for {:?}: a scim connector takes no base, bind_dn, starttls or assignee", c.system));
+                }
+                "scim" => {}
                 other => {
-                    return Err(format!("connector for {:?}: kind {other:?} is not supported: expected ldap or manual", c.system));
+                    return Err(format!("connector for {:?}: kind {other:?} is not supported: expected ldap, scim or manual", c.system));
                 }
             }
             if c.disable != "ad" && c.disable != "attribute" {
                 return Err(format!("connector for {:?}: disable {:?}: expected ad or attribute", c.system, c.disable));
+            }
+            if c.kind != "scim" && (c.token_env.is_some() || c.delete_leavers) {
+                return Err(format!("connector for {:?}: token_env and delete_leavers are for scim connectors", c.system));
             }
             if c.bind_dn.is_some() != c.password_env.is_some() {
                 return Err(format!("connector for {:?}: bind_dn and password_env go together", c.system));

@@ -16,6 +16,7 @@ pub const KINDS: &[(&str, &[&str])] = &[
     ("ldif", &["accounts", "entitlements", "assignments"]),
     ("aws-credential-report", &["accounts"]),
     ("badges", &["badges"]),
+    ("scim", &["accounts", "entitlements", "assignments"]),
 ];
 
 /// One parsed file, to be stored as the new snapshot of its source(s).

@@ -171,6 +171,48 @@ impl Store {
         Ok(last)
     }
 
+    /// The live resources of `system` as stored: Users, then Groups, each ordered by id.
+    pub fn scim_resources(&mut self, system: &str) -> Result<Vec<ScimRow>, StoreError> {
+        let mut tx = self.conn.read_transaction()?;
+        let mut out = Vec::new();
+        tx.query_each(
+            "SELECT id, system, resource_type, version, seq, deleted, body FROM scim_resources \
+             WHERE system = ? AND deleted = 0 ORDER BY resource_type DESC, id",
+            &[system.into()],
+            |r| {
+                out.push(ScimRow {
+                    id: r.req_text(0)?.to_string(),
+                    system: r.req_text(1)?.to_string(),
+                    resource_type: r.req_text(2)?.to_string(),
+                    version: r.req_int(3)?,
+                    seq: r.req_int(4)?,
+                    deleted: false,
+                    body: r.req_text(6)?.to_string(),
+                });
+                Ok(())
+            },
+        )?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// The systems pushed to: those of live `scim` tokens and those with stored resources.
+    pub fn scim_systems(&mut self) -> Result<Vec<String>, StoreError> {
+        let mut tx = self.conn.read_transaction()?;
+        let mut out = std::collections::BTreeSet::new();
+        tx.query_each(
+            "SELECT system FROM api_tokens WHERE scope = 'scim' AND revoked_at IS NULL AND system IS NOT NULL \
+             UNION SELECT DISTINCT system FROM scim_resources",
+            &[],
+            |r| {
+                out.insert(r.req_text(0)?.to_string());
+                Ok(())
+            },
+        )?;
+        tx.commit()?;
+        Ok(out.into_iter().collect())
+    }
+
     /// The highest `seq` given out so far.
     pub fn scim_last_seq(&mut self) -> Result<i64, StoreError> {
         let mut tx = self.conn.read_transaction()?;

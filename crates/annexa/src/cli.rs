@@ -62,13 +62,19 @@ pub enum Command {
   badges                 badge_id,employee_id,status,last_used_at,zones
   ldap                   a live directory, read over LDAP (paged search) and saved as LDIF to FILE,
                          then imported as ldif: --url, --base, [--filter], [--bind-dn, --password-env]
+  scim                   a SCIM snapshot: JSON Lines, one SCIM User or Group per line; with --url and
+                         --token-env the application is read over SCIM 2.0 and saved to FILE first;
+                         with --pushed, what an identity provider pushed to `annexa serve` for --system
 
 Examples:
   annexa import hr workday.csv --mapping workday-columns.toml
   annexa import accounts salesforce.csv --system salesforce
   annexa import aws-credential-report report.csv --system aws-prod
   LDAP_PASSWORD=… annexa import ldap corp-2026-11-30.ldif --system corp --url ldap://dc1:389 \\
-      --base dc=corp,dc=example --bind-dn cn=reader,dc=corp,dc=example --password-env LDAP_PASSWORD")]
+      --base dc=corp,dc=example --bind-dn cn=reader,dc=corp,dc=example --password-env LDAP_PASSWORD
+  SCIM_TOKEN=… annexa import scim slack.jsonl --system slack --url https://api.slack.com/scim/v2 \\
+      --token-env SCIM_TOKEN
+  annexa import scim okta-pushed.jsonl --system okta --pushed")]
     Import(ImportArgs),
     /// Run the control checks, store the run and its findings, compare with the last run.
     #[command(after_help = "Examples:
@@ -97,6 +103,18 @@ Examples:
     /// The durable provisioning queue: plan, run, list, retry.
     #[command(subcommand)]
     Provision(ProvisionCommand),
+    /// Serve the SCIM 2.0 endpoint (/scim/v2) and run the scheduler.
+    #[command(after_help = "An identity provider pushes Users and Groups with a token of its system:
+  annexa token create okta-push --scope scim --system okta
+  annexa serve --listen 0.0.0.0:8080 --public-url https://annexa.example.com
+  # in Okta: SCIM connector base URL https://annexa.example.com/scim/v2, HTTP header auth
+
+Every --jobs-every seconds (default 300) the scheduler imports what was pushed (as kind scim),
+plans due joiner/mover/leaver events, runs the provisioning queue and signs a ledger checkpoint.")]
+    Serve(ServeArgs),
+    /// API tokens for machine clients (an identity provider pushing over SCIM).
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Evidence packs for auditors: one archive, verifiable offline.
     #[command(subcommand)]
     Evidence(EvidenceCommand),
@@ -113,7 +131,7 @@ Examples:
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// hr, accounts, assignments, ldif, aws-credential-report or badges.
+    /// hr, accounts, assignments, ldif, aws-credential-report, badges, ldap or scim.
     pub kind: String,
     /// The file to import.
     pub file: PathBuf,
@@ -151,6 +169,13 @@ pub struct ImportArgs {
     /// the system's trusted roots). The certificate is always verified.
     #[arg(long)]
     pub ca_file: Option<PathBuf>,
+    /// scim: the environment variable holding the bearer token of the --url application.
+    #[arg(long)]
+    pub token_env: Option<String>,
+    /// scim: take what identity providers pushed to this Annexa's SCIM endpoint for
+    /// --system, instead of reading an application at --url.
+    #[arg(long)]
+    pub pushed: bool,
     /// Accept a file with no data rows, which removes every record of its source. Without
     /// it such a file is refused: a truncated export must not wipe an inventory.
     #[arg(long)]
@@ -395,4 +420,39 @@ mod tests {
         use clap::CommandFactory;
         super::Cli::command().debug_assert();
     }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the address is printed).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// The URL clients reach this server at, for Location headers and meta.location
+    /// (default: http:// plus the listen address).
+    #[arg(long)]
+    pub public_url: Option<String>,
+    /// Seconds between scheduler runs; 0 turns the scheduler off.
+    #[arg(long, default_value_t = 300)]
+    pub jobs_every: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token; it is printed once and only its hash is stored.
+    #[command(after_help = "Example:
+  annexa token create okta-push --scope scim --system okta")]
+    Create {
+        /// A name to know it by (unique).
+        name: String,
+        /// What it may do: scim (push Users and Groups for --system).
+        #[arg(long)]
+        scope: String,
+        /// The system whose accounts the pushes are (e.g. okta, entra).
+        #[arg(long)]
+        system: Option<String>,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token by name.
+    Revoke { name: String },
 }

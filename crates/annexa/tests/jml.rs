@@ -259,7 +259,8 @@ fn connectors_are_checked_for_their_kind() {
     for (lines, says) in [
         (&["[[connectors]]", "system = \"badges\"", "kind = \"manual\"", "url = \"ldap://x\""][..], "a manual connector takes no url"),
         (&["[[connectors]]", "system = \"corp\"", "kind = \"ldap\""][..], "an ldap connector needs url and base"),
-        (&["[[connectors]]", "system = \"corp\"", "kind = \"scim\""][..], "expected ldap or manual"),
+        (&["[[connectors]]", "system = \"corp\"", "kind = \"ftp\""][..], "expected ldap, scim or manual"),
+        (&["[[connectors]]", "system = \"okta\"", "kind = \"scim\"", "url = \"http://x/scim/v2\""][..], "a scim connector needs url"),
         (
             &["[[connectors]]", "system = \"corp\"", "kind = \"ldap\"", "url = \"ldaps://dc1\"", "base = \"dc=x\"", "starttls = true"][..],
             "ldaps:// is TLS already",

@@ -19,6 +19,9 @@ pub fn run(global: &GlobalArgs, args: ImportArgs) -> anyhow::Result<ExitCode> {
     if args.kind == "ldap" {
         return import_ldap(global, args);
     }
+    if args.kind == "scim" && (args.url.is_some() || args.pushed) {
+        return import_scim_live(global, args);
+    }
     let kind = ImportKind::parse(&args.kind).ok_or_else(|| {
         anyhow::anyhow!(
             "unknown import kind {:?}: expected one of {}",
@@ -176,4 +179,88 @@ fn import_ldap(global: &GlobalArgs, args: ImportArgs) -> anyhow::Result<ExitCode
     crate::commands::ledger::checkpoint_after_change(&mut store, global)?;
     eprintln!("{outcome}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The Users and Groups pushed to this Annexa's SCIM endpoint for `system`, as a SCIM
+/// snapshot, and how many resources it holds.
+fn pushed_snapshot(store: &mut annexa_store::Store, system: &str) -> anyhow::Result<(String, usize)> {
+    let rows = store.scim_resources(system)?;
+    let mut text = String::new();
+    for r in &rows {
+        text.push_str(&r.body);
+        text.push('\n');
+    }
+    Ok((text, rows.len()))
+}
+
+/// `annexa import scim FILE --system S (--url URL --token-env VAR | --pushed)`: read the
+/// Users and Groups, save them as a SCIM snapshot to FILE (the evidence), import that.
+fn import_scim_live(global: &GlobalArgs, args: ImportArgs) -> anyhow::Result<ExitCode> {
+    let Some(system) = args.system.clone() else { anyhow::bail!("import scim --url or --pushed needs --system (the system these accounts are in)") };
+    let mut store = open_store(global)?;
+    let (text, n, from) = match (&args.url, args.pushed) {
+        (Some(_), true) => anyhow::bail!("--url and --pushed exclude each other"),
+        (Some(url), false) => {
+            let var = args.token_env.clone().ok_or_else(|| anyhow::anyhow!("import scim --url needs --token-env (the variable holding the bearer token)"))?;
+            let token = std::env::var(&var).map_err(|_| anyhow::anyhow!("--token-env {var}: that variable is not set"))?;
+            let client = annexa_connect::scim_client::ScimClient::new(url, &token, Default::default());
+            let bar = spinner(&format!("reading {url}"));
+            let (text, n) = client.snapshot()?;
+            if let Some(b) = bar {
+                b.finish_and_clear();
+            }
+            (text, n, url.clone())
+        }
+        (None, _) => {
+            let (text, n) = pushed_snapshot(&mut store, &system)?;
+            (text, n, format!("the SCIM endpoint ({system})"))
+        }
+    };
+    std::fs::write(&args.file, &text).with_context(|| format!("cannot save the snapshot to {}", args.file.display()))?;
+    eprintln!("read {n} Users and Groups from {from}, saved as {}", args.file.display());
+    let options = ImportOptions { system: Some(system), ..Default::default() };
+    let file = args.file.display().to_string();
+    let outcome = import_into(&mut store, ImportKind::Scim, &file, text.as_bytes(), &options, args.allow_empty)?;
+    crate::commands::ledger::checkpoint_after_change(&mut store, global)?;
+    eprintln!("{outcome}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Where the scheduler keeps the snapshots of pushed resources it imports.
+fn pushed_dir(global: &GlobalArgs) -> std::path::PathBuf {
+    match global.db.strip_prefix("sqlite://") {
+        Some(path) if path != ":memory:" && !path.is_empty() => std::path::PathBuf::from(format!("{path}.scim-pushed")),
+        _ => std::path::PathBuf::from("annexa-scim-pushed"),
+    }
+}
+
+/// The scheduler's import of pushed resources: for each system pushed to whose resources
+/// differ from its last import, a snapshot file is written and imported. An empty push is
+/// not imported by the scheduler (it would remove every account): run `annexa import scim
+/// --pushed --allow-empty` for that.
+pub fn import_pushed(global: &GlobalArgs) -> anyhow::Result<Vec<String>> {
+    let mut store = open_store(global)?;
+    let imports = store.current_imports()?;
+    let mut done = Vec::new();
+    for system in store.scim_systems()? {
+        let (text, n) = pushed_snapshot(&mut store, &system)?;
+        let sha = annexa_core::to_hex(&Sha256::digest(text.as_bytes()));
+        let last = imports.iter().find(|i| i.kind == "scim" && i.systems.iter().any(|s| *s == system));
+        if n == 0 || last.is_some_and(|i| i.sha256 == sha) {
+            continue;
+        }
+        let dir = pushed_dir(global);
+        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let safe: String = system.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+        let path = dir.join(format!("{safe}-{}.jsonl", chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ")));
+        std::fs::write(&path, &text).with_context(|| format!("cannot save the snapshot to {}", path.display()))?;
+        let options = ImportOptions { system: Some(system.clone()), ..Default::default() };
+        let outcome = import_into(&mut store, ImportKind::Scim, &path.display().to_string(), text.as_bytes(), &options, false)?;
+        eprintln!("annexa serve: {outcome}");
+        done.push(outcome);
+    }
+    if !done.is_empty() {
+        crate::commands::ledger::checkpoint_after_change(&mut store, global)?;
+    }
+    Ok(done)
 }

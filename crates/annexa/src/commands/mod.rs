@@ -8,6 +8,7 @@ pub mod evidence;
 pub mod import;
 pub mod ledger;
 pub mod provision;
+pub mod serve;
 pub mod setup;
 
 use crate::cli::{Cli, Command, ConfigCommand};
@@ -66,6 +67,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Provision(cmd) => provision::run(global, cmd),
+        Command::Serve(args) => serve::run(global, args),
+        Command::Token(cmd) => serve::token(global, cmd),
         Command::Jml(crate::cli::JmlCommand::RunDue) => provision::run_due(global),
         Command::Jml(crate::cli::JmlCommand::List { kind }) => {
             let kind = match kind {

@@ -139,7 +139,7 @@ pub fn run(global: &GlobalArgs, cmd: ProvisionCommand) -> anyhow::Result<ExitCod
 }
 
 /// Carries out due tasks. A connection per system, opened on first use.
-fn work(global: &GlobalArgs, limit: i64, lease_secs: i64) -> anyhow::Result<ExitCode> {
+pub fn work(global: &GlobalArgs, limit: i64, lease_secs: i64) -> anyhow::Result<ExitCode> {
     let (config, _) = load_config(global)?;
     let mut store = open_store(global)?;
     let owner = format!("{}@{}", actor(), std::process::id());
@@ -147,7 +147,7 @@ fn work(global: &GlobalArgs, limit: i64, lease_secs: i64) -> anyhow::Result<Exit
     // A test hook: die after carrying out this many tasks, before recording the last one,
     // as a crash would.
     let abort_after: Option<usize> = std::env::var("ANNEXA_TEST_ABORT_AFTER").ok().and_then(|v| v.parse().ok());
-    let mut writers: HashMap<String, Result<LdapWriter, String>> = HashMap::new();
+    let mut targets: HashMap<String, Result<Target, String>> = HashMap::new();
     // New accounts take their attributes from HR: read the people only when needed.
     let people: HashMap<String, annexa_core::model::Person> = if tasks.iter().any(|t| t.task.action == "create-account") {
         store.current_people()?.into_iter().map(|p| (p.employee_id.to_string(), p)).collect()
@@ -156,7 +156,7 @@ fn work(global: &GlobalArgs, limit: i64, lease_secs: i64) -> anyhow::Result<Exit
     };
     let (mut done, mut failed) = (0, 0);
     for (n, task) in tasks.iter().enumerate() {
-        let outcome = perform(&config, &mut writers, &people, task);
+        let outcome = perform(&config, &mut targets, &people, task);
         if abort_after == Some(n + 1) {
             std::process::abort();
         }
@@ -171,70 +171,110 @@ fn work(global: &GlobalArgs, limit: i64, lease_secs: i64) -> anyhow::Result<Exit
     Ok(if failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
+/// Where a system's tasks are carried out.
+enum Target {
+    Ldap(LdapWriter),
+    Scim(annexa_connect::scim_client::ScimClient, bool),
+}
+
+fn connect(config: &annexa_engine::config::Config, system: &str) -> Result<Target, String> {
+    let c = config
+        .connectors
+        .iter()
+        .find(|c| c.system == system)
+        .ok_or_else(|| format!("no connector for system {system:?} in the configuration"))?;
+    if c.is_manual() {
+        return Err(format!("the connector for {system:?} is manual now: a person must carry this task out"));
+    }
+    if c.kind == "scim" {
+        let var = c.token_env.clone().unwrap_or_default();
+        let token = std::env::var(&var).map_err(|_| format!("the variable {var} with the SCIM bearer token is not set"))?;
+        let client = annexa_connect::scim_client::ScimClient::new(&c.url, &token, Default::default());
+        return Ok(Target::Scim(client, c.delete_leavers));
+    }
+    let bind = match (&c.bind_dn, &c.password_env) {
+        (Some(dn), Some(var)) => {
+            Some((dn.clone(), std::env::var(var).map_err(|_| format!("the variable {var} with the bind password is not set"))?))
+        }
+        _ => None,
+    };
+    let disable = if c.disable == "ad" {
+        DisableBy::UserAccountControl
+    } else {
+        DisableBy::Attribute { name: c.disable_attribute.clone(), value: c.disable_value.clone() }
+    };
+    let target = LdapTarget {
+        source: LdapSource {
+            url: c.url.clone(),
+            base_dn: c.base.clone(),
+            filter: String::new(),
+            bind,
+            page_size: 500,
+            timeout_secs: 30,
+            tls: LdapTls { starttls: c.starttls, ca_file: c.ca_file.clone().map(std::path::PathBuf::from) },
+        },
+        disable,
+    };
+    LdapWriter::connect(&target).map(Target::Ldap).map_err(|e| e.to_string())
+}
+
 fn perform(
     config: &annexa_engine::config::Config,
-    writers: &mut HashMap<String, Result<LdapWriter, String>>,
+    targets: &mut HashMap<String, Result<Target, String>>,
     people: &HashMap<String, annexa_core::model::Person>,
     task: &Task,
 ) -> Result<String, String> {
     let t = &task.task;
-    let writer = writers.entry(t.system.clone()).or_insert_with(|| {
-        let c = config
-            .connectors
-            .iter()
-            .find(|c| c.system == t.system)
-            .ok_or_else(|| format!("no connector for system {:?} in the configuration", t.system))?;
-        if c.is_manual() {
-            return Err(format!("the connector for {:?} is manual now: a person must carry this task out", t.system));
-        }
-        let bind = match (&c.bind_dn, &c.password_env) {
-            (Some(dn), Some(var)) => {
-                Some((dn.clone(), std::env::var(var).map_err(|_| format!("the variable {var} with the bind password is not set"))?))
-            }
-            _ => None,
-        };
-        let disable = if c.disable == "ad" {
-            DisableBy::UserAccountControl
-        } else {
-            DisableBy::Attribute { name: c.disable_attribute.clone(), value: c.disable_value.clone() }
-        };
-        let target = LdapTarget {
-            source: LdapSource {
-                url: c.url.clone(),
-                base_dn: c.base.clone(),
-                filter: String::new(),
-                bind,
-                page_size: 500,
-                timeout_secs: 30,
-                tls: LdapTls { starttls: c.starttls, ca_file: c.ca_file.clone().map(std::path::PathBuf::from) },
-            },
-            disable,
-        };
-        LdapWriter::connect(&target).map_err(|e| e.to_string())
-    });
-    let w = writer.as_mut().map_err(|e| e.clone())?;
+    let target = targets.entry(t.system.clone()).or_insert_with(|| connect(config, &t.system));
+    let target = target.as_mut().map_err(|e| e.clone())?;
     let entitlement = || t.entitlement.clone().ok_or_else(|| format!("task {} has no entitlement", task.id));
-    match t.action.as_str() {
-        "disable-account" => w.disable_account(&t.account_id),
-        "remove-membership" => w.remove_membership(&t.account_id, &entitlement()?),
-        "add-membership" => w.add_membership(&t.account_id, &entitlement()?),
-        "create-account" => {
-            let employee = t.employee_id.as_deref().unwrap_or_default();
-            let p = people.get(employee).ok_or_else(|| format!("{employee} is no longer in the HR feed"))?;
-            let c = config.connectors.iter().find(|c| c.system == t.system).ok_or_else(|| format!("no connector for {}", t.system))?;
-            let parent = c.accounts_dn.clone().unwrap_or_else(|| c.base.clone());
-            w.create_account(
-                &parent,
-                &annexa_connect::ldap::NewAccount {
-                    login: t.account_id.clone(),
-                    employee_id: employee.to_string(),
-                    given_name: p.given_name.clone(),
-                    family_name: p.family_name.clone(),
-                    email: p.email.clone(),
-                },
-            )
+    let person = || {
+        let employee = t.employee_id.as_deref().unwrap_or_default();
+        people.get(employee).ok_or_else(|| format!("{employee} is no longer in the HR feed"))
+    };
+    match target {
+        Target::Scim(client, delete_leavers) => {
+            use annexa_connect::scim_client::NewUser;
+            match t.action.as_str() {
+                "disable-account" if *delete_leavers => client.delete_user(&t.account_id),
+                "disable-account" => client.deactivate_user(&t.account_id),
+                "remove-membership" => client.remove_member(&t.account_id, &entitlement()?),
+                "add-membership" => client.add_member(&t.account_id, &entitlement()?),
+                "create-account" => {
+                    let p = person()?;
+                    client.create_user(&NewUser {
+                        user_name: t.account_id.clone(),
+                        employee_id: p.employee_id.to_string(),
+                        given_name: p.given_name.clone(),
+                        family_name: p.family_name.clone(),
+                        email: p.email.clone(),
+                    })
+                }
+                other => return Err(format!("unknown action {other:?}")),
+            }
+            .map_err(|e| e.to_string())
         }
-        other => return Err(format!("unknown action {other:?}")),
+        Target::Ldap(w) => match t.action.as_str() {
+            "disable-account" => w.disable_account(&t.account_id),
+            "remove-membership" => w.remove_membership(&t.account_id, &entitlement()?),
+            "add-membership" => w.add_membership(&t.account_id, &entitlement()?),
+            "create-account" => {
+                let p = person()?;
+                let c = config.connectors.iter().find(|c| c.system == t.system).ok_or_else(|| format!("no connector for {}", t.system))?;
+                let parent = c.accounts_dn.clone().unwrap_or_else(|| c.base.clone());
+                w.create_account(
+                    &parent,
+                    &annexa_connect::ldap::NewAccount {
+                        login: t.account_id.clone(),
+                        employee_id: p.employee_id.to_string(),
+                        given_name: p.given_name.clone(),
+                        family_name: p.family_name.clone(),
+                        email: p.email.clone(),
+                    },
+                )
+            }
+            other => return Err(format!("unknown action {other:?}")),
+        }
+        .map_err(|e| e.to_string()),
     }
-    .map_err(|e| e.to_string())
 }

@@ -1,0 +1,224 @@
+//! SCIM snapshots: the Users and Groups of one SCIM system as JSON Lines, one resource per
+//! line, as a SCIM server returns them. Annexa writes one when it reads a SCIM application
+//! (`annexa import scim --url`) or takes what an identity provider pushed to its own SCIM
+//! endpoint; the file is the evidence, and its line numbers are what findings point at.
+//!
+//! A User is an account (`userName` is its id and login, `active: false` disables it, the
+//! enterprise `employeeNumber` correlates it to HR); a Group is an entitlement, and each of
+//! its User members an assignment. Nested Groups are not expanded.
+
+use crate::{ImportBatch, ImportError, ImportOptions};
+use annexa_core::model::{Account, AccountStatus, AccountType, Assignment, Entitlement, GrantSource, Origin};
+use annexa_core::time::Instant;
+use annexa_core::Name;
+use serde_json::Value;
+use std::collections::HashMap;
+
+const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+/// A line of the file: its number and resource.
+struct Line {
+    no: u64,
+    resource: serde_json::Map<String, Value>,
+}
+
+fn is_a(resource: &serde_json::Map<String, Value>, urn: &str) -> bool {
+    resource.get("schemas").and_then(Value::as_array).is_some_and(|s| s.iter().any(|v| v.as_str().is_some_and(|v| v.eq_ignore_ascii_case(urn))))
+}
+
+fn text<'a>(resource: &'a serde_json::Map<String, Value>, name: &str) -> Option<&'a str> {
+    resource.get(name).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn instant(file: &str, line: u64, column: &str, v: Option<&str>) -> Result<Option<Instant>, ImportError> {
+    v.map(|t| {
+        chrono::DateTime::parse_from_rfc3339(t)
+            .map(|d| d.with_timezone(&chrono::Utc))
+            .map_err(|_| ImportError::new(file, line, Some(column), format!("{t:?} is not an RFC 3339 date-time")))
+    })
+    .transpose()
+}
+
+/// The primary value of a multi-valued attribute, or its first.
+fn primary<'a>(resource: &'a serde_json::Map<String, Value>, name: &str) -> Option<&'a str> {
+    let items = resource.get(name)?.as_array()?;
+    items.iter().find(|i| i.get("primary").and_then(Value::as_bool) == Some(true)).or_else(|| items.first())?.get("value")?.as_str()
+}
+
+pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<ImportBatch, ImportError> {
+    let text_all = std::str::from_utf8(bytes).map_err(|e| {
+        let line = bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() as u64 + 1;
+        ImportError::new(file, line, None, "the file is not UTF-8")
+    })?;
+    let system: Name = options.system.as_deref().unwrap_or("scim").into();
+    let mut users = Vec::new();
+    let mut groups = Vec::new();
+    for (i, raw) in text_all.lines().enumerate() {
+        let no = i as u64 + 1;
+        if raw.trim().is_empty() {
+            continue;
+        }
+        let value: Value = serde_json::from_str(raw).map_err(|e| ImportError::new(file, no, None, format!("not a JSON resource: {e}")))?;
+        let Value::Object(resource) = value else {
+            return Err(ImportError::new(file, no, None, "expected a JSON object (one SCIM resource per line)"));
+        };
+        if is_a(&resource, USER) {
+            users.push(Line { no, resource });
+        } else if is_a(&resource, GROUP) {
+            groups.push(Line { no, resource });
+        } else {
+            return Err(ImportError::new(file, no, Some("schemas"), format!("expected a SCIM User ({USER}) or Group ({GROUP})")));
+        }
+    }
+    let mut batch = ImportBatch { systems: vec![system.to_string()], rows: (users.len() + groups.len()) as u64, ..Default::default() };
+    // Group members name Users by id; assignments name accounts by login.
+    let mut login_of: HashMap<&str, Name> = HashMap::new();
+    let mut seen_logins: HashMap<String, u64> = HashMap::new();
+    for u in &users {
+        let r = &u.resource;
+        let origin = Origin { import_id: 0, line: u.no as u32 };
+        let login = text(r, "userName").ok_or_else(|| ImportError::new(file, u.no, Some("userName"), "a User needs a userName"))?;
+        if let Some(first) = seen_logins.insert(login.to_lowercase(), u.no) {
+            return Err(ImportError::new(file, u.no, Some("userName"), format!("duplicate userName {login:?}: line {first} has it too")));
+        }
+        let id = text(r, "id").ok_or_else(|| ImportError::new(file, u.no, Some("id"), "a User needs its id"))?;
+        let login: Name = login.into();
+        login_of.insert(id, login.clone());
+        let active = match r.get("active") {
+            None | Some(Value::Null) => true,
+            Some(Value::Bool(b)) => *b,
+            Some(other) => return Err(ImportError::new(file, u.no, Some("active"), format!("expected true or false, found {other}"))),
+        };
+        let enterprise = r.get(ENTERPRISE).and_then(Value::as_object);
+        let employee_id = enterprise.and_then(|e| text(e, "employeeNumber"));
+        let name = r.get("name").and_then(Value::as_object);
+        let display = text(r, "displayName")
+            .map(String::from)
+            .or_else(|| name.and_then(|n| text(n, "formatted")).map(String::from))
+            .or_else(|| name.map(|n| format!("{} {}", text(n, "givenName").unwrap_or_default(), text(n, "familyName").unwrap_or_default()).trim().to_string()))
+            .unwrap_or_else(|| login.to_string());
+        let kind = match text(r, "userType").map(str::to_ascii_lowercase).as_deref() {
+            Some("service") => AccountType::Service,
+            Some("shared") => AccountType::Shared,
+            Some("admin" | "privileged") => AccountType::Admin,
+            _ => AccountType::Human,
+        };
+        let meta = r.get("meta").and_then(Value::as_object);
+        batch.accounts.push(Account {
+            system: system.clone(),
+            account_id: login.clone(),
+            username: login.to_string(),
+            email: primary(r, "emails").map(str::to_lowercase),
+            employee_id: employee_id.map(Into::into),
+            display_name: display,
+            status: if active { AccountStatus::Enabled } else { AccountStatus::Disabled },
+            kind,
+            created_at: instant(file, u.no, "meta.created", meta.and_then(|m| text(m, "created")))?,
+            last_login_at: None,
+            // SCIM has no last sign-in; the account is not judged on use.
+            last_login_known: false,
+            mfa: None,
+            password_last_set_at: None,
+            interactive: kind != AccountType::Service,
+            root: false,
+            owner: None,
+            credentials: Vec::new(),
+            origin,
+        });
+    }
+    let group_ids: std::collections::HashSet<&str> = groups.iter().filter_map(|g| text(&g.resource, "id")).collect();
+    let mut seen_groups: HashMap<String, u64> = HashMap::new();
+    for g in &groups {
+        let r = &g.resource;
+        let origin = Origin { import_id: 0, line: g.no as u32 };
+        let name = text(r, "displayName").ok_or_else(|| ImportError::new(file, g.no, Some("displayName"), "a Group needs a displayName"))?;
+        if let Some(first) = seen_groups.insert(name.to_lowercase(), g.no) {
+            return Err(ImportError::new(file, g.no, Some("displayName"), format!("duplicate Group {name:?}: line {first} has it too; entitlements are known by name")));
+        }
+        let name: Name = name.into();
+        batch.entitlements.push(Entitlement {
+            system: system.clone(),
+            name: name.clone(),
+            privileged: crate::ldif::is_privileged(&name, options),
+            owner: None,
+            origin,
+        });
+        for m in r.get("members").and_then(Value::as_array).into_iter().flatten() {
+            let Some(value) = m.get("value").and_then(Value::as_str) else {
+                return Err(ImportError::new(file, g.no, Some("members"), "a member without a value"));
+            };
+            match login_of.get(value) {
+                Some(login) => batch.assignments.push(Assignment {
+                    system: system.clone(),
+                    account_id: login.clone(),
+                    entitlement: name.clone(),
+                    granted_at: None,
+                    granted_by: None,
+                    source: GrantSource::Unknown,
+                    last_certified_at: None,
+                    last_certified_by: None,
+                    origin,
+                }),
+                None if group_ids.contains(value) => {}
+                None => {
+                    return Err(ImportError::new(file, g.no, Some("members"), format!("member {value:?} is no User or Group of this snapshot")));
+                }
+            }
+        }
+    }
+    Ok(batch)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts() -> ImportOptions {
+        ImportOptions { system: Some("okta".into()), ..Default::default() }
+    }
+
+    #[test]
+    fn users_become_accounts_and_groups_entitlements() {
+        let file = concat!(
+            r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],"id":"u1","userName":"Babs@Example.com","active":false,"emails":[{"value":"x@example.com"},{"value":"BABS@example.com","primary":true}],"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"employeeNumber":"E100"},"meta":{"created":"2026-01-02T03:04:05Z"}}"#,
+            "\n\n",
+            r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"u2","userName":"svc-backup","userType":"Service","name":{"givenName":"Back","familyName":"Up"}}"#,
+            "\n",
+            r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"id":"g1","displayName":"Domain Admins","members":[{"value":"u1"},{"value":"g2"}]}"#,
+            "\n",
+            r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"id":"g2","displayName":"Staff","members":[{"value":"u2"}]}"#,
+        );
+        let b = parse("okta.jsonl", file.as_bytes(), &opts()).expect("parses");
+        assert_eq!(b.systems, ["okta"]);
+        assert_eq!(b.rows, 4);
+        let babs = &b.accounts[0];
+        assert_eq!((babs.account_id.as_ref(), babs.email.as_deref(), babs.employee_id.as_deref()), ("Babs@Example.com", Some("babs@example.com"), Some("E100")));
+        assert_eq!((babs.status, babs.origin.line), (AccountStatus::Disabled, 1));
+        assert_eq!((b.accounts[1].kind, b.accounts[1].display_name.as_str(), b.accounts[1].origin.line), (AccountType::Service, "Back Up", 3));
+        assert!(b.entitlements[0].privileged && !b.entitlements[1].privileged);
+        let held: Vec<(&str, &str)> = b.assignments.iter().map(|a| (a.account_id.as_ref(), a.entitlement.as_ref())).collect();
+        assert_eq!(held, [("Babs@Example.com", "Domain Admins"), ("svc-backup", "Staff")]);
+    }
+
+    #[test]
+    fn bad_snapshots_name_the_line() {
+        let user = |name: &str, id: &str| format!(r#"{{"schemas":["{USER}"],"id":"{id}","userName":"{name}"}}"#);
+        for (file, want) in [
+            (format!("{}\n{{nope", user("a", "1")), "s.jsonl:2: not a JSON resource"),
+            ("[1]".to_string(), "s.jsonl:1: expected a JSON object"),
+            (r#"{"schemas":["urn:x"]}"#.to_string(), "s.jsonl:1: column `schemas`: expected a SCIM User"),
+            (format!(r#"{{"schemas":["{USER}"],"id":"1"}}"#), "s.jsonl:1: column `userName`: a User needs a userName"),
+            (format!("{}\n{}", user("a", "1"), user("A", "2")), "s.jsonl:2: column `userName`: duplicate userName \"A\": line 1 has it too"),
+            (format!(r#"{{"schemas":["{USER}"],"id":"1","userName":"a","active":"yes"}}"#), "s.jsonl:1: column `active`: expected true or false"),
+            (format!(r#"{{"schemas":["{GROUP}"],"id":"g","displayName":"G","members":[{{"value":"ghost"}}]}}"#), "s.jsonl:1: column `members`: member \"ghost\" is no User"),
+            (format!(r#"{{"schemas":["{USER}"],"id":"1","userName":"a","meta":{{"created":"yesterday"}}}}"#), "s.jsonl:1: column `meta.created`: \"yesterday\" is not an RFC 3339"),
+        ] {
+            let err = parse("s.jsonl", file.as_bytes(), &opts()).expect_err(&file).to_string();
+            assert!(err.starts_with(want), "{file}\n  got: {err}\n want: {want}");
+        }
+        let err = parse("s.jsonl", b"{}\n\xff", &opts()).expect_err("bad utf-8").to_string();
+        assert!(err.starts_with("s.jsonl:2: the file is not UTF-8"), "{err}");
+    }
+}

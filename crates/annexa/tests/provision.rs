@@ -1,6 +1,7 @@
-//! The lifecycle carried out on a real slapd: a leaver disabled and stripped, a mover's old
-//! group removed and new group added, through the durable queue — including a worker that
-//! dies mid-batch and one target that is down.
+//! The lifecycle carried out on a real slapd and on a SCIM application (a second Annexa
+//! serving SCIM over real HTTP): a leaver disabled and stripped, a mover's old group removed
+//! and new group added, a joiner created, through the durable queue — including a worker
+//! that dies mid-batch and one target that is down.
 
 use ldap3::{LdapConn, Scope, SearchEntry};
 use std::collections::HashSet;
@@ -8,6 +9,39 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 const HR: &str = "employee_id,email,given_name,family_name,department,title,manager_id,location,worker_type,status,start_date,end_date";
+
+/// `annexa serve` in the background, stopped when dropped.
+struct Served {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `annexa serve` on a free port of its own database and returns it with a token.
+fn serve_app(d: &Path) -> (Served, String) {
+    use std::io::BufRead;
+    let db = format!("sqlite://{}", d.join("app.db").display());
+    let out = Command::new(env!("CARGO_BIN_EXE_annexa")).args(["--db", &db, "token", "create", "app", "--scope", "scim", "--system", "app"]).output().expect("token");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let token = String::from_utf8(out.stdout).expect("utf8").trim().to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_annexa"))
+        .args(["--db", &db, "serve", "--listen", "127.0.0.1:0", "--jobs-every", "0"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("serve");
+    let mut lines = std::io::BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let first = lines.next().and_then(Result::ok).unwrap_or_default();
+    let url = first.split("SCIM endpoint ").nth(1).unwrap_or_else(|| panic!("serve said {first:?}")).trim().to_string();
+    // Keep reading its log so it never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    (Served { child, url }, token)
+}
 
 fn add(ldap: &mut LdapConn, dn: &str, attrs: &[(&str, &[&str])]) {
     let attrs: Vec<(&str, HashSet<&str>)> = attrs.iter().map(|(k, vs)| (*k, vs.iter().copied().collect())).collect();
@@ -48,15 +82,36 @@ fn leavers_and_movers_are_carried_out_once_even_when_a_worker_dies() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     let write = |f: &str, text: &str| std::fs::write(d.join(f), text).expect("write");
+
+    // The SCIM application: Ada and Bob, with the same groups as in the directory.
+    let (app, app_token) = serve_app(d);
+    let scim = annexa_connect::scim_client::ScimClient::new(&app.url, &app_token, Default::default());
+    let mut ids = std::collections::HashMap::new();
+    for (login, employee) in [("ada", "E1"), ("bob", "E2")] {
+        let user = serde_json::json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
+            "userName": login, "active": true,
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": { "employeeNumber": employee },
+        });
+        let created = scim.request("POST", "/Users", Some(&user), None).expect("create user");
+        ids.insert(login, created.body["id"].as_str().expect("id").to_string());
+    }
+    for (g, members) in [("sales-team", vec!["ada", "bob"]), ("eng-team", vec!["bob"])] {
+        let members: Vec<serde_json::Value> = members.iter().map(|m| serde_json::json!({ "value": ids[m] })).collect();
+        let group = serde_json::json!({ "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": g, "members": members });
+        scim.request("POST", "/Groups", Some(&group), None).expect("create group");
+    }
     write(
         "annexa.toml",
         &format!(
             "[provisioning]\nmax_attempts = 1\nmover_grace_days = 0\n\n\
-             [[roles]]\nid = \"sales\"\nentitlements = [\"corp:sales-team\"]\n\n[[roles]]\nid = \"eng\"\nentitlements = [\"corp:eng-team\"]\n\n\
+             [[roles]]\nid = \"sales\"\nentitlements = [\"corp:sales-team\", \"app:sales-team\"]\n\n[[roles]]\nid = \"eng\"\nentitlements = [\"corp:eng-team\", \"app:eng-team\"]\n\n\
              [[birthright]]\nid = \"sales\"\nwhen = {{ department = \"Sales\" }}\nroles = [\"sales\"]\n\n\
              [[birthright]]\nid = \"eng\"\nwhen = {{ department = \"Eng\" }}\nroles = [\"eng\"]\n\n\
              [[connectors]]\nsystem = \"corp\"\nkind = \"ldap\"\nurl = \"{url}\"\nbase = \"{ou}\"\nbind_dn = \"{admin}\"\npassword_env = \"LDAP_PASSWORD\"\ncreate_accounts = true\n\n\
-             [[connectors]]\nsystem = \"dead\"\nkind = \"ldap\"\nurl = \"ldap://127.0.0.1:9\"\nbase = \"dc=nowhere\"\n"
+             [[connectors]]\nsystem = \"app\"\nkind = \"scim\"\nurl = \"{app_url}\"\ntoken_env = \"APP_TOKEN\"\ncreate_accounts = true\n\n\
+             [[connectors]]\nsystem = \"dead\"\nkind = \"ldap\"\nurl = \"ldap://127.0.0.1:9\"\nbase = \"dc=nowhere\"\n",
+            app_url = app.url
         ),
     );
     let run = |args: &[&str], env: &[(&str, &str)]| -> Output {
@@ -64,6 +119,7 @@ fn leavers_and_movers_are_carried_out_once_even_when_a_worker_dies() {
         c.args(["--db", &format!("sqlite://{}", d.join("a.db").display()), "--config", d.join("annexa.toml").to_str().expect("utf8")])
             .args(args)
             .env("LDAP_PASSWORD", &password)
+            .env("APP_TOKEN", &app_token)
             .current_dir(d);
         for (k, v) in env {
             c.env(k, v);
@@ -82,6 +138,7 @@ fn leavers_and_movers_are_carried_out_once_even_when_a_worker_dies() {
     ok(&["import", "hr", "hr1.csv"]);
     ok(&["import", "ldap", "corp.ldif", "--system", "corp", "--url", &url, "--base", &ou, "--bind-dn", &admin, "--password-env", "LDAP_PASSWORD"]);
     ok(&["import", "accounts", "dead.csv"]);
+    ok(&["import", "scim", "app.jsonl", "--system", "app", "--url", &app.url, "--token-env", "APP_TOKEN"]);
     ok(&["import", "hr", "hr2.csv"]);
 
     // The plan: Bob disabled and out of his groups (also on the dead system), Ada out of
@@ -98,6 +155,13 @@ fn leavers_and_movers_are_carried_out_once_even_when_a_worker_dies() {
     assert_eq!(
         planned,
         [
+            "app add-membership ada eng-team",
+            "app add-membership cy.press eng-team",
+            "app create-account cy.press -",
+            "app disable-account bob -",
+            "app remove-membership ada sales-team",
+            "app remove-membership bob eng-team",
+            "app remove-membership bob sales-team",
             "corp add-membership ada eng-team",
             "corp add-membership cy.press eng-team",
             "corp create-account cy.press -",
@@ -142,6 +206,7 @@ fn leavers_and_movers_are_carried_out_once_even_when_a_worker_dies() {
         .map(|t| (t["system"].as_str().unwrap_or(""), t["status"].as_str().unwrap_or("")))
         .collect();
     assert_eq!(statuses.iter().filter(|(s, st)| *s == "corp" && *st == "done").count(), 7, "{tasks}");
+    assert_eq!(statuses.iter().filter(|(s, st)| *s == "app" && *st == "done").count(), 7, "{tasks}");
     let failed: serde_json::Value = serde_json::from_str(&ok(&["--format", "json", "provision", "list", "--failed"])).expect("json");
     let failed = failed.as_array().expect("list");
     assert_eq!(failed.len(), 1);
@@ -151,8 +216,29 @@ fn leavers_and_movers_are_carried_out_once_even_when_a_worker_dies() {
     assert_eq!(serde_json::from_str::<serde_json::Value>(&ok(&["--format", "json", "provision", "list", "--failed"])).expect("json"), serde_json::json!([]));
     ok(&["ledger", "export", "export"]);
     let entries = std::fs::read_to_string(d.join("export/entries.jsonl")).expect("entries");
-    assert_eq!(entries.lines().filter(|l| l.contains("\"kind\":\"task-done\"")).count(), 7);
-    assert_eq!(entries.lines().filter(|l| l.contains("\"kind\":\"task-queued\"")).count(), 8);
+    assert_eq!(entries.lines().filter(|l| l.contains("\"kind\":\"task-done\"")).count(), 14);
+    assert_eq!(entries.lines().filter(|l| l.contains("\"kind\":\"task-queued\"")).count(), 15);
+
+    // Re-imported, both systems say what HR says: Bob disabled, Ada only in eng-team, Cy
+    // created with his birthright group.
+    ok(&["import", "ldap", "corp-after.ldif", "--system", "corp", "--url", &url, "--base", &ou, "--bind-dn", &admin, "--password-env", "LDAP_PASSWORD"]);
+    ok(&["import", "scim", "app-after.jsonl", "--system", "app", "--url", &app.url, "--token-env", "APP_TOKEN"]);
+    let ldif = std::fs::read_to_string(d.join("corp-after.ldif")).expect("ldif");
+    let bob_block = ldif.split("\n\n").find(|b| b.starts_with(&format!("dn: {bob}"))).expect("bob in the LDIF");
+    assert!(bob_block.contains("pwdAccountLockedTime:"), "{bob_block}");
+    let snapshot = std::fs::read_to_string(d.join("app-after.jsonl")).expect("snapshot");
+    let resources: Vec<serde_json::Value> = snapshot.lines().map(|l| serde_json::from_str(l).expect("json")).collect();
+    let user = |login: &str| resources.iter().find(|r| r["userName"] == login).unwrap_or_else(|| panic!("{login} in the app"));
+    assert_eq!(user("bob")["active"], false);
+    assert_eq!(user("cy.press")["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["employeeNumber"], "E3");
+    for who in ["E1", "E3"] {
+        let explained: serde_json::Value = serde_json::from_str(&ok(&["--format", "json", "roles", "explain", who])).expect("json");
+        let mut held: Vec<String> = explained["holdings"].as_array().expect("holdings").iter().map(|h| format!("{} {}", h["account"].as_str().unwrap_or(""), h["entitlement"].as_str().unwrap_or(""))).collect();
+        held.sort();
+        let login = if who == "E1" { "ada" } else { "cy.press" };
+        assert_eq!(held, [format!("app/{login} app:eng-team"), format!("corp/{login} corp:eng-team")], "{who}: {explained}");
+    }
+    drop(app);
     assert!(ok(&["ledger", "verify"]).contains("ledger verified"));
     let _ = Path::new(".");
 }

@@ -18,6 +18,10 @@ const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
+/// The longest resource line read: a SCIM resource is a few kilobytes, so anything near
+/// this is a broken export, not a user.
+pub const MAX_LINE: usize = 1 << 20;
+
 /// A line of the file: its number and resource.
 struct Line {
     no: u64,
@@ -59,6 +63,9 @@ pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<Import
         let no = i as u64 + 1;
         if raw.trim().is_empty() {
             continue;
+        }
+        if raw.len() > MAX_LINE {
+            return Err(ImportError::new(file, no, None, format!("a resource of {} bytes; expected at most {MAX_LINE}", raw.len())));
         }
         let value: Value = serde_json::from_str(raw).map_err(|e| ImportError::new(file, no, None, format!("not a JSON resource: {e}")))?;
         let Value::Object(resource) = value else {

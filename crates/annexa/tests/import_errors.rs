@@ -921,3 +921,28 @@ fn hr_mapping_errors_are_refused() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+// --------------------------------------------------------------------------- SCIM
+
+const SCIM_ADA: &str = r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"u1","userName":"ada"}"#;
+const SCIM_BOB: &str = r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"u2","userName":"bob","active":false}"#;
+const SCIM_STAFF: &str = r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"id":"g1","displayName":"staff","members":[{"value":"u1"}]}"#;
+
+#[test]
+fn scim_bad_input_is_refused() {
+    let big = format!(r#"{{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"u3","userName":"cy","displayName":"{}"}}"#, ten_mb());
+    let cases: Vec<Case> = vec![
+        ("empty file", b"".to_vec(), 0, "no records: importing this file would remove every scim record"),
+        ("truncated line", text(&[SCIM_ADA, &SCIM_BOB[..40]]), 2, "not a JSON resource: EOF while parsing"),
+        ("an array", text(&[SCIM_ADA, "[1, 2]"]), 2, "expected a JSON object (one SCIM resource per line)"),
+        ("not a User or Group", text(&[r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Role"]}"#]), 1, "column `schemas`: expected a SCIM User"),
+        ("no userName", text(&[SCIM_ADA, r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"u2"}"#]), 2, "column `userName`: a User needs a userName"),
+        ("duplicate userName", text(&[SCIM_ADA, &SCIM_BOB.replace("\"bob\"", "\"ADA\"")]), 2, "duplicate userName \"ADA\": line 1 has it too"),
+        ("active not a boolean", text(&[&SCIM_BOB.replace("false", "\"no\"")]), 1, "column `active`: expected true or false"),
+        ("unknown member", text(&[SCIM_ADA, &SCIM_STAFF.replace("u1", "u9")]), 2, "member \"u9\" is no User or Group of this snapshot"),
+        ("bad date", text(&[&SCIM_ADA.replace("}", r#","meta":{"created":"soon"}}"#)]), 1, "column `meta.created`: \"soon\" is not an RFC 3339 date-time"),
+        ("bad UTF-8", [SCIM_ADA.as_bytes(), b"\n{\"x\":\"\xF0\x9F\"}\n"].concat(), 2, "the file is not UTF-8"),
+        ("10 MB resource", text(&[SCIM_ADA, &big]), 2, "a resource of 10485861 bytes; expected at most 1048576"),
+    ];
+    check_refusals("scim", "jsonl", &["--system", "okta"], &text(&[SCIM_ADA, SCIM_BOB, SCIM_STAFF]), cases);
+}

@@ -165,7 +165,8 @@ impl Eval<'_> {
             Filter::Present(attr) => values(obj, attr, prefix).0.iter().any(|v| non_empty(v, 0)),
             Filter::Compare(attr, op, lit) => self.compare(obj, attr, *op, lit, prefix),
             Filter::ValuePath(attr, inner) => {
-                let (vals, name) = values(obj, attr, prefix);
+                let (vals, resolved) = values(obj, attr, prefix);
+                let name = hook_name(&resolved, attr, attr.sub_attr.as_deref(), prefix);
                 vals.into_iter().any(|v| self.element_matches(inner, v, &name))
             }
         }
@@ -193,7 +194,9 @@ impl Eval<'_> {
         lit: &CompValue,
         prefix: Option<&str>,
     ) -> bool {
-        let (vals, name) = values(obj, attr, prefix);
+        let (vals, resolved) = values(obj, attr, prefix);
+        // The hook's name is only built when a comparison needs it.
+        let name = || hook_name(&resolved, attr, attr.sub_attr.as_deref(), prefix);
         if let CompValue::Null = lit {
             // null and unassigned are the same state (RFC 7643 §2.5).
             let present = vals.iter().any(|v| non_empty(v, 0));
@@ -217,9 +220,9 @@ impl Eval<'_> {
             let Some(leaf) = leaf else { return op == CompareOp::Ne };
             let case_exact = || {
                 if implicit {
-                    (self.case_exact)(&format!("{name}.value"))
+                    (self.case_exact)(&format!("{}.value", name()))
                 } else {
-                    (self.case_exact)(&name)
+                    (self.case_exact)(&name())
                 }
             };
             compare_leaf(leaf, op, lit, case_exact)
@@ -228,10 +231,9 @@ impl Eval<'_> {
 }
 
 /// The values `attr` selects in `obj`, multi-valued attributes flattened and nulls dropped,
-/// with the hook name of the path.
-fn values<'v>(obj: &'v Map<String, Value>, attr: &AttrPath, prefix: Option<&str>) -> (Vec<&'v Value>, String) {
+/// with where the path resolved to (for the hook name).
+fn values<'v>(obj: &'v Map<String, Value>, attr: &AttrPath, prefix: Option<&str>) -> (Vec<&'v Value>, Resolved) {
     let resolved = resolve(obj, attr, prefix.is_some());
-    let name = hook_name(&resolved, attr, attr.sub_attr.as_deref(), prefix);
     let container = match &resolved.container {
         Container::Root => Some(obj),
         Container::Extension(key) => obj.get(key).and_then(Value::as_object),
@@ -252,7 +254,7 @@ fn values<'v>(obj: &'v Map<String, Value>, attr: &AttrPath, prefix: Option<&str>
             }
         }
     }
-    (out, name)
+    (out, resolved)
 }
 
 fn push_flat<'v>(out: &mut Vec<&'v Value>, value: &'v Value) {
@@ -284,13 +286,23 @@ fn compare_leaf(leaf: &Value, op: CompareOp, lit: &CompValue, case_exact: impl F
         CompareOp::Ne => !equal(leaf, lit, &case_exact),
         CompareOp::Co | CompareOp::Sw | CompareOp::Ew => {
             let (Value::String(have), CompValue::String(want)) = (leaf, lit) else { return false };
-            let (have, want) =
-                if case_exact() { (have.clone(), want.clone()) } else { (have.to_lowercase(), want.to_lowercase()) };
-            match op {
-                CompareOp::Co => have.contains(&want),
-                CompareOp::Sw => have.starts_with(&want),
-                _ => have.ends_with(&want),
+            let test = |have: &str, want: &str| match op {
+                CompareOp::Co => have.contains(want),
+                CompareOp::Sw => have.starts_with(want),
+                _ => have.ends_with(want),
+            };
+            // A case-sensitive match is a match either way, and no case-insensitive match
+            // is none either way: only in between does the attribute's caseExact decide
+            // (and the hook is asked far less often).
+            if test(have, want) {
+                return true;
             }
+            let folded = if have.is_ascii() && want.is_ascii() {
+                ascii_affix(have.as_bytes(), want.as_bytes(), op)
+            } else {
+                test(&have.to_lowercase(), &want.to_lowercase())
+            };
+            folded && !case_exact()
         }
         CompareOp::Gt | CompareOp::Ge | CompareOp::Lt | CompareOp::Le => {
             let Some(ord) = ordering(leaf, lit, &case_exact) else { return false };
@@ -304,9 +316,31 @@ fn compare_leaf(leaf: &Value, op: CompareOp, lit: &CompValue, case_exact: impl F
     }
 }
 
+/// `co`, `sw` or `ew` ignoring ASCII case, without allocating.
+fn ascii_affix(have: &[u8], want: &[u8], op: CompareOp) -> bool {
+    if want.len() > have.len() {
+        return false;
+    }
+    match op {
+        CompareOp::Sw => have[..want.len()].eq_ignore_ascii_case(want),
+        CompareOp::Ew => have[have.len() - want.len()..].eq_ignore_ascii_case(want),
+        _ => want.is_empty() || have.windows(want.len()).any(|w| w.eq_ignore_ascii_case(want)),
+    }
+}
+
 fn equal(leaf: &Value, lit: &CompValue, case_exact: &dyn Fn() -> bool) -> bool {
     match (leaf, lit) {
-        (Value::String(_), CompValue::String(_)) => ordering(leaf, lit, case_exact) == Some(Ordering::Equal),
+        (Value::String(have), CompValue::String(want)) => {
+            if have == want {
+                return true;
+            }
+            if let (Some(a), Some(b)) = (date_time(have), date_time(want)) {
+                return a == b;
+            }
+            let folded = if have.is_ascii() && want.is_ascii() { have.eq_ignore_ascii_case(want) } else { have.to_lowercase() == want.to_lowercase() };
+            // Equal only when case is ignored: the attribute's caseExact decides.
+            folded && !case_exact()
+        }
         (Value::Number(a), CompValue::Number(b)) => number_cmp(a, b) == Some(Ordering::Equal),
         (Value::Bool(a), CompValue::Bool(b)) => a == b,
         _ => false,

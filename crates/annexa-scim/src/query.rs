@@ -118,14 +118,16 @@ impl ListQuery {
             .collect();
         if let Some(path) = &self.sort_by {
             let exact = schema.case_exact(path);
-            let mut keyed: Vec<(Option<Value>, R)> = matching.into_iter().map(|r| (sort_value(r.borrow(), path, schema), r)).collect();
+            // Each resource's key is computed once, not at every comparison.
+            let mut keyed: Vec<(Option<SortKey>, R)> =
+                matching.into_iter().map(|r| (sort_value(r.borrow(), path, schema).map(|v| SortKey::of(&v, exact)), r)).collect();
             // Resources without a value come last in ascending order and first in
             // descending order (RFC 7644 §3.4.2.3): reversing the whole order does that.
             keyed.sort_by(|(a, _), (b, _)| match (a, b) {
                 (None, None) => Ordering::Equal,
                 (None, Some(_)) => Ordering::Greater,
                 (Some(_), None) => Ordering::Less,
-                (Some(x), Some(y)) => compare(x, y, exact),
+                (Some(x), Some(y)) => x.cmp(y),
             });
             if self.sort_order == SortOrder::Descending {
                 keyed.reverse();
@@ -196,18 +198,40 @@ fn get<'a>(v: &'a Value, name: &str) -> Option<&'a Value> {
     v.as_object()?.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, x)| x)
 }
 
-fn compare(a: &Value, b: &Value, case_exact: bool) -> Ordering {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64().partial_cmp(&y.as_f64()).unwrap_or(Ordering::Equal),
-        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
-        (Value::String(x), Value::String(y)) => {
-            match (chrono::DateTime::parse_from_rfc3339(x), chrono::DateTime::parse_from_rfc3339(y)) {
-                (Ok(dx), Ok(dy)) => dx.cmp(&dy),
-                _ if case_exact => x.cmp(y),
-                _ => x.to_lowercase().cmp(&y.to_lowercase()),
-            }
+/// What a resource is sorted by: date-times as instants, numbers numerically, strings by
+/// code point (lower-cased unless case-exact), booleans false first. Values of different
+/// kinds are equal to each other, as they do not compare.
+#[derive(Debug, Clone, PartialEq)]
+enum SortKey {
+    Time(chrono::DateTime<chrono::FixedOffset>),
+    Number(f64),
+    Text(String),
+    Bool(bool),
+    Other,
+}
+
+impl SortKey {
+    fn of(v: &Value, case_exact: bool) -> SortKey {
+        match v {
+            Value::Number(n) => n.as_f64().map_or(SortKey::Other, SortKey::Number),
+            Value::Bool(b) => SortKey::Bool(*b),
+            Value::String(s) => match chrono::DateTime::parse_from_rfc3339(s) {
+                Ok(t) => SortKey::Time(t),
+                Err(_) if case_exact => SortKey::Text(s.clone()),
+                Err(_) => SortKey::Text(s.to_lowercase()),
+            },
+            _ => SortKey::Other,
         }
-        _ => Ordering::Equal,
+    }
+
+    fn cmp(&self, other: &SortKey) -> Ordering {
+        match (self, other) {
+            (SortKey::Time(a), SortKey::Time(b)) => a.cmp(b),
+            (SortKey::Number(a), SortKey::Number(b)) => a.partial_cmp(b).unwrap_or(Ordering::Equal),
+            (SortKey::Text(a), SortKey::Text(b)) => a.cmp(b),
+            (SortKey::Bool(a), SortKey::Bool(b)) => a.cmp(b),
+            _ => Ordering::Equal,
+        }
     }
 }
 

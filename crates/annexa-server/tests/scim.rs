@@ -369,6 +369,17 @@ fn filters_sorting_paging_and_projection() {
             want.sort();
             assert_eq!(got, want, "{filter}");
         }
+        // Equality indexes, built by the first query, follow every change.
+        assert_eq!(s.ids(&q(r#"title eq "engineer""#)).await.len(), 2);
+        let jsmith = s.send("GET", &q(r#"userName eq "jsmith""#), None, &[]).await.body["Resources"][0]["id"].as_str().expect("id").to_string();
+        let promote = json!({"schemas": [PATCH], "Operations": [{"op": "replace", "path": "title", "value": "Engineer"}, {"op": "add", "path": "externalId", "value": "X-1"}]});
+        assert_eq!(s.send("PATCH", &format!("/Users/{jsmith}"), Some(promote), &[]).await.status, StatusCode::OK);
+        assert_eq!(s.ids(&q(r#"title eq "ENGINEER""#)).await.len(), 3);
+        assert_eq!(s.ids(&q(r#"externalId eq "X-1""#)).await, ["jsmith"]);
+        assert_eq!(s.ids(&q(r#"externalId eq "x-1""#)).await, Vec::<String>::new(), "externalId is caseExact");
+        assert_eq!(s.send("DELETE", &format!("/Users/{jsmith}"), None, &[]).await.status, StatusCode::NO_CONTENT);
+        assert_eq!(s.ids(&q(r#"title eq "Engineer" and externalId eq "X-1""#)).await, Vec::<String>::new());
+        s.create_user("jsmith", json!({"title": "Sales Rep"})).await;
         assert_eq!(s.ids("/Users?sortBy=userName").await, ["alee", "bjensen", "jsmith", "mpepper"]);
         assert_eq!(s.ids("/Users?sortBy=name.familyName&sortOrder=descending").await, ["jsmith", "mpepper", "alee", "bjensen"]);
         let page = s.send("GET", "/Users?sortBy=userName&startIndex=2&count=2", None, &[]).await.body;

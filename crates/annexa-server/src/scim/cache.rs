@@ -6,6 +6,7 @@
 //! cache only ever changes by applying rows pulled from the database in `seq` order, so it
 //! never shows a write that did not commit, and several server instances converge.
 
+use annexa_scim::AttrPath;
 use annexa_store::scim::ScimRow;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -47,19 +48,84 @@ impl Kind {
     }
 }
 
-/// One system's Users and Groups, with the indexes equality filters use.
+/// One system's Users and Groups, with the indexes equality filters use: `userName`
+/// (kept always: it must be unique) and those built on demand.
 #[derive(Debug, Default)]
 pub struct SystemData {
     pub users: BTreeMap<String, Held>,
     pub groups: BTreeMap<String, Held>,
     /// Lower-cased `userName` -> id (unique).
     by_user_name: HashMap<String, String>,
-    /// `externalId` -> ids (Users and Groups; caseExact).
-    by_external_id: HashMap<String, BTreeSet<String>>,
-    /// Lower-cased Group `displayName` -> ids.
-    by_display_name: HashMap<String, BTreeSet<String>>,
     /// Member id -> ids of the Groups that list it.
     member_of: HashMap<String, BTreeSet<String>>,
+    /// Equality indexes built when a filter first asks for them: per type and attribute
+    /// path, lower-cased string value -> ids.
+    eq: HashMap<(Kind, String), EqIndex>,
+}
+
+/// At most this many equality indexes per system: each costs a map over every resource.
+pub const MAX_EQ_INDEXES: usize = 32;
+
+/// One equality index: the path it reads and its values.
+#[derive(Debug)]
+struct EqIndex {
+    path: AttrPath,
+    values: HashMap<String, BTreeSet<String>>,
+}
+
+/// The name an index is kept under: the path in lower case. Only paths whose values
+/// [`path_values`] reads as a filter does are indexable: plain, core-schema or enterprise
+/// extension paths.
+pub fn eq_index_key(path: &AttrPath) -> Option<String> {
+    let schema = match path.schema.as_deref().map(str::to_ascii_lowercase) {
+        None => String::new(),
+        Some(s) if s.starts_with("urn:ietf:params:scim:schemas:core:2.0:") => String::new(),
+        Some(s) if s == ENTERPRISE_LOWER => format!("{s}:"),
+        Some(_) => return None,
+    };
+    let sub = path.sub_attr.as_deref().map(|s| format!(".{s}")).unwrap_or_default();
+    Some(format!("{schema}{}{sub}", path.name).to_ascii_lowercase())
+}
+
+const ENTERPRISE_LOWER: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:user";
+
+fn get_ci<'a>(v: &'a Value, name: &str) -> Option<&'a Value> {
+    let o = v.as_object()?;
+    o.get(name).or_else(|| o.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, x)| x))
+}
+
+fn flat<'a>(v: &'a Value, out: &mut Vec<&'a Value>) {
+    match v {
+        Value::Array(items) => out.extend(items.iter()),
+        Value::Null => {}
+        other => out.push(other),
+    }
+}
+
+/// The string values a filter compares for `path` in `resource`, lower-cased: multi-valued
+/// attributes flattened, a complex value without a sub-attribute read by its `value`.
+fn path_values(resource: &Value, path: &AttrPath) -> Vec<String> {
+    let container = match path.schema.as_deref() {
+        Some(s) if s.eq_ignore_ascii_case(ENTERPRISE_LOWER) => get_ci(resource, s),
+        _ => Some(resource),
+    };
+    let mut top = Vec::new();
+    if let Some(v) = container.and_then(|c| get_ci(c, &path.name)) {
+        flat(v, &mut top);
+    }
+    let mut leaves = Vec::new();
+    for v in top {
+        match (&path.sub_attr, v) {
+            (Some(sub), parent) => {
+                if let Some(x) = get_ci(parent, sub) {
+                    flat(x, &mut leaves);
+                }
+            }
+            (None, Value::Object(_)) => leaves.extend(get_ci(v, "value")),
+            (None, other) => leaves.push(other),
+        }
+    }
+    leaves.into_iter().filter_map(Value::as_str).map(str::to_lowercase).collect()
 }
 
 impl SystemData {
@@ -79,14 +145,29 @@ impl SystemData {
         self.by_user_name.get(&name.to_lowercase()).map(String::as_str)
     }
 
-    /// Ids of resources of `kind` with this `externalId`.
-    pub fn with_external_id(&self, kind: Kind, external_id: &str) -> Vec<&Held> {
-        self.by_external_id.get(external_id).into_iter().flatten().filter_map(|id| self.get(kind, id)).collect()
+    /// The resources of `kind` whose `key` (see [`eq_index_key`]) equals `value` ignoring
+    /// case, when that index exists.
+    pub fn eq_lookup(&self, kind: Kind, key: &str, value: &str) -> Option<Vec<&Held>> {
+        let index = self.eq.get(&(kind, key.to_string()))?;
+        Some(index.values.get(&value.to_lowercase()).into_iter().flatten().filter_map(|id| self.get(kind, id)).collect())
     }
 
-    /// Groups whose `displayName` is `name` (case-insensitive).
-    pub fn groups_named(&self, name: &str) -> Vec<&Held> {
-        self.by_display_name.get(&name.to_lowercase()).into_iter().flatten().filter_map(|id| self.groups.get(id)).collect()
+    pub fn has_eq_index(&self, kind: Kind, key: &str) -> bool {
+        self.eq.contains_key(&(kind, key.to_string()))
+    }
+
+    /// Builds the index of `path` over every resource of `kind` (no-op past the limit).
+    pub fn build_eq_index(&mut self, kind: Kind, key: &str, path: &AttrPath) {
+        if self.eq.len() >= MAX_EQ_INDEXES || self.has_eq_index(kind, key) {
+            return;
+        }
+        let mut values: HashMap<String, BTreeSet<String>> = HashMap::new();
+        for (id, held) in self.of(kind) {
+            for v in path_values(&held.view, path) {
+                values.entry(v).or_default().insert(id.clone());
+            }
+        }
+        self.eq.insert((kind, key.to_string()), EqIndex { path: path.clone(), values });
     }
 
     /// The Groups that list `id` as a member.
@@ -96,8 +177,12 @@ impl SystemData {
 
     fn unindex(&mut self, kind: Kind, id: &str) {
         let Some(old) = self.of(kind).get(id).map(|h| h.view.clone()) else { return };
-        if let Some(x) = old.get("externalId").and_then(Value::as_str) {
-            remove_from(&mut self.by_external_id, x, id);
+        for ((k, _), index) in self.eq.iter_mut() {
+            if *k == kind {
+                for v in path_values(&old, &index.path) {
+                    remove_from(&mut index.values, &v, id);
+                }
+            }
         }
         match kind {
             Kind::User => {
@@ -106,9 +191,6 @@ impl SystemData {
                 }
             }
             Kind::Group => {
-                if let Some(n) = old.get("displayName").and_then(Value::as_str) {
-                    remove_from(&mut self.by_display_name, &n.to_lowercase(), id);
-                }
                 for m in member_ids(&old) {
                     remove_from(&mut self.member_of, &m, id);
                 }
@@ -117,8 +199,12 @@ impl SystemData {
     }
 
     fn index(&mut self, kind: Kind, id: &str, view: &Value) {
-        if let Some(x) = view.get("externalId").and_then(Value::as_str) {
-            self.by_external_id.entry(x.to_string()).or_default().insert(id.to_string());
+        for ((k, _), index) in self.eq.iter_mut() {
+            if *k == kind {
+                for v in path_values(view, &index.path) {
+                    index.values.entry(v).or_default().insert(id.to_string());
+                }
+            }
         }
         match kind {
             Kind::User => {
@@ -127,9 +213,6 @@ impl SystemData {
                 }
             }
             Kind::Group => {
-                if let Some(n) = view.get("displayName").and_then(Value::as_str) {
-                    self.by_display_name.entry(n.to_lowercase()).or_default().insert(id.to_string());
-                }
                 for m in member_ids(view) {
                     self.member_of.entry(m).or_default().insert(id.to_string());
                 }
@@ -203,6 +286,11 @@ impl Cache {
 
     pub fn base(&self) -> &str {
         &self.base
+    }
+
+    /// A system's resources, to change (created when new).
+    pub fn system_mut(&mut self, system: &str) -> &mut SystemData {
+        self.systems.entry(system.to_string()).or_default()
     }
 
     /// A system's resources (empty when it has none).

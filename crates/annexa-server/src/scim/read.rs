@@ -1,12 +1,12 @@
 //! Reading: discovery documents, one resource, lists and searches (RFC 7644 §3.4, §4).
 
-use super::cache::{Held, Kind, SystemData};
+use super::cache::{eq_index_key, Held, Kind, SystemData};
 use super::{blocking, json_body, system_of, Answer, ScimError};
 use crate::auth::Principal;
 use crate::AppState;
 use annexa_scim::discovery::{self, list_response};
 use annexa_scim::query::ListQuery;
-use annexa_scim::{CompValue, CompareOp, Filter};
+use annexa_scim::{AttrPath, CompValue, CompareOp, Filter};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -66,31 +66,49 @@ pub async fn schema(State(s): State<Arc<AppState>>, Path(id): Path<String>) -> R
         .ok_or_else(|| ScimError::new(404, None, format!("no schema {id:?}")))
 }
 
-/// The resources that can match `filter`, when an index narrows them: an `eq` on
-/// `id`, `userName`, `externalId` or a Group's `displayName`, alone or in an `and`. The
-/// whole filter is still evaluated on them, so this only has to be a superset.
-fn indexed<'a>(filter: &Filter, sys: &'a SystemData, kind: Kind) -> Option<Vec<&'a Held>> {
+/// The `eq` comparison of a string an index could answer: alone, or one operand of an
+/// `and`. Date-times are left out: two spellings of one instant are equal.
+fn indexable(filter: &Filter) -> Vec<(&AttrPath, &str)> {
     match filter {
-        Filter::Compare(path, CompareOp::Eq, CompValue::String(v))
-            if path.sub_attr.is_none() && path.schema.as_deref().is_none_or(|s| s.ends_with(&format!(":{}", kind.as_str()))) =>
-        {
-            let name = path.name.to_ascii_lowercase();
-            match (name.as_str(), kind) {
-                ("id", _) => Some(sys.get(kind, v).into_iter().collect()),
-                ("username", Kind::User) => Some(sys.user_named(v).and_then(|id| sys.users.get(id)).into_iter().collect()),
-                ("externalid", _) => Some(sys.with_external_id(kind, v)),
-                ("displayname", Kind::Group) => Some(sys.groups_named(v)),
-                _ => None,
-            }
-        }
-        Filter::And(items) => items.iter().find_map(|f| indexed(f, sys, kind)),
-        _ => None,
+        Filter::Compare(path, CompareOp::Eq, CompValue::String(v)) if chrono::DateTime::parse_from_rfc3339(v).is_err() => vec![(path, v.as_str())],
+        Filter::And(items) => items.iter().flat_map(indexable).collect(),
+        _ => Vec::new(),
     }
+}
+
+/// The resources that can match `filter`, when an index narrows them: an `eq` on `id`,
+/// `userName` or any other attribute an index was built for. The whole filter is still
+/// evaluated on them, so this only has to be a superset.
+fn indexed<'a>(filter: &Filter, sys: &'a SystemData, kind: Kind) -> Option<Vec<&'a Held>> {
+    indexable(filter).into_iter().find_map(|(path, v)| {
+        let key = eq_index_key(path)?;
+        match (key.as_str(), kind) {
+            ("id", _) => Some(sys.get(kind, v).into_iter().collect()),
+            ("username", Kind::User) => Some(sys.user_named(v).and_then(|id| sys.users.get(id)).into_iter().collect()),
+            _ => sys.eq_lookup(kind, &key, v),
+        }
+    })
+}
+
+/// Builds the equality index the filter's first indexable comparison needs, if missing.
+fn index_for(s: &AppState, system: &str, kind: Kind, filter: &Filter) -> Result<(), ScimError> {
+    let wanted: Vec<(String, AttrPath)> =
+        indexable(filter).into_iter().filter_map(|(p, _)| eq_index_key(p).map(|k| (k, p.clone()))).filter(|(k, _)| k != "id" && k != "username").collect();
+    let Some((key, path)) = wanted.into_iter().next() else { return Ok(()) };
+    if s.cache.read().map_err(|_| ScimError::internal("the cache lock is poisoned"))?.system(system).has_eq_index(kind, &key) {
+        return Ok(());
+    }
+    let mut cache = s.cache.write().map_err(|_| ScimError::internal("the cache lock is poisoned"))?;
+    cache.system_mut(system).build_eq_index(kind, &key, &path);
+    Ok(())
 }
 
 async fn list(s: Arc<AppState>, principal: Principal, kind: Kind, query: ListQuery) -> Result<Answer, ScimError> {
     let system = system_of(&principal)?;
     blocking(move || {
+        if let Some(f) = &query.filter {
+            index_for(&s, &system, kind, f)?;
+        }
         let cache = s.fresh()?;
         let sys = cache.system(&system);
         let schema = s.schema(kind);

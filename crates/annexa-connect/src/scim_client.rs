@@ -159,12 +159,21 @@ impl ScimClient {
 
     /// Every resource at `endpoint` (`/Users`, `/Groups`) matching `filter`, page by page.
     pub fn list(&self, endpoint: &str, filter: Option<&str>) -> Result<Vec<Value>, ScimClientError> {
+        self.list_some(endpoint, filter, None)
+    }
+
+    /// As [`list`](Self::list), asking only for `attributes` (comma-separated): a Group's
+    /// thousands of members need not travel when only its id is wanted.
+    pub fn list_some(&self, endpoint: &str, filter: Option<&str>, attributes: Option<&str>) -> Result<Vec<Value>, ScimClientError> {
         let mut out = Vec::new();
         let mut start = 1usize;
         loop {
             let mut path = format!("{endpoint}?startIndex={start}&count={}", self.options.page_size);
             if let Some(f) = filter {
                 path.push_str(&format!("&filter={}", percent_encode(f)));
+            }
+            if let Some(a) = attributes {
+                path.push_str(&format!("&attributes={}", percent_encode(a)));
             }
             let page = self.request("GET", &path, None, None)?.body;
             let items = page["Resources"].as_array().cloned().unwrap_or_default();
@@ -178,8 +187,8 @@ impl ScimClient {
         }
     }
 
-    fn find_one(&self, endpoint: &str, attr: &str, value: &str) -> Result<Option<Value>, ScimClientError> {
-        let found = self.list(endpoint, Some(&format!("{attr} eq \"{}\"", quote(value))))?;
+    fn find_one(&self, endpoint: &str, attr: &str, value: &str, attributes: Option<&str>) -> Result<Option<Value>, ScimClientError> {
+        let found = self.list_some(endpoint, Some(&format!("{attr} eq \"{}\"", quote(value))), attributes)?;
         match found.len() {
             0 => Ok(None),
             1 => Ok(found.into_iter().next()),
@@ -188,19 +197,21 @@ impl ScimClient {
     }
 
     pub fn find_user(&self, user_name: &str) -> Result<Option<Value>, ScimClientError> {
-        self.find_one("/Users", "userName", user_name)
+        self.find_one("/Users", "userName", user_name, None)
     }
 
     pub fn find_group(&self, display_name: &str) -> Result<Option<Value>, ScimClientError> {
-        self.find_one("/Groups", "displayName", display_name)
+        self.find_one("/Groups", "displayName", display_name, None)
+    }
+
+    /// The id of the Group named `name`, without its members.
+    fn group_id(&self, name: &str) -> Result<String, ScimClientError> {
+        let g = self.find_one("/Groups", "displayName", name, Some("id,displayName"))?;
+        Self::id_of(&g.ok_or_else(|| ScimClientError::Protocol(format!("no Group with displayName {name:?}")))?)
     }
 
     fn user(&self, user_name: &str) -> Result<Value, ScimClientError> {
         self.find_user(user_name)?.ok_or_else(|| ScimClientError::Protocol(format!("no User with userName {user_name:?}")))
-    }
-
-    fn group(&self, name: &str) -> Result<Value, ScimClientError> {
-        self.find_group(name)?.ok_or_else(|| ScimClientError::Protocol(format!("no Group with displayName {name:?}")))
     }
 
     fn id_of(resource: &Value) -> Result<String, ScimClientError> {
@@ -213,9 +224,10 @@ impl ScimClient {
         let path = format!("{endpoint}/{id}");
         let body = json!({ "schemas": [PATCH], "Operations": operations });
         for _ in 0..3 {
-            let current = self.request("GET", &path, None, None)?;
+            // Only the version is wanted, not (say) a Group's every member.
+            let current = self.request("GET", &format!("{path}?attributes=id,meta"), None, None)?;
             let tag = current.etag.clone().or_else(|| current.body["meta"]["version"].as_str().map(String::from));
-            match self.request("PATCH", &path, Some(&body), tag.as_deref()) {
+            match self.request("PATCH", &format!("{path}?attributes=id"), Some(&body), tag.as_deref()) {
                 Err(e) if e.status() == Some(412) => continue,
                 other => return other,
             }
@@ -274,11 +286,11 @@ impl ScimClient {
     /// Whether the Group lists the User, asked with a filter so a large Group is not read.
     fn is_member(&self, group_id: &str, user_id: &str) -> Result<bool, ScimClientError> {
         let filter = format!("id eq \"{}\" and members[value eq \"{}\"]", quote(group_id), quote(user_id));
-        Ok(!self.list("/Groups", Some(&filter))?.is_empty())
+        Ok(!self.list_some("/Groups", Some(&filter), Some("id"))?.is_empty())
     }
 
     pub fn add_member(&self, user_name: &str, group: &str) -> Result<String, ScimClientError> {
-        let (user, g) = (Self::id_of(&self.user(user_name)?)?, Self::id_of(&self.group(group)?)?);
+        let (user, g) = (Self::id_of(&self.user(user_name)?)?, self.group_id(group)?);
         if self.is_member(&g, &user)? {
             return Ok(format!("{user_name} was already a member of {group}"));
         }
@@ -288,7 +300,7 @@ impl ScimClient {
 
     pub fn remove_member(&self, user_name: &str, group: &str) -> Result<String, ScimClientError> {
         let Some(u) = self.find_user(user_name)? else { return Ok(format!("User {user_name} does not exist, so is no member of {group}")) };
-        let (user, g) = (Self::id_of(&u)?, Self::id_of(&self.group(group)?)?);
+        let (user, g) = (Self::id_of(&u)?, self.group_id(group)?);
         if !self.is_member(&g, &user)? {
             return Ok(format!("{user_name} was not a member of {group}"));
         }

@@ -306,9 +306,9 @@ impl Cache {
         };
         let base = self.base.clone();
         let sys = self.systems.entry(row.system.clone()).or_default();
-        let before: Vec<String> = match kind {
-            Kind::Group => sys.groups.get(&row.id).map(|g| member_ids(&g.view)).unwrap_or_default(),
-            Kind::User => Vec::new(),
+        let (before, name_before): (Vec<String>, Option<Value>) = match kind {
+            Kind::Group => sys.groups.get(&row.id).map(|g| (member_ids(&g.view), g.view.get("displayName").cloned())).unwrap_or_default(),
+            Kind::User => (Vec::new(), None),
         };
         sys.unindex(kind, &row.id);
         let view = if row.deleted {
@@ -339,10 +339,18 @@ impl Cache {
         match kind {
             Kind::User => sys.refresh_groups_of(&row.id, &base),
             Kind::Group => {
-                let after = sys.groups.get(&row.id).map(|g| member_ids(&g.view)).unwrap_or_default();
-                let touched: BTreeSet<String> = before.into_iter().chain(after).collect();
+                // Only members who joined or left see their `groups` change, unless the
+                // Group's name (shown in each member's `groups`) changed or it is gone.
+                let (after, name_after) =
+                    sys.groups.get(&row.id).map(|g| (member_ids(&g.view), g.view.get("displayName").cloned())).unwrap_or_default();
+                let (before, after): (BTreeSet<String>, BTreeSet<String>) = (before.into_iter().collect(), after.into_iter().collect());
+                let touched: Vec<&String> = if name_before == name_after && !row.deleted {
+                    before.symmetric_difference(&after).collect()
+                } else {
+                    before.union(&after).collect()
+                };
                 for member in touched {
-                    sys.refresh_groups_of(&member, &base);
+                    sys.refresh_groups_of(member, &base);
                 }
             }
         }

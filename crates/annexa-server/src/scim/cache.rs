@@ -58,8 +58,9 @@ pub struct SystemData {
     by_user_name: HashMap<String, String>,
     /// Member id -> ids of the Groups that list it.
     member_of: HashMap<String, BTreeSet<String>>,
-    /// Equality indexes built when a filter first asks for them: per type and attribute
-    /// path, lower-cased string value -> ids.
+    /// Value indexes built when a filter first asks for them: per type and attribute path,
+    /// lower-cased string value -> ids. They answer `eq`, and `co`, `sw`, `ew` by reading
+    /// the distinct values.
     eq: HashMap<(Kind, String), EqIndex>,
 }
 
@@ -150,6 +151,15 @@ impl SystemData {
     pub fn eq_lookup(&self, kind: Kind, key: &str, value: &str) -> Option<Vec<&Held>> {
         let index = self.eq.get(&(kind, key.to_string()))?;
         Some(index.values.get(&value.to_lowercase()).into_iter().flatten().filter_map(|id| self.get(kind, id)).collect())
+    }
+
+    /// The resources of `kind` with a value of `key` that `test` accepts (given the value
+    /// lower-cased), when that index exists: `co`, `sw` and `ew` read the index's distinct
+    /// values instead of every resource.
+    pub fn value_scan(&self, kind: Kind, key: &str, test: impl Fn(&str) -> bool) -> Option<Vec<&Held>> {
+        let index = self.eq.get(&(kind, key.to_string()))?;
+        let ids: BTreeSet<&String> = index.values.iter().filter(|(v, _)| test(v)).flat_map(|(_, ids)| ids).collect();
+        Some(ids.into_iter().filter_map(|id| self.get(kind, id)).collect())
     }
 
     pub fn has_eq_index(&self, kind: Kind, key: &str) -> bool {

@@ -66,34 +66,46 @@ pub async fn schema(State(s): State<Arc<AppState>>, Path(id): Path<String>) -> R
         .ok_or_else(|| ScimError::new(404, None, format!("no schema {id:?}")))
 }
 
-/// The `eq` comparison of a string an index could answer: alone, or one operand of an
-/// `and`. Date-times are left out: two spellings of one instant are equal.
-fn indexable(filter: &Filter) -> Vec<(&AttrPath, &str)> {
+/// The comparisons of a string an index could answer: `eq`, `co`, `sw`, `ew`, alone or as
+/// operands of an `and`. Date-times are left out of `eq`: two spellings of one instant are
+/// equal.
+fn indexable(filter: &Filter) -> Vec<(&AttrPath, CompareOp, &str)> {
     match filter {
-        Filter::Compare(path, CompareOp::Eq, CompValue::String(v)) if chrono::DateTime::parse_from_rfc3339(v).is_err() => vec![(path, v.as_str())],
+        Filter::Compare(path, op @ (CompareOp::Eq | CompareOp::Co | CompareOp::Sw | CompareOp::Ew), CompValue::String(v))
+            if *op != CompareOp::Eq || chrono::DateTime::parse_from_rfc3339(v).is_err() =>
+        {
+            vec![(path, *op, v.as_str())]
+        }
         Filter::And(items) => items.iter().flat_map(indexable).collect(),
         _ => Vec::new(),
     }
 }
 
-/// The resources that can match `filter`, when an index narrows them: an `eq` on `id`,
-/// `userName` or any other attribute an index was built for. The whole filter is still
-/// evaluated on them, so this only has to be a superset.
+/// The resources that can match `filter`, when an index narrows them. The whole filter is
+/// still evaluated on them, so this only has to be a superset: the indexes hold values
+/// lower-cased, which a case-insensitive comparison matches exactly and a case-exact one
+/// matches within.
 fn indexed<'a>(filter: &Filter, sys: &'a SystemData, kind: Kind) -> Option<Vec<&'a Held>> {
-    indexable(filter).into_iter().find_map(|(path, v)| {
+    indexable(filter).into_iter().find_map(|(path, op, v)| {
         let key = eq_index_key(path)?;
-        match (key.as_str(), kind) {
-            ("id", _) => Some(sys.get(kind, v).into_iter().collect()),
-            ("username", Kind::User) => Some(sys.user_named(v).and_then(|id| sys.users.get(id)).into_iter().collect()),
-            _ => sys.eq_lookup(kind, &key, v),
+        let want = v.to_lowercase();
+        match (key.as_str(), kind, op) {
+            ("id", _, CompareOp::Eq) => Some(sys.get(kind, v).into_iter().collect()),
+            ("username", Kind::User, CompareOp::Eq) => Some(sys.user_named(v).and_then(|id| sys.users.get(id)).into_iter().collect()),
+            (_, _, CompareOp::Eq) => sys.eq_lookup(kind, &key, v),
+            (_, _, CompareOp::Co) => sys.value_scan(kind, &key, |x| x.contains(&want)),
+            (_, _, CompareOp::Sw) => sys.value_scan(kind, &key, |x| x.starts_with(&want)),
+            (_, _, _) => sys.value_scan(kind, &key, |x| x.ends_with(&want)),
         }
     })
 }
 
 /// Builds the equality index the filter's first indexable comparison needs, if missing.
 fn index_for(s: &AppState, system: &str, kind: Kind, filter: &Filter) -> Result<(), ScimError> {
-    let wanted: Vec<(String, AttrPath)> =
-        indexable(filter).into_iter().filter_map(|(p, _)| eq_index_key(p).map(|k| (k, p.clone()))).filter(|(k, _)| k != "id" && k != "username").collect();
+    let wanted: Vec<(String, AttrPath)> = indexable(filter)
+        .into_iter()
+        .filter_map(|(p, op, _)| eq_index_key(p).filter(|k| op != CompareOp::Eq || (k != "id" && k != "username")).map(|k| (k, p.clone())))
+        .collect();
     let Some((key, path)) = wanted.into_iter().next() else { return Ok(()) };
     if s.cache.read().map_err(|_| ScimError::internal("the cache lock is poisoned"))?.system(system).has_eq_index(kind, &key) {
         return Ok(());

@@ -119,6 +119,7 @@ fn main() {
     );
     query("title eq \"Engineer N\" and emails[...] (index, then 2,000 matches filtered)", 200, &|i| format!("title eq \"Engineer {}\" and emails[type eq \"work\" and value ew \"7@example.com\"]", i % 50), "&count=100");
     query("department eq, sortBy userName, page 2 (12,500 matches sorted)", 200, &|i| format!("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq \"{}\"", departments[i % departments.len()]), "&sortBy=userName&startIndex=101&count=100");
-    query("emails.value ew (no index: every User read)", 100, &|i| format!("emails.value ew \"{:03}@example.com\"", i % 1000), "&count=100");
-    query("name.familyName co (no index: every User read)", 100, &|i| format!("name.familyName co \"ly{}\"", i % 997), "&count=100");
+    query("emails.value ew (the index's distinct values read)", 100, &|i| format!("emails.value ew \"{:03}@example.com\"", i % 1000), "&count=100");
+    query("active eq false or not (title pr) (no index answers it: every User read)", 50, &|_| "active eq false or not (title pr)".to_string(), "&count=100");
+    query("name.familyName co (the index's distinct values read)", 100, &|i| format!("name.familyName co \"ly{}\"", i % 997), "&count=100");
 }

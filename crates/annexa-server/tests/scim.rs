@@ -285,7 +285,8 @@ fn bad_requests_get_the_rfc_status_and_scim_type_and_change_nothing() {
     runtime().block_on(async {
         let dir = tempfile::tempdir().expect("tempdir");
         let s = server(&format!("sqlite://{}", dir.path().join("a.db").display()));
-        let cases: Vec<(Vec<u8>, (u16, Option<&str>))> = vec![
+        type Case<'a> = (Vec<u8>, (u16, Option<&'a str>));
+        let cases: Vec<Case> = vec![
             (b"{\"schemas\": [".to_vec(), (400, Some("invalidSyntax"))),
             (b"\xff\xfe".to_vec(), (400, Some("invalidSyntax"))),
             (json!({"userName": "x"}).to_string().into_bytes(), (400, Some("invalidSyntax"))),

@@ -130,7 +130,21 @@ fn patches_read_only(ops: &[annexa_scim::PatchOperation], kind: Kind) -> Option<
 struct Planned {
     status: StatusCode,
     id: String,
-    writes: Vec<(String, Kind, Option<Value>, Option<i64>, &'static str)>,
+    writes: Vec<PlannedWrite>,
+}
+
+/// One resource to store: its new JSON (`None`: delete), the version it was planned on
+/// (`None`: new), and the ledger entry's kind.
+struct PlannedWrite {
+    id: String,
+    kind: Kind,
+    body: Option<Value>,
+    expected: Option<i64>,
+    ledger_kind: &'static str,
+}
+
+fn write(id: &str, kind: Kind, body: Option<Value>, expected: Option<i64>, ledger_kind: &'static str) -> PlannedWrite {
+    PlannedWrite { id: id.to_string(), kind, body, expected, ledger_kind }
 }
 
 fn plan(s: &AppState, sys: &SystemData, kind: Kind, m: &Mutation, if_match: Option<&str>) -> Result<Planned, ScimError> {
@@ -144,7 +158,7 @@ fn plan(s: &AppState, sys: &SystemData, kind: Kind, m: &Mutation, if_match: Opti
             let id = new_id()?;
             check(kind, &mut r, sys, &id)?;
             finish(&mut r, kind, &id, &now.clone().into(), &now, 1);
-            Planned { status: StatusCode::CREATED, writes: vec![(id.clone(), kind, Some(r), None, "scim-created")], id }
+            Planned { status: StatusCode::CREATED, writes: vec![write(&id, kind, Some(r), None, "scim-created")], id }
         }
         Mutation::Replace(id, body) => {
             let cur = current(id)?;
@@ -152,7 +166,7 @@ fn plan(s: &AppState, sys: &SystemData, kind: Kind, m: &Mutation, if_match: Opti
             let mut r = schema.validate(body).map_err(schema_error)?;
             check(kind, &mut r, sys, id)?;
             finish(&mut r, kind, id, &created_of(cur), &now, cur.version + 1);
-            Planned { status: StatusCode::OK, id: id.clone(), writes: vec![(id.clone(), kind, Some(r), Some(cur.version), "scim-replaced")] }
+            Planned { status: StatusCode::OK, id: id.clone(), writes: vec![write(id, kind, Some(r), Some(cur.version), "scim-replaced")] }
         }
         Mutation::Patch(id, body) => {
             let cur = current(id)?;
@@ -166,12 +180,12 @@ fn plan(s: &AppState, sys: &SystemData, kind: Kind, m: &Mutation, if_match: Opti
             let mut r = schema.validate(&r).map_err(schema_error)?;
             check(kind, &mut r, sys, id)?;
             finish(&mut r, kind, id, &created_of(cur), &now, cur.version + 1);
-            Planned { status: StatusCode::OK, id: id.clone(), writes: vec![(id.clone(), kind, Some(r), Some(cur.version), "scim-patched")] }
+            Planned { status: StatusCode::OK, id: id.clone(), writes: vec![write(id, kind, Some(r), Some(cur.version), "scim-patched")] }
         }
         Mutation::Delete(id) => {
             let cur = current(id)?;
             precondition(if_match, cur)?;
-            let mut writes = vec![(id.clone(), kind, None, Some(cur.version), "scim-deleted")];
+            let mut writes = vec![write(id, kind, None, Some(cur.version), "scim-deleted")];
             // A deleted resource leaves every Group that listed it (RFC 7644 §3.6).
             for gid in sys.groups_of(id) {
                 let Some(g) = sys.groups.get(gid) else { continue };
@@ -180,7 +194,7 @@ fn plan(s: &AppState, sys: &SystemData, kind: Kind, m: &Mutation, if_match: Opti
                     members.retain(|m| m.get("value").and_then(Value::as_str) != Some(id));
                 }
                 finish(&mut r, Kind::Group, gid, &created_of(g), &now, g.version + 1);
-                writes.push((gid.clone(), Kind::Group, Some(r), Some(g.version), "scim-member-removed"));
+                writes.push(write(gid, Kind::Group, Some(r), Some(g.version), "scim-member-removed"));
             }
             Planned { status: StatusCode::NO_CONTENT, id: id.clone(), writes }
         }
@@ -198,11 +212,11 @@ pub fn perform(s: &AppState, system: &str, actor: &str, kind: Kind, m: &Mutation
             let cache = s.cache.read().map_err(|_| ScimError::internal("the cache lock is poisoned"))?;
             plan(s, cache.system(system), kind, m, if_match)?
         };
-        let bodies: Vec<Option<String>> = planned.writes.iter().map(|w| w.2.as_ref().map(Value::to_string)).collect();
+        let bodies: Vec<Option<String>> = planned.writes.iter().map(|w| w.body.as_ref().map(Value::to_string)).collect();
         let keys: Vec<Option<String>> = planned
             .writes
             .iter()
-            .map(|w| match (w.1, &w.2) {
+            .map(|w| match (w.kind, &w.body) {
                 (Kind::User, Some(r)) => r.get("userName").and_then(Value::as_str).map(str::to_lowercase),
                 _ => None,
             })
@@ -213,13 +227,13 @@ pub fn perform(s: &AppState, system: &str, actor: &str, kind: Kind, m: &Mutation
             .zip(&bodies)
             .zip(&keys)
             .map(|((w, body), key)| ScimWrite {
-                id: &w.0,
+                id: &w.id,
                 system,
-                resource_type: w.1.as_str(),
+                resource_type: w.kind.as_str(),
                 unique_key: key.as_deref(),
-                expected_version: w.3,
+                expected_version: w.expected,
                 body: body.as_deref(),
-                kind: w.4,
+                kind: w.ledger_kind,
             })
             .collect();
         match store.scim_write(&writes, actor, chrono::Utc::now())? {

@@ -245,7 +245,7 @@ pub fn import_pushed(global: &GlobalArgs) -> anyhow::Result<Vec<String>> {
     for system in store.scim_systems()? {
         let (text, n) = pushed_snapshot(&mut store, &system)?;
         let sha = annexa_core::to_hex(&Sha256::digest(text.as_bytes()));
-        let last = imports.iter().find(|i| i.kind == "scim" && i.systems.iter().any(|s| *s == system));
+        let last = imports.iter().find(|i| i.kind == "scim" && i.systems.contains(&system));
         if n == 0 || last.is_some_and(|i| i.sha256 == sha) {
             continue;
         }

@@ -173,7 +173,7 @@ pub fn work(global: &GlobalArgs, limit: i64, lease_secs: i64) -> anyhow::Result<
 
 /// Where a system's tasks are carried out.
 enum Target {
-    Ldap(LdapWriter),
+    Ldap(Box<LdapWriter>),
     Scim(annexa_connect::scim_client::ScimClient, bool),
 }
 
@@ -215,7 +215,7 @@ fn connect(config: &annexa_engine::config::Config, system: &str) -> Result<Targe
         },
         disable,
     };
-    LdapWriter::connect(&target).map(Target::Ldap).map_err(|e| e.to_string())
+    LdapWriter::connect(&target).map(|w| Target::Ldap(Box::new(w))).map_err(|e| e.to_string())
 }
 
 fn perform(

@@ -37,26 +37,6 @@ pub struct LdapTls {
     pub ca_file: Option<std::path::PathBuf>,
 }
 
-/// The TLS client configuration trusting only the CA certificates in `path`.
-fn client_config(path: &std::path::Path) -> Result<rustls::ClientConfig, String> {
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::CertificateDer;
-    let shown = path.display();
-    let certs = CertificateDer::pem_file_iter(path).map_err(|e| format!("cannot read the CA file {shown}: {e}"))?;
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in certs {
-        let cert = cert.map_err(|e| format!("the CA file {shown} is not valid PEM: {e}"))?;
-        roots.add(cert).map_err(|e| format!("the CA file {shown} holds an unusable certificate: {e}"))?;
-    }
-    if roots.is_empty() {
-        return Err(format!("the CA file {shown} holds no certificate (expected PEM `BEGIN CERTIFICATE` blocks)"));
-    }
-    rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())
-        .map(|b| b.with_root_certificates(roots).with_no_client_auth())
-}
-
 /// Connects and binds as `source` says.
 fn open(source: &LdapSource) -> Result<LdapConn, LdapError> {
     let err = |message: String| LdapError::Server { url: source.url.clone(), message };
@@ -68,7 +48,7 @@ fn open(source: &LdapSource) -> Result<LdapConn, LdapError> {
         settings = settings.set_starttls(true);
     }
     if let Some(path) = &source.tls.ca_file {
-        settings = settings.set_config(std::sync::Arc::new(client_config(path).map_err(err)?));
+        settings = settings.set_config(std::sync::Arc::new(crate::tls::client_config(path).map_err(err)?));
     }
     let mut conn = LdapConn::with_settings(settings, &source.url).map_err(|e| err(format!("cannot connect: {e}")))?;
     if let Some((dn, password)) = &source.bind {

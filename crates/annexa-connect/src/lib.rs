@@ -30,6 +30,7 @@ pub mod ldap;
 pub mod ldif;
 pub mod scim_client;
 pub mod scim_snapshot;
+pub mod tls;
 
 pub use error::ImportError;
 

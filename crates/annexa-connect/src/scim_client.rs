@@ -52,11 +52,20 @@ pub struct ScimOptions {
     pub backoff: Duration,
     /// Resources per page when listing.
     pub page_size: usize,
+    /// PEM file of the CA certificates to trust for `https://` (default: the webpki roots).
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 impl Default for ScimOptions {
     fn default() -> Self {
-        ScimOptions { timeout: Duration::from_secs(30), retries: 4, max_wait: Duration::from_secs(60), backoff: Duration::from_millis(500), page_size: 500 }
+        ScimOptions {
+            timeout: Duration::from_secs(30),
+            retries: 4,
+            max_wait: Duration::from_secs(60),
+            backoff: Duration::from_millis(500),
+            page_size: 500,
+            ca_file: None,
+        }
     }
 }
 
@@ -102,10 +111,14 @@ fn quote(v: &str) -> String {
 }
 
 impl ScimClient {
-    /// `base` is the service provider's base URL (`https://app.example.com/scim/v2`).
-    pub fn new(base: &str, token: &str, options: ScimOptions) -> ScimClient {
-        let agent = ureq::AgentBuilder::new().timeout(options.timeout).build();
-        ScimClient { base: base.trim_end_matches('/').to_string(), authorization: format!("Bearer {token}"), agent, options }
+    /// `base` is the service provider's base URL (`https://app.example.com/scim/v2`). Fails
+    /// only when `options.ca_file` cannot be used.
+    pub fn new(base: &str, token: &str, options: ScimOptions) -> Result<ScimClient, ScimClientError> {
+        let mut agent = ureq::AgentBuilder::new().timeout(options.timeout);
+        if let Some(path) = &options.ca_file {
+            agent = agent.tls_config(std::sync::Arc::new(crate::tls::client_config(path).map_err(ScimClientError::Protocol)?));
+        }
+        Ok(ScimClient { base: base.trim_end_matches('/').to_string(), authorization: format!("Bearer {token}"), agent: agent.build(), options })
     }
 
     /// One request, retried as the module says.

@@ -60,7 +60,8 @@ pub struct Connector {
     /// ldap: upgrade an `ldap://` connection with StartTLS.
     #[serde(default)]
     pub starttls: bool,
-    /// ldap: PEM file of the CA certificates to trust (default: the system's roots).
+    /// ldap, scim: PEM file of the CA certificates to trust for TLS (default: the system roots;
+    /// for scim the webpki roots).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca_file: Option<String>,
     /// manual: who carries the tasks out (a team or a queue), shown with each task.

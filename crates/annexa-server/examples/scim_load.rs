@@ -38,7 +38,7 @@ fn parallel(url: &str, token: &str, n: usize, threads: usize, work: impl Fn(&Sci
         let handles: Vec<_> = (0..threads)
             .map(|_| {
                 s.spawn(|| {
-                    let client = ScimClient::new(url, token, ScimOptions { retries: 0, ..Default::default() });
+                    let client = ScimClient::new(url, token, ScimOptions { retries: 0, ..Default::default() }).expect("client");
                     let mut times = Vec::new();
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
@@ -86,7 +86,7 @@ fn main() {
 
     // Groups, filled with PATCH add in chunks of 1,000 members.
     let started = Instant::now();
-    let client = ScimClient::new(url, token, ScimOptions::default());
+    let client = ScimClient::new(url, token, ScimOptions::default()).expect("client");
     let mut patches = 0;
     for g in 0..groups {
         let body = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": format!("group-{g:02}")});

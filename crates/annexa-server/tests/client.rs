@@ -37,7 +37,7 @@ fn fast() -> ScimOptions {
 fn the_client_provisions_to_the_server_idempotently() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (base, token) = start_server(dir.path());
-    let client = ScimClient::new(&base, &token, fast());
+    let client = ScimClient::new(&base, &token, fast()).expect("client");
     let new = |login: &str, n: u32| NewUser {
         user_name: login.into(),
         employee_id: format!("E{n}"),
@@ -86,7 +86,7 @@ fn the_client_provisions_to_the_server_idempotently() {
     assert_eq!((batch.accounts.len(), batch.entitlements.len(), batch.assignments.len()), (4, 1, 1));
 
     // A wrong token is an error that says so, not retried, and never shows the token.
-    let wrong = ScimClient::new(&base, "annexa_0000000000000000_00", fast());
+    let wrong = ScimClient::new(&base, "annexa_0000000000000000_00", fast()).expect("client");
     let err = wrong.list("/Users", None).expect_err("refused").to_string();
     assert!(err.contains("HTTP 401") && !err.contains("annexa_0000"), "{err}");
 }
@@ -134,7 +134,7 @@ fn the_client_retries_429_and_5xx_as_retry_after_says() {
         http("429 Too Many Requests", &format!("Retry-After: {soon}\r\n"), r#"{"detail":"slow down"}"#),
         ok,
     ]);
-    let client = ScimClient::new(&base, "t", fast());
+    let client = ScimClient::new(&base, "t", fast()).expect("client");
     let started = Instant::now();
     let reply = client.request("GET", "/Users/1", None, None).expect("succeeds on the third attempt");
     assert_eq!((reply.status, reply.etag.as_deref(), count.load(Ordering::SeqCst)), (200, Some("W/\"3\""), 3));
@@ -143,18 +143,44 @@ fn the_client_retries_429_and_5xx_as_retry_after_says() {
     // Always 503: given up after the retries, with the last answer.
     let (base, count) = canned(vec![http("503 Service Unavailable", "", r#"{"detail":"down for maintenance"}"#)]);
     let options = ScimOptions { retries: 2, ..fast() };
-    let err = ScimClient::new(&base, "t", options.clone()).request("GET", "/Users", None, None).expect_err("fails");
+    let err = ScimClient::new(&base, "t", options.clone()).expect("client").request("GET", "/Users", None, None).expect_err("fails");
     assert_eq!((err.status(), count.load(Ordering::SeqCst)), (Some(503), 3));
     assert!(err.to_string().contains("down for maintenance"), "{err}");
 
     // A 400 is the caller's mistake: never retried.
     let (base, count) = canned(vec![http("400 Bad Request", "", r#"{"scimType":"invalidFilter","detail":"bad filter"}"#)]);
-    let err = ScimClient::new(&base, "t", options.clone()).request("GET", "/Users", None, None).expect_err("fails");
+    let err = ScimClient::new(&base, "t", options.clone()).expect("client").request("GET", "/Users", None, None).expect_err("fails");
     assert_eq!((err.status(), count.load(Ordering::SeqCst)), (Some(400), 1));
     assert!(err.to_string().contains("(invalidFilter): bad filter"), "{err}");
 
     // Nobody listening: a transport error after the retries.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr");
-    let err = ScimClient::new(&format!("http://{closed}/scim/v2"), "t", options).request("GET", "/Users", None, None).expect_err("fails");
+    let err = ScimClient::new(&format!("http://{closed}/scim/v2"), "t", options).expect("client").request("GET", "/Users", None, None).expect_err("fails");
     assert!(matches!(err, annexa_connect::scim_client::ScimClientError::Transport { .. }), "{err}");
+}
+
+#[test]
+fn https_targets_are_verified_against_the_ca_file() {
+    // slapd's ldaps port is the TLS server at hand: with the test CA the handshake succeeds
+    // (and the request then fails, as slapd speaks no HTTP); without it the certificate is
+    // refused.
+    let Ok(ldaps) = std::env::var("ANNEXA_TEST_LDAPS") else {
+        assert!(std::env::var("CI").is_err(), "ANNEXA_TEST_LDAPS is not set: under CI the TLS tests must run (use scripts/test)");
+        return;
+    };
+    let ca = std::path::PathBuf::from(std::env::var("ANNEXA_TEST_LDAP_CA").expect("ANNEXA_TEST_LDAP_CA"));
+    let https = format!("{}/scim/v2", ldaps.replace("ldaps://", "https://"));
+    let options = ScimOptions { retries: 0, timeout: Duration::from_secs(5), ..fast() };
+    let untrusted = ScimClient::new(&https, "t", options.clone()).expect("client").request("GET", "/Users", None, None).expect_err("refused");
+    assert!(untrusted.to_string().contains("UnknownIssuer"), "{untrusted}");
+    let trusted = ScimClient::new(&https, "t", ScimOptions { ca_file: Some(ca), ..options.clone() })
+        .expect("client")
+        .request("GET", "/Users", None, None)
+        .expect_err("slapd speaks no HTTP");
+    assert!(!trusted.to_string().contains("UnknownIssuer") && !trusted.to_string().contains("certificate"), "{trusted}");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("ca.pem");
+    std::fs::write(&bad, "not a certificate").expect("write");
+    let err = ScimClient::new(&https, "t", ScimOptions { ca_file: Some(bad.clone()), ..options }).err().expect("refused").to_string();
+    assert!(err.contains(&bad.display().to_string()) && err.contains("holds no certificate"), "{err}");
 }

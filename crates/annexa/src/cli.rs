@@ -165,8 +165,9 @@ pub struct ImportArgs {
     /// ldap: upgrade the ldap:// connection with StartTLS (an ldaps:// URL is TLS already).
     #[arg(long)]
     pub starttls: bool,
-    /// ldap: PEM file of the CA certificates that sign the server's certificate (default:
-    /// the system's trusted roots). The certificate is always verified.
+    /// ldap, scim: PEM file of the CA certificates that sign the server's certificate
+    /// (default: the system's trusted roots; for scim the webpki roots). The certificate is
+    /// always verified.
     #[arg(long)]
     pub ca_file: Option<PathBuf>,
     /// scim: the environment variable holding the bearer token of the --url application.

@@ -85,7 +85,7 @@ fn leavers_and_movers_are_carried_out_once_even_when_a_worker_dies() {
 
     // The SCIM application: Ada and Bob, with the same groups as in the directory.
     let (app, app_token) = serve_app(d);
-    let scim = annexa_connect::scim_client::ScimClient::new(&app.url, &app_token, Default::default());
+    let scim = annexa_connect::scim_client::ScimClient::new(&app.url, &app_token, Default::default()).expect("client");
     let mut ids = std::collections::HashMap::new();
     for (login, employee) in [("ada", "E1"), ("bob", "E2")] {
         let user = serde_json::json!({

@@ -64,7 +64,7 @@ fn pushed_users_and_groups_become_accounts_of_the_tokens_system() {
     let base = first.split("SCIM endpoint ").nth(1).unwrap_or_else(|| panic!("serve said {first:?}")).trim().to_string();
     std::thread::spawn(move || lines.for_each(drop));
 
-    let idp = annexa_connect::scim_client::ScimClient::new(&base, &token, Default::default());
+    let idp = annexa_connect::scim_client::ScimClient::new(&base, &token, Default::default()).expect("client");
     let user = |login: &str, employee: &str, active: bool| {
         serde_json::json!({
             "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],

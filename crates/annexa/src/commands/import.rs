@@ -203,7 +203,8 @@ fn import_scim_live(global: &GlobalArgs, args: ImportArgs) -> anyhow::Result<Exi
         (Some(url), false) => {
             let var = args.token_env.clone().ok_or_else(|| anyhow::anyhow!("import scim --url needs --token-env (the variable holding the bearer token)"))?;
             let token = std::env::var(&var).map_err(|_| anyhow::anyhow!("--token-env {var}: that variable is not set"))?;
-            let client = annexa_connect::scim_client::ScimClient::new(url, &token, Default::default());
+            let options = annexa_connect::scim_client::ScimOptions { ca_file: args.ca_file.clone(), ..Default::default() };
+            let client = annexa_connect::scim_client::ScimClient::new(url, &token, options)?;
             let bar = spinner(&format!("reading {url}"));
             let (text, n) = client.snapshot()?;
             if let Some(b) = bar {

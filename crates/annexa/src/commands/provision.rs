@@ -189,7 +189,8 @@ fn connect(config: &annexa_engine::config::Config, system: &str) -> Result<Targe
     if c.kind == "scim" {
         let var = c.token_env.clone().unwrap_or_default();
         let token = std::env::var(&var).map_err(|_| format!("the variable {var} with the SCIM bearer token is not set"))?;
-        let client = annexa_connect::scim_client::ScimClient::new(&c.url, &token, Default::default());
+        let options = annexa_connect::scim_client::ScimOptions { ca_file: c.ca_file.clone().map(std::path::PathBuf::from), ..Default::default() };
+        let client = annexa_connect::scim_client::ScimClient::new(&c.url, &token, options).map_err(|e| e.to_string())?;
         return Ok(Target::Scim(client, c.delete_leavers));
     }
     let bind = match (&c.bind_dn, &c.password_env) {

@@ -67,8 +67,18 @@ fn jobs(global: &GlobalArgs, every: u64) -> Vec<annexa_server::Job> {
         every,
         run: Box::new(move || {
             crate::commands::import::import_pushed(&g).map_err(|e| format!("{e:#}"))?;
-            crate::commands::provision::run_due(&g).map_err(|e| format!("{e:#}"))?;
-            crate::commands::provision::work(&g, 1000, 300).map_err(|e| format!("{e:#}"))?;
+            // Only wake the planner and the worker when there is something for them, so the
+            // log says what happened rather than that nothing did.
+            let mut store = open_store(&g).map_err(|e| format!("{e:#}"))?;
+            let now = chrono::Utc::now();
+            if !store.due_jml_events(now).map_err(|e| e.to_string())?.is_empty() {
+                crate::commands::provision::run_due(&g).map_err(|e| format!("{e:#}"))?;
+            }
+            let waiting = store.tasks(Some("pending")).map_err(|e| e.to_string())?.iter().any(|t| t.next_attempt_at <= now)
+                || !store.tasks(Some("running")).map_err(|e| e.to_string())?.is_empty();
+            if waiting {
+                crate::commands::provision::work(&g, 1000, 300).map_err(|e| format!("{e:#}"))?;
+            }
             Ok(String::new())
         }),
     };

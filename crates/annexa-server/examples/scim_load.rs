@@ -101,6 +101,14 @@ fn main() {
     }
     println!("groups: {groups} groups, {patches} PATCH requests of up to 1,000 members, {:.2} s", started.elapsed().as_secs_f64());
 
+    // Reads of one resource from THREADS clients: throughput of a read endpoint.
+    let (times, wall) = parallel(url, token, 20_000.min(users * 4).max(1), threads, |c, i| {
+        if let Some(id) = ids[(i * 7919) % users.max(1)].get() {
+            c.request("GET", &format!("/Users/{id}"), None, None).expect("read");
+        }
+    });
+    report(&format!("GET /Users/{{id}}, {threads} client threads"), times, wall);
+
     // Queries, one at a time: latency without queueing behind other requests.
     let enc = |f: &str| f.replace(' ', "%20").replace('"', "%22").replace('[', "%5B").replace(']', "%5D");
     let n = users.max(1);

@@ -68,7 +68,8 @@ pub async fn require_scim_token(State(state): State<Arc<AppState>>, mut request:
         .headers()
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        // The scheme name is case-insensitive (RFC 9110 §11.1).
+        .and_then(|v| v.split_once(' ').filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer")).map(|(_, t)| t))
         .map(|t| t.trim().to_string());
     let checked = match presented.as_deref().and_then(parse) {
         None => Ok(None),

@@ -81,13 +81,16 @@ impl Store {
         now: Instant,
     ) -> Result<(), StoreError> {
         let mut tx = self.conn.transaction()?;
-        let mut taken = false;
-        tx.query_each("SELECT id FROM api_tokens WHERE name = ?", &[name.into()], |_| {
-            taken = true;
+        let mut taken: Option<Option<i64>> = None;
+        tx.query_each("SELECT revoked_at FROM api_tokens WHERE name = ?", &[name.into()], |r| {
+            taken = Some(r.int(0)?);
             Ok(())
         })?;
-        if taken {
-            return Err(StoreError::Conflict(format!("a token named {name:?} exists already (`annexa token revoke {name}` first)")));
+        match taken {
+            None => {}
+            // Names are never reused, so that the ledger's `token:NAME` always means one token.
+            Some(Some(_)) => return Err(StoreError::Conflict(format!("a token named {name:?} existed and was revoked; names are not reused: choose another"))),
+            Some(None) => return Err(StoreError::Conflict(format!("a token named {name:?} exists already (`annexa token revoke {name}` first, then choose another name)"))),
         }
         tx.execute(
             "INSERT INTO api_tokens (id, name, scope, system, secret_sha256, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -44,6 +44,9 @@ fn tokens_are_created_listed_and_revoked_and_bad_requests_refused() {
     let list = ok(&db, &["--format", "csv", "token", "list"]);
     assert!(list.contains("okta-push") && !list.contains(token.trim()), "the list never shows the secret: {list}");
     ok(&db, &["token", "revoke", "okta-push"]);
+    let reused = annexa(&db, &["token", "create", "okta-push", "--scope", "scim", "--system", "okta"]);
+    assert_eq!(reused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&reused.stderr).contains("was revoked; names are not reused"), "{}", String::from_utf8_lossy(&reused.stderr));
     assert!(ok(&db, &["--format", "csv", "token", "list"]).lines().nth(1).is_some_and(|l| !l.ends_with(',')), "revoked time shown");
     assert!(ok(&db, &["ledger", "verify"]).contains("ledger verified"));
 }

@@ -233,14 +233,17 @@ impl ScimClient {
 
     /// Reads a resource, then PATCHes it with `If-Match`; on 412 (changed in between) reads
     /// it again and retries.
-    fn patch_fresh(&self, endpoint: &str, id: &str, operations: Value) -> Result<Reply, ScimClientError> {
+    /// `whole`: answer with the whole resource (else only its id: a Group's thousands of
+    /// members need not travel back).
+    fn patch_fresh(&self, endpoint: &str, id: &str, operations: Value, whole: bool) -> Result<Reply, ScimClientError> {
         let path = format!("{endpoint}/{id}");
         let body = json!({ "schemas": [PATCH], "Operations": operations });
         for _ in 0..3 {
             // Only the version is wanted, not (say) a Group's every member.
             let current = self.request("GET", &format!("{path}?attributes=id,meta"), None, None)?;
             let tag = current.etag.clone().or_else(|| current.body["meta"]["version"].as_str().map(String::from));
-            match self.request("PATCH", &format!("{path}?attributes=id"), Some(&body), tag.as_deref()) {
+            let target = if whole { path.clone() } else { format!("{path}?attributes=id") };
+            match self.request("PATCH", &target, Some(&body), tag.as_deref()) {
                 Err(e) if e.status() == Some(412) => continue,
                 other => return other,
             }
@@ -272,13 +275,20 @@ impl ScimClient {
         }
     }
 
+    /// Applies PATCH `operations` (RFC 7644 §3.5.2: `[{"op": "replace", "path": "title",
+    /// "value": "…"}]`) to the User, with `If-Match`.
+    pub fn update_user(&self, user_name: &str, operations: Value) -> Result<Value, ScimClientError> {
+        let user = self.user(user_name)?;
+        Ok(self.patch_fresh("/Users", &Self::id_of(&user)?, operations, true)?.body)
+    }
+
     /// Sets `active: false`.
     pub fn deactivate_user(&self, user_name: &str) -> Result<String, ScimClientError> {
         let user = self.user(user_name)?;
         if user["active"] == json!(false) {
             return Ok(format!("User {user_name} was already inactive"));
         }
-        self.patch_fresh("/Users", &Self::id_of(&user)?, json!([{ "op": "replace", "path": "active", "value": false }]))?;
+        self.patch_fresh("/Users", &Self::id_of(&user)?, json!([{ "op": "replace", "path": "active", "value": false }]), false)?;
         Ok(format!("deactivated User {user_name}"))
     }
 
@@ -307,7 +317,7 @@ impl ScimClient {
         if self.is_member(&g, &user)? {
             return Ok(format!("{user_name} was already a member of {group}"));
         }
-        self.patch_fresh("/Groups", &g, json!([{ "op": "add", "path": "members", "value": [{ "value": user }] }]))?;
+        self.patch_fresh("/Groups", &g, json!([{ "op": "add", "path": "members", "value": [{ "value": user }] }]), false)?;
         Ok(format!("added {user_name} to {group}"))
     }
 
@@ -317,7 +327,7 @@ impl ScimClient {
         if !self.is_member(&g, &user)? {
             return Ok(format!("{user_name} was not a member of {group}"));
         }
-        self.patch_fresh("/Groups", &g, json!([{ "op": "remove", "path": format!("members[value eq \"{}\"]", quote(&user)) }]))?;
+        self.patch_fresh("/Groups", &g, json!([{ "op": "remove", "path": format!("members[value eq \"{}\"]", quote(&user)) }]), false)?;
         Ok(format!("removed {user_name} from {group}"))
     }
 

@@ -66,6 +66,9 @@ fn the_client_provisions_to_the_server_idempotently() {
     assert_eq!(group["members"].as_array().map(Vec::len), Some(2));
     assert_eq!(client.remove_member("ada", "eng").expect("remove"), "removed ada from eng");
     assert_eq!(client.remove_member("ada", "eng").expect("remove again"), "ada was not a member of eng");
+    let moved = client.update_user("bob", json!([{"op": "replace", "path": "title", "value": "Auditor"}])).expect("update");
+    assert_eq!((moved["title"].as_str(), moved["meta"]["version"].as_str()), (Some("Auditor"), Some("W/\"2\"")), "{moved}");
+    assert_eq!(client.find_user("bob").expect("find").expect("bob")["title"], "Auditor");
     assert_eq!(client.deactivate_user("bob").expect("deactivate"), "deactivated User bob");
     assert_eq!(client.deactivate_user("bob").expect("again"), "User bob was already inactive");
     assert_eq!(client.find_user("bob").expect("find").expect("bob")["active"], false);
@@ -94,15 +97,23 @@ fn the_client_provisions_to_the_server_idempotently() {
 /// A server on loopback that answers each connection with the next canned response and
 /// counts the requests.
 fn canned(responses: Vec<String>) -> (String, Arc<AtomicUsize>) {
+    let (url, count, _) = recording(responses);
+    (url, count)
+}
+
+/// As [`canned`], also keeping each request's head (request line and headers).
+fn recording(responses: Vec<String>) -> (String, Arc<AtomicUsize>, Arc<std::sync::Mutex<Vec<String>>>) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr");
     let count = Arc::new(AtomicUsize::new(0));
-    let seen = count.clone();
+    let heads = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (seen, kept) = (count.clone(), heads.clone());
     std::thread::spawn(move || {
         for (stream, response) in listener.incoming().zip(responses.into_iter().cycle()) {
             let Ok(mut stream) = stream else { continue };
             let mut reader = BufReader::new(stream.try_clone().expect("clone"));
             let mut length = 0usize;
+            let mut head = String::new();
             loop {
                 let mut line = String::new();
                 if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
@@ -111,6 +122,10 @@ fn canned(responses: Vec<String>) -> (String, Arc<AtomicUsize>) {
                 if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
                     length = v.trim().parse().unwrap_or(0);
                 }
+                head.push_str(&line);
+            }
+            if let Ok(mut h) = kept.lock() {
+                h.push(head);
             }
             let mut body = vec![0; length];
             let _ = reader.read_exact(&mut body);
@@ -118,7 +133,7 @@ fn canned(responses: Vec<String>) -> (String, Arc<AtomicUsize>) {
             let _ = stream.write_all(response.as_bytes());
         }
     });
-    (format!("http://{addr}/scim/v2"), count)
+    (format!("http://{addr}/scim/v2"), count, heads)
 }
 
 fn http(status: &str, headers: &str, body: &str) -> String {
@@ -157,6 +172,27 @@ fn the_client_retries_429_and_5xx_as_retry_after_says() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr");
     let err = ScimClient::new(&format!("http://{closed}/scim/v2"), "t", options).expect("client").request("GET", "/Users", None, None).expect_err("fails");
     assert!(matches!(err, annexa_connect::scim_client::ScimClientError::Transport { .. }), "{err}");
+}
+
+#[test]
+fn a_change_refused_as_stale_is_read_again_and_retried_with_the_new_etag() {
+    let user = r#"{"id":"u1","userName":"ada","meta":{"version":"W/\"1\""}}"#;
+    let (base, _, heads) = recording(vec![
+        http("200 OK", "", &format!(r#"{{"totalResults":1,"Resources":[{user}]}}"#)),
+        http("200 OK", "ETag: W/\"1\"\r\n", user),
+        http("412 Precondition Failed", "", r#"{"detail":"changed"}"#),
+        http("200 OK", "ETag: W/\"2\"\r\n", user),
+        http("200 OK", "ETag: W/\"3\"\r\n", r#"{"id":"u1","userName":"ada","title":"Dev"}"#),
+    ]);
+    let client = ScimClient::new(&base, "t", fast()).expect("client");
+    let updated = client.update_user("ada", json!([{"op": "replace", "path": "title", "value": "Dev"}])).expect("retried");
+    assert_eq!(updated["title"], "Dev");
+    let heads = heads.lock().expect("heads").clone();
+    let patches: Vec<&String> = heads.iter().filter(|h| h.starts_with("PATCH ")).collect();
+    assert_eq!(patches.len(), 2, "{heads:?}");
+    assert!(patches[0].contains("If-Match: W/\"1\"") || patches[0].to_ascii_lowercase().contains("if-match: w/\"1\""), "{}", patches[0]);
+    assert!(patches[1].to_ascii_lowercase().contains("if-match: w/\"2\""), "{}", patches[1]);
+    assert!(heads.iter().all(|h| h.to_ascii_lowercase().contains("authorization: bearer t")), "{heads:?}");
 }
 
 #[test]

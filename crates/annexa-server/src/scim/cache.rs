@@ -9,7 +9,7 @@
 use annexa_scim::AttrPath;
 use annexa_store::scim::ScimRow;
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 /// A resource's current version and view.
@@ -200,11 +200,8 @@ impl SystemData {
                     self.by_user_name.remove(&n.to_lowercase());
                 }
             }
-            Kind::Group => {
-                for m in member_ids(&old) {
-                    remove_from(&mut self.member_of, &m, id);
-                }
-            }
+            // `member_of` is kept by `Cache::apply`, from the members that changed.
+            Kind::Group => {}
         }
     }
 
@@ -222,11 +219,7 @@ impl SystemData {
                     self.by_user_name.insert(n.to_lowercase(), id.to_string());
                 }
             }
-            Kind::Group => {
-                for m in member_ids(view) {
-                    self.member_of.entry(m).or_default().insert(id.to_string());
-                }
-            }
+            Kind::Group => {}
         }
     }
 
@@ -316,9 +309,10 @@ impl Cache {
         };
         let base = self.base.clone();
         let sys = self.systems.entry(row.system.clone()).or_default();
-        let (before, name_before): (Vec<String>, Option<Value>) = match kind {
-            Kind::Group => sys.groups.get(&row.id).map(|g| (member_ids(&g.view), g.view.get("displayName").cloned())).unwrap_or_default(),
-            Kind::User => (Vec::new(), None),
+        // The Group as it was, kept alive to compare its members with the new ones.
+        let old_group: Option<Arc<Value>> = match kind {
+            Kind::Group => sys.groups.get(&row.id).map(|g| g.view.clone()),
+            Kind::User => None,
         };
         sys.unindex(kind, &row.id);
         let view = if row.deleted {
@@ -351,10 +345,17 @@ impl Cache {
             Kind::Group => {
                 // Only members who joined or left see their `groups` change, unless the
                 // Group's name (shown in each member's `groups`) changed or it is gone.
-                let (after, name_after) =
-                    sys.groups.get(&row.id).map(|g| (member_ids(&g.view), g.view.get("displayName").cloned())).unwrap_or_default();
-                let (before, after): (BTreeSet<String>, BTreeSet<String>) = (before.into_iter().collect(), after.into_iter().collect());
-                let touched: Vec<&String> = if name_before == name_after && !row.deleted {
+                let new_group: Option<Arc<Value>> = sys.groups.get(&row.id).map(|g| g.view.clone());
+                let members = |g: &Option<Arc<Value>>| -> HashSet<String> { g.as_deref().map(member_ids).unwrap_or_default().into_iter().collect() };
+                let (before, after) = (members(&old_group), members(&new_group));
+                for left in before.difference(&after) {
+                    remove_from(&mut sys.member_of, left, &row.id);
+                }
+                for joined in after.difference(&before) {
+                    sys.member_of.entry(joined.clone()).or_default().insert(row.id.clone());
+                }
+                let name = |g: &Option<Arc<Value>>| g.as_deref().and_then(|v| v.get("displayName")).cloned();
+                let touched: Vec<&String> = if name(&old_group) == name(&new_group) && !row.deleted {
                     before.symmetric_difference(&after).collect()
                 } else {
                     before.union(&after).collect()

@@ -66,7 +66,9 @@ fn precondition(if_match: Option<&str>, current: &Held) -> Result<(), ScimError>
 }
 
 /// Checks what only the stored data can tell, and completes Group members with their type.
-fn check(kind: Kind, resource: &mut Value, sys: &SystemData, id: &str) -> Result<(), ScimError> {
+/// `current` is the resource before the change: its members are known to exist (a deleted
+/// resource leaves its Groups in the same transaction), so only new ones are looked up.
+fn check(kind: Kind, resource: &mut Value, sys: &SystemData, id: &str, current: Option<&Held>) -> Result<(), ScimError> {
     match kind {
         Kind::User => {
             let name = resource.get("userName").and_then(Value::as_str).unwrap_or_default();
@@ -78,11 +80,24 @@ fn check(kind: Kind, resource: &mut Value, sys: &SystemData, id: &str) -> Result
             }
         }
         Kind::Group => {
+            fn pair(m: &Value) -> Option<(&str, &str)> {
+                Some((m.get("value")?.as_str()?, m.get("type")?.as_str()?))
+            }
+            let known: std::collections::HashSet<(&str, &str)> = current
+                .and_then(|h| h.view.get("members"))
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(pair)
+                .collect();
             if let Some(members) = resource.get_mut("members").and_then(Value::as_array_mut) {
                 for m in members.iter_mut() {
                     let Some(value) = m.get("value").and_then(Value::as_str).map(String::from) else {
                         return Err(ScimError::bad("invalidValue", "every member needs a value (the id of a User or Group)"));
                     };
+                    if pair(m).is_some_and(|p| known.contains(&p)) {
+                        continue;
+                    }
                     let member_kind = if sys.users.contains_key(&value) {
                         Kind::User
                     } else if sys.groups.contains_key(&value) && value != id {
@@ -156,7 +171,7 @@ fn plan(s: &AppState, sys: &SystemData, kind: Kind, m: &Mutation, if_match: Opti
         Mutation::Create(body) => {
             let mut r = schema.validate(body).map_err(schema_error)?;
             let id = new_id()?;
-            check(kind, &mut r, sys, &id)?;
+            check(kind, &mut r, sys, &id, None)?;
             finish(&mut r, kind, &id, &now.clone().into(), &now, 1);
             Planned { status: StatusCode::CREATED, writes: vec![write(&id, kind, Some(r), None, "scim-created")], id }
         }
@@ -164,7 +179,7 @@ fn plan(s: &AppState, sys: &SystemData, kind: Kind, m: &Mutation, if_match: Opti
             let cur = current(id)?;
             precondition(if_match, cur)?;
             let mut r = schema.validate(body).map_err(schema_error)?;
-            check(kind, &mut r, sys, id)?;
+            check(kind, &mut r, sys, id, Some(cur))?;
             finish(&mut r, kind, id, &created_of(cur), &now, cur.version + 1);
             Planned { status: StatusCode::OK, id: id.clone(), writes: vec![write(id, kind, Some(r), Some(cur.version), "scim-replaced")] }
         }
@@ -178,7 +193,7 @@ fn plan(s: &AppState, sys: &SystemData, kind: Kind, m: &Mutation, if_match: Opti
             let mut r = stored_form(&cur.view);
             apply_operations_with(&mut r, &ops, &|p| schema.case_exact(p)).map_err(patch_error)?;
             let mut r = schema.validate(&r).map_err(schema_error)?;
-            check(kind, &mut r, sys, id)?;
+            check(kind, &mut r, sys, id, Some(cur))?;
             finish(&mut r, kind, id, &created_of(cur), &now, cur.version + 1);
             Planned { status: StatusCode::OK, id: id.clone(), writes: vec![write(id, kind, Some(r), Some(cur.version), "scim-patched")] }
         }

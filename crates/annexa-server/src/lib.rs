@@ -95,6 +95,11 @@ impl AppState {
         let seq = self.cache.read().map_err(|_| ScimError::internal("the cache lock is poisoned"))?.seq;
         let mut rows = Vec::new();
         let last = store.scim_changes(seq, |r| rows.push(r))?;
+        self.absorb(rows, last)
+    }
+
+    /// Applies pulled rows, in `seq` order, and remembers how far the cache now is.
+    pub(crate) fn absorb(&self, rows: Vec<annexa_store::scim::ScimRow>, last: i64) -> Result<(), ScimError> {
         if rows.is_empty() {
             return Ok(());
         }

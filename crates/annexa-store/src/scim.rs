@@ -3,7 +3,9 @@
 //! The server keeps the resources in memory for queries; this table is their durable copy.
 //! Every write takes the next number of one sequence, so a server instance catches up with
 //! the writes of the others by pulling the rows whose `seq` is higher than the last it saw
-//! ([`Store::scim_changes`]). Every write is a ledger entry in the same transaction.
+//! ([`Store::scim_changes`]). A change is planned and stored in one transaction that holds
+//! the sequence row ([`Store::scim_change`]), so no other writer commits in between. Every
+//! write is a ledger entry in the same transaction.
 
 use crate::db::Value;
 use crate::ledger::Change;
@@ -41,18 +43,19 @@ pub struct ScimRow {
 }
 
 /// A change to one resource.
-pub struct ScimWrite<'a> {
-    pub id: &'a str,
-    pub system: &'a str,
-    pub resource_type: &'a str,
+#[derive(Debug, Clone)]
+pub struct ScimWrite {
+    pub id: String,
+    pub system: String,
+    pub resource_type: &'static str,
     /// What must be unique among the system's resources of this type (a User's lower-cased
     /// `userName`); `None` when nothing is.
-    pub unique_key: Option<&'a str>,
+    pub unique_key: Option<String>,
     /// The version the writer read (`None`: the resource is new). A different stored
     /// version means someone else changed it since: the write is refused.
     pub expected_version: Option<i64>,
     /// The new JSON, or `None` to delete.
-    pub body: Option<&'a str>,
+    pub body: Option<String>,
     /// The ledger entry's kind: `scim-created`, `scim-replaced`, `scim-patched`, `scim-deleted`.
     pub kind: &'static str,
 }
@@ -156,15 +159,7 @@ impl Store {
             "SELECT id, system, resource_type, version, seq, deleted, body FROM scim_resources WHERE seq > ? ORDER BY seq",
             &[after_seq.into()],
             |r| {
-                let row = ScimRow {
-                    id: r.req_text(0)?.to_string(),
-                    system: r.req_text(1)?.to_string(),
-                    resource_type: r.req_text(2)?.to_string(),
-                    version: r.req_int(3)?,
-                    seq: r.req_int(4)?,
-                    deleted: r.req_int(5)? != 0,
-                    body: r.req_text(6)?.to_string(),
-                };
+                let row = scim_row(r)?;
                 last = row.seq;
                 f(row);
                 Ok(())
@@ -183,15 +178,7 @@ impl Store {
              WHERE system = ? AND deleted = 0 ORDER BY resource_type DESC, id",
             &[system.into()],
             |r| {
-                out.push(ScimRow {
-                    id: r.req_text(0)?.to_string(),
-                    system: r.req_text(1)?.to_string(),
-                    resource_type: r.req_text(2)?.to_string(),
-                    version: r.req_int(3)?,
-                    seq: r.req_int(4)?,
-                    deleted: false,
-                    body: r.req_text(6)?.to_string(),
-                });
+                out.push(scim_row(r)?);
                 Ok(())
             },
         )?;
@@ -228,21 +215,47 @@ impl Store {
         Ok(seq)
     }
 
-    /// Creates, replaces or deletes resources in one transaction, checking each one's
-    /// version and unique key, with a ledger entry per write. Nothing is written unless
-    /// every write can be: the first refused one is the answer. `Done` reports the first
-    /// write's new version.
-    pub fn scim_write(&mut self, writes: &[ScimWrite<'_>], actor: &str, now: Instant) -> Result<ScimWritten, StoreError> {
+    /// Changes resources with nobody else writing in between: locks the SCIM sequence,
+    /// hands `catch_up` every change committed after `after_seq` (by this instance or
+    /// another), asks `plan` what to write on that state, and writes it in the same
+    /// transaction, each write checked against its expected version and unique key, with a
+    /// ledger entry each. Nothing is written unless every write can be: the first refused
+    /// one is the answer. `Done` reports the first write's new version.
+    pub fn scim_change<E: From<StoreError>>(
+        &mut self,
+        after_seq: i64,
+        catch_up: impl FnOnce(Vec<ScimRow>, i64) -> Result<(), E>,
+        plan: impl FnOnce() -> Result<Vec<ScimWrite>, E>,
+        actor: &str,
+        now: Instant,
+    ) -> Result<ScimWritten, E> {
         let mut tx = self.conn.transaction()?;
+        // SQLite's write transaction is exclusive already; on PostgreSQL this row lock makes
+        // every other writer wait until this one commits.
+        tx.execute("UPDATE scim_sequence SET seq = seq WHERE one = 1", &[])?;
+        let mut rows = Vec::new();
+        let mut last = after_seq;
+        tx.query_each(
+            "SELECT id, system, resource_type, version, seq, deleted, body FROM scim_resources WHERE seq > ? ORDER BY seq",
+            &[after_seq.into()],
+            |r| {
+                let row = scim_row(r)?;
+                last = row.seq;
+                rows.push(row);
+                Ok(())
+            },
+        )?;
+        catch_up(rows, last)?;
+        let writes = plan()?;
         let mut first = None;
         let mut changes = Vec::with_capacity(writes.len());
-        for w in writes {
+        for w in &writes {
             match write_one(&mut tx, w)? {
                 ScimWritten::Done { version, seq } => {
                     first.get_or_insert(ScimWritten::Done { version, seq });
                     let digest = {
                         use sha2::Digest as _;
-                        annexa_core::to_hex(&sha2::Sha256::digest(w.body.unwrap_or("{}").as_bytes()))
+                        annexa_core::to_hex(&sha2::Sha256::digest(w.body.as_deref().unwrap_or("{}").as_bytes()))
                     };
                     let data = serde_json::json!({
                         "system": w.system, "resource_type": w.resource_type, "id": w.id, "version": version, "sha256": digest,
@@ -258,7 +271,19 @@ impl Store {
     }
 }
 
-fn write_one(tx: &mut crate::db::Tx<'_>, w: &ScimWrite<'_>) -> Result<ScimWritten, StoreError> {
+fn scim_row(r: &crate::db::DbRow<'_>) -> Result<ScimRow, StoreError> {
+    Ok(ScimRow {
+        id: r.req_text(0)?.to_string(),
+        system: r.req_text(1)?.to_string(),
+        resource_type: r.req_text(2)?.to_string(),
+        version: r.req_int(3)?,
+        seq: r.req_int(4)?,
+        deleted: r.req_int(5)? != 0,
+        body: r.req_text(6)?.to_string(),
+    })
+}
+
+fn write_one(tx: &mut crate::db::Tx<'_>, w: &ScimWrite) -> Result<ScimWritten, StoreError> {
     // Taking the next seq first locks the sequence row for the rest of the transaction.
     let mut seq = 0;
     tx.query_each("UPDATE scim_sequence SET seq = seq + 1 WHERE one = 1 RETURNING seq", &[], |r| {
@@ -266,7 +291,7 @@ fn write_one(tx: &mut crate::db::Tx<'_>, w: &ScimWrite<'_>) -> Result<ScimWritte
         Ok(())
     })?;
     let mut stored: Option<(i64, bool)> = None;
-    tx.query_each("SELECT version, deleted FROM scim_resources WHERE id = ?", &[w.id.into()], |r| {
+    tx.query_each("SELECT version, deleted FROM scim_resources WHERE id = ?", &[w.id.as_str().into()], |r| {
         stored = Some((r.req_int(0)?, r.req_int(1)? != 0));
         Ok(())
     })?;
@@ -274,11 +299,11 @@ fn write_one(tx: &mut crate::db::Tx<'_>, w: &ScimWrite<'_>) -> Result<ScimWritte
     if live_version != w.expected_version {
         return Ok(ScimWritten::VersionMismatch);
     }
-    if let (Some(key), Some(_)) = (w.unique_key, w.body) {
+    if let (Some(key), Some(_)) = (w.unique_key.as_deref(), w.body.as_deref()) {
         let mut holder = None;
         tx.query_each(
             "SELECT id FROM scim_resources WHERE system = ? AND resource_type = ? AND unique_key = ? AND id <> ?",
-            &[w.system.into(), w.resource_type.into(), key.into(), w.id.into()],
+            &[w.system.as_str().into(), w.resource_type.into(), key.into(), w.id.as_str().into()],
             |r| {
                 holder = Some(r.req_text(0)?.to_string());
                 Ok(())
@@ -289,20 +314,20 @@ fn write_one(tx: &mut crate::db::Tx<'_>, w: &ScimWrite<'_>) -> Result<ScimWritte
         }
     }
     let version = stored.map_or(1, |(v, _)| v + 1);
-    let (body, deleted, unique) = match w.body {
-        Some(b) => (b, 0i64, w.unique_key),
+    let (body, deleted, unique) = match w.body.as_deref() {
+        Some(b) => (b, 0i64, w.unique_key.as_deref()),
         None => ("{}", 1, None),
     };
     if stored.is_some() {
         tx.execute(
             "UPDATE scim_resources SET unique_key = ?, version = ?, seq = ?, deleted = ?, body = ? WHERE id = ?",
-            &[unique.into(), version.into(), seq.into(), deleted.into(), body.into(), w.id.into()],
+            &[unique.into(), version.into(), seq.into(), deleted.into(), body.into(), w.id.as_str().into()],
         )?;
     } else {
         tx.execute(
             "INSERT INTO scim_resources (id, system, resource_type, unique_key, version, seq, deleted, body) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            &[w.id.into(), w.system.into(), w.resource_type.into(), unique.into(), version.into(), seq.into(), deleted.into(), body.into()],
+            &[w.id.as_str().into(), w.system.as_str().into(), w.resource_type.into(), unique.into(), version.into(), seq.into(), deleted.into(), body.into()],
         )?;
     }
     Ok(ScimWritten::Done { version, seq })

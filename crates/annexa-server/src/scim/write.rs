@@ -216,53 +216,51 @@ fn plan(s: &AppState, sys: &SystemData, kind: Kind, m: &Mutation, if_match: Opti
     })
 }
 
-/// Performs one mutation for `system`: plan against fresh state, store, pull it back.
+/// Performs one mutation for `system`: planned on the current state with every other
+/// writer held off (the store's `scim_change`), stored, then pulled back into the cache.
 pub fn perform(s: &AppState, system: &str, actor: &str, kind: Kind, m: &Mutation, if_match: Option<&str>) -> Result<Done, ScimError> {
     let mut store = s.store.lock().map_err(|_| ScimError::internal("the store lock is poisoned"))?;
-    // Another instance may change the resource between our read and our write; the store
-    // refuses the write then, and we plan again on the newer state.
-    for _ in 0..3 {
-        s.sync(&mut store)?;
-        let planned = {
+    let seq = s.cache.read().map_err(|_| ScimError::internal("the cache lock is poisoned"))?.seq;
+    let mut answer = None;
+    let written = store.scim_change(
+        seq,
+        |rows, last| s.absorb(rows, last),
+        || {
             let cache = s.cache.read().map_err(|_| ScimError::internal("the cache lock is poisoned"))?;
-            plan(s, cache.system(system), kind, m, if_match)?
-        };
-        let bodies: Vec<Option<String>> = planned.writes.iter().map(|w| w.body.as_ref().map(Value::to_string)).collect();
-        let keys: Vec<Option<String>> = planned
-            .writes
-            .iter()
-            .map(|w| match (w.kind, &w.body) {
-                (Kind::User, Some(r)) => r.get("userName").and_then(Value::as_str).map(str::to_lowercase),
-                _ => None,
-            })
-            .collect();
-        let writes: Vec<ScimWrite<'_>> = planned
-            .writes
-            .iter()
-            .zip(&bodies)
-            .zip(&keys)
-            .map(|((w, body), key)| ScimWrite {
-                id: &w.id,
-                system,
-                resource_type: w.kind.as_str(),
-                unique_key: key.as_deref(),
-                expected_version: w.expected,
-                body: body.as_deref(),
-                kind: w.ledger_kind,
-            })
-            .collect();
-        match store.scim_write(&writes, actor, chrono::Utc::now())? {
-            ScimWritten::Done { .. } => {
-                s.sync(&mut store)?;
-                let cache = s.cache.read().map_err(|_| ScimError::internal("the cache lock is poisoned"))?;
-                let held = cache.system(system).get(kind, &planned.id).cloned();
-                return Ok(Done { status: planned.status, id: planned.id, held });
-            }
-            ScimWritten::NotUnique(_) => return Err(ScimError::new(409, Some("uniqueness"), "userName is already taken")),
-            ScimWritten::VersionMismatch => continue,
+            let planned = plan(s, cache.system(system), kind, m, if_match)?;
+            answer = Some((planned.status, planned.id));
+            Ok(planned
+                .writes
+                .into_iter()
+                .map(|w| ScimWrite {
+                    unique_key: match (w.kind, &w.body) {
+                        (Kind::User, Some(r)) => r.get("userName").and_then(Value::as_str).map(str::to_lowercase),
+                        _ => None,
+                    },
+                    body: w.body.as_ref().map(Value::to_string),
+                    id: w.id,
+                    system: system.to_string(),
+                    resource_type: w.kind.as_str(),
+                    expected_version: w.expected,
+                    kind: w.ledger_kind,
+                })
+                .collect())
+        },
+        actor,
+        chrono::Utc::now(),
+    )?;
+    let Some((status, id)) = answer else { return Err(ScimError::internal("a change was stored without a plan")) };
+    match written {
+        ScimWritten::Done { .. } => {
+            s.sync(&mut store)?;
+            let cache = s.cache.read().map_err(|_| ScimError::internal("the cache lock is poisoned"))?;
+            let held = cache.system(system).get(kind, &id).cloned();
+            Ok(Done { status, id, held })
         }
+        ScimWritten::NotUnique(_) => Err(ScimError::new(409, Some("uniqueness"), "userName is already taken")),
+        // Cannot happen while every writer goes through `scim_change`; answered, not assumed.
+        ScimWritten::VersionMismatch => Err(ScimError::new(409, None, "the resource changed while this request was applied; try again")),
     }
-    Err(ScimError::new(409, None, "the resource kept changing while this request was applied; try again"))
 }
 
 fn if_match_of(headers: &HeaderMap) -> Option<String> {

@@ -154,17 +154,7 @@ impl Store {
     /// the highest `seq` seen (or `after_seq`).
     pub fn scim_changes(&mut self, after_seq: i64, mut f: impl FnMut(ScimRow)) -> Result<i64, StoreError> {
         let mut tx = self.conn.read_transaction()?;
-        let mut last = after_seq;
-        tx.query_each(
-            "SELECT id, system, resource_type, version, seq, deleted, body FROM scim_resources WHERE seq > ? ORDER BY seq",
-            &[after_seq.into()],
-            |r| {
-                let row = scim_row(r)?;
-                last = row.seq;
-                f(row);
-                Ok(())
-            },
-        )?;
+        let last = changes_after(&mut tx, after_seq, &mut f)?;
         tx.commit()?;
         Ok(last)
     }
@@ -234,17 +224,7 @@ impl Store {
         // every other writer wait until this one commits.
         tx.execute("UPDATE scim_sequence SET seq = seq WHERE one = 1", &[])?;
         let mut rows = Vec::new();
-        let mut last = after_seq;
-        tx.query_each(
-            "SELECT id, system, resource_type, version, seq, deleted, body FROM scim_resources WHERE seq > ? ORDER BY seq",
-            &[after_seq.into()],
-            |r| {
-                let row = scim_row(r)?;
-                last = row.seq;
-                rows.push(row);
-                Ok(())
-            },
-        )?;
+        let last = changes_after(&mut tx, after_seq, &mut |row| rows.push(row))?;
         catch_up(rows, last)?;
         let writes = plan()?;
         let mut first = None;
@@ -269,6 +249,22 @@ impl Store {
         tx.commit()?;
         Ok(first.unwrap_or(ScimWritten::VersionMismatch))
     }
+}
+
+/// Calls `f` with every row changed after `after_seq`, in `seq` order; the highest `seq`.
+fn changes_after(tx: &mut crate::db::Tx<'_>, after_seq: i64, f: &mut dyn FnMut(ScimRow)) -> Result<i64, StoreError> {
+    let mut last = after_seq;
+    tx.query_each(
+        "SELECT id, system, resource_type, version, seq, deleted, body FROM scim_resources WHERE seq > ? ORDER BY seq",
+        &[after_seq.into()],
+        |r| {
+            let row = scim_row(r)?;
+            last = row.seq;
+            f(row);
+            Ok(())
+        },
+    )?;
+    Ok(last)
 }
 
 fn scim_row(r: &crate::db::DbRow<'_>) -> Result<ScimRow, StoreError> {

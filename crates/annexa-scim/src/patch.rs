@@ -229,16 +229,14 @@ fn apply_in_place(
         return Err(PatchError::InvalidValue("the resource is not a JSON object".into()));
     };
     if op == PatchOp::Remove {
-        if value.is_some_and(|v| !v.is_null()) {
-            // Some clients send a value to name what to remove; ignoring it would remove the
-            // whole attribute (every member of a group), so refuse instead.
-            return Err(PatchError::InvalidValue(
-                "\"remove\" takes no value: select the values to remove with a filter in the path".into(),
-            ));
-        }
         let Some(path) = path else {
             return Err(PatchError::NoTarget("\"remove\" needs a path".into()));
         };
+        if let Some(named) = value.filter(|v| !v.is_null()) {
+            // Microsoft Entra ID removes Group members by naming them, with a value instead
+            // of a filter. Ignoring the value would remove every member, so it is honoured.
+            return remove_named(root, path, named);
+        }
         return remove_at(root, path, case_exact);
     }
     let value = match value {
@@ -408,6 +406,35 @@ fn remove_at(
     }
     if items.is_empty() {
         remove_key(container, key.as_deref());
+    }
+    Ok(())
+}
+
+/// `remove` with a value (`{"op": "remove", "path": "members", "value": [{"value": "id"}]}`):
+/// the values of the multi-valued attribute at `path` that one of `named` names (by its
+/// `value`, or whole for simple values) are removed. Naming a value that is not there
+/// changes nothing, so a client that repeats a removal is not refused.
+fn remove_named(root: &mut Map<String, Value>, path: &PatchPath, named: &Value) -> Result<(), PatchError> {
+    let refuse = || {
+        PatchError::InvalidValue(format!(
+            "\"remove\" takes a value only to name values of a multi-valued attribute (not {path}); otherwise select them with a filter in the path"
+        ))
+    };
+    if path.filter.is_some() || path.attr.sub_attr.is_some() {
+        return Err(refuse());
+    }
+    let resolved = resolve(root, &path.attr, false);
+    let Some(container) = container_mut(root, &resolved, false) else { return Ok(()) };
+    let Some(key) = find_key(container, &resolved.name).cloned() else { return Ok(()) };
+    let identity = |v: &Value| v.as_object().and_then(|o| o.get("value")).cloned().unwrap_or_else(|| v.clone());
+    let names: Vec<Value> = match named {
+        Value::Array(items) => items.iter().map(identity).collect(),
+        one => vec![identity(one)],
+    };
+    let Some(Value::Array(items)) = container.get_mut(&key) else { return Err(refuse()) };
+    items.retain(|item| !names.contains(&identity(item)));
+    if items.is_empty() {
+        container.remove(&key);
     }
     Ok(())
 }

@@ -250,8 +250,9 @@ impl ResourceSchema {
             if def.mutability == Mutability::ReadOnly {
                 continue;
             }
-            check_value(def, v, key)?;
-            out.insert(key.clone(), v.clone());
+            let v = lenient(def, v);
+            check_value(def, &v, key)?;
+            out.insert(key.clone(), v.into_owned());
         }
         require(&self.core.attributes, &out, "")?;
         for ext in &self.extensions {
@@ -337,10 +338,22 @@ fn check_object(attrs: &[Attribute], object: &Map<String, Value>, at: &str) -> R
         if def.mutability == Mutability::ReadOnly {
             continue;
         }
-        check_value(def, v, &path)?;
-        out.insert(key.clone(), v.clone());
+        let v = lenient(def, v);
+        check_value(def, &v, &path)?;
+        out.insert(key.clone(), v.into_owned());
     }
     Ok(out)
+}
+
+/// A single-valued boolean sent as the string `"True"` or `"False"` (any case) is read as
+/// the boolean: Microsoft Entra ID sends `active` so in PATCH requests. Anything else is
+/// left for [`check_value`] to judge.
+fn lenient<'v>(def: &Attribute, v: &'v Value) -> std::borrow::Cow<'v, Value> {
+    match (def.kind.as_str(), def.multi_valued, v.as_str()) {
+        ("boolean", false, Some(t)) if t.eq_ignore_ascii_case("true") => std::borrow::Cow::Owned(Value::Bool(true)),
+        ("boolean", false, Some(t)) if t.eq_ignore_ascii_case("false") => std::borrow::Cow::Owned(Value::Bool(false)),
+        _ => std::borrow::Cow::Borrowed(v),
+    }
 }
 
 fn require(attrs: &[Attribute], object: &Map<String, Value>, prefix: &str) -> Result<(), SchemaError> {

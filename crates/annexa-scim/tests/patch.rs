@@ -680,7 +680,9 @@ fn errors_and_their_scim_types() {
         (json!({"op": "add", "path": "name", "value": ["x"]}), "invalidValue"),
         (json!({"op": "replace", "path": "emails[type eq \"home\"]", "value": [{"value": "x"}]}), "invalidValue"),
         (json!({"op": "add", "path": "emails[type eq \"home\"]", "value": "x"}), "invalidValue"),
-        (json!({"op": "remove", "path": "emails", "value": [{"value": "babs@jensen.org"}]}), "invalidValue"),
+        (json!({"op": "remove", "path": "title", "value": "Tour Guide"}), "invalidValue"),
+        (json!({"op": "remove", "path": "emails[type eq \"work\"]", "value": [{"value": "x"}]}), "invalidValue"),
+        (json!({"op": "remove", "path": "name.givenName", "value": "Barbara"}), "invalidValue"),
         // invalidSyntax: not an operation.
         (json!({"op": "move", "path": "title"}), "invalidSyntax"),
         (json!({"path": "title", "value": "x"}), "invalidSyntax"),
@@ -761,4 +763,24 @@ fn errors_display_their_cause() {
     assert_eq!(err.to_string(), r#"no target: no value of "emails" matches the path "emails[type eq "fax"]""#);
     let err = apply(&mut u, json!({"op": "replace", "path": "emails.value", "value": "x"})).unwrap_err();
     assert!(err.to_string().contains(r#"emails[type eq "work"].value"#), "{err}");
+}
+
+#[test]
+fn remove_with_a_value_removes_the_named_values() {
+    // How Microsoft Entra ID removes a Group member: the path names the attribute, the
+    // value names the members.
+    let mut g = json!({"displayName": "Tour Guides", "members": [{"value": "a", "type": "User"}, {"value": "b"}, {"value": "c"}]});
+    apply(&mut g, json!({"op": "Remove", "path": "members", "value": [{"value": "b"}, {"value": "zz"}]})).unwrap();
+    assert_eq!(g["members"], json!([{"value": "a", "type": "User"}, {"value": "c"}]));
+    // Naming one already gone changes nothing (a repeated removal is not an error).
+    apply(&mut g, json!({"op": "remove", "path": "members", "value": [{"value": "b"}]})).unwrap();
+    assert_eq!(g["members"].as_array().map(Vec::len), Some(2));
+    // A single value, not in an array, is read as one.
+    apply(&mut g, json!({"op": "remove", "path": "members", "value": {"value": "a"}})).unwrap();
+    apply(&mut g, json!({"op": "remove", "path": "members", "value": [{"value": "c"}]})).unwrap();
+    assert!(g.get("members").is_none(), "the last member removed removes the attribute: {g}");
+    // Simple multi-valued values are named as they are.
+    let mut u = json!({"userName": "x", "tags": ["a", "b"]});
+    apply(&mut u, json!({"op": "remove", "path": "tags", "value": ["a"]})).unwrap();
+    assert_eq!(u["tags"], json!(["b"]));
 }

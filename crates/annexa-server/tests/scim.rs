@@ -433,6 +433,14 @@ fn groups_hold_members_and_users_show_their_groups() {
             assert_eq!(r.status, StatusCode::OK, "{}", r.body);
             assert_eq!(r.body["members"].as_array().map(Vec::len), Some(1));
             assert!(s.send("GET", &format!("/Users/{mandy}"), None, &[]).await.body.get("groups").is_none());
+            // Microsoft Entra ID's shapes: a member removed by naming it, `active` as a string.
+            let entra = json!({"schemas": [PATCH], "Operations": [{"op": "Remove", "path": "members", "value": [{"value": babs}]}]});
+            let r = s.send("PATCH", &format!("/Groups/{gid}"), Some(entra), &[]).await;
+            assert!(r.body.get("members").is_none(), "{}", r.body);
+            let back = json!({"schemas": [PATCH], "Operations": [{"op": "Add", "path": "members", "value": [{"value": babs}]}]});
+            assert_eq!(s.send("PATCH", &format!("/Groups/{gid}"), Some(back), &[]).await.body["members"].as_array().map(Vec::len), Some(1));
+            let off = json!({"schemas": [PATCH], "Operations": [{"op": "Replace", "path": "active", "value": "False"}]});
+            assert_eq!(s.send("PATCH", &format!("/Users/{mandy}"), Some(off), &[]).await.body["active"], false);
             // A member that does not exist is refused.
             let ghost = json!({"schemas": [PATCH], "Operations": [{"op": "add", "path": "members", "value": [{"value": "no-such-id"}]}]});
             assert_eq!(s.send("PATCH", &format!("/Groups/{gid}"), Some(ghost), &[]).await.outcome(), (400, Some("invalidValue")));

@@ -256,7 +256,13 @@ fn apply_in_place(
             };
             for (key, v) in attributes {
                 // The value is a partial resource: its keys are attribute names or extension
-                // schema URNs, never paths, so they are not parsed.
+                // schema URNs. Microsoft Entra ID also sends attribute paths as keys
+                // (`name.givenName`, `urn:…:enterprise:2.0:User:employeeNumber`); those are
+                // applied as if each were the operation's path.
+                if let Some(path) = key_as_path(key, v) {
+                    set_at(root, op, &path, v, case_exact)?;
+                    continue;
+                }
                 let is_new = find_key(root, key).is_none();
                 set_attribute(root, key, v, op, 0)?;
                 if is_new && v.is_object() && key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:")) {
@@ -266,6 +272,20 @@ fn apply_in_place(
             Ok(())
         }
     }
+}
+
+/// A key of a path-less operation's value that is an attribute path rather than a name: a
+/// sub-attribute path (`name.givenName`), or a schema URN followed by an attribute when its
+/// value is not an object (an object under a URN key is an extension's attributes).
+fn key_as_path(key: &str, value: &Value) -> Option<PatchPath> {
+    let urn = key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:"));
+    if urn && value.is_object() {
+        return None;
+    }
+    if !urn && !key.contains('.') {
+        return None;
+    }
+    parse_path(key).ok().filter(|p| p.filter.is_none())
 }
 
 /// `add` or `replace` at a path.

@@ -345,14 +345,21 @@ fn check_object(attrs: &[Attribute], object: &Map<String, Value>, at: &str) -> R
     Ok(out)
 }
 
-/// A single-valued boolean sent as the string `"True"` or `"False"` (any case) is read as
-/// the boolean: Microsoft Entra ID sends `active` so in PATCH requests. Anything else is
-/// left for [`check_value`] to judge.
+/// Two shapes Microsoft Entra ID sends, read as what they mean: a single-valued boolean as
+/// the string `"True"` or `"False"` (any case), as it sends `active`; and a string for a
+/// single-valued complex attribute with a `value` sub-attribute, as it sends the enterprise
+/// `manager` (the string is that `value`). Anything else is left for [`check_value`].
 fn lenient<'v>(def: &Attribute, v: &'v Value) -> std::borrow::Cow<'v, Value> {
+    use std::borrow::Cow;
     match (def.kind.as_str(), def.multi_valued, v.as_str()) {
-        ("boolean", false, Some(t)) if t.eq_ignore_ascii_case("true") => std::borrow::Cow::Owned(Value::Bool(true)),
-        ("boolean", false, Some(t)) if t.eq_ignore_ascii_case("false") => std::borrow::Cow::Owned(Value::Bool(false)),
-        _ => std::borrow::Cow::Borrowed(v),
+        ("boolean", false, Some(t)) if t.eq_ignore_ascii_case("true") => Cow::Owned(Value::Bool(true)),
+        ("boolean", false, Some(t)) if t.eq_ignore_ascii_case("false") => Cow::Owned(Value::Bool(false)),
+        ("complex", false, Some(t)) if find(&def.sub_attributes, "value").is_some() => {
+            let mut o = Map::new();
+            o.insert("value".into(), t.into());
+            Cow::Owned(Value::Object(o))
+        }
+        _ => Cow::Borrowed(v),
     }
 }
 

@@ -784,3 +784,23 @@ fn remove_with_a_value_removes_the_named_values() {
     apply(&mut u, json!({"op": "remove", "path": "tags", "value": ["a"]})).unwrap();
     assert_eq!(u["tags"], json!(["b"]));
 }
+
+#[test]
+fn path_less_values_may_name_attribute_paths() {
+    // How Microsoft Entra ID replaces sub-attributes and extension attributes.
+    let ext = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+    let mut u = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ext], "userName": "x", "name": {"givenName": "A"}, ext: {"department": "Sales"}});
+    apply(&mut u, json!({"op": "Replace", "value": {
+        "name.familyName": "Jensen",
+        "name.givenName": "Barbara",
+        format!("{ext}:employeeNumber"): "701984",
+        format!("{ext}:manager.value"): "26118915",
+        "displayName": "Babs",
+    }})).unwrap();
+    assert_eq!(u["name"], json!({"givenName": "Barbara", "familyName": "Jensen"}));
+    assert_eq!(u[ext], json!({"department": "Sales", "employeeNumber": "701984", "manager": {"value": "26118915"}}));
+    assert_eq!(u["displayName"], "Babs");
+    // An object under a schema URN is still that extension's attributes.
+    apply(&mut u, json!({"op": "replace", "value": {ext: {"costCenter": "4130"}}})).unwrap();
+    assert_eq!(u[ext]["costCenter"], "4130");
+}

@@ -441,6 +441,15 @@ fn groups_hold_members_and_users_show_their_groups() {
             assert_eq!(s.send("PATCH", &format!("/Groups/{gid}"), Some(back), &[]).await.body["members"].as_array().map(Vec::len), Some(1));
             let off = json!({"schemas": [PATCH], "Operations": [{"op": "Replace", "path": "active", "value": "False"}]});
             assert_eq!(s.send("PATCH", &format!("/Users/{mandy}"), Some(off), &[]).await.body["active"], false);
+            let attributes = json!({"schemas": [PATCH], "Operations": [
+                {"op": "Replace", "value": {"name.familyName": "Pepperidge", format!("{ENTERPRISE}:employeeNumber"): "E7"}},
+                {"op": "Add", "path": format!("{ENTERPRISE}:manager"), "value": babs},
+            ]});
+            let r = s.send("PATCH", &format!("/Users/{mandy}"), Some(attributes), &[]).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            assert_eq!(r.body["name"]["familyName"], "Pepperidge");
+            assert_eq!(r.body[ENTERPRISE]["employeeNumber"], "E7");
+            assert_eq!(r.body[ENTERPRISE]["manager"]["value"], babs.as_str());
             // A member that does not exist is refused.
             let ghost = json!({"schemas": [PATCH], "Operations": [{"op": "add", "path": "members", "value": [{"value": "no-such-id"}]}]});
             assert_eq!(s.send("PATCH", &format!("/Groups/{gid}"), Some(ghost), &[]).await.outcome(), (400, Some("invalidValue")));

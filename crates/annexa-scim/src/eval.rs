@@ -50,6 +50,21 @@ impl Filter {
     }
 }
 
+/// The values a comparison on `path` reads in `resource`, as [`Filter::matches`] reads them:
+/// multi-valued attributes flattened, nulls dropped, a complex value by its `value`
+/// sub-attribute. An index that must agree with filter evaluation reads values through this.
+pub fn compared_values<'v>(resource: &'v Value, path: &AttrPath) -> Vec<&'v Value> {
+    let Some(obj) = resource.as_object() else { return Vec::new() };
+    values(obj, path, None)
+        .0
+        .into_iter()
+        .filter_map(|v| match v {
+            Value::Object(map) => get_ci(map, "value"),
+            other => Some(other),
+        })
+        .collect()
+}
+
 /// Whether one value of a multi-valued attribute matches a value filter. `prefix` is the
 /// attribute's lower-case path, for the `case_exact` hook.
 pub(crate) fn element_matches(

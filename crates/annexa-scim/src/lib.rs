@@ -71,6 +71,7 @@ pub mod path;
 pub mod query;
 pub mod schema;
 
+pub use eval::compared_values;
 pub use filter::{
     parse_filter, AttrPath, CompValue, CompareOp, Filter, FilterError, SyntaxKind, MAX_DEPTH, MAX_FILTER_LEN,
 };

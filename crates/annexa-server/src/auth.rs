@@ -31,17 +31,13 @@ pub struct NewToken {
 /// The scopes a token can have.
 pub const SCOPES: &[&str] = &["scim"];
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Makes a new random token.
 pub fn new_token() -> Result<NewToken, getrandom::Error> {
     let mut id = [0u8; 8];
     let mut secret = [0u8; 32];
     getrandom::getrandom(&mut id)?;
     getrandom::getrandom(&mut secret)?;
-    let (id, secret) = (hex(&id), hex(&secret));
+    let (id, secret) = (annexa_core::to_hex(&id), annexa_core::to_hex(&secret));
     Ok(NewToken { token: format!("annexa_{id}_{secret}"), secret_sha256: Sha256::digest(secret.as_bytes()).to_vec(), id })
 }
 

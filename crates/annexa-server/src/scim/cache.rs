@@ -67,66 +67,28 @@ pub struct SystemData {
 /// At most this many equality indexes per system: each costs a map over every resource.
 pub const MAX_EQ_INDEXES: usize = 32;
 
-/// One equality index: the path it reads and its values.
+/// One value index: the path it reads and its values.
 #[derive(Debug)]
 struct EqIndex {
     path: AttrPath,
     values: HashMap<String, BTreeSet<String>>,
 }
 
-/// The name an index is kept under: the path in lower case. Only paths whose values
-/// [`path_values`] reads as a filter does are indexable: plain, core-schema or enterprise
-/// extension paths.
-pub fn eq_index_key(path: &AttrPath) -> Option<String> {
+/// The name an index is kept under: the path in lower case, a core schema's URN left out
+/// (`userName` and `urn:…:core:2.0:User:userName` are one attribute).
+pub fn eq_index_key(path: &AttrPath) -> String {
     let schema = match path.schema.as_deref().map(str::to_ascii_lowercase) {
-        None => String::new(),
-        Some(s) if s.starts_with("urn:ietf:params:scim:schemas:core:2.0:") => String::new(),
-        Some(s) if s == ENTERPRISE_LOWER => format!("{s}:"),
-        Some(_) => return None,
+        Some(s) if !s.starts_with("urn:ietf:params:scim:schemas:core:2.0:") => format!("{s}:"),
+        _ => String::new(),
     };
     let sub = path.sub_attr.as_deref().map(|s| format!(".{s}")).unwrap_or_default();
-    Some(format!("{schema}{}{sub}", path.name).to_ascii_lowercase())
+    format!("{schema}{}{sub}", path.name).to_ascii_lowercase()
 }
 
-const ENTERPRISE_LOWER: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:user";
-
-fn get_ci<'a>(v: &'a Value, name: &str) -> Option<&'a Value> {
-    let o = v.as_object()?;
-    o.get(name).or_else(|| o.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, x)| x))
-}
-
-fn flat<'a>(v: &'a Value, out: &mut Vec<&'a Value>) {
-    match v {
-        Value::Array(items) => out.extend(items.iter()),
-        Value::Null => {}
-        other => out.push(other),
-    }
-}
-
-/// The string values a filter compares for `path` in `resource`, lower-cased: multi-valued
-/// attributes flattened, a complex value without a sub-attribute read by its `value`.
+/// The string values a filter compares for `path` in `resource`, lower-cased: read by the
+/// filter evaluation's own rules, so an index never disagrees with it.
 fn path_values(resource: &Value, path: &AttrPath) -> Vec<String> {
-    let container = match path.schema.as_deref() {
-        Some(s) if s.eq_ignore_ascii_case(ENTERPRISE_LOWER) => get_ci(resource, s),
-        _ => Some(resource),
-    };
-    let mut top = Vec::new();
-    if let Some(v) = container.and_then(|c| get_ci(c, &path.name)) {
-        flat(v, &mut top);
-    }
-    let mut leaves = Vec::new();
-    for v in top {
-        match (&path.sub_attr, v) {
-            (Some(sub), parent) => {
-                if let Some(x) = get_ci(parent, sub) {
-                    flat(x, &mut leaves);
-                }
-            }
-            (None, Value::Object(_)) => leaves.extend(get_ci(v, "value")),
-            (None, other) => leaves.push(other),
-        }
-    }
-    leaves.into_iter().filter_map(Value::as_str).map(str::to_lowercase).collect()
+    annexa_scim::compared_values(resource, path).into_iter().filter_map(Value::as_str).map(str::to_lowercase).collect()
 }
 
 impl SystemData {

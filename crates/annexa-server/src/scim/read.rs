@@ -87,7 +87,7 @@ fn indexable(filter: &Filter) -> Vec<(&AttrPath, CompareOp, &str)> {
 /// matches within.
 fn indexed<'a>(filter: &Filter, sys: &'a SystemData, kind: Kind) -> Option<Vec<&'a Held>> {
     indexable(filter).into_iter().find_map(|(path, op, v)| {
-        let key = eq_index_key(path)?;
+        let key = eq_index_key(path);
         let want = v.to_lowercase();
         match (key.as_str(), kind, op) {
             ("id", _, CompareOp::Eq) => Some(sys.get(kind, v).into_iter().collect()),
@@ -102,16 +102,17 @@ fn indexed<'a>(filter: &Filter, sys: &'a SystemData, kind: Kind) -> Option<Vec<&
 
 /// Builds the equality index the filter's first indexable comparison needs, if missing.
 fn index_for(s: &AppState, system: &str, kind: Kind, filter: &Filter) -> Result<(), ScimError> {
-    let wanted: Vec<(String, AttrPath)> = indexable(filter)
+    // `id` and `userName` equality has its own lookup; everything else an index answers.
+    let wanted = indexable(filter)
         .into_iter()
-        .filter_map(|(p, op, _)| eq_index_key(p).filter(|k| op != CompareOp::Eq || (k != "id" && k != "username")).map(|k| (k, p.clone())))
-        .collect();
-    let Some((key, path)) = wanted.into_iter().next() else { return Ok(()) };
+        .map(|(p, op, _)| (eq_index_key(p), op, p))
+        .find(|(k, op, _)| *op != CompareOp::Eq || (k != "id" && k != "username"));
+    let Some((key, _, path)) = wanted else { return Ok(()) };
     if s.cache.read().map_err(|_| ScimError::internal("the cache lock is poisoned"))?.system(system).has_eq_index(kind, &key) {
         return Ok(());
     }
     let mut cache = s.cache.write().map_err(|_| ScimError::internal("the cache lock is poisoned"))?;
-    cache.system_mut(system).build_eq_index(kind, &key, &path);
+    cache.system_mut(system).build_eq_index(kind, &key, path);
     Ok(())
 }
 

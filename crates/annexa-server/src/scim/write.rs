@@ -51,7 +51,7 @@ fn new_id() -> Result<String, ScimError> {
     getrandom::getrandom(&mut b).map_err(|e| ScimError::internal(&format!("no randomness for an id: {e}")))?;
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    let h = annexa_core::to_hex(&b);
     Ok(format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32]))
 }
 

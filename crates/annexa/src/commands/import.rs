@@ -227,14 +227,6 @@ fn import_scim_live(global: &GlobalArgs, args: ImportArgs) -> anyhow::Result<Exi
     Ok(ExitCode::SUCCESS)
 }
 
-/// Where the scheduler keeps the snapshots of pushed resources it imports.
-fn pushed_dir(global: &GlobalArgs) -> std::path::PathBuf {
-    match global.db.strip_prefix("sqlite://") {
-        Some(path) if path != ":memory:" && !path.is_empty() => std::path::PathBuf::from(format!("{path}.scim-pushed")),
-        _ => std::path::PathBuf::from("annexa-scim-pushed"),
-    }
-}
-
 /// The scheduler's import of pushed resources: for each system pushed to whose resources
 /// differ from its last import, a snapshot file is written and imported. An empty push is
 /// not imported by the scheduler (it would remove every account): run `annexa import scim
@@ -250,7 +242,7 @@ pub fn import_pushed(global: &GlobalArgs) -> anyhow::Result<Vec<String>> {
         if n == 0 || last.is_some_and(|i| i.sha256 == sha) {
             continue;
         }
-        let dir = pushed_dir(global);
+        let dir = crate::commands::setup::beside_db(global, ".scim-pushed", "annexa-scim-pushed");
         std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let safe: String = system.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
         let path = dir.join(format!("{safe}-{}.jsonl", chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ")));

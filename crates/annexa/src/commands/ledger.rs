@@ -16,10 +16,7 @@ pub fn key_path(global: &GlobalArgs) -> PathBuf {
     if let Some(p) = &global.ledger_key {
         return p.clone();
     }
-    match global.db.strip_prefix("sqlite://") {
-        Some(path) if path != ":memory:" && !path.is_empty() => PathBuf::from(format!("{path}.ledger-key")),
-        _ => PathBuf::from("annexa-ledger.key"),
-    }
+    crate::commands::setup::beside_db(global, ".ledger-key", "annexa-ledger.key")
 }
 
 /// The ledger's signing key; created (mode 0600) when `create` and none exists.

@@ -62,14 +62,23 @@ fn jobs(global: &GlobalArgs, every: u64) -> Vec<annexa_server::Job> {
     }
     let every = Duration::from_secs(every);
     let g = global.clone();
+    // The SCIM change number of the last import of pushed resources: a snapshot is only
+    // built again when something was pushed since.
+    let imported_at_seq = std::sync::Mutex::new(None::<i64>);
     let lifecycle = annexa_server::Job {
         name: "lifecycle",
         every,
         run: Box::new(move || {
-            crate::commands::import::import_pushed(&g).map_err(|e| format!("{e:#}"))?;
+            let mut store = open_store(&g).map_err(|e| format!("{e:#}"))?;
+            let seq = store.scim_last_seq().map_err(|e| e.to_string())?;
+            let mut seen = imported_at_seq.lock().map_err(|_| "the scheduler's state is poisoned".to_string())?;
+            if *seen != Some(seq) {
+                crate::commands::import::import_pushed(&g).map_err(|e| format!("{e:#}"))?;
+                *seen = Some(seq);
+            }
+            drop(seen);
             // Only wake the planner and the worker when there is something for them, so the
             // log says what happened rather than that nothing did.
-            let mut store = open_store(&g).map_err(|e| format!("{e:#}"))?;
             let now = chrono::Utc::now();
             if !store.due_jml_events(now).map_err(|e| e.to_string())?.is_empty() {
                 crate::commands::provision::run_due(&g).map_err(|e| format!("{e:#}"))?;

@@ -66,3 +66,12 @@ pub fn actor() -> String {
         .map(|u| format!("os:{u}"))
         .unwrap_or_else(|| "os:unknown".to_string())
 }
+
+/// A file kept beside the SQLite database (`annexa.db` + `suffix`), or `fallback` in the
+/// working directory when the database is not a file (PostgreSQL, `:memory:`).
+pub fn beside_db(global: &GlobalArgs, suffix: &str, fallback: &str) -> std::path::PathBuf {
+    match global.db.strip_prefix("sqlite://") {
+        Some(path) if path != ":memory:" && !path.is_empty() => std::path::PathBuf::from(format!("{path}{suffix}")),
+        _ => std::path::PathBuf::from(fallback),
+    }
+}

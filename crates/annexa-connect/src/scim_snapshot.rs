@@ -5,7 +5,11 @@
 //!
 //! A User is an account (`userName` is its id and login, `active: false` disables it, the
 //! enterprise `employeeNumber` correlates it to HR); a Group is an entitlement, and each of
-//! its User members an assignment. Nested Groups are not expanded.
+//! its User members an assignment. Nested Groups are not expanded. Groups are known by id:
+//! two may share a `displayName` (see [`group_names`]).
+//!
+//! What Annexa's own SCIM server accepts, this importer reads: the same size limit per
+//! resource, no limit on a Group's members, the same notion of one login.
 
 use crate::{ImportBatch, ImportError, ImportOptions};
 use annexa_core::model::{Account, AccountStatus, AccountType, Assignment, Entitlement, GrantSource, Origin};
@@ -18,9 +22,11 @@ const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
-/// The longest resource line read: a SCIM resource is a few kilobytes, so anything near
-/// this is a broken export, not a user.
-pub const MAX_LINE: usize = 1 << 20;
+/// The largest resource read, apart from a Group's `members`: what Annexa's own SCIM
+/// server accepts, with room for the `id` and `meta` it adds. A SCIM resource is a few
+/// kilobytes, so anything near this is a broken export, not a user; a Group's membership
+/// is not bounded, since it grows with the organisation.
+pub const MAX_RESOURCE: usize = annexa_scim::schema::MAX_RESOURCE_BYTES + 64 * 1024;
 
 /// A line of the file: its number and resource.
 struct Line {
@@ -51,6 +57,46 @@ fn primary<'a>(resource: &'a serde_json::Map<String, Value>, name: &str) -> Opti
     items.iter().find(|i| i.get("primary").and_then(Value::as_bool) == Some(true)).or_else(|| items.first())?.get("value")?.as_str()
 }
 
+/// The size of a resource's JSON without its `members`.
+fn size_without_members(resource: &serde_json::Map<String, Value>) -> usize {
+    let rest: serde_json::Map<String, Value> = resource.iter().filter(|(k, _)| !k.eq_ignore_ascii_case("members")).map(|(k, v)| (k.clone(), v.clone())).collect();
+    serde_json::to_vec(&rest).map_or(usize::MAX, |v| v.len())
+}
+
+/// Each Group's entitlement name, by Group id, with the `displayName` it shows: Groups are
+/// known by id, since SCIM (and Microsoft Entra ID) let two Groups share a `displayName`.
+/// A Group whose name is its own keeps it; Groups that share one are told apart by their
+/// id (`Sales [5f3a…]`), and a Group without a name is known by its id.
+fn group_names<'a>(file: &str, groups: &'a [Line]) -> Result<HashMap<&'a str, (&'a str, String)>, ImportError> {
+    use annexa_core::text::fold;
+    let mut shared: HashMap<String, usize> = HashMap::new();
+    for g in groups {
+        if let Some(name) = text(&g.resource, "displayName") {
+            *shared.entry(fold(name)).or_default() += 1;
+        }
+    }
+    let mut out: HashMap<&str, (&str, String)> = HashMap::new();
+    let mut taken: HashMap<String, &str> = HashMap::new();
+    for g in groups {
+        let id = text(&g.resource, "id").ok_or_else(|| ImportError::new(file, g.no, Some("id"), "a Group needs its id"))?;
+        let shown = text(&g.resource, "displayName").unwrap_or(id);
+        let mut name = match text(&g.resource, "displayName") {
+            Some(n) if shared.get(&fold(n)) == Some(&1) => n.to_string(),
+            Some(n) => format!("{n} [{id}]"),
+            None => id.to_string(),
+        };
+        // A Group literally named like another's disambiguated name: its id as well.
+        if taken.contains_key(&fold(&name)) {
+            name = format!("{name} [{id}]");
+        }
+        taken.insert(fold(&name), id);
+        if out.insert(id, (shown, name)).is_some() {
+            return Err(ImportError::new(file, g.no, Some("id"), format!("duplicate Group id {id:?}")));
+        }
+    }
+    Ok(out)
+}
+
 pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<ImportBatch, ImportError> {
     let text_all = std::str::from_utf8(bytes).map_err(|e| {
         let line = bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() as u64 + 1;
@@ -64,13 +110,16 @@ pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<Import
         if raw.trim().is_empty() {
             continue;
         }
-        if raw.len() > MAX_LINE {
-            return Err(ImportError::new(file, no, None, format!("a resource of {} bytes; expected at most {MAX_LINE}", raw.len())));
-        }
         let value: Value = serde_json::from_str(raw).map_err(|e| ImportError::new(file, no, None, format!("not a JSON resource: {e}")))?;
         let Value::Object(resource) = value else {
             return Err(ImportError::new(file, no, None, "expected a JSON object (one SCIM resource per line)"));
         };
+        if raw.len() > MAX_RESOURCE {
+            let size = size_without_members(&resource);
+            if size > MAX_RESOURCE {
+                return Err(ImportError::new(file, no, None, format!("a resource of {size} bytes apart from Group members; expected at most {MAX_RESOURCE}")));
+            }
+        }
         if is_a(&resource, USER) {
             users.push(Line { no, resource });
         } else if is_a(&resource, GROUP) {
@@ -87,7 +136,9 @@ pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<Import
         let r = &u.resource;
         let origin = Origin { import_id: 0, line: u.no as u32 };
         let login = text(r, "userName").ok_or_else(|| ImportError::new(file, u.no, Some("userName"), "a User needs a userName"))?;
-        if let Some(first) = seen_logins.insert(login.to_lowercase(), u.no) {
+        // Logins are one login whatever their case and Unicode encoding, as the server
+        // compares them.
+        if let Some(first) = seen_logins.insert(annexa_core::text::login_key(login), u.no) {
             return Err(ImportError::new(file, u.no, Some("userName"), format!("duplicate userName {login:?}: line {first} has it too")));
         }
         let id = text(r, "id").ok_or_else(|| ImportError::new(file, u.no, Some("id"), "a User needs its id"))?;
@@ -135,20 +186,17 @@ pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<Import
             origin,
         });
     }
-    let group_ids: std::collections::HashSet<&str> = groups.iter().filter_map(|g| text(&g.resource, "id")).collect();
-    let mut seen_groups: HashMap<String, u64> = HashMap::new();
+    let names = group_names(file, &groups)?;
+    let group_ids: std::collections::HashSet<&str> = names.keys().copied().collect();
     for g in &groups {
         let r = &g.resource;
         let origin = Origin { import_id: 0, line: g.no as u32 };
-        let name = text(r, "displayName").ok_or_else(|| ImportError::new(file, g.no, Some("displayName"), "a Group needs a displayName"))?;
-        if let Some(first) = seen_groups.insert(name.to_lowercase(), g.no) {
-            return Err(ImportError::new(file, g.no, Some("displayName"), format!("duplicate Group {name:?}: line {first} has it too; entitlements are known by name")));
-        }
-        let name: Name = name.into();
+        let Some((shown, name)) = text(r, "id").and_then(|id| names.get(id)) else { continue };
+        let name: Name = name.as_str().into();
         batch.entitlements.push(Entitlement {
             system: system.clone(),
             name: name.clone(),
-            privileged: crate::ldif::is_privileged(&name, options),
+            privileged: crate::ldif::is_privileged(shown, options),
             owner: None,
             origin,
         });
@@ -210,6 +258,36 @@ mod tests {
     }
 
     #[test]
+    fn groups_are_known_by_id_whatever_their_names_and_size() {
+        let user = |i: usize| format!(r#"{{"schemas":["{USER}"],"id":"u{i}","userName":"user{i}@example.com"}}"#);
+        let group = |id: &str, name: Option<&str>, members: std::ops::Range<usize>| {
+            let members: Vec<String> = members.map(|i| format!(r#"{{"value":"u{i}","type":"User","display":"User number {i} of a very large group"}}"#)).collect();
+            let name = name.map(|n| format!(r#","displayName":"{n}""#)).unwrap_or_default();
+            format!(r#"{{"schemas":["{GROUP}"],"id":"{id}"{name},"members":[{}]}}"#, members.join(","))
+        };
+        let mut lines: Vec<String> = (0..20_000).map(user).collect();
+        // Two Groups named alike (Entra ID allows it), one without a name, one of 20,000
+        // members (far beyond the limit of one resource), and one literally named like a
+        // disambiguated name.
+        lines.push(group("g1", Some("Sales"), 0..2));
+        lines.push(group("g2", Some("sales"), 2..3));
+        lines.push(group("g3", None, 3..4));
+        lines.push(group("g4", Some("Everyone"), 0..20_000));
+        lines.push(group("g5", Some("Sales [g1]"), 4..5));
+        let text = lines.join("\n");
+        assert!(lines[20_003].len() > MAX_RESOURCE, "the big Group's line is {} bytes", lines[20_003].len());
+        let b = parse("s.jsonl", text.as_bytes(), &opts()).expect("parses");
+        let names: Vec<&str> = b.entitlements.iter().map(|e| e.name.as_ref()).collect();
+        assert_eq!(names, ["Sales [g1]", "sales [g2]", "g3", "Everyone", "Sales [g1] [g5]"]);
+        let held = |e: &str| b.assignments.iter().filter(|a| a.entitlement.as_ref() == e).count();
+        assert_eq!((held("Sales [g1]"), held("sales [g2]"), held("g3"), held("Everyone")), (2, 1, 1, 20_000));
+        // A User is still bounded.
+        let huge = format!(r#"{{"schemas":["{USER}"],"id":"x","userName":"x","displayName":"{}"}}"#, "a".repeat(MAX_RESOURCE));
+        let err = parse("s.jsonl", huge.as_bytes(), &opts()).expect_err("too large").to_string();
+        assert!(err.contains("apart from Group members; expected at most"), "{err}");
+    }
+
+    #[test]
     fn bad_snapshots_name_the_line() {
         let user = |name: &str, id: &str| format!(r#"{{"schemas":["{USER}"],"id":"{id}","userName":"{name}"}}"#);
         for (file, want) in [
@@ -220,6 +298,8 @@ mod tests {
             (format!("{}\n{}", user("a", "1"), user("A", "2")), "s.jsonl:2: column `userName`: duplicate userName \"A\": line 1 has it too"),
             (format!(r#"{{"schemas":["{USER}"],"id":"1","userName":"a","active":"yes"}}"#), "s.jsonl:1: column `active`: expected true or false"),
             (format!(r#"{{"schemas":["{GROUP}"],"id":"g","displayName":"G","members":[{{"value":"ghost"}}]}}"#), "s.jsonl:1: column `members`: member \"ghost\" is no User"),
+            (format!("{}\n{}", user("Ren\u{e9}", "1"), user("RENE\u{301}", "2")), "s.jsonl:2: column `userName`: duplicate userName"),
+            (format!(r#"{{"schemas":["{GROUP}"],"displayName":"G"}}"#), "s.jsonl:1: column `id`: a Group needs its id"),
             (format!(r#"{{"schemas":["{USER}"],"id":"1","userName":"a","meta":{{"created":"yesterday"}}}}"#), "s.jsonl:1: column `meta.created`: \"yesterday\" is not an RFC 3339"),
         ] {
             let err = parse("s.jsonl", file.as_bytes(), &opts()).expect_err(&file).to_string();

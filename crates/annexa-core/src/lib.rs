@@ -23,6 +23,7 @@ pub mod catalog;
 pub mod finding;
 pub mod graph;
 pub mod model;
+pub mod text;
 pub mod time;
 
 /// A shared, cheaply cloned name: system names, account ids and entitlement names repeat

@@ -9,6 +9,7 @@ use chrono::{DateTime, FixedOffset};
 use serde_json::{Map, Number, Value};
 
 use crate::filter::{AttrPath, CompValue, CompareOp, Filter};
+use annexa_core::text::{canonical, fold};
 
 /// Schema URNs under this prefix are core schemas, whose attributes sit at the top level of a
 /// resource rather than inside an extension object (RFC 7643 §3, §8.7.1).
@@ -114,8 +115,9 @@ pub(crate) struct Resolved {
 /// the resource's core schema when it is one of the IETF core schemas or the first entry of
 /// `schemas` (core attributes are not nested). `urn:…:enterprise:2.0:User` parses as
 /// attribute `User` of schema `urn:…:enterprise:2.0`; when the whole text is a key of the
-/// resource or an entry of its `schemas`, it addresses that extension object as a whole.
-pub(crate) fn resolve(obj: &Map<String, Value>, attr: &AttrPath, in_element: bool) -> Resolved {
+/// resource or an entry of its `schemas`, or `is_extension` knows it as an extension of the
+/// resource type, it addresses that extension object as a whole.
+pub(crate) fn resolve(obj: &Map<String, Value>, attr: &AttrPath, in_element: bool, is_extension: &dyn Fn(&str) -> bool) -> Resolved {
     let root = |name: String| Resolved { container: Container::Root, name };
     let Some(urn) = attr.schema.as_deref() else { return root(attr.name.clone()) };
     if in_element {
@@ -127,7 +129,7 @@ pub(crate) fn resolve(obj: &Map<String, Value>, attr: &AttrPath, in_element: boo
         }
     }
     let whole = format!("{urn}:{}", attr.name);
-    if find_key(obj, &whole).is_some() || schemas(obj).any(|s| s.eq_ignore_ascii_case(&whole)) {
+    if find_key(obj, &whole).is_some() || schemas(obj).any(|s| s.eq_ignore_ascii_case(&whole)) || is_extension(&whole) {
         return root(whole);
     }
     let is_core = urn.get(..CORE_SCHEMA_PREFIX.len()).is_some_and(|p| p.eq_ignore_ascii_case(CORE_SCHEMA_PREFIX))
@@ -248,7 +250,7 @@ impl Eval<'_> {
 /// The values `attr` selects in `obj`, multi-valued attributes flattened and nulls dropped,
 /// with where the path resolved to (for the hook name).
 fn values<'v>(obj: &'v Map<String, Value>, attr: &AttrPath, prefix: Option<&str>) -> (Vec<&'v Value>, Resolved) {
-    let resolved = resolve(obj, attr, prefix.is_some());
+    let resolved = resolve(obj, attr, prefix.is_some(), &|_| false);
     let container = match &resolved.container {
         Container::Root => Some(obj),
         Container::Extension(key) => obj.get(key).and_then(Value::as_object),
@@ -308,16 +310,15 @@ fn compare_leaf(leaf: &Value, op: CompareOp, lit: &CompValue, case_exact: impl F
             };
             // A case-sensitive match is a match either way, and no case-insensitive match
             // is none either way: only in between does the attribute's caseExact decide
-            // (and the hook is asked far less often).
-            if test(have, want) {
+            // (and the hook is asked far less often). Text is compared in one Unicode
+            // encoding (NFC), so the two encodings of "é" are one letter.
+            if have.is_ascii() && want.is_ascii() {
+                return test(have, want) || (ascii_affix(have.as_bytes(), want.as_bytes(), op) && !case_exact());
+            }
+            if test(&canonical(have), &canonical(want)) {
                 return true;
             }
-            let folded = if have.is_ascii() && want.is_ascii() {
-                ascii_affix(have.as_bytes(), want.as_bytes(), op)
-            } else {
-                test(&have.to_lowercase(), &want.to_lowercase())
-            };
-            folded && !case_exact()
+            test(&fold(have), &fold(want)) && !case_exact()
         }
         CompareOp::Gt | CompareOp::Ge | CompareOp::Lt | CompareOp::Le => {
             let Some(ord) = ordering(leaf, lit, &case_exact) else { return false };
@@ -352,12 +353,16 @@ fn equal(leaf: &Value, lit: &CompValue, case_exact: &dyn Fn() -> bool) -> bool {
             if let (Some(a), Some(b)) = (date_time(have), date_time(want)) {
                 return a == b;
             }
-            let folded = if have.is_ascii() && want.is_ascii() { have.eq_ignore_ascii_case(want) } else { have.to_lowercase() == want.to_lowercase() };
-            // Equal only when case is ignored: the attribute's caseExact decides.
-            folded && !case_exact()
+            if have.is_ascii() && want.is_ascii() {
+                // Equal only when case is ignored: the attribute's caseExact decides.
+                return have.eq_ignore_ascii_case(want) && !case_exact();
+            }
+            canonical(have) == canonical(want) || (fold(have) == fold(want) && !case_exact())
         }
         (Value::Number(a), CompValue::Number(b)) => number_cmp(a, b) == Some(Ordering::Equal),
         (Value::Bool(a), CompValue::Bool(b)) => a == b,
+        // Microsoft Entra ID writes booleans in filters as strings (`primary eq "True"`).
+        (Value::Bool(a), CompValue::String(b)) => text_bool(b) == Some(*a),
         _ => false,
     }
 }
@@ -372,13 +377,24 @@ fn ordering(leaf: &Value, lit: &CompValue, case_exact: &dyn Fn() -> bool) -> Opt
                 return Some(a.cmp(&b));
             }
             if case_exact() {
-                Some(have.as_str().cmp(want.as_str()))
+                Some(canonical(have).cmp(&canonical(want)))
             } else {
-                Some(have.to_lowercase().cmp(&want.to_lowercase()))
+                Some(fold(have).cmp(&fold(want)))
             }
         }
         (Value::Number(a), CompValue::Number(b)) => number_cmp(a, b),
         _ => None,
+    }
+}
+
+/// `"true"` or `"false"` in any case, as a boolean.
+pub(crate) fn text_bool(s: &str) -> Option<bool> {
+    if s.eq_ignore_ascii_case("true") {
+        Some(true)
+    } else if s.eq_ignore_ascii_case("false") {
+        Some(false)
+    } else {
+        None
     }
 }
 

@@ -652,6 +652,22 @@ fn check_operand(op: CompareOp, value: &CompValue) -> Result<(), String> {
     }
 }
 
+impl Filter {
+    /// Calls `f` with every attribute path the filter reads, in order; the paths inside a
+    /// value filter are relative to one value of the filtered attribute.
+    pub fn visit_paths(&self, f: &mut dyn FnMut(&AttrPath)) {
+        match self {
+            Filter::Present(attr) | Filter::Compare(attr, _, _) => f(attr),
+            Filter::ValuePath(attr, inner) => {
+                f(attr);
+                inner.visit_paths(f);
+            }
+            Filter::Not(inner) => inner.visit_paths(f),
+            Filter::And(items) | Filter::Or(items) => items.iter().for_each(|i| i.visit_paths(f)),
+        }
+    }
+}
+
 impl fmt::Display for AttrPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(schema) = &self.schema {

@@ -76,8 +76,8 @@ pub use filter::{
     parse_filter, AttrPath, CompValue, CompareOp, Filter, FilterError, SyntaxKind, MAX_DEPTH, MAX_FILTER_LEN,
 };
 pub use patch::{
-    apply_operations, apply_operations_with, apply_patch, apply_patch_with, parse_patch_request, PatchError, PatchOp,
-    PatchOperation, PATCH_OP_SCHEMA,
+    apply_operations, apply_operations_for, apply_operations_with, apply_patch, apply_patch_with, parse_patch_request, PatchError, PatchOp,
+    PatchOperation, PatchSchema, PATCH_OP_SCHEMA,
 };
 pub use path::{parse_path, PatchPath};
 

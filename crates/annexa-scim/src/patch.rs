@@ -10,7 +10,7 @@ use std::fmt;
 use serde_json::{Map, Value};
 
 use crate::eval::{element_matches, find_key, get_ci, hook_name, resolve, schemas, Container, Resolved};
-use crate::filter::{FilterError, SyntaxKind};
+use crate::filter::{CompValue, CompareOp, FilterError, SyntaxKind};
 use crate::path::{parse_path, PatchPath};
 
 /// The schema URN every PATCH request body carries (RFC 7644 §3.5.2).
@@ -169,12 +169,51 @@ pub fn apply_operations_with(
     operations: &[PatchOperation],
     case_exact: &dyn Fn(&str) -> bool,
 ) -> Result<(), PatchError> {
+    apply_operations_for(resource, operations, &CaseOnly(case_exact))
+}
+
+/// [`apply_operations`] knowing the resource type's schema: its `caseExact` attributes for
+/// path filters, and its extensions, so that a path naming a whole extension
+/// (`urn:…:enterprise:2.0:User`) means that extension whether or not the resource has
+/// values for it yet.
+pub fn apply_operations_for(resource: &mut Value, operations: &[PatchOperation], schema: &dyn PatchSchema) -> Result<(), PatchError> {
     let mut work = resource.clone();
     for operation in operations {
-        apply_in_place(&mut work, operation.op, operation.path.as_ref(), operation.value.as_ref(), case_exact)?;
+        apply_in_place(&mut work, operation.op, operation.path.as_ref(), operation.value.as_ref(), schema)?;
     }
     *resource = work;
     Ok(())
+}
+
+/// What PATCH may know of a resource type's schema (RFC 7643 §7). Without one, the data
+/// decides (see the module's documentation).
+pub trait PatchSchema {
+    /// Whether string comparisons on an attribute are case-sensitive; the attribute is
+    /// named as for [`crate::Filter::matches_with`].
+    fn case_exact(&self, path: &str) -> bool;
+    /// Whether `urn` is an extension schema of the resource type.
+    fn is_extension(&self, urn: &str) -> bool;
+}
+
+/// A `case_exact` hook alone: no extensions known.
+struct CaseOnly<'h>(&'h dyn Fn(&str) -> bool);
+
+impl PatchSchema for CaseOnly<'_> {
+    fn case_exact(&self, path: &str) -> bool {
+        (self.0)(path)
+    }
+    fn is_extension(&self, _: &str) -> bool {
+        false
+    }
+}
+
+impl PatchSchema for crate::schema::ResourceSchema {
+    fn case_exact(&self, path: &str) -> bool {
+        crate::schema::ResourceSchema::case_exact(self, path)
+    }
+    fn is_extension(&self, urn: &str) -> bool {
+        crate::schema::ResourceSchema::is_extension(self, urn)
+    }
 }
 
 /// Applies one operation to `resource` (a SCIM resource as a JSON object), or nothing when it
@@ -212,7 +251,7 @@ pub fn apply_patch_with(
     case_exact: &dyn Fn(&str) -> bool,
 ) -> Result<(), PatchError> {
     let mut work = resource.clone();
-    apply_in_place(&mut work, op, path, value, case_exact)?;
+    apply_in_place(&mut work, op, path, value, &CaseOnly(case_exact))?;
     *resource = work;
     Ok(())
 }
@@ -223,7 +262,7 @@ fn apply_in_place(
     op: PatchOp,
     path: Option<&PatchPath>,
     value: Option<&Value>,
-    case_exact: &dyn Fn(&str) -> bool,
+    schema: &dyn PatchSchema,
 ) -> Result<(), PatchError> {
     let Value::Object(root) = resource else {
         return Err(PatchError::InvalidValue("the resource is not a JSON object".into()));
@@ -237,7 +276,7 @@ fn apply_in_place(
             // of a filter. Ignoring the value would remove every member, so it is honoured.
             return remove_named(root, path, named);
         }
-        return remove_at(root, path, case_exact);
+        return remove_at(root, path, schema);
     }
     let value = match value {
         None => return Err(PatchError::InvalidValue(format!("\"{op}\" needs a value"))),
@@ -247,7 +286,7 @@ fn apply_in_place(
         Some(v) => v,
     };
     match path {
-        Some(path) => set_at(root, op, path, value, case_exact),
+        Some(path) => set_at(root, op, path, value, schema),
         None => {
             let Value::Object(attributes) = value else {
                 return Err(PatchError::InvalidValue(format!(
@@ -260,7 +299,7 @@ fn apply_in_place(
                 // (`name.givenName`, `urn:…:enterprise:2.0:User:employeeNumber`); those are
                 // applied as if each were the operation's path.
                 if let Some(path) = key_as_path(key, v) {
-                    set_at(root, op, &path, v, case_exact)?;
+                    set_at(root, op, &path, v, schema)?;
                     continue;
                 }
                 let is_new = find_key(root, key).is_none();
@@ -294,14 +333,20 @@ fn set_at(
     op: PatchOp,
     path: &PatchPath,
     value: &Value,
-    case_exact: &dyn Fn(&str) -> bool,
+    schema: &dyn PatchSchema,
 ) -> Result<(), PatchError> {
-    let resolved = resolve(root, &path.attr, false);
+    let resolved = resolve(root, &path.attr, false, &|urn| schema.is_extension(urn));
     let Some(filter) = &path.filter else {
         // Replacing with null something that does not exist is already done.
         let Some(container) = container_mut(root, &resolved, !value.is_null()) else { return Ok(()) };
         let Some(sub) = &path.attr.sub_attr else {
-            return set_attribute(container, &resolved.name, value, op, 0);
+            set_attribute(container, &resolved.name, value, op, 0)?;
+            // A whole extension (`urn:…:enterprise:2.0:User`) that now has values is listed
+            // in `schemas`.
+            if resolved.container == Container::Root && is_urn(&resolved.name) && find_key(root, &resolved.name).is_some() {
+                note_extension(root, &resolved.name);
+            }
+            return Ok(());
         };
         let key = find_key(container, &resolved.name).cloned();
         return match key.as_ref().and_then(|k| container.get_mut(k)) {
@@ -325,10 +370,22 @@ fn set_at(
         };
     };
     let prefix = hook_name(&resolved, &path.attr, None, None);
-    let Some(container) = container_mut(root, &resolved, false) else { return Err(no_target(path)) };
+    let case_exact = |p: &str| schema.case_exact(p);
+    let Some(container) = container_mut(root, &resolved, op == PatchOp::Add) else { return Err(no_target(path)) };
     let key = find_key(container, &resolved.name).cloned();
+    if op == PatchOp::Add {
+        let matches_some = match key.as_deref().and_then(|k| container.get(k)) {
+            Some(Value::Array(items)) => !matching(items, filter, &prefix, &case_exact).is_empty(),
+            _ => false,
+        };
+        if !matches_some {
+            if let Some(element) = value_selected_by(filter, path, value)? {
+                return add_selected(container, key, &resolved.name, element, path);
+            }
+        }
+    }
     let items = selectable_values(container, key.as_deref(), path)?;
-    let matched = matching(items, filter, &prefix, case_exact);
+    let matched = matching(items, filter, &prefix, &case_exact);
     let Some(&first) = matched.first() else { return Err(no_target(path)) };
     let sets_primary = match &path.attr.sub_attr {
         None => {
@@ -360,7 +417,7 @@ fn set_at(
                 };
                 set_attribute(item, sub, value, op, 1)?;
             }
-            sub.eq_ignore_ascii_case("primary") && value == &Value::Bool(true)
+            sub.eq_ignore_ascii_case("primary") && is_true(value)
         }
     };
     if sets_primary {
@@ -372,13 +429,76 @@ fn set_at(
     Ok(())
 }
 
+/// The value an `add` creates when its path's value filter matches nothing: the filter's
+/// equalities make the new value, and the operation's value is its sub-attribute (or, with
+/// no sub-attribute, merged in). Microsoft Entra ID sets a User's first work e-mail with
+/// `add` to `emails[type eq "work"].value`, expecting that. `None` when the filter is not a
+/// conjunction of equalities, so there is nothing to build from: `noTarget` then.
+fn value_selected_by(filter: &crate::Filter, path: &PatchPath, value: &Value) -> Result<Option<Value>, PatchError> {
+    fn equalities(filter: &crate::Filter, out: &mut Map<String, Value>) -> bool {
+        match filter {
+            crate::Filter::Compare(attr, CompareOp::Eq, lit) if attr.schema.is_none() && attr.sub_attr.is_none() => {
+                let v = match lit {
+                    CompValue::String(s) => Value::String(s.clone()),
+                    CompValue::Number(n) => Value::Number(n.clone()),
+                    CompValue::Bool(b) => Value::Bool(*b),
+                    CompValue::Null => return false,
+                };
+                out.insert(attr.name.clone(), v);
+                true
+            }
+            crate::Filter::And(items) => items.iter().all(|f| equalities(f, out)),
+            _ => false,
+        }
+    }
+    let mut element = Map::new();
+    if !equalities(filter, &mut element) {
+        return Ok(None);
+    }
+    match (&path.attr.sub_attr, value) {
+        (_, Value::Array(_)) => {
+            return Err(PatchError::InvalidValue(format!("\"{path}\" selects single values, so the value must not be an array")))
+        }
+        (Some(sub), v) => {
+            element.insert(sub.clone(), v.clone());
+        }
+        (None, Value::Object(subs)) => element.extend(subs.iter().map(|(k, v)| (k.clone(), v.clone()))),
+        (None, _) => {
+            return Err(PatchError::InvalidValue(format!("\"{path}\" selects complex values, so the value must be an object of sub-attributes")))
+        }
+    }
+    Ok(Some(Value::Object(element)))
+}
+
+/// Appends a value [`value_selected_by`] built, creating the attribute when missing.
+fn add_selected(container: &mut Map<String, Value>, key: Option<String>, name: &str, element: Value, path: &PatchPath) -> Result<(), PatchError> {
+    let primary = is_primary(&element);
+    match key.as_deref().and_then(|k| container.get_mut(k)) {
+        Some(Value::Array(items)) => {
+            items.push(element);
+            let last = items.len() - 1;
+            if primary {
+                demote_primaries(items, last);
+            }
+        }
+        None | Some(Value::Null) => {
+            container.insert(key.unwrap_or_else(|| name.to_string()), Value::Array(vec![element]));
+        }
+        Some(_) => {
+            return Err(PatchError::InvalidPath(format!("\"{}\" is not multi-valued, so a value filter cannot select from it", path.attr.name)))
+        }
+    }
+    Ok(())
+}
+
+fn is_urn(key: &str) -> bool {
+    key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:"))
+}
+
 /// `remove` at a path.
-fn remove_at(
-    root: &mut Map<String, Value>,
-    path: &PatchPath,
-    case_exact: &dyn Fn(&str) -> bool,
-) -> Result<(), PatchError> {
-    let resolved = resolve(root, &path.attr, false);
+fn remove_at(root: &mut Map<String, Value>, path: &PatchPath, schema: &dyn PatchSchema) -> Result<(), PatchError> {
+    let resolved = resolve(root, &path.attr, false, &|urn| schema.is_extension(urn));
+    let case_exact = |p: &str| schema.case_exact(p);
     let prefix = hook_name(&resolved, &path.attr, None, None);
     let Some(container) = container_mut(root, &resolved, false) else {
         return if path.filter.is_some() { Err(no_target(path)) } else { Ok(()) };
@@ -407,7 +527,7 @@ fn remove_at(
         };
     };
     let items = selectable_values(container, key.as_deref(), path)?;
-    let matched = matching(items, filter, &prefix, case_exact);
+    let matched = matching(items, filter, &prefix, &case_exact);
     if matched.is_empty() {
         return Err(no_target(path));
     }
@@ -443,7 +563,7 @@ fn remove_named(root: &mut Map<String, Value>, path: &PatchPath, named: &Value) 
     if path.filter.is_some() || path.attr.sub_attr.is_some() {
         return Err(refuse());
     }
-    let resolved = resolve(root, &path.attr, false);
+    let resolved = resolve(root, &path.attr, false, &|_| false);
     let Some(container) = container_mut(root, &resolved, false) else { return Ok(()) };
     let Some(key) = find_key(container, &resolved.name).cloned() else { return Ok(()) };
     let identity = |v: &Value| v.as_object().and_then(|o| o.get("value")).cloned().unwrap_or_else(|| v.clone());
@@ -591,16 +711,23 @@ fn merge(slot: &mut Value, new: &Value, name: &str, op: PatchOp, depth: usize) -
 }
 
 /// `add` to a multi-valued attribute: the new values not already there are appended.
+/// Values with a `value` sub-attribute are looked up by it (and `type`), so that adding
+/// members to a Group of tens of thousands costs what is added, not what is there.
 fn append(existing: &mut Vec<Value>, new: &Value) {
     let items = match new {
         Value::Array(items) => items.as_slice(),
         single => std::slice::from_ref(single),
     };
+    let mut held: std::collections::HashSet<(String, Option<String>)> = existing.iter().filter_map(identity).collect();
     let mut new_primary = None;
     for item in items {
-        if item.is_null() || existing.iter().any(|e| same_value(e, item)) {
-            // "If the target location already contains the value specified, no changes
-            // SHOULD be made to the resource" (§3.5.2.1).
+        // "If the target location already contains the value specified, no changes
+        // SHOULD be made to the resource" (§3.5.2.1).
+        let known = match identity(item) {
+            Some(id) => !held.insert(id),
+            None => existing.iter().any(|e| same_value(e, item)),
+        };
+        if item.is_null() || known {
             continue;
         }
         existing.push(item.clone());
@@ -611,6 +738,13 @@ fn append(existing: &mut Vec<Value>, new: &Value) {
     if let Some(keep) = new_primary {
         demote_primaries(existing, keep);
     }
+}
+
+/// What makes a complex value the same as another for [`same_value`]: its `value` and
+/// `type`, when it has a `value`.
+fn identity(v: &Value) -> Option<(String, Option<String>)> {
+    let o = v.as_object()?;
+    Some((get_ci(o, "value")?.to_string(), get_ci(o, "type").map(Value::to_string)))
 }
 
 /// Whether two values of a multi-valued attribute are the same value: equal JSON, or complex
@@ -628,7 +762,16 @@ fn same_value(a: &Value, b: &Value) -> bool {
 }
 
 fn is_primary(value: &Value) -> bool {
-    value.as_object().and_then(|m| get_ci(m, "primary")) == Some(&Value::Bool(true))
+    value.as_object().and_then(|m| get_ci(m, "primary")).is_some_and(is_true)
+}
+
+/// `true`, or Microsoft Entra ID's `"True"`.
+fn is_true(value: &Value) -> bool {
+    match value {
+        Value::Bool(b) => *b,
+        Value::String(s) => crate::eval::text_bool(s) == Some(true),
+        _ => false,
+    }
 }
 
 /// "a PATCH operation that sets a value's "primary" sub-attribute to "true" SHALL cause the
@@ -641,7 +784,7 @@ fn demote_primaries(items: &mut [Value], keep: usize) {
         }
         if let Value::Object(map) = item {
             if let Some(key) = find_key(map, "primary").cloned() {
-                if map.get(&key) == Some(&Value::Bool(true)) {
+                if map.get(&key).is_some_and(is_true) {
                     map.insert(key, Value::Bool(false));
                 }
             }

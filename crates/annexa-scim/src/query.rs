@@ -150,8 +150,14 @@ fn read<P: Params + ?Sized>(params: &P, schema: &ResourceSchema, max_results: us
         Some(f) => Some(parse_filter(&f).map_err(|e| QueryError { scim_type: e.scim_type(), message: format!("filter: {e}") })?),
         None => None,
     };
+    if let Some(path) = filter.as_ref().and_then(|f| schema.never_returned_in(f)) {
+        return Err(QueryError { scim_type: "invalidFilter", message: format!("filter: {path} is never returned, so it cannot be filtered on") });
+    }
     let sort_by = params.text("sortBy")?;
     if let Some(path) = &sort_by {
+        if schema.is_never_returned(path) {
+            return Err(QueryError { scim_type: "invalidFilter", message: format!("sortBy: {path} is never returned, so nothing can be sorted by it") });
+        }
         if schema.attribute(path).is_none() {
             return Err(invalid(format!("sortBy names no attribute of a {}: {path:?}", schema.core.name)));
         }
@@ -217,8 +223,8 @@ impl SortKey {
             Value::Bool(b) => SortKey::Bool(*b),
             Value::String(s) => match chrono::DateTime::parse_from_rfc3339(s) {
                 Ok(t) => SortKey::Time(t),
-                Err(_) if case_exact => SortKey::Text(s.clone()),
-                Err(_) => SortKey::Text(s.to_lowercase()),
+                Err(_) if case_exact => SortKey::Text(annexa_core::text::canonical(s).into_owned()),
+                Err(_) => SortKey::Text(annexa_core::text::fold(s)),
             },
             _ => SortKey::Other,
         }
@@ -292,6 +298,10 @@ mod tests {
             (vec![("sortOrder", "up")], "invalidValue", "sortOrder must be"),
             (vec![("count", "ten")], "invalidValue", "count must be an integer"),
             (vec![("count", "1"), ("count", "2")], "invalidValue", "given twice"),
+            // A password is never returned, so it can neither be filtered on nor sorted by.
+            (vec![("filter", "userName eq \"bob\" and password sw \"s\"")], "invalidFilter", "password is never returned"),
+            (vec![("filter", "password co \"e\" or password lt \"m\"")], "invalidFilter", "password is never returned"),
+            (vec![("sortBy", "password")], "invalidFilter", "password is never returned"),
         ] {
             let err = ListQuery::from_params(&params(&pairs), &schema, 10).expect_err("refused");
             assert_eq!(err.scim_type, scim_type, "{pairs:?}: {err}");

@@ -10,6 +10,9 @@
 //! [`ResourceSchema::project`] applies `returned` and the `attributes` /
 //! `excludedAttributes` parameters (RFC 7644 §3.4.2.5, §3.9) to what is sent back.
 
+use crate::filter::{AttrPath, Filter};
+use crate::patch::PatchOperation;
+use crate::path::PatchPath;
 use serde_json::{Map, Value};
 
 /// The URN of the core User schema.
@@ -18,6 +21,11 @@ pub const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 pub const ENTERPRISE_USER: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 /// The URN of the core Group schema.
 pub const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+
+/// The most a stored resource may hold, in bytes of its JSON, apart from a Group's
+/// `members`: the server refuses more, and the importer of its snapshots reads as much.
+/// Membership is not bounded here, since a Group grows with the organisation.
+pub const MAX_RESOURCE_BYTES: usize = 1 << 20;
 
 const USER_JSON: &str = include_str!("../schemas/rfc7643-8.7.1-schema-user.json");
 const ENTERPRISE_USER_JSON: &str = include_str!("../schemas/rfc7643-8.7.1-schema-enterprise_user.json");
@@ -186,6 +194,99 @@ impl ResourceSchema {
         self.extensions.iter().find(|s| s.id.eq_ignore_ascii_case(urn))
     }
 
+    /// Whether `urn` is one of this resource type's extension schemas.
+    pub fn is_extension(&self, urn: &str) -> bool {
+        self.extension(urn).is_some()
+    }
+
+    /// Checks that a PATCH path names an attribute of this resource type (RFC 7644 §3.5.2:
+    /// an unknown one is `invalidPath`): a core or common attribute, an extension's, one of
+    /// their sub-attributes, or a whole extension (`urn:…:enterprise:2.0:User`).
+    pub fn check_patch_path(&self, path: &PatchPath) -> Result<(), SchemaError> {
+        let attr = &path.attr;
+        let invalid = |message: String| SchemaError { scim_type: "invalidPath", message };
+        if let Some(urn) = &attr.schema {
+            if self.is_extension(&format!("{urn}:{}", attr.name)) {
+                if attr.sub_attr.is_some() || path.filter.is_some() {
+                    return Err(invalid(format!("{path}: a whole extension takes no sub-attribute or value filter; name its attribute after the URN")));
+                }
+                return Ok(());
+            }
+            if !urn.eq_ignore_ascii_case(&self.core.id) && !self.is_extension(urn) {
+                return Err(invalid(format!("{path}: unknown schema {urn:?} for a {}", self.core.name)));
+            }
+        }
+        let plain = AttrPath { schema: attr.schema.clone(), name: attr.name.clone(), sub_attr: None };
+        let Some(def) = self.attribute(&plain.to_string()) else {
+            return Err(invalid(format!("unknown attribute {:?} for a {}", plain.to_string(), self.core.name)));
+        };
+        if path.filter.is_some() && !def.multi_valued {
+            return Err(invalid(format!("{path}: {} is not multi-valued, so a value filter cannot select from it", def.name)));
+        }
+        if let Some(sub) = &attr.sub_attr {
+            if find(&def.sub_attributes, sub).is_none() {
+                return Err(invalid(format!("{path}: {} has no sub-attribute {sub:?}", def.name)));
+            }
+        }
+        Ok(())
+    }
+
+    /// The PATCH operations with every write-only value taken out (see [`kept`]): an
+    /// operation on such an attribute is dropped, and so is such a key of a path-less
+    /// operation's value. What is left is applied as usual.
+    pub fn without_write_only(&self, operations: Vec<PatchOperation>) -> Vec<PatchOperation> {
+        let write_only = |path: &str| self.attribute(path).is_some_and(|a| a.mutability == Mutability::WriteOnly);
+        operations
+            .into_iter()
+            .filter_map(|mut op| {
+                match &op.path {
+                    Some(p) => {
+                        let plain = AttrPath { schema: p.attr.schema.clone(), name: p.attr.name.clone(), sub_attr: None };
+                        if write_only(&plain.to_string()) {
+                            return None;
+                        }
+                    }
+                    None => {
+                        if let Some(Value::Object(values)) = op.value.as_mut() {
+                            values.retain(|k, _| !write_only(k));
+                            for (k, inner) in values.iter_mut() {
+                                if let (Some(ext), Value::Object(inner)) = (self.extension(k), inner) {
+                                    inner.retain(|ik, _| find(&ext.attributes, ik).is_none_or(|a| a.mutability != Mutability::WriteOnly));
+                                }
+                            }
+                        }
+                    }
+                }
+                Some(op)
+            })
+            .collect()
+    }
+
+    /// The first attribute `filter` reads that is never returned (`password`): filtering on
+    /// such an attribute would let a client learn its value one guess at a time.
+    pub fn never_returned_in(&self, filter: &Filter) -> Option<String> {
+        let never = |path: String| self.attribute(&path).is_some_and(|a| a.returned == Returned::Never).then_some(path);
+        match filter {
+            Filter::Present(attr) | Filter::Compare(attr, _, _) => never(attr.to_string()),
+            Filter::ValuePath(attr, inner) => never(attr.to_string()).or_else(|| {
+                let mut found = None;
+                inner.visit_paths(&mut |sub: &AttrPath| {
+                    if found.is_none() {
+                        found = never(format!("{attr}.{}", sub.name));
+                    }
+                });
+                found
+            }),
+            Filter::Not(inner) => self.never_returned_in(inner),
+            Filter::And(items) | Filter::Or(items) => items.iter().find_map(|f| self.never_returned_in(f)),
+        }
+    }
+
+    /// Whether `path` names an attribute that is never returned, so nothing may be sorted by it.
+    pub fn is_never_returned(&self, path: &str) -> bool {
+        self.attribute(path).is_some_and(|a| a.returned == Returned::Never)
+    }
+
     /// The definition of an attribute path (`userName`, `name.givenName`, `emails.value`,
     /// or with a schema URN prefix), for `caseExact` and sorting.
     pub fn attribute(&self, path: &str) -> Option<&Attribute> {
@@ -247,12 +348,10 @@ impl ResourceSchema {
             let def = find(&self.core.attributes, key)
                 .or_else(|| find(&self.common, key))
                 .ok_or_else(|| syntax(format!("unknown attribute {key:?} for a {}", self.core.name)))?;
-            if def.mutability == Mutability::ReadOnly {
+            if !kept(def) {
                 continue;
             }
-            let v = lenient(def, v);
-            check_value(def, &v, key)?;
-            out.insert(key.clone(), v.into_owned());
+            out.insert(key.clone(), normalize(def, v, key)?);
         }
         require(&self.core.attributes, &out, "")?;
         for ext in &self.extensions {
@@ -335,32 +434,20 @@ fn check_object(attrs: &[Attribute], object: &Map<String, Value>, at: &str) -> R
     for (key, v) in object {
         let path = format!("{at}:{key}");
         let def = find(attrs, key).ok_or_else(|| syntax(format!("unknown attribute {path:?}")))?;
-        if def.mutability == Mutability::ReadOnly {
+        if !kept(def) {
             continue;
         }
-        let v = lenient(def, v);
-        check_value(def, &v, &path)?;
-        out.insert(key.clone(), v.into_owned());
+        out.insert(key.clone(), normalize(def, v, &path)?);
     }
     Ok(out)
 }
 
-/// Two shapes Microsoft Entra ID sends, read as what they mean: a single-valued boolean as
-/// the string `"True"` or `"False"` (any case), as it sends `active`; and a string for a
-/// single-valued complex attribute with a `value` sub-attribute, as it sends the enterprise
-/// `manager` (the string is that `value`). Anything else is left for [`check_value`].
-fn lenient<'v>(def: &Attribute, v: &'v Value) -> std::borrow::Cow<'v, Value> {
-    use std::borrow::Cow;
-    match (def.kind.as_str(), def.multi_valued, v.as_str()) {
-        ("boolean", false, Some(t)) if t.eq_ignore_ascii_case("true") => Cow::Owned(Value::Bool(true)),
-        ("boolean", false, Some(t)) if t.eq_ignore_ascii_case("false") => Cow::Owned(Value::Bool(false)),
-        ("complex", false, Some(t)) if find(&def.sub_attributes, "value").is_some() => {
-            let mut o = Map::new();
-            o.insert("value".into(), t.into());
-            Cow::Owned(Value::Object(o))
-        }
-        _ => Cow::Borrowed(v),
-    }
+/// Whether a client's value of `def` is stored. Read-only attributes are the server's own
+/// (RFC 7643 §2.2: a client's values are ignored). Write-only ones are dropped unread:
+/// the only one in these schemas is `password`, and Annexa governs access without ever
+/// needing a password, so one it never keeps can never leak, not even in an error message.
+fn kept(def: &Attribute) -> bool {
+    !matches!(def.mutability, Mutability::ReadOnly | Mutability::WriteOnly)
 }
 
 fn require(attrs: &[Attribute], object: &Map<String, Value>, prefix: &str) -> Result<(), SchemaError> {
@@ -379,41 +466,58 @@ fn require(attrs: &[Attribute], object: &Map<String, Value>, prefix: &str) -> Re
     Ok(())
 }
 
-fn check_value(def: &Attribute, v: &Value, path: &str) -> Result<(), SchemaError> {
+/// Checks a value against its definition and returns it as stored. Two shapes Microsoft
+/// Entra ID sends are read as what they mean, at any depth: a boolean as the string
+/// `"True"` or `"False"` (any case), as it sends `active` and `roles[].primary`; and a
+/// string for a single-valued complex attribute with a `value` sub-attribute, as it sends
+/// the enterprise `manager` (the string is that `value`).
+fn normalize(def: &Attribute, v: &Value, path: &str) -> Result<Value, SchemaError> {
     if v.is_null() {
-        return Ok(()); // an unassigned value (RFC 7643 §2.5)
+        return Ok(Value::Null); // an unassigned value (RFC 7643 §2.5)
     }
     if def.multi_valued {
         let Some(items) = v.as_array() else {
             return Err(value(format!("{path} is multi-valued: expected an array")));
         };
-        return items.iter().try_for_each(|item| check_single(def, item, path));
+        return items.iter().map(|item| normalize_single(def, item, path, true)).collect::<Result<_, _>>().map(Value::Array);
     }
-    check_single(def, v, path)
+    normalize_single(def, v, path, false)
 }
 
-fn check_single(def: &Attribute, v: &Value, path: &str) -> Result<(), SchemaError> {
+fn normalize_single(def: &Attribute, v: &Value, path: &str, in_array: bool) -> Result<Value, SchemaError> {
     let ok = match def.kind.as_str() {
         "string" | "reference" | "binary" => v.is_string(),
-        "boolean" => v.is_boolean(),
+        "boolean" => match v.as_str().and_then(crate::eval::text_bool) {
+            Some(b) => return Ok(Value::Bool(b)),
+            None => v.is_boolean(),
+        },
         "integer" => v.is_i64() || v.is_u64(),
         "decimal" => v.is_number(),
         "dateTime" => v.as_str().is_some_and(|s| chrono::DateTime::parse_from_rfc3339(s).is_ok()),
         "complex" => {
+            if let (Some(t), false, Some(_)) = (v.as_str(), in_array, find(&def.sub_attributes, "value")) {
+                let mut o = Map::new();
+                o.insert("value".into(), t.into());
+                return Ok(Value::Object(o));
+            }
             let Some(object) = v.as_object() else {
                 return Err(value(format!("{path} is complex: expected an object")));
             };
+            let mut out = Map::new();
             for (key, sub) in object {
                 let sub_path = format!("{path}.{key}");
                 let sub_def = find(&def.sub_attributes, key).ok_or_else(|| syntax(format!("unknown attribute {sub_path:?}")))?;
-                check_value(sub_def, sub, &sub_path)?;
+                if sub_def.mutability == Mutability::WriteOnly {
+                    continue;
+                }
+                out.insert(key.clone(), normalize(sub_def, sub, &sub_path)?);
             }
-            true
+            return Ok(Value::Object(out));
         }
         _ => true,
     };
     if ok {
-        Ok(())
+        Ok(v.clone())
     } else {
         let what = if def.kind == "dateTime" { "an RFC 3339 date-time string".to_string() } else { format!("a {}", def.kind) };
         Err(value(format!("{path} must be {what}, not {v}")))
@@ -487,6 +591,63 @@ mod tests {
         let ext = json!({ "schemas": [USER, ENTERPRISE_USER], "userName": "b", ENTERPRISE_USER: { "manager": { "value": "26118915" }, "badge": 1 } });
         assert_eq!(user.validate(&ext).expect_err("unknown").message, format!("unknown attribute \"{ENTERPRISE_USER}:badge\""));
         assert!(user.validate(&json!({ "schemas": [USER], "userName": "b", "meta": "anything" })).is_ok(), "read-only input is ignored");
+    }
+
+    #[test]
+    fn passwords_are_dropped_unread() {
+        let user = ResourceSchema::user();
+        for password in [json!("Hunter2-secret"), json!(12345), json!({"nested": "x"}), json!(null)] {
+            for key in ["password", "PassWord"] {
+                let stored = user.validate(&json!({ "schemas": [USER], "userName": "u", key: password })).expect("accepted");
+                assert_eq!(stored, json!({ "schemas": [USER], "userName": "u" }), "{key}: {password}");
+            }
+        }
+        // In PATCH: a path to it, or a key of a path-less value, is taken out.
+        let ops = crate::parse_patch_request(&json!({
+            "schemas": [crate::PATCH_OP_SCHEMA],
+            "Operations": [
+                { "op": "replace", "path": "password", "value": "x" },
+                { "op": "add", "path": "urn:ietf:params:scim:schemas:core:2.0:User:password", "value": "x" },
+                { "op": "replace", "value": { "PASSWORD": "x", "title": "t", "urn:ietf:params:scim:schemas:core:2.0:User:password": "y" } },
+                { "op": "replace", "path": "title", "value": "t2" },
+            ]
+        }))
+        .expect("ops");
+        let kept = user.without_write_only(ops);
+        assert_eq!(kept.len(), 2);
+        assert_eq!(kept[0].value, Some(json!({ "title": "t" })));
+    }
+
+    #[test]
+    fn patch_paths_are_checked_against_the_schema() {
+        let user = ResourceSchema::user();
+        let check = |p: &str| user.check_patch_path(&crate::parse_path(p).expect("parses")).map_err(|e| (e.scim_type, e.message));
+        for ok in ["userName", "name.givenName", "emails[type eq \"work\"].value", "externalId", ENTERPRISE_USER, &format!("{ENTERPRISE_USER}:manager.value"), &format!("{USER}:title")] {
+            assert!(check(ok).is_ok(), "{ok}: {:?}", check(ok));
+        }
+        assert!(ResourceSchema::group().check_patch_path(&crate::parse_path("members[value eq \"1\"]").expect("parses")).is_ok());
+        for (bad, says) in [
+            ("shoeSize", "unknown attribute \"shoeSize\""),
+            ("name.nickname", "has no sub-attribute"),
+            ("title[value eq \"x\"]", "not multi-valued"),
+            ("urn:example:ext:1.0:User:x", "unknown schema"),
+            (&format!("{ENTERPRISE_USER}:badge"), "unknown attribute"),
+        ] {
+            let (scim_type, message) = check(bad).expect_err(bad);
+            assert_eq!(scim_type, "invalidPath", "{bad}");
+            assert!(message.contains(says), "{bad}: {message}");
+        }
+    }
+
+    #[test]
+    fn never_returned_attributes_are_found_in_filters() {
+        let user = ResourceSchema::user();
+        let find = |f: &str| user.never_returned_in(&crate::parse_filter(f).expect("parses"));
+        assert_eq!(find("userName eq \"u\" and password sw \"Hunt\""), Some("password".into()));
+        assert_eq!(find("not (PASSWORD pr)"), Some("PASSWORD".into()));
+        assert_eq!(find("urn:ietf:params:scim:schemas:core:2.0:User:password gt \"a\""), Some(format!("{USER}:password")));
+        assert_eq!(find("userName eq \"u\" or emails[value co \"x\"]"), None);
+        assert!(user.is_never_returned("password") && !user.is_never_returned("userName"));
     }
 
     #[test]

@@ -103,7 +103,11 @@ fn variations_against_the_full_user() {
         (r#"active eq true"#, true),
         (r#"active eq false"#, false),
         (r#"active ne false"#, true),
-        (r#"active eq "true""#, false), // a string is not a boolean
+        // Microsoft Entra ID writes booleans as strings; other strings are no booleans.
+        (r#"active eq "True""#, true),
+        (r#"active eq "false""#, false),
+        (r#"active eq "yes""#, false),
+        (r#"active ne "yes""#, true),
         // Presence.
         (r#"nickName pr"#, true),
         (r#"name pr"#, true),

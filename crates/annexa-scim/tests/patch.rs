@@ -3,8 +3,9 @@
 
 mod common;
 
+use annexa_scim::schema::ResourceSchema;
 use annexa_scim::{
-    apply_operations, apply_operations_with, apply_patch, parse_filter, parse_patch_request, parse_path, AttrPath,
+    apply_operations, apply_operations_for, apply_operations_with, apply_patch, parse_filter, parse_patch_request, parse_path, AttrPath,
     PatchError, PatchOp, PatchOperation, PatchPath,
 };
 use serde_json::{json, Value};
@@ -652,7 +653,9 @@ fn errors_and_their_scim_types() {
         (json!({"op": "remove", "path": "emails[type eq \"fax\"]"}), "noTarget"),
         (json!({"op": "replace", "path": "emails[type eq \"fax\"]", "value": {"value": "x"}}), "noTarget"),
         (json!({"op": "replace", "path": "emails[type eq \"fax\"].value", "value": "x"}), "noTarget"),
-        (json!({"op": "add", "path": "emails[type eq \"fax\"].value", "value": "x"}), "noTarget"),
+        // `add` creates the value a filter of equalities describes; other filters cannot.
+        (json!({"op": "add", "path": "emails[type eq \"fax\" or type eq \"pager\"].value", "value": "x"}), "noTarget"),
+        (json!({"op": "add", "path": "emails[type ne \"work\" and type ne \"home\"].value", "value": "x"}), "noTarget"),
         (json!({"op": "remove", "path": "phoneNumbers[type eq \"work\"]"}), "noTarget"),
         (json!({"op": "remove", "path": "urn:example:ext:1.0:User:tags[value eq \"x\"]"}), "noTarget"),
         (json!({"op": "remove"}), "noTarget"),
@@ -803,4 +806,67 @@ fn path_less_values_may_name_attribute_paths() {
     // An object under a schema URN is still that extension's attributes.
     apply(&mut u, json!({"op": "replace", "value": {ext: {"costCenter": "4130"}}})).unwrap();
     assert_eq!(u[ext]["costCenter"], "4130");
+}
+// ---------------------------------------------------------------------------------------
+// What Microsoft Entra ID sends
+
+fn ops(body: Value) -> Vec<PatchOperation> {
+    parse_patch_request(&json!({"schemas": [annexa_scim::PATCH_OP_SCHEMA], "Operations": body})).unwrap()
+}
+
+#[test]
+fn add_through_a_filter_that_matches_nothing_creates_the_value() {
+    // A User with no e-mail at all: the attribute and its value are created.
+    let mut u = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "new"});
+    apply_operations(&mut u, &ops(json!([{"op": "Add", "path": "emails[type eq \"work\"].value", "value": "new@example.com"}]))).unwrap();
+    assert_eq!(u["emails"], json!([{"type": "work", "value": "new@example.com"}]));
+    // Once it exists the same operation changes that value and adds no other.
+    apply_operations(&mut u, &ops(json!([{"op": "Add", "path": "emails[type eq \"work\"].value", "value": "n2@example.com"}]))).unwrap();
+    assert_eq!(u["emails"], json!([{"type": "work", "value": "n2@example.com"}]));
+    // A User with only a home e-mail gets a work one beside it; a conjunction of equalities
+    // and a path without a sub-attribute build the value too.
+    let mut u = user();
+    let op = json!([{"op": "add", "path": "emails[type eq \"other\" and primary eq true]", "value": {"value": "o@x.io", "display": "O"}}]);
+    apply_operations(&mut u, &ops(op)).unwrap();
+    let emails = u["emails"].as_array().unwrap();
+    assert_eq!(emails.len(), 3);
+    assert_eq!(emails[2], json!({"type": "other", "primary": true, "value": "o@x.io", "display": "O"}));
+    assert_eq!(emails[0]["primary"], false, "a new primary value demotes the old one");
+}
+
+#[test]
+fn roles_with_primary_written_as_a_string() {
+    let mut u = user();
+    u["roles"] = json!([{"value": "guide", "primary": true}]);
+    // `primary eq "True"` compares with the boolean true.
+    apply_operations(&mut u, &ops(json!([{"op": "replace", "path": "roles[primary eq \"True\"].value", "value": "ranger"}]))).unwrap();
+    assert_eq!(u["roles"], json!([{"value": "ranger", "primary": true}]));
+    // On a User without roles, `add` creates the primary role; the schema turns "True"
+    // into true when the resource is validated.
+    let mut u = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "r"});
+    apply_operations(&mut u, &ops(json!([{"op": "Add", "path": "roles[primary eq \"True\"].value", "value": "Reader"}]))).unwrap();
+    let stored = ResourceSchema::user().validate(&u).unwrap();
+    assert_eq!(stored["roles"], json!([{"primary": true, "value": "Reader"}]));
+    // Inside `roles`, a value's "primary": "True" is the boolean too.
+    let with_string = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "r", "roles": [{"value": "a", "primary": "True"}, {"value": "b", "primary": "false"}]});
+    assert_eq!(ResourceSchema::user().validate(&with_string).unwrap()["roles"], json!([{"value": "a", "primary": true}, {"value": "b", "primary": false}]));
+}
+
+#[test]
+fn a_whole_extension_path_means_the_extension_the_resource_type_declares() {
+    let schema = ResourceSchema::user();
+    let core_only = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "x"});
+    for op in ["add", "replace"] {
+        let mut u = core_only.clone();
+        let body = json!([{"op": op, "path": ENTERPRISE, "value": {"employeeNumber": "42", "department": "Parks"}}]);
+        apply_operations_for(&mut u, &ops(body), &schema).unwrap_or_else(|e| panic!("{op}: {e}"));
+        assert_eq!(u[ENTERPRISE], json!({"employeeNumber": "42", "department": "Parks"}), "{op}");
+        assert_eq!(u["schemas"], json!(["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE]), "{op}");
+        schema.validate(&u).unwrap_or_else(|e| panic!("{op}: {e}"));
+    }
+    // The same request on a User that has the extension already: the same result.
+    let mut u = core_only.clone();
+    apply_operations_for(&mut u, &ops(json!([{"op": "add", "path": format!("{ENTERPRISE}:employeeNumber"), "value": "1"}])), &schema).unwrap();
+    apply_operations_for(&mut u, &ops(json!([{"op": "replace", "path": ENTERPRISE, "value": {"employeeNumber": "42"}}])), &schema).unwrap();
+    assert_eq!(u[ENTERPRISE], json!({"employeeNumber": "42"}));
 }

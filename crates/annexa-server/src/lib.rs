@@ -21,6 +21,7 @@
 //! ```
 
 pub mod auth;
+pub mod http;
 pub mod scim;
 
 use annexa_scim::discovery::Limits;
@@ -37,7 +38,10 @@ pub struct ServerConfig {
     /// The URL clients reach the server at (`https://annexa.example.com`), for
     /// `meta.location` and `Location` headers.
     pub public_url: String,
+    /// The SCIM limits a client is told of (`/ServiceProviderConfig`).
     pub limits: Limits,
+    /// Time, size and connection limits of HTTP itself.
+    pub http: http::HttpLimits,
 }
 
 impl ServerConfig {
@@ -45,6 +49,7 @@ impl ServerConfig {
         ServerConfig {
             public_url: public_url.trim_end_matches('/').to_string(),
             limits: Limits { max_operations: 1000, max_payload_size: 2 * 1024 * 1024, max_results: 1000 },
+            http: http::HttpLimits::default(),
         }
     }
 }
@@ -123,7 +128,11 @@ impl AppState {
 
 /// The whole router.
 pub fn app(state: Arc<AppState>) -> axum::Router {
-    axum::Router::new().nest("/scim/v2", scim::routes(state.clone())).with_state(state)
+    let limits = state.config.http.clone();
+    axum::Router::new()
+        .nest("/scim/v2", scim::routes(state.clone()))
+        .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(limits, http::check_head))
 }
 
 /// A recurring job: its name, how often it runs, and what it does (blocking work, run off
@@ -134,7 +143,9 @@ pub struct Job {
     pub run: Box<dyn Fn() -> Result<String, String> + Send + Sync>,
 }
 
-/// Serves `state` on `listener` until Ctrl-C or SIGTERM, running `jobs` on their intervals.
+/// Serves `state` on `listener` until Ctrl-C or SIGTERM, running `jobs` on their intervals,
+/// within the connection limits of [`http::HttpLimits`]. On shutdown it stops accepting,
+/// lets requests under way finish (up to 10 s), and returns.
 pub async fn serve(listener: tokio::net::TcpListener, state: Arc<AppState>, jobs: Vec<Job>) -> std::io::Result<()> {
     for job in jobs {
         let job = Arc::new(job);
@@ -153,7 +164,58 @@ pub async fn serve(listener: tokio::net::TcpListener, state: Arc<AppState>, jobs
             }
         });
     }
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown()).await
+    let limits = state.config.http.clone();
+    let router = app(state);
+    let permits = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    // Refusals are written by tasks of their own, at most this many at once; past that a
+    // connection is just closed.
+    let refusals = Arc::new(tokio::sync::Semaphore::new(64));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut stop = std::pin::pin!(shutdown());
+    loop {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            _ = &mut stop => break,
+        };
+        let stream = match accepted {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                // Out of descriptors, most likely: wait for some to be freed rather than stop.
+                eprintln!("annexa serve: cannot accept a connection: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let Ok(permit) = permits.clone().try_acquire_owned() else {
+            if let Ok(slot) = refusals.clone().try_acquire_owned() {
+                tokio::spawn(async move {
+                    let mut stream = stream;
+                    let answer = http::busy_response();
+                    let _ = tokio::time::timeout(Duration::from_secs(1), tokio::io::AsyncWriteExt::write_all(&mut stream, &answer)).await;
+                    drop(slot);
+                });
+            }
+            continue;
+        };
+        let io = hyper_util::rt::TokioIo::new(http::ParseErrorBodies::new(stream));
+        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(limits.header_read_timeout)
+            .max_buf_size(limits.max_head_buffer())
+            .serve_connection(io, service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            let _ = connection.await;
+            drop(permit);
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        _ = graceful.shutdown() => {}
+        _ = tokio::time::sleep(Duration::from_secs(10)) => eprintln!("annexa serve: requests still running after 10 s were cut off"),
+    }
+    Ok(())
 }
 
 async fn shutdown() {

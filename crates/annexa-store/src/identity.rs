@@ -85,6 +85,10 @@ impl Store {
                 tx.execute(&format!("DELETE FROM {table} WHERE source_kind = ? AND system = ?"), &[new.kind.into(), (*system).into()])?;
             }
         }
+        // The source imports again: its earlier failure is over.
+        for system in &systems {
+            tx.execute("DELETE FROM import_failures WHERE kind = ? AND system = ?", &[new.kind.into(), (*system).into()])?;
+        }
         // The snapshot is encoded on a second core while the rows are written.
         let blob = std::thread::scope(|scope| {
             let encoding = scope.spawn(|| {

@@ -17,6 +17,7 @@
 
 mod audit;
 pub mod db;
+pub mod failures;
 mod identity;
 pub mod jml;
 pub mod provisioning;

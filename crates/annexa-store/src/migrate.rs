@@ -1,16 +1,20 @@
 //! Embedded schema migrations, applied in order when a store opens.
 
-use crate::db::{Conn, Dialect, Value};
+use crate::db::{Conn, Dialect, Tx, Value};
 use crate::StoreError;
 
-/// (version, name, SQL). Append only: a released migration never changes.
-const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (1, "identity", include_str!("../migrations/0001_identity.sql")),
-    (2, "ledger", include_str!("../migrations/0002_ledger.sql")),
-    (3, "jml", include_str!("../migrations/0003_jml.sql")),
-    (4, "provisioning", include_str!("../migrations/0004_provisioning.sql")),
-    (5, "manual-tasks", include_str!("../migrations/0005_manual_tasks.sql")),
-    (6, "scim", include_str!("../migrations/0006_scim.sql")),
+/// What a migration does to data, beyond its SQL: run in the same transaction, after it.
+type DataStep = fn(&mut Tx<'_>) -> Result<(), StoreError>;
+
+/// (version, name, SQL, data step). Append only: a released migration never changes.
+const MIGRATIONS: &[(i64, &str, &str, Option<DataStep>)] = &[
+    (1, "identity", include_str!("../migrations/0001_identity.sql"), None),
+    (2, "ledger", include_str!("../migrations/0002_ledger.sql"), None),
+    (3, "jml", include_str!("../migrations/0003_jml.sql"), None),
+    (4, "provisioning", include_str!("../migrations/0004_provisioning.sql"), None),
+    (5, "manual-tasks", include_str!("../migrations/0005_manual_tasks.sql"), None),
+    (6, "scim", include_str!("../migrations/0006_scim.sql"), None),
+    (7, "scim-hardening", include_str!("../migrations/0007_scim_hardening.sql"), Some(crate::scim::remove_stored_passwords)),
 ];
 
 /// The highest schema version this build knows.
@@ -48,13 +52,16 @@ pub(crate) fn run(conn: &mut Conn) -> Result<(), StoreError> {
             "the database schema is version {newer}, newer than this annexa ({LATEST}); upgrade annexa"
         )));
     }
-    for (version, name, sql) in MIGRATIONS {
+    for (version, name, sql, data_step) in MIGRATIONS {
         if applied.contains(version) {
             continue;
         }
         match &mut tx {
             crate::db::Tx::Sqlite(t) => t.execute_batch(&dialect_sql(sql, dialect))?,
             crate::db::Tx::Postgres(t) => t.batch_execute(&dialect_sql(sql, dialect))?,
+        }
+        if let Some(step) = data_step {
+            step(&mut tx)?;
         }
         let now = chrono::Utc::now().timestamp();
         tx.execute(

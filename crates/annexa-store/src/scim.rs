@@ -48,8 +48,8 @@ pub struct ScimWrite {
     pub id: String,
     pub system: String,
     pub resource_type: &'static str,
-    /// What must be unique among the system's resources of this type (a User's lower-cased
-    /// `userName`); `None` when nothing is.
+    /// What must be unique among the system's resources of this type (a User's `userName`
+    /// as `annexa_core::text::login_key` compares it); `None` when nothing is.
     pub unique_key: Option<String>,
     /// The version the writer read (`None`: the resource is new). A different stored
     /// version means someone else changed it since: the write is refused.
@@ -64,6 +64,9 @@ pub struct ScimWrite {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ScimWritten {
     Done { version: i64, seq: i64 },
+    /// The plan wrote nothing (the change would leave the resource as it is): nothing was
+    /// stored and nothing recorded.
+    Unchanged,
     /// The stored version is not the expected one (or the resource is gone).
     VersionMismatch,
     /// Another resource holds the unique key; its id.
@@ -210,7 +213,8 @@ impl Store {
     /// another), asks `plan` what to write on that state, and writes it in the same
     /// transaction, each write checked against its expected version and unique key, with a
     /// ledger entry each. Nothing is written unless every write can be: the first refused
-    /// one is the answer. `Done` reports the first write's new version.
+    /// one is the answer. `Done` reports the first write's new version; a plan of no
+    /// writes is `Unchanged`.
     pub fn scim_change<E: From<StoreError>>(
         &mut self,
         after_seq: i64,
@@ -227,6 +231,9 @@ impl Store {
         let last = changes_after(&mut tx, after_seq, &mut |row| rows.push(row))?;
         catch_up(rows, last)?;
         let writes = plan()?;
+        if writes.is_empty() {
+            return Ok(ScimWritten::Unchanged);
+        }
         let mut first = None;
         let mut changes = Vec::with_capacity(writes.len());
         for w in &writes {
@@ -340,4 +347,78 @@ fn token(r: &crate::db::DbRow<'_>) -> Result<ApiToken, StoreError> {
         revoked_at: r.int(6)?,
         last_used_at: r.int(7)?,
     })
+}
+
+/// Migration 7: pushed Users were stored with the `password` an identity provider sent.
+/// Annexa has no use for one (the server now drops it unread), so every stored one is
+/// removed, each removal a ledger entry (`scim-password-removed`, with the SHA-256 of the
+/// JSON that remains), and the row takes a new `seq` so that running servers pull it. The
+/// `userName` uniqueness key is recomputed as the server now compares names (case,
+/// Unicode encoding, surrounding white space); where two stored names now collide, the
+/// later keeps its old key rather than fail the upgrade.
+pub(crate) fn remove_stored_passwords(tx: &mut crate::db::Tx<'_>) -> Result<(), StoreError> {
+    struct Stored {
+        id: String,
+        system: String,
+        key: Option<String>,
+        body: String,
+    }
+    let mut users = Vec::new();
+    tx.query_each(
+        "SELECT id, system, unique_key, body FROM scim_resources WHERE resource_type = 'User' AND deleted = 0 ORDER BY seq",
+        &[],
+        |r| {
+            users.push(Stored { id: r.req_text(0)?.to_string(), system: r.req_text(1)?.to_string(), key: r.text(2)?.map(String::from), body: r.req_text(3)?.to_string() });
+            Ok(())
+        },
+    )?;
+    let new_key = |u: &Stored| -> Option<String> {
+        let v: serde_json::Value = serde_json::from_str(&u.body).ok()?;
+        v.get("userName").and_then(serde_json::Value::as_str).map(annexa_core::text::login_key)
+    };
+    // Keys that stay as they are are claimed first, so no update meets a key still held.
+    let mut claimed: std::collections::HashSet<(String, String)> =
+        users.iter().filter(|u| u.key.is_some() && new_key(u) == u.key).filter_map(|u| Some((u.system.clone(), u.key.clone()?))).collect();
+    let now = chrono::Utc::now();
+    let mut changes = Vec::new();
+    for u in &users {
+        let mut key = u.key.clone();
+        if let Some(k) = new_key(u).filter(|k| Some(k) != u.key.as_ref()) {
+            if claimed.insert((u.system.clone(), k.clone())) {
+                key = Some(k);
+            }
+        }
+        let mut body = u.body.clone();
+        let mut removed = false;
+        if let Ok(serde_json::Value::Object(mut o)) = serde_json::from_str::<serde_json::Value>(&u.body) {
+            let before = o.len();
+            o.retain(|k, _| !k.eq_ignore_ascii_case("password"));
+            if o.len() != before {
+                removed = true;
+                body = serde_json::Value::Object(o).to_string();
+            }
+        }
+        if !removed && key == u.key {
+            continue;
+        }
+        let mut seq = 0;
+        tx.query_each("UPDATE scim_sequence SET seq = seq + 1 WHERE one = 1 RETURNING seq", &[], |r| {
+            seq = r.req_int(0)?;
+            Ok(())
+        })?;
+        tx.execute(
+            "UPDATE scim_resources SET body = ?, unique_key = ?, seq = ? WHERE id = ?",
+            &[body.as_str().into(), key.as_deref().into(), seq.into(), u.id.as_str().into()],
+        )?;
+        if removed {
+            use sha2::Digest as _;
+            let sha256 = annexa_core::to_hex(&sha2::Sha256::digest(body.as_bytes()));
+            let data = serde_json::json!({ "system": u.system, "resource_type": "User", "id": u.id, "sha256": sha256 });
+            changes.push(Change { kind: "scim-password-removed", data });
+        }
+    }
+    if !changes.is_empty() {
+        tx.ledger_append("annexa (upgrade: schema version 7)", now, &changes)?;
+    }
+    Ok(())
 }

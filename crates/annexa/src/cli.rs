@@ -93,7 +93,17 @@ Examples:
     #[command(subcommand)]
     Config(ConfigCommand),
     /// List the imports on record: source, file, SHA-256, rows, time.
-    Imports,
+    #[command(after_help = "Sources that failed their latest automatic import (what an identity provider pushed to
+`annexa serve`) are named on stderr; --failed lists them with the error.
+
+Examples:
+  annexa imports
+  annexa imports --failed --format json")]
+    Imports {
+        /// List the sources whose latest automatic import failed, with why, instead.
+        #[arg(long)]
+        failed: bool,
+    },
     /// Business roles and birthright rules (from annexa.toml), and what explains a person's access.
     #[command(subcommand)]
     Roles(RolesCommand),

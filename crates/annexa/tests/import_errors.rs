@@ -942,7 +942,8 @@ fn scim_bad_input_is_refused() {
         ("unknown member", text(&[SCIM_ADA, &SCIM_STAFF.replace("u1", "u9")]), 2, "member \"u9\" is no User or Group of this snapshot"),
         ("bad date", text(&[&SCIM_ADA.replace("}", r#","meta":{"created":"soon"}}"#)]), 1, "column `meta.created`: \"soon\" is not an RFC 3339 date-time"),
         ("bad UTF-8", [SCIM_ADA.as_bytes(), b"\n{\"x\":\"\xF0\x9F\"}\n"].concat(), 2, "the file is not UTF-8"),
-        ("10 MB resource", text(&[SCIM_ADA, &big]), 2, "a resource of 10485861 bytes; expected at most 1048576"),
+        ("10 MB resource", text(&[SCIM_ADA, &big]), 2, "a resource of 10485861 bytes apart from Group members; expected at most 1114112"),
+        ("duplicate Group id", text(&[SCIM_ADA, SCIM_STAFF, SCIM_STAFF]), 3, "column `id`: duplicate Group id \"g1\""),
     ];
     check_refusals("scim", "jsonl", &["--system", "okta"], &text(&[SCIM_ADA, SCIM_BOB, SCIM_STAFF]), cases);
 }

@@ -6,6 +6,7 @@
 //! cache only ever changes by applying rows pulled from the database in `seq` order, so it
 //! never shows a write that did not commit, and several server instances converge.
 
+use annexa_core::text::{fold, login_key};
 use annexa_scim::AttrPath;
 use annexa_store::scim::ScimRow;
 use serde_json::{json, Value};
@@ -54,7 +55,7 @@ impl Kind {
 pub struct SystemData {
     pub users: BTreeMap<String, Held>,
     pub groups: BTreeMap<String, Held>,
-    /// Lower-cased `userName` -> id (unique).
+    /// `userName` as `login_key` compares it -> id (unique).
     by_user_name: HashMap<String, String>,
     /// Member id -> ids of the Groups that list it.
     member_of: HashMap<String, BTreeSet<String>>,
@@ -85,10 +86,11 @@ pub fn eq_index_key(path: &AttrPath) -> String {
     format!("{schema}{}{sub}", path.name).to_ascii_lowercase()
 }
 
-/// The string values a filter compares for `path` in `resource`, lower-cased: read by the
-/// filter evaluation's own rules, so an index never disagrees with it.
+/// The string values a filter compares for `path` in `resource`, folded (one Unicode
+/// encoding, lower case): read by the filter evaluation's own rules and folded as it
+/// folds, so an index never disagrees with it.
 fn path_values(resource: &Value, path: &AttrPath) -> Vec<String> {
-    annexa_scim::compared_values(resource, path).into_iter().filter_map(Value::as_str).map(str::to_lowercase).collect()
+    annexa_scim::compared_values(resource, path).into_iter().filter_map(Value::as_str).map(fold).collect()
 }
 
 impl SystemData {
@@ -103,16 +105,17 @@ impl SystemData {
         self.of(kind).get(id)
     }
 
-    /// The id of the User whose `userName` is `name` (case-insensitive).
+    /// The id of the User whose `userName` is `name` (ignoring case, Unicode encoding and
+    /// surrounding white space).
     pub fn user_named(&self, name: &str) -> Option<&str> {
-        self.by_user_name.get(&name.to_lowercase()).map(String::as_str)
+        self.by_user_name.get(&login_key(name)).map(String::as_str)
     }
 
     /// The resources of `kind` whose `key` (see [`eq_index_key`]) equals `value` ignoring
     /// case, when that index exists.
     pub fn eq_lookup(&self, kind: Kind, key: &str, value: &str) -> Option<Vec<&Held>> {
         let index = self.eq.get(&(kind, key.to_string()))?;
-        Some(index.values.get(&value.to_lowercase()).into_iter().flatten().filter_map(|id| self.get(kind, id)).collect())
+        Some(index.values.get(&fold(value)).into_iter().flatten().filter_map(|id| self.get(kind, id)).collect())
     }
 
     /// The resources of `kind` with a value of `key` that `test` accepts (given the value
@@ -159,7 +162,7 @@ impl SystemData {
         match kind {
             Kind::User => {
                 if let Some(n) = old.get("userName").and_then(Value::as_str) {
-                    self.by_user_name.remove(&n.to_lowercase());
+                    self.by_user_name.remove(&login_key(n));
                 }
             }
             // `member_of` is kept by `Cache::apply`, from the members that changed.
@@ -178,7 +181,7 @@ impl SystemData {
         match kind {
             Kind::User => {
                 if let Some(n) = view.get("userName").and_then(Value::as_str) {
-                    self.by_user_name.insert(n.to_lowercase(), id.to_string());
+                    self.by_user_name.insert(login_key(n), id.to_string());
                 }
             }
             Kind::Group => {}

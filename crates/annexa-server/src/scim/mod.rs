@@ -131,6 +131,10 @@ async fn not_found(request: Request) -> ScimError {
     ScimError::new(404, None, format!("no SCIM endpoint {}", request.uri().path()))
 }
 
+async fn method_not_allowed(request: Request) -> ScimError {
+    ScimError::new(405, None, format!("{} does not take {}", request.uri().path(), request.method()))
+}
+
 async fn me() -> ScimError {
     ScimError::new(501, None, "/Me is not supported: tokens belong to systems, not users")
 }
@@ -154,6 +158,8 @@ pub fn routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/Bulk", post(write::bulk))
         .route("/Me", axum::routing::any(me))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn_with_state((state.config.http.clone(), state.config.limits.max_payload_size), crate::http::read_body))
         .route_layer(axum::middleware::from_fn_with_state(state, crate::auth::require_scim_token))
 }

@@ -88,7 +88,7 @@ fn indexable(filter: &Filter) -> Vec<(&AttrPath, CompareOp, &str)> {
 fn indexed<'a>(filter: &Filter, sys: &'a SystemData, kind: Kind) -> Option<Vec<&'a Held>> {
     indexable(filter).into_iter().find_map(|(path, op, v)| {
         let key = eq_index_key(path);
-        let want = v.to_lowercase();
+        let want = annexa_core::text::fold(v);
         match (key.as_str(), kind, op) {
             ("id", _, CompareOp::Eq) => Some(sys.get(kind, v).into_iter().collect()),
             ("username", Kind::User, CompareOp::Eq) => Some(sys.user_named(v).and_then(|id| sys.users.get(id)).into_iter().collect()),

@@ -3,7 +3,9 @@
 //!
 //! A write is checked against the schema and against what the cache holds (unique
 //! `userName`, Group members that exist), then stored with a ledger entry; the answer is
-//! what the cache holds after pulling that change back from the database.
+//! what the cache holds after pulling that change back from the database. A write whose
+//! result equals what is stored changes nothing: same version, no ledger entry. A
+//! `password` is dropped before anything reads it.
 
 use super::cache::{stored_form, Held, Kind, SystemData};
 use super::read::{body_bytes, one, write_params, QueryParams};
@@ -11,8 +13,8 @@ use super::{blocking, json_body, system_of, Answer, ScimError};
 use crate::auth::Principal;
 use crate::AppState;
 use annexa_scim::bulk::{self, Method, Outcome};
-use annexa_scim::schema::SchemaError;
-use annexa_scim::{apply_operations_with, parse_patch_request, PatchError};
+use annexa_scim::schema::{SchemaError, MAX_RESOURCE_BYTES};
+use annexa_scim::{apply_operations_for, parse_patch_request, PatchError};
 use annexa_store::scim::{ScimWrite, ScimWritten};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -69,11 +71,16 @@ fn precondition(if_match: Option<&str>, current: &Held) -> Result<(), ScimError>
 /// `current` is the resource before the change: its members are known to exist (a deleted
 /// resource leaves its Groups in the same transaction), so only new ones are looked up.
 fn check(kind: Kind, resource: &mut Value, sys: &SystemData, id: &str, current: Option<&Held>) -> Result<(), ScimError> {
+    check_size(kind, resource)?;
     match kind {
         Kind::User => {
             let name = resource.get("userName").and_then(Value::as_str).unwrap_or_default();
             if name.trim().is_empty() {
                 return Err(ScimError::bad("invalidValue", "userName must not be empty"));
+            }
+            // A NUL, CR or LF in a login forges lines in logs and exports downstream.
+            if let Some((at, c)) = annexa_core::text::control_char(name) {
+                return Err(ScimError::bad("invalidValue", format!("userName must not contain control characters: U+{:04X} at character {at}", c as u32)));
             }
             if sys.user_named(name).is_some_and(|other| other != id) {
                 return Err(ScimError::new(409, Some("uniqueness"), format!("userName {name:?} is already taken")));
@@ -105,14 +112,58 @@ fn check(kind: Kind, resource: &mut Value, sys: &SystemData, id: &str, current: 
                     } else {
                         return Err(ScimError::bad("invalidValue", format!("member {value:?} is no User or Group of this system")));
                     };
+                    // `type` is "User" or "Group" (RFC 7643 §4.2), and must say what the member is.
+                    match m.get("type") {
+                        None | Some(Value::Null) => {}
+                        Some(Value::String(t)) if t.eq_ignore_ascii_case(member_kind.as_str()) => {}
+                        Some(other) => {
+                            return Err(ScimError::bad(
+                                "invalidValue",
+                                format!("member {value:?} is a {}, but its type says {other}; type is \"User\" or \"Group\"", member_kind.as_str()),
+                            ))
+                        }
+                    }
                     if let Some(o) = m.as_object_mut() {
-                        o.entry("type").or_insert_with(|| member_kind.as_str().into());
+                        o.insert("type".into(), member_kind.as_str().into());
                     }
                 }
             }
         }
     }
     Ok(())
+}
+
+/// Refuses a resource larger than [`MAX_RESOURCE_BYTES`] apart from a Group's members:
+/// what the server stores, its importer must read, and a Group's membership may grow
+/// with the organisation, so only the rest is bounded.
+fn check_size(kind: Kind, resource: &mut Value) -> Result<(), ScimError> {
+    let members = match kind {
+        Kind::Group => resource.as_object_mut().and_then(|o| o.remove("members")),
+        Kind::User => None,
+    };
+    let size = serde_json::to_vec(resource).map_or(0, |v| v.len());
+    if let (Some(m), Some(o)) = (members, resource.as_object_mut()) {
+        o.insert("members".into(), m);
+    }
+    if size > MAX_RESOURCE_BYTES {
+        let what = if kind == Kind::Group { " apart from its members" } else { "" };
+        return Err(ScimError::bad("invalidValue", format!("a {} may hold at most {MAX_RESOURCE_BYTES} bytes{what}; this one would hold {size}", kind.as_str())));
+    }
+    Ok(())
+}
+
+/// Whether a new stored form says what the current one says: then the write changes
+/// nothing, keeps its version and records nothing (`meta` is the server's own).
+fn unchanged(new: &Value, current: &Held) -> bool {
+    let content = |v: &Value| -> Value {
+        let mut v = v.clone();
+        if let Some(o) = v.as_object_mut() {
+            o.remove("meta");
+            o.remove("id");
+        }
+        v
+    };
+    content(new) == content(&stored_form(&current.view))
 }
 
 /// Sets the attributes the server owns: `id` and `meta`.
@@ -180,6 +231,9 @@ fn plan(s: &AppState, sys: &SystemData, kind: Kind, m: &Mutation, if_match: Opti
             precondition(if_match, cur)?;
             let mut r = schema.validate(body).map_err(schema_error)?;
             check(kind, &mut r, sys, id, Some(cur))?;
+            if unchanged(&r, cur) {
+                return Ok(Planned { status: StatusCode::OK, id: id.clone(), writes: Vec::new() });
+            }
             finish(&mut r, kind, id, &created_of(cur), &now, cur.version + 1);
             Planned { status: StatusCode::OK, id: id.clone(), writes: vec![write(id, kind, Some(r), Some(cur.version), "scim-replaced")] }
         }
@@ -187,13 +241,21 @@ fn plan(s: &AppState, sys: &SystemData, kind: Kind, m: &Mutation, if_match: Opti
             let cur = current(id)?;
             precondition(if_match, cur)?;
             let ops = parse_patch_request(body).map_err(patch_error)?;
+            for path in ops.iter().filter_map(|op| op.path.as_ref()) {
+                schema.check_patch_path(path).map_err(schema_error)?;
+            }
             if let Some(attr) = patches_read_only(&ops, kind) {
                 return Err(ScimError::bad("mutability", format!("{attr} is read-only")));
             }
+            // A password is dropped before anything reads it (see `ResourceSchema::validate`).
+            let ops = schema.without_write_only(ops);
             let mut r = stored_form(&cur.view);
-            apply_operations_with(&mut r, &ops, &|p| schema.case_exact(p)).map_err(patch_error)?;
+            apply_operations_for(&mut r, &ops, schema).map_err(patch_error)?;
             let mut r = schema.validate(&r).map_err(schema_error)?;
             check(kind, &mut r, sys, id, Some(cur))?;
+            if unchanged(&r, cur) {
+                return Ok(Planned { status: StatusCode::OK, id: id.clone(), writes: Vec::new() });
+            }
             finish(&mut r, kind, id, &created_of(cur), &now, cur.version + 1);
             Planned { status: StatusCode::OK, id: id.clone(), writes: vec![write(id, kind, Some(r), Some(cur.version), "scim-patched")] }
         }
@@ -234,7 +296,7 @@ pub fn perform(s: &AppState, system: &str, actor: &str, kind: Kind, m: &Mutation
                 .into_iter()
                 .map(|w| ScimWrite {
                     unique_key: match (w.kind, &w.body) {
-                        (Kind::User, Some(r)) => r.get("userName").and_then(Value::as_str).map(str::to_lowercase),
+                        (Kind::User, Some(r)) => r.get("userName").and_then(Value::as_str).map(annexa_core::text::login_key),
                         _ => None,
                     },
                     body: w.body.as_ref().map(Value::to_string),
@@ -251,7 +313,7 @@ pub fn perform(s: &AppState, system: &str, actor: &str, kind: Kind, m: &Mutation
     )?;
     let Some((status, id)) = answer else { return Err(ScimError::internal("a change was stored without a plan")) };
     match written {
-        ScimWritten::Done { .. } => {
+        ScimWritten::Done { .. } | ScimWritten::Unchanged => {
             s.sync(&mut store)?;
             let cache = s.cache.read().map_err(|_| ScimError::internal("the cache lock is poisoned"))?;
             let held = cache.system(system).get(kind, &id).cloned();

@@ -38,6 +38,7 @@ pub fn run(global: &GlobalArgs, args: AuditArgs) -> anyhow::Result<ExitCode> {
         Format::Csv => print_findings_csv(&result.findings)?,
         Format::Junit => print!("{}", report.junit()),
     }
+    crate::commands::warn_of_failed_imports(&mut store)?;
     let failing = fail_on.is_some_and(|min| result.findings.iter().any(|f| f.severity >= min));
     Ok(if failing { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

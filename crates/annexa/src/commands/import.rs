@@ -181,18 +181,6 @@ fn import_ldap(global: &GlobalArgs, args: ImportArgs) -> anyhow::Result<ExitCode
     Ok(ExitCode::SUCCESS)
 }
 
-/// The Users and Groups pushed to this Annexa's SCIM endpoint for `system`, as a SCIM
-/// snapshot, and how many resources it holds.
-fn pushed_snapshot(store: &mut annexa_store::Store, system: &str) -> anyhow::Result<(String, usize)> {
-    let rows = store.scim_resources(system)?;
-    let mut text = String::new();
-    for r in &rows {
-        text.push_str(&r.body);
-        text.push('\n');
-    }
-    Ok((text, rows.len()))
-}
-
 /// `annexa import scim FILE --system S (--url URL --token-env VAR | --pushed)`: read the
 /// Users and Groups, save them as a SCIM snapshot to FILE (the evidence), import that.
 fn import_scim_live(global: &GlobalArgs, args: ImportArgs) -> anyhow::Result<ExitCode> {
@@ -213,11 +201,11 @@ fn import_scim_live(global: &GlobalArgs, args: ImportArgs) -> anyhow::Result<Exi
             (text, n, url.clone())
         }
         (None, _) => {
-            let (text, n) = pushed_snapshot(&mut store, &system)?;
+            let (text, n) = crate::commands::pushed::pushed_snapshot(&mut store, &system)?;
             (text, n, format!("the SCIM endpoint ({system})"))
         }
     };
-    std::fs::write(&args.file, &text).with_context(|| format!("cannot save the snapshot to {}", args.file.display()))?;
+    crate::commands::pushed::write_private(&args.file, &text).with_context(|| format!("cannot save the snapshot to {}", args.file.display()))?;
     eprintln!("read {n} Users and Groups from {from}, saved as {}", args.file.display());
     let options = ImportOptions { system: Some(system), ..Default::default() };
     let file = args.file.display().to_string();
@@ -225,35 +213,4 @@ fn import_scim_live(global: &GlobalArgs, args: ImportArgs) -> anyhow::Result<Exi
     crate::commands::ledger::checkpoint_after_change(&mut store, global)?;
     eprintln!("{outcome}");
     Ok(ExitCode::SUCCESS)
-}
-
-/// The scheduler's import of pushed resources: for each system pushed to whose resources
-/// differ from its last import, a snapshot file is written and imported. An empty push is
-/// not imported by the scheduler (it would remove every account): run `annexa import scim
-/// --pushed --allow-empty` for that.
-pub fn import_pushed(global: &GlobalArgs) -> anyhow::Result<Vec<String>> {
-    let mut store = open_store(global)?;
-    let imports = store.current_imports()?;
-    let mut done = Vec::new();
-    for system in store.scim_systems()? {
-        let (text, n) = pushed_snapshot(&mut store, &system)?;
-        let sha = annexa_core::to_hex(&Sha256::digest(text.as_bytes()));
-        let last = imports.iter().find(|i| i.kind == "scim" && i.systems.contains(&system));
-        if n == 0 || last.is_some_and(|i| i.sha256 == sha) {
-            continue;
-        }
-        let dir = crate::commands::setup::beside_db(global, ".scim-pushed", "annexa-scim-pushed");
-        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        let safe: String = system.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
-        let path = dir.join(format!("{safe}-{}.jsonl", chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ")));
-        std::fs::write(&path, &text).with_context(|| format!("cannot save the snapshot to {}", path.display()))?;
-        let options = ImportOptions { system: Some(system.clone()), ..Default::default() };
-        let outcome = import_into(&mut store, ImportKind::Scim, &path.display().to_string(), text.as_bytes(), &options, false)?;
-        eprintln!("annexa serve: {outcome}");
-        done.push(outcome);
-    }
-    if !done.is_empty() {
-        crate::commands::ledger::checkpoint_after_change(&mut store, global)?;
-    }
-    Ok(done)
 }

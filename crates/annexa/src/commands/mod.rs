@@ -8,6 +8,7 @@ pub mod evidence;
 pub mod import;
 pub mod ledger;
 pub mod provision;
+pub mod pushed;
 pub mod serve;
 pub mod setup;
 
@@ -107,8 +108,27 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{}", config.to_toml());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Imports => {
+        Command::Imports { failed: true } => {
             let mut store = setup::open_store(global)?;
+            let mut table = Table::new(&["kind", "system", "failing_since", "last_failed_at", "attempts", "file", "sha256", "error"]);
+            for f in store.import_failures()? {
+                table.push(vec![
+                    f.kind,
+                    f.system,
+                    f.first_failed_at.to_rfc3339(),
+                    f.last_failed_at.to_rfc3339(),
+                    f.attempts.to_string(),
+                    f.file,
+                    f.sha256,
+                    f.error,
+                ]);
+            }
+            table.print(global.format)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Imports { failed: false } => {
+            let mut store = setup::open_store(global)?;
+            warn_of_failed_imports(&mut store)?;
             let mut table = Table::new(&["import", "kind", "systems", "file", "rows", "sha256", "imported_at"]);
             for i in store.current_imports()? {
                 table.push(vec![
@@ -125,4 +145,19 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Says on stderr which sources failed their latest automatic import: their records are
+/// those of their last good import, which a reader of a list or an audit must know.
+pub fn warn_of_failed_imports(store: &mut annexa_store::Store) -> anyhow::Result<()> {
+    for f in store.import_failures()? {
+        eprintln!(
+            "warning: what was pushed for {} has failed to import since {} ({} attempts; `annexa imports --failed`); its accounts are those of its last good import: {}",
+            f.system,
+            f.first_failed_at.to_rfc3339(),
+            f.attempts,
+            f.error
+        );
+    }
+    Ok(())
 }

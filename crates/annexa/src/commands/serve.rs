@@ -73,7 +73,8 @@ fn jobs(global: &GlobalArgs, every: u64) -> Vec<annexa_server::Job> {
             let seq = store.scim_last_seq().map_err(|e| e.to_string())?;
             let mut seen = imported_at_seq.lock().map_err(|_| "the scheduler's state is poisoned".to_string())?;
             if *seen != Some(seq) {
-                crate::commands::import::import_pushed(&g).map_err(|e| format!("{e:#}"))?;
+                // A system that fails is reported and recorded there; the rest goes on.
+                crate::commands::pushed::import_pushed(&g).map_err(|e| format!("{e:#}"))?;
                 *seen = Some(seq);
             }
             drop(seen);
@@ -115,6 +116,10 @@ pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
     // at start-up, not in the first job.
     crate::commands::ledger::signer(global, true)?;
     let store = open_store(global)?;
+    let scrubbed = crate::commands::pushed::secure_snapshots(global)?;
+    if scrubbed > 0 {
+        eprintln!("annexa serve: removed the passwords earlier versions kept in {scrubbed} pushed snapshot files");
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let listener = runtime
         .block_on(tokio::net::TcpListener::bind(&args.listen))

@@ -1,0 +1,75 @@
+//! How Annexa compares text that people and systems type: logins, names, attribute values.
+//!
+//! One name can reach Annexa in two Unicode encodings: "é" as one code point (U+00E9, NFC)
+//! or as "e" followed by a combining accent (NFD, what macOS file systems and some HR tools
+//! produce). They are the same name, so comparisons use the canonical composition (NFC).
+//! Case is folded with Unicode lower-casing where a comparison ignores case. ASCII text,
+//! nearly all of it, is returned as it is without allocating.
+//!
+//! ```
+//! use annexa_core::text::{canonical, fold, login_key};
+//! assert_eq!(canonical("Rene\u{301}"), "Ren\u{e9}");
+//! assert_eq!(fold("RENE\u{301}"), fold("ren\u{e9}"));
+//! assert_eq!(login_key(" Ren\u{e9}@Example.com "), "ren\u{e9}@example.com");
+//! ```
+
+use std::borrow::Cow;
+use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
+
+/// `s` in Unicode canonical composition (NFC); borrowed when it already is.
+pub fn canonical(s: &str) -> Cow<'_, str> {
+    if s.is_ascii() || is_nfc_quick(s.chars()) == IsNormalized::Yes {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(s.nfc().collect())
+    }
+}
+
+/// `s` composed and lower-cased: two strings are equal ignoring case and encoding exactly
+/// when their folds are equal, and one contains, starts or ends with another (ignoring
+/// case) exactly when their folds do.
+pub fn fold(s: &str) -> String {
+    if s.is_ascii() {
+        return s.to_ascii_lowercase();
+    }
+    // Letter by letter (no final-sigma rule): then a fold of a part is a part of the fold,
+    // which `co`, `sw` and `ew` indexes rely on.
+    canonical(s).chars().flat_map(char::to_lowercase).collect()
+}
+
+/// What makes two logins the same login: surrounding white space, case and Unicode
+/// encoding do not count.
+pub fn login_key(login: &str) -> String {
+    fold(login.trim())
+}
+
+/// The first control character of `s` (C0, DEL or C1: NUL, CR, LF, ESC, …) and its
+/// character position, if any: such characters have no place in a login or a name, and
+/// in a log line or a CSV cell they can forge content.
+pub fn control_char(s: &str) -> Option<(usize, char)> {
+    s.chars().enumerate().find(|(_, c)| c.is_control())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_encodings_of_one_name_are_one_name() {
+        let (nfc, nfd) = ("Jos\u{e9} Mu\u{f1}oz", "Jose\u{301} Mun\u{303}oz");
+        assert_ne!(nfc, nfd);
+        assert_eq!(canonical(nfd), nfc);
+        assert!(matches!(canonical(nfc), Cow::Borrowed(_)));
+        assert_eq!(fold(nfd), fold(&nfc.to_uppercase()));
+        assert_eq!(login_key("  BJensen@Example.COM\t"), "bjensen@example.com");
+        // Compatibility forms stay distinct: "ﬁ" (U+FB01) is not "fi".
+        assert_ne!(fold("\u{fb01}le"), fold("file"));
+    }
+
+    #[test]
+    fn control_characters_are_found() {
+        for (s, want) in [("bob", None), ("b\u{0}ob", Some((1, '\u{0}'))), ("bob\r\n", Some((3, '\r'))), ("\u{85}x", Some((0, '\u{85}'))), ("ren\u{e9}", None)] {
+            assert_eq!(control_char(s), want, "{s:?}");
+        }
+    }
+}

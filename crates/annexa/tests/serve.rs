@@ -4,6 +4,8 @@
 
 use std::io::BufRead;
 use std::process::{Command, Output};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 struct Served(std::process::Child);
 
@@ -111,4 +113,131 @@ fn pushed_users_and_groups_become_accounts_of_the_tokens_system() {
     let audit = annexa(&db, &["--format", "json", "audit", "--check", "admin-not-separated"]);
     assert!(String::from_utf8_lossy(&audit.stdout).contains("okta/ada"), "a privileged group on Ada's everyday account: {}", String::from_utf8_lossy(&audit.stdout));
     assert!(ok(&db, &["ledger", "verify"]).contains("ledger verified"));
+}
+
+/// `annexa serve --jobs-every 1` on `db`: the SCIM base URL, and every line it logs.
+fn serve(db: &str) -> (Served, String, Arc<Mutex<Vec<String>>>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_annexa"))
+        .args(["--db", db, "serve", "--listen", "127.0.0.1:0", "--jobs-every", "1"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("serve");
+    let mut lines = std::io::BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let served = Served(child);
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let base = loop {
+        let line = lines.next().and_then(Result::ok).unwrap_or_default();
+        if let Some(base) = line.split("SCIM endpoint ").nth(1) {
+            break base.trim().to_string();
+        }
+        assert!(!line.is_empty(), "serve stopped before listening");
+        log.lock().expect("log").push(line);
+    };
+    let kept = log.clone();
+    std::thread::spawn(move || lines.map_while(Result::ok).for_each(|l| kept.lock().expect("log").push(l)));
+    (served, base, log)
+}
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !done() {
+        assert!(Instant::now() < deadline, "waited 30 s for {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[cfg(unix)]
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).expect("metadata").permissions().mode() & 0o777
+}
+
+#[test]
+fn a_system_that_fails_to_import_leaves_the_others_running() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("a.db");
+    let db = format!("sqlite://{}", path.display());
+    let okta = ok(&db, &["token", "create", "okta-push", "--scope", "scim", "--system", "okta"]).trim().to_string();
+    let entra = ok(&db, &["token", "create", "entra-push", "--scope", "scim", "--system", "entra"]).trim().to_string();
+    // What an earlier version let through for a third system: a User without userName. Its
+    // import fails whatever is done; it must not hold up anything else.
+    let c = rusqlite::Connection::open(&path).expect("sqlite");
+    c.execute_batch(
+        r#"INSERT INTO scim_resources (id, system, resource_type, unique_key, version, seq, deleted, body)
+           VALUES ('x1', 'legacy', 'User', NULL, 1, 1, 0, '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"x1"}');
+           UPDATE scim_sequence SET seq = 1;"#,
+    )
+    .expect("legacy row");
+    drop(c);
+    let (served, base, log) = serve(&db);
+    let okta = annexa_connect::scim_client::ScimClient::new(&base, &okta, Default::default()).expect("client");
+    let entra = annexa_connect::scim_client::ScimClient::new(&base, &entra, Default::default()).expect("client");
+    let user = |login: &str| serde_json::json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": login, "password": "Hunter2-secret"});
+    let ada = okta.request("POST", "/Users", Some(&user("ada@example.com")), None).expect("ada").body["id"].as_str().expect("id").to_string();
+    // Two Groups of one name (Entra ID allows it), both imported.
+    for _ in 0..2 {
+        let sales = serde_json::json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Sales", "members": [{"value": ada}]});
+        okta.request("POST", "/Groups", Some(&sales), None).expect("sales");
+    }
+    entra.request("POST", "/Users", Some(&user("bob@example.com")), None).expect("bob");
+
+    let imported = |system: &str, rows: &str| ok(&db, &["--format", "csv", "imports"]).lines().any(|l| l.contains(&format!(",scim,{system},")) && l.contains(&format!(",{rows},")));
+    wait_for("okta and entra to be imported", || imported("okta", "3") && imported("entra", "1"));
+    // The failing system is recorded once, and not tried again while its data stays as is.
+    std::thread::sleep(Duration::from_secs(3));
+    let failures: serde_json::Value = serde_json::from_str(&ok(&db, &["--format", "json", "imports", "--failed"])).expect("json");
+    assert_eq!(failures.as_array().map(Vec::len), Some(1), "{failures}");
+    assert_eq!((&failures[0]["system"], &failures[0]["attempts"]), (&serde_json::json!("legacy"), &serde_json::json!("1")), "{failures}");
+    assert!(failures[0]["error"].as_str().is_some_and(|e| e.contains("a User needs a userName")), "{failures}");
+    let said: Vec<String> = log.lock().expect("log").iter().filter(|l| l.contains("could not be imported")).cloned().collect();
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(said[0].contains("legacy") && said[0].contains("the other systems go on"), "{said:?}");
+    let listing = annexa(&db, &["imports"]);
+    assert!(String::from_utf8_lossy(&listing.stderr).contains("what was pushed for legacy has failed to import since"), "{}", String::from_utf8_lossy(&listing.stderr));
+    let audit = annexa(&db, &["audit"]);
+    assert!(String::from_utf8_lossy(&audit.stderr).contains("legacy"), "the audit warns: {}", String::from_utf8_lossy(&audit.stderr));
+
+    // Snapshots: the owner's alone, one per change, the oldest pruned.
+    let pushed = dir.path().join("a.db.scim-pushed");
+    assert_eq!(std::fs::read_dir(pushed.join("legacy")).expect("legacy folder").count(), 1, "a failed snapshot is written once");
+    #[cfg(unix)]
+    {
+        assert_eq!(mode(&pushed), 0o700);
+        for f in std::fs::read_dir(pushed.join("okta")).expect("okta folder") {
+            assert_eq!(mode(&f.expect("entry").path()), 0o600);
+        }
+    }
+    for i in 0..7 {
+        entra.request("POST", "/Users", Some(&user(&format!("user{i}@example.com"))), None).expect("push");
+        let rows = (i + 2).to_string();
+        wait_for("the change to be imported", || imported("entra", &rows));
+    }
+    let kept = std::fs::read_dir(pushed.join("entra")).expect("entra folder").count();
+    assert_eq!(kept, 5, "the newest five snapshots are kept");
+    drop(served);
+    for f in std::fs::read_dir(pushed.join("entra")).expect("entra folder") {
+        let text = std::fs::read_to_string(f.expect("entry").path()).expect("snapshot");
+        assert!(!text.contains("Hunter2") && !text.to_ascii_lowercase().contains("password"), "{text}");
+    }
+}
+
+#[test]
+fn snapshots_an_earlier_version_wrote_are_made_private_and_lose_their_passwords() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}", dir.path().join("a.db").display());
+    ok(&db, &["imports"]);
+    let old = dir.path().join("a.db.scim-pushed");
+    std::fs::create_dir_all(&old).expect("folder");
+    let file = old.join("okta-20261127T101500.000Z.jsonl");
+    let line = r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"u1","userName":"u","password":"Hunter2-secret"}"#;
+    std::fs::write(&file, format!("{line}\n")).expect("old snapshot");
+    #[cfg(unix)]
+    std::fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o644)).expect("chmod");
+    let (served, _base, log) = serve(&db);
+    drop(served);
+    let text = std::fs::read_to_string(&file).expect("snapshot");
+    assert!(!text.contains("Hunter2") && text.contains("\"userName\":\"u\""), "{text}");
+    #[cfg(unix)]
+    assert_eq!(mode(&file), 0o600);
+    assert!(log.lock().expect("log").iter().any(|l| l.contains("removed the passwords earlier versions kept in 1 pushed snapshot files")));
 }

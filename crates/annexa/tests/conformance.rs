@@ -3,17 +3,9 @@
 //! Users and Groups with every attribute of the RFC schemas. The test script installs it
 //! into a virtual environment and names its `scim2` in `ANNEXA_TEST_SCIM2`.
 
-use std::io::BufRead;
+mod support;
+
 use std::process::Command;
-
-struct Served(std::process::Child);
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 #[test]
 fn scim2_tester_passes_every_check_on_a_fresh_database() {
@@ -24,20 +16,9 @@ fn scim2_tester_passes_every_check_on_a_fresh_database() {
     };
     let dir = tempfile::tempdir().expect("tempdir");
     for db in annexa_store::testing::fresh_databases(dir.path()) {
-        let annexa = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_annexa")).args(["--db", &db]).args(args).output().expect("annexa runs");
-        let created = annexa(&["token", "create", "conformance", "--scope", "scim", "--system", "tester"]);
-        assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
-        let token = String::from_utf8(created.stdout).expect("utf8").trim().to_string();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_annexa"))
-            .args(["--db", &db, "serve", "--listen", "127.0.0.1:0", "--jobs-every", "0"])
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("serve");
-        let mut lines = std::io::BufReader::new(child.stderr.take().expect("stderr")).lines();
-        let served = Served(child);
-        let first = lines.next().and_then(Result::ok).unwrap_or_default();
-        let base = first.split("SCIM endpoint ").nth(1).unwrap_or_else(|| panic!("serve said {first:?}")).trim().to_string();
-        std::thread::spawn(move || lines.for_each(drop));
+        let token = support::token(&db, "conformance", "tester");
+        let served = support::serve(&db, 0);
+        let base = served.url.clone();
 
         // The token goes in the environment, not on a command line others can read.
         let out = Command::new(&scim2)

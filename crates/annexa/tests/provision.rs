@@ -7,40 +7,17 @@ use ldap3::{LdapConn, Scope, SearchEntry};
 use std::collections::HashSet;
 use std::path::Path;
 use std::process::{Command, Output};
+use support::Served;
+
+mod support;
 
 const HR: &str = "employee_id,email,given_name,family_name,department,title,manager_id,location,worker_type,status,start_date,end_date";
 
-/// `annexa serve` in the background, stopped when dropped.
-struct Served {
-    child: std::process::Child,
-    url: String,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Starts `annexa serve` on a free port of its own database and returns it with a token.
 fn serve_app(d: &Path) -> (Served, String) {
-    use std::io::BufRead;
     let db = format!("sqlite://{}", d.join("app.db").display());
-    let out = Command::new(env!("CARGO_BIN_EXE_annexa")).args(["--db", &db, "token", "create", "app", "--scope", "scim", "--system", "app"]).output().expect("token");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let token = String::from_utf8(out.stdout).expect("utf8").trim().to_string();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_annexa"))
-        .args(["--db", &db, "serve", "--listen", "127.0.0.1:0", "--jobs-every", "0"])
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("serve");
-    let mut lines = std::io::BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let first = lines.next().and_then(Result::ok).unwrap_or_default();
-    let url = first.split("SCIM endpoint ").nth(1).unwrap_or_else(|| panic!("serve said {first:?}")).trim().to_string();
-    // Keep reading its log so it never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    (Served { child, url }, token)
+    let token = support::token(&db, "app", "app");
+    (support::serve(&db, 0), token)
 }
 
 fn add(ldap: &mut LdapConn, dn: &str, attrs: &[(&str, &[&str])]) {

@@ -2,19 +2,10 @@
 //! SCIM, and the scheduler imports them as accounts; `import scim --pushed` does the same
 //! on demand.
 
-use std::io::BufRead;
 use std::process::{Command, Output};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-struct Served(std::process::Child);
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+mod support;
 
 fn annexa(db: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_annexa")).args(["--db", db]).args(args).output().expect("annexa runs")
@@ -58,16 +49,8 @@ fn pushed_users_and_groups_become_accounts_of_the_tokens_system() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = format!("sqlite://{}", dir.path().join("a.db").display());
     let token = ok(&db, &["token", "create", "okta-push", "--scope", "scim", "--system", "okta"]).trim().to_string();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_annexa"))
-        .args(["--db", &db, "serve", "--listen", "127.0.0.1:0", "--jobs-every", "1"])
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("serve");
-    let mut lines = std::io::BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let served = Served(child);
-    let first = lines.next().and_then(Result::ok).unwrap_or_default();
-    let base = first.split("SCIM endpoint ").nth(1).unwrap_or_else(|| panic!("serve said {first:?}")).trim().to_string();
-    std::thread::spawn(move || lines.for_each(drop));
+    let served = support::serve(&db, 1);
+    let base = served.url.clone();
 
     let idp = annexa_connect::scim_client::ScimClient::new(&base, &token, Default::default()).expect("client");
     let user = |login: &str, employee: &str, active: bool| {
@@ -115,29 +98,6 @@ fn pushed_users_and_groups_become_accounts_of_the_tokens_system() {
     assert!(ok(&db, &["ledger", "verify"]).contains("ledger verified"));
 }
 
-/// `annexa serve --jobs-every 1` on `db`: the SCIM base URL, and every line it logs.
-fn serve(db: &str) -> (Served, String, Arc<Mutex<Vec<String>>>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_annexa"))
-        .args(["--db", db, "serve", "--listen", "127.0.0.1:0", "--jobs-every", "1"])
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("serve");
-    let mut lines = std::io::BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let served = Served(child);
-    let log = Arc::new(Mutex::new(Vec::new()));
-    let base = loop {
-        let line = lines.next().and_then(Result::ok).unwrap_or_default();
-        if let Some(base) = line.split("SCIM endpoint ").nth(1) {
-            break base.trim().to_string();
-        }
-        assert!(!line.is_empty(), "serve stopped before listening");
-        log.lock().expect("log").push(line);
-    };
-    let kept = log.clone();
-    std::thread::spawn(move || lines.map_while(Result::ok).for_each(|l| kept.lock().expect("log").push(l)));
-    (served, base, log)
-}
-
 fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while !done() {
@@ -169,7 +129,8 @@ fn a_system_that_fails_to_import_leaves_the_others_running() {
     )
     .expect("legacy row");
     drop(c);
-    let (served, base, log) = serve(&db);
+    let served = support::serve(&db, 1);
+    let (base, log) = (served.url.clone(), served.log.clone());
     let okta = annexa_connect::scim_client::ScimClient::new(&base, &okta, Default::default()).expect("client");
     let entra = annexa_connect::scim_client::ScimClient::new(&base, &entra, Default::default()).expect("client");
     let user = |login: &str| serde_json::json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": login, "password": "Hunter2-secret"});
@@ -233,7 +194,8 @@ fn snapshots_an_earlier_version_wrote_are_made_private_and_lose_their_passwords(
     std::fs::write(&file, format!("{line}\n")).expect("old snapshot");
     #[cfg(unix)]
     std::fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o644)).expect("chmod");
-    let (served, _base, log) = serve(&db);
+    let served = support::serve(&db, 1);
+    let log = served.log.clone();
     drop(served);
     let text = std::fs::read_to_string(&file).expect("snapshot");
     assert!(!text.contains("Hunter2") && text.contains("\"userName\":\"u\""), "{text}");

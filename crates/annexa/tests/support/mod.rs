@@ -1,0 +1,56 @@
+//! What the end-to-end tests of `annexa serve` share: a token, and a server in the
+//! background on a free port of loopback.
+#![allow(dead_code)]
+
+use std::io::BufRead;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+/// `annexa serve` in the background, stopped when dropped.
+pub struct Served {
+    child: std::process::Child,
+    /// Its SCIM base URL (`http://127.0.0.1:PORT/scim/v2`).
+    pub url: String,
+    /// Every line it has logged so far.
+    pub log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A `scim` token for `system`, created in `db`.
+pub fn token(db: &str, name: &str, system: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_annexa")).args(["--db", db, "token", "create", name, "--scope", "scim", "--system", system]).output().expect("token");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("utf8").trim().to_string()
+}
+
+/// Starts `annexa serve` on `db`, its jobs every `jobs_every` seconds (0: none), and waits
+/// until it listens.
+pub fn serve(db: &str, jobs_every: u64) -> Served {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_annexa"))
+        .args(["--db", db, "serve", "--listen", "127.0.0.1:0", "--jobs-every", &jobs_every.to_string()])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("serve");
+    let mut lines = std::io::BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let url = loop {
+        let Some(Ok(line)) = lines.next() else {
+            let _ = child.kill();
+            panic!("serve stopped before listening: {:?}", log.lock().map(|l| l.clone()));
+        };
+        if let Some(url) = line.split("SCIM endpoint ").nth(1) {
+            break url.trim().to_string();
+        }
+        log.lock().expect("log").push(line);
+    };
+    // Keep reading its log so it never blocks on a full pipe.
+    let kept = log.clone();
+    std::thread::spawn(move || lines.map_while(Result::ok).for_each(|l| kept.lock().expect("log").push(l)));
+    Served { child, url, log }
+}

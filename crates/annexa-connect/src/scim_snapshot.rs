@@ -200,10 +200,15 @@ pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<Import
             owner: None,
             origin,
         });
+        // A member listed twice is one membership (SCIM does not forbid the repetition).
+        let mut seen = std::collections::HashSet::new();
         for m in r.get("members").and_then(Value::as_array).into_iter().flatten() {
             let Some(value) = m.get("value").and_then(Value::as_str) else {
                 return Err(ImportError::new(file, g.no, Some("members"), "a member without a value"));
             };
+            if !seen.insert(value) {
+                continue;
+            }
             match login_of.get(value) {
                 Some(login) => batch.assignments.push(Assignment {
                     system: system.clone(),
@@ -274,13 +279,14 @@ mod tests {
         lines.push(group("g3", None, 3..4));
         lines.push(group("g4", Some("Everyone"), 0..20_000));
         lines.push(group("g5", Some("Sales [g1]"), 4..5));
+        lines.push(format!(r#"{{"schemas":["{GROUP}"],"id":"g6","displayName":"Twice","members":[{{"value":"u1"}},{{"value":"u1","type":"User"}}]}}"#));
         let text = lines.join("\n");
         assert!(lines[20_003].len() > MAX_RESOURCE, "the big Group's line is {} bytes", lines[20_003].len());
         let b = parse("s.jsonl", text.as_bytes(), &opts()).expect("parses");
         let names: Vec<&str> = b.entitlements.iter().map(|e| e.name.as_ref()).collect();
-        assert_eq!(names, ["Sales [g1]", "sales [g2]", "g3", "Everyone", "Sales [g1] [g5]"]);
+        assert_eq!(names, ["Sales [g1]", "sales [g2]", "g3", "Everyone", "Sales [g1] [g5]", "Twice"]);
         let held = |e: &str| b.assignments.iter().filter(|a| a.entitlement.as_ref() == e).count();
-        assert_eq!((held("Sales [g1]"), held("sales [g2]"), held("g3"), held("Everyone")), (2, 1, 1, 20_000));
+        assert_eq!((held("Sales [g1]"), held("sales [g2]"), held("g3"), held("Everyone"), held("Twice")), (2, 1, 1, 20_000, 1));
         // A User is still bounded.
         let huge = format!(r#"{{"schemas":["{USER}"],"id":"x","userName":"x","displayName":"{}"}}"#, "a".repeat(MAX_RESOURCE));
         let err = parse("s.jsonl", huge.as_bytes(), &opts()).expect_err("too large").to_string();

@@ -445,6 +445,10 @@ pub struct ServeArgs {
     /// Seconds between scheduler runs; 0 turns the scheduler off.
     #[arg(long, default_value_t = 300)]
     pub jobs_every: u64,
+    /// Connections served at once; past that a new one is answered 503 with Retry-After
+    /// (keep it below the process's file descriptor limit, `ulimit -n`).
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: u64,
 }
 
 #[derive(Debug, Subcommand)]

@@ -126,7 +126,8 @@ pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
     let bound = listener.local_addr()?;
     let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{bound}"));
-    let config = annexa_server::ServerConfig::new(&public_url);
+    let mut config = annexa_server::ServerConfig::new(&public_url);
+    config.http.max_connections = args.max_connections as usize;
     let state = annexa_server::AppState::new(store, config).map_err(|e| anyhow::anyhow!("cannot load the SCIM resources: {e}"))?;
     eprintln!("annexa serve: listening on http://{bound}; SCIM endpoint {public_url}/scim/v2");
     // Keep a handle here, so the state (and its database connection) is dropped outside the

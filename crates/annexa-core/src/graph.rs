@@ -98,10 +98,11 @@ impl IdentityGraph {
         }
     }
 
-    /// `system/account_id/entitlement` of a grant: its key in findings and evidence.
+    /// `system/account_id/entitlement` of a grant: its key in findings and evidence (see
+    /// [`crate::key`]: a `/` inside a part is escaped, so `org/team` names stay apart).
     pub fn grant_key(&self, grant: &Grant) -> String {
         let a = &self.accounts[grant.account as usize];
         let e = &self.entitlements[grant.entitlement as usize];
-        format!("{}/{}/{}", a.system, a.account_id, e.name)
+        crate::key::join(&[&a.system, &a.account_id, &e.name])
     }
 }

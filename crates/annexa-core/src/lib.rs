@@ -22,6 +22,7 @@
 pub mod catalog;
 pub mod finding;
 pub mod graph;
+pub mod key;
 pub mod model;
 pub mod text;
 pub mod time;

@@ -196,9 +196,10 @@ impl Account {
         self.status == AccountStatus::Enabled
     }
 
-    /// `system/account_id`, the account's key in messages and finding subjects.
+    /// `system/account_id`, the account's key in messages and finding subjects (see
+    /// [`crate::key`]: a `/` inside a part is escaped).
     pub fn key(&self) -> String {
-        format!("{}/{}", self.system, self.account_id)
+        crate::key::join(&[&self.system, &self.account_id])
     }
 
     /// True when a factor other than `none` is registered.

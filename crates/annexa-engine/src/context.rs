@@ -130,7 +130,7 @@ impl<'g> Context<'g> {
     }
 
     pub fn person_source(&self, p: &Person) -> SourceRecord {
-        self.source("person", p.employee_id.to_string(), p.origin)
+        self.source("person", annexa_core::key::part(&p.employee_id).into_owned(), p.origin)
     }
 
     /// A subject for an account: `system/account_id`, labelled with who it belongs to.
@@ -147,7 +147,7 @@ impl<'g> Context<'g> {
     }
 
     pub fn person_subject(&self, p: &Person) -> Subject {
-        Subject { kind: SubjectKind::Person, key: p.employee_id.to_string(), label: p.display_name() }
+        Subject { kind: SubjectKind::Person, key: annexa_core::key::part(&p.employee_id).into_owned(), label: p.display_name() }
     }
 
     /// Days from `then` to the as-of instant.

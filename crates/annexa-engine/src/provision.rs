@@ -99,9 +99,12 @@ pub fn plan(graph: &IdentityGraph, config: &Config, events: &[JmlEvent], now: In
             .collect();
         let task = |a: usize, action: &'static str, entitlement: Option<String>, not_before: Instant| {
             let acc = &graph.accounts[a];
-            let what = entitlement.as_deref().map(|x| format!("/{x}")).unwrap_or_default();
+            let target = match entitlement.as_deref() {
+                Some(x) => annexa_core::key::join(&[&acc.system, &acc.account_id, x]),
+                None => acc.key(),
+            };
             PlannedTask {
-                key: format!("{}:{action}:{}/{}{what}", e.id, acc.system, acc.account_id),
+                key: format!("{}:{action}:{target}", e.id),
                 event_id: e.id.clone(),
                 employee_id: e.employee_id.to_string(),
                 system: acc.system.to_string(),
@@ -126,7 +129,7 @@ pub fn plan(graph: &IdentityGraph, config: &Config, events: &[JmlEvent], now: In
                         continue;
                     }
                     out.push(PlannedTask {
-                        key: format!("{}:deactivate-badge:{}/{}", e.id, badge.system, badge.badge_id),
+                        key: format!("{}:deactivate-badge:{}", e.id, annexa_core::key::join(&[&badge.system, &badge.badge_id])),
                         event_id: e.id.clone(),
                         employee_id: e.employee_id.to_string(),
                         system: badge.system.to_string(),
@@ -172,9 +175,12 @@ pub fn plan(graph: &IdentityGraph, config: &Config, events: &[JmlEvent], now: In
                     }
                     let login = crate::correlate::render(&c.login, person);
                     let new = |action: &'static str, entitlement: Option<String>| {
-                        let what = entitlement.as_deref().map(|x| format!("/{x}")).unwrap_or_default();
+                        let target = match entitlement.as_deref() {
+                            Some(x) => annexa_core::key::join(&[&c.system, &login, x]),
+                            None => annexa_core::key::join(&[&c.system, &login]),
+                        };
                         PlannedTask {
-                            key: format!("{}:{action}:{}/{login}{what}", e.id, c.system),
+                            key: format!("{}:{action}:{target}", e.id),
                             event_id: e.id.clone(),
                             employee_id: e.employee_id.to_string(),
                             system: c.system.clone(),

@@ -24,6 +24,7 @@ pub mod provisioning;
 pub mod ledger;
 pub mod scim;
 mod migrate;
+mod rekey;
 mod snapshot;
 #[doc(hidden)]
 pub mod testing;

@@ -73,7 +73,7 @@ pub fn sod_conflict(ctx: &Context<'_>, sod: &Sod, f: &mut FindingBuilder<'_>) {
             let subject = subject();
             f.push_with_severity(
                 rule.severity.unwrap_or(f.severity),
-                Subject { kind: subject.kind, key: format!("{}#{}", subject.key, rule.id), label: subject.label.clone() },
+                Subject { kind: subject.kind, key: format!("{}#{}", subject.key, annexa_core::key::part(&rule.id)), label: subject.label.clone() },
                 format!("{} holds conflicting access under {} ({}): {}", subject.label, rule.id, rule.description, sides_text.join(" vs ")),
                 records,
                 json!({ "rule": rule.id, "held": held, "mitigation": rule.mitigation }),

@@ -29,7 +29,7 @@ pub fn stale(ctx: &Context<'_>, p: &StaleCredential, f: &mut FindingBuilder<'_>)
             f.push(
                 Subject {
                     kind: SubjectKind::Credential,
-                    key: format!("{}/{}", subject.key, c.slot),
+                    key: format!("{}/{}", subject.key, annexa_core::key::part(&c.slot)),
                     label: format!("{} {}", subject.label, c.slot),
                 },
                 format!("Active {} {} of {} account {} is {}", c.kind, c.slot, a.system, a.username, reasons.join(" and ")),

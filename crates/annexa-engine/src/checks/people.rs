@@ -53,13 +53,13 @@ pub fn leaver_access(ctx: &Context<'_>, p: &LeaverAccess, f: &mut FindingBuilder
             f.push(
                 Subject {
                     kind: SubjectKind::Badge,
-                    key: format!("{}/{}", badge.system, badge.badge_id),
+                    key: annexa_core::key::join(&[&badge.system, &badge.badge_id]),
                     label: format!("badge {} ({})", badge.badge_id, person.display_name()),
                 },
                 format!("{} {since} but badge {} still opens {}", person.display_name(), badge.badge_id, badge.zones.join(", ")),
                 vec![
                     ctx.person_source(person),
-                    ctx.source("badge", format!("{}/{}", badge.system, badge.badge_id), badge.origin),
+                    ctx.source("badge", annexa_core::key::join(&[&badge.system, &badge.badge_id]), badge.origin),
                 ],
                 json!({ "status": person.status, "end_date": person.end_date, "left_at": left,
                         "sla_hours": p.sla_hours, "badge_last_used_at": badge.last_used_at, "zones": badge.zones }),

@@ -1,0 +1,88 @@
+//! Subject keys with `/` in their parts (GitHub `org/team`, AWS ARNs, `Finance/AP`): two
+//! assignments whose parts only differ in where the `/` falls are two subjects, two
+//! findings, on SQLite and PostgreSQL; and ordinary subjects keep the finding ids they had.
+
+use std::process::{Command, Output};
+
+const ACCOUNTS: &str = "system,account_id,username,email,employee_id,display_name,status,type,created_at,last_login_at,mfa,password_last_set_at,owner\n\
+app,b/c,bc,,,B C,enabled,service,2020-01-01,2026-11-01,,,E1\n\
+app,b,b,,,B,enabled,service,2020-01-01,2026-11-01,,,E1\n\
+app,x,x,,,X,enabled,service,2020-01-01,2026-11-01,,,E1\n";
+
+const ASSIGNMENTS: &str = "system,account_id,entitlement,privileged,granted_at,granted_by,source\n\
+app,b/c,d,false,2020-01-01,E1,request\n\
+app,b,c/d,false,2020-01-01,E1,request\n\
+app,x,e,false,2020-01-01,E1,request\n";
+
+fn annexa(db: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_annexa")).args(["--db", db]).args(args).output().expect("annexa runs")
+}
+
+#[test]
+fn assignments_that_differ_in_where_the_slash_falls_are_two_findings() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("accounts.csv"), ACCOUNTS).expect("accounts");
+    std::fs::write(dir.path().join("assignments.csv"), ASSIGNMENTS).expect("assignments");
+    for db in annexa_store::testing::fresh_databases(dir.path()) {
+        for kind in ["accounts", "assignments"] {
+            let file = dir.path().join(format!("{kind}.csv"));
+            let out = annexa(&db, &["import", kind, file.to_str().expect("utf8")]);
+            assert!(out.status.success(), "{db}: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        // Twice: the second run must see the same findings as still open.
+        for run in 0..2 {
+            let out = annexa(&db, &["--format", "json", "audit", "--check", "certification-overdue", "--as-of", "2026-12-01"]);
+            assert!(out.status.success(), "{db}: {}", String::from_utf8_lossy(&out.stderr));
+            let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+            let mut found: Vec<(String, String)> = report["findings"]
+                .as_array()
+                .expect("findings")
+                .iter()
+                .map(|f| (f["subject"]["key"].as_str().expect("key").to_string(), f["id"].as_str().expect("id").to_string()))
+                .collect();
+            found.sort();
+            let keys: Vec<&str> = found.iter().map(|(k, _)| k.as_str()).collect();
+            assert_eq!(keys, ["app/b%2Fc/d", "app/b/c%2Fd", "app/x/e"], "{db} run {run}");
+            assert_ne!(found[0].1, found[1].1);
+            // The id an ordinary subject had before keys were escaped.
+            assert_eq!(found[2].1, "F-2e7b46eb01b3d792", "{db}: ordinary finding ids are unchanged");
+        }
+    }
+}
+
+#[test]
+fn findings_stored_under_an_ambiguous_key_are_re_keyed_on_upgrade() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("a.db");
+    let db = format!("sqlite://{}", path.display());
+    // Only account `b/c` holds `d`: the old key `app/b/c/d` can mean that alone.
+    std::fs::write(dir.path().join("accounts.csv"), ACCOUNTS).expect("accounts");
+    std::fs::write(dir.path().join("assignments.csv"), "system,account_id,entitlement,privileged,granted_at,granted_by,source\napp,b/c,d,false,2020-01-01,E1,request\n").expect("assignments");
+    for kind in ["accounts", "assignments"] {
+        let out = annexa(&db, &["import", kind, dir.path().join(format!("{kind}.csv")).to_str().expect("utf8")]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let audit = |db: &str| -> serde_json::Value {
+        let out = annexa(db, &["--format", "json", "audit", "--check", "certification-overdue", "--as-of", "2026-12-01"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).expect("json")
+    };
+    let first = audit(&db);
+    let id = first["findings"][0]["id"].as_str().expect("id").to_string();
+    // What the version before escaped keys stored: the key as it was, the id from it.
+    let old_id = annexa_core::finding::finding_id("certification-overdue", "app/b/c/d");
+    {
+        let c = rusqlite::Connection::open(&path).expect("sqlite");
+        c.execute("UPDATE findings SET id = ?1, subject_key = 'app/b/c/d' WHERE id = ?2", [&old_id, &id]).expect("old finding");
+        c.execute("UPDATE run_findings SET finding_id = ?1 WHERE finding_id = ?2", [&old_id, &id]).expect("old run");
+        c.execute("DELETE FROM schema_migrations WHERE version = 8", []).expect("back to 7");
+        c.execute("DROP INDEX run_findings_by_finding", []).expect("back to 7");
+    }
+    // The upgrade re-keys it: the next audit sees the same finding still open, not a new one.
+    let second = audit(&db);
+    assert_eq!(second["findings"][0]["id"], id.as_str());
+    assert_eq!(second["new"], serde_json::json!([]), "{second}");
+    assert_eq!(second["resolved"], serde_json::json!([]), "{second}");
+    let shown = annexa(&db, &["--format", "json", "findings", "show", &id]);
+    assert!(shown.status.success(), "{}", String::from_utf8_lossy(&shown.stderr));
+}

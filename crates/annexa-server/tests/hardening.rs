@@ -96,7 +96,7 @@ fn passwords_stored_by_an_earlier_version_are_removed_on_upgrade() {
         drop(store.scim_systems());
         drop(store);
         let c = rusqlite::Connection::open(&path).expect("sqlite");
-        c.execute_batch("DELETE FROM schema_migrations WHERE version >= 7; DROP TABLE import_failures;").expect("back to 6");
+        c.execute_batch("DELETE FROM schema_migrations WHERE version >= 7; DROP TABLE import_failures; DROP INDEX IF EXISTS run_findings_by_finding;").expect("back to 6");
         let body = json!({"schemas": [USER], "id": "u1", "userName": "Rene\u{301}", "Password": SECRET, "meta": {"version": "W/\"1\""}}).to_string();
         c.execute(
             "INSERT INTO scim_resources (id, system, resource_type, unique_key, version, seq, deleted, body) VALUES ('u1', 'okta', 'User', 'rene\u{301}', 1, 1, 0, ?1)",

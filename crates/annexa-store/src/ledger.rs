@@ -82,6 +82,13 @@ impl Tx<'_> {
         if changes.is_empty() {
             return self.ledger_size();
         }
+        // The next position is read from the table, so two writers must not read it at once.
+        // SQLite's write transaction is exclusive already; on PostgreSQL this lock, held to
+        // the end of the transaction, makes the others wait, and each then reads (in its next
+        // statement) what the one before it committed.
+        if let Tx::Postgres(_) = self {
+            self.execute("SELECT pg_advisory_xact_lock(7216012027)", &[])?;
+        }
         let size = self.ledger_size()?;
         // The unpaired right-edge node of every level: all an append needs from the tree.
         let mut frontier: Vec<Option<Hash>> = vec![None; 64];

@@ -29,6 +29,33 @@ pub struct Subject {
     pub label: String,
 }
 
+impl Subject {
+    /// The system the subject is in (the first part of its key), for subjects that are in
+    /// one: accounts, assignments, credentials and badges.
+    pub fn system(&self) -> Option<String> {
+        match self.kind {
+            SubjectKind::Account | SubjectKind::Assignment | SubjectKind::Credential | SubjectKind::Badge => {
+                let first = self.key.split(['/', '#']).next().unwrap_or_default();
+                Some(crate::key::unescape(first).into_owned())
+            }
+            SubjectKind::Person | SubjectKind::Ledger => None,
+        }
+    }
+}
+
+impl Severity {
+    /// The severity as a number, least severe 0, for sorting in SQL.
+    pub fn rank(self) -> i64 {
+        match self {
+            Severity::Info => 0,
+            Severity::Low => 1,
+            Severity::Medium => 2,
+            Severity::High => 3,
+            Severity::Critical => 4,
+        }
+    }
+}
+
 /// One source record a finding rests on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SourceRecord {

@@ -27,6 +27,7 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
 
 /// The limits on each connection and request.
 #[derive(Debug, Clone)]
@@ -140,15 +141,56 @@ fn raw_response(status: u16, reason: &str, detail: &str, extra: &[&str]) -> Vec<
 /// and closes the connection; this wrapper sees that answer go out and sends the same
 /// status with a SCIM error body instead. The application's own answers always have a
 /// body, so an empty 400/414/431 can only be the parser's.
-pub struct ParseErrorBodies<T> {
-    inner: T,
+///
+/// It also closes gently after an error answer. A client refused for a large request is
+/// often still sending it; closing a socket with unread data makes the system reset the
+/// connection, and the client may never read the answer. So when the connection ends after
+/// an error answer, the socket is handed to a task that shuts down the sending side and
+/// reads and discards what still arrives (at most 2 s and 8 MiB) before closing.
+pub struct ParseErrorBodies {
+    inner: Option<TcpStream>,
     /// A replacement being written, and how much of it is out.
     replacing: Option<(Vec<u8>, usize)>,
+    /// An answer of status 400 or more went out.
+    answered_error: bool,
 }
 
-impl<T> ParseErrorBodies<T> {
-    pub fn new(inner: T) -> Self {
-        ParseErrorBodies { inner, replacing: None }
+impl ParseErrorBodies {
+    pub fn new(inner: TcpStream) -> Self {
+        ParseErrorBodies { inner: Some(inner), replacing: None, answered_error: false }
+    }
+
+    fn stream(&mut self) -> io::Result<&mut TcpStream> {
+        self.inner.as_mut().ok_or_else(|| io::Error::from(io::ErrorKind::NotConnected))
+    }
+}
+
+/// At most this many connections are closed gently at once; past that they just close.
+static LINGERING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(64);
+
+impl Drop for ParseErrorBodies {
+    fn drop(&mut self) {
+        let Some(stream) = self.inner.take() else { return };
+        if !self.answered_error {
+            return;
+        }
+        let (Ok(handle), Ok(permit)) = (tokio::runtime::Handle::try_current(), LINGERING.try_acquire()) else { return };
+        handle.spawn(async move {
+            let _permit = permit;
+            let mut stream = stream;
+            let _ = tokio::io::AsyncWriteExt::shutdown(&mut stream).await;
+            let drain = async {
+                let mut buf = vec![0u8; 16 * 1024];
+                let mut read = 0usize;
+                while read < 8 << 20 {
+                    match tokio::io::AsyncReadExt::read(&mut stream, &mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => read += n,
+                    }
+                }
+            };
+            let _ = tokio::time::timeout(Duration::from_secs(2), drain).await;
+        });
     }
 }
 
@@ -166,24 +208,31 @@ fn replacement_for(head: &[u8]) -> Option<Vec<u8>> {
     empty.then(|| raw_response(status, reason, detail, &[]))
 }
 
-impl<T: AsyncRead + Unpin> AsyncRead for ParseErrorBodies<T> {
+/// Whether `buf` begins an answer of status 400 or more.
+fn is_error_answer(buf: &[u8]) -> bool {
+    buf.starts_with(b"HTTP/1.1 4") || buf.starts_with(b"HTTP/1.1 5")
+}
+
+impl AsyncRead for ParseErrorBodies {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
+        Pin::new(self.get_mut().stream()?).poll_read(cx, buf)
     }
 }
 
-impl<T: AsyncWrite + Unpin> AsyncWrite for ParseErrorBodies<T> {
+impl AsyncWrite for ParseErrorBodies {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         if this.replacing.is_none() {
+            this.answered_error |= is_error_answer(buf);
             match replacement_for(buf) {
                 Some(r) => this.replacing = Some((r, 0)),
-                None => return Pin::new(&mut this.inner).poll_write(cx, buf),
+                None => return Pin::new(this.stream()?).poll_write(cx, buf),
             }
         }
         // The parser is told its whole answer went out once the replacement has.
+        let Some(stream) = this.inner.as_mut() else { return Poll::Ready(Err(io::ErrorKind::NotConnected.into())) };
         while let Some((bytes, done)) = this.replacing.as_mut().filter(|(b, d)| d < &b.len()) {
-            let n = ready!(Pin::new(&mut this.inner).poll_write(cx, &bytes[*done..]))?;
+            let n = ready!(Pin::new(&mut *stream).poll_write(cx, &bytes[*done..]))?;
             if n == 0 {
                 return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }
@@ -193,11 +242,11 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for ParseErrorBodies<T> {
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+        Pin::new(self.get_mut().stream()?).poll_flush(cx)
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+        Pin::new(self.get_mut().stream()?).poll_shutdown(cx)
     }
 
     // Not vectored: the parser then hands each answer over as one buffer, head first.
@@ -226,6 +275,7 @@ mod tests {
         ] {
             assert!(replacement_for(kept).is_none(), "{}", String::from_utf8_lossy(kept));
         }
+        assert!(is_error_answer(b"HTTP/1.1 413 Payload Too Large\r\n") && !is_error_answer(b"HTTP/1.1 200 OK\r\n"));
     }
 
     #[test]

@@ -56,10 +56,12 @@ fn read_to_close(s: &mut TcpStream) -> (String, Duration) {
     (String::from_utf8_lossy(&out).into_owned(), t0.elapsed())
 }
 
-/// One request on a new connection, `Connection: close`; the whole answer.
+/// One request on a new connection, `Connection: close`; the whole answer. The server may
+/// answer before it has read all of a large request, so a write that fails is no failure:
+/// the answer is what counts.
 fn request(r: &Running, head: &str) -> String {
     let mut s = connect(r.addr);
-    s.write_all(head.as_bytes()).expect("write");
+    let _ = s.write_all(head.as_bytes());
     read_to_close(&mut s).0
 }
 

@@ -63,14 +63,44 @@ pub struct StoredFinding {
     pub resolved_run: Option<i64>,
 }
 
-/// Which findings to list.
+/// A finding as a run stores it: the columns it is listed by, and its version.
+struct Encoded<'f> {
+    f: &'f Finding,
+    controls: String,
+    evidence: String,
+    system: String,
+    version: String,
+    body: String,
+}
+
+/// Which findings to list, and which page of them. Everything is decided in SQL: the
+/// rows of other pages are never read.
 #[derive(Debug, Clone, Default)]
 pub struct FindingFilter {
-    /// `None` lists every status.
+    /// `None` lists every status (ignored with `run`: a run reported open findings).
     pub status: Option<FindingStatus>,
     pub check: Option<String>,
     pub min_severity: Option<Severity>,
-    pub control: Option<String>,
+    /// Findings that evidence any of these 2022 controls (the caller maps 2013 ids).
+    pub controls: Vec<String>,
+    /// Findings about subjects of this system.
+    pub system: Option<String>,
+    /// Findings about this subject key, or about subjects under it (`corp-ad/jdoe` also
+    /// finds the assignments `corp-ad/jdoe/…`).
+    pub subject: Option<String>,
+    /// The findings audit run `run` reported, as it reported them, instead of the latest.
+    pub run: Option<i64>,
+    /// At most this many (all when `None`), after skipping `offset`.
+    pub limit: Option<u64>,
+    pub offset: u64,
+}
+
+/// One page of findings, and how many match in all.
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingPage {
+    pub total: u64,
+    pub offset: u64,
+    pub findings: Vec<StoredFinding>,
 }
 
 const FINDING_COLUMNS: &str = "id, check_id, severity, subject_kind, subject_key, subject_label, controls, message, \
@@ -118,47 +148,70 @@ impl Store {
 
         // Stage this run's findings, then merge them in one statement: fast on both engines.
         tx.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS findings_stage (id TEXT, check_id TEXT, severity TEXT, subject_kind TEXT, \
-             subject_key TEXT, subject_label TEXT, controls TEXT, message TEXT, evidence TEXT)",
+            "CREATE TEMP TABLE IF NOT EXISTS findings_stage_v9 (id TEXT, check_id TEXT, severity TEXT, severity_rank BIGINT, \
+             system TEXT, subject_kind TEXT, subject_key TEXT, subject_label TEXT, controls TEXT, message TEXT, evidence TEXT, \
+             version TEXT, body TEXT)",
             &[],
         )?;
-        tx.execute("DELETE FROM findings_stage", &[])?;
-        let encoded: Vec<(&Finding, String, String)> =
-            run.findings.iter().map(|f| (f, f.controls.join(" "), json(&f.evidence))).collect();
+        tx.execute("DELETE FROM findings_stage_v9", &[])?;
+        // Each finding as this run reports it, and its version (the SHA-256 of that JSON).
+        let encoded: Vec<Encoded<'_>> = run
+            .findings
+            .iter()
+            .map(|f| {
+                let body = json(f);
+                let version = {
+                    use sha2::Digest as _;
+                    annexa_core::to_hex(&sha2::Sha256::digest(body.as_bytes()))
+                };
+                Encoded { f, controls: f.controls.join(" "), evidence: json(&f.evidence), system: f.subject.system().unwrap_or_default(), version, body }
+            })
+            .collect();
         tx.bulk_insert(
-            "findings_stage",
-            &["id", "check_id", "severity", "subject_kind", "subject_key", "subject_label", "controls", "message", "evidence"],
+            "findings_stage_v9",
+            &["id", "check_id", "severity", "severity_rank", "system", "subject_kind", "subject_key", "subject_label", "controls", "message", "evidence", "version", "body"],
             &encoded,
-            |(f, controls, evidence), v| {
+            |e, v| {
                 v.extend([
-                    Value::from(f.id.as_str()),
-                    f.check.as_str().into(),
-                    f.severity.as_str().into(),
-                    f.subject.kind.as_str().into(),
-                    f.subject.key.as_str().into(),
-                    f.subject.label.as_str().into(),
-                    controls.as_str().into(),
-                    f.message.as_str().into(),
-                    evidence.as_str().into(),
+                    Value::from(e.f.id.as_str()),
+                    e.f.check.as_str().into(),
+                    e.f.severity.as_str().into(),
+                    e.f.severity.rank().into(),
+                    e.system.as_str().into(),
+                    e.f.subject.kind.as_str().into(),
+                    e.f.subject.key.as_str().into(),
+                    e.f.subject.label.as_str().into(),
+                    e.controls.as_str().into(),
+                    e.f.message.as_str().into(),
+                    e.evidence.as_str().into(),
+                    e.version.as_str().into(),
+                    e.body.as_str().into(),
                 ])
             },
         )?;
         tx.execute(
-            "INSERT INTO findings (id, check_id, severity, subject_kind, subject_key, subject_label, controls, message, \
-             evidence, status, first_run, last_run, resolved_run) \
-             SELECT id, check_id, severity, subject_kind, subject_key, subject_label, controls, message, evidence, \
-             'open', ?, ?, NULL FROM findings_stage WHERE true \
-             ON CONFLICT (id) DO UPDATE SET severity = excluded.severity, subject_label = excluded.subject_label, \
-             controls = excluded.controls, message = excluded.message, evidence = excluded.evidence, \
-             status = 'open', last_run = excluded.last_run, resolved_run = NULL",
+            "INSERT INTO findings (id, check_id, severity, severity_rank, system, subject_kind, subject_key, subject_label, \
+             controls, message, evidence, status, first_run, last_run, resolved_run) \
+             SELECT id, check_id, severity, severity_rank, system, subject_kind, subject_key, subject_label, controls, message, \
+             evidence, 'open', ?, ?, NULL FROM findings_stage_v9 WHERE true \
+             ON CONFLICT (id) DO UPDATE SET severity = excluded.severity, severity_rank = excluded.severity_rank, \
+             subject_label = excluded.subject_label, controls = excluded.controls, message = excluded.message, \
+             evidence = excluded.evidence, status = 'open', last_run = excluded.last_run, resolved_run = NULL",
             &[run_id.into(), run_id.into()],
         )?;
-        let mut changes: Vec<(&str, &str)> = Vec::with_capacity(run.findings.len() + resolved_ids.len());
-        changes.extend(new.iter().map(|id| (id.as_str(), "new")));
-        changes.extend(still_open.iter().map(|id| (id.as_str(), "open")));
-        changes.extend(resolved_ids.iter().map(|id| (id.as_str(), "resolved")));
-        tx.bulk_insert("run_findings", &["run_id", "finding_id", "change"], &changes, |(id, change), v| {
-            v.extend([Value::from(run_id), (*id).into(), (*change).into()])
+        tx.execute(
+            "INSERT INTO finding_versions (finding_id, sha256, check_id, severity_rank, system, subject_key, controls, body) \
+             SELECT id, version, check_id, severity_rank, system, subject_key, controls, body FROM findings_stage_v9 WHERE true \
+             ON CONFLICT (finding_id, sha256) DO NOTHING",
+            &[],
+        )?;
+        let version_of: HashMap<&str, &str> = encoded.iter().map(|e| (e.f.id.as_str(), e.version.as_str())).collect();
+        let mut changes: Vec<(&str, &str, Option<&str>)> = Vec::with_capacity(run.findings.len() + resolved_ids.len());
+        changes.extend(new.iter().map(|id| (id.as_str(), "new", version_of.get(id.as_str()).copied())));
+        changes.extend(still_open.iter().map(|id| (id.as_str(), "open", version_of.get(id.as_str()).copied())));
+        changes.extend(resolved_ids.iter().map(|id| (id.as_str(), "resolved", None)));
+        tx.bulk_insert("run_findings", &["run_id", "finding_id", "change", "version"], &changes, |(id, change, version), v| {
+            v.extend([Value::from(run_id), (*id).into(), (*change).into(), (*version).into()])
         })?;
         tx.execute(
             "UPDATE findings SET status = 'resolved', resolved_run = ? \
@@ -242,42 +295,73 @@ impl Store {
         Ok(out)
     }
 
-    /// Stored findings matching `filter`, most severe first.
+    /// Stored findings matching `filter`, most severe first (then by check, subject and
+    /// id): every page of them, as [`Store::findings_page`] reads one.
     pub fn findings(&mut self, filter: &FindingFilter) -> Result<Vec<StoredFinding>, StoreError> {
-        let mut sql = format!("SELECT {FINDING_COLUMNS} FROM findings WHERE 1 = 1");
-        let mut params: Vec<Value<'_>> = Vec::new();
-        let status = filter.status.map(|s| match s {
-            FindingStatus::Open => "open",
-            FindingStatus::Resolved => "resolved",
-        });
-        if let Some(s) = status {
-            sql.push_str(" AND status = ?");
-            params.push(s.into());
-        }
-        if let Some(c) = &filter.check {
-            sql.push_str(" AND check_id = ?");
-            params.push(c.as_str().into());
-        }
-        let mut tx = self.conn.transaction()?;
-        let mut out = Vec::new();
-        tx.query_each(&sql, &params, |r| {
-            let f = stored_finding(r)?;
-            let severe_enough = filter.min_severity.is_none_or(|min| f.finding.severity >= min);
-            let has_control = filter.control.as_ref().is_none_or(|c| f.finding.controls.iter().any(|x| x == c));
-            if severe_enough && has_control {
-                out.push(f);
+        Ok(self.findings_page(filter)?.findings)
+    }
+
+    /// One page of the findings matching `filter`, in listing order (most severe first,
+    /// then by check, subject and id), with how many match in all. Filtering, sorting and
+    /// paging happen in SQL, so a page costs what it holds, not what the database holds.
+    pub fn findings_page(&mut self, filter: &FindingFilter) -> Result<FindingPage, StoreError> {
+        let mut tx = self.conn.read_transaction()?;
+        if let Some(run) = filter.run {
+            let mut exists = false;
+            let mut unversioned = 0;
+            tx.query_each("SELECT id FROM audit_runs WHERE id = ?", &[run.into()], |_| {
+                exists = true;
+                Ok(())
+            })?;
+            if !exists {
+                return Err(StoreError::NotFound(format!("no audit run #{run}")));
             }
+            tx.query_each("SELECT COUNT(*) FROM run_findings WHERE run_id = ? AND change <> 'resolved' AND version IS NULL", &[run.into()], |r| {
+                unversioned = r.req_int(0)?;
+                Ok(())
+            })?;
+            if unversioned > 0 {
+                return Err(StoreError::Conflict(format!(
+                    "audit run #{run} was recorded before Annexa kept each run's findings as reported; only runs since can be listed"
+                )));
+            }
+        }
+        let (from, alias, where_sql, mut params) = listing(filter);
+        let mut total = 0u64;
+        tx.query_each(&format!("SELECT COUNT(*) FROM {from} WHERE {where_sql}"), &bind(&params), |r| {
+            total = r.req_int(0)? as u64;
             Ok(())
         })?;
+        params.push(Param::Int(filter.limit.map_or(i64::MAX, |l| l.min(i64::MAX as u64) as i64)));
+        params.push(Param::Int(filter.offset.min(i64::MAX as u64) as i64));
+        let page_params = bind(&params);
+        let order = format!("{alias}.severity_rank DESC, {alias}.check_id, {alias}.subject_key, {alias}.{id}", id = if filter.run.is_some() { "finding_id" } else { "id" });
+        let mut findings = Vec::new();
+        if filter.run.is_some() {
+            let sql = format!(
+                "SELECT v.body, f.status, f.first_run, f.last_run, f.resolved_run FROM {from} \
+                 LEFT JOIN findings f ON f.id = v.finding_id WHERE {where_sql} ORDER BY {order} LIMIT ? OFFSET ?"
+            );
+            tx.query_each(&sql, &page_params, |r| {
+                let finding: Finding = serde_json::from_str(r.req_text(0)?).map_err(|e| StoreError::Corrupt(format!("finding version: {e}")))?;
+                findings.push(StoredFinding {
+                    finding,
+                    status: if r.text(1)? == Some("resolved") { FindingStatus::Resolved } else { FindingStatus::Open },
+                    first_run: r.int(2)?.unwrap_or_default(),
+                    last_run: r.int(3)?.unwrap_or_default(),
+                    resolved_run: r.int(4)?,
+                });
+                Ok(())
+            })?;
+        } else {
+            let sql = format!("SELECT {FINDING_COLUMNS} FROM {from} WHERE {where_sql} ORDER BY {order} LIMIT ? OFFSET ?");
+            tx.query_each(&sql, &page_params, |r| {
+                findings.push(stored_finding(r)?);
+                Ok(())
+            })?;
+        }
         tx.commit()?;
-        out.sort_by(|a, b| {
-            b.finding
-                .severity
-                .cmp(&a.finding.severity)
-                .then_with(|| a.finding.check.cmp(&b.finding.check))
-                .then_with(|| a.finding.subject.key.cmp(&b.finding.subject.key))
-        });
-        Ok(out)
+        Ok(FindingPage { total, offset: filter.offset, findings })
     }
 
     /// One finding by id (a unique prefix of at least 6 characters is enough).
@@ -315,6 +399,79 @@ impl Store {
     }
 }
 
+/// A parameter of a listing query, owned until the query binds it.
+#[derive(Debug, Clone)]
+enum Param {
+    Int(i64),
+    Text(String),
+}
+
+fn bind(params: &[Param]) -> Vec<Value<'_>> {
+    params
+        .iter()
+        .map(|p| match p {
+            Param::Int(i) => Value::from(*i),
+            Param::Text(t) => Value::from(t.as_str()),
+        })
+        .collect()
+}
+
+/// The `FROM`, the alias the columns are read through, the `WHERE` and its parameters of
+/// a findings listing: the latest findings, or those a run reported as it reported them.
+fn listing(filter: &FindingFilter) -> (&'static str, &'static str, String, Vec<Param>) {
+    let (from, a) = match filter.run {
+        Some(_) => ("run_findings rf JOIN finding_versions v ON v.finding_id = rf.finding_id AND v.sha256 = rf.version", "v"),
+        None => ("findings f", "f"),
+    };
+    let mut clauses: Vec<String> = Vec::new();
+    let mut params: Vec<Param> = Vec::new();
+    match (filter.run, filter.status) {
+        (Some(run), _) => {
+            clauses.push("rf.run_id = ? AND rf.change <> 'resolved'".into());
+            params.push(Param::Int(run));
+        }
+        (None, Some(s)) => {
+            clauses.push("f.status = ?".into());
+            params.push(Param::Text(match s {
+                FindingStatus::Open => "open".into(),
+                FindingStatus::Resolved => "resolved".into(),
+            }));
+        }
+        (None, None) => {}
+    }
+    if let Some(c) = &filter.check {
+        clauses.push(format!("{a}.check_id = ?"));
+        params.push(Param::Text(c.clone()));
+    }
+    if let Some(min) = filter.min_severity {
+        clauses.push(format!("{a}.severity_rank >= ?"));
+        params.push(Param::Int(min.rank()));
+    }
+    if !filter.controls.is_empty() {
+        // Controls are stored space-separated; padded, each is a whole word.
+        let any: Vec<String> = filter.controls.iter().map(|_| format!("(' ' || {a}.controls || ' ') LIKE ?")).collect();
+        clauses.push(format!("({})", any.join(" OR ")));
+        for c in &filter.controls {
+            params.push(Param::Text(format!("% {} %", c.replace(['%', '_'], ""))));
+        }
+    }
+    if let Some(system) = &filter.system {
+        clauses.push(format!("{a}.system = ?"));
+        params.push(Param::Text(system.clone()));
+    }
+    if let Some(subject) = &filter.subject {
+        // The subject itself, or one under it (its key and a '/' begin theirs).
+        // (The length comes from the text itself: PostgreSQL's substr takes a 32-bit one.)
+        clauses.push(format!("({a}.subject_key = ? OR substr({a}.subject_key, 1, length(?)) = ?)"));
+        let prefix = format!("{subject}/");
+        params.push(Param::Text(subject.clone()));
+        params.push(Param::Text(prefix.clone()));
+        params.push(Param::Text(prefix));
+    }
+    let where_sql = if clauses.is_empty() { "1 = 1".to_string() } else { clauses.join(" AND ") };
+    (from, a, where_sql, params)
+}
+
 fn stored_finding(r: &DbRow<'_>) -> Result<StoredFinding, StoreError> {
     let corrupt = |what: &str| StoreError::Corrupt(format!("finding {what}"));
     let evidence: Evidence = serde_json::from_str(r.req_text(8)?).map_err(|e| corrupt(&format!("evidence: {e}")))?;
@@ -349,6 +506,56 @@ mod erased {
             // INVARIANT: these values are plain data (strings, numbers, maps with string
             // keys), which serde_json always serialises.
             serde_json::to_string(self).unwrap_or_else(|_| "null".to_string())
+        }
+    }
+}
+
+/// Migration 9: the `system` column of the findings stored before it, from their subjects.
+pub(crate) fn fill_finding_systems(tx: &mut crate::db::Tx<'_>) -> Result<(), StoreError> {
+    let mut rows = Vec::new();
+    tx.query_each("SELECT id, subject_kind, subject_key FROM findings", &[], |r| {
+        let subject = Subject {
+            kind: SubjectKind::parse(r.req_text(1)?).ok_or_else(|| StoreError::Corrupt("finding subject kind".into()))?,
+            key: r.req_text(2)?.to_string(),
+            label: String::new(),
+        };
+        if let Some(system) = subject.system() {
+            rows.push((r.req_text(0)?.to_string(), system));
+        }
+        Ok(())
+    })?;
+    for (id, system) in &rows {
+        tx.execute("UPDATE findings SET system = ? WHERE id = ?", &[system.as_str().into(), id.as_str().into()])?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The listing is answered by walking `findings_listing` in order: a page reads its own
+    /// rows (and those it skips), never the whole table, and no sort happens outside it.
+    #[test]
+    fn the_default_listing_walks_the_index_in_order() {
+        let mut store = Store::open("sqlite::memory:").expect("open");
+        for filter in [
+            FindingFilter { status: Some(FindingStatus::Open), limit: Some(50), offset: 1000, ..Default::default() },
+            FindingFilter { status: Some(FindingStatus::Resolved), min_severity: Some(Severity::High), limit: Some(50), ..Default::default() },
+        ] {
+            let (from, alias, where_sql, params) = listing(&filter);
+            let order = format!("{alias}.severity_rank DESC, {alias}.check_id, {alias}.subject_key, {alias}.id");
+            let sql = format!("EXPLAIN QUERY PLAN SELECT {FINDING_COLUMNS} FROM {from} WHERE {where_sql} ORDER BY {order} LIMIT 50 OFFSET 1000");
+            let mut tx = store.conn.read_transaction().expect("tx");
+            let mut plan = String::new();
+            tx.query_each(&sql, &bind(&params), |r| {
+                plan.push_str(r.req_text(3)?);
+                plan.push('\n');
+                Ok(())
+            })
+            .expect("plan");
+            assert!(plan.contains("USING INDEX findings_listing"), "{plan}");
+            assert!(!plan.contains("TEMP B-TREE"), "sorted outside the index: {plan}");
         }
     }
 }

@@ -29,7 +29,7 @@ mod snapshot;
 #[doc(hidden)]
 pub mod testing;
 
-pub use audit::{FindingFilter, FindingStatus, RunInput, RunOutcome, RunSummary, StoredFinding};
+pub use audit::{FindingFilter, FindingPage, FindingStatus, RunInput, RunOutcome, RunSummary, StoredFinding};
 pub use db::Dialect;
 pub use identity::{NewImport, KINDS};
 
@@ -52,6 +52,9 @@ pub enum StoreError {
     /// The request contradicts what is stored (e.g. two source kinds feeding one system).
     #[error("{0}")]
     Conflict(String),
+    /// What the request names is not there (a run, a finding).
+    #[error("{0}")]
+    NotFound(String),
 }
 
 /// An open database.

@@ -298,3 +298,65 @@ fn the_provisioning_queue_leases_retries_and_fails_on_both_engines() {
         assert_eq!(store.tasks(Some("done")).expect("tasks").len(), 1);
     }
 }
+
+fn page(store: &mut Store, filter: FindingFilter) -> annexa_store::FindingPage {
+    store.findings_page(&filter).expect("page")
+}
+
+/// 100,000 stored findings, listed a page at a time: the page and the total are right
+/// whatever the filter, and a past run's report is rebuilt as it was.
+#[test]
+fn findings_are_filtered_sorted_and_paged_in_sql() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for url in annexa_store::testing::fresh_databases(dir.path()) {
+        let mut store = Store::open(&url).expect("open");
+        let checks = vec!["dormant-account".to_string(), "mfa-missing".to_string()];
+        let severities = [Severity::Low, Severity::Medium, Severity::High, Severity::Critical];
+        let many: Vec<Finding> = (0..100_000)
+            .map(|i| {
+                let check = if i % 2 == 0 { "dormant-account" } else { "mfa-missing" };
+                let mut f = finding(check, &format!("sys{}/user{i:06}", i % 10));
+                f.severity = severities[i % 4];
+                f.controls = if i % 3 == 0 { vec!["A.5.18".into(), "A.8.2".into()] } else { vec!["A.5.17".into()] };
+                f
+            })
+            .collect();
+        store.record_run(&run(&checks, &many)).expect("run 1");
+        let all = page(&mut store, FindingFilter { limit: Some(10), ..Default::default() });
+        assert_eq!((all.total, all.findings.len()), (100_000, 10), "{url}");
+        // Most severe first, then check, then subject.
+        assert!(all.findings.iter().all(|f| f.finding.severity == Severity::Critical));
+        assert_eq!(all.findings[0].finding.subject.key, "sys1/user000011");
+        let last = page(&mut store, FindingFilter { limit: Some(10), offset: 99_995, ..Default::default() });
+        assert_eq!(last.findings.len(), 5);
+        assert!(last.findings.iter().all(|f| f.finding.severity == Severity::Low && f.finding.check == "dormant-account"));
+        // Filters: check, severity, control (any of), system, subject and what is under it.
+        let f = page(&mut store, FindingFilter { check: Some("mfa-missing".into()), min_severity: Some(Severity::High), limit: Some(1), ..Default::default() });
+        assert_eq!(f.total, 25_000);
+        let f = page(&mut store, FindingFilter { controls: vec!["A.8.2".into()], limit: Some(0), ..Default::default() });
+        assert_eq!(f.total, 33_334);
+        let f = page(&mut store, FindingFilter { controls: vec!["A.8.2".into(), "A.5.17".into()], limit: Some(0), ..Default::default() });
+        assert_eq!(f.total, 100_000);
+        let f = page(&mut store, FindingFilter { controls: vec!["A.8".into()], limit: Some(0), ..Default::default() });
+        assert_eq!(f.total, 0, "a control matches whole, not as a prefix");
+        let f = page(&mut store, FindingFilter { system: Some("sys7".into()), limit: Some(0), ..Default::default() });
+        assert_eq!(f.total, 10_000);
+        let f = page(&mut store, FindingFilter { subject: Some("sys7/user000017".into()), ..Default::default() });
+        assert_eq!(f.findings.len(), 1);
+        let f = page(&mut store, FindingFilter { subject: Some("sys7".into()), limit: Some(0), ..Default::default() });
+        assert_eq!(f.total, 10_000, "a subject's key finds the subjects under it");
+
+        // A second run changes one finding's message and resolves another: run 1's report
+        // is still what run 1 said.
+        let mut second: Vec<Finding> = many[1..].to_vec();
+        second[0].message = "changed".into();
+        store.record_run(&run(&checks, &second)).expect("run 2");
+        let then = page(&mut store, FindingFilter { run: Some(1), subject: Some("sys1/user000001".into()), ..Default::default() });
+        assert_eq!(then.findings[0].finding.message, "sys1/user000001 is a problem");
+        let now = page(&mut store, FindingFilter { subject: Some("sys1/user000001".into()), ..Default::default() });
+        assert_eq!(now.findings[0].finding.message, "changed");
+        assert_eq!(page(&mut store, FindingFilter { run: Some(1), limit: Some(0), ..Default::default() }).total, 100_000);
+        assert_eq!(page(&mut store, FindingFilter { run: Some(2), limit: Some(0), ..Default::default() }).total, 99_999);
+        assert!(matches!(store.findings_page(&FindingFilter { run: Some(9), ..Default::default() }), Err(annexa_store::StoreError::NotFound(_))));
+    }
+}

@@ -222,6 +222,24 @@ pub enum FindingsCommand {
         /// Only findings that evidence this control (2022 or 2013 id).
         #[arg(long)]
         control: Option<String>,
+        /// Only findings about subjects of this system.
+        #[arg(long)]
+        system: Option<String>,
+        /// Only findings about this subject (its key, as `findings list` shows it), or
+        /// about subjects under it: an account's key also finds its assignments.
+        #[arg(long)]
+        subject: Option<String>,
+        /// The findings audit run N reported, as it reported them (`--status` does not
+        /// apply: they were open then).
+        #[arg(long, value_name = "N")]
+        run: Option<i64>,
+        /// At most N findings (a page); the total is said on stderr.
+        #[arg(long, value_name = "N")]
+        limit: Option<u64>,
+        /// Skip the first M findings of the listing order (most severe first, then check,
+        /// subject and id).
+        #[arg(long, value_name = "M", default_value_t = 0)]
+        offset: u64,
     },
     /// Show one finding with its evidence.
     Show { id: String },

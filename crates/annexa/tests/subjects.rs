@@ -47,6 +47,17 @@ fn assignments_that_differ_in_where_the_slash_falls_are_two_findings() {
             // The id an ordinary subject had before keys were escaped.
             assert_eq!(found[2].1, "F-2e7b46eb01b3d792", "{db}: ordinary finding ids are unchanged");
         }
+        // A page of the list, in listing order (same severity and check: by subject key).
+        let out = annexa(&db, &["--format", "json", "findings", "list", "--limit", "1", "--offset", "1"]);
+        assert!(out.status.success(), "{db}: {}", String::from_utf8_lossy(&out.stderr));
+        let page: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        assert_eq!(page.as_array().map(Vec::len), Some(1));
+        assert_eq!(page[0]["subject"]["key"], "app/b/c%2Fd", "{db}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("2-2 of 3 finding(s)"), "{}", String::from_utf8_lossy(&out.stderr));
+        // An account's key finds its assignments; run 1's report is what run 1 said.
+        let out = annexa(&db, &["--format", "json", "findings", "list", "--subject", "app/b%2Fc", "--run", "1"]);
+        let listed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        assert_eq!(listed.as_array().map(Vec::len), Some(1), "{db}: {listed}");
     }
 }
 

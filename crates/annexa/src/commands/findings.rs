@@ -10,7 +10,7 @@ use std::process::ExitCode;
 pub fn run(global: &GlobalArgs, cmd: FindingsCommand) -> anyhow::Result<ExitCode> {
     let mut store = open_store(global)?;
     match cmd {
-        FindingsCommand::List { status, check, severity, control } => {
+        FindingsCommand::List { status, check, severity, control, system, subject, run, limit, offset } => {
             let status = match status.as_str() {
                 "open" => Some(FindingStatus::Open),
                 "resolved" => Some(FindingStatus::Resolved),
@@ -28,21 +28,21 @@ pub fn run(global: &GlobalArgs, cmd: FindingsCommand) -> anyhow::Result<ExitCode
                     anyhow::anyhow!("--severity {s:?}: expected one of {}", Severity::expected())
                 })?),
             };
-            let control = match control {
-                None => None,
+            // A 2013 id finds the findings of every 2022 control it maps to.
+            let controls = match control {
+                None => Vec::new(),
                 Some(c) => {
                     let found = annexa_core::catalog::Catalog::get().resolve(&c);
-                    match found.as_slice() {
-                        [one] => Some(one.id.clone()),
-                        [] => anyhow::bail!("--control {c:?} is not an Annex A control (2022 or 2013 id)"),
-                        many => anyhow::bail!(
-                            "--control {c:?} maps to several 2022 controls ({}); name one",
-                            many.iter().map(|x| x.id.as_str()).collect::<Vec<_>>().join(", ")
-                        ),
+                    if found.is_empty() {
+                        anyhow::bail!("--control {c:?} is not an Annex A control (2022 or 2013 id)");
                     }
+                    found.iter().map(|x| x.id.clone()).collect()
                 }
             };
-            let found = store.findings(&FindingFilter { status, check, min_severity, control })?;
+            let filter = FindingFilter { status, check, min_severity, controls, system, subject, run, limit, offset };
+            let page = store.findings_page(&filter)?;
+            let (total, shown) = (page.total, page.findings.len() as u64);
+            let found = page.findings;
             match global.format {
                 Format::Json => print_json(&found)?,
                 Format::Csv => {
@@ -51,14 +51,14 @@ pub fn run(global: &GlobalArgs, cmd: FindingsCommand) -> anyhow::Result<ExitCode
                 }
                 Format::Table | Format::Junit => {
                     let mut table = Table::new(&["id", "severity", "check", "subject", "message"]);
-                    let n = found.len();
                     for f in found {
                         table.push(vec![f.finding.id, f.finding.severity.to_string(), f.finding.check, f.finding.subject.key, f.finding.message]);
                     }
                     table.print(Format::Table)?;
-                    eprintln!("{n} finding(s); `annexa findings show ID` shows the evidence");
                 }
             }
+            let range = if shown == total { String::new() } else if shown == 0 { "none of ".to_string() } else { format!("{}-{} of ", offset + 1, offset + shown) };
+            eprintln!("{range}{total} finding(s); `annexa findings show ID` shows the evidence");
         }
         FindingsCommand::Show { id } => {
             if id.len() < 6 {

@@ -96,6 +96,18 @@ impl Store {
         Ok(store)
     }
 
+    /// Opens the database with the schema of an earlier version (`version`, at most the
+    /// latest): what the tests of upgrades start from. Opening it with [`Store::open`]
+    /// then upgrades it.
+    #[doc(hidden)]
+    pub fn open_at_version(url: &str, version: i64) -> Result<Store, StoreError> {
+        let path = url.strip_prefix("sqlite://").ok_or_else(|| StoreError::Url("open_at_version takes sqlite:// URLs".into()))?;
+        let conn = Conn::Sqlite(rusqlite::Connection::open(path)?);
+        let mut store = Store { conn };
+        migrate::run_to(&mut store.conn, version)?;
+        Ok(store)
+    }
+
     pub fn dialect(&self) -> Dialect {
         self.conn.dialect()
     }

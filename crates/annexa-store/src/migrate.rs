@@ -35,6 +35,12 @@ fn dialect_sql(sql: &str, dialect: Dialect) -> String {
 }
 
 pub(crate) fn run(conn: &mut Conn) -> Result<(), StoreError> {
+    run_to(conn, LATEST)
+}
+
+/// Applies the migrations up to `version` only: a database as an earlier Annexa left it,
+/// for the tests of upgrades.
+pub(crate) fn run_to(conn: &mut Conn, version_limit: i64) -> Result<(), StoreError> {
     conn.batch(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
     )?;
@@ -55,7 +61,7 @@ pub(crate) fn run(conn: &mut Conn) -> Result<(), StoreError> {
         )));
     }
     for (version, name, sql, data_step) in MIGRATIONS {
-        if applied.contains(version) {
+        if applied.contains(version) || *version > version_limit {
             continue;
         }
         match &mut tx {

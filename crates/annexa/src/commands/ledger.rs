@@ -13,55 +13,20 @@ use std::process::ExitCode;
 
 /// Where the signing key lives.
 pub fn key_path(global: &GlobalArgs) -> PathBuf {
-    if let Some(p) = &global.ledger_key {
-        return p.clone();
-    }
-    crate::commands::setup::beside_db(global, ".ledger-key", "annexa-ledger.key")
+    crate::commands::setup::settings(global).ledger_key
 }
 
 /// The ledger's signing key; created (mode 0600) when `create` and none exists.
 pub fn signer(global: &GlobalArgs, create: bool) -> anyhow::Result<NoteSigner> {
-    use std::io::Write;
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    let path = key_path(global);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => {
-            let mode = std::fs::metadata(&path)?.permissions().mode();
-            if mode & 0o077 != 0 {
-                anyhow::bail!(
-                    "the ledger key {} can be read by other users (mode {:o}); run `chmod 600 {}`",
-                    path.display(),
-                    mode & 0o777,
-                    path.display()
-                );
-            }
-            NoteSigner::from_skey(&text).with_context(|| format!("the ledger key {} is not a signing key", path.display()))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => {
-            let mut seed = [0u8; 32];
-            let mut id = [0u8; 8];
-            getrandom::getrandom(&mut seed).map_err(|e| anyhow::anyhow!("no randomness for a new key: {e}"))?;
-            getrandom::getrandom(&mut id).map_err(|e| anyhow::anyhow!("no randomness for a new key: {e}"))?;
-            let name = format!("annexa.local/{}", hex(&id));
-            let signer = NoteSigner::new(&name, &seed)?;
-            let mut file = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&path)
-                .with_context(|| format!("cannot create the ledger key {}", path.display()))?;
-            writeln!(file, "{}", signer.to_skey())?;
-            eprintln!("created the ledger signing key {} (verifier key: `annexa ledger key show`)", path.display());
-            Ok(signer)
-        }
-        Err(e) => Err(e).with_context(|| format!("cannot read the ledger key {}", path.display())),
+    if create {
+        return Ok(crate::commands::setup::app(global).signer()?);
     }
+    Ok(annexa_app::keys::signer(&key_path(global), false)?)
 }
 
 /// Signs a checkpoint of the ledger after a command that changed state.
 pub fn checkpoint_after_change(store: &mut annexa_store::Store, global: &GlobalArgs) -> anyhow::Result<()> {
-    let signer = signer(global, true)?;
-    store.ledger_checkpoint(&signer, chrono::Utc::now())?;
+    crate::commands::setup::app(global).checkpoint(store)?;
     Ok(())
 }
 

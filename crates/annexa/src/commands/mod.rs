@@ -8,7 +8,6 @@ pub mod evidence;
 pub mod import;
 pub mod ledger;
 pub mod provision;
-pub mod pushed;
 pub mod serve;
 pub mod setup;
 

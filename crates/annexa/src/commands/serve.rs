@@ -55,6 +55,21 @@ pub fn token(global: &GlobalArgs, cmd: TokenCommand) -> anyhow::Result<ExitCode>
     Ok(ExitCode::SUCCESS)
 }
 
+/// What the scheduler says goes to the server's log, each line marked as the server's.
+struct ServerLog;
+
+impl annexa_app::Progress for ServerLog {
+    fn step(&self, _: &str) {}
+    fn note(&self, message: &str) {
+        eprintln!("annexa serve: {message}");
+    }
+}
+
+/// The use cases as the scheduler runs them: acting as `scheduler`, logging its notes.
+fn scheduler_app(global: &GlobalArgs) -> annexa_app::App {
+    annexa_app::App::new(crate::commands::setup::settings(global), "scheduler").with_progress(std::sync::Arc::new(ServerLog))
+}
+
 /// The scheduler's jobs: each opens its own connection, as the CLI commands do.
 fn jobs(global: &GlobalArgs, every: u64) -> Vec<annexa_server::Job> {
     if every == 0 {
@@ -65,16 +80,17 @@ fn jobs(global: &GlobalArgs, every: u64) -> Vec<annexa_server::Job> {
     // The SCIM change number of the last import of pushed resources: a snapshot is only
     // built again when something was pushed since.
     let imported_at_seq = std::sync::Mutex::new(None::<i64>);
+    let app = scheduler_app(global);
     let lifecycle = annexa_server::Job {
         name: "lifecycle",
         every,
         run: Box::new(move || {
             let mut store = open_store(&g).map_err(|e| format!("{e:#}"))?;
-            let seq = store.scim_last_seq().map_err(|e| e.to_string())?;
+            let seq = app.pushed_changes().map_err(|e| annexa_app::error_chain(&e))?;
             let mut seen = imported_at_seq.lock().map_err(|_| "the scheduler's state is poisoned".to_string())?;
             if *seen != Some(seq) {
                 // A system that fails is reported and recorded there; the rest goes on.
-                crate::commands::pushed::import_pushed(&g).map_err(|e| format!("{e:#}"))?;
+                app.import_pushed().map_err(|e| annexa_app::error_chain(&e))?;
                 *seen = Some(seq);
             }
             drop(seen);
@@ -116,7 +132,7 @@ pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
     // at start-up, not in the first job.
     crate::commands::ledger::signer(global, true)?;
     let store = open_store(global)?;
-    let scrubbed = crate::commands::pushed::secure_snapshots(global)?;
+    let scrubbed = scheduler_app(global).secure_snapshots()?;
     if scrubbed > 0 {
         eprintln!("annexa serve: removed the passwords earlier versions kept in {scrubbed} pushed snapshot files");
     }

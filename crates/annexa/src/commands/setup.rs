@@ -33,6 +33,54 @@ pub fn load_config(global: &GlobalArgs) -> anyhow::Result<(Config, Option<String
     Ok((config, Some(path.display().to_string())))
 }
 
+/// Where this invocation keeps things: `--db`, `--ledger-key`, the files beside the database.
+pub fn settings(global: &GlobalArgs) -> annexa_app::Settings {
+    let mut settings = annexa_app::Settings::beside(&global.db);
+    if let Some(key) = &global.ledger_key {
+        settings.ledger_key = key.clone();
+    }
+    settings
+}
+
+/// The use cases, acting as the operating-system user, reporting progress with a spinner
+/// on a terminal and notes on stderr. The configuration is the built-in one: commands
+/// that read `annexa.toml` use [`app_with_config`].
+pub fn app(global: &GlobalArgs) -> annexa_app::App {
+    annexa_app::App::new(settings(global), &actor()).with_progress(std::sync::Arc::new(Terminal::default()))
+}
+
+/// [`app`] with the effective configuration (`--config`, `./annexa.toml` or defaults).
+pub fn app_with_config(global: &GlobalArgs) -> anyhow::Result<annexa_app::App> {
+    let mut app = app(global);
+    app.settings.config = load_config(global)?.0;
+    Ok(app)
+}
+
+/// Progress on stderr: a spinner when it is a terminal, and notes always.
+#[derive(Default)]
+pub struct Terminal {
+    bar: std::sync::Mutex<Option<indicatif::ProgressBar>>,
+}
+
+impl annexa_app::Progress for Terminal {
+    fn step(&self, message: &str) {
+        let Ok(mut bar) = self.bar.lock() else { return };
+        match bar.as_ref() {
+            Some(b) => b.set_message(message.to_string()),
+            None => *bar = spinner(message),
+        }
+    }
+    fn finish(&self) {
+        if let Some(b) = self.bar.lock().ok().and_then(|mut b| b.take()) {
+            b.finish_and_clear();
+        }
+    }
+    fn note(&self, message: &str) {
+        self.finish();
+        eprintln!("{message}");
+    }
+}
+
 /// A spinner on stderr when it is a terminal; nothing otherwise.
 pub fn spinner(message: &str) -> Option<indicatif::ProgressBar> {
     use std::io::IsTerminal;
@@ -45,18 +93,7 @@ pub fn spinner(message: &str) -> Option<indicatif::ProgressBar> {
     Some(bar)
 }
 
-/// `1234567` -> `1,234,567`.
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use annexa_app::import::thousands;
 
 /// Who runs this command, for the ledger: the operating-system user.
 pub fn actor() -> String {
@@ -67,11 +104,3 @@ pub fn actor() -> String {
         .unwrap_or_else(|| "os:unknown".to_string())
 }
 
-/// A file kept beside the SQLite database (`annexa.db` + `suffix`), or `fallback` in the
-/// working directory when the database is not a file (PostgreSQL, `:memory:`).
-pub fn beside_db(global: &GlobalArgs, suffix: &str, fallback: &str) -> std::path::PathBuf {
-    match global.db.strip_prefix("sqlite://") {
-        Some(path) if path != ":memory:" && !path.is_empty() => std::path::PathBuf::from(format!("{path}{suffix}")),
-        _ => std::path::PathBuf::from(fallback),
-    }
-}

@@ -9,7 +9,6 @@ pub use org::{generate, DirectoryFormat, AS_OF};
 
 use crate::cli::{DemoArgs, GlobalArgs};
 use crate::commands::audit::{evaluate, Report};
-use crate::commands::import::import_into;
 use crate::commands::setup::{spinner, thousands};
 use crate::output::{print_json, Format, Table};
 use annexa_connect::ImportOptions;
@@ -65,11 +64,12 @@ pub fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
     } else {
         global.db.clone()
     };
-    let mut store = annexa_store::Store::open(&db).context("cannot open the demo database")?;
+    let demo_global = GlobalArgs { db: db.clone(), ..global.clone() };
+    let demo_app = crate::commands::setup::app(&demo_global);
     for f in &org.files {
         let options = ImportOptions { system: f.system.map(String::from), ..Default::default() };
         let path = args.out.join(f.name).display().to_string();
-        let line = import_into(&mut store, f.kind, &path, &f.content, &options, false)?;
+        let line = demo_app.import_file(f.kind, &path, &f.content, &options, false)?.summary;
         if !quiet {
             println!("  {line}");
         }
@@ -85,9 +85,7 @@ pub fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
     }
     let config = annexa_engine::config::Config::parse(&config_path.display().to_string(), &org.config)?;
     let as_of = annexa_core::time::parse_instant(AS_OF).context("demo reference date")?;
-    let demo_global = GlobalArgs { db: db.clone(), ..global.clone() };
-    // The imports are signed off before the audit, as `annexa import` does after each file.
-    crate::commands::ledger::checkpoint_after_change(&mut store, &demo_global)?;
+    let mut store = annexa_store::Store::open(&db).context("cannot open the demo database")?;
     let (result, outcome) = evaluate(&mut store, &demo_global, &config, as_of, &[])?;
     crate::commands::ledger::checkpoint_after_change(&mut store, &demo_global)?;
     let ledger_entries = store.ledger_size()?;

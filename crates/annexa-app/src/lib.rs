@@ -15,9 +15,12 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod audit;
 mod error;
+pub mod evidence;
 pub mod import;
 pub mod keys;
+pub mod ledger;
 pub mod pushed;
 
 pub use error::{chain as error_chain, Error, ErrorKind, Result};

@@ -1,7 +1,7 @@
 //! `annexa audit`: run the checks, store the run, report what changed, set the exit code.
 
 use crate::cli::{AuditArgs, GlobalArgs};
-use crate::commands::setup::{load_config, open_store, spinner, thousands};
+use crate::commands::setup::thousands;
 use crate::output::{print_json, Format, Table};
 use annexa_core::finding::{Finding, Severity};
 use annexa_engine::checks::{check, CHECKS};
@@ -22,71 +22,23 @@ pub fn run(global: &GlobalArgs, args: AuditArgs) -> anyhow::Result<ExitCode> {
             anyhow::anyhow!("--as-of {s:?} is not a time: expected RFC 3339 (2026-01-31T00:00:00Z) or a date (2026-01-31)")
         })?,
     };
-    for c in &args.checks {
-        if check(c).is_none() {
-            return Err(annexa_engine::UnknownCheck(c.clone()).into());
-        }
+    let app = crate::commands::setup::app_with_config(global)?;
+    let audit = app.audit(&args.checks, Some(as_of))?;
+    if std::env::var_os("ANNEXA_TIMINGS").is_some() {
+        let t = &audit.timings;
+        eprintln!("timings: load {:?}, checks {:?}, store {:?}", t.load, t.checks, t.store);
     }
-    let (config, _) = load_config(global)?;
-    let mut store = open_store(global)?;
-    let (result, outcome) = evaluate(&mut store, global, &config, as_of, &args.checks)?;
-    crate::commands::ledger::checkpoint_after_change(&mut store, global)?;
-    let report = Report { findings: &result.findings, checks_run: &result.checks_run, outcome: &outcome, as_of };
+    let (result, outcome) = (&audit.result, &audit.outcome);
+    let report = Report { findings: &result.findings, checks_run: &result.checks_run, outcome, as_of };
     match global.format {
         Format::Table => report.print_table()?,
         Format::Json => report.print_json()?,
         Format::Csv => print_findings_csv(&result.findings)?,
         Format::Junit => print!("{}", report.junit()),
     }
-    crate::commands::warn_of_failed_imports(&mut store)?;
+    crate::commands::warn_of_failed_imports(&app)?;
     let failing = fail_on.is_some_and(|min| result.findings.iter().any(|f| f.severity >= min));
     Ok(if failing { ExitCode::from(1) } else { ExitCode::SUCCESS })
-}
-
-/// Loads the graph, runs the checks and stores the run (shared with `annexa demo`).
-pub fn evaluate(
-    store: &mut annexa_store::Store,
-    global: &GlobalArgs,
-    config: &annexa_engine::config::Config,
-    as_of: annexa_core::time::Instant,
-    checks: &[String],
-) -> anyhow::Result<(annexa_engine::checks::AuditResult, RunOutcome)> {
-    let started_at = chrono::Utc::now();
-    let bar = spinner("loading the identity graph");
-    let t0 = std::time::Instant::now();
-    let graph = store.load_graph()?;
-    let t1 = std::time::Instant::now();
-    if let Some(b) = &bar {
-        b.set_message(format!("running checks over {} accounts", thousands(graph.accounts.len() as u64)));
-    }
-    let ledger = crate::commands::ledger::status(store, global)?;
-    let result = annexa_engine::audit_with_ledger(&graph, config, as_of, checks, Some(ledger))?;
-    let t2 = std::time::Instant::now();
-    if let Some(b) = &bar {
-        b.set_message(format!("storing {} findings", thousands(result.findings.len() as u64)));
-    }
-    let parameters = serde_json::Value::Object(result.parameters.clone()).to_string();
-    let actor = crate::commands::setup::actor();
-    let outcome = store.record_run(&annexa_store::RunInput {
-        actor: &actor,
-        started_at,
-        finished_at: chrono::Utc::now(),
-        as_of,
-        checks: &result.checks_run,
-        imports: &graph.imports,
-        parameters: &parameters,
-        findings: &result.findings,
-    })?;
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
-    // Freeing millions of records one by one costs more than the checks; the process ends
-    // right after reporting, and the operating system reclaims the memory at once.
-    std::mem::forget(graph);
-    if std::env::var_os("ANNEXA_TIMINGS").is_some() {
-        eprintln!("timings: load {:?}, checks {:?}, store {:?}", t1 - t0, t2 - t1, t2.elapsed());
-    }
-    Ok((result, outcome))
 }
 
 pub struct Report<'a> {

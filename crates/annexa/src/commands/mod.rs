@@ -108,9 +108,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Imports { failed: true } => {
-            let mut store = setup::open_store(global)?;
+            let app = setup::app(global);
             let mut table = Table::new(&["kind", "system", "failing_since", "last_failed_at", "attempts", "file", "sha256", "error"]);
-            for f in store.import_failures()? {
+            for f in app.import_failures()? {
                 table.push(vec![
                     f.kind,
                     f.system,
@@ -126,10 +126,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Imports { failed: false } => {
-            let mut store = setup::open_store(global)?;
-            warn_of_failed_imports(&mut store)?;
+            let app = setup::app(global);
+            warn_of_failed_imports(&app)?;
             let mut table = Table::new(&["import", "kind", "systems", "file", "rows", "sha256", "imported_at"]);
-            for i in store.current_imports()? {
+            for i in app.imports()? {
                 table.push(vec![
                     format!("#{}", i.id),
                     i.kind,
@@ -148,8 +148,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 /// Says on stderr which sources failed their latest automatic import: their records are
 /// those of their last good import, which a reader of a list or an audit must know.
-pub fn warn_of_failed_imports(store: &mut annexa_store::Store) -> anyhow::Result<()> {
-    for f in store.import_failures()? {
+pub fn warn_of_failed_imports(app: &annexa_app::App) -> anyhow::Result<()> {
+    for f in app.import_failures()? {
         eprintln!(
             "warning: what was pushed for {} has failed to import since {} ({} attempts; `annexa imports --failed`); its accounts are those of its last good import: {}",
             f.system,

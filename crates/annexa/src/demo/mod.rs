@@ -8,7 +8,7 @@ mod rng;
 pub use org::{generate, DirectoryFormat, AS_OF};
 
 use crate::cli::{DemoArgs, GlobalArgs};
-use crate::commands::audit::{evaluate, Report};
+use crate::commands::audit::Report;
 use crate::commands::setup::{spinner, thousands};
 use crate::output::{print_json, Format, Table};
 use annexa_connect::ImportOptions;
@@ -85,11 +85,13 @@ pub fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
     }
     let config = annexa_engine::config::Config::parse(&config_path.display().to_string(), &org.config)?;
     let as_of = annexa_core::time::parse_instant(AS_OF).context("demo reference date")?;
-    let mut store = annexa_store::Store::open(&db).context("cannot open the demo database")?;
-    let (result, outcome) = evaluate(&mut store, &demo_global, &config, as_of, &[])?;
-    crate::commands::ledger::checkpoint_after_change(&mut store, &demo_global)?;
+    let mut demo_app = demo_app;
+    demo_app.settings.config = config;
+    let audit = demo_app.audit(&[], Some(as_of))?;
+    let (result, outcome) = (&audit.result, &audit.outcome);
+    let mut store = demo_app.store()?;
     let ledger_entries = store.ledger_size()?;
-    let ledger = crate::commands::ledger::status(&mut store, &demo_global)?;
+    let ledger = demo_app.ledger_status(&mut store)?;
     if let Some(problem) = ledger.problem {
         anyhow::bail!("the demo's own ledger does not verify: {problem}");
     }
@@ -109,7 +111,7 @@ pub fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
         }))?;
     } else {
         println!();
-        Report { findings: &result.findings, checks_run: &result.checks_run, outcome: &outcome, as_of }.print_table()?;
+        Report { findings: &result.findings, checks_run: &result.checks_run, outcome, as_of }.print_table()?;
         println!();
         let mut table = Table::new(&["check", "seeded", "found"]);
         for (check, want) in &org.expected {

@@ -16,12 +16,16 @@
 //! ```
 
 pub mod audit;
+pub mod config;
 mod error;
 pub mod evidence;
 pub mod import;
 pub mod keys;
 pub mod ledger;
+pub mod provision;
 pub mod pushed;
+mod queries;
+pub mod tokens;
 
 pub use error::{chain as error_chain, Error, ErrorKind, Result};
 

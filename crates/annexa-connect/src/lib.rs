@@ -25,6 +25,7 @@ pub mod accounts;
 pub mod assignments;
 pub mod aws;
 pub mod badges;
+pub mod connector;
 pub mod hr;
 pub mod ldap;
 pub mod ldif;

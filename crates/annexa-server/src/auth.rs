@@ -1,14 +1,10 @@
-//! API tokens: how they are made, stored (hashed) and checked on every request.
-//!
-//! A token reads `annexa_<id>_<secret>`: the id (16 hex digits) finds the stored row, the
-//! secret (64 hex digits, 256 random bits) is checked against its SHA-256. The secret has
-//! full entropy, so a fast hash is enough; a slow password hash is for human passwords.
+//! API tokens checked on every request (`annexa_app::tokens` makes them and says their
+//! form): the id finds the stored row, the secret is compared with its stored SHA-256.
 
 use crate::AppState;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
 /// Who is calling: the token that authenticated the request.
@@ -21,38 +17,8 @@ pub struct Principal {
     pub system: Option<String>,
 }
 
-/// A new token: its public id, the whole token to hand out once, and the hash to store.
-pub struct NewToken {
-    pub id: String,
-    pub token: String,
-    pub secret_sha256: Vec<u8>,
-}
-
-/// The scopes a token can have.
-pub const SCOPES: &[&str] = &["scim"];
-
-/// Makes a new random token.
-pub fn new_token() -> Result<NewToken, getrandom::Error> {
-    let mut id = [0u8; 8];
-    let mut secret = [0u8; 32];
-    getrandom::getrandom(&mut id)?;
-    getrandom::getrandom(&mut secret)?;
-    let (id, secret) = (annexa_core::to_hex(&id), annexa_core::to_hex(&secret));
-    Ok(NewToken { token: format!("annexa_{id}_{secret}"), secret_sha256: Sha256::digest(secret.as_bytes()).to_vec(), id })
-}
-
-/// Splits a presented token into its id and secret.
-fn parse(token: &str) -> Option<(&str, &str)> {
-    let rest = token.strip_prefix("annexa_")?;
-    let (id, secret) = rest.split_once('_')?;
-    let hexdigits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_hexdigit());
-    (hexdigits(id, 16) && hexdigits(secret, 64)).then_some((id, secret))
-}
-
-/// Compares in time independent of where the inputs differ.
-fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
+pub use annexa_app::tokens::{new_token, NewToken, SCOPES};
+use annexa_app::tokens::{matches, parse};
 
 /// Why a request is refused: never which part of the token was wrong.
 const REFUSED: &str = "a valid bearer token is required (Authorization: Bearer annexa_…)";
@@ -95,7 +61,7 @@ impl AppState {
     fn authenticate(&self, id: &str, secret: &str) -> Result<Option<Principal>, String> {
         let mut store = self.store.lock().map_err(|_| "the store lock is poisoned".to_string())?;
         let Some((token, hash)) = store.token(id).map_err(|e| e.to_string())? else { return Ok(None) };
-        if token.revoked_at.is_some() || !same(&hash, &Sha256::digest(secret.as_bytes())) {
+        if token.revoked_at.is_some() || !matches(secret, &hash) {
             return Ok(None);
         }
         let now = chrono::Utc::now();
@@ -103,22 +69,5 @@ impl AppState {
             store.touch_token(id, now).map_err(|e| e.to_string())?;
         }
         Ok(Some(Principal { token_id: token.id, name: token.name, scope: token.scope, system: token.system }))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tokens_parse_back_and_nothing_else_does() {
-        let t = new_token().expect("randomness");
-        let (id, secret) = parse(&t.token).expect("own token parses");
-        assert_eq!(id, t.id);
-        assert_eq!(Sha256::digest(secret.as_bytes()).to_vec(), t.secret_sha256);
-        for bad in ["", "annexa_", "annexa_xyz_abc", &t.token[..t.token.len() - 1], &t.token.replace("annexa_", "other_")] {
-            assert!(parse(bad).is_none(), "{bad:?}");
-        }
-        assert!(same(b"abc", b"abc") && !same(b"abc", b"abd") && !same(b"abc", b"ab"));
     }
 }

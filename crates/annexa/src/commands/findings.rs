@@ -1,14 +1,14 @@
 //! `annexa findings list|show`: read stored findings.
 
 use crate::cli::{FindingsCommand, GlobalArgs};
-use crate::commands::setup::open_store;
+use crate::commands::setup::app;
 use crate::output::{print_json, Format, Table};
 use annexa_core::finding::Severity;
 use annexa_store::{FindingFilter, FindingStatus};
 use std::process::ExitCode;
 
 pub fn run(global: &GlobalArgs, cmd: FindingsCommand) -> anyhow::Result<ExitCode> {
-    let mut store = open_store(global)?;
+    let app = app(global);
     match cmd {
         FindingsCommand::List { status, check, severity, control, system, subject, run, limit, offset } => {
             let status = match status.as_str() {
@@ -40,7 +40,7 @@ pub fn run(global: &GlobalArgs, cmd: FindingsCommand) -> anyhow::Result<ExitCode
                 }
             };
             let filter = FindingFilter { status, check, min_severity, controls, system, subject, run, limit, offset };
-            let page = store.findings_page(&filter)?;
+            let page = app.findings(&filter)?;
             let (total, shown) = (page.total, page.findings.len() as u64);
             let found = page.findings;
             match global.format {
@@ -61,12 +61,7 @@ pub fn run(global: &GlobalArgs, cmd: FindingsCommand) -> anyhow::Result<ExitCode
             eprintln!("{range}{total} finding(s); `annexa findings show ID` shows the evidence");
         }
         FindingsCommand::Show { id } => {
-            if id.len() < 6 {
-                anyhow::bail!("finding id {id:?} is too short: give the id or at least its first 6 characters (F-1a2b…)");
-            }
-            let Some(f) = store.finding(&id)? else {
-                anyhow::bail!("no finding {id:?}: `annexa findings list --status all` lists them");
-            };
+            let f = app.finding(&id)?;
             match global.format {
                 Format::Json | Format::Csv | Format::Junit => print_json(&f)?,
                 Format::Table => {

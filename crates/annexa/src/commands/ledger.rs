@@ -6,23 +6,8 @@ use crate::commands::setup::app;
 use crate::output::print_json;
 use annexa_app::ledger::verifier_from;
 use annexa_ledger::checkpoint::hex;
-use annexa_ledger::note::NoteSigner;
 use anyhow::Context as _;
 use std::process::ExitCode;
-
-/// The ledger's signing key; created (mode 0600) when `create` and none exists.
-pub fn signer(global: &GlobalArgs, create: bool) -> anyhow::Result<NoteSigner> {
-    if create {
-        return Ok(app(global).signer()?);
-    }
-    Ok(annexa_app::keys::signer(&crate::commands::setup::settings(global).ledger_key, false)?)
-}
-
-/// Signs a checkpoint of the ledger after a command that changed state.
-pub fn checkpoint_after_change(store: &mut annexa_store::Store, global: &GlobalArgs) -> anyhow::Result<()> {
-    app(global).checkpoint(store)?;
-    Ok(())
-}
 
 pub fn run(global: &GlobalArgs, cmd: LedgerCommand) -> anyhow::Result<ExitCode> {
     let app = app(global);

@@ -37,12 +37,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Roles(crate::cli::RolesCommand::Explain { employee_id }) => {
-            let (config, _) = setup::load_config(global)?;
-            let mut store = setup::open_store(global)?;
-            let graph = store.load_graph()?;
-            let Some(x) = annexa_engine::explain::explain(&graph, &config, chrono::Utc::now(), &employee_id) else {
-                anyhow::bail!("no person {employee_id:?} in the HR feed");
-            };
+            let x = setup::app_with_config(global)?.explain(&employee_id)?;
             if global.format == crate::output::Format::Json {
                 crate::output::print_json(&x)?;
             } else {
@@ -77,8 +72,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     anyhow::anyhow!("--kind {k:?}: expected one of {}", annexa_core::model::JmlKind::expected())
                 })?),
             };
-            let mut store = setup::open_store(global)?;
-            let events = store.jml_events(kind)?;
+            let events = setup::app(global).jml_events(kind)?;
             if global.format == crate::output::Format::Json {
                 let list: Vec<serde_json::Value> = events
                     .iter()

@@ -1,36 +1,25 @@
-//! `annexa serve` and `annexa token …`.
+//! `annexa serve` and `annexa token …`: the arguments turned into the server's settings
+//! and the token use cases of `annexa-app`; the scheduler's jobs call the app as well.
 
 use crate::cli::{GlobalArgs, ServeArgs, TokenCommand};
-use crate::commands::setup::{actor, open_store};
+use crate::commands::setup::{app, load_config, settings};
 use crate::output::Table;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 pub fn token(global: &GlobalArgs, cmd: TokenCommand) -> anyhow::Result<ExitCode> {
-    let mut store = open_store(global)?;
+    let app = app(global);
     match cmd {
         TokenCommand::Create { name, scope, system } => {
-            if !annexa_server::auth::SCOPES.contains(&scope.as_str()) {
-                anyhow::bail!("--scope {scope:?}: expected one of {}", annexa_server::auth::SCOPES.join(", "));
-            }
-            let system = system.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-            if scope == "scim" && system.is_none() {
-                anyhow::bail!("a scim token pushes for one system: give --system (e.g. --system okta)");
-            }
-            if name.trim().is_empty() {
-                anyhow::bail!("the token needs a name");
-            }
-            let t = annexa_server::auth::new_token().map_err(|e| anyhow::anyhow!("no randomness for a token: {e}"))?;
-            store.create_token(&t.id, name.trim(), &scope, system.as_deref(), &t.secret_sha256, &actor(), chrono::Utc::now())?;
-            crate::commands::ledger::checkpoint_after_change(&mut store, global)?;
-            eprintln!("created token {name:?} (scope {scope}); it is shown once, here, and stored only as a hash:");
-            println!("{}", t.token);
+            let token = app.create_token(&name, &scope, system.as_deref())?;
+            eprintln!("created token {:?} (scope {scope}); it is shown once, here, and stored only as a hash:", name.trim());
+            println!("{token}");
         }
         TokenCommand::List => {
             let mut table = Table::new(&["name", "id", "scope", "system", "created", "created_by", "last_used", "revoked"]);
             let when = |t: Option<i64>| t.and_then(|t| chrono::DateTime::from_timestamp(t, 0)).map(|t| t.to_rfc3339()).unwrap_or_default();
-            for t in store.tokens()? {
+            for t in app.tokens()? {
                 table.push(vec![
                     t.name,
                     t.id,
@@ -45,10 +34,7 @@ pub fn token(global: &GlobalArgs, cmd: TokenCommand) -> anyhow::Result<ExitCode>
             table.print(global.format)?;
         }
         TokenCommand::Revoke { name } => {
-            if !store.revoke_token(&name, &actor(), chrono::Utc::now())? {
-                anyhow::bail!("no live token named {name:?}: `annexa token list` shows them");
-            }
-            crate::commands::ledger::checkpoint_after_change(&mut store, global)?;
+            app.revoke_token(&name)?;
             eprintln!("token {name:?} revoked");
         }
     }
@@ -65,60 +51,65 @@ impl annexa_app::Progress for ServerLog {
     }
 }
 
-/// The use cases as the scheduler runs them: acting as `scheduler`, logging its notes.
-fn scheduler_app(global: &GlobalArgs) -> annexa_app::App {
-    annexa_app::App::new(crate::commands::setup::settings(global), "scheduler").with_progress(std::sync::Arc::new(ServerLog))
+/// The use cases as the scheduler runs them: acting as `scheduler`, with the effective
+/// configuration, logging its notes.
+fn scheduler_app(global: &GlobalArgs) -> anyhow::Result<annexa_app::App> {
+    let mut settings = settings(global);
+    settings.config = load_config(global)?.0;
+    Ok(annexa_app::App::new(settings, "scheduler").with_progress(Arc::new(ServerLog)))
 }
 
-/// The scheduler's jobs: each opens its own connection, as the CLI commands do.
-fn jobs(global: &GlobalArgs, every: u64) -> Vec<annexa_server::Job> {
+/// The scheduler's jobs: each use case opens its own connection.
+fn jobs(app: annexa_app::App, every: u64) -> Vec<annexa_server::Job> {
     if every == 0 {
         return Vec::new();
     }
     let every = Duration::from_secs(every);
-    let g = global.clone();
+    let why = |e: annexa_app::Error| annexa_app::error_chain(&e);
     // The SCIM change number of the last import of pushed resources: a snapshot is only
     // built again when something was pushed since.
     let imported_at_seq = std::sync::Mutex::new(None::<i64>);
-    let app = scheduler_app(global);
+    let lifecycle_app = app.clone();
     let lifecycle = annexa_server::Job {
         name: "lifecycle",
         every,
         run: Box::new(move || {
-            let mut store = open_store(&g).map_err(|e| format!("{e:#}"))?;
-            let seq = app.pushed_changes().map_err(|e| annexa_app::error_chain(&e))?;
+            let app = &lifecycle_app;
+            let seq = app.pushed_changes().map_err(why)?;
             let mut seen = imported_at_seq.lock().map_err(|_| "the scheduler's state is poisoned".to_string())?;
             if *seen != Some(seq) {
                 // A system that fails is reported and recorded there; the rest goes on.
-                app.import_pushed().map_err(|e| annexa_app::error_chain(&e))?;
+                app.import_pushed().map_err(why)?;
                 *seen = Some(seq);
             }
             drop(seen);
             // Only wake the planner and the worker when there is something for them, so the
             // log says what happened rather than that nothing did.
-            let now = chrono::Utc::now();
-            if !store.due_jml_events(now).map_err(|e| e.to_string())?.is_empty() {
-                crate::commands::provision::run_due(&g).map_err(|e| format!("{e:#}"))?;
+            let (events, tasks) = app.provisioning_due().map_err(why)?;
+            let mut said = Vec::new();
+            if events {
+                let q = app.run_due().map_err(why)?;
+                said.push(format!("{} due events planned: {} tasks queued", q.events, q.tasks));
             }
-            let waiting = store.tasks(Some("pending")).map_err(|e| e.to_string())?.iter().any(|t| t.next_attempt_at <= now)
-                || !store.tasks(Some("running")).map_err(|e| e.to_string())?.is_empty();
-            if waiting {
-                crate::commands::provision::work(&g, 1000, 300).map_err(|e| format!("{e:#}"))?;
+            if events || tasks {
+                let w = app.work(1000, 300).map_err(why)?;
+                if w.leased > 0 {
+                    said.push(format!("{} tasks: {} done, {} failed or to retry", w.leased, w.done, w.failed));
+                }
             }
-            Ok(String::new())
+            Ok(said.join("; "))
         }),
     };
-    let g = global.clone();
     let checkpoint = annexa_server::Job {
         name: "checkpoint",
         every,
         run: Box::new(move || {
             // SCIM pushes are ledger entries; sign what they added since the last checkpoint.
-            let mut store = open_store(&g).map_err(|e| format!("{e:#}"))?;
+            let mut store = app.store().map_err(why)?;
             let size = store.ledger_size().map_err(|e| e.to_string())?;
             let signed = store.ledger_checkpoints().map_err(|e| e.to_string())?.last().map_or(0, |c| c.size);
             if size > signed {
-                crate::commands::ledger::checkpoint_after_change(&mut store, &g).map_err(|e| format!("{e:#}"))?;
+                app.checkpoint(&mut store).map_err(why)?;
                 return Ok(format!("signed a checkpoint of {size} entries"));
             }
             Ok(String::new())
@@ -128,11 +119,12 @@ fn jobs(global: &GlobalArgs, every: u64) -> Vec<annexa_server::Job> {
 }
 
 pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let app = scheduler_app(global)?;
     // The signing key must exist before jobs sign with it; refusing a readable key belongs
     // at start-up, not in the first job.
-    crate::commands::ledger::signer(global, true)?;
-    let store = open_store(global)?;
-    let scrubbed = scheduler_app(global).secure_snapshots()?;
+    app.signer()?;
+    let store = app.store()?;
+    let scrubbed = app.secure_snapshots()?;
     if scrubbed > 0 {
         eprintln!("annexa serve: removed the passwords earlier versions kept in {scrubbed} pushed snapshot files");
     }
@@ -149,7 +141,7 @@ pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
     // Keep a handle here, so the state (and its database connection) is dropped outside the
     // runtime after it stops.
     let kept: Arc<annexa_server::AppState> = state.clone();
-    runtime.block_on(annexa_server::serve(listener, state, jobs(global, args.jobs_every)))?;
+    runtime.block_on(annexa_server::serve(listener, state, jobs(app, args.jobs_every)))?;
     drop(runtime);
     drop(kept);
     eprintln!("annexa serve: stopped");

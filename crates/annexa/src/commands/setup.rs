@@ -1,36 +1,12 @@
-//! Opening what every command needs: the store, the configuration.
+//! What every command needs: the use cases of `annexa-app` set up for this invocation
+//! (database, key, configuration, who acts, progress on the terminal).
 
 use crate::cli::GlobalArgs;
 use annexa_engine::config::Config;
-use anyhow::Context as _;
-
-/// Opens the database named by `--db`.
-pub fn open_store(global: &GlobalArgs) -> anyhow::Result<annexa_store::Store> {
-    // The URL may carry a password: name only its scheme in the error.
-    let scheme = global.db.split("://").next().unwrap_or("");
-    annexa_store::Store::open(&global.db).with_context(|| format!("cannot open the {scheme} database given by --db / ANNEXA_DB"))
-}
 
 /// The effective configuration: `--config`, else `./annexa.toml` when present, else defaults.
 pub fn load_config(global: &GlobalArgs) -> anyhow::Result<(Config, Option<String>)> {
-    let path = match &global.config {
-        Some(p) => Some(p.clone()),
-        None => {
-            let default = std::path::PathBuf::from("annexa.toml");
-            default.exists().then_some(default)
-        }
-    };
-    let Some(path) = path else { return Ok((Config::default(), None)) };
-    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read configuration {}", path.display()))?;
-    let mut config = Config::parse(&path.display().to_string(), &text)?;
-    // A relative path in the configuration means next to the file, wherever annexa runs.
-    let dir = path.parent().unwrap_or(std::path::Path::new(""));
-    for c in &mut config.connectors {
-        if let Some(file) = c.ca_file.as_mut().filter(|f| std::path::Path::new(f.as_str()).is_relative()) {
-            *file = dir.join(&*file).display().to_string();
-        }
-    }
-    Ok((config, Some(path.display().to_string())))
+    Ok(annexa_app::config::load(global.config.as_deref())?)
 }
 
 /// Where this invocation keeps things: `--db`, `--ledger-key`, the files beside the database.

@@ -1,0 +1,32 @@
+//! Reading what is stored: findings, lifecycle events, and what explains a person's access.
+
+use crate::{App, Error, Result};
+use annexa_store::{FindingFilter, FindingPage, StoredFinding};
+
+impl App {
+    /// One page of the findings `filter` selects (see [`FindingFilter`]).
+    pub fn findings(&self, filter: &FindingFilter) -> Result<FindingPage> {
+        Ok(self.store()?.findings_page(filter)?)
+    }
+
+    /// One finding by id, or by a unique prefix of at least 6 characters.
+    pub fn finding(&self, id: &str) -> Result<StoredFinding> {
+        if id.len() < 6 {
+            return Err(Error::invalid(format!("finding id {id:?} is too short: give the id or at least its first 6 characters (F-1a2b…)")));
+        }
+        self.store()?.finding(id)?.ok_or_else(|| Error::not_found(format!("no finding {id:?}: `annexa findings list --status all` lists them")))
+    }
+
+    /// The joiner, mover and leaver events recorded, of one kind or all.
+    pub fn jml_events(&self, kind: Option<annexa_core::model::JmlKind>) -> Result<Vec<annexa_store::jml::StoredJmlEvent>> {
+        Ok(self.store()?.jml_events(kind)?)
+    }
+
+    /// What explains each entitlement `employee_id` holds: the birthright rules and roles
+    /// that apply to them, and for each holding the rule, role or request behind it.
+    pub fn explain(&self, employee_id: &str) -> Result<annexa_engine::explain::Explanation> {
+        let graph = self.store()?.load_graph()?;
+        annexa_engine::explain::explain(&graph, &self.settings.config, self.now(), employee_id)
+            .ok_or_else(|| Error::not_found(format!("no person {employee_id:?} in the HR feed")))
+    }
+}

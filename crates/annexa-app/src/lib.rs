@@ -17,6 +17,7 @@
 
 pub mod audit;
 pub mod config;
+pub mod demo;
 mod error;
 pub mod evidence;
 pub mod import;

@@ -1,7 +1,7 @@
 //! The command-line interface definition (clap derive). Help texts carry examples.
 
 use crate::output::Format;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -438,8 +438,8 @@ pub struct DemoArgs {
     pub generate_only: bool,
     /// How to write the Active Directory export: `ldif` (corp-ad.ldif) or `csv`
     /// (corp-ad-accounts.csv and corp-ad-assignments.csv, for tools that cannot read LDIF).
-    #[arg(long, value_enum, default_value_t = crate::demo::DirectoryFormat::Ldif)]
-    pub directory_format: crate::demo::DirectoryFormat,
+    #[arg(long, value_enum, default_value_t = DirectoryFormat::Ldif)]
+    pub directory_format: DirectoryFormat,
 }
 
 #[cfg(test)]
@@ -488,4 +488,23 @@ pub enum TokenCommand {
     List,
     /// Revoke a token by name.
     Revoke { name: String },
+}
+
+/// How the demo writes its Active Directory export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DirectoryFormat {
+    /// `corp-ad.ldif`, as `ldifde` writes it.
+    Ldif,
+    /// `corp-ad-accounts.csv` and `corp-ad-assignments.csv`: the same facts in the generic
+    /// CSV formats (for tools that cannot read LDIF).
+    Csv,
+}
+
+impl From<DirectoryFormat> for annexa_app::demo::DirectoryFormat {
+    fn from(f: DirectoryFormat) -> Self {
+        match f {
+            DirectoryFormat::Ldif => annexa_app::demo::DirectoryFormat::Ldif,
+            DirectoryFormat::Csv => annexa_app::demo::DirectoryFormat::Csv,
+        }
+    }
 }

@@ -2,7 +2,6 @@
 
 mod cli;
 mod commands;
-mod demo;
 mod output;
 
 use clap::Parser;

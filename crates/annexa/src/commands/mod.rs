@@ -2,6 +2,7 @@
 
 pub mod audit;
 mod controls;
+pub mod demo;
 
 mod findings;
 pub mod evidence;
@@ -22,7 +23,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit(args) => audit::run(global, args),
         Command::Findings(cmd) => findings::run(global, cmd),
         Command::Controls(cmd) => controls::run(global, cmd),
-        Command::Demo(args) => crate::demo::run(global, args),
+        Command::Demo(args) => demo::run(global, args),
         Command::Ledger(cmd) => ledger::run(global, cmd),
         Command::Evidence(cmd) => evidence::run(global, cmd),
         Command::Roles(crate::cli::RolesCommand::List) => {

@@ -36,7 +36,7 @@ const ASSIGNMENTS_HEADER: &str =
     "system,account_id,entitlement,privileged,granted_at,granted_by,source,last_certified_at,last_certified_by\n";
 
 /// How the Active Directory export is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DirectoryFormat {
     /// `corp-ad.ldif`, as `ldifde` writes it.
     #[default]

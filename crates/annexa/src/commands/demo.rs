@@ -1,11 +1,7 @@
-//! `annexa demo`: generate a realistic organisation with known problems, import it, audit
-//! it, and show a newcomer what Annexa found and what to try next.
+//! `annexa demo`: generate a realistic organisation with known problems (`annexa_app::demo`),
+//! import it, audit it, and show a newcomer what Annexa found and what to try next.
 
-mod names;
-mod org;
-mod rng;
-
-pub use org::{generate, DirectoryFormat, AS_OF};
+use annexa_app::demo::{generate, AS_OF};
 
 use crate::cli::{DemoArgs, GlobalArgs};
 use crate::commands::audit::Report;
@@ -22,7 +18,7 @@ pub fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
         anyhow::bail!("--people must be at least 1");
     }
     let bar = spinner(&format!("generating {} people", thousands(args.people as u64)));
-    let org = generate(args.people, args.seed, args.directory_format);
+    let org = generate(args.people, args.seed, args.directory_format.into());
     std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
     for f in &org.files {
         let path = args.out.join(f.name);

@@ -88,7 +88,7 @@ impl From<annexa_store::StoreError> for Error {
         let kind = match &e {
             S::NotFound(_) => ErrorKind::NotFound,
             S::Conflict(_) => ErrorKind::Conflict,
-            S::Url(_) => ErrorKind::InvalidInput,
+            S::Url(_) | S::Invalid(_) => ErrorKind::InvalidInput,
             _ => ErrorKind::Internal,
         };
         match kind {

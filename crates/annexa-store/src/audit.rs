@@ -271,7 +271,7 @@ impl Store {
 
     /// The most recent runs, newest first.
     pub fn runs(&mut self, limit: i64) -> Result<Vec<RunSummary>, StoreError> {
-        let mut tx = self.conn.transaction()?;
+        let mut tx = self.conn.read_transaction()?;
         let mut out = Vec::new();
         tx.query_each(
             "SELECT id, started_at, as_of, checks, total, new_count, still_open_count, resolved_count \
@@ -366,7 +366,7 @@ impl Store {
 
     /// One finding by id (a unique prefix of at least 6 characters is enough).
     pub fn finding(&mut self, id: &str) -> Result<Option<StoredFinding>, StoreError> {
-        let mut tx = self.conn.transaction()?;
+        let mut tx = self.conn.read_transaction()?;
         let mut out = Vec::new();
         let pattern = format!("{id}%");
         if id.len() >= 6 {
@@ -381,14 +381,14 @@ impl Store {
         }
         tx.commit()?;
         if out.len() > 1 {
-            return Err(StoreError::Conflict(format!("finding id {id:?} is ambiguous; give more characters")));
+            return Err(StoreError::Invalid(format!("finding id {id:?} is ambiguous; give more characters")));
         }
         Ok(out.pop())
     }
 
     /// Counts of open findings per check (for summaries).
     pub fn open_counts(&mut self) -> Result<HashMap<String, i64>, StoreError> {
-        let mut tx = self.conn.transaction()?;
+        let mut tx = self.conn.read_transaction()?;
         let mut out = HashMap::new();
         tx.query_each("SELECT check_id, COUNT(*) FROM findings WHERE status = 'open' GROUP BY check_id", &[], |r| {
             out.insert(r.req_text(0)?.to_string(), r.req_int(1)?);

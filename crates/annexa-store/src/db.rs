@@ -131,12 +131,16 @@ impl Conn {
         })
     }
 
-    /// A transaction that only reads: in SQLite it takes no write lock, so it does not wait
-    /// for an import running in another process.
+    /// A transaction that only reads, from one consistent snapshot: in SQLite (WAL) it
+    /// takes no write lock, so it does not wait for an import running in another process;
+    /// on PostgreSQL it is `REPEATABLE READ, READ ONLY`, so a read of several statements
+    /// (the whole identity graph) never mixes two commits.
     pub(crate) fn read_transaction(&mut self) -> Result<Tx<'_>, StoreError> {
         Ok(match self {
             Conn::Sqlite(c) => Tx::Sqlite(c.transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)?),
-            Conn::Postgres(c) => Tx::Postgres(c.transaction()?),
+            Conn::Postgres(c) => Tx::Postgres(
+                c.build_transaction().isolation_level(postgres::IsolationLevel::RepeatableRead).read_only(true).start()?,
+            ),
         })
     }
 

@@ -45,7 +45,7 @@ fn tables_of(kind: &str) -> Result<&'static [&'static str], StoreError> {
         .iter()
         .find(|(k, _)| *k == kind)
         .map(|(_, t)| *t)
-        .ok_or_else(|| StoreError::Conflict(format!("unknown import kind {kind:?}")))
+        .ok_or_else(|| StoreError::Invalid(format!("unknown import kind {kind:?}")))
 }
 
 fn date_text(d: Option<chrono::NaiveDate>) -> Option<String> {
@@ -180,7 +180,7 @@ impl Store {
 
     /// The imports whose rows are current (the latest of each source), oldest first.
     pub fn current_imports(&mut self) -> Result<Vec<ImportRecord>, StoreError> {
-        let mut tx = self.conn.transaction()?;
+        let mut tx = self.conn.read_transaction()?;
         let out = current_imports(&mut tx)?;
         tx.commit()?;
         Ok(out)
@@ -189,7 +189,7 @@ impl Store {
     /// Reads the whole identity graph: every current record of every source, decoded from
     /// the snapshots of the current imports.
     pub fn load_graph(&mut self) -> Result<IdentityGraph, StoreError> {
-        let mut tx = self.conn.transaction()?;
+        let mut tx = self.conn.read_transaction()?;
         let mut g = IdentityGraph { imports: current_imports(&mut tx)?, ..Default::default() };
         // (kind, system) -> the import whose records are current for it.
         let mut current: HashMap<(String, String), i64> = HashMap::new();
@@ -250,7 +250,7 @@ impl Store {
     /// Reads the identity graph from the projection tables, row by row: slower than
     /// [`Store::load_graph`], and used to prove that the tables and snapshots agree.
     pub fn load_graph_from_tables(&mut self) -> Result<IdentityGraph, StoreError> {
-        let mut tx = self.conn.transaction()?;
+        let mut tx = self.conn.read_transaction()?;
         let mut g = IdentityGraph { imports: current_imports(&mut tx)?, ..Default::default() };
         let mut names = Interner::default();
         tx.query_each(

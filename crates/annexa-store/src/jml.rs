@@ -51,7 +51,7 @@ impl Tx<'_> {
 impl Store {
     /// Recorded events, by effective time (all kinds when `kind` is `None`).
     pub fn jml_events(&mut self, kind: Option<JmlKind>) -> Result<Vec<StoredJmlEvent>, StoreError> {
-        let mut tx = self.conn.transaction()?;
+        let mut tx = self.conn.read_transaction()?;
         let out = tx.jml_events(kind)?;
         tx.commit()?;
         Ok(out)
@@ -60,7 +60,7 @@ impl Store {
     /// The people of the current HR snapshot (empty before the first HR import): what a new
     /// snapshot is compared with.
     pub fn current_people(&mut self) -> Result<Vec<Person>, StoreError> {
-        let mut tx = self.conn.transaction()?;
+        let mut tx = self.conn.read_transaction()?;
         let mut blob = None;
         tx.query_each(
             "SELECT s.import_id, s.data FROM snapshots s JOIN sources c ON c.import_id = s.import_id WHERE c.kind = 'hr'",

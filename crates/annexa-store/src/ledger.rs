@@ -162,7 +162,7 @@ impl NodeStore for DbTree<'_, '_> {
 fn proof_error(e: ProofError<StoreError>) -> StoreError {
     match e {
         ProofError::Store(e) => e,
-        other => StoreError::Conflict(other.to_string()),
+        other => StoreError::Invalid(other.to_string()),
     }
 }
 
@@ -177,7 +177,7 @@ impl Store {
 
     /// The number of entries.
     pub fn ledger_size(&mut self) -> Result<u64, StoreError> {
-        let mut tx = self.conn.transaction()?;
+        let mut tx = self.conn.read_transaction()?;
         let size = tx.ledger_size()?;
         tx.commit()?;
         Ok(size)
@@ -202,7 +202,7 @@ impl Store {
             merkle::root(&tree, size).map_err(proof_error)?
         };
         let checkpoint = Checkpoint { origin: signer.name().to_string(), size, root, extensions: Vec::new() };
-        let note = signer.sign(&checkpoint.to_text()).map_err(|e| StoreError::Conflict(e.to_string()))?;
+        let note = signer.sign(&checkpoint.to_text()).map_err(|e| StoreError::Corrupt(format!("cannot sign the checkpoint: {e}")))?;
         tx.execute(
             "INSERT INTO ledger_checkpoints (size, note, created_at) VALUES (?, ?, ?)",
             &[(size as i64).into(), note.as_str().into(), at.timestamp().into()],
@@ -213,7 +213,7 @@ impl Store {
 
     /// Every stored checkpoint, oldest first.
     pub fn ledger_checkpoints(&mut self) -> Result<Vec<StoredCheckpoint>, StoreError> {
-        let mut tx = self.conn.transaction()?;
+        let mut tx = self.conn.read_transaction()?;
         let mut out = Vec::new();
         tx.query_each("SELECT size, note, created_at FROM ledger_checkpoints ORDER BY size", &[], |r| {
             out.push(StoredCheckpoint { size: r.req_int(0)? as u64, note: r.req_text(1)?.to_string(), created_at: r.req_int(2)? });
@@ -225,7 +225,7 @@ impl Store {
 
     /// Calls `f` with every entry in seq order, streaming.
     pub fn ledger_each(&mut self, mut f: impl FnMut(LedgerEntry) -> Result<(), StoreError>) -> Result<(), StoreError> {
-        let mut tx = self.conn.transaction()?;
+        let mut tx = self.conn.read_transaction()?;
         tx.query_each(&format!("SELECT {ENTRY_COLUMNS} FROM ledger_entries ORDER BY seq"), &[], |r| f(entry(r)?))?;
         tx.commit()
     }
@@ -233,7 +233,7 @@ impl Store {
     /// Calls `f(seq, body, leaf hash)` for every entry in seq order, borrowing each row:
     /// verification streams millions of entries without copying them.
     pub fn ledger_scan(&mut self, mut f: impl FnMut(u64, &str, &Hash) -> Result<(), StoreError>) -> Result<(), StoreError> {
-        let mut tx = self.conn.transaction()?;
+        let mut tx = self.conn.read_transaction()?;
         tx.query_each("SELECT seq, body, leaf_hash FROM ledger_entries ORDER BY seq", &[], |r| {
             f(r.req_int(0)? as u64, r.req_text(1)?, &hash_of(r.blob(2)?)?)
         })?;
@@ -242,7 +242,7 @@ impl Store {
 
     /// One entry.
     pub fn ledger_entry(&mut self, seq: u64) -> Result<Option<LedgerEntry>, StoreError> {
-        let mut tx = self.conn.transaction()?;
+        let mut tx = self.conn.read_transaction()?;
         let mut out = None;
         tx.query_each(&format!("SELECT {ENTRY_COLUMNS} FROM ledger_entries WHERE seq = ?"), &[(seq as i64).into()], |r| {
             out = Some(entry(r)?);
@@ -254,7 +254,7 @@ impl Store {
 
     /// Runs `f` over the tree as it is now, inside one transaction.
     fn with_tree<T>(&mut self, f: impl FnOnce(&DbTree<'_, '_>) -> Result<T, ProofError<StoreError>>) -> Result<T, StoreError> {
-        let mut tx = self.conn.transaction()?;
+        let mut tx = self.conn.read_transaction()?;
         let size = tx.ledger_size()?;
         let out = f(&DbTree { tx: RefCell::new(&mut tx), size }).map_err(proof_error)?;
         tx.commit()?;

@@ -55,6 +55,10 @@ pub enum StoreError {
     /// What the request names is not there (a run, a finding).
     #[error("{0}")]
     NotFound(String),
+    /// The request itself is not one the store can answer (an unknown kind, a proof of a
+    /// position past the end, an ambiguous id prefix).
+    #[error("{0}")]
+    Invalid(String),
 }
 
 /// An open database.

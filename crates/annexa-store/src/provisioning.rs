@@ -205,7 +205,7 @@ impl Store {
 
     /// Tasks, newest first; only those with `status` when given.
     pub fn tasks(&mut self, status: Option<&str>) -> Result<Vec<Task>, StoreError> {
-        let mut tx = self.conn.transaction()?;
+        let mut tx = self.conn.read_transaction()?;
         let mut out = Vec::new();
         let (sql, params): (String, Vec<Value<'_>>) = match status {
             Some(s) => (format!("SELECT {COLUMNS} FROM provisioning_tasks WHERE status = ? ORDER BY id"), vec![s.into()]),

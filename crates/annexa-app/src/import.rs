@@ -109,7 +109,7 @@ impl App {
         let lifecycle_diff = t_diff.elapsed();
         let record = store.import(&annexa_store::NewImport {
             actor: &self.actor,
-            kind: kind.as_str(),
+            kind,
             file,
             sha256: &sha256,
             rows: batch.rows,

@@ -5,6 +5,7 @@
 use crate::{App, Error, Result};
 use annexa_connect::connector::{AccountRequest, Connector, LdapConnector, ManualConnector, ScimConnector};
 use annexa_connect::ldap::{DisableBy, LdapSource, LdapTarget, LdapTls, LdapWriter};
+use annexa_core::model::{TaskAction, TaskStatus};
 use annexa_engine::config::Config;
 use annexa_engine::provision::Plan;
 use annexa_store::provisioning::{NewTask, Task};
@@ -45,7 +46,7 @@ impl App {
         let mut store = self.store()?;
         let now = self.now();
         let events = !store.due_jml_events(now)?.is_empty();
-        let tasks = store.tasks(Some("pending"))?.iter().any(|t| t.next_attempt_at <= now) || !store.tasks(Some("running"))?.is_empty();
+        let tasks = store.tasks(Some(TaskStatus::Pending))?.iter().any(|t| t.next_attempt_at <= now) || !store.tasks(Some(TaskStatus::Running))?.is_empty();
         Ok((events, tasks))
     }
 
@@ -63,7 +64,7 @@ impl App {
                 event_id: Some(t.event_id.clone()),
                 employee_id: Some(t.employee_id.clone()),
                 system: t.system.clone(),
-                action: t.action.to_string(),
+                action: t.action,
                 account_id: t.account_id.clone(),
                 entitlement: t.entitlement.clone(),
                 not_before: t.not_before,
@@ -78,9 +79,8 @@ impl App {
         Ok(Queued { events: events.len(), tasks: queued, held: plan.held })
     }
 
-    /// The queued tasks, of one status (`pending`, `running`, `done`, `failed`, `manual`)
-    /// or all.
-    pub fn tasks(&self, status: Option<&str>) -> Result<Vec<Task>> {
+    /// The queued tasks, of one status or all.
+    pub fn tasks(&self, status: Option<TaskStatus>) -> Result<Vec<Task>> {
         Ok(self.store()?.tasks(status)?)
     }
 
@@ -117,7 +117,7 @@ impl App {
         let tasks = store.lease_tasks(&owner, self.now(), lease_secs, limit)?;
         let mut targets: HashMap<String, std::result::Result<Box<dyn Connector>, String>> = HashMap::new();
         // New accounts take their attributes from HR: read the people only when needed.
-        let people: HashMap<String, annexa_core::model::Person> = if tasks.iter().any(|t| t.task.action == "create-account") {
+        let people: HashMap<String, annexa_core::model::Person> = if tasks.iter().any(|t| t.task.action == TaskAction::CreateAccount) {
             store.current_people()?.into_iter().map(|p| (p.employee_id.to_string(), p)).collect()
         } else {
             HashMap::new()
@@ -153,7 +153,7 @@ pub fn connector(config: &Config, system: &str) -> std::result::Result<Box<dyn C
     if c.is_manual() {
         return Ok(Box::new(ManualConnector { system: system.to_string() }));
     }
-    if c.kind == "scim" {
+    if c.kind == annexa_core::model::ConnectorKind::Scim {
         let var = c.token_env.clone().unwrap_or_default();
         let token = std::env::var(&var).map_err(|_| format!("the variable {var} with the SCIM bearer token is not set"))?;
         let options = annexa_connect::scim_client::ScimOptions { ca_file: c.ca_file.clone().map(std::path::PathBuf::from), ..Default::default() };
@@ -191,11 +191,11 @@ fn perform(
     let target = targets.entry(t.system.clone()).or_insert_with(|| connector(config, &t.system));
     let target = target.as_mut().map_err(|e| e.clone())?;
     let entitlement = || t.entitlement.clone().ok_or_else(|| format!("task {} has no entitlement", task.id));
-    match t.action.as_str() {
-        "disable-account" => target.disable_account(&t.account_id),
-        "remove-membership" => target.remove_membership(&t.account_id, &entitlement()?),
-        "add-membership" => target.add_membership(&t.account_id, &entitlement()?),
-        "create-account" => {
+    match t.action {
+        TaskAction::DisableAccount => target.disable_account(&t.account_id),
+        TaskAction::RemoveMembership => target.remove_membership(&t.account_id, &entitlement()?),
+        TaskAction::AddMembership => target.add_membership(&t.account_id, &entitlement()?),
+        TaskAction::CreateAccount => {
             let employee = t.employee_id.as_deref().unwrap_or_default();
             let p = people.get(employee).ok_or_else(|| format!("{employee} is no longer in the HR feed"))?;
             target.create_account(&AccountRequest {
@@ -206,6 +206,7 @@ fn perform(
                 email: p.email.clone(),
             })
         }
-        other => Err(format!("unknown action {other:?}")),
+        // Deactivating a badge is a person's task: a worker never leases one.
+        TaskAction::DeactivateBadge => Err(format!("task {} is for a person to carry out", task.id)),
     }
 }

@@ -6,10 +6,9 @@
 //! The whole token is shown once, when it is made; Annexa keeps only the hash.
 
 use crate::{App, Error, Result};
+use annexa_core::model::TokenScope;
 use sha2::{Digest, Sha256};
 
-/// The scopes a token can have.
-pub const SCOPES: &[&str] = &["scim"];
 
 /// A new token: its public id, the whole token to hand out once, and the hash to store.
 pub struct NewToken {
@@ -47,12 +46,9 @@ pub fn matches(secret: &str, hash: &[u8]) -> bool {
 impl App {
     /// Makes a token named `name` with `scope` (a `scim` token pushes for one `system`),
     /// stores its hash, and returns it: the only time the whole token is seen.
-    pub fn create_token(&self, name: &str, scope: &str, system: Option<&str>) -> Result<String> {
-        if !SCOPES.contains(&scope) {
-            return Err(Error::invalid(format!("--scope {scope:?}: expected one of {}", SCOPES.join(", "))));
-        }
+    pub fn create_token(&self, name: &str, scope: TokenScope, system: Option<&str>) -> Result<String> {
         let system = system.map(str::trim).filter(|s| !s.is_empty());
-        if scope == "scim" && system.is_none() {
+        if scope == TokenScope::Scim && system.is_none() {
             return Err(Error::invalid("a scim token pushes for one system: give --system (e.g. --system okta)"));
         }
         let name = name.trim();

@@ -52,7 +52,7 @@ pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<Import
         .as_deref()
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .unwrap_or(ImportKind::AwsCredentialReport.default_system());
+        .unwrap_or(crate::default_system(ImportKind::AwsCredentialReport));
     let system: Name = system_name.into();
     let mut batch = ImportBatch::default();
     note_system(&mut batch.systems, system_name);

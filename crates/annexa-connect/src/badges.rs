@@ -9,7 +9,7 @@ pub const REQUIRED: &[&str] = &["badge_id", "employee_id", "status", "last_used_
 
 pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<ImportBatch, ImportError> {
     let mut table = Table::open(file, bytes, REQUIRED, &[], &Default::default())?;
-    let system_name = options.system.clone().unwrap_or_else(|| ImportKind::Badges.default_system().to_string());
+    let system_name = options.system.clone().unwrap_or_else(|| crate::default_system(ImportKind::Badges).to_string());
     let mut interner = Interner::default();
     let system = interner.get(&system_name);
     let mut batch = ImportBatch::default();

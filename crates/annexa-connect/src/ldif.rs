@@ -68,7 +68,7 @@ pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<Import
     let entries = reader::read(file, bytes)?;
     let dir = Directory::new(file, &entries)?;
     let system_name =
-        options.system.as_deref().map(str::trim).filter(|s| !s.is_empty()).unwrap_or(ImportKind::Ldif.default_system());
+        options.system.as_deref().map(str::trim).filter(|s| !s.is_empty()).unwrap_or(crate::default_system(ImportKind::Ldif));
     let system: Name = system_name.into();
     let mut batch =
         ImportBatch { systems: vec![system_name.to_string()], rows: entries.len() as u64, ..ImportBatch::default() };

@@ -38,54 +38,16 @@ pub use error::ImportError;
 use annexa_core::model::{Account, Assignment, Badge, Entitlement, Person};
 use std::collections::BTreeMap;
 
-/// The kinds of file Annexa imports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ImportKind {
-    Hr,
-    Accounts,
-    Assignments,
-    Ldif,
-    AwsCredentialReport,
-    Badges,
-    Scim,
-}
+pub use annexa_core::model::ImportKind;
 
-impl ImportKind {
-    pub const ALL: [ImportKind; 7] = [
-        ImportKind::Hr,
-        ImportKind::Accounts,
-        ImportKind::Assignments,
-        ImportKind::Ldif,
-        ImportKind::AwsCredentialReport,
-        ImportKind::Badges,
-        ImportKind::Scim,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ImportKind::Hr => "hr",
-            ImportKind::Accounts => "accounts",
-            ImportKind::Assignments => "assignments",
-            ImportKind::Ldif => "ldif",
-            ImportKind::AwsCredentialReport => "aws-credential-report",
-            ImportKind::Badges => "badges",
-            ImportKind::Scim => "scim",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<ImportKind> {
-        ImportKind::ALL.into_iter().find(|k| k.as_str() == s.trim())
-    }
-
-    /// The system name used when the user gives none and the file has no system column.
-    pub fn default_system(self) -> &'static str {
-        match self {
-            ImportKind::Ldif => "ldap",
-            ImportKind::AwsCredentialReport => "aws",
-            ImportKind::Badges => "badges",
-            ImportKind::Scim => "scim",
-            _ => "",
-        }
+/// The system name used when the user gives none and the file has no system column.
+pub fn default_system(kind: ImportKind) -> &'static str {
+    match kind {
+        ImportKind::Ldif => "ldap",
+        ImportKind::AwsCredentialReport => "aws",
+        ImportKind::Badges => "badges",
+        ImportKind::Scim => "scim",
+        _ => "",
     }
 }
 

@@ -51,7 +51,27 @@ macro_rules! vocabulary {
                 f.write_str(self.as_str())
             }
         }
+
+        impl $crate::model::Vocabulary for $name {
+            fn all() -> &'static [Self] {
+                $name::ALL
+            }
+            fn as_str(self) -> &'static str {
+                $name::as_str(self)
+            }
+            fn parse(s: &str) -> Option<Self> {
+                $name::parse(s)
+            }
+        }
     };
+}
+
+/// What every closed vocabulary offers, for code that works with any of them (the command
+/// line's value parsers, the store's text columns).
+pub trait Vocabulary: Copy + Sized + 'static {
+    fn all() -> &'static [Self];
+    fn as_str(self) -> &'static str;
+    fn parse(s: &str) -> Option<Self>;
 }
 pub(crate) use vocabulary;
 
@@ -98,6 +118,54 @@ vocabulary! {
 vocabulary! {
     /// What a change in the HR feed means for access.
     JmlKind { Joiner = "joiner", Mover = "mover", Leaver = "leaver" }
+}
+
+vocabulary! {
+    /// Where a lifecycle event is: waiting to be planned (or for its date, or for
+    /// screening), or planned into provisioning tasks.
+    JmlStatus { Pending = "pending", Planned = "planned" }
+}
+
+vocabulary! {
+    /// What a provisioning task does on its target system. `DeactivateBadge` is carried out
+    /// by a person (its account is the badge).
+    TaskAction {
+        DisableAccount = "disable-account",
+        RemoveMembership = "remove-membership",
+        AddMembership = "add-membership",
+        CreateAccount = "create-account",
+        DeactivateBadge = "deactivate-badge",
+    }
+}
+
+vocabulary! {
+    /// Where a provisioning task is: due (`Pending`), leased by a worker (`Running`),
+    /// carried out (`Done`), given up after its last attempt (`Failed`), or waiting for a
+    /// person (`Manual`).
+    TaskStatus { Pending = "pending", Running = "running", Done = "done", Failed = "failed", Manual = "manual" }
+}
+
+vocabulary! {
+    /// What an API token may do: `Scim` pushes Users and Groups for one system.
+    TokenScope { Scim = "scim" }
+}
+
+vocabulary! {
+    /// How Annexa changes a target system.
+    ConnectorKind { Ldap = "ldap", Scim = "scim", Manual = "manual" }
+}
+
+vocabulary! {
+    /// The kinds of file Annexa imports.
+    ImportKind {
+        Hr = "hr",
+        Accounts = "accounts",
+        Assignments = "assignments",
+        Ldif = "ldif",
+        AwsCredentialReport = "aws-credential-report",
+        Badges = "badges",
+        Scim = "scim",
+    }
 }
 
 impl MfaFactor {

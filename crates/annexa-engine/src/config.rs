@@ -5,6 +5,7 @@
 //! keeps its default would make an audit prove something other than what the reader thinks.
 
 use annexa_core::finding::Severity;
+use annexa_core::model::ConnectorKind;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -50,7 +51,8 @@ impl Default for Provisioning {
 pub struct Connector {
     /// The system name accounts (or badges) were imported under.
     pub system: String,
-    pub kind: String,
+    #[serde(deserialize_with = "connector_kind")]
+    pub kind: ConnectorKind,
     /// ldap: `ldap://host:port`.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub url: String,
@@ -100,8 +102,15 @@ pub struct Connector {
 impl Connector {
     /// Whether a person carries this system's tasks out.
     pub fn is_manual(&self) -> bool {
-        self.kind == "manual"
+        self.kind == ConnectorKind::Manual
     }
+}
+
+/// A connector's `kind`, refused with the kinds there are.
+fn connector_kind<'de, D: serde::Deserializer<'de>>(d: D) -> Result<ConnectorKind, D::Error> {
+    let text = String::deserialize(d)?;
+    ConnectorKind::parse(&text)
+        .ok_or_else(|| serde::de::Error::custom(format!("kind {text:?} is not supported: expected {}", ConnectorKind::expected().replace(", manual", " or manual"))))
 }
 
 fn default_login() -> String {
@@ -449,18 +458,18 @@ impl Config {
         }
         let mut systems = std::collections::HashSet::new();
         for c in &self.connectors {
-            match c.kind.as_str() {
-                "ldap" if c.url.is_empty() || c.base.is_empty() => {
+            match c.kind {
+                ConnectorKind::Ldap if c.url.is_empty() || c.base.is_empty() => {
                     return Err(format!("connector for {:?}: an ldap connector needs url and base", c.system));
                 }
-                "ldap" if c.starttls && c.url.starts_with("ldaps://") => {
+                ConnectorKind::Ldap if c.starttls && c.url.starts_with("ldaps://") => {
                     return Err(format!("connector for {:?}: starttls is for ldap:// URLs; ldaps:// is TLS already", c.system));
                 }
-                "ldap" if c.assignee.is_some() => {
+                ConnectorKind::Ldap if c.assignee.is_some() => {
                     return Err(format!("connector for {:?}: assignee is for manual connectors", c.system));
                 }
-                "ldap" => {}
-                "manual"
+                ConnectorKind::Ldap => {}
+                ConnectorKind::Manual
                     if !c.url.is_empty() || !c.base.is_empty() || c.bind_dn.is_some() || c.create_accounts || c.starttls || c.ca_file.is_some() =>
                 {
                     return Err(format!(
@@ -468,25 +477,22 @@ impl Config {
                         c.system
                     ));
                 }
-                "manual" => {}
-                "scim" if c.url.is_empty() || c.token_env.is_none() => {
+                ConnectorKind::Manual => {}
+                ConnectorKind::Scim if c.url.is_empty() || c.token_env.is_none() => {
                     return Err(format!(
                         "connector for {:?}: a scim connector needs url (the base URL, …/scim/v2) and token_env (the variable holding the bearer token)",
                         c.system
                     ));
                 }
-                "scim" if !c.base.is_empty() || c.bind_dn.is_some() || c.starttls || c.assignee.is_some() => {
+                ConnectorKind::Scim if !c.base.is_empty() || c.bind_dn.is_some() || c.starttls || c.assignee.is_some() => {
                     return Err(format!("connector for {:?}: a scim connector takes no base, bind_dn, starttls or assignee", c.system));
                 }
-                "scim" => {}
-                other => {
-                    return Err(format!("connector for {:?}: kind {other:?} is not supported: expected ldap, scim or manual", c.system));
-                }
+                ConnectorKind::Scim => {}
             }
             if c.disable != "ad" && c.disable != "attribute" {
                 return Err(format!("connector for {:?}: disable {:?}: expected ad or attribute", c.system, c.disable));
             }
-            if c.kind != "scim" && (c.token_env.is_some() || c.delete_leavers) {
+            if c.kind != ConnectorKind::Scim && (c.token_env.is_some() || c.delete_leavers) {
                 return Err(format!("connector for {:?}: token_env and delete_leavers are for scim connectors", c.system));
             }
             if c.bind_dn.is_some() != c.password_env.is_some() {

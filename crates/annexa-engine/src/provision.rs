@@ -13,7 +13,7 @@ use crate::checks::access::Birthright;
 use crate::config::Config;
 use crate::context::Context;
 use annexa_core::graph::IdentityGraph;
-use annexa_core::model::{GrantSource, JmlEvent, JmlKind};
+use annexa_core::model::{GrantSource, JmlEvent, JmlKind, TaskAction};
 use annexa_core::time::Instant;
 use serde::Serialize;
 use std::collections::HashSet;
@@ -25,9 +25,8 @@ pub struct PlannedTask {
     pub event_id: String,
     pub employee_id: String,
     pub system: String,
-    /// `disable-account`, `remove-membership`, `add-membership`, `create-account` or
-    /// `deactivate-badge` (whose `account_id` is the badge id).
-    pub action: &'static str,
+    /// What to do; for `DeactivateBadge` the `account_id` is the badge id.
+    pub action: TaskAction,
     pub account_id: String,
     pub entitlement: Option<String>,
     pub not_before: Instant,
@@ -97,7 +96,7 @@ pub fn plan(graph: &IdentityGraph, config: &Config, events: &[JmlEvent], now: In
             .copied()
             .filter(|&a| graph.accounts[a].is_enabled() && managed.contains(&*graph.accounts[a].system))
             .collect();
-        let task = |a: usize, action: &'static str, entitlement: Option<String>, not_before: Instant| {
+        let task = |a: usize, action: TaskAction, entitlement: Option<String>, not_before: Instant| {
             let acc = &graph.accounts[a];
             let target = match entitlement.as_deref() {
                 Some(x) => annexa_core::key::join(&[&acc.system, &acc.account_id, x]),
@@ -117,9 +116,9 @@ pub fn plan(graph: &IdentityGraph, config: &Config, events: &[JmlEvent], now: In
         match e.kind {
             JmlKind::Leaver => {
                 for &a in &accounts {
-                    out.push(task(a, "disable-account", None, e.effective_at));
+                    out.push(task(a, TaskAction::DisableAccount, None, e.effective_at));
                     for g in ctx.grants_of(a) {
-                        out.push(task(a, "remove-membership", Some(ctx.entitlement_of(g).name.to_string()), e.effective_at));
+                        out.push(task(a, TaskAction::RemoveMembership, Some(ctx.entitlement_of(g).name.to_string()), e.effective_at));
                     }
                 }
                 // Physical access goes with logical access (A.7.2).
@@ -133,7 +132,7 @@ pub fn plan(graph: &IdentityGraph, config: &Config, events: &[JmlEvent], now: In
                         event_id: e.id.clone(),
                         employee_id: e.employee_id.to_string(),
                         system: badge.system.to_string(),
-                        action: "deactivate-badge",
+                        action: TaskAction::DeactivateBadge,
                         account_id: badge.badge_id.to_string(),
                         entitlement: None,
                         not_before: e.effective_at,
@@ -155,13 +154,13 @@ pub fn plan(graph: &IdentityGraph, config: &Config, events: &[JmlEvent], now: In
                             && birthright.explains(&old_rules, &ent.system, &ent.name)
                             && !birthright.explains(&new_rules, &ent.system, &ent.name)
                         {
-                            out.push(task(a, "remove-membership", Some(ent.name.to_string()), e.effective_at + grace));
+                            out.push(task(a, TaskAction::RemoveMembership, Some(ent.name.to_string()), e.effective_at + grace));
                         }
                     }
                     // The new position's entitlements that are named exactly (no wildcard).
                     for name in birthright.exact_entitlements(&new_rules, &acc.system) {
                         if !holds.contains(&name) {
-                            grant(&mut out, task(a, "add-membership", Some(name), e.effective_at));
+                            grant(&mut out, task(a, TaskAction::AddMembership, Some(name), e.effective_at));
                         }
                     }
                 }
@@ -174,7 +173,7 @@ pub fn plan(graph: &IdentityGraph, config: &Config, events: &[JmlEvent], now: In
                         continue;
                     }
                     let login = crate::correlate::render(&c.login, person);
-                    let new = |action: &'static str, entitlement: Option<String>| {
+                    let new = |action: TaskAction, entitlement: Option<String>| {
                         let target = match entitlement.as_deref() {
                             Some(x) => annexa_core::key::join(&[&c.system, &login, x]),
                             None => annexa_core::key::join(&[&c.system, &login]),
@@ -190,9 +189,9 @@ pub fn plan(graph: &IdentityGraph, config: &Config, events: &[JmlEvent], now: In
                             not_before: e.effective_at,
                         }
                     };
-                    out.push(new("create-account", None));
+                    out.push(new(TaskAction::CreateAccount, None));
                     for name in birthright.exact_entitlements(&rules, &c.system) {
-                        grant(&mut out, new("add-membership", Some(name)));
+                        grant(&mut out, new(TaskAction::AddMembership, Some(name)));
                     }
                 }
             }

@@ -12,12 +12,12 @@ use std::sync::Arc;
 pub struct Principal {
     pub token_id: String,
     pub name: String,
-    pub scope: String,
+    pub scope: annexa_core::model::TokenScope,
     /// The system a `scim` token pushes for.
     pub system: Option<String>,
 }
 
-pub use annexa_app::tokens::{new_token, NewToken, SCOPES};
+pub use annexa_app::tokens::{new_token, NewToken};
 use annexa_app::tokens::{matches, parse};
 
 /// Why a request is refused: never which part of the token was wrong.
@@ -42,7 +42,7 @@ pub async fn require_scim_token(State(state): State<Arc<AppState>>, mut request:
         }
     };
     match checked {
-        Ok(Some(principal)) if principal.scope == "scim" && principal.system.is_some() => {
+        Ok(Some(principal)) if principal.scope == annexa_core::model::TokenScope::Scim && principal.system.is_some() => {
             request.extensions_mut().insert(principal);
             next.run(request).await
         }

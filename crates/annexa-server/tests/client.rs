@@ -14,7 +14,7 @@ fn start_server(dir: &std::path::Path) -> (String, String) {
     let url = format!("sqlite://{}", dir.join("scim.db").display());
     let mut store = annexa_store::Store::open(&url).expect("open");
     let t = auth::new_token().expect("token");
-    store.create_token(&t.id, "app", "scim", Some("app"), &t.secret_sha256, "test", chrono::Utc::now()).expect("token");
+    store.create_token(&t.id, "app", annexa_core::model::TokenScope::Scim, Some("app"), &t.secret_sha256, "test", chrono::Utc::now()).expect("token");
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr");
     let state = AppState::new(store, ServerConfig::new(&format!("http://{addr}"))).expect("state");

@@ -25,7 +25,7 @@ fn start_with(max_connections: usize, timeout: Duration) -> Running {
     let url = format!("sqlite://{}", dir.path().join("a.db").display());
     let mut store = annexa_store::Store::open(&url).expect("open");
     let t = auth::new_token().expect("token");
-    store.create_token(&t.id, "okta", "scim", Some("okta"), &t.secret_sha256, "test", chrono::Utc::now()).expect("token");
+    store.create_token(&t.id, "okta", annexa_core::model::TokenScope::Scim, Some("okta"), &t.secret_sha256, "test", chrono::Utc::now()).expect("token");
     let mut config = ServerConfig::new("http://127.0.0.1");
     config.http = HttpLimits { header_read_timeout: timeout, body_read_timeout: timeout, max_connections, ..HttpLimits::default() };
     let state = AppState::new(store, config).expect("state");

@@ -8,22 +8,23 @@ use annexa_core::time::Instant;
 use annexa_core::Name;
 use std::collections::HashMap;
 
-/// The import kinds the store knows, and the tables each one feeds.
-pub const KINDS: &[(&str, &[&str])] = &[
-    ("hr", &["people"]),
-    ("accounts", &["accounts"]),
-    ("assignments", &["entitlements", "assignments"]),
-    ("ldif", &["accounts", "entitlements", "assignments"]),
-    ("aws-credential-report", &["accounts"]),
-    ("badges", &["badges"]),
-    ("scim", &["accounts", "entitlements", "assignments"]),
-];
+/// The tables an import of `kind` feeds.
+pub fn tables_of(kind: ImportKind) -> &'static [&'static str] {
+    match kind {
+        ImportKind::Hr => &["people"],
+        ImportKind::Accounts => &["accounts"],
+        ImportKind::Assignments => &["entitlements", "assignments"],
+        ImportKind::Ldif | ImportKind::Scim => &["accounts", "entitlements", "assignments"],
+        ImportKind::AwsCredentialReport => &["accounts"],
+        ImportKind::Badges => &["badges"],
+    }
+}
 
 /// One parsed file, to be stored as the new snapshot of its source(s).
 pub struct NewImport<'a> {
     /// Who imported it (recorded in the ledger).
     pub actor: &'a str,
-    pub kind: &'a str,
+    pub kind: ImportKind,
     pub file: &'a str,
     pub sha256: &'a str,
     pub rows: u64,
@@ -40,14 +41,6 @@ pub struct NewImport<'a> {
     pub jml_events: &'a [JmlEvent],
 }
 
-fn tables_of(kind: &str) -> Result<&'static [&'static str], StoreError> {
-    KINDS
-        .iter()
-        .find(|(k, _)| *k == kind)
-        .map(|(_, t)| *t)
-        .ok_or_else(|| StoreError::Invalid(format!("unknown import kind {kind:?}")))
-}
-
 fn date_text(d: Option<chrono::NaiveDate>) -> Option<String> {
     d.map(|d| d.format("%Y-%m-%d").to_string())
 }
@@ -60,15 +53,16 @@ impl Store {
     /// Stores `new` as the current snapshot of its source, in one transaction: the previous
     /// rows of the same kind and systems are replaced, and the file's hash is recorded.
     pub fn import(&mut self, new: &NewImport<'_>) -> Result<ImportRecord, StoreError> {
-        let tables = tables_of(new.kind)?;
+        let tables = tables_of(new.kind);
+        let kind = new.kind.as_str();
         let mut tx = self.conn.transaction()?;
-        let systems: Vec<&str> = if new.kind == "hr" { vec![""] } else { new.systems.iter().map(String::as_str).collect() };
-        check_no_other_feed(&mut tx, new.kind, tables, &systems)?;
+        let systems: Vec<&str> = if new.kind == ImportKind::Hr { vec![""] } else { new.systems.iter().map(String::as_str).collect() };
+        check_no_other_feed(&mut tx, kind, tables, &systems)?;
         let systems_json = serde_json::to_string(&new.systems).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let import_id = tx.insert_returning_id(
             "INSERT INTO imports (kind, systems, file, sha256, rows_read, imported_at) VALUES (?, ?, ?, ?, ?, ?)",
             &[
-                new.kind.into(),
+                kind.into(),
                 systems_json.as_str().into(),
                 new.file.into(),
                 new.sha256.into(),
@@ -82,12 +76,12 @@ impl Store {
                 continue;
             }
             for system in &systems {
-                tx.execute(&format!("DELETE FROM {table} WHERE source_kind = ? AND system = ?"), &[new.kind.into(), (*system).into()])?;
+                tx.execute(&format!("DELETE FROM {table} WHERE source_kind = ? AND system = ?"), &[kind.into(), (*system).into()])?;
             }
         }
         // The source imports again: its earlier failure is over.
         for system in &systems {
-            tx.execute("DELETE FROM import_failures WHERE kind = ? AND system = ?", &[new.kind.into(), (*system).into()])?;
+            tx.execute("DELETE FROM import_failures WHERE kind = ? AND system = ?", &[kind.into(), (*system).into()])?;
         }
         // The snapshot is encoded on a second core while the rows are written.
         let blob = std::thread::scope(|scope| {
@@ -115,7 +109,7 @@ impl Store {
                 kind: "import",
                 data: serde_json::json!({
                     "import_id": import_id,
-                    "kind": new.kind,
+                    "kind": kind,
                     "file": new.file,
                     "sha256": new.sha256,
                     "rows": new.rows,
@@ -160,16 +154,16 @@ impl Store {
         }
         tx.ledger_append(new.actor, new.at, &recorded)?;
         for system in &systems {
-            tx.execute("DELETE FROM sources WHERE kind = ? AND system = ?", &[new.kind.into(), (*system).into()])?;
+            tx.execute("DELETE FROM sources WHERE kind = ? AND system = ?", &[kind.into(), (*system).into()])?;
             tx.execute(
                 "INSERT INTO sources (kind, system, import_id) VALUES (?, ?, ?)",
-                &[new.kind.into(), (*system).into(), import_id.into()],
+                &[kind.into(), (*system).into(), import_id.into()],
             )?;
         }
         tx.commit()?;
         Ok(ImportRecord {
             id: import_id,
-            kind: new.kind.to_string(),
+            kind: kind.to_string(),
             systems: new.systems.to_vec(),
             file: new.file.to_string(),
             sha256: new.sha256.to_string(),
@@ -381,7 +375,7 @@ fn check_no_other_feed(tx: &mut Tx<'_>, kind: &str, tables: &[&str], systems: &[
         let mut other: Option<String> = None;
         tx.query_each("SELECT kind FROM sources WHERE system = ? AND kind <> ?", &[(*system).into(), kind.into()], |r| {
             let k = r.req_text(0)?;
-            if tables_of(k).is_ok_and(|t| t.iter().any(|x| tables.contains(x))) {
+            if ImportKind::parse(k).is_some_and(|k| tables_of(k).iter().any(|x| tables.contains(x))) {
                 other = Some(k.to_string());
             }
             Ok(())
@@ -418,7 +412,7 @@ fn current_imports(tx: &mut Tx<'_>) -> Result<Vec<ImportRecord>, StoreError> {
 }
 
 fn write_rows(tx: &mut Tx<'_>, new: &NewImport<'_>, import_id: i64) -> Result<(), StoreError> {
-    let kind = new.kind;
+    let kind = new.kind.as_str();
     let dates: Vec<[Option<String>; 3]> = new
         .people
         .iter()

@@ -2,7 +2,7 @@
 
 use crate::db::{DbRow, Tx, Value};
 use crate::{instant, Store, StoreError};
-use annexa_core::model::{JmlEvent, JmlKind, Person};
+use annexa_core::model::{JmlEvent, JmlKind, JmlStatus, Person};
 
 /// A recorded event and where it stands.
 #[derive(Debug, Clone, PartialEq)]
@@ -10,7 +10,7 @@ pub struct StoredJmlEvent {
     pub event: JmlEvent,
     pub import_id: i64,
     /// `pending` until the lifecycle engine acts on it.
-    pub status: String,
+    pub status: JmlStatus,
 }
 
 const COLUMNS: &str = "id, kind, employee_id, effective_at, detected_at, changes, reason, import_id, status";
@@ -28,7 +28,7 @@ fn stored(r: &DbRow<'_>) -> Result<StoredJmlEvent, StoreError> {
             reason: r.req_text(6)?.to_string(),
         },
         import_id: r.req_int(7)?,
-        status: r.req_text(8)?.to_string(),
+        status: JmlStatus::parse(r.req_text(8)?).ok_or_else(|| StoreError::Corrupt(format!("lifecycle event status {:?}", r.req_text(8).unwrap_or_default())))?,
     })
 }
 

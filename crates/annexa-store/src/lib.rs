@@ -31,7 +31,7 @@ pub mod testing;
 
 pub use audit::{FindingFilter, FindingPage, FindingStatus, RunInput, RunOutcome, RunSummary, StoredFinding};
 pub use db::Dialect;
-pub use identity::{NewImport, KINDS};
+pub use identity::{tables_of, NewImport};
 
 use db::Conn;
 use thiserror::Error;

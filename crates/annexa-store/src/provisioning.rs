@@ -9,6 +9,7 @@
 use crate::db::{DbRow, Value};
 use crate::ledger::Change;
 use crate::{instant, Store, StoreError};
+use annexa_core::model::{JmlStatus, TaskAction, TaskStatus};
 use annexa_core::time::Instant;
 use serde::Serialize;
 
@@ -19,8 +20,7 @@ pub struct NewTask {
     pub event_id: Option<String>,
     pub employee_id: Option<String>,
     pub system: String,
-    /// `disable-account`, `remove-membership`, `add-membership`.
-    pub action: String,
+    pub action: TaskAction,
     pub account_id: String,
     pub entitlement: Option<String>,
     /// Not before this time (a mover's old access waits for the grace period).
@@ -36,8 +36,7 @@ pub struct Task {
     pub id: i64,
     #[serde(flatten)]
     pub task: NewTask,
-    /// `pending`, `running`, `done`, `failed`, or `manual` (waiting for a person).
-    pub status: String,
+    pub status: TaskStatus,
     pub attempts: i64,
     pub max_attempts: i64,
     pub next_attempt_at: Instant,
@@ -61,13 +60,13 @@ fn task(r: &DbRow<'_>) -> Result<Task, StoreError> {
             event_id: r.text(2)?.map(String::from),
             employee_id: r.text(3)?.map(String::from),
             system: r.req_text(4)?.to_string(),
-            action: r.req_text(5)?.to_string(),
+            action: TaskAction::parse(r.req_text(5)?).ok_or_else(|| StoreError::Corrupt(format!("task action {:?}", r.req_text(5).unwrap_or_default())))?,
             account_id: r.req_text(6)?.to_string(),
             entitlement: r.text(7)?.map(String::from),
             not_before: next,
             manual: r.req_int(13)? != 0,
         },
-        status: r.req_text(8)?.to_string(),
+        status: TaskStatus::parse(r.req_text(8)?).ok_or_else(|| StoreError::Corrupt(format!("task status {:?}", r.req_text(8).unwrap_or_default())))?,
         attempts: r.req_int(9)?,
         max_attempts: r.req_int(10)?,
         next_attempt_at: next,
@@ -204,11 +203,11 @@ impl Store {
     }
 
     /// Tasks, newest first; only those with `status` when given.
-    pub fn tasks(&mut self, status: Option<&str>) -> Result<Vec<Task>, StoreError> {
+    pub fn tasks(&mut self, status: Option<TaskStatus>) -> Result<Vec<Task>, StoreError> {
         let mut tx = self.conn.read_transaction()?;
         let mut out = Vec::new();
         let (sql, params): (String, Vec<Value<'_>>) = match status {
-            Some(s) => (format!("SELECT {COLUMNS} FROM provisioning_tasks WHERE status = ? ORDER BY id"), vec![s.into()]),
+            Some(s) => (format!("SELECT {COLUMNS} FROM provisioning_tasks WHERE status = ? ORDER BY id"), vec![s.as_str().into()]),
             None => (format!("SELECT {COLUMNS} FROM provisioning_tasks ORDER BY id"), vec![]),
         };
         tx.query_each(&sql, &params, |r| {
@@ -265,7 +264,7 @@ impl Store {
         Ok(self
             .jml_events(None)?
             .into_iter()
-            .filter(|e| e.status == "pending" && e.event.effective_at <= now)
+            .filter(|e| e.status == JmlStatus::Pending && e.event.effective_at <= now)
             .map(|e| e.event)
             .collect())
     }

@@ -10,6 +10,7 @@
 use crate::db::Value;
 use crate::ledger::Change;
 use crate::{Store, StoreError};
+use annexa_core::model::TokenScope;
 use annexa_core::time::Instant;
 
 /// A token as stored: never the secret, only its hash.
@@ -18,8 +19,8 @@ pub struct ApiToken {
     /// The public part of the token, the key it is looked up by.
     pub id: String,
     pub name: String,
-    /// What it may do: `scim` (push Users and Groups for `system`).
-    pub scope: String,
+    /// What it may do.
+    pub scope: TokenScope,
     pub system: Option<String>,
     pub created_at: i64,
     pub created_by: String,
@@ -80,7 +81,7 @@ impl Store {
         &mut self,
         id: &str,
         name: &str,
-        scope: &str,
+        scope: TokenScope,
         system: Option<&str>,
         secret_sha256: &[u8],
         actor: &str,
@@ -100,9 +101,9 @@ impl Store {
         }
         tx.execute(
             "INSERT INTO api_tokens (id, name, scope, system, secret_sha256, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            &[id.into(), name.into(), scope.into(), system.into(), Value::Blob(secret_sha256), now.timestamp().into(), actor.into()],
+            &[id.into(), name.into(), scope.as_str().into(), system.into(), Value::Blob(secret_sha256), now.timestamp().into(), actor.into()],
         )?;
-        let data = serde_json::json!({ "token_id": id, "name": name, "scope": scope, "system": system });
+        let data = serde_json::json!({ "token_id": id, "name": name, "scope": scope.as_str(), "system": system });
         tx.ledger_append(actor, now, &[Change { kind: "token-created", data }])?;
         tx.commit()
     }
@@ -340,7 +341,7 @@ fn token(r: &crate::db::DbRow<'_>) -> Result<ApiToken, StoreError> {
     Ok(ApiToken {
         id: r.req_text(0)?.to_string(),
         name: r.req_text(1)?.to_string(),
-        scope: r.req_text(2)?.to_string(),
+        scope: TokenScope::parse(r.req_text(2)?).ok_or_else(|| StoreError::Corrupt(format!("token scope {:?}", r.req_text(2).unwrap_or_default())))?,
         system: r.text(3)?.map(String::from),
         created_at: r.req_int(4)?,
         created_by: r.req_text(5)?.to_string(),

@@ -39,7 +39,7 @@ fn import_now(store: &mut Store, system: &str, n: usize) -> Result<(), StoreErro
     let accounts = vec![account(system, &format!("user{n}"))];
     store.import(&NewImport {
         actor: "importer",
-        kind: "accounts",
+        kind: annexa_core::model::ImportKind::Accounts,
         file: "accounts.csv",
         sha256: "ab",
         rows: 1,

@@ -61,7 +61,7 @@ fn account(system: &str, id: &str) -> Account {
 fn import<'a>(kind: &'a str, systems: &'a [String], people: &'a [Person], accounts: &'a [Account]) -> NewImport<'a> {
     NewImport {
         actor: "tester",
-        kind,
+        kind: ImportKind::parse(kind).expect("a kind"),
         file: "f.csv",
         sha256: "ab",
         rows: (people.len() + accounts.len()) as u64,
@@ -263,7 +263,7 @@ fn the_provisioning_queue_leases_retries_and_fails_on_both_engines() {
             event_id: Some("J-1".into()),
             employee_id: Some("E1".into()),
             system: "corp".into(),
-            action: "disable-account".into(),
+            action: TaskAction::DisableAccount,
             account_id: key.into(),
             entitlement: None,
             not_before,
@@ -283,19 +283,19 @@ fn the_provisioning_queue_leases_retries_and_fails_on_both_engines() {
         store.finish_task(&again[0], Ok("disabled".into()), "tester", now).expect("finish");
         // A failure retries after the backoff, then fails for good at the last attempt.
         store.finish_task(&again[1], Err("connection refused".into()), "tester", now).expect("finish");
-        let pending = store.tasks(Some("pending")).expect("tasks");
+        let pending = store.tasks(Some(TaskStatus::Pending)).expect("tasks");
         let b = pending.iter().find(|t| t.task.account_id == "b").expect("b");
         assert_eq!((b.attempts, b.next_attempt_at), (1, now + chrono::Duration::seconds(backoff_secs(0))));
         let retry_at = now + chrono::Duration::seconds(backoff_secs(0));
         let b = store.lease_tasks("w3", retry_at, 60, 10).expect("lease");
         assert_eq!(b.len(), 1);
         store.finish_task(&b[0], Err("connection refused".into()), "tester", retry_at).expect("finish");
-        let failed = store.tasks(Some("failed")).expect("tasks");
+        let failed = store.tasks(Some(TaskStatus::Failed)).expect("tasks");
         assert_eq!(failed.len(), 1);
         assert_eq!(failed[0].last_error.as_deref(), Some("connection refused"));
         assert!(store.retry_task(failed[0].id, "tester", retry_at).expect("retry"));
         assert!(!store.retry_task(failed[0].id, "tester", retry_at).expect("retry"), "only failed tasks are retried");
-        assert_eq!(store.tasks(Some("done")).expect("tasks").len(), 1);
+        assert_eq!(store.tasks(Some(TaskStatus::Done)).expect("tasks").len(), 1);
     }
 }
 

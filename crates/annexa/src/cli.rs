@@ -1,6 +1,8 @@
 //! The command-line interface definition (clap derive). Help texts carry examples.
 
 use crate::output::Format;
+use annexa_core::finding::Severity;
+use annexa_core::model::{JmlKind, TokenScope, Vocabulary};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -198,9 +200,9 @@ pub struct AuditArgs {
     /// Evaluate as of this instant (RFC 3339 or a date) instead of now: reproducible runs.
     #[arg(long)]
     pub as_of: Option<String>,
-    /// Exit 1 when an open finding has this severity or higher (info, low, medium, high, critical).
-    #[arg(long)]
-    pub fail_on: Option<String>,
+    /// Exit 1 when an open finding has this severity or higher.
+    #[arg(long, value_parser = vocab::<Severity>())]
+    pub fail_on: Option<Severity>,
     /// Run only these checks (repeatable).
     #[arg(long = "check")]
     pub checks: Vec<String>,
@@ -210,15 +212,15 @@ pub struct AuditArgs {
 pub enum FindingsCommand {
     /// List findings of the latest run (open by default).
     List {
-        /// open, resolved or all.
-        #[arg(long, default_value = "open")]
-        status: String,
+        /// Which findings by status.
+        #[arg(long, value_enum, default_value_t = StatusFilter::Open)]
+        status: StatusFilter,
         /// Only this check.
         #[arg(long)]
         check: Option<String>,
         /// Only this severity or higher.
-        #[arg(long)]
-        severity: Option<String>,
+        #[arg(long, value_parser = vocab::<Severity>())]
+        severity: Option<Severity>,
         /// Only findings that evidence this control (2022 or 2013 id).
         #[arg(long)]
         control: Option<String>,
@@ -378,9 +380,9 @@ pub enum JmlCommand {
   annexa jml list
   annexa jml list --kind mover --format json")]
     List {
-        /// joiner, mover or leaver.
-        #[arg(long)]
-        kind: Option<String>,
+        /// Only events of this kind.
+        #[arg(long, value_parser = vocab::<JmlKind>())]
+        kind: Option<JmlKind>,
     },
     /// Plan the events whose date has come and queue their provisioning tasks
     /// (`annexa provision run` carries them out).
@@ -478,8 +480,8 @@ pub enum TokenCommand {
         /// A name to know it by (unique).
         name: String,
         /// What it may do: scim (push Users and Groups for --system).
-        #[arg(long)]
-        scope: String,
+        #[arg(long, value_parser = vocab::<TokenScope>())]
+        scope: TokenScope,
         /// The system whose accounts the pushes are (e.g. okta, entra).
         #[arg(long)]
         system: Option<String>,
@@ -506,5 +508,45 @@ impl From<DirectoryFormat> for annexa_app::demo::DirectoryFormat {
             DirectoryFormat::Ldif => annexa_app::demo::DirectoryFormat::Ldif,
             DirectoryFormat::Csv => annexa_app::demo::DirectoryFormat::Csv,
         }
+    }
+}
+
+/// Which findings `findings list` shows by status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusFilter {
+    Open,
+    Resolved,
+    All,
+}
+
+/// A value parser for one of the model's closed vocabularies: its spellings are the
+/// possible values (in `--help` and in the error for any other), and its aliases are
+/// accepted too.
+#[derive(Clone)]
+pub struct Vocab<T>(std::marker::PhantomData<T>);
+
+pub fn vocab<T>() -> Vocab<T> {
+    Vocab(std::marker::PhantomData)
+}
+
+impl<T: Vocabulary + Send + Sync> clap::builder::TypedValueParser for Vocab<T> {
+    type Value = T;
+
+    fn parse_ref(&self, cmd: &clap::Command, arg: Option<&clap::Arg>, value: &std::ffi::OsStr) -> Result<T, clap::Error> {
+        use clap::error::{ContextKind, ContextValue, ErrorKind};
+        let text = value.to_string_lossy();
+        T::parse(&text).ok_or_else(|| {
+            let mut e = clap::Error::new(ErrorKind::InvalidValue).with_cmd(cmd);
+            if let Some(arg) = arg {
+                e.insert(ContextKind::InvalidArg, ContextValue::String(arg.to_string()));
+            }
+            e.insert(ContextKind::InvalidValue, ContextValue::String(text.into_owned()));
+            e.insert(ContextKind::ValidValue, ContextValue::Strings(T::all().iter().map(|v| v.as_str().to_string()).collect()));
+            e
+        })
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(T::all().iter().map(|v| clap::builder::PossibleValue::new(v.as_str()))))
     }
 }

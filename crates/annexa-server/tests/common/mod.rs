@@ -69,7 +69,7 @@ pub fn new_token(url: &str, name: &str, system: &str) -> String {
 pub fn new_token_now(url: &str, name: &str, system: &str) -> String {
     let mut store = annexa_store::Store::open(url).expect("open");
     let t = auth::new_token().expect("token");
-    store.create_token(&t.id, name, "scim", Some(system), &t.secret_sha256, "test", chrono::Utc::now()).expect("store token");
+    store.create_token(&t.id, name, annexa_core::model::TokenScope::Scim, Some(system), &t.secret_sha256, "test", chrono::Utc::now()).expect("store token");
     t.token
 }
 

@@ -10,12 +10,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::process::ExitCode;
 
 pub fn run(global: &GlobalArgs, args: AuditArgs) -> anyhow::Result<ExitCode> {
-    let fail_on = match &args.fail_on {
-        None => None,
-        Some(s) => Some(Severity::parse(s).ok_or_else(|| {
-            anyhow::anyhow!("--fail-on {s:?} is not a severity: expected one of {}", Severity::expected())
-        })?),
-    };
+    let fail_on = args.fail_on;
     let as_of = match &args.as_of {
         None => chrono::Utc::now(),
         Some(s) => annexa_core::time::parse_instant(s).ok_or_else(|| {

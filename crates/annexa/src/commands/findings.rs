@@ -1,9 +1,8 @@
 //! `annexa findings list|show`: read stored findings.
 
-use crate::cli::{FindingsCommand, GlobalArgs};
+use crate::cli::{FindingsCommand, GlobalArgs, StatusFilter};
 use crate::commands::setup::app;
 use crate::output::{print_json, Format, Table};
-use annexa_core::finding::Severity;
 use annexa_store::{FindingFilter, FindingStatus};
 use std::process::ExitCode;
 
@@ -11,23 +10,17 @@ pub fn run(global: &GlobalArgs, cmd: FindingsCommand) -> anyhow::Result<ExitCode
     let app = app(global);
     match cmd {
         FindingsCommand::List { status, check, severity, control, system, subject, run, limit, offset } => {
-            let status = match status.as_str() {
-                "open" => Some(FindingStatus::Open),
-                "resolved" => Some(FindingStatus::Resolved),
-                "all" => None,
-                other => anyhow::bail!("--status {other:?}: expected open, resolved or all"),
+            let status = match status {
+                StatusFilter::Open => Some(FindingStatus::Open),
+                StatusFilter::Resolved => Some(FindingStatus::Resolved),
+                StatusFilter::All => None,
             };
             if let Some(c) = &check {
                 if annexa_engine::checks::check(c).is_none() {
                     anyhow::bail!("{}", annexa_engine::UnknownCheck(c.clone()));
                 }
             }
-            let min_severity = match severity {
-                None => None,
-                Some(s) => Some(Severity::parse(&s).ok_or_else(|| {
-                    anyhow::anyhow!("--severity {s:?}: expected one of {}", Severity::expected())
-                })?),
-            };
+            let min_severity = severity;
             // A 2013 id finds the findings of every 2022 control it maps to.
             let controls = match control {
                 None => Vec::new(),

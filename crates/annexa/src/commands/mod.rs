@@ -67,12 +67,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Token(cmd) => serve::token(global, cmd),
         Command::Jml(crate::cli::JmlCommand::RunDue) => provision::run_due(global),
         Command::Jml(crate::cli::JmlCommand::List { kind }) => {
-            let kind = match kind {
-                None => None,
-                Some(k) => Some(annexa_core::model::JmlKind::parse(&k).ok_or_else(|| {
-                    anyhow::anyhow!("--kind {k:?}: expected one of {}", annexa_core::model::JmlKind::expected())
-                })?),
-            };
             let events = setup::app(global).jml_events(kind)?;
             if global.format == crate::output::Format::Json {
                 let list: Vec<serde_json::Value> = events
@@ -88,7 +82,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         e.event.kind.to_string(),
                         e.event.employee_id.to_string(),
                         e.event.effective_at.to_rfc3339(),
-                        e.status,
+                        e.status.to_string(),
                         e.event.reason,
                     ]);
                 }

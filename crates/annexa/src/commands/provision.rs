@@ -4,6 +4,7 @@
 use crate::cli::{GlobalArgs, ProvisionCommand};
 use crate::commands::setup::app_with_config;
 use crate::output::{print_json, Format, Table};
+use annexa_core::model::TaskStatus;
 use annexa_engine::provision::{HeldGrant, PlannedTask};
 use std::process::ExitCode;
 
@@ -54,7 +55,7 @@ pub fn run(global: &GlobalArgs, cmd: ProvisionCommand) -> anyhow::Result<ExitCod
             report_held(&plan.held);
         }
         ProvisionCommand::List { failed, manual } => {
-            let status = if failed { Some("failed") } else { manual.then_some("manual") };
+            let status = if failed { Some(TaskStatus::Failed) } else { manual.then_some(TaskStatus::Manual) };
             let tasks = app.tasks(status)?;
             if global.format == Format::Json {
                 print_json(&tasks)?;
@@ -63,10 +64,10 @@ pub fn run(global: &GlobalArgs, cmd: ProvisionCommand) -> anyhow::Result<ExitCod
                 for t in tasks {
                     table.push(vec![
                         t.id.to_string(),
-                        t.status,
+                        t.status.to_string(),
                         format!("{}/{}", t.attempts, t.max_attempts),
                         t.task.system,
-                        t.task.action,
+                        t.task.action.to_string(),
                         t.task.account_id,
                         t.task.entitlement.unwrap_or_default(),
                         t.next_attempt_at.to_rfc3339(),

@@ -12,7 +12,7 @@ pub fn token(global: &GlobalArgs, cmd: TokenCommand) -> anyhow::Result<ExitCode>
     let app = app(global);
     match cmd {
         TokenCommand::Create { name, scope, system } => {
-            let token = app.create_token(&name, &scope, system.as_deref())?;
+            let token = app.create_token(&name, scope, system.as_deref())?;
             eprintln!("created token {:?} (scope {scope}); it is shown once, here, and stored only as a hash:", name.trim());
             println!("{token}");
         }
@@ -23,7 +23,7 @@ pub fn token(global: &GlobalArgs, cmd: TokenCommand) -> anyhow::Result<ExitCode>
                 table.push(vec![
                     t.name,
                     t.id,
-                    t.scope,
+                    t.scope.to_string(),
                     t.system.unwrap_or_default(),
                     when(Some(t.created_at)),
                     t.created_by,

@@ -26,7 +26,7 @@ pub struct Error {
     pub kind: ErrorKind,
     message: String,
     /// For input refused by an importer: the file, line and column.
-    pub input: Option<ImportError>,
+    pub input: Option<Box<ImportError>>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
@@ -78,7 +78,7 @@ impl std::error::Error for Error {
 
 impl From<ImportError> for Error {
     fn from(e: ImportError) -> Error {
-        Error { kind: ErrorKind::InvalidInput, message: e.to_string(), input: Some(e), source: None }
+        Error { kind: ErrorKind::InvalidInput, message: e.to_string(), input: Some(Box::new(e)), source: None }
     }
 }
 

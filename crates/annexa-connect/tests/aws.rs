@@ -1,5 +1,6 @@
 //! AWS IAM credential report import: a realistic report, and the inputs that must be
 //! refused with a precise line and column.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test stops loudly
 
 use annexa_connect::aws::REQUIRED;
 use annexa_connect::{parse, ImportBatch, ImportError, ImportKind, ImportOptions};

@@ -5,6 +5,7 @@
 //! reviewer. Parameter boundaries sit next to each other (`used-90d` / `used-91d`) so the
 //! table shows where the line is. As-of is [`AS_OF`] (2026-04-01T00:00Z) unless a case
 //! says otherwise.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test stops loudly
 
 mod support;
 

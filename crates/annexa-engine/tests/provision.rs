@@ -1,5 +1,6 @@
 //! Provisioning plans: what due lifecycle events become on the target systems, and what is
 //! held back until screening.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test stops loudly
 
 #[allow(dead_code)] // shared with the check tests; this file uses a few builders
 mod support;

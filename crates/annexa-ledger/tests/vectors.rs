@@ -2,6 +2,7 @@
 //! Transparency implementations share (eight leaves, the root of every prefix, and known
 //! inclusion and consistency proofs). A log whose hashes no other implementation
 //! reproduces would prove nothing to an auditor.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test stops loudly
 
 use annexa_ledger::checkpoint::hex;
 use annexa_ledger::merkle::{leaf_hash, verify_consistency, verify_inclusion, MemoryTree};

@@ -1,4 +1,5 @@
 //! Filter evaluation, against the RFC 7643 §8 example users and small inline resources.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test stops loudly
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! The filter parser: the RFC 7644 §3.4.2.2 examples, the syntax tree it builds, and the
 //! errors it reports for bad filters.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test stops loudly
 
 use annexa_scim::{parse_filter, parse_path, AttrPath, CompValue, CompareOp, Filter, MAX_DEPTH, MAX_FILTER_LEN};
 use serde_json::json;

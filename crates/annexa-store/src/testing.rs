@@ -3,6 +3,9 @@
 //! `ANNEXA_TEST_POSTGRES` names a PostgreSQL server (the test script starts one); each
 //! call makes a fresh database there. Under `CI=true` its absence is a failure.
 
+// Test support: a test that cannot get its database should stop loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 /// A fresh, empty database URL per backend: a SQLite file in `dir`, and a new PostgreSQL
 /// database when `ANNEXA_TEST_POSTGRES` is set.
 pub fn fresh_databases(dir: &std::path::Path) -> Vec<String> {

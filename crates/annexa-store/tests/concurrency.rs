@@ -1,6 +1,7 @@
 //! Several writers on one database at once, as when a CLI import runs while an identity
 //! provider pushes to `annexa serve`: every change lands, each with its ledger entry, and
 //! the ledger still verifies.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test stops loudly
 
 use annexa_core::model::*;
 use annexa_store::scim::{ScimWrite, ScimWritten};

@@ -2,6 +2,7 @@
 //! `scim2 test` of scim2-cli), which creates, reads, queries, replaces, patches and deletes
 //! Users and Groups with every attribute of the RFC schemas. The test script installs it
 //! into a virtual environment and names its `scim2` in `ANNEXA_TEST_SCIM2`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test stops loudly
 
 mod support;
 

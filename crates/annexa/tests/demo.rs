@@ -1,5 +1,6 @@
 //! End to end: `annexa demo` on both database engines finds exactly the seeded problems,
 //! and the stored run answers `findings`, `audit` and exit codes as documented.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test stops loudly
 
 use std::path::Path;
 use std::process::{Command, Output};

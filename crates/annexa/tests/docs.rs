@@ -16,6 +16,7 @@
 //! When a message or an example file changes, the failure prints what `annexa` prints now:
 //! that is the text to put in the guide. The example database stays in
 //! `$CARGO_TARGET_TMPDIR/docs-examples` for a look after a failure.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test stops loudly
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

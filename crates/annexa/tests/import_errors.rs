@@ -5,6 +5,7 @@
 //! Each kind has a table `(case, file content, line in the message, message fragment)`
 //! that reads as the specification of what the importer rejects and how it says so.
 //! Line 0 means "the file as a whole" (an empty file, a bad column mapping).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test stops loudly
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,6 +1,7 @@
 //! `annexa token` and `annexa serve`: an identity provider pushes Users and Groups over
 //! SCIM, and the scheduler imports them as accounts; `import scim --pushed` does the same
 //! on demand.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test stops loudly
 
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};

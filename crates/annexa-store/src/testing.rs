@@ -10,14 +10,28 @@
 /// database when `ANNEXA_TEST_POSTGRES` is set.
 pub fn fresh_databases(dir: &std::path::Path) -> Vec<String> {
     let mut urls = vec![format!("sqlite://{}", dir.join("annexa-test.db").display())];
-    match std::env::var("ANNEXA_TEST_POSTGRES") {
-        Ok(base) => urls.push(fresh_postgres(&base)),
-        Err(_) => assert!(
-            std::env::var("CI").is_err(),
-            "ANNEXA_TEST_POSTGRES is not set: under CI the PostgreSQL tests must run (use scripts/test)"
-        ),
+    if let Some(base) = component("ANNEXA_TEST_POSTGRES", "PostgreSQL") {
+        urls.push(fresh_postgres(&base));
     }
     urls
+}
+
+/// The value of `var`, which names a component a test needs (PostgreSQL, slapd, the SCIM
+/// conformance suite): when it is not set, the test says on the terminal that it skips
+/// that part (even while the harness captures its output), and under `CI=true` it fails
+/// instead, so that a green run never hides an untested engine.
+pub fn component(var: &str, what: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(v) => Some(v),
+        Err(_) => {
+            assert!(std::env::var("CI").is_err(), "{var} is not set: under CI the {what} tests must run (use scripts/test)");
+            let test = std::thread::current().name().unwrap_or("a test").to_string();
+            // Written to the stream itself: the harness captures only print!/eprint!.
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stderr(), "skipped: {test} without {what} ({var} is not set; scripts/test starts it)");
+            None
+        }
+    }
 }
 
 fn fresh_postgres(base: &str) -> String {

@@ -409,103 +409,168 @@ pub const PERSON_ATTRIBUTES: &[&str] = &["department", "title", "location", "wor
 /// A configuration that does not hold together.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// Not TOML, or not the keys and values Annexa reads (the message says where).
     #[error("{file}: {message}")]
     Syntax { file: String, message: String },
-    #[error("{file}: {message}")]
-    Invalid { file: String, message: String },
+    /// Well-formed, but its parts contradict each other: every problem, each at its line
+    /// and column.
+    #[error("{}", problems.iter().map(|p| format!("{file}:{}:{}: {}", p.line, p.column, p.message)).collect::<Vec<_>>().join("\n"))]
+    Invalid { file: String, problems: Vec<Located> },
+}
+
+/// A problem at a place in the file (1-based line and column).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+/// A step of a path into the TOML document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Key {
+    Name(&'static str),
+    Index(usize),
+}
+
+fn path(keys: &[Key]) -> Vec<Key> {
+    keys.to_vec()
+}
+
+/// A problem of the configuration and the path to what it is about.
+struct Problem {
+    at: Vec<Key>,
+    message: String,
+}
+
+/// Where `at` starts in `text` (1-based line and column): the deepest part of the path the
+/// document has, or the start of the file.
+fn locate(text: &str, doc: &toml_edit::ImDocument<&str>, at: &[Key]) -> (usize, usize) {
+    let mut item = doc.as_item();
+    let mut span = None;
+    for key in at {
+        let next = match key {
+            Key::Name(n) => item.get(n),
+            Key::Index(i) => item.get(*i),
+        };
+        let Some(next) = next else { break };
+        span = next.span().or_else(|| next.as_table().and_then(toml_edit::Table::span)).or(span);
+        item = next;
+    }
+    let offset = span.map_or(0, |s| s.start).min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
 }
 
 impl Config {
-    /// Parses and validates `text` (the content of `file`, named in errors).
+    /// Parses and validates `text` (the content of `file`, named in errors): every problem
+    /// is reported at once, each at its line and column.
     pub fn parse(file: &str, text: &str) -> Result<Config, ConfigError> {
         let config: Config =
             toml::from_str(text).map_err(|e| ConfigError::Syntax { file: file.to_string(), message: e.to_string() })?;
-        config.validate().map_err(|message| ConfigError::Invalid { file: file.to_string(), message })?;
-        Ok(config)
+        let problems = config.problems();
+        if problems.is_empty() {
+            return Ok(config);
+        }
+        let doc = toml_edit::ImDocument::parse(text).map_err(|e| ConfigError::Syntax { file: file.to_string(), message: e.to_string() })?;
+        let problems = problems
+            .into_iter()
+            .map(|p| {
+                let (line, column) = locate(text, &doc, &p.at);
+                Located { line, column, message: p.message }
+            })
+            .collect();
+        Err(ConfigError::Invalid { file: file.to_string(), problems })
     }
 
-    fn validate(&self) -> Result<(), String> {
+    /// Every problem of the configuration, each with where it is (a path into the TOML).
+    fn problems(&self) -> Vec<Problem> {
+        let mut out = Vec::new();
         let mut seen = std::collections::HashSet::new();
-        for r in &self.sod.rules {
+        for (i, r) in self.sod.rules.iter().enumerate() {
+            let at = || path(&[Key::Name("sod"), Key::Name("rules"), Key::Index(i)]);
             if !seen.insert(r.id.as_str()) {
-                return Err(format!("SoD rule id {:?} appears twice", r.id));
+                out.push(Problem { at: at(), message: format!("SoD rule id {:?} appears twice", r.id) });
             }
             if r.sides.len() < 2 || r.sides.iter().any(Vec::is_empty) {
-                return Err(format!("SoD rule {:?} needs at least two non-empty sides", r.id));
+                out.push(Problem { at: at(), message: format!("SoD rule {:?} needs at least two non-empty sides", r.id) });
             }
         }
         let roles: std::collections::HashSet<&str> = self.roles.iter().map(|r| r.id.as_str()).collect();
         if roles.len() != self.roles.len() {
-            return Err("two roles share an id".to_string());
+            out.push(Problem { at: path(&[Key::Name("roles")]), message: "two roles share an id".to_string() });
         }
-        for b in &self.birthright {
+        for (i, b) in self.birthright.iter().enumerate() {
+            let at = || path(&[Key::Name("birthright"), Key::Index(i)]);
             let mut attrs = Vec::new();
             b.when.attributes(&mut attrs);
             for attr in &attrs {
                 if !PERSON_ATTRIBUTES.contains(&attr.as_str()) {
-                    return Err(format!(
-                        "birthright rule {:?} tests unknown attribute {attr:?}: expected one of {}",
-                        b.id,
-                        PERSON_ATTRIBUTES.join(", ")
-                    ));
+                    let message = format!("birthright rule {:?} tests unknown attribute {attr:?}: expected one of {}", b.id, PERSON_ATTRIBUTES.join(", "));
+                    out.push(Problem { at: at(), message });
                 }
             }
             for role in &b.roles {
                 if !roles.contains(role.as_str()) {
-                    return Err(format!("birthright rule {:?} grants unknown role {role:?}", b.id));
+                    out.push(Problem { at: at(), message: format!("birthright rule {:?} grants unknown role {role:?}", b.id) });
                 }
             }
         }
         let mut systems = std::collections::HashSet::new();
-        for c in &self.connectors {
+        for (i, c) in self.connectors.iter().enumerate() {
+            let at = || path(&[Key::Name("connectors"), Key::Index(i)]);
+            let mut problem = |message: String| out.push(Problem { at: at(), message });
             match c.kind {
                 ConnectorKind::Ldap if c.url.is_empty() || c.base.is_empty() => {
-                    return Err(format!("connector for {:?}: an ldap connector needs url and base", c.system));
+                    problem(format!("connector for {:?}: an ldap connector needs url and base", c.system));
                 }
                 ConnectorKind::Ldap if c.starttls && c.url.starts_with("ldaps://") => {
-                    return Err(format!("connector for {:?}: starttls is for ldap:// URLs; ldaps:// is TLS already", c.system));
+                    problem(format!("connector for {:?}: starttls is for ldap:// URLs; ldaps:// is TLS already", c.system));
                 }
                 ConnectorKind::Ldap if c.assignee.is_some() => {
-                    return Err(format!("connector for {:?}: assignee is for manual connectors", c.system));
+                    problem(format!("connector for {:?}: assignee is for manual connectors", c.system));
                 }
                 ConnectorKind::Ldap => {}
                 ConnectorKind::Manual
                     if !c.url.is_empty() || !c.base.is_empty() || c.bind_dn.is_some() || c.create_accounts || c.starttls || c.ca_file.is_some() =>
                 {
-                    return Err(format!(
+                    problem(format!(
                         "connector for {:?}: a manual connector takes no url, base, bind_dn, create_accounts, starttls or ca_file",
                         c.system
                     ));
                 }
                 ConnectorKind::Manual => {}
                 ConnectorKind::Scim if c.url.is_empty() || c.token_env.is_none() => {
-                    return Err(format!(
+                    problem(format!(
                         "connector for {:?}: a scim connector needs url (the base URL, …/scim/v2) and token_env (the variable holding the bearer token)",
                         c.system
                     ));
                 }
                 ConnectorKind::Scim if !c.base.is_empty() || c.bind_dn.is_some() || c.starttls || c.assignee.is_some() => {
-                    return Err(format!("connector for {:?}: a scim connector takes no base, bind_dn, starttls or assignee", c.system));
+                    problem(format!("connector for {:?}: a scim connector takes no base, bind_dn, starttls or assignee", c.system));
                 }
                 ConnectorKind::Scim => {}
             }
             if c.disable != "ad" && c.disable != "attribute" {
-                return Err(format!("connector for {:?}: disable {:?}: expected ad or attribute", c.system, c.disable));
+                problem(format!("connector for {:?}: disable {:?}: expected ad or attribute", c.system, c.disable));
             }
             if c.kind != ConnectorKind::Scim && (c.token_env.is_some() || c.delete_leavers) {
-                return Err(format!("connector for {:?}: token_env and delete_leavers are for scim connectors", c.system));
+                problem(format!("connector for {:?}: token_env and delete_leavers are for scim connectors", c.system));
             }
             if c.bind_dn.is_some() != c.password_env.is_some() {
-                return Err(format!("connector for {:?}: bind_dn and password_env go together", c.system));
+                problem(format!("connector for {:?}: bind_dn and password_env go together", c.system));
             }
             if !systems.insert(c.system.as_str()) {
-                return Err(format!("two connectors for system {:?}", c.system));
+                problem(format!("two connectors for system {:?}", c.system));
             }
         }
         if self.checks.privilege_outlier.factor <= 0.0 {
-            return Err("checks.privilege-outlier.factor must be positive".to_string());
+            let at = path(&[Key::Name("checks"), Key::Name("privilege-outlier"), Key::Name("factor")]);
+            out.push(Problem { at, message: "checks.privilege-outlier.factor must be positive".to_string() });
         }
-        Ok(())
+        out
     }
 
     /// The effective configuration as TOML.
@@ -517,6 +582,23 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_problem_is_reported_at_its_line() {
+        let text = "[checks.dormant-account]\ndays = 30\n\n[[connectors]]\nsystem = \"corp\"\nkind = \"ldap\"\n\n[[connectors]]\nsystem = \"badges\"\nkind = \"manual\"\nurl = \"x\"\n\n[[connectors]]\nsystem = \"corp\"\nkind = \"scim\"\nurl = \"https://x\"\ntoken_env = \"T\"\n";
+        let err = Config::parse("annexa.toml", text).expect_err("invalid");
+        let ConfigError::Invalid { problems, .. } = &err else { panic!("{err}") };
+        let at: Vec<(usize, &str)> = problems.iter().map(|p| (p.line, p.message.as_str())).collect();
+        assert_eq!(at.len(), 3, "{err}");
+        assert_eq!((at[0].0, at[1].0, at[2].0), (4, 8, 13), "{err}");
+        assert!(at[0].1.contains("an ldap connector needs url and base"), "{err}");
+        assert!(at[1].1.contains("a manual connector takes no url"), "{err}");
+        assert!(at[2].1.contains("two connectors for system \"corp\""), "{err}");
+        assert!(err.to_string().starts_with("annexa.toml:4:1: connector for \"corp\""), "{err}");
+        // An unknown key is refused by the reader, which says where.
+        let err = Config::parse("annexa.toml", "[checks.dormant-account]\ndayz = 3\n").expect_err("unknown key").to_string();
+        assert!(err.contains("line 2") && err.contains("dayz"), "{err}");
+    }
 
     #[test]
     fn empty_file_gives_documented_defaults() {

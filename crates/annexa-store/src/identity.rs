@@ -245,7 +245,70 @@ impl Store {
     /// [`Store::load_graph`], and used to prove that the tables and snapshots agree.
     pub fn load_graph_from_tables(&mut self) -> Result<IdentityGraph, StoreError> {
         let mut tx = self.conn.read_transaction()?;
-        let mut g = IdentityGraph { imports: current_imports(&mut tx)?, ..Default::default() };
+        let mut g = read_tables(&mut tx)?;
+        tx.commit()?;
+        g.resolve();
+        Ok(g)
+    }
+
+    /// Re-encodes in the current format the snapshots of current imports that an earlier
+    /// version wrote in an older one (which are refused, never misread), from the
+    /// projection tables, which hold the same records. Run when a store opens; how many.
+    pub(crate) fn upgrade_snapshots(&mut self) -> Result<usize, StoreError> {
+        let format = crate::snapshot::FORMAT as i64;
+        let mut old = 0;
+        {
+            let mut tx = self.conn.read_transaction()?;
+            tx.query_each(
+                "SELECT COUNT(*) FROM snapshots WHERE format <> ? AND import_id IN (SELECT import_id FROM sources)",
+                &[format.into()],
+                |r| {
+                    old = r.req_int(0)?;
+                    Ok(())
+                },
+            )?;
+            tx.commit()?;
+        }
+        if old == 0 {
+            return Ok(0);
+        }
+        let mut tx = self.conn.transaction()?;
+        let mut stale = Vec::new();
+        tx.query_each(
+            "SELECT import_id FROM snapshots WHERE format <> ? AND import_id IN (SELECT import_id FROM sources)",
+            &[format.into()],
+            |r| {
+                stale.push(r.req_int(0)?);
+                Ok(())
+            },
+        )?;
+        let g = read_tables(&mut tx)?;
+        for id in &stale {
+            let of = |o: &Origin| o.import_id == *id;
+            let people: Vec<Person> = g.people.iter().filter(|x| of(&x.origin)).cloned().collect();
+            let accounts: Vec<Account> = g.accounts.iter().filter(|x| of(&x.origin)).cloned().collect();
+            let entitlements: Vec<Entitlement> = g.entitlements.iter().filter(|x| of(&x.origin)).cloned().collect();
+            let assignments: Vec<Assignment> = g.assignments.iter().filter(|x| of(&x.origin)).cloned().collect();
+            let badges: Vec<Badge> = g.badges.iter().filter(|x| of(&x.origin)).cloned().collect();
+            let blob = crate::snapshot::encode(&crate::snapshot::Records {
+                people: &people,
+                accounts: &accounts,
+                entitlements: &entitlements,
+                assignments: &assignments,
+                badges: &badges,
+            });
+            tx.execute("UPDATE snapshots SET format = ?, data = ? WHERE import_id = ?", &[format.into(), Value::Blob(&blob), (*id).into()])?;
+        }
+        tx.commit()?;
+        Ok(stale.len())
+    }
+}
+
+/// Every current record, row by row from the projection tables; assignments not yet
+/// resolved to grants.
+fn read_tables(tx: &mut Tx<'_>) -> Result<IdentityGraph, StoreError> {
+    {
+        let mut g = IdentityGraph { imports: current_imports(tx)?, ..Default::default() };
         let mut names = Interner::default();
         tx.query_each(
             "SELECT employee_id, email, given_name, family_name, department, title, manager_id, location, \
@@ -362,8 +425,6 @@ impl Store {
                 Ok(())
             },
         )?;
-        tx.commit()?;
-        g.resolve();
         Ok(g)
     }
 }

@@ -97,6 +97,7 @@ impl Store {
         };
         let mut store = Store { conn };
         migrate::run(&mut store.conn)?;
+        store.upgrade_snapshots()?;
         Ok(store)
     }
 
@@ -125,4 +126,22 @@ pub(crate) fn secs(i: Option<annexa_core::time::Instant>) -> Option<i64> {
 /// An instant from Unix seconds.
 pub(crate) fn instant(s: Option<i64>) -> Option<annexa_core::time::Instant> {
     s.and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+}
+
+/// Decodes a snapshot blob whole, for the fuzz target of the codec: any bytes decode or are
+/// refused as corrupt, never panic.
+#[doc(hidden)]
+pub fn decode_snapshot(blob: &[u8]) -> Result<IdentityGraphCounts, StoreError> {
+    let mut g = annexa_core::graph::IdentityGraph::default();
+    snapshot::decode(1, blob, &|_: &str| true, &mut g)?;
+    Ok(IdentityGraphCounts { people: g.people.len(), accounts: g.accounts.len(), grants: g.grants.len() })
+}
+
+/// What a decoded snapshot held.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdentityGraphCounts {
+    pub people: usize,
+    pub accounts: usize,
+    pub grants: usize,
 }

@@ -716,8 +716,7 @@ pub fn decode_grants(p: &Pending<'_>, keep: Keep<'_>, resolver: &mut Resolver<'_
 }
 
 /// Decodes one snapshot on its own into `g` (its assignments resolved against its own
-/// accounts and entitlements and those already in `g`).
-#[cfg(test)]
+/// accounts and entitlements and those already in `g`): for tests and the fuzz target.
 pub fn decode(import_id: i64, blob: &[u8], keep: Keep<'_>, g: &mut annexa_core::graph::IdentityGraph) -> Result<(), StoreError> {
     let pending = decode_records(import_id, blob, keep, g)?;
     let mut resolver = Resolver::new(&g.accounts, &g.entitlements, 0);

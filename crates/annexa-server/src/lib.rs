@@ -157,9 +157,9 @@ pub async fn serve(listener: tokio::net::TcpListener, state: Arc<AppState>, jobs
                 let j = job.clone();
                 match tokio::task::spawn_blocking(move || (j.run)()).await {
                     Ok(Ok(line)) if line.is_empty() => {}
-                    Ok(Ok(line)) => eprintln!("annexa serve: {}: {line}", job.name),
-                    Ok(Err(e)) => eprintln!("annexa serve: {} failed: {e}", job.name),
-                    Err(e) => eprintln!("annexa serve: {} stopped: {e}", job.name),
+                    Ok(Ok(line)) => tracing::info!(job = job.name, "{line}"),
+                    Ok(Err(e)) => tracing::error!(job = job.name, error = %e, "the job failed"),
+                    Err(e) => tracing::error!(job = job.name, error = %e, "the job stopped"),
                 }
             }
         });
@@ -181,7 +181,7 @@ pub async fn serve(listener: tokio::net::TcpListener, state: Arc<AppState>, jobs
             Ok((stream, _)) => stream,
             Err(e) => {
                 // Out of descriptors, most likely: wait for some to be freed rather than stop.
-                eprintln!("annexa serve: cannot accept a connection: {e}");
+                tracing::warn!(error = %e, "cannot accept a connection");
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 continue;
             }
@@ -213,7 +213,7 @@ pub async fn serve(listener: tokio::net::TcpListener, state: Arc<AppState>, jobs
     drop(listener);
     tokio::select! {
         _ = graceful.shutdown() => {}
-        _ = tokio::time::sleep(Duration::from_secs(10)) => eprintln!("annexa serve: requests still running after 10 s were cut off"),
+        _ = tokio::time::sleep(Duration::from_secs(10)) => tracing::warn!("requests still running after 10 s were cut off"),
     }
     Ok(())
 }

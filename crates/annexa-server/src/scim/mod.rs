@@ -48,7 +48,7 @@ impl ScimError {
     }
     /// A failure of ours: the detail goes to the log, the client learns only that it failed.
     pub fn internal(detail: &str) -> ScimError {
-        eprintln!("annexa serve: internal error: {detail}");
+        tracing::error!(detail, "internal error");
         ScimError::new(500, None, "internal error; the server log has the details")
     }
     pub fn body(&self) -> Value {

@@ -47,7 +47,7 @@ struct ServerLog;
 impl annexa_app::Progress for ServerLog {
     fn step(&self, _: &str) {}
     fn note(&self, message: &str) {
-        eprintln!("annexa serve: {message}");
+        tracing::info!("{message}");
     }
 }
 
@@ -118,7 +118,17 @@ fn jobs(app: annexa_app::App, every: u64) -> Vec<annexa_server::Job> {
     vec![lifecycle, checkpoint]
 }
 
+/// The server's log on stderr: readable lines on a terminal, JSON lines otherwise (for a log
+/// collector); `ANNEXA_LOG` (`error`, `warn`, `info`, `debug`) sets how much, `info` by default.
+fn init_log() {
+    use std::io::IsTerminal;
+    let level = std::env::var("ANNEXA_LOG").ok().and_then(|l| l.parse::<tracing::Level>().ok()).unwrap_or(tracing::Level::INFO);
+    let builder = tracing_subscriber::fmt().with_writer(std::io::stderr).with_max_level(level).with_target(false);
+    let _ = if std::io::stderr().is_terminal() { builder.try_init() } else { builder.json().flatten_event(true).try_init() };
+}
+
 pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
+    init_log();
     let app = scheduler_app(global)?;
     // The signing key must exist before jobs sign with it; refusing a readable key belongs
     // at start-up, not in the first job.
@@ -126,7 +136,7 @@ pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let store = app.store()?;
     let scrubbed = app.secure_snapshots()?;
     if scrubbed > 0 {
-        eprintln!("annexa serve: removed the passwords earlier versions kept in {scrubbed} pushed snapshot files");
+        tracing::info!("removed the passwords earlier versions kept in {scrubbed} pushed snapshot files");
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let listener = runtime
@@ -137,6 +147,8 @@ pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let mut config = annexa_server::ServerConfig::new(&public_url);
     config.http.max_connections = args.max_connections as usize;
     let state = annexa_server::AppState::new(store, config).map_err(|e| anyhow::anyhow!("cannot load the SCIM resources: {e}"))?;
+    tracing::info!(listen = %bound, scim = %format!("{public_url}/scim/v2"), "listening");
+    // Also as a plain line, which scripts read the address from.
     eprintln!("annexa serve: listening on http://{bound}; SCIM endpoint {public_url}/scim/v2");
     // Keep a handle here, so the state (and its database connection) is dropped outside the
     // runtime after it stops.
@@ -144,6 +156,6 @@ pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
     runtime.block_on(annexa_server::serve(listener, state, jobs(app, args.jobs_every)))?;
     drop(runtime);
     drop(kept);
-    eprintln!("annexa serve: stopped");
+    tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }

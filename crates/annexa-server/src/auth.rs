@@ -59,7 +59,7 @@ pub async fn require_scim_token(State(state): State<Arc<AppState>>, mut request:
 impl AppState {
     /// The principal of a live token whose secret matches; records its use once a minute.
     fn authenticate(&self, id: &str, secret: &str) -> Result<Option<Principal>, String> {
-        let mut store = self.store.lock().map_err(|_| "the store lock is poisoned".to_string())?;
+        let mut store = self.store.get().map_err(|e| e.to_string())?;
         let Some((token, hash)) = store.token(id).map_err(|e| e.to_string())? else { return Ok(None) };
         if token.revoked_at.is_some() || !matches(secret, &hash) {
             return Ok(None);

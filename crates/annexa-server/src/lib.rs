@@ -22,6 +22,7 @@
 
 pub mod auth;
 pub mod http;
+pub mod pool;
 pub mod scim;
 
 use annexa_scim::discovery::Limits;
@@ -29,7 +30,7 @@ use annexa_scim::schema::ResourceSchema;
 use annexa_store::Store;
 use scim::cache::{Cache, Kind};
 use scim::ScimError;
-use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
+use std::sync::{Arc, RwLock, RwLockReadGuard};
 use std::time::Duration;
 
 /// How the server presents itself.
@@ -54,9 +55,14 @@ impl ServerConfig {
     }
 }
 
-/// What every request shares: the store, the SCIM resources in memory, the configuration.
+/// What every request shares: the database connections, the SCIM resources in memory,
+/// the configuration.
 pub struct AppState {
-    pub store: Mutex<Store>,
+    pub store: pool::StorePool,
+    /// Held by each SCIM write: writes are serialised by the database anyway (SQLite's
+    /// write lock, the SCIM sequence row on PostgreSQL), and waiting here is cheaper than
+    /// waiting in SQLite's busy handler, which sleeps.
+    pub(crate) writing: std::sync::Mutex<()>,
     pub cache: RwLock<Cache>,
     pub config: ServerConfig,
     user_schema: ResourceSchema,
@@ -64,17 +70,27 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Loads the pushed resources into memory.
-    pub fn new(mut store: Store, config: ServerConfig) -> Result<Arc<AppState>, String> {
+    /// Loads the pushed resources into memory; requests share the one connection given.
+    pub fn new(store: Store, config: ServerConfig) -> Result<Arc<AppState>, String> {
+        AppState::with_pool(pool::StorePool::single(store), config)
+    }
+
+    /// Opens the database at `url`, with a connection per request running at once.
+    pub fn open(url: &str, config: ServerConfig) -> Result<Arc<AppState>, String> {
+        AppState::with_pool(pool::StorePool::open(url, 32).map_err(|e| e.to_string())?, config)
+    }
+
+    fn with_pool(store: pool::StorePool, config: ServerConfig) -> Result<Arc<AppState>, String> {
         let mut cache = Cache::new(&format!("{}/scim/v2", config.public_url));
         let mut rows = Vec::new();
-        let last = store.scim_changes(0, |r| rows.push(r)).map_err(|e| e.to_string())?;
+        let last = store.get().and_then(|mut s| s.scim_changes(0, |r| rows.push(r))).map_err(|e| e.to_string())?;
         for r in rows {
             cache.apply(r)?;
         }
         cache.seq = last;
         Ok(Arc::new(AppState {
-            store: Mutex::new(store),
+            store,
+            writing: std::sync::Mutex::new(()),
             cache: RwLock::new(cache),
             config,
             user_schema: ResourceSchema::user(),
@@ -103,23 +119,26 @@ impl AppState {
         self.absorb(rows, last)
     }
 
-    /// Applies pulled rows, in `seq` order, and remembers how far the cache now is.
+    /// Applies pulled rows, in `seq` order, and remembers how far the cache now is. Rows
+    /// the cache has already seen are skipped: requests on several connections pull at
+    /// once, and a late pull must not bring back an older version.
     pub(crate) fn absorb(&self, rows: Vec<annexa_store::scim::ScimRow>, last: i64) -> Result<(), ScimError> {
         if rows.is_empty() {
             return Ok(());
         }
         let mut cache = self.cache.write().map_err(|_| ScimError::internal("the cache lock is poisoned"))?;
-        for r in rows {
+        let seen = cache.seq;
+        for r in rows.into_iter().filter(|r| r.seq > seen) {
             cache.apply(r).map_err(|e| ScimError::internal(&e))?;
         }
-        cache.seq = last;
+        cache.seq = cache.seq.max(last);
         Ok(())
     }
 
     /// The cache, brought up to date.
     pub(crate) fn fresh(&self) -> Result<RwLockReadGuard<'_, Cache>, ScimError> {
         {
-            let mut store = self.store.lock().map_err(|_| ScimError::internal("the store lock is poisoned"))?;
+            let mut store = self.store.get()?;
             self.sync(&mut store)?;
         }
         self.cache.read().map_err(|_| ScimError::internal("the cache lock is poisoned"))

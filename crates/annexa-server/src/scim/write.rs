@@ -281,7 +281,8 @@ fn plan(s: &AppState, sys: &SystemData, kind: Kind, m: &Mutation, if_match: Opti
 /// Performs one mutation for `system`: planned on the current state with every other
 /// writer held off (the store's `scim_change`), stored, then pulled back into the cache.
 pub fn perform(s: &AppState, system: &str, actor: &str, kind: Kind, m: &Mutation, if_match: Option<&str>) -> Result<Done, ScimError> {
-    let mut store = s.store.lock().map_err(|_| ScimError::internal("the store lock is poisoned"))?;
+    let _writing = s.writing.lock().map_err(|_| ScimError::internal("the write lock is poisoned"))?;
+    let mut store = s.store.get()?;
     let seq = s.cache.read().map_err(|_| ScimError::internal("the cache lock is poisoned"))?.seq;
     let mut answer = None;
     let written = store.scim_change(

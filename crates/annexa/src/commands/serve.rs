@@ -133,7 +133,6 @@ pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
     // The signing key must exist before jobs sign with it; refusing a readable key belongs
     // at start-up, not in the first job.
     app.signer()?;
-    let store = app.store()?;
     let scrubbed = app.secure_snapshots()?;
     if scrubbed > 0 {
         tracing::info!("removed the passwords earlier versions kept in {scrubbed} pushed snapshot files");
@@ -146,7 +145,7 @@ pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{bound}"));
     let mut config = annexa_server::ServerConfig::new(&public_url);
     config.http.max_connections = args.max_connections as usize;
-    let state = annexa_server::AppState::new(store, config).map_err(|e| anyhow::anyhow!("cannot load the SCIM resources: {e}"))?;
+    let state = annexa_server::AppState::open(&app.settings.db, config).map_err(|e| anyhow::anyhow!("cannot load the SCIM resources: {e}"))?;
     tracing::info!(listen = %bound, scim = %format!("{public_url}/scim/v2"), "listening");
     // Also as a plain line, which scripts read the address from.
     eprintln!("annexa serve: listening on http://{bound}; SCIM endpoint {public_url}/scim/v2");

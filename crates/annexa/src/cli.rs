@@ -143,8 +143,9 @@ plans due joiner/mover/leaver events, runs the provisioning queue and signs a le
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// hr, accounts, assignments, ldif, aws-credential-report, badges, ldap or scim.
-    pub kind: String,
+    /// What the file is (or, for ldap, where to read it from first).
+    #[arg(value_enum)]
+    pub kind: ImportSource,
     /// The file to import.
     pub file: PathBuf,
     /// The system these records belong to (required for ldif and aws-credential-report
@@ -548,5 +549,35 @@ impl<T: Vocabulary + Send + Sync> clap::builder::TypedValueParser for Vocab<T> {
 
     fn possible_values(&self) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
         Some(Box::new(T::all().iter().map(|v| clap::builder::PossibleValue::new(v.as_str()))))
+    }
+}
+
+/// What `annexa import` reads: a file of one of the import kinds, or a live directory over
+/// LDAP (saved as LDIF, then imported as one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportSource {
+    Hr,
+    Accounts,
+    Assignments,
+    Ldif,
+    AwsCredentialReport,
+    Badges,
+    Scim,
+    Ldap,
+}
+
+impl ImportSource {
+    /// The kind of file imported (`ldap` is imported as `ldif`).
+    pub fn kind(self) -> annexa_core::model::ImportKind {
+        use annexa_core::model::ImportKind as K;
+        match self {
+            ImportSource::Hr => K::Hr,
+            ImportSource::Accounts => K::Accounts,
+            ImportSource::Assignments => K::Assignments,
+            ImportSource::Ldif | ImportSource::Ldap => K::Ldif,
+            ImportSource::AwsCredentialReport => K::AwsCredentialReport,
+            ImportSource::Badges => K::Badges,
+            ImportSource::Scim => K::Scim,
+        }
     }
 }

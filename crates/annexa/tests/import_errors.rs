@@ -815,7 +815,7 @@ fn unknown_kind_is_refused_with_the_list_of_kinds() {
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
-        err.contains("unknown import kind \"robots\": expected one of hr, accounts, assignments, ldif, aws-credential-report, badges"),
+        err.contains("invalid value 'robots'") && err.contains("[possible values: hr, accounts, assignments, ldif, aws-credential-report, badges, scim, ldap]"),
         "{err}"
     );
     assert!(!err.contains("panicked"), "{err}");

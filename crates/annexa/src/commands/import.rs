@@ -1,7 +1,7 @@
 //! `annexa import KIND FILE`: the arguments turned into an import of `annexa-app`, and its
 //! line printed.
 
-use crate::cli::{GlobalArgs, ImportArgs};
+use crate::cli::{GlobalArgs, ImportArgs, ImportSource};
 use crate::commands::setup::app;
 use annexa_connect::{ImportKind, ImportOptions};
 use anyhow::Context as _;
@@ -16,19 +16,13 @@ struct Mapping {
 }
 
 pub fn run(global: &GlobalArgs, args: ImportArgs) -> anyhow::Result<ExitCode> {
-    if args.kind == "ldap" {
+    if args.kind == ImportSource::Ldap {
         return import_ldap(global, args);
     }
-    if args.kind == "scim" && (args.url.is_some() || args.pushed) {
+    if args.kind == ImportSource::Scim && (args.url.is_some() || args.pushed) {
         return import_scim_live(global, args);
     }
-    let kind = ImportKind::parse(&args.kind).ok_or_else(|| {
-        anyhow::anyhow!(
-            "unknown import kind {:?}: expected one of {}",
-            args.kind,
-            ImportKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
-        )
-    })?;
+    let kind = args.kind.kind();
     let mut options = ImportOptions { system: args.system.clone(), ..Default::default() };
     if let Some(m) = &args.mapping {
         if kind != ImportKind::Hr {

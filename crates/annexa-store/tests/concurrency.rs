@@ -3,7 +3,9 @@
 //! the ledger still verifies.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test stops loudly
 
-use annexa_core::model::*;
+mod common;
+use common::account;
+
 use annexa_store::scim::{ScimWrite, ScimWritten};
 use annexa_store::{NewImport, Store, StoreError};
 
@@ -12,28 +14,6 @@ const IMPORTS_EACH: usize = 5;
 const PUSHERS: usize = 4;
 const PUSHES_EACH: usize = 10;
 
-fn account(system: &str, id: &str) -> Account {
-    Account {
-        system: system.into(),
-        account_id: id.into(),
-        username: id.into(),
-        email: None,
-        employee_id: None,
-        display_name: id.into(),
-        status: AccountStatus::Enabled,
-        kind: AccountType::Human,
-        created_at: None,
-        last_login_at: None,
-        last_login_known: true,
-        mfa: None,
-        password_last_set_at: None,
-        interactive: true,
-        root: false,
-        owner: None,
-        credentials: Vec::new(),
-        origin: Origin { import_id: 0, line: 2 },
-    }
-}
 
 fn import_now(store: &mut Store, system: &str, n: usize) -> Result<(), StoreError> {
     let systems = vec![system.to_string()];

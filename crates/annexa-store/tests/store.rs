@@ -2,14 +2,13 @@
 //! exactly, runs tell new / still open / resolved findings.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test stops loudly
 
+mod common;
+use common::{account, at};
+
 use annexa_core::finding::{finding_id, Evidence, Finding, Severity, Subject, SubjectKind};
 use annexa_core::model::*;
-use annexa_core::time::parse_instant;
 use annexa_store::{FindingFilter, FindingStatus, NewImport, RunInput, Store};
 
-fn at(s: &str) -> annexa_core::time::Instant {
-    parse_instant(s).expect("valid instant")
-}
 
 fn person(id: &str, status: PersonStatus) -> Person {
     Person {
@@ -30,34 +29,6 @@ fn person(id: &str, status: PersonStatus) -> Person {
     }
 }
 
-fn account(system: &str, id: &str) -> Account {
-    Account {
-        system: system.into(),
-        account_id: id.into(),
-        username: id.into(),
-        email: None,
-        employee_id: Some("E1".into()),
-        display_name: "Someone".into(),
-        status: AccountStatus::Enabled,
-        kind: AccountType::Human,
-        created_at: Some(at("2021-01-01T00:00:00Z")),
-        last_login_at: None,
-        last_login_known: true,
-        mfa: Some(vec![MfaFactor::Totp, MfaFactor::Webauthn]),
-        password_last_set_at: None,
-        interactive: true,
-        root: false,
-        owner: None,
-        credentials: vec![Credential {
-            slot: "access_key_1".into(),
-            kind: CredentialKind::AccessKey,
-            active: true,
-            rotated_at: Some(at("2022-02-02T00:00:00Z")),
-            last_used_at: None,
-        }],
-        origin: Origin { import_id: 0, line: 3 },
-    }
-}
 
 fn import<'a>(kind: &'a str, systems: &'a [String], people: &'a [Person], accounts: &'a [Account]) -> NewImport<'a> {
     NewImport {

@@ -173,9 +173,17 @@ pub struct FindingBuilder<'c> {
     pub parameters: serde_json::Map<String, serde_json::Value>,
     pub as_of: Instant,
     pub out: &'c mut Vec<Finding>,
+    /// Why the check could not judge, when its configuration is missing.
+    pub not_evaluated: Option<String>,
 }
 
 impl FindingBuilder<'_> {
+    /// Says that the check cannot judge (no configuration to judge by), and why: the audit
+    /// reports it once, instead of findings that would mean nothing.
+    pub fn not_evaluated(&mut self, reason: &str) {
+        self.not_evaluated = Some(reason.to_string());
+    }
+
     pub fn push(
         &mut self,
         subject: Subject,

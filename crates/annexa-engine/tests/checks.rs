@@ -429,8 +429,9 @@ fn sod_conflict() {
     assert_eq!(s2.evidence.values["mitigation"], "monthly payment review");
     let records: Vec<(&str, &str)> = s2.evidence.records.iter().map(|r| (r.record.as_str(), r.key.as_str())).collect();
     assert_eq!(records, [("person", "S2"), ("assignment", "erp/s2/Vendor-Master"), ("assignment", "erp/s2-adm/AP-Approver")]);
-    // Without rules there is nothing to conflict.
-    expect(&g, "", AS_OF, "sod-conflict", &[]);
+    // Without rules there is nothing to judge by: the check says so.
+    assert_eq!(not_evaluated(&g, "", AS_OF, "sod-conflict").as_deref(), Some("no segregation-of-duties rules are configured (`sod.rules`)"));
+    assert_eq!(not_evaluated(&g, SOD, AS_OF, "sod-conflict"), None);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -565,43 +566,83 @@ fn certification_overdue() {
         .with(account("ad", "gone").disabled())
         .with(assignment("ad", "gone", "VPN").certified(ago(1000)))
         .with(assignment("ad", "nobody", "VPN").certified(ago(1000))); // account not in the graph
-    let defaults = [
-        ("ad/jdoe/Schema Admins", "Schema Admins on ad account jdoe was last certified 91 days ago (privileged interval 90 days)"),
-        ("ad/jdoe/VPN", "VPN on ad account jdoe was last certified 366 days ago (standard interval 365 days)"),
-        ("ad/jdoe/Wiki", "Wiki on ad account jdoe was granted 400 days ago and never certified (standard interval 365 days)"),
-    ];
+    // One finding per account (the review of its access), covering every overdue assignment.
+    let defaults = [("ad/jdoe", "3 entitlements (1 privileged) on ad account jdoe are overdue for certification: Schema Admins, VPN and Wiki; the oldest was last certified or granted 400 days ago")];
     expect(&g, "", AS_OF, "certification-overdue", &defaults);
+    assert_eq!(covered(&g, "", AS_OF, "certification-overdue"), [cover("ad/jdoe", Severity::High, &["Schema Admins", "VPN", "Wiki"])]);
+    let f = &findings(&g, "", AS_OF, "certification-overdue")[0];
+    let vpn = &f.evidence.values["assignments"][1];
+    assert_eq!((vpn["entitlement"].as_str(), vpn["days_since"].as_i64(), vpn["interval_days"].as_i64()), (Some("VPN"), Some(366), Some(365)));
 
     let cfg = "[checks.certification-overdue]\ninclude_undated = true";
-    let undated = ("ad/jdoe/Undated", "Undated on ad account jdoe has no record of a grant or a certification");
-    expect(&g, cfg, AS_OF, "certification-overdue", &[&defaults[..], &[undated]].concat());
+    assert_eq!(
+        covered(&g, cfg, AS_OF, "certification-overdue"),
+        [cover("ad/jdoe", Severity::High, &["Schema Admins", "Undated", "VPN", "Wiki"])]
+    );
 
+    // One overdue assignment: the finding says it as it is.
     let cfg = "[checks.certification-overdue]\nprivileged_days = 30\nstandard_days = 400";
     expect(
         &g,
         cfg,
         AS_OF,
         "certification-overdue",
-        &[("ad/jdoe/Domain Admins", "(privileged interval 30 days)"), ("ad/jdoe/Schema Admins", "")],
+        &[("ad/jdoe", "2 entitlements (2 privileged) on ad account jdoe are overdue for certification: Domain Admins and Schema Admins")],
     );
+    let cfg = "[checks.certification-overdue]\nprivileged_days = 365\nstandard_days = 399";
+    expect(&g, cfg, AS_OF, "certification-overdue", &[("ad/jdoe", "Wiki on ad account jdoe was granted 400 days ago and never certified (standard interval 399 days)")]);
 
-    // Privileged assignments are at least high, whatever the configured severity.
+    // Privileged assignments make the account's finding at least high, whatever the
+    // configured severity; without them, it has the check's.
     let severity_of = |cfg: &str| -> Vec<(String, Severity)> {
         run(&g, cfg, AS_OF, "certification-overdue").into_iter().map(|(k, s, _)| (k, s)).collect()
     };
     let s = |k: &str, sev| (k.to_string(), sev);
-    assert_eq!(
-        severity_of(""),
-        [s("ad/jdoe/Schema Admins", Severity::High), s("ad/jdoe/VPN", Severity::Medium), s("ad/jdoe/Wiki", Severity::Medium)]
+    assert_eq!(severity_of(""), [s("ad/jdoe", Severity::High)]);
+    assert_eq!(severity_of("[checks.certification-overdue]\nseverity = \"low\""), [s("ad/jdoe", Severity::High)]);
+    assert_eq!(severity_of("[checks.certification-overdue]\nseverity = \"low\"\nprivileged_days = 365"), [s("ad/jdoe", Severity::Low)]);
+}
+
+/// A finding per account keeps its id while the assignments it covers change, and its
+/// evidence follows them.
+#[test]
+fn a_finding_per_account_keeps_its_id_as_its_assignments_change() {
+    let base = graph()
+        .with(account("ad", "jdoe"))
+        .with(assignment("ad", "jdoe", "VPN").granted(ago(500)))
+        .with(assignment("ad", "jdoe", "Wiki").granted(ago(600)));
+    let more = base.clone().with(assignment("ad", "jdoe", "Jira").granted(ago(700)));
+    let before = &findings(&base, "", AS_OF, "certification-overdue")[0];
+    let after = &findings(&more, "", AS_OF, "certification-overdue")[0];
+    assert_eq!(before.id, after.id);
+    assert_ne!(before.evidence, after.evidence);
+    assert_eq!(after.evidence.values["count"], 3);
+    let again = &findings(&base, "", AS_OF, "certification-overdue")[0];
+    assert_eq!(before.evidence, again.evidence, "the same assignments, the same evidence");
+}
+
+/// An account with many overdue assignments names a few and counts the rest; its evidence
+/// holds them all.
+#[test]
+fn a_finding_over_many_assignments_names_a_few() {
+    let mut g = graph().with(account("app", "ann@example.com"));
+    for i in 0..40 {
+        g = g.with(assignment("app", "ann@example.com", &format!("team/{i:02}")).granted(ago(800)));
+    }
+    let f = &findings(&g, "", AS_OF, "certification-overdue")[0];
+    assert!(
+        f.message.starts_with("40 entitlements on app account ann@example.com are overdue for certification: team/00, team/01, team/02, team/03, team/04 and 35 more"),
+        "{}",
+        f.message
     );
-    assert_eq!(
-        severity_of("[checks.certification-overdue]\nseverity = \"low\""),
-        [s("ad/jdoe/Schema Admins", Severity::High), s("ad/jdoe/VPN", Severity::Low), s("ad/jdoe/Wiki", Severity::Low)]
-    );
+    assert_eq!(f.evidence.values["entitlements"].as_array().map(Vec::len), Some(40));
 }
 
 // ---------------------------------------------------------------------------------------
 // unexplained-access
+
+/// What the checks that judge by the role model say without one.
+const NO_ROLE_MODEL: &str = "no role model: no birthright rules give roles to people (`birthright` and `roles`)";
 
 const ROLES: &str = r#"
 [[roles]]
@@ -650,17 +691,31 @@ fn unexplained_access() {
         .with(assignment("ad", "svc", "Legacy").source("manual"))
         .with(assignment("ad", "ghost", "Legacy").source("manual"))
         .with(assignment("ad", "e1-old", "Legacy").source("manual"));
-    let unexplained = [
-        ("ad/e1/Payroll", "Payroll on ad account e1 of Ann Lee is marked as requested, but no approver is recorded"),
-        ("ad/e1/Legacy", "was granted manually, with no role or approved request behind it"),
-        ("ad/e1/Mystery", "has no recorded reason, and no role or birthright rule gives it"),
-        ("ad/c1/Engineering", "of Con Tractor is marked birthright, but no birthright rule gives it to this person"),
-        ("ad/s1/Engineering", "of Sal Es is marked birthright"),
-    ];
-    expect(&g, ROLES, AS_OF, "unexplained-access", &unexplained);
-    // Without roles and rules, only the approved request is explained.
-    let no_rules = [&unexplained[..], &[("ad/e1/Engineering", ""), ("gitlab/e1/Maintainer", ""), ("ad/e1/VPN", "")]].concat();
-    expect(&g, "", AS_OF, "unexplained-access", &no_rules);
+    expect(
+        &g,
+        ROLES,
+        AS_OF,
+        "unexplained-access",
+        &[
+            ("ad/e1", "3 entitlements on ad account e1 of Ann Lee have no role, birthright rule or approved request behind them: Legacy, Mystery and Payroll"),
+            ("ad/c1", "Engineering on ad account c1 of Con Tractor is marked birthright, but no birthright rule gives it to this person"),
+            ("ad/s1", "Engineering on ad account s1 of Sal Es is marked birthright"),
+        ],
+    );
+    let f = findings(&g, ROLES, AS_OF, "unexplained-access");
+    let f: Vec<_> = f.into_iter().filter(|f| f.subject.key == "ad/e1").collect();
+    let why: Vec<(&str, &str)> = f[0].evidence.values["assignments"]
+        .as_array()
+        .map(|a| a.iter().map(|v| (v["entitlement"].as_str().unwrap_or(""), v["source"].as_str().unwrap_or(""))).collect())
+        .unwrap_or_default();
+    assert_eq!(f[0].subject.key, "ad/e1");
+    assert_eq!(why, [("Legacy", "manual"), ("Mystery", "unknown"), ("Payroll", "request")]);
+    assert_eq!(f[0].evidence.records.last().map(|r| r.record.as_str()), Some("person"), "the person's record too");
+    // Without birthright rules there is no role model to judge by: the check says so once
+    // instead of reporting every assignment.
+    assert_eq!(not_evaluated(&g, "", AS_OF, "unexplained-access").as_deref(), Some(NO_ROLE_MODEL));
+    assert_eq!(not_evaluated(&g, "[[roles]]\nid = \"r\"\nentitlements = [\"ad:*\"]\n", AS_OF, "unexplained-access").as_deref(), Some(NO_ROLE_MODEL));
+    assert_eq!(not_evaluated(&g, ROLES, AS_OF, "unexplained-access"), None);
 }
 
 /// Hundreds of birthright rules are told apart exactly: the rule that applies explains its
@@ -679,7 +734,7 @@ fn unexplained_access_with_many_birthright_rules() {
         .with(assignment("ad", "e1", "G250"))
         .with(assignment("ad", "e1", "G200"))
         .with(assignment("ad", "e1", "G10"));
-    assert_eq!(keys(&g, &config, AS_OF, "unexplained-access"), ["ad/e1/G10", "ad/e1/G200"]);
+    assert_eq!(covered(&g, &config, AS_OF, "unexplained-access"), [cover("ad/e1", Severity::Medium, &["G10", "G200"])]);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -898,9 +953,15 @@ fn estate() -> Graph {
         .with(person("C1").name("Con", "Tractor").worker("contractor"))
 }
 
+/// The configuration the estate is audited with: SoD rules and a role model.
+fn estate_config() -> String {
+    format!("{SOD}\n[[roles]]\nid = \"staff\"\nentitlements = [\"ad:Staff\"]\n\n[[birthright]]\nid = \"everyone\"\nroles = [\"staff\"]\n")
+}
+
 #[test]
 fn every_check_finds_something_in_the_estate() {
-    let result = audit(&estate(), SOD, AS_OF, &[]);
+    let result = audit(&estate(), &estate_config(), AS_OF, &[]);
+    assert!(result.not_evaluated.is_empty(), "{:?}", result.not_evaluated);
     // log-integrity judges the ledger, which only `audit_with_ledger` is given.
     let all: Vec<&str> = CHECKS.iter().map(|c| c.id).filter(|id| *id != "log-integrity").collect();
     assert_eq!(result.checks_run, all);
@@ -938,7 +999,7 @@ fn severity_override() {
     assert_eq!(severity(""), Severity::Medium);
     assert_eq!(severity("[checks.dormant-account]\nseverity = \"high\""), Severity::High);
     // Every check's default severity is the registry's.
-    let result = audit(&estate(), SOD, AS_OF, &[]);
+    let result = audit(&estate(), &estate_config(), AS_OF, &[]);
     for c in CHECKS.iter().filter(|c| !matches!(c.id, "sod-conflict" | "certification-overdue")) {
         for f in result.findings.iter().filter(|f| f.check == c.id) {
             assert_eq!(f.severity, c.default_severity, "{} on {}", c.id, f.subject.key);
@@ -949,14 +1010,14 @@ fn severity_override() {
 #[test]
 fn selection_runs_only_the_selected_checks() {
     let g = estate();
-    let result = audit(&g, SOD, AS_OF, &["mfa-missing", "dormant-account"]);
+    let result = audit(&g, &estate_config(), AS_OF, &["mfa-missing", "dormant-account"]);
     assert_eq!(result.checks_run, ["dormant-account", "mfa-missing"]); // registry order
     assert!(result.findings.iter().all(|f| f.check == "dormant-account" || f.check == "mfa-missing"));
     assert!(result.findings.iter().any(|f| f.check == "mfa-missing"));
     assert_eq!(result.parameters.keys().collect::<Vec<_>>(), ["dormant-account", "mfa-missing"]);
 
     // A check disabled in the configuration does not run by default, but does when selected.
-    let off = format!("{SOD}\n[checks.dormant-account]\nenabled = false\n");
+    let off = format!("{}\n[checks.dormant-account]\nenabled = false\n", estate_config());
     let result = audit(&g, &off, AS_OF, &[]);
     assert_eq!(result.checks_run.len(), 16);
     assert!(!result.checks_run.iter().any(|c| c == "dormant-account"));
@@ -1124,7 +1185,21 @@ fn mover_residual_access() {
         .with(assignment("crm", "ada-old", "sales-team").source("birthright")) // disabled account
         .with(assignment("crm", "bo", "sales-team").source("birthright")); // moved within the grace period
     g.0.movers = vec![moved("E1", 20), moved("E2", 10)];
-    expect(&g, RULES, AS_OF, "mover-residual-access", &[("crm/ada/sales-team", "moved 20 days ago (department Sales → Eng)")]);
+    expect(
+        &g,
+        RULES,
+        AS_OF,
+        "mover-residual-access",
+        &[("crm/ada", "Ada Lee moved 20 days ago (department Sales → Eng) and still holds crm:sales-team, which only their old position's birthright gave")],
+    );
+    // Several such assignments on one account: one finding, covering them all.
+    let two = g.clone().with(assignment("crm", "ada", "sales-forecast").source("birthright"));
+    expect(&two, RULES, AS_OF, "mover-residual-access", &[("crm/ada", "Ada Lee moved 20 days ago (department Sales → Eng) and crm account ada still holds 2 entitlements that only their old position's birthright gave: sales-forecast and sales-team")]);
+    assert_eq!(covered(&two, RULES, AS_OF, "mover-residual-access"), [cover("crm/ada", Severity::Medium, &["sales-forecast", "sales-team"])]);
+    let f = &findings(&two, RULES, AS_OF, "mover-residual-access")[0];
+    assert_eq!((f.evidence.values["event"].as_str(), f.evidence.values["days_since_move"].as_i64()), (Some("J-E1"), Some(20)));
+    // Without birthright rules, what the old position gave is unknown.
+    assert_eq!(not_evaluated(&g, "", AS_OF, "mover-residual-access").as_deref(), Some(NO_ROLE_MODEL));
     // A longer grace period covers Ada too.
     assert!(keys(&g, &format!("{RULES}\n[checks.mover-residual-access]\ngrace_days = 30\n"), AS_OF, "mover-residual-access").is_empty());
     // The old position's birthright is not unexplained access: the lifecycle check owns it.
@@ -1163,15 +1238,19 @@ fn mover_access_review() {
         RULES,
         AS_OF,
         "mover-access-review",
-        &[
-            ("crm/ada/forecast", "moved 40 days ago (department Sales → Eng); crm:forecast, granted on request on 2025-06-01 before the move, has not been reviewed since"),
-            ("crm/ada/pipeline-admin", "crm:pipeline-admin, granted on request on 2025-06-01 before the move"),
-            ("crm/ada/quotes", "crm:quotes, granted on request before the move"),
-        ],
+        &[(
+            "crm/ada",
+            "Ada Lee moved 40 days ago (department Sales → Eng); 3 entitlements on crm account ada, granted on request before the move, \
+             have not been reviewed since (due within 30 days of a move): forecast, pipeline-admin and quotes",
+        )],
     );
+    assert_eq!(covered(&g, RULES, AS_OF, "mover-access-review"), [cover("crm/ada", Severity::Low, &["forecast", "pipeline-admin", "quotes"])]);
+    // Without birthright rules requested access is still judged (nothing is explained).
+    assert_eq!(not_evaluated(&g, "", AS_OF, "mover-access-review"), None);
+    assert_eq!(keys(&g, "", AS_OF, "mover-access-review"), ["crm/ada"]);
     // A longer review period covers Ada too; a shorter one reaches Bo.
     assert!(keys(&g, &format!("{RULES}\n[checks.mover-access-review]\nreview_days = 45\n"), AS_OF, "mover-access-review").is_empty());
-    assert_eq!(keys(&g, &format!("{RULES}\n[checks.mover-access-review]\nreview_days = 20\n"), AS_OF, "mover-access-review").len(), 4);
+    assert_eq!(keys(&g, &format!("{RULES}\n[checks.mover-access-review]\nreview_days = 20\n"), AS_OF, "mover-access-review"), ["crm/ada", "crm/bo"]);
     // Requested access is this check's: mover-residual-access leaves it alone.
     assert!(keys(&g, RULES, AS_OF, "mover-residual-access").is_empty());
 }

@@ -46,7 +46,7 @@ const SEEDED: &[(&str, u64)] = &[
     ("shared-account", 2),
     ("sod-conflict", 2),
     ("stale-credential", 2),
-    ("unexplained-access", 8),
+    ("unexplained-access", 6),
 ];
 
 #[test]
@@ -96,6 +96,21 @@ fn the_demo_finds_every_seeded_problem_on_both_engines() {
         let junit = annexa(&db, &["--config", config, "audit", "--as-of", "2026-10-01", "--format", "junit"]);
         let xml = String::from_utf8_lossy(&junit.stdout);
         assert!(xml.starts_with("<?xml") && xml.contains("failures=\"15\"") && xml.contains("classname=\"annexa.sod-conflict\""), "{xml}");
+        assert!(xml.contains("skipped=\"0\"") && !xml.contains("<skipped"), "{xml}");
+
+        // With the built-in configuration (no role model, no SoD rules) the checks that
+        // judge by them say so once, in the summary and as skipped test cases, and find nothing.
+        let bare = annexa(&db, &["audit", "--as-of", "2026-10-01"]);
+        let table = String::from_utf8_lossy(&bare.stdout);
+        assert!(table.contains("unexplained-access: not evaluated: no role model"), "{table}");
+        assert!(table.contains("sod-conflict: not evaluated: no segregation-of-duties rules"), "{table}");
+        let bare = json(&annexa(&db, &["--format", "json", "audit", "--as-of", "2026-10-01"]));
+        let skipped: Vec<&str> = bare["not_evaluated"].as_array().expect("not_evaluated").iter().filter_map(|n| n["check"].as_str()).collect();
+        assert_eq!(skipped, ["sod-conflict", "mover-residual-access", "unexplained-access"], "{db}");
+        assert!(bare["findings"].as_array().expect("findings").iter().all(|f| f["check"] != "unexplained-access" && f["check"] != "sod-conflict"));
+        let junit = annexa(&db, &["audit", "--as-of", "2026-10-01", "--format", "junit"]);
+        let xml = String::from_utf8_lossy(&junit.stdout);
+        assert!(xml.contains("skipped=\"3\"") && xml.contains("<skipped message=\"not evaluated: no role model"), "{xml}");
     }
 }
 

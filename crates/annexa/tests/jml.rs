@@ -126,7 +126,7 @@ fn a_second_hr_snapshot_records_joiners_movers_and_leavers_once() {
         let findings = after["findings"].as_array().expect("findings");
         assert_eq!(findings.len(), 1, "{after}");
         assert_eq!(findings[0]["check"], "mover-residual-access");
-        assert_eq!(findings[0]["subject"]["key"], "crm/ada/sales-team");
+        assert_eq!(findings[0]["subject"]["key"], "crm/ada");
         assert!(findings[0]["message"].as_str().unwrap_or("").contains("department Sales → Eng"));
         // `roles explain` says what explains each of Ada's entitlements.
         let x: serde_json::Value = serde_json::from_str(&o.ok(&["--format", "json", "roles", "explain", "E1"])).expect("json");

@@ -1,6 +1,7 @@
 //! Subject keys with `/` in their parts (GitHub `org/team`, AWS ARNs, `Finance/AP`): two
-//! assignments whose parts only differ in where the `/` falls are two subjects, two
-//! findings, on SQLite and PostgreSQL; and ordinary subjects keep the finding ids they had.
+//! accounts, or two assignments, whose parts only differ in where the `/` falls are two
+//! subjects (two findings, two evidence records), on SQLite and PostgreSQL; and ordinary
+//! subjects keep the finding ids the check and key give them.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test stops loudly
 
 use std::process::{Command, Output};
@@ -35,27 +36,32 @@ fn assignments_that_differ_in_where_the_slash_falls_are_two_findings() {
             let out = annexa(&db, &["--format", "json", "audit", "--check", "certification-overdue", "--as-of", "2026-12-01"]);
             assert!(out.status.success(), "{db}: {}", String::from_utf8_lossy(&out.stderr));
             let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-            let mut found: Vec<(String, String)> = report["findings"]
+            let mut found: Vec<(String, String, String)> = report["findings"]
                 .as_array()
                 .expect("findings")
                 .iter()
-                .map(|f| (f["subject"]["key"].as_str().expect("key").to_string(), f["id"].as_str().expect("id").to_string()))
+                .map(|f| {
+                    let record = f["evidence"]["records"][0]["key"].as_str().expect("record").to_string();
+                    (f["subject"]["key"].as_str().expect("key").to_string(), f["id"].as_str().expect("id").to_string(), record)
+                })
                 .collect();
             found.sort();
-            let keys: Vec<&str> = found.iter().map(|(k, _)| k.as_str()).collect();
-            assert_eq!(keys, ["app/b%2Fc/d", "app/b/c%2Fd", "app/x/e"], "{db} run {run}");
+            let keys: Vec<&str> = found.iter().map(|(k, _, _)| k.as_str()).collect();
+            assert_eq!(keys, ["app/b", "app/b%2Fc", "app/x"], "{db} run {run}");
+            let records: Vec<&str> = found.iter().map(|(_, _, r)| r.as_str()).collect();
+            assert_eq!(records, ["app/b/c%2Fd", "app/b%2Fc/d", "app/x/e"], "{db} run {run}");
             assert_ne!(found[0].1, found[1].1);
-            // The id an ordinary subject had before keys were escaped.
-            assert_eq!(found[2].1, "F-2e7b46eb01b3d792", "{db}: ordinary finding ids are unchanged");
+            assert_eq!(found[2].1, annexa_core::finding::finding_id("certification-overdue", "app/x"), "{db}: ids come from check and key");
+            assert_eq!(found[2].1, "F-90b54cb00b7c1af1", "{db}: ids come from check and key, the same in every version");
         }
         // A page of the list, in listing order (same severity and check: by subject key).
         let out = annexa(&db, &["--format", "json", "findings", "list", "--limit", "1", "--offset", "1"]);
         assert!(out.status.success(), "{db}: {}", String::from_utf8_lossy(&out.stderr));
         let page: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
         assert_eq!(page.as_array().map(Vec::len), Some(1));
-        assert_eq!(page[0]["subject"]["key"], "app/b/c%2Fd", "{db}");
+        assert_eq!(page[0]["subject"]["key"], "app/b%2Fc", "{db}");
         assert!(String::from_utf8_lossy(&out.stderr).contains("2-2 of 3 finding(s)"), "{}", String::from_utf8_lossy(&out.stderr));
-        // An account's key finds its assignments; run 1's report is what run 1 said.
+        // An account's key finds its finding; run 1's report is what run 1 said.
         let out = annexa(&db, &["--format", "json", "findings", "list", "--subject", "app/b%2Fc", "--run", "1"]);
         let listed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
         assert_eq!(listed.as_array().map(Vec::len), Some(1), "{db}: {listed}");
@@ -67,7 +73,7 @@ fn findings_stored_under_an_ambiguous_key_are_re_keyed_on_upgrade() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("a.db");
     let db = format!("sqlite://{}", path.display());
-    // Only account `b/c` holds `d`: the old key `app/b/c/d` can mean that alone.
+    // Only account `b/c` exists under `app/b/c…`: the old key `app/b/c` can mean that alone.
     std::fs::write(dir.path().join("accounts.csv"), ACCOUNTS).expect("accounts");
     std::fs::write(dir.path().join("assignments.csv"), "system,account_id,entitlement,privileged,granted_at,granted_by,source\napp,b/c,d,false,2020-01-01,E1,request\n").expect("assignments");
     for kind in ["accounts", "assignments"] {
@@ -82,10 +88,10 @@ fn findings_stored_under_an_ambiguous_key_are_re_keyed_on_upgrade() {
     let first = audit(&db);
     let id = first["findings"][0]["id"].as_str().expect("id").to_string();
     // What the version before escaped keys stored: the key as it was, the id from it.
-    let old_id = annexa_core::finding::finding_id("certification-overdue", "app/b/c/d");
+    let old_id = annexa_core::finding::finding_id("certification-overdue", "app/b/c");
     {
         let c = rusqlite::Connection::open(&path).expect("sqlite");
-        c.execute("UPDATE findings SET id = ?1, subject_key = 'app/b/c/d' WHERE id = ?2", [&old_id, &id]).expect("old finding");
+        c.execute("UPDATE findings SET id = ?1, subject_key = 'app/b/c' WHERE id = ?2", [&old_id, &id]).expect("old finding");
         c.execute("UPDATE run_findings SET finding_id = ?1 WHERE finding_id = ?2", [&old_id, &id]).expect("old run");
         c.execute("DELETE FROM schema_migrations WHERE version = 8", []).expect("back to 7");
         c.execute("DROP INDEX run_findings_by_finding", []).expect("back to 7");

@@ -1,20 +1,17 @@
 //! Checks on assignments: SoD conflicts, overdue certification, unexplained access.
 
+use crate::checks::grouped::{report_account, Held};
 use crate::config::{CertificationOverdue, EntitlementPatterns, Sod, UnexplainedAccess};
 use crate::context::{Context, FindingBuilder};
-use annexa_core::finding::{Subject, SubjectKind};
+use annexa_core::finding::Subject;
 use annexa_core::model::{AccountType, GrantSource, Person};
-use serde_json::json;
 use rustc_hash::FxHashMap as HashMap;
-
-fn assignment_key(ctx: &Context<'_>, g: usize) -> String {
-    ctx.graph.grant_key(&ctx.graph.grants[g])
-}
+use serde_json::json;
 
 /// People (or uncorrelated accounts) holding an entitlement from every side of a rule.
 pub fn sod_conflict(ctx: &Context<'_>, sod: &Sod, f: &mut FindingBuilder<'_>) {
     if sod.rules.is_empty() {
-        return;
+        return f.not_evaluated("no segregation-of-duties rules are configured (`sod.rules`)");
     }
     let sides: Vec<Vec<EntitlementPatterns>> =
         sod.rules.iter().map(|r| r.sides.iter().map(|s| EntitlementPatterns::new(s)).collect()).collect();
@@ -59,12 +56,7 @@ pub fn sod_conflict(ctx: &Context<'_>, sod: &Sod, f: &mut FindingBuilder<'_>) {
                 continue;
             }
             let rule = &sod.rules[r];
-            let held: Vec<Vec<String>> = per_side
-                .iter()
-                .map(|side| {
-                    side.iter().map(|s| ctx.grant_label(*s)).collect()
-                })
-                .collect();
+            let held: Vec<Vec<String>> = per_side.iter().map(|side| side.iter().map(|s| ctx.grant_label(*s)).collect()).collect();
             let mut records: Vec<_> = person.map(|p| ctx.person_source(p)).into_iter().collect();
             for s in per_side.iter().flatten() {
                 records.push(ctx.grant_source(*s));
@@ -73,7 +65,11 @@ pub fn sod_conflict(ctx: &Context<'_>, sod: &Sod, f: &mut FindingBuilder<'_>) {
             let subject = subject();
             f.push_with_severity(
                 rule.severity.unwrap_or(f.severity),
-                Subject { kind: subject.kind, key: format!("{}#{}", subject.key, annexa_core::key::part(&rule.id)), label: subject.label.clone() },
+                Subject {
+                    kind: subject.kind,
+                    key: format!("{}#{}", subject.key, annexa_core::key::part(&rule.id)),
+                    label: subject.label.clone(),
+                },
                 format!("{} holds conflicting access under {} ({}): {}", subject.label, rule.id, rule.description, sides_text.join(" vs ")),
                 records,
                 json!({ "rule": rule.id, "held": held, "mitigation": rule.mitigation }),
@@ -94,55 +90,79 @@ pub fn sod_conflict(ctx: &Context<'_>, sod: &Sod, f: &mut FindingBuilder<'_>) {
     }
 }
 
-/// Assignments whose last certification (or grant) is older than their interval.
+/// Accounts holding assignments whose last certification (or grant) is older than their
+/// interval: one finding per account (the review of that account's access), listing them.
 pub fn certification_overdue(ctx: &Context<'_>, p: &CertificationOverdue, f: &mut FindingBuilder<'_>) {
-    for (s, x) in ctx.graph.grants.iter().enumerate() {
-        let a = x.account as usize;
-        let account = &ctx.graph.accounts[a];
+    for (a, account) in ctx.graph.accounts.iter().enumerate() {
         if !account.is_enabled() {
             continue;
         }
-        let entitlement = ctx.entitlement_of(s);
-        let (name, system) = (&entitlement.name, &entitlement.system);
-        let privileged = ctx.privileged(s);
-        let interval = i64::from(if privileged { p.privileged_days } else { p.standard_days });
-        let kind = if privileged { "privileged" } else { "standard" };
-        let (message, values) = match (x.last_certified_at, x.granted_at) {
-            (Some(c), _) => {
-                let age = ctx.days_since(c);
-                if age <= interval {
-                    continue;
+        let mut overdue = Vec::new();
+        for s in ctx.grants_of(a) {
+            let x = &ctx.graph.grants[s];
+            let entitlement = ctx.entitlement_of(s);
+            let (name, system) = (&entitlement.name, &entitlement.system);
+            let privileged = ctx.privileged(s);
+            let interval = i64::from(if privileged { p.privileged_days } else { p.standard_days });
+            let kind = if privileged { "privileged" } else { "standard" };
+            let (message, values) = match (x.last_certified_at, x.granted_at) {
+                (Some(c), _) => {
+                    let age = ctx.days_since(c);
+                    if age <= interval {
+                        continue;
+                    }
+                    (
+                        format!(
+                            "{name} on {system} account {} was last certified {age} days ago ({kind} interval {interval} days)",
+                            account.username
+                        ),
+                        json!({ "last_certified_at": c, "last_certified_by": x.last_certified_by, "days_since": age, "interval_days": interval, "privileged": privileged }),
+                    )
                 }
-                (
-                    format!("{name} on {system} account {} was last certified {age} days ago ({kind} interval {interval} days)", account.username),
-                    json!({ "last_certified_at": c, "last_certified_by": x.last_certified_by, "days_since": age, "interval_days": interval, "privileged": privileged }),
-                )
-            }
-            (None, Some(g)) => {
-                let age = ctx.days_since(g);
-                if age <= interval {
-                    continue;
-                }
-                (
+                (None, Some(g)) => {
+                    let age = ctx.days_since(g);
+                    if age <= interval {
+                        continue;
+                    }
+                    (
                     format!("{name} on {system} account {} was granted {age} days ago and never certified ({kind} interval {interval} days)", account.username),
                     json!({ "granted_at": g, "days_since": age, "interval_days": interval, "privileged": privileged }),
                 )
-            }
-            (None, None) if p.include_undated => (
-                format!("{name} on {system} account {} has no record of a grant or a certification", account.username),
-                json!({ "interval_days": interval, "privileged": privileged }),
-            ),
-            (None, None) => continue,
-        };
-        let severity = if privileged { f.severity.max(annexa_core::finding::Severity::High) } else { f.severity };
-        let subject = Subject {
-            kind: SubjectKind::Assignment,
-            key: assignment_key(ctx, s),
-            label: format!("{name} on {}", ctx.account_subject(a).label),
-        };
-        f.push_with_severity(severity, subject, message, vec![ctx.grant_source(s)], values);
+                }
+                (None, None) if p.include_undated => (
+                    format!("{name} on {system} account {} has no record of a grant or a certification", account.username),
+                    json!({ "interval_days": interval, "privileged": privileged }),
+                ),
+                (None, None) => continue,
+            };
+            let severity = if privileged { f.severity.max(annexa_core::finding::Severity::High) } else { f.severity };
+            overdue.push(Held { grant: s, severity: Some(severity), message, values });
+        }
+        report_account(
+            ctx,
+            f,
+            a,
+            overdue,
+            |held, names| {
+                let oldest = held.iter().filter_map(|h| h.values["days_since"].as_i64()).max();
+                let privileged = held.iter().filter(|h| h.values["privileged"] == json!(true)).count();
+                let oldest = oldest.map(|d| format!("; the oldest was last certified or granted {d} days ago")).unwrap_or_default();
+                let privileged = if privileged > 0 { format!(" ({privileged} privileged)") } else { String::new() };
+                format!(
+                    "{} entitlements{privileged} on {} account {} are overdue for certification: {names}{oldest}",
+                    held.len(),
+                    account.system,
+                    account.username
+                )
+            },
+            Vec::new,
+            || json!({}),
+        );
     }
 }
+
+/// Why the checks that judge access by the role model cannot judge without one.
+pub(crate) const NO_ROLE_MODEL: &str = "no role model: no birthright rules give roles to people (`birthright` and `roles`)";
 
 /// The roles each birthright rule grants to a person, as entitlement patterns.
 pub(crate) struct Birthright {
@@ -167,9 +187,7 @@ impl Birthright {
 
     /// The indices of the rules that apply to `person`.
     pub(crate) fn applying(&self, person: &Person) -> Vec<usize> {
-        (0..self.rules.len())
-            .filter(|i| self.rules[*i].0.matches(&|attr| person_attribute(person, attr).to_string()))
-            .collect()
+        (0..self.rules.len()).filter(|i| self.rules[*i].0.matches(&|attr| person_attribute(person, attr).to_string())).collect()
     }
 
     /// The entitlement names of `system` that `rules` give by exact name (no wildcard).
@@ -210,6 +228,9 @@ pub(crate) fn person_attribute<'p>(p: &'p Person, attr: &str) -> &'p str {
 
 /// Assignments of people's accounts that no birthright rule or approved request explains.
 pub fn unexplained(ctx: &Context<'_>, _: &UnexplainedAccess, f: &mut FindingBuilder<'_>) {
+    if ctx.config.birthright.is_empty() {
+        return f.not_evaluated(NO_ROLE_MODEL);
+    }
     let birthright = Birthright::new(ctx);
     // Millions of assignments share few (rule set, entitlement) pairs: number the distinct
     // sets of applying rules, then decide each (set, entitlement) pair once.
@@ -229,49 +250,63 @@ pub fn unexplained(ctx: &Context<'_>, _: &UnexplainedAccess, f: &mut FindingBuil
         .collect();
     // A mover's old position still explains its birthright access: whether it is kept too
     // long after the move is mover-residual-access's to judge, not this check's.
-    let previous_rules: HashMap<&str, Vec<usize>> = crate::checks::lifecycle::positions_before_moves(ctx)
-        .into_iter()
-        .map(|(id, before)| (id, birthright.applying(&before)))
-        .collect();
+    let previous_rules: HashMap<&str, Vec<usize>> =
+        crate::checks::lifecycle::positions_before_moves(ctx).into_iter().map(|(id, before)| (id, birthright.applying(&before))).collect();
     let mut decided: HashMap<(u32, u32), bool> = HashMap::default();
-    for (s, x) in ctx.graph.grants.iter().enumerate() {
-        let a = x.account as usize;
-        let account = &ctx.graph.accounts[a];
+    for (a, account) in ctx.graph.accounts.iter().enumerate() {
         if !account.is_enabled() || account.kind == AccountType::Service {
             continue;
         }
-        let Some(person) = ctx.person_of(a) else { continue };
-        if x.source == GrantSource::Request && x.granted_by.is_some() {
+        let Some(person) = ctx.person_of(a) else {
             continue;
-        }
-        let Some(set) = ctx.correlation[a].map(|c| person_set[c.person]) else { continue };
-        let entitlement = ctx.entitlement_of(s);
-        let explained = *decided
-            .entry((set, x.entitlement))
-            .or_insert_with(|| birthright.explains(&sets[set as usize], &entitlement.system, &entitlement.name));
-        if explained
-            || previous_rules
-                .get(&*person.employee_id)
-                .is_some_and(|rules| birthright.explains(rules, &entitlement.system, &entitlement.name))
-        {
-            continue;
-        }
-        let why = match x.source {
-            GrantSource::Birthright => "is marked birthright, but no birthright rule gives it to this person".to_string(),
-            GrantSource::Request => "is marked as requested, but no approver is recorded".to_string(),
-            GrantSource::Manual => "was granted manually, with no role or approved request behind it".to_string(),
-            GrantSource::Unknown => "has no recorded reason, and no role or birthright rule gives it".to_string(),
         };
-        f.push(
-            Subject {
-                kind: SubjectKind::Assignment,
-                key: assignment_key(ctx, s),
-                label: format!("{} on {}", entitlement.name, ctx.account_subject(a).label),
+        let Some(set) = ctx.correlation[a].map(|c| person_set[c.person]) else {
+            continue;
+        };
+        let mut unexplained = Vec::new();
+        for s in ctx.grants_of(a) {
+            let x = &ctx.graph.grants[s];
+            if x.source == GrantSource::Request && x.granted_by.is_some() {
+                continue;
+            }
+            let entitlement = ctx.entitlement_of(s);
+            let explained = *decided
+                .entry((set, x.entitlement))
+                .or_insert_with(|| birthright.explains(&sets[set as usize], &entitlement.system, &entitlement.name));
+            if explained
+                || previous_rules
+                    .get(&*person.employee_id)
+                    .is_some_and(|rules| birthright.explains(rules, &entitlement.system, &entitlement.name))
+            {
+                continue;
+            }
+            let why = match x.source {
+                GrantSource::Birthright => "is marked birthright, but no birthright rule gives it to this person".to_string(),
+                GrantSource::Request => "is marked as requested, but no approver is recorded".to_string(),
+                GrantSource::Manual => "was granted manually, with no role or approved request behind it".to_string(),
+                GrantSource::Unknown => "has no recorded reason, and no role or birthright rule gives it".to_string(),
+            };
+            let message =
+                format!("{} on {} account {} of {} {why}", entitlement.name, entitlement.system, account.username, person.display_name());
+            let values = json!({ "source": x.source, "granted_by": x.granted_by, "granted_at": x.granted_at });
+            unexplained.push(Held { grant: s, severity: None, message, values });
+        }
+        report_account(
+            ctx,
+            f,
+            a,
+            unexplained,
+            |held, names| {
+                let who = person.display_name();
+                format!(
+                    "{} entitlements on {} account {} of {who} have no role, birthright rule or approved request behind them: {names}",
+                    held.len(),
+                    account.system,
+                    account.username
+                )
             },
-            format!("{} on {} account {} of {} {why}", entitlement.name, entitlement.system, account.username, person.display_name()),
-            vec![ctx.grant_source(s), ctx.person_source(person)],
-            json!({ "source": x.source, "granted_by": x.granted_by, "granted_at": x.granted_at,
-                    "department": person.department, "title": person.title }),
+            || vec![ctx.person_source(person)],
+            || json!({ "department": person.department, "title": person.title }),
         );
     }
 }

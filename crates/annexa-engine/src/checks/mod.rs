@@ -8,6 +8,7 @@
 pub(crate) mod access;
 mod accounts;
 mod credentials;
+mod grouped;
 mod ledger;
 pub(crate) mod lifecycle;
 mod people;
@@ -34,8 +35,17 @@ pub struct AuditResult {
     pub findings: Vec<Finding>,
     /// The checks that ran, in registry order.
     pub checks_run: Vec<String>,
+    /// The checks that were selected but could not judge, with why (in registry order).
+    pub not_evaluated: Vec<NotEvaluated>,
     /// Each check's effective parameters, by check id.
     pub parameters: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A selected check that could not judge: its configuration is missing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NotEvaluated {
+    pub check: String,
+    pub reason: String,
 }
 
 /// Runs the selected checks (all enabled ones when `selected` is empty; a check named in
@@ -184,7 +194,7 @@ fn execute(ctx: &Context<'_>, jobs: Vec<Job<'_>>) -> AuditResult {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Mutex;
     let next = AtomicUsize::new(0);
-    let done: Vec<Mutex<Vec<Finding>>> = jobs.iter().map(|_| Mutex::new(Vec::new())).collect();
+    let done: Vec<Mutex<(Vec<Finding>, Option<String>)>> = jobs.iter().map(|_| Mutex::new((Vec::new(), None))).collect();
     let work = || loop {
         let i = next.fetch_add(1, Ordering::Relaxed);
         let Some(job) = jobs.get(i) else { break };
@@ -195,12 +205,14 @@ fn execute(ctx: &Context<'_>, jobs: Vec<Job<'_>>) -> AuditResult {
             parameters: job.parameters.clone(),
             as_of: ctx.as_of,
             out: &mut out,
+            not_evaluated: None,
         };
         (job.run)(ctx, &mut builder);
+        let not_evaluated = builder.not_evaluated.take();
         // Findings of one check in subject order: stable output, stable diffs.
         out.sort_by(|a, b| a.subject.key.cmp(&b.subject.key));
         if let Ok(mut slot) = done[i].lock() {
-            *slot = out;
+            *slot = (out, not_evaluated);
         }
     };
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(jobs.len());
@@ -213,9 +225,16 @@ fn execute(ctx: &Context<'_>, jobs: Vec<Job<'_>>) -> AuditResult {
     } else {
         work();
     }
-    let mut result = AuditResult { findings: Vec::new(), checks_run: Vec::new(), parameters: serde_json::Map::new() };
+    let mut result =
+        AuditResult { findings: Vec::new(), checks_run: Vec::new(), not_evaluated: Vec::new(), parameters: serde_json::Map::new() };
     for (job, found) in jobs.iter().zip(done) {
-        result.findings.extend(found.into_inner().unwrap_or_default());
+        let (found, not_evaluated) = found.into_inner().unwrap_or_default();
+        if let Some(reason) = not_evaluated {
+            // A check that cannot judge neither opens nor resolves findings.
+            result.not_evaluated.push(NotEvaluated { check: job.def.id.to_string(), reason });
+            continue;
+        }
+        result.findings.extend(found);
         result.checks_run.push(job.def.id.to_string());
         result.parameters.insert(job.def.id.to_string(), serde_json::Value::Object(job.parameters.clone()));
     }

@@ -54,6 +54,7 @@ fn name(s: &str) -> annexa_core::Name {
 // The graph
 
 /// An identity graph under construction.
+#[derive(Clone)]
 pub struct Graph(pub IdentityGraph);
 
 /// A graph with the default imports and no records.
@@ -498,6 +499,41 @@ pub fn expect(g: &Graph, config_toml: &str, as_of: &str, check: &str, want: &[(&
         let (_, _, message) = got.iter().find(|(k, _, _)| k == key).unwrap_or_else(|| panic!("no finding on {key}"));
         assert!(message.contains(fragment), "{check} on {key}: message {message:?} lacks {fragment:?}");
     }
+}
+
+/// Why `check` could not judge, when it could not (it then reports nothing).
+pub fn not_evaluated(g: &Graph, config_toml: &str, as_of: &str, check: &str) -> Option<String> {
+    let result = audit(g, config_toml, as_of, &[check]);
+    let reason = result.not_evaluated.iter().find(|n| n.check == check).map(|n| n.reason.clone());
+    if reason.is_some() {
+        assert!(result.checks_run.is_empty() && result.findings.is_empty(), "a check that cannot judge reports nothing");
+    }
+    reason
+}
+
+/// `(account key, severity, entitlements covered)` of each finding of a check reported per
+/// account, in output order.
+pub fn covered(g: &Graph, config_toml: &str, as_of: &str, check: &str) -> Vec<(String, Severity, Vec<String>)> {
+    findings(g, config_toml, as_of, check)
+        .into_iter()
+        .map(|f| {
+            let names: Vec<String> = f.evidence.values["entitlements"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+                .unwrap_or_default();
+            assert_eq!(f.evidence.values["count"], names.len(), "{}: the count is the entitlements'", f.subject.key);
+            let assignments = f.evidence.values["assignments"].as_array().map(Vec::len).unwrap_or_default();
+            assert_eq!(assignments, names.len(), "{}: one detail per assignment", f.subject.key);
+            let records = f.evidence.records.iter().filter(|r| r.record == "assignment").count();
+            assert_eq!(records, names.len(), "{}: each assignment's source record", f.subject.key);
+            (f.subject.key, f.severity, names)
+        })
+        .collect()
+}
+
+/// `(key, severity, entitlements)` as [`covered`] gives them.
+pub fn cover(key: &str, severity: Severity, entitlements: &[&str]) -> (String, Severity, Vec<String>) {
+    (key.to_string(), severity, entitlements.iter().map(|e| e.to_string()).collect())
 }
 
 /// The subject keys `check` reports, sorted.

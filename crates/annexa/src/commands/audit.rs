@@ -4,7 +4,7 @@ use crate::cli::{AuditArgs, GlobalArgs};
 use crate::commands::setup::thousands;
 use crate::output::{print_json, Format, Table};
 use annexa_core::finding::{Finding, Severity};
-use annexa_engine::checks::{check, CHECKS};
+use annexa_engine::checks::{check, NotEvaluated, CHECKS};
 use annexa_store::RunOutcome;
 use std::collections::{BTreeMap, HashSet};
 use std::process::ExitCode;
@@ -24,7 +24,7 @@ pub fn run(global: &GlobalArgs, args: AuditArgs) -> anyhow::Result<ExitCode> {
         eprintln!("timings: load {:?}, checks {:?}, store {:?}", t.load, t.checks, t.store);
     }
     let (result, outcome) = (&audit.result, &audit.outcome);
-    let report = Report { findings: &result.findings, checks_run: &result.checks_run, outcome, as_of };
+    let report = Report { findings: &result.findings, checks_run: &result.checks_run, not_evaluated: &result.not_evaluated, outcome, as_of };
     match global.format {
         Format::Table => report.print_table()?,
         Format::Json => report.print_json()?,
@@ -39,6 +39,7 @@ pub fn run(global: &GlobalArgs, args: AuditArgs) -> anyhow::Result<ExitCode> {
 pub struct Report<'a> {
     pub findings: &'a [Finding],
     pub checks_run: &'a [String],
+    pub not_evaluated: &'a [NotEvaluated],
     pub outcome: &'a RunOutcome,
     pub as_of: annexa_core::time::Instant,
 }
@@ -82,6 +83,9 @@ impl Report<'_> {
             ]);
         }
         table.print(Format::Table)?;
+        for n in self.not_evaluated {
+            println!("{}: not evaluated: {}", n.check, n.reason);
+        }
         println!();
         println!(
             "Audit run #{} as of {}: {} open findings ({} new, {} still open, {} resolved since the last run).",
@@ -108,6 +112,7 @@ impl Report<'_> {
             "run_id": self.outcome.run_id,
             "as_of": self.as_of,
             "checks": self.checks_run,
+            "not_evaluated": self.not_evaluated,
             "summary": summary,
             "new": self.outcome.new,
             "resolved": self.outcome.resolved.iter().map(|r| &r.finding.id).collect::<Vec<_>>(),
@@ -141,10 +146,22 @@ impl Report<'_> {
             }
             cases.push_str("    </testcase>\n");
         }
+        // A check that could not judge is skipped, with the reason.
+        for n in self.not_evaluated {
+            let Some(def) = check(&n.check) else { continue };
+            cases.push_str(&format!(
+                "    <testcase classname=\"annexa.{}\" name=\"{} ({})\">\n      <skipped message=\"not evaluated: {}\"/>\n    </testcase>\n",
+                xml(&n.check),
+                xml(def.title),
+                xml(&def.controls.join(", ")),
+                xml(&n.reason)
+            ));
+        }
         format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"annexa\" tests=\"{n}\" failures=\"{failures}\">\n  \
-             <testsuite name=\"annexa audit run {run}\" tests=\"{n}\" failures=\"{failures}\" timestamp=\"{ts}\">\n{cases}  </testsuite>\n</testsuites>\n",
-            n = self.checks_run.len(),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"annexa\" tests=\"{n}\" failures=\"{failures}\" skipped=\"{skipped}\">\n  \
+             <testsuite name=\"annexa audit run {run}\" tests=\"{n}\" failures=\"{failures}\" skipped=\"{skipped}\" timestamp=\"{ts}\">\n{cases}  </testsuite>\n</testsuites>\n",
+            n = self.checks_run.len() + self.not_evaluated.len(),
+            skipped = self.not_evaluated.len(),
             run = self.outcome.run_id,
             ts = self.as_of.format("%Y-%m-%dT%H:%M:%S"),
         )

@@ -107,7 +107,7 @@ pub fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
         }))?;
     } else {
         println!();
-        Report { findings: &result.findings, checks_run: &result.checks_run, outcome, as_of }.print_table()?;
+        Report { findings: &result.findings, checks_run: &result.checks_run, not_evaluated: &result.not_evaluated, outcome, as_of }.print_table()?;
         println!();
         let mut table = Table::new(&["check", "seeded", "found"]);
         for (check, want) in &org.expected {

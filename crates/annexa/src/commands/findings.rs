@@ -78,7 +78,22 @@ pub fn run(global: &GlobalArgs, cmd: FindingsCommand) -> anyhow::Result<ExitCode
                         println!("    {} {}: {} line {} (import #{}, sha256 {})", r.record, r.key, r.file, r.line, r.import_id, r.sha256);
                     }
                     for (k, v) in &x.evidence.values {
-                        println!("    {k} = {v}");
+                        match v.as_array() {
+                            // Details of several records (the assignments a finding covers): one line each.
+                            Some(items) if !items.is_empty() && items.iter().all(serde_json::Value::is_object) => {
+                                println!("    {k}:");
+                                for item in items.iter().filter_map(serde_json::Value::as_object) {
+                                    let name = item.get("entitlement").and_then(serde_json::Value::as_str);
+                                    let fields: Vec<String> =
+                                        item.iter().filter(|(k, _)| name.is_none() || *k != "entitlement").map(|(k, v)| format!("{k} = {v}")).collect();
+                                    match name {
+                                        Some(name) => println!("      - {name}: {}", fields.join(", ")),
+                                        None => println!("      - {}", fields.join(", ")),
+                                    }
+                                }
+                            }
+                            _ => println!("    {k} = {v}"),
+                        }
                     }
                     if !x.evidence.parameters.is_empty() {
                         println!("  parameters: {}", serde_json::Value::Object(x.evidence.parameters.clone()));

@@ -4,14 +4,16 @@
 use crate::import::thousands;
 use crate::{App, Error, Result};
 use annexa_core::time::Instant;
-use annexa_engine::checks::AuditResult;
-use annexa_store::{RunOutcome, Store};
+use annexa_engine::AuditSummary;
+use annexa_store::{RunEnd, RunOutcome, RunStart, Store};
 use std::time::Duration;
 
-/// What an audit found and stored.
+/// What an audit found and stored. The findings themselves are in the store, under
+/// `outcome.run_id`: an audit hands them to the store as the checks find them and keeps
+/// none, so reading them back is a query ([`App::findings`] with `run`).
 #[derive(Debug)]
 pub struct AuditOutcome {
-    pub result: AuditResult,
+    pub summary: AuditSummary,
     pub outcome: RunOutcome,
     pub as_of: Instant,
     pub timings: AuditTimings,
@@ -21,8 +23,10 @@ pub struct AuditOutcome {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AuditTimings {
     pub load: Duration,
-    pub checks: Duration,
-    pub store: Duration,
+    /// Running the checks and storing their findings as they come: the two overlap.
+    pub checks_and_store: Duration,
+    /// Resolving what was not seen, the ledger entries and the commit.
+    pub finish: Duration,
 }
 
 impl App {
@@ -41,36 +45,51 @@ impl App {
         Ok(outcome)
     }
 
-    /// Loads the graph, runs the checks and stores the run, on an open connection.
+    /// Loads the graph, runs the checks and stores the run, on an open connection. The
+    /// findings go from the checks to the store in batches while the checks run.
     pub(crate) fn evaluate(&self, store: &mut Store, config: &annexa_engine::config::Config, as_of: Instant, checks: &[String]) -> Result<AuditOutcome> {
         let started_at = self.now();
         self.progress.step("loading the identity graph");
         let t0 = std::time::Instant::now();
         let graph = store.load_graph()?;
         let t1 = std::time::Instant::now();
-        self.progress.step(&format!("running checks over {} accounts", thousands(graph.accounts.len() as u64)));
+        self.progress.step(&format!("running checks over {} accounts, storing findings", thousands(graph.accounts.len() as u64)));
         let ledger = self.ledger_status(store)?;
-        let result = annexa_engine::audit_with_ledger(&graph, config, as_of, checks, Some(ledger)).map_err(Error::from)?;
+        // The run may resolve the open findings of any check it runs; which ones run (and
+        // which cannot judge) is known at the end.
+        let selected: Vec<String> =
+            if checks.is_empty() { annexa_engine::checks::CHECKS.iter().map(|c| c.id.to_string()).collect() } else { checks.to_vec() };
+        let mut writer = store.begin_run(&RunStart { actor: &self.actor, started_at, as_of, checks: &selected })?;
+        let mut failed = None;
+        let summary = annexa_engine::audit_stream(&graph, config, as_of, checks, Some(ledger), &mut |batch| match writer.add(batch) {
+            Ok(()) => true,
+            Err(e) => {
+                failed = Some(e);
+                false
+            }
+        })
+        .map_err(Error::from)?;
+        if let Some(e) = failed {
+            return Err(e.into());
+        }
         let t2 = std::time::Instant::now();
-        self.progress.step(&format!("storing {} findings", thousands(result.findings.len() as u64)));
-        let parameters = serde_json::Value::Object(result.parameters.clone()).to_string();
-        let outcome = store.record_run(&annexa_store::RunInput {
-            actor: &self.actor,
-            started_at,
+        self.progress.step("resolving what was not found, recording the run");
+        let parameters = serde_json::Value::Object(summary.parameters.clone()).to_string();
+        let not_evaluated: Vec<(String, String)> = summary.not_evaluated.iter().map(|n| (n.check.clone(), n.reason.clone())).collect();
+        let outcome = writer.finish(&RunEnd {
             finished_at: self.now(),
-            as_of,
-            checks: &result.checks_run,
+            checks_run: &summary.checks_run,
+            not_evaluated: &not_evaluated,
             imports: &graph.imports,
             parameters: &parameters,
-            findings: &result.findings,
         })?;
         self.progress.finish();
         // Freeing millions of records one by one costs more than the checks: it is done on
         // a thread of its own, so the answer does not wait for it (a command that ends
         // right after does not wait at all).
         drop_in_background(graph);
-        let timings = AuditTimings { load: t1 - t0, checks: t2 - t1, store: t2.elapsed() };
-        Ok(AuditOutcome { result, outcome, as_of, timings })
+        let timings = AuditTimings { load: t1 - t0, checks_and_store: t2 - t1, finish: t2.elapsed() };
+        Ok(AuditOutcome { summary, outcome, as_of, timings })
     }
 }
 

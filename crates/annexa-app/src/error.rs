@@ -85,6 +85,11 @@ impl From<ImportError> for Error {
 impl From<annexa_store::StoreError> for Error {
     fn from(e: annexa_store::StoreError) -> Error {
         use annexa_store::StoreError as S;
+        // A store's I/O error comes from the caller's own writer (findings streamed out).
+        let e = match e {
+            S::Io(io) => return Error::io("writing the output failed", io),
+            e => e,
+        };
         let kind = match &e {
             S::NotFound(_) => ErrorKind::NotFound,
             S::Conflict(_) => ErrorKind::Conflict,

@@ -13,7 +13,7 @@ use annexa_ledger::merkle::{leaf_hash, verify_inclusion};
 use annexa_ledger::note::NoteVerifier;
 use annexa_store::{FindingFilter, FindingStatus};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{Read, Write};
 use std::path::Path;
 
@@ -64,6 +64,7 @@ impl App {
         let import_ids: HashSet<i64> = imports.iter().map(|i| i.id).collect();
         let finding_ids: HashSet<&str> = findings.iter().map(|f| f.id.as_str()).collect();
         let mut wanted: BTreeMap<String, (u64, String)> = BTreeMap::new();
+        let mut latest_of: HashMap<String, u64> = HashMap::new();
         store.ledger_each(|e| {
             if e.seq >= checkpoint.size {
                 return Ok(());
@@ -76,11 +77,28 @@ impl App {
                 "finding-opened" if data["finding_id"].as_str().is_some_and(|f| finding_ids.contains(f)) => {
                     format!("finding:{}", data["finding_id"].as_str().unwrap_or_default())
                 }
+                // A run's findings are opened (or regraded) a thousand to an entry: the entry
+                // stands for each of the pack's findings it names, the newest for each.
+                "findings-opened" | "findings-regraded" => {
+                    let named = data["findings"].as_array().map(Vec::as_slice).unwrap_or_default();
+                    let mine: Vec<&str> = named.iter().filter_map(|f| f["id"].as_str()).filter(|id| finding_ids.contains(id)).collect();
+                    for id in &mine {
+                        latest_of.insert(id.to_string(), e.seq);
+                    }
+                    if mine.is_empty() {
+                        return Ok(());
+                    }
+                    format!("entry:{}", e.seq)
+                }
                 _ => return Ok(()),
             };
             wanted.insert(key, (e.seq, e.body));
             Ok(())
         })?;
+        // A batch entry superseded for every finding it names (each opened or regraded again
+        // later) is not needed.
+        let needed: HashSet<u64> = latest_of.values().copied().collect();
+        wanted.retain(|key, (seq, _)| !key.starts_with("entry:") || needed.contains(seq));
         let mut proofs = Vec::with_capacity(wanted.len());
         for (seq, body) in wanted.values() {
             let proof = store.ledger_inclusion_proof(*seq, checkpoint.size)?;
@@ -185,6 +203,11 @@ pub fn verify_pack(path: &Path, verifier: &NoteVerifier) -> Result<std::result::
         match entry["kind"].as_str() {
             Some("finding-opened") => {
                 in_ledger.insert(format!("finding:{}:{}:{}", d["finding_id"], d["check"], d["severity"]));
+            }
+            Some("findings-opened" | "findings-regraded") => {
+                for f in d["findings"].as_array().map(Vec::as_slice).unwrap_or_default() {
+                    in_ledger.insert(format!("finding:{}:{}:{}", f["id"], f["check"], f["severity"]));
+                }
             }
             Some("import") => {
                 in_ledger.insert(format!("import:{}:{}", d["import_id"], d["sha256"]));

@@ -9,6 +9,23 @@ impl App {
         Ok(self.store()?.findings_page(filter)?)
     }
 
+    /// Every finding `filter` selects, handed to `each` one at a time in listing order and
+    /// never collected (an output written as it is read); with `count`, how many first.
+    pub fn findings_each(
+        &self,
+        filter: &FindingFilter,
+        count: bool,
+        mut each: impl FnMut(StoredFinding) -> std::io::Result<()>,
+    ) -> Result<Option<u64>> {
+        Ok(self.store()?.findings_each(filter, count, |f| each(f).map_err(annexa_store::StoreError::Io))?)
+    }
+
+    /// The ids of the findings audit run `run` recorded as `change` (`new`, `open`,
+    /// `resolved`), in id order, streamed to `each`.
+    pub fn run_finding_ids(&self, run: i64, change: &str, mut each: impl FnMut(&str) -> std::io::Result<()>) -> Result<()> {
+        Ok(self.store()?.run_finding_ids(run, change, |id| each(id).map_err(annexa_store::StoreError::Io))?)
+    }
+
     /// One finding by id, or by a unique prefix of at least 6 characters.
     pub fn finding(&self, id: &str) -> Result<StoredFinding> {
         if id.len() < 6 {

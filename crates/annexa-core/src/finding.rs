@@ -63,7 +63,11 @@ pub struct SourceRecord {
     pub record: String,
     pub key: String,
     pub import_id: i64,
+    /// The imported file and its SHA-256: the store keeps them once per import, not with
+    /// every record (a stored finding's records name the import; reading fills these in).
+    #[serde(default)]
     pub file: String,
+    #[serde(default)]
     pub sha256: String,
     /// Line (CSV, header is line 1) or entry number (LDIF).
     pub line: u32,
@@ -75,7 +79,8 @@ pub struct Evidence {
     pub records: Vec<SourceRecord>,
     /// The computed values the decision compared (e.g. `days_since_login: 212`).
     pub values: serde_json::Map<String, serde_json::Value>,
-    /// The check parameters in force (e.g. `days: 90`).
+    /// The check parameters in force (e.g. `days: 90`). The store keeps them once per run.
+    #[serde(default)]
     pub parameters: serde_json::Map<String, serde_json::Value>,
     pub as_of: Option<Instant>,
 }

@@ -50,9 +50,31 @@ pub fn control_char(s: &str) -> Option<(usize, char)> {
     s.chars().enumerate().find(|(_, c)| c.is_control())
 }
 
+/// `cell` made safe for a spreadsheet: a cell that begins with `=`, `+`, `-`, `@`, a tab or
+/// a carriage return is a formula to Excel, LibreOffice and Google Sheets (formula
+/// injection: a display name `=HYPERLINK(…)` in an export would run when opened), so it gets
+/// a leading apostrophe, which they show as text. Every CSV and XLSX cell Annexa writes goes
+/// through this.
+pub fn spreadsheet_safe(cell: &str) -> Cow<'_, str> {
+    match cell.as_bytes().first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => Cow::Owned(format!("'{cell}")),
+        _ => Cow::Borrowed(cell),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formulas_are_neutralised_for_spreadsheets() {
+        for bad in ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\t=x", "\r=x", "=HYPERLINK(\"http://x\")"] {
+            assert_eq!(spreadsheet_safe(bad), format!("'{bad}"));
+        }
+        for fine in ["alice", "A.5.18", "", "1-2", "a=b", " =x"] {
+            assert_eq!(spreadsheet_safe(fine), fine);
+        }
+    }
 
     #[test]
     fn two_encodings_of_one_name_are_one_name() {

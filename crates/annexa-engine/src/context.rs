@@ -166,15 +166,53 @@ pub struct LedgerStatus {
     pub newest_checkpoint: Option<(u64, Instant)>,
 }
 
-/// Builds a finding with its stable id, the check's controls and the as-of time.
+/// Builds a finding with its stable id, the check's controls and the as-of time, and hands
+/// it on: findings leave the check in small batches as they are found, so a check's output
+/// is never held whole (an organisation's first audit finds hundreds of thousands).
 pub struct FindingBuilder<'c> {
     pub check: &'static crate::checks::CheckDef,
     pub severity: Severity,
     pub parameters: serde_json::Map<String, serde_json::Value>,
     pub as_of: Instant,
-    pub out: &'c mut Vec<Finding>,
+    pub out: Emitter<'c>,
     /// Why the check could not judge, when its configuration is missing.
     pub not_evaluated: Option<String>,
+}
+
+/// Where a check's findings go: a batch at a time, to whoever consumes them.
+pub struct Emitter<'c> {
+    batch: Vec<Finding>,
+    send: &'c (dyn Fn(Vec<Finding>) -> bool + Sync),
+    /// The consumer stopped (it failed): what follows is dropped.
+    stopped: bool,
+}
+
+/// Findings handed on at a time: enough to amortise the hand-over, few enough to stay small.
+const BATCH: usize = 256;
+
+impl<'c> Emitter<'c> {
+    /// An emitter handing batches to `send`, which says whether to go on.
+    pub fn new(send: &'c (dyn Fn(Vec<Finding>) -> bool + Sync)) -> Emitter<'c> {
+        Emitter { batch: Vec::new(), send, stopped: false }
+    }
+
+    fn push(&mut self, f: Finding) {
+        if self.stopped {
+            return;
+        }
+        self.batch.push(f);
+        if self.batch.len() >= BATCH {
+            self.flush();
+        }
+    }
+
+    /// Hands on what is left.
+    pub fn flush(&mut self) {
+        if !self.batch.is_empty() && !self.stopped {
+            let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+            self.stopped = !(self.send)(batch);
+        }
+    }
 }
 
 impl FindingBuilder<'_> {
@@ -184,13 +222,7 @@ impl FindingBuilder<'_> {
         self.not_evaluated = Some(reason.to_string());
     }
 
-    pub fn push(
-        &mut self,
-        subject: Subject,
-        message: String,
-        records: Vec<SourceRecord>,
-        values: serde_json::Value,
-    ) {
+    pub fn push(&mut self, subject: Subject, message: String, records: Vec<SourceRecord>, values: serde_json::Value) {
         self.push_with_severity(self.severity, subject, message, records, values);
     }
 

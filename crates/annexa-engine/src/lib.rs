@@ -23,5 +23,5 @@ pub mod jml;
 pub mod pattern;
 pub mod provision;
 
-pub use checks::{audit, audit_with_ledger, AuditResult, UnknownCheck};
+pub use checks::{audit, audit_stream, audit_with_ledger, AuditResult, AuditSummary, UnknownCheck};
 pub use context::LedgerStatus;

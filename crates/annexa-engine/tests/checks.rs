@@ -567,12 +567,20 @@ fn certification_overdue() {
         .with(assignment("ad", "gone", "VPN").certified(ago(1000)))
         .with(assignment("ad", "nobody", "VPN").certified(ago(1000))); // account not in the graph
     // One finding per account (the review of its access), covering every overdue assignment.
-    let defaults = [("ad/jdoe", "3 entitlements (1 privileged) on ad account jdoe are overdue for certification: Schema Admins, VPN and Wiki; the oldest was last certified or granted 400 days ago")];
+    let defaults = [("ad/jdoe", "3 entitlements (1 privileged) on ad account jdoe are overdue for certification: Schema Admins, VPN and Wiki; the oldest was last certified or granted on 2025-02-25")];
     expect(&g, "", AS_OF, "certification-overdue", &defaults);
     assert_eq!(covered(&g, "", AS_OF, "certification-overdue"), [cover("ad/jdoe", Severity::High, &["Schema Admins", "VPN", "Wiki"])]);
     let f = &findings(&g, "", AS_OF, "certification-overdue")[0];
-    let vpn = &f.evidence.values["assignments"][1];
-    assert_eq!((vpn["entitlement"].as_str(), vpn["days_since"].as_i64(), vpn["interval_days"].as_i64()), (Some("VPN"), Some(366), Some(365)));
+    // Each assignment by its dates (not its age: the evidence stays the same from day to day).
+    let details: Vec<String> = f.evidence.values["assignments"].as_array().expect("details").iter().map(|v| v.to_string()).collect();
+    assert_eq!(
+        details,
+        [
+            r#"{"entitlement":"Schema Admins","last_certified_at":"2025-12-31T00:00:00Z","last_certified_by":"reviewer","privileged":true}"#,
+            r#"{"entitlement":"VPN","last_certified_at":"2025-03-31T00:00:00Z","last_certified_by":"reviewer"}"#,
+            r#"{"entitlement":"Wiki","granted_at":"2025-02-25T00:00:00Z"}"#,
+        ]
+    );
 
     let cfg = "[checks.certification-overdue]\ninclude_undated = true";
     assert_eq!(
@@ -590,7 +598,13 @@ fn certification_overdue() {
         &[("ad/jdoe", "2 entitlements (2 privileged) on ad account jdoe are overdue for certification: Domain Admins and Schema Admins")],
     );
     let cfg = "[checks.certification-overdue]\nprivileged_days = 365\nstandard_days = 399";
-    expect(&g, cfg, AS_OF, "certification-overdue", &[("ad/jdoe", "Wiki on ad account jdoe was granted 400 days ago and never certified (standard interval 399 days)")]);
+    expect(
+        &g,
+        cfg,
+        AS_OF,
+        "certification-overdue",
+        &[("ad/jdoe", "Wiki on ad account jdoe was granted on 2025-02-25 and never certified, over its standard interval of 399 days")],
+    );
 
     // Privileged assignments make the account's finding at least high, whatever the
     // configured severity; without them, it has the check's.
@@ -619,6 +633,10 @@ fn a_finding_per_account_keeps_its_id_as_its_assignments_change() {
     assert_eq!(after.evidence.values["count"], 3);
     let again = &findings(&base, "", AS_OF, "certification-overdue")[0];
     assert_eq!(before.evidence, again.evidence, "the same assignments, the same evidence");
+    // A day later nothing changed: the finding says the same (dates, not ages), so a daily
+    // audit stores nothing new for it.
+    let tomorrow = &findings(&base, "", "2026-04-02T00:00:00Z", "certification-overdue")[0];
+    assert_eq!((&tomorrow.message, &tomorrow.evidence.values), (&before.message, &before.evidence.values));
 }
 
 /// An account with many overdue assignments names a few and counts the rest; its evidence

@@ -1,36 +1,12 @@
-//! Audit runs and findings: storing a run, telling new / still open / resolved, reading back.
+//! Audit runs and findings, read back: listed, paged and filtered in SQL, streamed. (Storing
+//! a run is `run.rs`.)
 
 use crate::db::{DbRow, Value};
 use crate::{instant, Store, StoreError};
 use annexa_core::finding::{Evidence, Finding, Severity, Subject, SubjectKind};
-use annexa_core::model::ImportRecord;
 use annexa_core::time::Instant;
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
-
-/// One evaluation, to be stored with its findings.
-pub struct RunInput<'a> {
-    /// Who ran it (recorded in the ledger).
-    pub actor: &'a str,
-    pub started_at: Instant,
-    pub finished_at: Instant,
-    pub as_of: Instant,
-    /// The checks that ran: only their earlier findings can be resolved by this run.
-    pub checks: &'a [String],
-    pub imports: &'a [ImportRecord],
-    /// The effective check parameters, as JSON.
-    pub parameters: &'a str,
-    pub findings: &'a [Finding],
-}
-
-/// What a stored run changed.
-#[derive(Debug, Clone, Serialize)]
-pub struct RunOutcome {
-    pub run_id: i64,
-    pub new: Vec<String>,
-    pub still_open: Vec<String>,
-    pub resolved: Vec<StoredFinding>,
-}
+use std::collections::HashMap;
 
 /// A stored run, as listed.
 #[derive(Debug, Clone, Serialize)]
@@ -43,6 +19,8 @@ pub struct RunSummary {
     pub new: i64,
     pub still_open: i64,
     pub resolved: i64,
+    /// The checks that could not judge, with why: `[{"check", "reason"}]`.
+    pub not_evaluated: serde_json::Value,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -61,16 +39,6 @@ pub struct StoredFinding {
     pub first_run: i64,
     pub last_run: i64,
     pub resolved_run: Option<i64>,
-}
-
-/// A finding as a run stores it: the columns it is listed by, and its version.
-struct Encoded<'f> {
-    f: &'f Finding,
-    controls: String,
-    evidence: String,
-    system: String,
-    version: String,
-    body: String,
 }
 
 /// Which findings to list, and which page of them. Everything is decided in SQL: the
@@ -103,190 +71,33 @@ pub struct FindingPage {
     pub findings: Vec<StoredFinding>,
 }
 
-const FINDING_COLUMNS: &str = "id, check_id, severity, subject_kind, subject_key, subject_label, controls, message, \
-                               evidence, status, first_run, last_run, resolved_run";
+/// A finding's latest state, with its latest body (message, label, evidence).
+const FINDING_COLUMNS: &str = "f.id, f.check_id, v.body, f.status, f.first_run, f.last_run, f.resolved_run";
+const LATEST: &str = "findings f LEFT JOIN finding_versions v ON v.finding_id = f.id AND v.sha256 = f.version";
 
 impl Store {
-    /// Stores a run and its findings in one transaction and returns what changed since
-    /// the previous run: new findings, still open ones, and resolved ones.
-    pub fn record_run(&mut self, run: &RunInput<'_>) -> Result<RunOutcome, StoreError> {
-        let mut tx = self.conn.transaction()?;
-        let ran: HashSet<&str> = run.checks.iter().map(String::as_str).collect();
-        let mut open_before: HashSet<String> = HashSet::new();
-        tx.query_each("SELECT id, check_id FROM findings WHERE status = 'open'", &[], |r| {
-            if ran.contains(r.req_text(1)?) {
-                open_before.insert(r.req_text(0)?.to_string());
-            }
-            Ok(())
-        })?;
-        let current: HashSet<&str> = run.findings.iter().map(|f| f.id.as_str()).collect();
-        let new: Vec<String> = run.findings.iter().filter(|f| !open_before.contains(&f.id)).map(|f| f.id.clone()).collect();
-        let still_open: Vec<String> =
-            run.findings.iter().filter(|f| open_before.contains(&f.id)).map(|f| f.id.clone()).collect();
-        let mut resolved_ids: Vec<String> = open_before.iter().filter(|id| !current.contains(id.as_str())).cloned().collect();
-        resolved_ids.sort();
-
-        let json = |v: &dyn erased::Json| v.to_json();
-        let checks_json = json(&run.checks);
-        let imports_json = json(&run.imports);
-        let run_id = tx.insert_returning_id(
-            "INSERT INTO audit_runs (started_at, finished_at, as_of, checks, imports, parameters, total, new_count, \
-             still_open_count, resolved_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            &[
-                run.started_at.timestamp().into(),
-                run.finished_at.timestamp().into(),
-                run.as_of.timestamp().into(),
-                checks_json.as_str().into(),
-                imports_json.as_str().into(),
-                run.parameters.into(),
-                (run.findings.len() as i64).into(),
-                (new.len() as i64).into(),
-                (still_open.len() as i64).into(),
-                (resolved_ids.len() as i64).into(),
-            ],
-        )?;
-
-        // Stage this run's findings, then merge them in one statement: fast on both engines.
-        tx.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS findings_stage_v9 (id TEXT, check_id TEXT, severity TEXT, severity_rank BIGINT, \
-             system TEXT, subject_kind TEXT, subject_key TEXT, subject_label TEXT, controls TEXT, message TEXT, evidence TEXT, \
-             version TEXT, body TEXT)",
-            &[],
-        )?;
-        tx.execute("DELETE FROM findings_stage_v9", &[])?;
-        // Each finding as this run reports it, and its version (the SHA-256 of that JSON).
-        let encoded: Vec<Encoded<'_>> = run
-            .findings
-            .iter()
-            .map(|f| {
-                let body = json(f);
-                let version = {
-                    use sha2::Digest as _;
-                    annexa_core::to_hex(&sha2::Sha256::digest(body.as_bytes()))
-                };
-                Encoded { f, controls: f.controls.join(" "), evidence: json(&f.evidence), system: f.subject.system().unwrap_or_default(), version, body }
-            })
-            .collect();
-        tx.bulk_insert(
-            "findings_stage_v9",
-            &["id", "check_id", "severity", "severity_rank", "system", "subject_kind", "subject_key", "subject_label", "controls", "message", "evidence", "version", "body"],
-            &encoded,
-            |e, v| {
-                v.extend([
-                    Value::from(e.f.id.as_str()),
-                    e.f.check.as_str().into(),
-                    e.f.severity.as_str().into(),
-                    e.f.severity.rank().into(),
-                    e.system.as_str().into(),
-                    e.f.subject.kind.as_str().into(),
-                    e.f.subject.key.as_str().into(),
-                    e.f.subject.label.as_str().into(),
-                    e.controls.as_str().into(),
-                    e.f.message.as_str().into(),
-                    e.evidence.as_str().into(),
-                    e.version.as_str().into(),
-                    e.body.as_str().into(),
-                ])
-            },
-        )?;
-        tx.execute(
-            "INSERT INTO findings (id, check_id, severity, severity_rank, system, subject_kind, subject_key, subject_label, \
-             controls, message, evidence, status, first_run, last_run, resolved_run) \
-             SELECT id, check_id, severity, severity_rank, system, subject_kind, subject_key, subject_label, controls, message, \
-             evidence, 'open', ?, ?, NULL FROM findings_stage_v9 WHERE true \
-             ON CONFLICT (id) DO UPDATE SET severity = excluded.severity, severity_rank = excluded.severity_rank, \
-             subject_label = excluded.subject_label, controls = excluded.controls, message = excluded.message, \
-             evidence = excluded.evidence, status = 'open', last_run = excluded.last_run, resolved_run = NULL",
-            &[run_id.into(), run_id.into()],
-        )?;
-        tx.execute(
-            "INSERT INTO finding_versions (finding_id, sha256, check_id, severity_rank, system, subject_key, controls, body) \
-             SELECT id, version, check_id, severity_rank, system, subject_key, controls, body FROM findings_stage_v9 WHERE true \
-             ON CONFLICT (finding_id, sha256) DO NOTHING",
-            &[],
-        )?;
-        let version_of: HashMap<&str, &str> = encoded.iter().map(|e| (e.f.id.as_str(), e.version.as_str())).collect();
-        let mut changes: Vec<(&str, &str, Option<&str>)> = Vec::with_capacity(run.findings.len() + resolved_ids.len());
-        changes.extend(new.iter().map(|id| (id.as_str(), "new", version_of.get(id.as_str()).copied())));
-        changes.extend(still_open.iter().map(|id| (id.as_str(), "open", version_of.get(id.as_str()).copied())));
-        changes.extend(resolved_ids.iter().map(|id| (id.as_str(), "resolved", None)));
-        tx.bulk_insert("run_findings", &["run_id", "finding_id", "change", "version"], &changes, |(id, change, version), v| {
-            v.extend([Value::from(run_id), (*id).into(), (*change).into(), (*version).into()])
-        })?;
-        tx.execute(
-            "UPDATE findings SET status = 'resolved', resolved_run = ? \
-             WHERE id IN (SELECT finding_id FROM run_findings WHERE run_id = ? AND change = 'resolved')",
-            &[run_id.into(), run_id.into()],
-        )?;
-        let mut resolved = Vec::new();
-        tx.query_each(
-            &format!(
-                "SELECT {FINDING_COLUMNS} FROM findings WHERE id IN \
-                 (SELECT finding_id FROM run_findings WHERE run_id = ? AND change = 'resolved') ORDER BY id"
-            ),
-            &[run_id.into()],
-            |r| {
-                resolved.push(stored_finding(r)?);
-                Ok(())
-            },
-        )?;
-        // The run, every finding it opened and every finding it resolved, in the ledger.
-        let by_id: HashMap<&str, &Finding> = run.findings.iter().map(|f| (f.id.as_str(), f)).collect();
-        let mut changes = vec![crate::ledger::Change {
-            kind: "audit-run",
-            data: serde_json::json!({
-                "run_id": run_id,
-                "as_of": run.as_of.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-                "checks": run.checks,
-                "imports": run.imports.iter().map(|i| serde_json::json!({"import_id": i.id, "sha256": i.sha256})).collect::<Vec<_>>(),
-                "findings": run.findings.len(),
-                "new": new.len(),
-                "still_open": still_open.len(),
-                "resolved": resolved.len(),
-            }),
-        }];
-        for id in &new {
-            if let Some(f) = by_id.get(id.as_str()) {
-                changes.push(crate::ledger::Change {
-                    kind: "finding-opened",
-                    data: serde_json::json!({
-                        "run_id": run_id, "finding_id": f.id, "check": f.check, "severity": f.severity,
-                        "subject": f.subject.key, "controls": f.controls, "message": f.message,
-                    }),
-                });
-            }
-        }
-        for r in &resolved {
-            changes.push(crate::ledger::Change {
-                kind: "finding-resolved",
-                data: serde_json::json!({
-                    "run_id": run_id, "finding_id": r.finding.id, "check": r.finding.check, "subject": r.finding.subject.key,
-                }),
-            });
-        }
-        tx.ledger_append(run.actor, run.finished_at, &changes)?;
-        tx.commit()?;
-        Ok(RunOutcome { run_id, new, still_open, resolved })
-    }
-
     /// The most recent runs, newest first.
     pub fn runs(&mut self, limit: i64) -> Result<Vec<RunSummary>, StoreError> {
         let mut tx = self.conn.read_transaction()?;
         let mut out = Vec::new();
         tx.query_each(
-            "SELECT id, started_at, as_of, checks, total, new_count, still_open_count, resolved_count \
+            "SELECT id, started_at, as_of, checks, total, new_count, still_open_count, resolved_count, not_evaluated \
              FROM audit_runs ORDER BY id DESC LIMIT ?",
             &[limit.into()],
             |r| {
+                let json = |i: usize| -> Result<serde_json::Value, StoreError> {
+                    serde_json::from_str(r.req_text(i)?).map_err(|e| StoreError::Corrupt(e.to_string()))
+                };
                 out.push(RunSummary {
                     id: r.req_int(0)?,
                     started_at: instant(r.int(1)?).unwrap_or_default(),
                     as_of: instant(r.int(2)?).unwrap_or_default(),
-                    checks: serde_json::from_str(r.req_text(3)?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    checks: serde_json::from_value(json(3)?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
                     total: r.req_int(4)?,
                     new: r.req_int(5)?,
                     still_open: r.req_int(6)?,
                     resolved: r.req_int(7)?,
+                    not_evaluated: json(8)?,
                 });
                 Ok(())
             },
@@ -305,6 +116,23 @@ impl Store {
     /// then by check, subject and id), with how many match in all. Filtering, sorting and
     /// paging happen in SQL, so a page costs what it holds, not what the database holds.
     pub fn findings_page(&mut self, filter: &FindingFilter) -> Result<FindingPage, StoreError> {
+        let mut findings = Vec::new();
+        let total = self.findings_each(filter, true, |f| {
+            findings.push(f);
+            Ok(())
+        })?;
+        Ok(FindingPage { total: total.unwrap_or_default(), offset: filter.offset, findings })
+    }
+
+    /// Calls `each` for every finding matching `filter`, in listing order, streaming: rows
+    /// are read and handed on one at a time, never collected. With `count`, first counts
+    /// them all (the total a page is part of).
+    pub fn findings_each(
+        &mut self,
+        filter: &FindingFilter,
+        count: bool,
+        mut each: impl FnMut(StoredFinding) -> Result<(), StoreError>,
+    ) -> Result<Option<u64>, StoreError> {
         let mut tx = self.conn.read_transaction()?;
         if let Some(run) = filter.run {
             let mut exists = false;
@@ -326,55 +154,83 @@ impl Store {
                 )));
             }
         }
-        let (from, alias, where_sql, mut params) = listing(filter);
-        let mut total = 0u64;
-        tx.query_each(&format!("SELECT COUNT(*) FROM {from} WHERE {where_sql}"), &bind(&params), |r| {
-            total = r.req_int(0)? as u64;
-            Ok(())
-        })?;
+        let mut shared = Shared::load(&mut tx)?;
+        // What the latest run reported is what is open now of the checks it ran: read from
+        // the findings' latest state. An earlier run's report is rebuilt from the changes.
+        let mut filter = filter.clone();
+        let mut only_checks = None;
+        if let Some(run) = filter.run {
+            only_checks = Some(shared.checks_of(run));
+            if Some(run) == shared.latest_run() {
+                filter.run = None;
+                filter.status = Some(FindingStatus::Open);
+            }
+        }
+        let filter = &filter;
+        let (from, alias, where_sql, mut params) = listing(filter, only_checks.as_deref());
+        let mut total = None;
+        if count {
+            tx.query_each(&format!("SELECT COUNT(*) FROM {from} WHERE {where_sql}"), &bind(&params), |r| {
+                total = Some(r.req_int(0)? as u64);
+                Ok(())
+            })?;
+        }
         params.push(Param::Int(filter.limit.map_or(i64::MAX, |l| l.min(i64::MAX as u64) as i64)));
         params.push(Param::Int(filter.offset.min(i64::MAX as u64) as i64));
         let page_params = bind(&params);
         let order = format!("{alias}.severity_rank DESC, {alias}.check_id, {alias}.subject_key, {alias}.{id}", id = if filter.run.is_some() { "finding_id" } else { "id" });
-        let mut findings = Vec::new();
-        if filter.run.is_some() {
+        if let Some(run) = filter.run {
             let sql = format!(
                 "SELECT v.body, f.status, f.first_run, f.last_run, f.resolved_run FROM {from} \
                  LEFT JOIN findings f ON f.id = v.finding_id WHERE {where_sql} ORDER BY {order} LIMIT ? OFFSET ?"
             );
             tx.query_each(&sql, &page_params, |r| {
-                let finding: Finding = serde_json::from_str(r.req_text(0)?).map_err(|e| StoreError::Corrupt(format!("finding version: {e}")))?;
-                findings.push(StoredFinding {
+                let mut finding = crate::run::finding_of_body(r.req_text(0)?)?;
+                shared.complete(&mut finding.evidence, &finding.check, run);
+                let last_run = match r.text(1)? {
+                    Some("open") => shared.last_run_of(&finding.check),
+                    _ => r.int(3)?.unwrap_or_default(),
+                };
+                each(StoredFinding {
                     finding,
                     status: if r.text(1)? == Some("resolved") { FindingStatus::Resolved } else { FindingStatus::Open },
                     first_run: r.int(2)?.unwrap_or_default(),
-                    last_run: r.int(3)?.unwrap_or_default(),
+                    last_run,
                     resolved_run: r.int(4)?,
-                });
-                Ok(())
+                })
             })?;
         } else {
             let sql = format!("SELECT {FINDING_COLUMNS} FROM {from} WHERE {where_sql} ORDER BY {order} LIMIT ? OFFSET ?");
-            tx.query_each(&sql, &page_params, |r| {
-                findings.push(stored_finding(r)?);
-                Ok(())
-            })?;
+            tx.query_each(&sql, &page_params, |r| each(stored_finding(r, &mut shared)?))?;
         }
         tx.commit()?;
-        Ok(FindingPage { total, offset: filter.offset, findings })
+        Ok(total)
+    }
+
+    /// The ids of the findings run `run` recorded with `change` (`new`, `open` or
+    /// `resolved`), in id order, streaming.
+    pub fn run_finding_ids(&mut self, run: i64, change: &str, mut each: impl FnMut(&str) -> Result<(), StoreError>) -> Result<(), StoreError> {
+        let mut tx = self.conn.read_transaction()?;
+        tx.query_each(
+            "SELECT finding_id FROM run_findings WHERE run_id = ? AND change = ? ORDER BY finding_id",
+            &[run.into(), change.into()],
+            |r| each(r.req_text(0)?),
+        )?;
+        tx.commit()
     }
 
     /// One finding by id (a unique prefix of at least 6 characters is enough).
     pub fn finding(&mut self, id: &str) -> Result<Option<StoredFinding>, StoreError> {
         let mut tx = self.conn.read_transaction()?;
+        let mut shared = Shared::load(&mut tx)?;
         let mut out = Vec::new();
         let pattern = format!("{id}%");
         if id.len() >= 6 {
             tx.query_each(
-                &format!("SELECT {FINDING_COLUMNS} FROM findings WHERE id LIKE ? ORDER BY id LIMIT 2"),
+                &format!("SELECT {FINDING_COLUMNS} FROM {LATEST} WHERE f.id LIKE ? ORDER BY f.id LIMIT 2"),
                 &[pattern.as_str().into()],
                 |r| {
-                    out.push(stored_finding(r)?);
+                    out.push(stored_finding(r, &mut shared)?);
                     Ok(())
                 },
             )?;
@@ -399,6 +255,80 @@ impl Store {
     }
 }
 
+/// What stored findings share and their bodies leave out (see `run.rs`): each import's file
+/// and SHA-256, each run's as-of instant and check parameters. Read once per query.
+struct Shared {
+    imports: HashMap<i64, (String, String)>,
+    /// Per run: the as-of instant, and the parameters (as stored, parsed when first needed).
+    runs: HashMap<i64, (Option<Instant>, String)>,
+    parameters: HashMap<i64, serde_json::Map<String, serde_json::Value>>,
+    /// Per run, the checks it ran (as stored); per check, the latest run that ran it.
+    checks: HashMap<i64, String>,
+    last_run: HashMap<String, i64>,
+}
+
+impl Shared {
+    fn load(tx: &mut crate::db::Tx<'_>) -> Result<Shared, StoreError> {
+        let mut imports = HashMap::new();
+        tx.query_each("SELECT id, file, sha256 FROM imports", &[], |r| {
+            imports.insert(r.req_int(0)?, (r.req_text(1)?.to_string(), r.req_text(2)?.to_string()));
+            Ok(())
+        })?;
+        let mut runs = HashMap::new();
+        let mut checks = HashMap::new();
+        let mut last_run: HashMap<String, i64> = HashMap::new();
+        tx.query_each("SELECT id, as_of, parameters, checks FROM audit_runs", &[], |r| {
+            let id = r.req_int(0)?;
+            runs.insert(id, (instant(r.int(1)?), r.req_text(2)?.to_string()));
+            let ran: Vec<String> = serde_json::from_str(r.req_text(3)?).unwrap_or_default();
+            for c in ran {
+                let latest = last_run.entry(c).or_insert(id);
+                *latest = (*latest).max(id);
+            }
+            checks.insert(id, r.req_text(3)?.to_string());
+            Ok(())
+        })?;
+        Ok(Shared { imports, runs, parameters: HashMap::new(), checks, last_run })
+    }
+
+    /// The newest run.
+    fn latest_run(&self) -> Option<i64> {
+        self.runs.keys().max().copied()
+    }
+
+    /// The checks run `run` ran.
+    fn checks_of(&self, run: i64) -> Vec<String> {
+        self.checks.get(&run).and_then(|c| serde_json::from_str(c).ok()).unwrap_or_default()
+    }
+
+    /// The last run that saw an open finding of `check`: the latest that ran the check (an
+    /// open finding not seen by a run of its check would have been resolved by it).
+    fn last_run_of(&self, check: &str) -> i64 {
+        self.last_run.get(check).copied().unwrap_or_default()
+    }
+
+    /// Fills in what the body of a finding of `check` reported by `run` left out: the
+    /// records' files and hashes (bodies stored before they were made compact have them),
+    /// and the run's as-of instant and parameters.
+    fn complete(&mut self, evidence: &mut Evidence, check: &str, run: i64) {
+        for r in &mut evidence.records {
+            if r.file.is_empty() {
+                if let Some((file, sha256)) = self.imports.get(&r.import_id) {
+                    r.file.clone_from(file);
+                    r.sha256.clone_from(sha256);
+                }
+            }
+        }
+        // The run reporting it says as of when, and with which parameters.
+        let Some((as_of, parameters)) = self.runs.get(&run) else { return };
+        evidence.as_of = *as_of;
+        let all = self.parameters.entry(run).or_insert_with(|| serde_json::from_str(parameters).unwrap_or_default());
+        if let Some(serde_json::Value::Object(mine)) = all.get(check) {
+            evidence.parameters = mine.clone();
+        }
+    }
+}
+
 /// A parameter of a listing query, owned until the query binds it.
 #[derive(Debug, Clone)]
 enum Param {
@@ -417,17 +347,24 @@ fn bind(params: &[Param]) -> Vec<Value<'_>> {
 }
 
 /// The `FROM`, the alias the columns are read through, the `WHERE` and its parameters of
-/// a findings listing: the latest findings, or those a run reported as it reported them.
-fn listing(filter: &FindingFilter) -> (&'static str, &'static str, String, Vec<Param>) {
+/// a findings listing: the latest findings, or those a run reported as it reported them;
+/// of `only_checks` when given.
+fn listing(filter: &FindingFilter, only_checks: Option<&[String]>) -> (&'static str, &'static str, String, Vec<Param>) {
     let (from, a) = match filter.run {
         Some(_) => ("run_findings rf JOIN finding_versions v ON v.finding_id = rf.finding_id AND v.sha256 = rf.version", "v"),
-        None => ("findings f", "f"),
+        None => (LATEST, "f"),
     };
     let mut clauses: Vec<String> = Vec::new();
     let mut params: Vec<Param> = Vec::new();
     match (filter.run, filter.status) {
         (Some(run), _) => {
-            clauses.push("rf.run_id = ? AND rf.change <> 'resolved'".into());
+            // Each finding's latest change up to the run, unless it was its resolution.
+            clauses.push(
+                "rf.run_id <= ? AND rf.change <> 'resolved' AND rf.run_id = \
+                 (SELECT MAX(x.run_id) FROM run_findings x WHERE x.finding_id = rf.finding_id AND x.run_id <= ?)"
+                    .into(),
+            );
+            params.push(Param::Int(run));
             params.push(Param::Int(run));
         }
         (None, Some(s)) => {
@@ -442,6 +379,14 @@ fn listing(filter: &FindingFilter) -> (&'static str, &'static str, String, Vec<P
     if let Some(c) = &filter.check {
         clauses.push(format!("{a}.check_id = ?"));
         params.push(Param::Text(c.clone()));
+    }
+    if let Some(only) = only_checks {
+        if only.is_empty() {
+            clauses.push("1 = 0".into());
+        } else {
+            clauses.push(format!("{a}.check_id IN ({})", vec!["?"; only.len()].join(", ")));
+            params.extend(only.iter().map(|c| Param::Text(c.clone())));
+        }
     }
     if let Some(min) = filter.min_severity {
         clauses.push(format!("{a}.severity_rank >= ?"));
@@ -472,42 +417,22 @@ fn listing(filter: &FindingFilter) -> (&'static str, &'static str, String, Vec<P
     (from, a, where_sql, params)
 }
 
-fn stored_finding(r: &DbRow<'_>) -> Result<StoredFinding, StoreError> {
-    let corrupt = |what: &str| StoreError::Corrupt(format!("finding {what}"));
-    let evidence: Evidence = serde_json::from_str(r.req_text(8)?).map_err(|e| corrupt(&format!("evidence: {e}")))?;
+fn stored_finding(r: &DbRow<'_>, shared: &mut Shared) -> Result<StoredFinding, StoreError> {
+    let id = r.req_text(0)?;
+    let body = r.text(2)?.ok_or_else(|| StoreError::Corrupt(format!("finding {id} has no stored version")))?;
+    let mut finding = crate::run::finding_of_body(body)?;
+    let open = r.req_text(3)? == "open";
+    let last_run = if open { shared.last_run_of(&finding.check) } else { r.req_int(5)? };
+    shared.complete(&mut finding.evidence, &finding.check, last_run);
+    finding.id = id.to_string();
+    finding.check = r.req_text(1)?.to_string();
     Ok(StoredFinding {
-        finding: Finding {
-            id: r.req_text(0)?.to_string(),
-            check: r.req_text(1)?.to_string(),
-            severity: Severity::parse(r.req_text(2)?).ok_or_else(|| corrupt("severity"))?,
-            subject: Subject {
-                kind: SubjectKind::parse(r.req_text(3)?).ok_or_else(|| corrupt("subject kind"))?,
-                key: r.req_text(4)?.to_string(),
-                label: r.req_text(5)?.to_string(),
-            },
-            controls: r.req_text(6)?.split(' ').filter(|c| !c.is_empty()).map(String::from).collect(),
-            message: r.req_text(7)?.to_string(),
-            evidence,
-        },
-        status: if r.req_text(9)? == "open" { FindingStatus::Open } else { FindingStatus::Resolved },
-        first_run: r.req_int(10)?,
-        last_run: r.req_int(11)?,
-        resolved_run: r.int(12)?,
+        finding,
+        status: if open { FindingStatus::Open } else { FindingStatus::Resolved },
+        first_run: r.req_int(4)?,
+        last_run,
+        resolved_run: r.int(6)?,
     })
-}
-
-/// Serialising the few JSON columns without a fallible path at every call.
-mod erased {
-    pub trait Json {
-        fn to_json(&self) -> String;
-    }
-    impl<T: serde::Serialize> Json for T {
-        fn to_json(&self) -> String {
-            // INVARIANT: these values are plain data (strings, numbers, maps with string
-            // keys), which serde_json always serialises.
-            serde_json::to_string(self).unwrap_or_else(|_| "null".to_string())
-        }
-    }
 }
 
 /// Migration 9: the `system` column of the findings stored before it, from their subjects.
@@ -543,7 +468,7 @@ mod tests {
             FindingFilter { status: Some(FindingStatus::Open), limit: Some(50), offset: 1000, ..Default::default() },
             FindingFilter { status: Some(FindingStatus::Resolved), min_severity: Some(Severity::High), limit: Some(50), ..Default::default() },
         ] {
-            let (from, alias, where_sql, params) = listing(&filter);
+            let (from, alias, where_sql, params) = listing(&filter, None);
             let order = format!("{alias}.severity_rank DESC, {alias}.check_id, {alias}.subject_key, {alias}.id");
             let sql = format!("EXPLAIN QUERY PLAN SELECT {FINDING_COLUMNS} FROM {from} WHERE {where_sql} ORDER BY {order} LIMIT 50 OFFSET 1000");
             let mut tx = store.conn.read_transaction().expect("tx");

@@ -265,6 +265,47 @@ impl Tx<'_> {
     }
 }
 
+impl Tx<'_> {
+    /// Inserts every item of `items` into `table` with multi-row `INSERT … VALUES …`
+    /// statements ending in `suffix` (an `ON CONFLICT` clause, which COPY cannot have), on
+    /// both engines: `fill` puts one item's values, in `columns` order, into the buffer.
+    pub(crate) fn insert_rows<'v, T>(
+        &mut self,
+        table: &str,
+        columns: &[&str],
+        items: &'v [T],
+        mut fill: impl FnMut(&'v T, &mut Vec<Value<'v>>),
+        suffix: &str,
+    ) -> Result<(), StoreError> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        // SQLite allows 32,766 parameters, PostgreSQL 65,535.
+        let per_chunk = (32_000 / columns.len()).clamp(1, 256);
+        let row = format!("({})", vec!["?"; columns.len()].join(","));
+        let sql_for =
+            |rows: usize| format!("INSERT INTO {table} ({}) VALUES {} {suffix}", columns.join(","), vec![row.as_str(); rows].join(","));
+        let mut values: Vec<Value<'v>> = Vec::with_capacity(per_chunk * columns.len());
+        for chunk in items.chunks(per_chunk) {
+            values.clear();
+            for item in chunk {
+                fill(item, &mut values);
+            }
+            let sql = sql_for(chunk.len());
+            match self {
+                Tx::Sqlite(t) => {
+                    t.prepare_cached(&sql)?.execute(sqlite_params(&values))?;
+                }
+                Tx::Postgres(t) => {
+                    let sql = numbered(&sql);
+                    t.execute(sql.as_str(), &pg_params(&values))?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// One row in PostgreSQL's COPY CSV form: unquoted empty = NULL, text always quoted.
 fn write_csv_row(buf: &mut Vec<u8>, values: &[Value<'_>]) {
     for (i, v) in values.iter().enumerate() {

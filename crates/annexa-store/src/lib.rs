@@ -25,11 +25,13 @@ pub mod ledger;
 pub mod scim;
 mod migrate;
 mod rekey;
+mod run;
 mod snapshot;
 #[doc(hidden)]
 pub mod testing;
 
-pub use audit::{FindingFilter, FindingPage, FindingStatus, RunInput, RunOutcome, RunSummary, StoredFinding};
+pub use audit::{FindingFilter, FindingPage, FindingStatus, RunSummary, StoredFinding};
+pub use run::{CheckOutcome, RunEnd, RunInput, RunOutcome, RunStart, RunWriter};
 pub use db::Dialect;
 pub use identity::{tables_of, NewImport};
 
@@ -45,7 +47,7 @@ pub enum StoreError {
     #[error("PostgreSQL: {0}")]
     Postgres(#[from] postgres::Error),
     #[error("I/O: {0}")]
-    Io(std::io::Error),
+    Io(#[source] std::io::Error),
     /// The stored data is not what this version wrote.
     #[error("the database holds unexpected data: {0}")]
     Corrupt(String),

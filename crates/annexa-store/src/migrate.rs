@@ -17,6 +17,7 @@ const MIGRATIONS: &[(i64, &str, &str, Option<DataStep>)] = &[
     (7, "scim-hardening", include_str!("../migrations/0007_scim_hardening.sql"), Some(crate::scim::remove_stored_passwords)),
     (8, "subject-keys", include_str!("../migrations/0008_subject_keys.sql"), Some(crate::rekey::rekey_findings)),
     (9, "finding-queries", include_str!("../migrations/0009_finding_queries.sql"), Some(crate::audit::fill_finding_systems)),
+    (10, "compact-findings", include_str!("../migrations/0010_compact_findings.sql"), Some(crate::run::compact_findings)),
 ];
 
 /// The highest schema version this build knows.

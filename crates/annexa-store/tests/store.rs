@@ -5,7 +5,7 @@
 mod common;
 use common::{account, at};
 
-use annexa_core::finding::{finding_id, Evidence, Finding, Severity, Subject, SubjectKind};
+use annexa_core::finding::{finding_id, Evidence, Finding, Severity, SourceRecord, Subject, SubjectKind};
 use annexa_core::model::*;
 use annexa_store::{FindingFilter, FindingStatus, NewImport, RunInput, Store};
 
@@ -178,19 +178,25 @@ fn runs_tell_new_still_open_and_resolved() {
         let checks = vec!["dormant-account".to_string(), "mfa-missing".to_string()];
         let first = vec![finding("dormant-account", "a/1"), finding("dormant-account", "a/2"), finding("mfa-missing", "a/1")];
         let out = store.record_run(&run(&checks, &first)).expect("run 1");
-        assert_eq!((out.new.len(), out.still_open.len(), out.resolved.len()), (3, 0, 0), "{url}");
+        assert_eq!((out.new, out.still_open, out.resolved), (3, 0, 0), "{url}");
 
         let second = vec![finding("dormant-account", "a/2"), finding("dormant-account", "a/3"), finding("mfa-missing", "a/1")];
         let out = store.record_run(&run(&checks, &second)).expect("run 2");
-        assert_eq!(out.new, [finding_id("dormant-account", "a/3")]);
-        assert_eq!(out.still_open.len(), 2);
-        assert_eq!(out.resolved.len(), 1);
-        assert_eq!(out.resolved[0].finding.subject.key, "a/1");
+        assert_eq!((out.new, out.still_open, out.changed, out.resolved), (1, 2, 0, 1), "{url}");
+        let ids = |store: &mut Store, run: i64, change: &str| {
+            let mut ids = Vec::new();
+            store.run_finding_ids(run, change, |id| Ok(ids.push(id.to_string()))).expect("ids");
+            ids
+        };
+        assert_eq!(ids(&mut store, out.run_id, "new"), [finding_id("dormant-account", "a/3")]);
+        assert_eq!(ids(&mut store, out.run_id, "resolved"), [finding_id("dormant-account", "a/1")]);
+        let per_check: Vec<(&str, u64, u64, u64)> = out.checks.iter().map(|c| (c.check.as_str(), c.open, c.new, c.resolved)).collect();
+        assert_eq!(per_check, [("dormant-account", 2, 1, 1), ("mfa-missing", 1, 0, 0)], "{url}");
 
         // A run of one check does not resolve another check's findings.
         let only = vec!["dormant-account".to_string()];
         let out = store.record_run(&run(&only, &second[..2])).expect("run 3");
-        assert_eq!((out.new.len(), out.still_open.len(), out.resolved.len()), (0, 2, 0), "{url}");
+        assert_eq!((out.new, out.still_open, out.resolved), (0, 2, 0), "{url}");
 
         let open = store.findings(&FindingFilter { status: Some(FindingStatus::Open), ..Default::default() }).expect("list");
         assert_eq!(open.len(), 3);
@@ -207,7 +213,17 @@ fn runs_tell_new_still_open_and_resolved() {
 
         // A resolved finding that comes back is open again.
         let out = store.record_run(&run(&checks, &first)).expect("run 4");
-        assert!(out.new.contains(&finding_id("dormant-account", "a/1")));
+        assert_eq!(out.new, 1, "{url}");
+        assert_eq!(ids(&mut store, out.run_id, "new"), [finding_id("dormant-account", "a/1")]);
+        // A finding whose message changes is still open, changed; the same again is not.
+        let mut changed = first.clone();
+        changed[1].message = "worse".into();
+        let out = store.record_run(&run(&checks, &changed)).expect("run 5");
+        assert_eq!((out.new, out.still_open, out.changed, out.resolved), (0, 3, 1, 0), "{url}");
+        let out = store.record_run(&run(&checks, &changed)).expect("run 6");
+        assert_eq!((out.new, out.still_open, out.changed, out.resolved), (0, 3, 0, 0), "{url}");
+        let one = store.finding(&changed[1].id).expect("get").expect("found");
+        assert_eq!((one.finding.message.as_str(), one.last_run), ("worse", 6));
     }
 }
 
@@ -345,4 +361,54 @@ fn findings_are_filtered_sorted_and_paged_in_sql() {
         assert_eq!(page(&mut store, FindingFilter { run: Some(2), limit: Some(0), ..Default::default() }).total, 99_999);
         assert!(matches!(store.findings_page(&FindingFilter { run: Some(9), ..Default::default() }), Err(annexa_store::StoreError::NotFound(_))));
     }
+}
+
+/// A database whose findings were stored before migration 10 (evidence in a column of
+/// `findings`, file names and hashes in every record) reads the same after the upgrade, and
+/// the next run sees its findings as unchanged, not new.
+#[test]
+fn findings_stored_before_compact_bodies_survive_the_upgrade() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("old.db");
+    let url = format!("sqlite://{}", path.display());
+    drop(Store::open_at_version(&url, 9).expect("version 9"));
+    let mut f = finding("dormant-account", "corp/jdoe");
+    f.evidence = Evidence {
+        records: vec![SourceRecord {
+            record: "account".into(),
+            key: "corp/jdoe".into(),
+            import_id: 1,
+            file: "accounts.csv".into(),
+            sha256: "ab".repeat(32),
+            line: 7,
+        }],
+        values: serde_json::json!({ "days_since_login": 120 }).as_object().cloned().expect("object"),
+        parameters: serde_json::json!({ "days": 90 }).as_object().cloned().expect("object"),
+        as_of: Some(at("2026-01-02T00:00:00Z")),
+    };
+    {
+        let c = rusqlite::Connection::open(&path).expect("sqlite");
+        c.execute("INSERT INTO imports (kind, systems, file, sha256, rows_read, imported_at) VALUES ('accounts', '[\"corp\"]', 'accounts.csv', ?1, 1, 0)", [&"ab".repeat(32)]).expect("import");
+        c.execute(
+            "INSERT INTO audit_runs (started_at, finished_at, as_of, checks, imports, parameters, total, new_count, still_open_count, resolved_count) \
+             VALUES (0, 0, ?1, '[\"dormant-account\"]', '[]', '{\"dormant-account\":{\"days\":90}}', 1, 1, 0, 0)",
+            [at("2026-01-02T00:00:00Z").timestamp()],
+        )
+        .expect("run");
+        c.execute(
+            "INSERT INTO findings (id, check_id, severity, severity_rank, system, subject_kind, subject_key, subject_label, controls, message, evidence, status, first_run, last_run) \
+             VALUES (?1, 'dormant-account', 'high', 3, 'corp', 'account', 'corp/jdoe', 'corp/jdoe', 'A.5.18', ?2, ?3, 'open', 1, 1)",
+            rusqlite::params![f.id, f.message, serde_json::to_string(&f.evidence).expect("json")],
+        )
+        .expect("finding");
+        c.execute("INSERT INTO run_findings (run_id, finding_id, change) VALUES (1, ?1, 'new')", [&f.id]).expect("run finding");
+    }
+    let mut store = Store::open(&url).expect("upgrade");
+    let read = store.finding(&f.id).expect("read").expect("found");
+    assert_eq!(read.finding, f, "the upgrade keeps what the finding said");
+    let checks = vec!["dormant-account".to_string()];
+    let out = store.record_run(&run(&checks, std::slice::from_ref(&f))).expect("run 2");
+    assert_eq!((out.new, out.still_open, out.changed, out.resolved), (0, 1, 0, 0));
+    let again = store.finding(&f.id).expect("read").expect("found");
+    assert_eq!((again.finding.evidence.records.clone(), again.last_run), (f.evidence.records.clone(), 2));
 }

@@ -137,7 +137,8 @@ plans due joiner/mover/leaver events, runs the provisioning queue and signs a le
     #[command(after_help = "Examples:
   annexa demo
   annexa demo --people 100000 --seed 7 --out /tmp/org
-  annexa demo --generate-only --directory-format csv --out /tmp/org")]
+  annexa demo --generate-only --directory-format csv --out /tmp/org
+  annexa demo --first-audit --people 10000")]
     Demo(DemoArgs),
 }
 
@@ -443,6 +444,10 @@ pub struct DemoArgs {
     /// (corp-ad-accounts.csv and corp-ad-assignments.csv, for tools that cannot read LDIF).
     #[arg(long, value_enum, default_value_t = DirectoryFormat::Ldif)]
     pub directory_format: DirectoryFormat,
+    /// Generate a first audit instead: nothing ever certified, no roles or birthright rules
+    /// configured, four times the share of each problem (as a new customer's data is).
+    #[arg(long)]
+    pub first_audit: bool,
 }
 
 #[cfg(test)]

@@ -31,10 +31,16 @@ fn main() -> ExitCode {
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain().any(|c| {
-        let pipe = std::io::ErrorKind::BrokenPipe;
-        c.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == pipe)
-            || c.downcast_ref::<serde_json::Error>().is_some_and(|e| e.io_error_kind() == Some(pipe))
-            || c.downcast_ref::<csv::Error>().is_some_and(|e| matches!(e.kind(), csv::ErrorKind::Io(io) if io.kind() == pipe))
-    })
+    err.chain().any(is_pipe)
+}
+
+/// Whether `e` is, or wraps (a JSON or CSV writer's error carried in an `io::Error`), a
+/// closed pipe.
+fn is_pipe(e: &(dyn std::error::Error + 'static)) -> bool {
+    let pipe = std::io::ErrorKind::BrokenPipe;
+    if let Some(io) = e.downcast_ref::<std::io::Error>() {
+        return io.kind() == pipe || io.get_ref().is_some_and(|inner| is_pipe(inner));
+    }
+    e.downcast_ref::<serde_json::Error>().is_some_and(|e| e.io_error_kind() == Some(pipe))
+        || e.downcast_ref::<csv::Error>().is_some_and(|e| matches!(e.kind(), csv::ErrorKind::Io(io) if io.kind() == pipe))
 }

@@ -38,7 +38,7 @@ impl Table {
                 let mut w = csv::Writer::from_writer(out);
                 w.write_record(&self.headers)?;
                 for r in &self.rows {
-                    w.write_record(r)?;
+                    w.write_record(r.iter().map(|c| csv_cell(c).into_owned()))?;
                 }
                 w.flush()?;
             }
@@ -63,7 +63,8 @@ impl Table {
         Ok(())
     }
 
-    fn write_aligned(&self, out: &mut impl Write) -> std::io::Result<()> {
+    /// The rows as aligned columns (the `table` format), on `out`.
+    pub fn write_aligned(&self, out: &mut impl Write) -> std::io::Result<()> {
         let mut widths: Vec<usize> = self.headers.iter().map(|h| h.len()).collect();
         for r in &self.rows {
             for (i, c) in r.iter().enumerate() {
@@ -91,6 +92,11 @@ impl Table {
         }
         Ok(())
     }
+}
+
+/// A CSV cell as Annexa writes it: safe to open in a spreadsheet (no formula runs).
+pub fn csv_cell(cell: &str) -> std::borrow::Cow<'_, str> {
+    annexa_core::text::spreadsheet_safe(cell)
 }
 
 /// Prints any serializable value as pretty JSON on stdout.

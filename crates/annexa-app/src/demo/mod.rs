@@ -7,4 +7,4 @@ mod names;
 mod org;
 mod rng;
 
-pub use org::{generate, DemoFile, DirectoryFormat, Org, AS_OF};
+pub use org::{generate, DemoFile, DirectoryFormat, Org, Profile, AS_OF};

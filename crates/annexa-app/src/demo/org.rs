@@ -46,6 +46,19 @@ pub enum DirectoryFormat {
     Csv,
 }
 
+/// What kind of organisation to generate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Profile {
+    /// A governed organisation: roles and birthright rules explain everyone's normal access,
+    /// access is certified on time, and a few people of each kind carry one problem.
+    #[default]
+    Demo,
+    /// Every customer's first audit: nothing ever certified, no role model configured, and
+    /// four times the demo's share of each problem. Every enabled account holding access
+    /// granted longer ago than its interval is overdue for certification.
+    FirstAudit,
+}
+
 /// One file to import, in order.
 pub struct DemoFile {
     pub name: &'static str,
@@ -150,6 +163,11 @@ struct Out {
     badges: String,
     account_count: usize,
     assignment_count: usize,
+    /// `Profile::FirstAudit`: certifications are dropped, and the enabled accounts holding
+    /// access older than its interval are counted (`system/account`), disabled ones noted.
+    first_audit: bool,
+    disabled: std::collections::HashSet<String>,
+    overdue_accounts: std::collections::HashSet<String>,
 }
 
 /// An application account row.
@@ -170,6 +188,9 @@ struct AppAccount<'a> {
 impl Out {
     fn account(&mut self, c: &Clock, a: &AppAccount<'_>) {
         self.account_count += 1;
+        if self.first_audit && !a.enabled {
+            self.disabled.insert(format!("{}/{}", a.system, a.id));
+        }
         let _ = writeln!(
             self.accounts,
             "{},{},{},{},{},{},{},{},{},{},{},{},{}",
@@ -204,6 +225,18 @@ impl Out {
         certified: Option<(i64, &str)>,
     ) {
         self.assignment_count += 1;
+        let certified = if self.first_audit {
+            let key = format!("{system}/{account}");
+            let interval = if privileged { 90 } else { 365 };
+            // Times are at 09:00 of their day: a grant `granted` days back is `granted - 1`
+            // whole days old at the as-of instant.
+            if granted - 1 > interval && !self.disabled.contains(&key) {
+                self.overdue_accounts.insert(key);
+            }
+            None
+        } else {
+            certified
+        };
         let _ = writeln!(
             self.assignments,
             "{system},{account},{entitlement},{privileged},{},{approver},{source},{},{}",
@@ -214,12 +247,13 @@ impl Out {
     }
 }
 
-pub fn generate(people: usize, seed: u64, directory: DirectoryFormat) -> Org {
+pub fn generate(people: usize, seed: u64, directory: DirectoryFormat, profile: Profile) -> Org {
+    let first_audit = profile == Profile::FirstAudit;
     let as_of = annexa_core::time::parse_instant(AS_OF).unwrap_or_default();
     let c = Clock(as_of);
     let mut rng = Rng::new(seed);
     let n = people.max(1);
-    let k = (n / 200).max(1) as u64;
+    let k = (n / if first_audit { 50 } else { 200 }).max(1) as u64;
     let small = (n / 500).max(1) as u64;
     let mut expected: BTreeMap<&'static str, u64> =
         annexa_engine::checks::CHECKS.iter().map(|d| (d.id, 0)).collect();
@@ -352,7 +386,7 @@ pub fn generate(people: usize, seed: u64, directory: DirectoryFormat) -> Org {
     // phishing-resistant: the root account is one more privileged-weak-mfa finding.
     expect("privileged-weak-mfa", 1);
 
-    let mut out = Out::default();
+    let mut out = Out { first_audit, ..Out::default() };
     let set = |list: &[usize]| -> std::collections::HashSet<usize> { list.iter().copied().collect() };
     let (leaver_accounts, leaver_badges, within_sla) = (set(&leaver_accounts), set(&leaver_badges), set(&within_sla));
     let (dormant, never_used, no_mfa, overdue) = (set(&dormant), set(&never_used), set(&no_mfa), set(&overdue));
@@ -754,8 +788,15 @@ pub fn generate(people: usize, seed: u64, directory: DirectoryFormat) -> Org {
         let _ = writeln!(out.badges, "B{},{},{},{},{zones}", &p.id[1..], p.id, if active { "active" } else { "inactive" }, c.ts(used));
     }
 
+    if first_audit {
+        // Nothing certified: every account holding old enough access is overdue. With no
+        // role model, the checks that judge by one are not evaluated and find nothing.
+        expected.insert("certification-overdue", out.overdue_accounts.len() as u64);
+        expected.insert("unexplained-access", 0);
+        expected.insert("mover-residual-access", 0);
+    }
     Org {
-        config: config(),
+        config: if first_audit { first_audit_config() } else { config() },
         expected,
         people: n,
         accounts: out.account_count,
@@ -789,6 +830,15 @@ pub fn generate(people: usize, seed: u64, directory: DirectoryFormat) -> Org {
         })
         .collect(),
     }
+}
+
+/// The first audit's `annexa.toml`: the SoD rule the finance team knows, nothing else.
+fn first_audit_config() -> String {
+    String::from(
+        "# Annexa configuration for a first audit: no roles or birthright rules yet.\n\n\
+         [[sod.rules]]\nid = \"SOD-P2P\"\ndescription = \"maintain vendors and approve payments\"\nseverity = \"high\"\n\
+         sides = [[\"erp:Vendor-Maintain\"], [\"erp:Payment-Approve\"]]\n",
+    )
 }
 
 /// The demo's `annexa.toml`: roles and birthright rules that explain everyone's normal

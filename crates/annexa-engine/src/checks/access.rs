@@ -105,36 +105,44 @@ pub fn certification_overdue(ctx: &Context<'_>, p: &CertificationOverdue, f: &mu
             let privileged = ctx.privileged(s);
             let interval = i64::from(if privileged { p.privileged_days } else { p.standard_days });
             let kind = if privileged { "privileged" } else { "standard" };
-            let (message, values) = match (x.last_certified_at, x.granted_at) {
+            // Dates, not ages: the finding reads the same every day its facts stay the same,
+            // so a daily audit stores nothing new for it.
+            let day = |t: annexa_core::time::Instant| t.format("%Y-%m-%d").to_string();
+            let (message, mut values) = match (x.last_certified_at, x.granted_at) {
                 (Some(c), _) => {
-                    let age = ctx.days_since(c);
-                    if age <= interval {
+                    if ctx.days_since(c) <= interval {
                         continue;
                     }
                     (
                         format!(
-                            "{name} on {system} account {} was last certified {age} days ago ({kind} interval {interval} days)",
-                            account.username
+                            "{name} on {system} account {} was last certified on {}, over its {kind} interval of {interval} days",
+                            account.username,
+                            day(c)
                         ),
-                        json!({ "last_certified_at": c, "last_certified_by": x.last_certified_by, "days_since": age, "interval_days": interval, "privileged": privileged }),
+                        json!({ "last_certified_at": c, "last_certified_by": x.last_certified_by }),
                     )
                 }
                 (None, Some(g)) => {
-                    let age = ctx.days_since(g);
-                    if age <= interval {
+                    if ctx.days_since(g) <= interval {
                         continue;
                     }
                     (
-                    format!("{name} on {system} account {} was granted {age} days ago and never certified ({kind} interval {interval} days)", account.username),
-                    json!({ "granted_at": g, "days_since": age, "interval_days": interval, "privileged": privileged }),
-                )
+                        format!(
+                            "{name} on {system} account {} was granted on {} and never certified, over its {kind} interval of {interval} days",
+                            account.username,
+                            day(g)
+                        ),
+                        json!({ "granted_at": g }),
+                    )
                 }
-                (None, None) if p.include_undated => (
-                    format!("{name} on {system} account {} has no record of a grant or a certification", account.username),
-                    json!({ "interval_days": interval, "privileged": privileged }),
-                ),
+                (None, None) if p.include_undated => {
+                    (format!("{name} on {system} account {} has no record of a grant or a certification", account.username), json!({}))
+                }
                 (None, None) => continue,
             };
+            if privileged {
+                values["privileged"] = json!(true);
+            }
             let severity = if privileged { f.severity.max(annexa_core::finding::Severity::High) } else { f.severity };
             overdue.push(Held { grant: s, severity: Some(severity), message, values });
         }
@@ -144,9 +152,14 @@ pub fn certification_overdue(ctx: &Context<'_>, p: &CertificationOverdue, f: &mu
             a,
             overdue,
             |held, names| {
-                let oldest = held.iter().filter_map(|h| h.values["days_since"].as_i64()).max();
-                let privileged = held.iter().filter(|h| h.values["privileged"] == json!(true)).count();
-                let oldest = oldest.map(|d| format!("; the oldest was last certified or granted {d} days ago")).unwrap_or_default();
+                // The oldest date an overdue assignment was certified or granted.
+                let dates = held.iter().filter_map(|h| {
+                    let v = &h.values;
+                    let date = v.get("last_certified_at").or_else(|| v.get("granted_at")).and_then(|d| d.as_str())?;
+                    Some(date.get(..10).unwrap_or(date))
+                });
+                let oldest = dates.min().map(|d| format!("; the oldest was last certified or granted on {d}")).unwrap_or_default();
+                let privileged = held.iter().filter(|h| h.values.get("privileged") == Some(&json!(true))).count();
                 let privileged = if privileged > 0 { format!(" ({privileged} privileged)") } else { String::new() };
                 format!(
                     "{} entitlements{privileged} on {} account {} are overdue for certification: {names}{oldest}",

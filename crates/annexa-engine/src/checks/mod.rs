@@ -18,7 +18,7 @@ mod registry;
 pub use registry::{check, checks_for_control, CheckDef, CHECKS};
 
 use crate::config::Config;
-use crate::context::{Context, FindingBuilder};
+use crate::context::{Context, Emitter, FindingBuilder};
 use annexa_core::finding::{Finding, Severity};
 use annexa_core::graph::IdentityGraph;
 use annexa_core::time::Instant;
@@ -29,11 +29,24 @@ use serde::Serialize;
 #[error("unknown check {0:?}: expected one of {ids}", ids = CHECKS.iter().map(|c| c.id).collect::<Vec<_>>().join(", "))]
 pub struct UnknownCheck(pub String);
 
-/// The result of one evaluation.
+/// The result of one evaluation, collected (for tests and small graphs; an audit that
+/// stores its findings streams them with [`audit_stream`]).
 #[derive(Debug, Clone)]
 pub struct AuditResult {
+    /// In registry order, each check's by subject key.
     pub findings: Vec<Finding>,
     /// The checks that ran, in registry order.
+    pub checks_run: Vec<String>,
+    /// The checks that were selected but could not judge, with why (in registry order).
+    pub not_evaluated: Vec<NotEvaluated>,
+    /// Each check's effective parameters, by check id.
+    pub parameters: serde_json::Map<String, serde_json::Value>,
+}
+
+/// What an evaluation did, besides the findings it handed on.
+#[derive(Debug, Clone, Default)]
+pub struct AuditSummary {
+    /// The checks that ran, in registry order: only their earlier findings can resolve.
     pub checks_run: Vec<String>,
     /// The checks that were selected but could not judge, with why (in registry order).
     pub not_evaluated: Vec<NotEvaluated>,
@@ -48,8 +61,8 @@ pub struct NotEvaluated {
     pub reason: String,
 }
 
-/// Runs the selected checks (all enabled ones when `selected` is empty; a check named in
-/// `selected` runs even when the configuration disables it).
+/// Runs the selected checks (all enabled ones when empty; a check named in `selected`
+/// runs even when the configuration disables it).
 pub fn audit(graph: &IdentityGraph, config: &Config, as_of: Instant, selected: &[String]) -> Result<AuditResult, UnknownCheck> {
     audit_with_ledger(graph, config, as_of, selected, None)
 }
@@ -63,6 +76,27 @@ pub fn audit_with_ledger(
     selected: &[String],
     ledger: Option<crate::context::LedgerStatus>,
 ) -> Result<AuditResult, UnknownCheck> {
+    let mut findings = Vec::new();
+    let summary = audit_stream(graph, config, as_of, selected, ledger, &mut |batch| {
+        findings.extend(batch);
+        true
+    })?;
+    let position = |id: &str| CHECKS.iter().position(|c| c.id == id).unwrap_or(usize::MAX);
+    findings.sort_by(|a, b| position(&a.check).cmp(&position(&b.check)).then_with(|| a.subject.key.cmp(&b.subject.key)));
+    Ok(AuditResult { findings, checks_run: summary.checks_run, not_evaluated: summary.not_evaluated, parameters: summary.parameters })
+}
+
+/// Runs the selected checks and hands their findings to `sink` in batches as they are
+/// found, in no particular order; `sink` returns `false` to stop (the checks then finish
+/// without handing on more). Nothing is kept per finding: the cost is the graph's.
+pub fn audit_stream(
+    graph: &IdentityGraph,
+    config: &Config,
+    as_of: Instant,
+    selected: &[String],
+    ledger: Option<crate::context::LedgerStatus>,
+    sink: &mut dyn FnMut(Vec<Finding>) -> bool,
+) -> Result<AuditSummary, UnknownCheck> {
     for s in selected {
         if check(s).is_none() {
             return Err(UnknownCheck(s.clone()));
@@ -144,7 +178,7 @@ pub fn audit_with_ledger(
     if has_ledger {
         runner.run("log-integrity", c.log_integrity.enabled, c.log_integrity.severity, &c.log_integrity, ledger::integrity);
     }
-    Ok(execute(&ctx, runner.jobs))
+    Ok(execute(&ctx, runner.jobs, sink))
 }
 
 /// One check to run, with its effective severity and parameters.
@@ -189,54 +223,59 @@ impl<'a> Runner<'a> {
 }
 
 /// Runs the jobs on every core (checks are independent and read-only over the context)
-/// and returns their findings in registry order, each check's sorted by subject.
-fn execute(ctx: &Context<'_>, jobs: Vec<Job<'_>>) -> AuditResult {
+/// while this thread hands their findings to `sink` through a bounded channel: the checks
+/// wait when the consumer (the store) falls behind, so findings in flight stay few.
+fn execute(ctx: &Context<'_>, jobs: Vec<Job<'_>>, sink: &mut dyn FnMut(Vec<Finding>) -> bool) -> AuditSummary {
     use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Mutex;
+    use std::sync::{mpsc, Mutex};
     let next = AtomicUsize::new(0);
-    let done: Vec<Mutex<(Vec<Finding>, Option<String>)>> = jobs.iter().map(|_| Mutex::new((Vec::new(), None))).collect();
-    let work = || loop {
-        let i = next.fetch_add(1, Ordering::Relaxed);
-        let Some(job) = jobs.get(i) else { break };
-        let mut out = Vec::new();
-        let mut builder = FindingBuilder {
-            check: job.def,
-            severity: job.severity,
-            parameters: job.parameters.clone(),
-            as_of: ctx.as_of,
-            out: &mut out,
-            not_evaluated: None,
-        };
-        (job.run)(ctx, &mut builder);
-        let not_evaluated = builder.not_evaluated.take();
-        // Findings of one check in subject order: stable output, stable diffs.
-        out.sort_by(|a, b| a.subject.key.cmp(&b.subject.key));
-        if let Ok(mut slot) = done[i].lock() {
-            *slot = (out, not_evaluated);
+    let reasons: Vec<Mutex<Option<String>>> = jobs.iter().map(|_| Mutex::new(None)).collect();
+    let (tx, rx) = mpsc::sync_channel::<Vec<Finding>>(8);
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(jobs.len()).max(1);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            let tx = tx.clone();
+            let (next, jobs, reasons) = (&next, &jobs, &reasons);
+            s.spawn(move || {
+                let send = move |batch: Vec<Finding>| tx.send(batch).is_ok();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(job) = jobs.get(i) else { break };
+                    let mut builder = FindingBuilder {
+                        check: job.def,
+                        severity: job.severity,
+                        parameters: job.parameters.clone(),
+                        as_of: ctx.as_of,
+                        out: Emitter::new(&send),
+                        not_evaluated: None,
+                    };
+                    (job.run)(ctx, &mut builder);
+                    builder.out.flush();
+                    if let (Some(reason), Ok(mut slot)) = (builder.not_evaluated.take(), reasons[i].lock()) {
+                        *slot = Some(reason);
+                    }
+                }
+            });
         }
-    };
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(jobs.len());
-    if threads > 1 {
-        std::thread::scope(|s| {
-            for _ in 0..threads {
-                s.spawn(work);
+        drop(tx);
+        while let Ok(batch) = rx.recv() {
+            if !sink(batch) {
+                break;
             }
-        });
-    } else {
-        work();
-    }
-    let mut result =
-        AuditResult { findings: Vec::new(), checks_run: Vec::new(), not_evaluated: Vec::new(), parameters: serde_json::Map::new() };
-    for (job, found) in jobs.iter().zip(done) {
-        let (found, not_evaluated) = found.into_inner().unwrap_or_default();
-        if let Some(reason) = not_evaluated {
+        }
+        // When the sink stopped, the channel closes: the checks' next hand-over fails, and
+        // they finish dropping what they find instead of waiting.
+        drop(rx);
+    });
+    let mut summary = AuditSummary::default();
+    for (job, reason) in jobs.iter().zip(reasons) {
+        if let Some(reason) = reason.into_inner().unwrap_or_default() {
             // A check that cannot judge neither opens nor resolves findings.
-            result.not_evaluated.push(NotEvaluated { check: job.def.id.to_string(), reason });
+            summary.not_evaluated.push(NotEvaluated { check: job.def.id.to_string(), reason });
             continue;
         }
-        result.findings.extend(found);
-        result.checks_run.push(job.def.id.to_string());
-        result.parameters.insert(job.def.id.to_string(), serde_json::Value::Object(job.parameters.clone()));
+        summary.checks_run.push(job.def.id.to_string());
+        summary.parameters.insert(job.def.id.to_string(), serde_json::Value::Object(job.parameters.clone()));
     }
-    result
+    summary
 }

@@ -1,13 +1,24 @@
 //! `annexa audit`: run the checks, store the run, report what changed, set the exit code.
+//!
+//! The audit keeps no finding in memory: what it prints comes from its outcome (counts per
+//! check) and from the store, read as it is written out. The table is a summary a person
+//! reads (per check, per control, the most severe findings); JSON, CSV and JUnit hold every
+//! finding of the run and are written as they are read.
 
 use crate::cli::{AuditArgs, GlobalArgs};
 use crate::commands::setup::thousands;
-use crate::output::{print_json, Format, Table};
-use annexa_core::finding::{Finding, Severity};
-use annexa_engine::checks::{check, NotEvaluated, CHECKS};
-use annexa_store::RunOutcome;
-use std::collections::{BTreeMap, HashSet};
+use crate::output::{csv_cell, Format, Table};
+use annexa_core::finding::Finding;
+use annexa_engine::checks::{check, NotEvaluated};
+use annexa_store::{FindingFilter, RunOutcome};
+use std::collections::BTreeMap;
+use std::io::Write;
 use std::process::ExitCode;
+
+/// The most severe findings the table shows; the rest are a command away.
+const SHOWN: u64 = 10;
+/// Messages in the table are cut to this many characters.
+const MESSAGE_WIDTH: usize = 100;
 
 pub fn run(global: &GlobalArgs, args: AuditArgs) -> anyhow::Result<ExitCode> {
     let fail_on = args.fail_on;
@@ -21,151 +32,234 @@ pub fn run(global: &GlobalArgs, args: AuditArgs) -> anyhow::Result<ExitCode> {
     let audit = app.audit(&args.checks, Some(as_of))?;
     if std::env::var_os("ANNEXA_TIMINGS").is_some() {
         let t = &audit.timings;
-        eprintln!("timings: load {:?}, checks {:?}, store {:?}", t.load, t.checks, t.store);
+        eprintln!("timings: load {:?}, checks and store {:?}, finish {:?}", t.load, t.checks_and_store, t.finish);
     }
-    let (result, outcome) = (&audit.result, &audit.outcome);
-    let report = Report { findings: &result.findings, checks_run: &result.checks_run, not_evaluated: &result.not_evaluated, outcome, as_of };
+    let report = Report { app: &app, not_evaluated: &audit.summary.not_evaluated, outcome: &audit.outcome, as_of };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
     match global.format {
-        Format::Table => report.print_table()?,
-        Format::Json => report.print_json()?,
-        Format::Csv => print_findings_csv(&result.findings)?,
-        Format::Junit => print!("{}", report.junit()),
+        Format::Table => report.table(&mut out)?,
+        Format::Json => report.json(&mut out)?,
+        Format::Csv => write_findings_csv(&mut out, |each| app.findings_each(&report.filter(None), false, each).map(|_| ()))?,
+        Format::Junit => report.junit(&mut out)?,
     }
+    out.flush()?;
+    drop(out);
     crate::commands::warn_of_failed_imports(&app)?;
-    let failing = fail_on.is_some_and(|min| result.findings.iter().any(|f| f.severity >= min));
+    let failing = fail_on.is_some_and(|min| audit.outcome.checks.iter().any(|c| c.most_severe.is_some_and(|s| s >= min)));
     Ok(if failing { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
+/// What a run found, to print.
 pub struct Report<'a> {
-    pub findings: &'a [Finding],
-    pub checks_run: &'a [String],
+    pub app: &'a annexa_app::App,
     pub not_evaluated: &'a [NotEvaluated],
     pub outcome: &'a RunOutcome,
     pub as_of: annexa_core::time::Instant,
 }
 
-/// Per check: (open findings, new, resolved, most severe).
-type CheckCounts = BTreeMap<usize, (usize, usize, usize, Option<Severity>)>;
-
 impl Report<'_> {
-    fn per_check(&self) -> CheckCounts {
-        let position = |id: &str| CHECKS.iter().position(|c| c.id == id).unwrap_or(usize::MAX);
-        let new: HashSet<&str> = self.outcome.new.iter().map(String::as_str).collect();
-        let mut counts: CheckCounts = BTreeMap::new();
-        for id in self.checks_run {
-            counts.insert(position(id), (0, 0, 0, None));
-        }
-        for f in self.findings {
-            let e = counts.entry(position(&f.check)).or_default();
-            e.0 += 1;
-            if new.contains(f.id.as_str()) {
-                e.1 += 1;
-            }
-            e.3 = e.3.max(Some(f.severity));
-        }
-        for r in &self.outcome.resolved {
-            counts.entry(position(&r.finding.check)).or_default().2 += 1;
-        }
-        counts
+    /// The findings this run reported, optionally of one check.
+    fn filter(&self, check: Option<&str>) -> FindingFilter {
+        FindingFilter { run: Some(self.outcome.run_id), check: check.map(String::from), ..Default::default() }
     }
 
-    pub fn print_table(&self) -> anyhow::Result<()> {
+    /// The summary a person reads: per check (those that found something; the others
+    /// named on a line), per control, the most severe findings, and the commands for more.
+    pub fn table(&self, out: &mut impl Write) -> anyhow::Result<()> {
+        let o = self.outcome;
         let mut table = Table::new(&["check", "controls", "severity", "open", "new", "resolved"]);
-        for (pos, (open, new, resolved, sev)) in self.per_check() {
-            let Some(def) = CHECKS.get(pos) else { continue };
+        let mut passed = Vec::new();
+        for c in &o.checks {
+            let Some(def) = check(&c.check) else { continue };
+            if c.open == 0 && c.resolved == 0 {
+                passed.push(c.check.as_str());
+                continue;
+            }
             table.push(vec![
-                def.id.to_string(),
+                c.check.clone(),
                 def.controls.join(" "),
-                sev.map(|s| s.to_string()).unwrap_or_else(|| "-".into()),
-                thousands(open as u64),
-                thousands(new as u64),
-                thousands(resolved as u64),
+                c.most_severe.map(|s| s.to_string()).unwrap_or_else(|| "-".into()),
+                thousands(c.open),
+                thousands(c.new),
+                thousands(c.resolved),
             ]);
         }
-        table.print(Format::Table)?;
-        for n in self.not_evaluated {
-            println!("{}: not evaluated: {}", n.check, n.reason);
+        if !table.rows.is_empty() {
+            table.write_aligned(out)?;
         }
-        println!();
-        println!(
+        if !passed.is_empty() {
+            writeln!(out, "passed (nothing found): {}", passed.join(", "))?;
+        }
+        for n in self.not_evaluated {
+            writeln!(out, "{}: not evaluated: {}", n.check, n.reason)?;
+        }
+
+        // Per control: the findings that evidence it, and how many of its checks found some.
+        let mut controls: BTreeMap<(u32, u32, u32), (&str, u64, usize, usize)> = BTreeMap::new();
+        for c in &o.checks {
+            let Some(def) = check(&c.check) else { continue };
+            for id in def.controls {
+                let e = controls.entry(control_order(id)).or_insert((id, 0, 0, 0));
+                e.1 += c.open;
+                e.2 += usize::from(c.open > 0);
+                e.3 += 1;
+            }
+        }
+        if controls.values().any(|c| c.1 > 0) {
+            writeln!(out)?;
+            let catalog = annexa_core::catalog::Catalog::get();
+            let mut table = Table::new(&["control", "title", "open", "checks with findings"]);
+            for (id, open, failing, of) in controls.values().filter(|c| c.1 > 0) {
+                let title = catalog.control(id).map(|c| c.title.clone()).unwrap_or_default();
+                table.push(vec![id.to_string(), title, thousands(*open), format!("{failing} of {of}")]);
+            }
+            table.write_aligned(out)?;
+        }
+
+        if o.total > 0 {
+            writeln!(out)?;
+            let shown = SHOWN.min(o.total);
+            writeln!(out, "Most severe first ({} of {}):", shown, thousands(o.total))?;
+            let mut top = Table::new(&["severity", "id", "subject", "message"]);
+            let filter = FindingFilter { limit: Some(SHOWN), ..self.filter(None) };
+            self.app.findings_each(&filter, false, |f| {
+                let f = f.finding;
+                top.push(vec![f.severity.to_string(), f.id, f.subject.key, cut(&f.message, MESSAGE_WIDTH)]);
+                Ok(())
+            })?;
+            top.write_aligned(out)?;
+        }
+        writeln!(out)?;
+        writeln!(
+            out,
             "Audit run #{} as of {}: {} open findings ({} new, {} still open, {} resolved since the last run).",
-            self.outcome.run_id,
+            o.run_id,
             self.as_of.format("%Y-%m-%d %H:%M:%S UTC"),
-            thousands(self.findings.len() as u64),
-            thousands(self.outcome.new.len() as u64),
-            thousands(self.outcome.still_open.len() as u64),
-            thousands(self.outcome.resolved.len() as u64),
-        );
+            thousands(o.total),
+            thousands(o.new),
+            thousands(o.still_open),
+            thousands(o.resolved),
+        )?;
+        if o.total > SHOWN {
+            writeln!(
+                out,
+                "The rest: `annexa findings list --offset {SHOWN}` (narrow with --check, --severity, --system, --control; \
+                 --format csv or json writes them all)."
+            )?;
+        }
         Ok(())
     }
 
-    fn print_json(&self) -> anyhow::Result<()> {
-        let summary: Vec<serde_json::Value> = self
-            .per_check()
-            .into_iter()
-            .filter_map(|(pos, (open, new, resolved, _))| {
-                let def = CHECKS.get(pos)?;
-                Some(serde_json::json!({ "check": def.id, "controls": def.controls, "open": open, "new": new, "resolved": resolved }))
+    /// JSON: the run, its summary, the ids it opened and resolved, and every finding it
+    /// reported, one per line, written as read.
+    fn json(&self, out: &mut impl Write) -> anyhow::Result<()> {
+        let o = self.outcome;
+        let summary: Vec<serde_json::Value> = o
+            .checks
+            .iter()
+            .map(|c| {
+                let controls = check(&c.check).map(|d| d.controls).unwrap_or_default();
+                serde_json::json!({ "check": c.check, "controls": controls, "open": c.open, "new": c.new, "resolved": c.resolved,
+                                    "most_severe": c.most_severe })
             })
             .collect();
-        print_json(&serde_json::json!({
-            "run_id": self.outcome.run_id,
+        let head = serde_json::json!({
+            "run_id": o.run_id,
             "as_of": self.as_of,
-            "checks": self.checks_run,
+            "checks": o.checks.iter().map(|c| &c.check).collect::<Vec<_>>(),
             "not_evaluated": self.not_evaluated,
             "summary": summary,
-            "new": self.outcome.new,
-            "resolved": self.outcome.resolved.iter().map(|r| &r.finding.id).collect::<Vec<_>>(),
-            "findings": self.findings,
-        }))
+            "totals": { "open": o.total, "new": o.new, "still_open": o.still_open, "changed": o.changed, "resolved": o.resolved },
+        });
+        // The head's fields, then the long lists streamed after them.
+        let head = serde_json::to_string(&head)?;
+        // Only the outer object's closing brace goes: "totals" ends in one of its own.
+        write!(out, "{}", head.strip_suffix('}').unwrap_or(&head))?;
+        for change in ["new", "resolved"] {
+            write!(out, ",\"{change}\":[")?;
+            let mut first = true;
+            self.app.run_finding_ids(o.run_id, change, |id| {
+                if !first {
+                    out.write_all(b",")?;
+                }
+                first = false;
+                serde_json::to_writer(&mut *out, id).map_err(std::io::Error::other)
+            })?;
+            write!(out, "]")?;
+        }
+        writeln!(out, ",\"findings\":[")?;
+        let mut first = true;
+        self.app.findings_each(&self.filter(None), false, |f| {
+            if !first {
+                out.write_all(b",\n")?;
+            }
+            first = false;
+            serde_json::to_writer(&mut *out, &f.finding).map_err(std::io::Error::other)
+        })?;
+        writeln!(out, "\n]}}")?;
+        Ok(())
     }
 
-    /// JUnit XML: one test suite, one test case per check, failed when it has findings.
-    pub fn junit(&self) -> String {
-        let mut cases = String::new();
-        let mut failures = 0;
-        for id in self.checks_run {
-            let Some(def) = check(id) else { continue };
-            let mine: Vec<&Finding> = self.findings.iter().filter(|f| f.check == *id).collect();
-            cases.push_str(&format!(
-                "    <testcase classname=\"annexa.{}\" name=\"{} ({})\">\n",
-                xml(id),
-                xml(def.title),
-                xml(&def.controls.join(", "))
-            ));
-            if !mine.is_empty() {
-                failures += 1;
-                let body: Vec<String> =
-                    mine.iter().map(|f| format!("[{}] {} {}: {}", f.severity, f.id, f.subject.key, f.message)).collect();
-                cases.push_str(&format!(
-                    "      <failure message=\"{} finding(s)\" type=\"{}\">{}</failure>\n",
-                    mine.len(),
-                    xml(id),
-                    xml(&body.join("\n"))
-                ));
+    /// JUnit XML: one test suite, one test case per check, failed when it has findings
+    /// (each listed in the failure), skipped when it could not judge.
+    pub fn junit(&self, out: &mut impl Write) -> anyhow::Result<()> {
+        let o = self.outcome;
+        let failures = o.checks.iter().filter(|c| c.open > 0).count();
+        let (n, skipped) = (o.checks.len() + self.not_evaluated.len(), self.not_evaluated.len());
+        writeln!(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>")?;
+        writeln!(out, "<testsuites name=\"annexa\" tests=\"{n}\" failures=\"{failures}\" skipped=\"{skipped}\">")?;
+        writeln!(
+            out,
+            "  <testsuite name=\"annexa audit run {}\" tests=\"{n}\" failures=\"{failures}\" skipped=\"{skipped}\" timestamp=\"{}\">",
+            o.run_id,
+            self.as_of.format("%Y-%m-%dT%H:%M:%S")
+        )?;
+        let case = |out: &mut dyn Write, id: &str| -> std::io::Result<()> {
+            let (title, controls) = check(id).map(|d| (d.title, d.controls.join(", "))).unwrap_or_default();
+            writeln!(out, "    <testcase classname=\"annexa.{}\" name=\"{} ({})\">", xml(id), xml(title), xml(&controls))
+        };
+        for c in &o.checks {
+            case(out, &c.check)?;
+            if c.open > 0 {
+                write!(out, "      <failure message=\"{} finding(s)\" type=\"{}\">", c.open, xml(&c.check))?;
+                let mut first = true;
+                self.app.findings_each(&self.filter(Some(&c.check)), false, |f| {
+                    let f = f.finding;
+                    if !first {
+                        out.write_all(b"\n")?;
+                    }
+                    first = false;
+                    write!(out, "{}", xml(&format!("[{}] {} {}: {}", f.severity, f.id, f.subject.key, f.message)))
+                })?;
+                writeln!(out, "</failure>")?;
             }
-            cases.push_str("    </testcase>\n");
+            writeln!(out, "    </testcase>")?;
         }
-        // A check that could not judge is skipped, with the reason.
-        for n in self.not_evaluated {
-            let Some(def) = check(&n.check) else { continue };
-            cases.push_str(&format!(
-                "    <testcase classname=\"annexa.{}\" name=\"{} ({})\">\n      <skipped message=\"not evaluated: {}\"/>\n    </testcase>\n",
-                xml(&n.check),
-                xml(def.title),
-                xml(&def.controls.join(", ")),
-                xml(&n.reason)
-            ));
+        for s in self.not_evaluated {
+            case(out, &s.check)?;
+            writeln!(out, "      <skipped message=\"not evaluated: {}\"/>", xml(&s.reason))?;
+            writeln!(out, "    </testcase>")?;
         }
-        format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"annexa\" tests=\"{n}\" failures=\"{failures}\" skipped=\"{skipped}\">\n  \
-             <testsuite name=\"annexa audit run {run}\" tests=\"{n}\" failures=\"{failures}\" skipped=\"{skipped}\" timestamp=\"{ts}\">\n{cases}  </testsuite>\n</testsuites>\n",
-            n = self.checks_run.len() + self.not_evaluated.len(),
-            skipped = self.not_evaluated.len(),
-            run = self.outcome.run_id,
-            ts = self.as_of.format("%Y-%m-%dT%H:%M:%S"),
-        )
+        writeln!(out, "  </testsuite>\n</testsuites>")?;
+        Ok(())
     }
+}
+
+/// `A.5.18` as numbers, for sorting controls in their catalogue order.
+fn control_order(id: &str) -> (u32, u32, u32) {
+    let mut n = id.trim_start_matches("A.").split('.').map(|p| p.parse().unwrap_or(u32::MAX));
+    (n.next().unwrap_or(u32::MAX), n.next().unwrap_or(u32::MAX), n.next().unwrap_or(0))
+}
+
+/// `text`, cut to `width` characters with an ellipsis.
+fn cut(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut s: String = text.chars().take(width.saturating_sub(1)).collect();
+    s.push('…');
+    s
 }
 
 fn xml(s: &str) -> String {
@@ -185,21 +279,34 @@ fn xml(s: &str) -> String {
     out
 }
 
-/// Findings as CSV rows (also `findings list --format csv`).
-pub fn print_findings_csv(findings: &[Finding]) -> anyhow::Result<()> {
-    let mut table = Table::new(&["id", "check", "severity", "controls", "subject_kind", "subject", "label", "message", "evidence"]);
-    for f in findings {
-        table.push(vec![
-            f.id.clone(),
-            f.check.clone(),
-            f.severity.to_string(),
-            f.controls.join(" "),
-            f.subject.kind.to_string(),
-            f.subject.key.clone(),
-            f.subject.label.clone(),
-            f.message.clone(),
-            serde_json::to_string(&f.evidence)?,
-        ]);
-    }
-    table.print(Format::Csv)
+/// The columns of findings as CSV (`audit --format csv`, `findings list --format csv`).
+const CSV_COLUMNS: [&str; 9] = ["id", "check", "severity", "controls", "subject_kind", "subject", "label", "message", "evidence"];
+
+/// Writes findings as CSV, streaming: `read` hands each to the writer as it reads it.
+/// Cells that a spreadsheet would run as a formula are neutralised ([`csv_cell`]).
+pub fn write_findings_csv(
+    out: &mut impl Write,
+    read: impl FnOnce(&mut dyn FnMut(annexa_store::StoredFinding) -> std::io::Result<()>) -> annexa_app::Result<()>,
+) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(CSV_COLUMNS)?;
+    read(&mut |f| write_csv_row(&mut w, &f.finding))?;
+    w.flush()?;
+    Ok(())
+}
+
+fn write_csv_row<W: Write>(w: &mut csv::Writer<W>, f: &Finding) -> std::io::Result<()> {
+    let evidence = serde_json::to_string(&f.evidence).map_err(std::io::Error::other)?;
+    let row = [
+        f.id.as_str(),
+        f.check.as_str(),
+        f.severity.as_str(),
+        &f.controls.join(" "),
+        f.subject.kind.as_str(),
+        f.subject.key.as_str(),
+        f.subject.label.as_str(),
+        f.message.as_str(),
+        evidence.as_str(),
+    ];
+    w.write_record(row.iter().map(|c| csv_cell(c).into_owned())).map_err(std::io::Error::other)
 }

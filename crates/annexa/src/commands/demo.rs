@@ -18,7 +18,8 @@ pub fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
         anyhow::bail!("--people must be at least 1");
     }
     let bar = spinner(&format!("generating {} people", thousands(args.people as u64)));
-    let org = generate(args.people, args.seed, args.directory_format.into());
+    let profile = if args.first_audit { annexa_app::demo::Profile::FirstAudit } else { annexa_app::demo::Profile::Demo };
+    let org = generate(args.people, args.seed, args.directory_format.into(), profile);
     std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
     for f in &org.files {
         let path = args.out.join(f.name);
@@ -84,7 +85,7 @@ pub fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let mut demo_app = demo_app;
     demo_app.settings.config = config;
     let audit = demo_app.audit(&[], Some(as_of))?;
-    let (result, outcome) = (&audit.result, &audit.outcome);
+    let outcome = &audit.outcome;
     let mut store = demo_app.store()?;
     let ledger_entries = store.ledger_size()?;
     let ledger = demo_app.ledger_status(&mut store)?;
@@ -93,9 +94,9 @@ pub fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
     }
 
     let mut found: std::collections::BTreeMap<&str, u64> = org.expected.keys().map(|k| (*k, 0)).collect();
-    for f in &result.findings {
-        if let Some(n) = found.get_mut(f.check.as_str()) {
-            *n += 1;
+    for c in &outcome.checks {
+        if let Some(n) = found.get_mut(c.check.as_str()) {
+            *n += c.open;
         }
     }
     let all_found = found == org.expected;
@@ -107,7 +108,9 @@ pub fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
         }))?;
     } else {
         println!();
-        Report { findings: &result.findings, checks_run: &result.checks_run, not_evaluated: &result.not_evaluated, outcome, as_of }.print_table()?;
+        let report = Report { app: &demo_app, not_evaluated: &audit.summary.not_evaluated, outcome, as_of };
+        let stdout = std::io::stdout();
+        report.table(&mut stdout.lock())?;
         println!();
         let mut table = Table::new(&["check", "seeded", "found"]);
         for (check, want) in &org.expected {
@@ -115,15 +118,16 @@ pub fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
             table.push(vec![check.to_string(), want.to_string(), format!("{got}{}", if got == *want { "" } else { "  <- MISMATCH" })]);
         }
         if all_found {
-            println!("Every seeded problem was found ({} findings), and nothing else.", thousands(result.findings.len() as u64));
+            println!("Every seeded problem was found ({} findings), and nothing else.", thousands(outcome.total));
         } else {
             println!("Seeded problems and findings differ:");
             table.print(Format::Table)?;
         }
         let db_arg = if db == global.db { String::new() } else { format!(" --db {db}") };
-        let example = result.findings.iter().max_by_key(|f| f.severity).map(|f| f.id.as_str()).unwrap_or("F-...");
+        let top = demo_app.findings(&annexa_store::FindingFilter { run: Some(outcome.run_id), limit: Some(1), ..Default::default() })?;
+        let example = top.findings.first().map(|f| f.finding.id.clone()).unwrap_or_else(|| "F-...".into());
         println!(
-            "\nEvery import, the audit run and each finding it opened are {} entries in the tamper-evident ledger, under a signed checkpoint; the ledger verifies.",
+            "\nEvery import, the audit run and the findings it opened (up to a thousand to an entry) are {} entries in the tamper-evident ledger, under a signed checkpoint; the ledger verifies.",
             thousands(ledger_entries)
         );
         println!("\nThe demo is audited as of {AS_OF}, its reference date, so the results are the same every day.");

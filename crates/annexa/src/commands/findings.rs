@@ -3,6 +3,10 @@
 use crate::cli::{FindingsCommand, GlobalArgs, StatusFilter};
 use crate::commands::setup::app;
 use crate::output::{print_json, Format, Table};
+use std::io::Write;
+
+/// Findings a table shows when `--limit` does not say.
+const TABLE_PAGE: u64 = 100;
 use annexa_store::{FindingFilter, FindingStatus};
 use std::process::ExitCode;
 
@@ -32,26 +36,52 @@ pub fn run(global: &GlobalArgs, cmd: FindingsCommand) -> anyhow::Result<ExitCode
                     found.iter().map(|x| x.id.clone()).collect()
                 }
             };
+            // A table is read by a person: a page of it unless --limit says otherwise. JSON
+            // and CSV are read by programs: all of it, written as it is read.
+            let table = !matches!(global.format, Format::Json | Format::Csv);
+            let limit = if table { Some(limit.unwrap_or(TABLE_PAGE)) } else { limit };
             let filter = FindingFilter { status, check, min_severity, controls, system, subject, run, limit, offset };
-            let page = app.findings(&filter)?;
-            let (total, shown) = (page.total, page.findings.len() as u64);
-            let found = page.findings;
-            match global.format {
-                Format::Json => print_json(&found)?,
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            let mut shown = 0u64;
+            let total = match global.format {
+                Format::Json => {
+                    out.write_all(b"[")?;
+                    let total = app.findings_each(&filter, true, |f| {
+                        out.write_all(if shown == 0 { b"\n" } else { b",\n" })?;
+                        shown += 1;
+                        serde_json::to_writer(&mut out, &f).map_err(std::io::Error::other)
+                    })?;
+                    out.write_all(b"\n]\n")?;
+                    total
+                }
                 Format::Csv => {
-                    let plain: Vec<_> = found.into_iter().map(|f| f.finding).collect();
-                    crate::commands::audit::print_findings_csv(&plain)?;
+                    let mut total = None;
+                    crate::commands::audit::write_findings_csv(&mut out, |each| {
+                        total = app.findings_each(&filter, true, |f| {
+                            shown += 1;
+                            each(f)
+                        })?;
+                        Ok(())
+                    })?;
+                    total
                 }
                 Format::Table | Format::Junit => {
                     let mut table = Table::new(&["id", "severity", "check", "subject", "message"]);
-                    for f in found {
+                    let total = app.findings_each(&filter, true, |f| {
+                        shown += 1;
                         table.push(vec![f.finding.id, f.finding.severity.to_string(), f.finding.check, f.finding.subject.key, f.finding.message]);
-                    }
-                    table.print(Format::Table)?;
+                        Ok(())
+                    })?;
+                    table.write_aligned(&mut out)?;
+                    total
                 }
-            }
+            };
+            out.flush()?;
+            let total = total.unwrap_or(shown);
             let range = if shown == total { String::new() } else if shown == 0 { "none of ".to_string() } else { format!("{}-{} of ", offset + 1, offset + shown) };
-            eprintln!("{range}{total} finding(s); `annexa findings show ID` shows the evidence");
+            let more = if table && offset + shown < total { format!("; --offset {} for the next page, --format csv or json for all", offset + shown) } else { String::new() };
+            eprintln!("{range}{} finding(s){more}; `annexa findings show ID` shows the evidence", crate::commands::setup::thousands(total));
         }
         FindingsCommand::Show { id } => {
             let f = app.finding(&id)?;

@@ -1,0 +1,602 @@
+//! Storing an audit run as its findings arrive: a [`RunWriter`] takes them in batches while
+//! the checks still run, writes each batch in the run's transaction, and keeps per finding
+//! only what tells new, changed and resolved apart (its id, version and severity), so an
+//! audit that finds hundreds of thousands of things costs memory in proportion to them by
+//! a few dozen bytes each, not by their evidence.
+//!
+//! A finding is stored as its *body*: its JSON without what it shares with every other
+//! finding of the run (the as-of instant and the check's parameters, kept with the run)
+//! and without the file name and SHA-256 of each source record (kept with the import the
+//! record names), each record a short array. The body's SHA-256 is the finding's
+//! *version*. A run writes only what changed: new findings, findings whose version changed,
+//! and resolved ones (`run_findings`); an unchanged finding costs nothing, and what run N
+//! reported is, for each finding, its latest change up to N (if not a resolution) among
+//! the checks N ran. A daily audit of an organisation with many open findings therefore
+//! grows the database by what changed that day.
+
+use crate::db::{Tx, Value};
+use crate::{Store, StoreError};
+use annexa_core::finding::{Finding, Severity, Subject};
+use annexa_core::model::ImportRecord;
+use annexa_core::time::Instant;
+use serde::Serialize;
+use sha2::Digest as _;
+use std::collections::HashMap;
+
+/// Findings written at a time.
+const BATCH: usize = 512;
+/// Findings named in one ledger entry: the entry binds each by id and version.
+const LEDGER_BATCH: usize = 1_000;
+
+/// How a run begins.
+pub struct RunStart<'a> {
+    /// Who runs it (recorded in the ledger).
+    pub actor: &'a str,
+    pub started_at: Instant,
+    pub as_of: Instant,
+    /// The checks selected to run: their open findings are the ones this run may resolve
+    /// (those of them that turn out not evaluated are left as they are).
+    pub checks: &'a [String],
+}
+
+/// How a run ends.
+pub struct RunEnd<'a> {
+    pub finished_at: Instant,
+    /// The checks that ran, in registry order: only their open findings not seen resolve.
+    pub checks_run: &'a [String],
+    /// The checks that could not judge, and why.
+    pub not_evaluated: &'a [(String, String)],
+    pub imports: &'a [ImportRecord],
+    /// The effective check parameters, by check id, as a JSON object.
+    pub parameters: &'a str,
+}
+
+/// What a stored run found, per check and in all.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RunOutcome {
+    pub run_id: i64,
+    /// Findings the run reported (all open now).
+    pub total: u64,
+    pub new: u64,
+    pub still_open: u64,
+    /// Of the still open ones, those whose evidence or message changed.
+    pub changed: u64,
+    pub resolved: u64,
+    /// Per check that ran, in the order of [`RunEnd::checks_run`].
+    pub checks: Vec<CheckOutcome>,
+}
+
+/// One check's part of a run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CheckOutcome {
+    pub check: String,
+    pub open: u64,
+    pub new: u64,
+    pub resolved: u64,
+    /// The severity of its most severe finding.
+    pub most_severe: Option<Severity>,
+}
+
+/// A finding as stored before this run: what deciding new, changed or resolved needs.
+struct Known {
+    version: [u8; 32],
+    rank: u8,
+    check: u16,
+}
+
+/// The column list of a finding's latest state.
+const FINDING_COLUMNS: [&str; 10] =
+    ["id", "check_id", "severity_rank", "system", "subject_kind", "subject_key", "controls", "version", "first_run", "last_run"];
+
+/// One finding of a batch, encoded.
+struct Encoded {
+    f: Finding,
+    rank: i64,
+    system: String,
+    controls: String,
+    version: String,
+    body: String,
+    change: &'static str,
+}
+
+/// An audit run being stored: [`Store::begin_run`], [`RunWriter::add`] as findings arrive,
+/// [`RunWriter::finish`]. Dropped unfinished, the run is rolled back.
+pub struct RunWriter<'s> {
+    tx: Tx<'s>,
+    run_id: i64,
+    actor: String,
+    started_at: Instant,
+    as_of: Instant,
+    /// Open findings of the selected checks not seen yet in this run.
+    known: HashMap<Box<str>, Known>,
+    check_names: Vec<String>,
+    /// Per selected check, the run before this one that ran it: the last to see what this
+    /// one resolves.
+    previous_run: Vec<Option<i64>>,
+    per_check: HashMap<String, CheckOutcome>,
+    batch: Vec<Finding>,
+    opened: Vec<serde_json::Value>,
+    /// Still open findings whose severity changed: the ledger says so.
+    regraded: Vec<serde_json::Value>,
+    outcome: RunOutcome,
+}
+
+impl Store {
+    /// Begins storing an audit run, in one transaction that [`RunWriter::finish`] commits.
+    pub fn begin_run(&mut self, start: &RunStart<'_>) -> Result<RunWriter<'_>, StoreError> {
+        let mut tx = self.conn.transaction()?;
+        let check_names: Vec<String> = start.checks.to_vec();
+        let index: HashMap<&str, u16> = check_names.iter().enumerate().map(|(i, c)| (c.as_str(), i as u16)).collect();
+        let mut known = HashMap::new();
+        tx.query_each("SELECT id, check_id, version, severity_rank FROM findings WHERE status = 'open'", &[], |r| {
+            if let Some(&check) = index.get(r.req_text(1)?) {
+                // A finding stored before versions were kept has none: it counts as changed.
+                let version = r.text(2)?.and_then(unhex).unwrap_or([0; 32]);
+                let rank = r.req_int(3)?.clamp(0, 255) as u8;
+                known.insert(r.req_text(0)?.into(), Known { version, rank, check });
+            }
+            Ok(())
+        })?;
+        let mut previous_run: Vec<Option<i64>> = vec![None; check_names.len()];
+        let mut missing = check_names.len();
+        tx.query_each("SELECT id, checks FROM audit_runs ORDER BY id DESC", &[], |r| {
+            if missing == 0 {
+                return Ok(());
+            }
+            let ran: Vec<String> = serde_json::from_str(r.req_text(1)?).unwrap_or_default();
+            for c in ran {
+                if let Some(&i) = index.get(c.as_str()) {
+                    if previous_run[usize::from(i)].is_none() {
+                        previous_run[usize::from(i)] = Some(r.req_int(0)?);
+                        missing -= 1;
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        let run_id = tx.insert_returning_id(
+            "INSERT INTO audit_runs (started_at, finished_at, as_of, checks, imports, parameters, total, new_count, \
+             still_open_count, resolved_count) VALUES (?, ?, ?, '[]', '[]', '{}', 0, 0, 0, 0)",
+            &[start.started_at.timestamp().into(), start.started_at.timestamp().into(), start.as_of.timestamp().into()],
+        )?;
+        Ok(RunWriter {
+            tx,
+            run_id,
+            actor: start.actor.to_string(),
+            started_at: start.started_at,
+            as_of: start.as_of,
+            known,
+            check_names,
+            previous_run,
+            per_check: HashMap::new(),
+            batch: Vec::with_capacity(BATCH),
+            opened: Vec::new(),
+            regraded: Vec::new(),
+            outcome: RunOutcome { run_id, ..RunOutcome::default() },
+        })
+    }
+
+    /// Stores a run whose findings are all at hand, in one go.
+    pub fn record_run(&mut self, run: &RunInput<'_>) -> Result<RunOutcome, StoreError> {
+        let mut writer =
+            self.begin_run(&RunStart { actor: run.actor, started_at: run.started_at, as_of: run.as_of, checks: run.checks })?;
+        writer.add(run.findings.to_vec())?;
+        writer.finish(&RunEnd {
+            finished_at: run.finished_at,
+            checks_run: run.checks,
+            not_evaluated: &[],
+            imports: run.imports,
+            parameters: run.parameters,
+        })
+    }
+}
+
+/// A run whose findings are all at hand ([`Store::record_run`]).
+pub struct RunInput<'a> {
+    pub actor: &'a str,
+    pub started_at: Instant,
+    pub finished_at: Instant,
+    pub as_of: Instant,
+    /// The checks that ran: only their earlier findings can be resolved by this run.
+    pub checks: &'a [String],
+    pub imports: &'a [ImportRecord],
+    /// The effective check parameters, as JSON.
+    pub parameters: &'a str,
+    pub findings: &'a [Finding],
+}
+
+impl RunWriter<'_> {
+    /// The run's id.
+    pub fn run_id(&self) -> i64 {
+        self.run_id
+    }
+
+    /// Takes findings as the checks hand them on; writes them a batch at a time.
+    pub fn add(&mut self, findings: Vec<Finding>) -> Result<(), StoreError> {
+        for f in findings {
+            self.batch.push(f);
+            if self.batch.len() >= BATCH {
+                self.flush()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the pending batch: new and changed findings with their versions, and every
+    /// finding's place in the run.
+    fn flush(&mut self) -> Result<(), StoreError> {
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+        let mut encoded = Vec::with_capacity(batch.len());
+        for f in batch {
+            let body = body_of(&f);
+            let hash: [u8; 32] = sha2::Sha256::digest(body.as_bytes()).into();
+            let rank = f.severity.rank();
+            let (change, write) = match self.known.remove(f.id.as_str()) {
+                None => ("new", true),
+                Some(k) => {
+                    if i64::from(k.rank) != rank {
+                        self.regraded.push(ledger_item(&f, &hash));
+                    }
+                    ("open", k.version != hash)
+                }
+            };
+            let counts = self.per_check.entry(f.check.clone()).or_insert_with(|| CheckOutcome { check: f.check.clone(), ..Default::default() });
+            counts.open += 1;
+            counts.most_severe = counts.most_severe.max(Some(f.severity));
+            self.outcome.total += 1;
+            if change == "new" {
+                counts.new += 1;
+                self.outcome.new += 1;
+                self.opened.push(ledger_item(&f, &hash));
+            } else {
+                self.outcome.still_open += 1;
+                self.outcome.changed += u64::from(write);
+            }
+            if !write {
+                continue; // unchanged: nothing to write
+            }
+            let system = f.subject.system().unwrap_or_default();
+            let controls = f.controls.join(" ");
+            encoded.push(Encoded { rank, system, controls, version: annexa_core::to_hex(&hash), body, change, f });
+        }
+        let written: Vec<&Encoded> = encoded.iter().collect();
+        let run_id = self.run_id;
+        let mut columns = FINDING_COLUMNS.to_vec();
+        columns.push("status");
+        self.tx.insert_rows(
+            "findings",
+            &columns,
+            &written,
+            |e, v| {
+                v.extend([
+                    Value::from(e.f.id.as_str()),
+                    e.f.check.as_str().into(),
+                    e.rank.into(),
+                    e.system.as_str().into(),
+                    e.f.subject.kind.as_str().into(),
+                    e.f.subject.key.as_str().into(),
+                    e.controls.as_str().into(),
+                    e.version.as_str().into(),
+                    run_id.into(),
+                    run_id.into(),
+                    "open".into(),
+                ])
+            },
+            "ON CONFLICT (id) DO UPDATE SET severity_rank = excluded.severity_rank, controls = excluded.controls, \
+             version = excluded.version, status = 'open', last_run = excluded.last_run, resolved_run = NULL",
+        )?;
+        self.tx.insert_rows(
+            "finding_versions",
+            &["finding_id", "sha256", "check_id", "severity_rank", "system", "subject_key", "controls", "body"],
+            &written,
+            |e, v| {
+                v.extend([
+                    Value::from(e.f.id.as_str()),
+                    e.version.as_str().into(),
+                    e.f.check.as_str().into(),
+                    e.rank.into(),
+                    e.system.as_str().into(),
+                    e.f.subject.key.as_str().into(),
+                    e.controls.as_str().into(),
+                    e.body.as_str().into(),
+                ])
+            },
+            "ON CONFLICT (finding_id, sha256) DO NOTHING",
+        )?;
+        self.tx.bulk_insert("run_findings", &["run_id", "finding_id", "change", "version"], &encoded, |e, v| {
+            v.extend([Value::from(run_id), e.f.id.as_str().into(), e.change.into(), e.version.as_str().into()])
+        })?;
+        if self.opened.len() >= LEDGER_BATCH {
+            self.log("findings-opened", false)?;
+        }
+        Ok(())
+    }
+
+    /// Appends the findings collected for the ledger under `kind` (all of them when `all`,
+    /// else whole entries only).
+    fn log(&mut self, kind: &'static str, all: bool) -> Result<(), StoreError> {
+        let run_id = self.run_id;
+        let items = match kind {
+            "findings-opened" => &mut self.opened,
+            _ => &mut self.regraded,
+        };
+        let mut changes = Vec::new();
+        while items.len() >= LEDGER_BATCH || (all && !items.is_empty()) {
+            let rest = items.split_off(items.len().min(LEDGER_BATCH));
+            let entry = std::mem::replace(items, rest);
+            changes.push(crate::ledger::Change { kind, data: serde_json::json!({ "run_id": run_id, "findings": entry }) });
+        }
+        self.tx.ledger_append(&self.actor, self.started_at, &changes)?;
+        Ok(())
+    }
+
+    /// Resolves the open findings of the checks that ran and were not seen, records the
+    /// run's totals, appends its ledger entries and commits.
+    pub fn finish(mut self, end: &RunEnd<'_>) -> Result<RunOutcome, StoreError> {
+        self.flush()?;
+        self.log("findings-opened", true)?;
+        self.log("findings-regraded", true)?;
+        let ran: Vec<bool> = self.check_names.iter().map(|c| end.checks_run.contains(c)).collect();
+        let mut resolved: Vec<(Box<str>, u16)> =
+            self.known.drain().filter(|(_, k)| ran.get(usize::from(k.check)).copied().unwrap_or(false)).map(|(id, k)| (id, k.check)).collect();
+        resolved.sort();
+        let run_id = self.run_id;
+        for chunk in resolved.chunks(LEDGER_BATCH) {
+            self.tx.bulk_insert("run_findings", &["run_id", "finding_id", "change"], chunk, |(id, _), v| {
+                v.extend([Value::from(run_id), Value::from(&**id), "resolved".into()])
+            })?;
+            let items: Vec<serde_json::Value> =
+                chunk.iter().map(|(id, c)| serde_json::json!({ "id": id, "check": self.check_names[usize::from(*c)] })).collect();
+            let change = crate::ledger::Change { kind: "findings-resolved", data: serde_json::json!({ "run_id": run_id, "findings": items }) };
+            self.tx.ledger_append(&self.actor, end.finished_at, &[change])?;
+        }
+        let mut resolved_checks: Vec<u16> = resolved.iter().map(|(_, c)| *c).collect();
+        resolved_checks.sort_unstable();
+        resolved_checks.dedup();
+        for (_, c) in &resolved {
+            let check = &self.check_names[usize::from(*c)];
+            self.per_check.entry(check.clone()).or_insert_with(|| CheckOutcome { check: check.clone(), ..Default::default() }).resolved += 1;
+        }
+        self.outcome.resolved = resolved.len() as u64;
+        // A resolved finding was last seen by the run before this one that ran its check.
+        for c in resolved_checks {
+            let last_seen = self.previous_run[usize::from(c)].unwrap_or(run_id);
+            self.tx.execute(
+                "UPDATE findings SET status = 'resolved', resolved_run = ?, last_run = ? \
+                 WHERE check_id = ? AND id IN (SELECT finding_id FROM run_findings WHERE run_id = ? AND change = 'resolved')",
+                &[run_id.into(), last_seen.into(), self.check_names[usize::from(c)].as_str().into(), run_id.into()],
+            )?;
+        }
+        let json = |v: &dyn erased::Json| v.to_json();
+        let not_evaluated: Vec<serde_json::Value> =
+            end.not_evaluated.iter().map(|(check, reason)| serde_json::json!({ "check": check, "reason": reason })).collect();
+        let o = &self.outcome;
+        self.tx.execute(
+            "UPDATE audit_runs SET finished_at = ?, checks = ?, imports = ?, parameters = ?, not_evaluated = ?, total = ?, \
+             new_count = ?, still_open_count = ?, resolved_count = ? WHERE id = ?",
+            &[
+                end.finished_at.timestamp().into(),
+                json(&end.checks_run).as_str().into(),
+                json(&end.imports).as_str().into(),
+                end.parameters.into(),
+                json(&not_evaluated).as_str().into(),
+                (o.total as i64).into(),
+                (o.new as i64).into(),
+                (o.still_open as i64).into(),
+                (o.resolved as i64).into(),
+                run_id.into(),
+            ],
+        )?;
+        let run = crate::ledger::Change {
+            kind: "audit-run",
+            data: serde_json::json!({
+                "run_id": run_id,
+                "as_of": self.as_of.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                "checks": end.checks_run,
+                "not_evaluated": not_evaluated,
+                "imports": end.imports.iter().map(|i| serde_json::json!({"import_id": i.id, "sha256": i.sha256})).collect::<Vec<_>>(),
+                "findings": o.total,
+                "new": o.new,
+                "still_open": o.still_open,
+                "resolved": o.resolved,
+            }),
+        };
+        self.tx.ledger_append(&self.actor, end.finished_at, &[run])?;
+        let mut per_check = std::mem::take(&mut self.per_check);
+        self.outcome.checks = end
+            .checks_run
+            .iter()
+            .map(|c| per_check.remove(c).unwrap_or_else(|| CheckOutcome { check: c.clone(), ..Default::default() }))
+            .collect();
+        self.tx.commit()?;
+        Ok(self.outcome)
+    }
+}
+
+/// What the ledger says of a finding opened (or regraded) by a run: enough to find it, its
+/// version binding the rest.
+fn ledger_item(f: &Finding, version: &[u8; 32]) -> serde_json::Value {
+    serde_json::json!({
+        "id": f.id, "check": f.check, "severity": f.severity, "subject": f.subject.key, "version": annexa_core::to_hex(version),
+    })
+}
+
+/// A finding's stored body (see the module's note).
+pub(crate) fn body_of(f: &Finding) -> String {
+    #[derive(Serialize)]
+    struct Body<'f> {
+        id: &'f str,
+        check: &'f str,
+        severity: Severity,
+        subject: &'f Subject,
+        controls: &'f [String],
+        message: &'f str,
+        evidence: Evidence<'f>,
+    }
+    #[derive(Serialize)]
+    struct Evidence<'f> {
+        /// `[record, key, import_id, line]`.
+        records: Vec<(&'f str, &'f str, i64, u32)>,
+        values: &'f serde_json::Map<String, serde_json::Value>,
+    }
+    let body = Body {
+        id: &f.id,
+        check: &f.check,
+        severity: f.severity,
+        subject: &f.subject,
+        controls: &f.controls,
+        message: &f.message,
+        evidence: Evidence {
+            records: f.evidence.records.iter().map(|r| (r.record.as_str(), r.key.as_str(), r.import_id, r.line)).collect(),
+            values: &f.evidence.values,
+        },
+    };
+    erased::Json::to_json(&body)
+}
+
+/// Migration 10: each finding stored before it gets its version (its compact body, stored
+/// once in `finding_versions`), and the `evidence` column that held it goes.
+pub(crate) fn compact_findings(tx: &mut Tx<'_>) -> Result<(), StoreError> {
+    let corrupt = |what: String| StoreError::Corrupt(format!("finding {what}"));
+    let mut after = String::new();
+    loop {
+        let mut rows: Vec<(Finding, i64, String)> = Vec::new();
+        tx.query_each(
+            "SELECT id, check_id, severity, subject_kind, subject_key, subject_label, controls, message, evidence, severity_rank, system \
+             FROM findings WHERE id > ? ORDER BY id LIMIT 2000",
+            &[after.as_str().into()],
+            |r| {
+                let finding = Finding {
+                    id: r.req_text(0)?.to_string(),
+                    check: r.req_text(1)?.to_string(),
+                    severity: Severity::parse(r.req_text(2)?).ok_or_else(|| corrupt("severity".into()))?,
+                    subject: Subject {
+                        kind: annexa_core::finding::SubjectKind::parse(r.req_text(3)?).ok_or_else(|| corrupt("subject kind".into()))?,
+                        key: r.req_text(4)?.to_string(),
+                        label: r.req_text(5)?.to_string(),
+                    },
+                    controls: r.req_text(6)?.split(' ').filter(|c| !c.is_empty()).map(String::from).collect(),
+                    message: r.req_text(7)?.to_string(),
+                    evidence: serde_json::from_str(r.req_text(8)?).map_err(|e| corrupt(format!("evidence: {e}")))?,
+                };
+                rows.push((finding, r.req_int(9)?, r.req_text(10)?.to_string()));
+                Ok(())
+            },
+        )?;
+        let Some(last) = rows.last() else { break };
+        after = last.0.id.clone();
+        for (f, rank, system) in &rows {
+            let body = body_of(f);
+            let version = annexa_core::to_hex(&sha2::Sha256::digest(body.as_bytes()));
+            tx.execute(
+                "INSERT INTO finding_versions (finding_id, sha256, check_id, severity_rank, system, subject_key, controls, body) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (finding_id, sha256) DO NOTHING",
+                &[
+                    f.id.as_str().into(),
+                    version.as_str().into(),
+                    f.check.as_str().into(),
+                    (*rank).into(),
+                    system.as_str().into(),
+                    f.subject.key.as_str().into(),
+                    f.controls.join(" ").as_str().into(),
+                    body.as_str().into(),
+                ],
+            )?;
+            tx.execute("UPDATE findings SET version = ? WHERE id = ?", &[version.as_str().into(), f.id.as_str().into()])?;
+            // Runs now record changes only: the finding's latest change must say what it is,
+            // which the state stored with it was.
+            tx.execute(
+                "UPDATE run_findings SET version = ? WHERE finding_id = ? AND version IS NULL AND change <> 'resolved' \
+                 AND run_id = (SELECT MAX(x.run_id) FROM run_findings x WHERE x.finding_id = ?)",
+                &[version.as_str().into(), f.id.as_str().into(), f.id.as_str().into()],
+            )?;
+        }
+    }
+    // What the body holds is not kept twice.
+    for column in ["evidence", "message", "subject_label", "severity"] {
+        tx.execute(&format!("ALTER TABLE findings DROP COLUMN {column}"), &[])?;
+    }
+    Ok(())
+}
+
+/// A stored body, read back into a finding: its records short arrays (or, in bodies stored
+/// before they were made compact, whole records).
+pub(crate) fn finding_of_body(body: &str) -> Result<Finding, StoreError> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Record {
+        Short(String, String, i64, u32),
+        Whole(annexa_core::finding::SourceRecord),
+    }
+    #[derive(serde::Deserialize)]
+    struct Evidence {
+        records: Vec<Record>,
+        #[serde(default)]
+        values: serde_json::Map<String, serde_json::Value>,
+        #[serde(default)]
+        parameters: serde_json::Map<String, serde_json::Value>,
+        #[serde(default)]
+        as_of: Option<Instant>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Body {
+        id: String,
+        check: String,
+        severity: Severity,
+        subject: Subject,
+        controls: Vec<String>,
+        message: String,
+        evidence: Evidence,
+    }
+    let b: Body = serde_json::from_str(body).map_err(|e| StoreError::Corrupt(format!("finding body: {e}")))?;
+    let records = b
+        .evidence
+        .records
+        .into_iter()
+        .map(|r| match r {
+            Record::Short(record, key, import_id, line) => {
+                annexa_core::finding::SourceRecord { record, key, import_id, file: String::new(), sha256: String::new(), line }
+            }
+            Record::Whole(r) => r,
+        })
+        .collect();
+    Ok(Finding {
+        id: b.id,
+        check: b.check,
+        severity: b.severity,
+        subject: b.subject,
+        controls: b.controls,
+        message: b.message,
+        evidence: annexa_core::finding::Evidence {
+            records,
+            values: b.evidence.values,
+            parameters: b.evidence.parameters,
+            as_of: b.evidence.as_of,
+        },
+    })
+}
+
+fn unhex(s: &str) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    if s.len() != 64 {
+        return None;
+    }
+    for (i, slot) in out.iter_mut().enumerate() {
+        *slot = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+/// Serialising plain data without a fallible path at every call.
+pub(crate) mod erased {
+    pub trait Json {
+        fn to_json(&self) -> String;
+    }
+    impl<T: serde::Serialize + ?Sized> Json for T {
+        fn to_json(&self) -> String {
+            // INVARIANT: these values are plain data (strings, numbers, maps with string
+            // keys), which serde_json always serialises.
+            serde_json::to_string(self).unwrap_or_else(|_| "null".to_string())
+        }
+    }
+}

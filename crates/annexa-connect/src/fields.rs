@@ -55,11 +55,11 @@ pub(crate) fn vocab<T>(
     parse(t).ok_or_else(|| row.error(column, format!("unknown value {t:?}: expected one of {}", expected())))
 }
 
-/// Emails compare case-insensitively; store them lower-cased.
+/// Emails compare ignoring case and Unicode compatibility forms; store them as their key.
 pub(crate) fn email(row: &Row<'_>, column: &str) -> Result<Option<String>, ImportError> {
     match row.optional(column)? {
         None => Ok(None),
-        Some(t) if t.contains('@') => Ok(Some(t.to_ascii_lowercase())),
+        Some(t) if t.contains('@') => Ok(Some(annexa_core::text::email_key(t).into_owned())),
         Some(t) => Err(row.error(column, format!("{t:?} is not an email address"))),
     }
 }

@@ -322,7 +322,7 @@ fn account(dir: &Directory<'_>, entry: &Entry, system: &Name) -> Result<(Account
         system: system.clone(),
         account_id: account_id.into(),
         username: account_id.to_string(),
-        email: entry.first_text(f, "mail")?.map(str::to_lowercase),
+        email: entry.first_text(f, "mail")?.map(|m| annexa_core::text::email_key(m).into_owned()),
         employee_id: employee_id.map(Into::into),
         display_name: display_name.to_string(),
         status: if disabled { AccountStatus::Disabled } else { AccountStatus::Enabled },

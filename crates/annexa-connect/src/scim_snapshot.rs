@@ -168,7 +168,7 @@ pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<Import
             system: system.clone(),
             account_id: login.clone(),
             username: login.to_string(),
-            email: primary(r, "emails").map(str::to_lowercase),
+            email: primary(r, "emails").map(|m| annexa_core::text::email_key(m).into_owned()),
             employee_id: employee_id.map(Into::into),
             display_name: display,
             status: if active { AccountStatus::Enabled } else { AccountStatus::Disabled },

@@ -43,6 +43,41 @@ pub fn login_key(login: &str) -> String {
     fold(login.trim())
 }
 
+/// What makes two e-mail addresses (or e-mail-shaped logins) the same: surrounding white
+/// space, case and Unicode compatibility forms do not count. NFKC, not only NFC, because
+/// directories and HR tools differ in more than encoding here (a full-width `＠` or a
+/// ligature typed into one of them), and an address is an identifier, never prose.
+/// Borrowed when it already is its own key (plain lower-case ASCII, the usual case).
+pub fn email_key(address: &str) -> Cow<'_, str> {
+    let t = address.trim();
+    if t.is_ascii() {
+        return if t.bytes().any(|b| b.is_ascii_uppercase()) { Cow::Owned(t.to_ascii_lowercase()) } else { Cow::Borrowed(t) };
+    }
+    let lower: String = t.nfkc().flat_map(char::to_lowercase).collect();
+    // Lower-casing can leave text that composes differently (e.g. a capital with a
+    // combining mark): normalise once more so that the key is stable.
+    Cow::Owned(lower.nfkc().collect())
+}
+
+/// Whether `login` is shaped like an e-mail address (`local@domain.tld`), as the login of
+/// Okta, Entra ID, Google Workspace and many AWS IAM users is: then it can stand for the
+/// account's e-mail. Down-level (`DOMAIN\user`) and bare names are not.
+pub fn is_email_shaped(login: &str) -> bool {
+    let t = login.trim();
+    match t.rsplit_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !local.contains('@')
+                && !t.contains(char::is_whitespace)
+                && !t.contains('\\')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        }
+        None => false,
+    }
+}
+
 /// The first control character of `s` (C0, DEL or C1: NUL, CR, LF, ESC, …) and its
 /// character position, if any: such characters have no place in a login or a name, and
 /// in a log line or a CSV cell they can forge content.
@@ -65,6 +100,19 @@ pub fn spreadsheet_safe(cell: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn email_keys_fold_case_and_compatibility_forms() {
+        assert_eq!(email_key("\u{c5}SA.Berg@Example.com"), "\u{e5}sa.berg@example.com");
+        assert_eq!(email_key("A\u{30a}sa.berg@example.com"), "\u{e5}sa.berg@example.com");
+        assert_eq!(email_key("ada\u{ff20}example.com"), "ada@example.com");
+        assert_eq!(email_key(" ada@example.com "), "ada@example.com");
+        assert!(matches!(email_key("ada@example.com"), Cow::Borrowed(_)));
+        assert!(is_email_shaped("ada.lovelace@example.com"));
+        for not in ["ada", "CORP\\ada", "ada@localhost", "@example.com", "ada@.com", "a b@example.com", "ada@example."] {
+            assert!(!is_email_shaped(not), "{not}");
+        }
+    }
 
     #[test]
     fn formulas_are_neutralised_for_spreadsheets() {

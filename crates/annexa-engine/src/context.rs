@@ -1,7 +1,8 @@
 //! What every check needs: the graph, indexed once, with accounts correlated to people.
 
 use crate::config::{Config, EntitlementPatterns};
-use crate::correlate::{correlate, Correlation};
+use crate::correlate::{correlate, people_by_email, Correlation, PeopleByEmail};
+use annexa_core::text::email_key;
 use annexa_core::finding::{finding_id, Evidence, Finding, Severity, SourceRecord, Subject, SubjectKind};
 use annexa_core::graph::IdentityGraph;
 use annexa_core::model::{Account, Origin, Person, PersonStatus};
@@ -21,7 +22,7 @@ pub struct Context<'g> {
     /// For each person, their accounts.
     pub accounts_of_person: Vec<Vec<usize>>,
     /// People by lower-cased email; `None` where two people share it.
-    pub person_by_email: HashMap<&'g str, Option<usize>>,
+    pub person_by_email: PeopleByEmail<'g>,
     /// Grants grouped by account: `grants_of(a)` slices this.
     grant_order: Vec<u32>,
     grant_start: Vec<u32>,
@@ -256,26 +257,21 @@ struct PeopleIndex<'g> {
     correlation: Vec<Option<Correlation>>,
     owner: Vec<Option<usize>>,
     accounts_of_person: Vec<Vec<usize>>,
-    person_by_email: HashMap<&'g str, Option<usize>>,
+    person_by_email: PeopleByEmail<'g>,
 }
 
 impl<'g> PeopleIndex<'g> {
     fn new(graph: &'g IdentityGraph, config: &Config) -> PeopleIndex<'g> {
         let person_by_id: HashMap<&str, usize> =
             graph.people.iter().enumerate().map(|(i, p)| (&*p.employee_id, i)).collect();
-        let correlation = correlate(graph, &config.correlation, &person_by_id);
-        let mut person_by_email: HashMap<&str, Option<usize>> = HashMap::default();
-        for (i, p) in graph.people.iter().enumerate() {
-            if let Some(e) = p.email.as_deref() {
-                person_by_email.entry(e).and_modify(|v| *v = None).or_insert(Some(i));
-            }
-        }
+        let person_by_email = people_by_email(graph);
+        let correlation = correlate(graph, &config.correlation, &person_by_id, &person_by_email);
         let owner = graph
             .accounts
             .iter()
             .map(|a| {
                 let o = a.owner.as_deref()?;
-                let p = person_by_id.get(o).copied().or_else(|| person_by_email.get(o.to_lowercase().as_str()).copied().flatten())?;
+                let p = person_by_id.get(o).copied().or_else(|| person_by_email.get(&email_key(o)).copied().flatten())?;
                 (graph.people[p].status != PersonStatus::Terminated).then_some(p)
             })
             .collect();

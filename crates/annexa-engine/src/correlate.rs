@@ -1,4 +1,5 @@
-//! Linking accounts to people: employee id, then email, then username rules.
+//! Linking accounts to people: employee id, then email (the account's own, or its login
+//! when that is an e-mail address), then username rules.
 //!
 //! A link is made only on an unambiguous match. An account whose email or username fits
 //! two people stays uncorrelated: a wrong link would hide an orphaned account behind a
@@ -6,9 +7,11 @@
 
 use crate::config::Correlation as Rules;
 use annexa_core::graph::IdentityGraph;
-use annexa_core::model::Person;
-use serde::Serialize;
+use annexa_core::model::{Account, Person};
+use annexa_core::text::{email_key, is_email_shaped};
 use rustc_hash::FxHashMap as HashMap;
+use serde::Serialize;
+use std::borrow::Cow;
 
 /// How an account was linked to its person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -16,6 +19,9 @@ use rustc_hash::FxHashMap as HashMap;
 pub enum Method {
     EmployeeId,
     Email,
+    /// The account has no e-mail of its own; its login is an e-mail address that is one
+    /// person's (Okta and Entra ID logins, Google primary e-mails, IAM users named so).
+    LoginEmail,
     /// The username fits the username rule with this index.
     Username(usize),
 }
@@ -49,14 +55,37 @@ pub fn render(pattern: &str, p: &Person) -> String {
         .replace("{employee_id}", &p.employee_id.to_lowercase())
 }
 
-/// For every account of `graph`, the person it belongs to.
-pub fn correlate(graph: &IdentityGraph, rules: &Rules, person_by_id: &HashMap<&str, usize>) -> Vec<Option<Correlation>> {
-    let mut by_email: HashMap<&str, Option<usize>> = HashMap::default();
+/// People by e-mail key ([`email_key`]): `None` for an address two people share.
+pub type PeopleByEmail<'g> = HashMap<Cow<'g, str>, Option<usize>>;
+
+/// Indexes the people of `graph` by e-mail.
+pub fn people_by_email(graph: &IdentityGraph) -> PeopleByEmail<'_> {
+    let mut by_email = PeopleByEmail::default();
     for (i, p) in graph.people.iter().enumerate() {
         if let Some(e) = p.email.as_deref() {
-            by_email.entry(e).and_modify(|v| *v = None).or_insert(Some(i));
+            by_email.entry(email_key(e)).and_modify(|v| *v = None).or_insert(Some(i));
         }
     }
+    by_email
+}
+
+/// The e-mail address an account is known by, and whether it is its login standing in for
+/// one: its own e-mail, or else its login when that is shaped like an address.
+pub fn account_email(a: &Account) -> Option<(Cow<'_, str>, bool)> {
+    match a.email.as_deref() {
+        Some(e) => Some((email_key(e), false)),
+        None if is_email_shaped(&a.username) => Some((email_key(&a.username), true)),
+        None => None,
+    }
+}
+
+/// For every account of `graph`, the person it belongs to.
+pub fn correlate(
+    graph: &IdentityGraph,
+    rules: &Rules,
+    person_by_id: &HashMap<&str, usize>,
+    by_email: &PeopleByEmail<'_>,
+) -> Vec<Option<Correlation>> {
     let by_username: Vec<HashMap<String, Option<usize>>> = rules
         .username_patterns
         .iter()
@@ -79,11 +108,16 @@ pub fn correlate(graph: &IdentityGraph, rules: &Rules, person_by_id: &HashMap<&s
             if let Some(p) = a.employee_id.as_deref().and_then(|e| person_by_id.get(e)) {
                 return Some(Correlation { person: *p, method: Method::EmployeeId });
             }
-            match a.email.as_deref().and_then(|e| by_email.get(e)) {
-                Some(Some(p)) => return Some(Correlation { person: *p, method: Method::Email }),
-                // An email two people share: never guess, never fall through to usernames.
-                Some(None) => return None,
-                None => {}
+            if let Some((address, from_login)) = account_email(a) {
+                match by_email.get(&address) {
+                    Some(Some(p)) => {
+                        let method = if from_login { Method::LoginEmail } else { Method::Email };
+                        return Some(Correlation { person: *p, method });
+                    }
+                    // An email two people share: never guess, never fall through to usernames.
+                    Some(None) => return None,
+                    None => {}
+                }
             }
             let name = bare_username(&a.username);
             if name.is_empty() {

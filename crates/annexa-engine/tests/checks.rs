@@ -25,8 +25,11 @@ fn orphaned_account() {
         .with(person("E2").name("John", "Doe"))
         .with(person("E3").name("Jane", "Doe"))
         .with(person("E9").name("Old", "Timer").terminated_on("2025-12-31"))
+        .with(person("E4").name("Kim", "Ng").email("team@corp.example"))
+        .with(person("E5").name("Lee", "Ng").email("team@corp.example"))
         // Correlated: someone answers for these.
         .with(account("ad", "by-id").employee("E1"))
+        .with(account("aws", "ANN.LEE@corp.example")) // an IAM user named by e-mail
         .with(account("ad", "by-mail").email("Ann.Lee@corp.example"))
         .with(account("ad", "ann.lee"))
         // Orphaned.
@@ -34,6 +37,8 @@ fn orphaned_account() {
         .with(account("ad", "mailer").email("nobody@corp.example"))
         .with(account("ad", "zz"))
         .with(account("ad", "jdoe")) // John Doe or Jane Doe: ambiguous, so nobody's
+        .with(account("aws", "team@corp.example")) // Kim's or Lee's: ambiguous, so nobody's
+        .with(account("aws", "stranger@corp.example"))
         .with(account("ad", "adm-ghost").kind("admin").employee("E404"))
         .with(account("ad", "owner-left").employee("E404").owner("E9"))
         // Not orphaned.
@@ -53,6 +58,11 @@ fn orphaned_account() {
             ("ad/mailer", "email nobody@corp.example matches no one in the HR feed"),
             ("ad/zz", "no employee id, email or username links it to anyone"),
             ("ad/jdoe", "no employee id, email or username links it to anyone"),
+            (
+                "aws/team@corp.example",
+                "login team@corp.example, an e-mail address, belongs to more than one person in the HR feed, so it links to no one",
+            ),
+            ("aws/stranger@corp.example", "login stranger@corp.example, an e-mail address, matches no one in the HR feed"),
             ("ad/adm-ghost", "employee id E404"),
             ("ad/owner-left", "and it has no accountable owner"),
         ],
@@ -895,7 +905,8 @@ fn correlation_by_employee_id_then_email_then_username() {
         .with(person("E4").name("Alice", "Smith"))
         .with(person("E5").name("Adam", "Smith"))
         .with(person("E6").name("Kim", "Ng").email("team@corp.example"))
-        .with(person("E7").name("Lee", "Ng").email("team@corp.example"));
+        .with(person("E7").name("Lee", "Ng").email("team@corp.example"))
+        .with(person("E8").name("\u{c5}sa", "Berg").email("A\u{30a}SA.BERG@example.com"));
     let table = [
         (account("ad", "by-id").employee("E1").email("jane@corp.example"), "E1 by EmployeeId"),
         (account("ad", "by-email").employee("E404").email("Jane@Corp.Example"), "E2 by Email"),
@@ -903,7 +914,12 @@ fn correlation_by_employee_id_then_email_then_username() {
         (account("ad", "sean.obrien"), "E3 by Username(0)"),
         (account("ad", "sobrien"), "E3 by Username(1)"),
         (account("ad", "dom").username("CORP\\SOBrien"), "E3 by Username(1)"),
-        (account("ad", "upn").username("John.Doe@corp.example"), "E1 by Username(0)"),
+        // A login that is an e-mail address stands for the account's missing e-mail, compared
+        // ignoring case and Unicode forms; when it is no one's, the username rules still apply.
+        (account("ad", "upn").username("John.Doe@corp.example"), "E1 by LoginEmail"),
+        (account("aws", "asa").username("\u{c5}SA.Berg@Example.com"), "E8 by LoginEmail"),
+        (account("aws", "sean").username("sean.obrien@corp.example"), "E3 by Username(0)"),
+        (account("okta", "team-login").username("team@corp.example"), "-"),
         (account("ad", "alice.smith"), "E4 by Username(0)"),
         (account("ad", "adm").kind("admin").employee("E1"), "E1 by EmployeeId"),
         // Ambiguous: John/Jane Doe, Alice/Adam Smith; an email two people share.

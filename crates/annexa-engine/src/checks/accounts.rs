@@ -2,6 +2,7 @@
 
 use crate::config::{DormantAccount, MfaMissing, OrphanedAccount, ServiceAccountNoOwner, SharedAccount};
 use crate::context::{Context, FindingBuilder};
+use crate::correlate::account_email;
 use annexa_core::model::{Account, AccountType};
 use serde_json::json;
 
@@ -11,12 +12,15 @@ pub fn orphaned(ctx: &Context<'_>, _: &OrphanedAccount, f: &mut FindingBuilder<'
         if !a.is_enabled() || !a.kind.is_personal() || a.root || ctx.correlation[i].is_some() || ctx.owner[i].is_some() {
             continue;
         }
-        let why = match (&a.employee_id, &a.email) {
+        let why = match (&a.employee_id, account_email(a)) {
             (Some(e), _) => format!("employee id {e} is not in the HR feed"),
-            (None, Some(m)) if matches!(ctx.person_by_email.get(m.as_str()), Some(None)) => {
-                format!("email {m} belongs to more than one person in the HR feed, so it links to no one")
+            (None, Some((m, from_login))) => {
+                let what = if from_login { format!("login {}, an e-mail address,", a.username) } else { format!("email {m}") };
+                match ctx.person_by_email.get(&m) {
+                    Some(None) => format!("{what} belongs to more than one person in the HR feed, so it links to no one"),
+                    _ => format!("{what} matches no one in the HR feed"),
+                }
             }
-            (None, Some(m)) => format!("email {m} matches no one in the HR feed"),
             (None, None) => "no employee id, email or username links it to anyone in the HR feed".to_string(),
         };
         f.push(

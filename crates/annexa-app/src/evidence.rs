@@ -43,6 +43,19 @@ fn json_err(what: &str) -> impl FnOnce(serde_json::Error) -> Error + '_ {
     move |e| Error::caused(ErrorKind::Internal, format!("cannot encode {what}"), e)
 }
 
+/// `findings.csv`: one line per finding, every cell safe to open in a spreadsheet (a
+/// message or subject that begins with `=` is text, not a formula).
+fn findings_csv(findings: &[annexa_core::finding::Finding]) -> Result<Vec<u8>> {
+    let csv_failed = |e: csv::Error| Error::caused(ErrorKind::Internal, "cannot write findings.csv", e);
+    let mut csv_out = csv::Writer::from_writer(Vec::new());
+    csv_out.write_record(["id", "check", "severity", "controls", "subject", "message"]).map_err(csv_failed)?;
+    for f in findings {
+        let row = [f.id.as_str(), f.check.as_str(), f.severity.as_str(), &f.controls.join(" "), f.subject.key.as_str(), f.message.as_str()];
+        csv_out.write_record(row.map(|c| annexa_core::text::spreadsheet_safe(c).into_owned())).map_err(csv_failed)?;
+    }
+    csv_out.into_inner().map_err(|e| Error::internal(format!("cannot write findings.csv: {e}")))
+}
+
 impl App {
     /// Writes the evidence pack of the latest audit run to `out`: its open findings, the
     /// current imports, a checkpoint signed now, an inclusion proof for every ledger entry
@@ -106,18 +119,13 @@ impl App {
         }
         let mut files: Vec<(&str, Vec<u8>)> = Vec::new();
         files.push(("findings.json", serde_json::to_vec_pretty(&findings).map_err(json_err("the findings"))?));
-        let csv_failed = |e: csv::Error| Error::caused(ErrorKind::Internal, "cannot write findings.csv", e);
-        let mut csv_out = csv::Writer::from_writer(Vec::new());
-        csv_out.write_record(["id", "check", "severity", "controls", "subject", "message"]).map_err(csv_failed)?;
-        for f in &findings {
-            csv_out.write_record([&f.id, &f.check, f.severity.as_str(), &f.controls.join(" "), &f.subject.key, &f.message]).map_err(csv_failed)?;
-        }
-        files.push(("findings.csv", csv_out.into_inner().map_err(|e| Error::internal(format!("cannot write findings.csv: {e}")))?));
+        files.push(("findings.csv", findings_csv(&findings)?));
         files.push(("imports.json", serde_json::to_vec_pretty(&imports).map_err(json_err("the imports"))?));
         files.push(("checkpoint.note", checkpoint.note.clone().into_bytes()));
         files.push((
             "ledger-proofs.json",
-            serde_json::to_vec_pretty(&serde_json::json!({ "size": checkpoint.size, "entries": proofs })).map_err(json_err("the proofs"))?,
+            serde_json::to_vec_pretty(&serde_json::json!({ "size": checkpoint.size, "entries": proofs }))
+                .map_err(json_err("the proofs"))?,
         ));
         let manifest = serde_json::json!({
             "format": FORMAT,
@@ -141,7 +149,13 @@ impl App {
             zip.write_all(bytes).map_err(cannot)?;
         }
         zip.finish().map_err(zipped)?;
-        Ok(Packed { findings: findings.len(), run_id: run.id, imports: imports.len(), proofs: proofs.len(), checkpoint_size: checkpoint.size })
+        Ok(Packed {
+            findings: findings.len(),
+            run_id: run.id,
+            imports: imports.len(),
+            proofs: proofs.len(),
+            checkpoint_size: checkpoint.size,
+        })
     }
 }
 
@@ -151,7 +165,8 @@ impl App {
 pub fn verify_pack(path: &Path, verifier: &NoteVerifier) -> Result<std::result::Result<PackVerified, String>> {
     let refuse = |reason: String| Ok(Err(reason));
     let file = std::fs::File::open(path).map_err(|e| Error::io(format!("cannot open {}", path.display()), e))?;
-    let mut zip = zip::ZipArchive::new(file).map_err(|e| Error::caused(ErrorKind::InvalidInput, format!("{} is not a zip archive", path.display()), e))?;
+    let mut zip = zip::ZipArchive::new(file)
+        .map_err(|e| Error::caused(ErrorKind::InvalidInput, format!("{} is not a zip archive", path.display()), e))?;
     let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     for i in 0..zip.len() {
         let mut entry = zip.by_index(i).map_err(|e| Error::caused(ErrorKind::InvalidInput, format!("{} is damaged", path.display()), e))?;
@@ -188,7 +203,9 @@ pub fn verify_pack(path: &Path, verifier: &NoteVerifier) -> Result<std::result::
     let Ok(checkpoint) = checked(verifier, &text_of("checkpoint.note")) else {
         return refuse("checkpoint.note is not signed by this key".into());
     };
-    let Ok(proofs) = serde_json::from_str::<serde_json::Value>(&text_of("ledger-proofs.json")) else { return refuse("ledger-proofs.json is not JSON".into()) };
+    let Ok(proofs) = serde_json::from_str::<serde_json::Value>(&text_of("ledger-proofs.json")) else {
+        return refuse("ledger-proofs.json is not JSON".into());
+    };
     let mut in_ledger: HashSet<String> = HashSet::new();
     for p in proofs["entries"].as_array().map(Vec::as_slice).unwrap_or_default() {
         let seq = p["seq"].as_u64().unwrap_or(u64::MAX);
@@ -235,4 +252,25 @@ pub fn verify_pack(path: &Path, verifier: &NoteVerifier) -> Result<std::result::
         checkpoint_size: checkpoint.size,
         root: hex(&checkpoint.root),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn findings_csv_cells_are_never_formulas() {
+        use annexa_core::finding::{Evidence, Finding, Severity, Subject, SubjectKind};
+        let finding = Finding {
+            id: "=1+1".into(),
+            check: "orphaned-account".into(),
+            severity: Severity::High,
+            subject: Subject { kind: SubjectKind::Account, key: "@evil/-x".into(), label: "+x".into() },
+            controls: vec!["A.5.16".into()],
+            message: "=HYPERLINK(\"http://x\")".into(),
+            evidence: Evidence::default(),
+        };
+        let csv = String::from_utf8(findings_csv(&[finding]).expect("csv")).expect("UTF-8");
+        assert_eq!(csv.lines().nth(1), Some(r#"'=1+1,orphaned-account,high,A.5.16,'@evil/-x,"'=HYPERLINK(""http://x"")""#));
+    }
 }

@@ -4,7 +4,7 @@
 
 use crate::{App, Error, ErrorKind, Result};
 use annexa_connect::{ImportKind, ImportOptions};
-use annexa_core::model::JmlKind;
+use annexa_core::model::{JmlKind, Quarantine};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -27,6 +27,10 @@ pub struct ImportOutcome {
     pub joiners: usize,
     pub movers: usize,
     pub leavers: usize,
+    /// The rows a lenient import refused and where they are listed (`None`: none refused).
+    pub quarantine: Option<Quarantine>,
+    /// What was imported all the same but deserves a look (`file:line: …`).
+    pub warnings: Vec<String>,
     /// One line for a person: what was imported from where, as which import.
     pub summary: String,
     #[serde(skip)]
@@ -88,7 +92,8 @@ impl App {
             let batch = annexa_connect::parse(kind, file, bytes, options);
             (hashing.join().unwrap_or_else(|e| std::panic::resume_unwind(e)), batch)
         });
-        let batch = batch?;
+        let mut batch = batch?;
+        let mut warnings: Vec<String> = batch.warnings.iter().map(ToString::to_string).collect();
         let parse = t0.elapsed();
         let records = batch.people.len() + batch.accounts.len() + batch.entitlements.len() + batch.assignments.len() + batch.badges.len();
         if records == 0 && !allow_empty {
@@ -102,12 +107,17 @@ impl App {
         let t_diff = std::time::Instant::now();
         let jml = if kind == ImportKind::Hr {
             let previous = store.current_people()?;
+            keep_refused_people(&mut batch, &previous, file, &mut warnings);
             if previous.is_empty() { Vec::new() } else { annexa_engine::jml::detect(&previous, &batch.people, now) }
         } else {
             Vec::new()
         };
         let lifecycle_diff = t_diff.elapsed();
-        let record = store.import(&annexa_store::NewImport {
+        let quarantine = match batch.refused.is_empty() {
+            true => None,
+            false => Some(self.write_quarantine(kind, file, &batch.refused, options)?),
+        };
+        let stored = store.import(&annexa_store::NewImport {
             actor: &self.actor,
             kind,
             file,
@@ -121,7 +131,18 @@ impl App {
             assignments: &batch.assignments,
             badges: &batch.badges,
             jml_events: &jml,
-        })?;
+            quarantine: quarantine.as_ref(),
+        });
+        let record = match stored {
+            Ok(record) => record,
+            Err(e) => {
+                // The report of an import that did not happen would only mislead.
+                if let Some(q) = &quarantine {
+                    let _ = std::fs::remove_file(&q.file);
+                }
+                return Err(e.into());
+            }
+        };
         self.progress.finish();
         let count = |k: JmlKind| jml.iter().filter(|e| e.kind == k).count();
         let mut outcome = ImportOutcome {
@@ -139,11 +160,37 @@ impl App {
             joiners: count(JmlKind::Joiner),
             movers: count(JmlKind::Mover),
             leavers: count(JmlKind::Leaver),
+            quarantine,
+            warnings,
             summary: String::new(),
             timings: ImportTimings { parse, lifecycle_diff, store: t0.elapsed().saturating_sub(parse + lifecycle_diff) },
         };
         outcome.summary = summary(&outcome, kind, !jml.is_empty());
         Ok(outcome)
+    }
+
+    /// Writes the report of the rows a lenient import refused: to `options.quarantine`, or
+    /// beside the database (`annexa.db.quarantine/`; for PostgreSQL `annexa.quarantine/` in
+    /// the working directory), named after the time and the kind.
+    fn write_quarantine(&self, kind: ImportKind, file: &str, refused: &[annexa_connect::RefusedRow], options: &ImportOptions) -> Result<Quarantine> {
+        let bytes = quarantine_csv(file, refused)?;
+        let path = match &options.quarantine {
+            Some(path) => path.clone(),
+            None => {
+                let dir = crate::beside_db(&self.settings.db, ".quarantine", "annexa.quarantine");
+                std::fs::create_dir_all(&dir).map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
+                let stem = format!("{}-{}", self.now().format("%Y%m%dT%H%M%SZ"), kind.as_str());
+                let mut path = dir.join(format!("{stem}.csv"));
+                let mut n = 1;
+                while path.exists() {
+                    n += 1;
+                    path = dir.join(format!("{stem}-{n}.csv"));
+                }
+                path
+            }
+        };
+        std::fs::write(&path, &bytes).map_err(|e| Error::io(format!("cannot write the quarantine report {}", path.display()), e))?;
+        Ok(Quarantine { refused: refused.len() as u64, file: path.display().to_string(), sha256: annexa_core::to_hex(&Sha256::digest(&bytes)) })
     }
 
     /// Reads a live directory over LDAP (a paged search), saves it as LDIF to `file` (the
@@ -185,6 +232,41 @@ impl App {
     }
 }
 
+/// The quarantine report: `file,line,column,value,reason`, one line per refused row, every
+/// cell safe to open in a spreadsheet (a refused value may well be a formula).
+pub fn quarantine_csv(file: &str, refused: &[annexa_connect::RefusedRow]) -> Result<Vec<u8>> {
+    let failed = |e: csv::Error| Error::caused(ErrorKind::Internal, "cannot write the quarantine report", e);
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(["file", "line", "column", "value", "reason"]).map_err(failed)?;
+    for r in refused {
+        let line = r.line.to_string();
+        let cells = [file, line.as_str(), r.column.as_deref().unwrap_or_default(), r.value.as_str(), r.reason.as_str()];
+        out.write_record(cells.map(|c| annexa_core::text::spreadsheet_safe(c).into_owned())).map_err(failed)?;
+    }
+    out.into_inner().map_err(|e| Error::internal(format!("cannot write the quarantine report: {e}")))
+}
+
+/// A lenient HR import keeps the previous record of a person whose row it refused: their
+/// absence would read as a leaver (and the fixed row, next time, as a joiner), and a
+/// leaver's accounts are disabled. The record points at the refused row's line.
+fn keep_refused_people(batch: &mut annexa_connect::ImportBatch, previous: &[annexa_core::model::Person], file: &str, warnings: &mut Vec<String>) {
+    let present: std::collections::HashSet<String> = batch.people.iter().map(|p| p.employee_id.to_string()).collect();
+    let mut kept = Vec::new();
+    for r in &batch.refused {
+        let Some(key) = r.key.as_deref() else { continue };
+        if present.contains(key) || kept.iter().any(|p: &annexa_core::model::Person| &*p.employee_id == key) {
+            continue;
+        }
+        if let Some(before) = previous.iter().find(|p| &*p.employee_id == key) {
+            let mut person = before.clone();
+            person.origin = annexa_core::model::Origin { import_id: 0, line: u32::try_from(r.line).unwrap_or(u32::MAX) };
+            warnings.push(format!("{file}:{}: the row of {key} is refused; their previous record is kept", r.line));
+            kept.push(person);
+        }
+    }
+    batch.people.extend(kept);
+}
+
 fn summary(o: &ImportOutcome, kind: ImportKind, diffed: bool) -> String {
     let mut parts = Vec::new();
     for (n, what) in [(o.people, "people"), (o.accounts, "accounts"), (o.entitlements, "entitlements"), (o.assignments, "assignments"), (o.badges, "badges")] {
@@ -206,8 +288,18 @@ fn summary(o: &ImportOutcome, kind: ImportKind, diffed: bool) -> String {
     } else {
         String::new()
     };
+    let refused = match &o.quarantine {
+        Some(q) => format!(
+            "; refused {} {} (quarantine report {}, sha256 {}…)",
+            thousands(q.refused),
+            if kind == ImportKind::Ldif { "entries" } else { "rows" },
+            q.file,
+            &q.sha256[..12]
+        ),
+        None => String::new(),
+    };
     format!(
-        "imported {}{systems} from {} ({} {}, sha256 {}…) as import #{}{lifecycle}",
+        "imported {}{systems} from {} ({} {}, sha256 {}…) as import #{}{lifecycle}{refused}",
         parts.join(", "),
         o.file,
         thousands(o.rows),

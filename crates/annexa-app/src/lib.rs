@@ -21,6 +21,7 @@ pub mod demo;
 mod error;
 pub mod evidence;
 pub mod import;
+pub mod input;
 pub mod keys;
 pub mod ledger;
 pub mod provision;

@@ -1,5 +1,6 @@
 //! Generic accounts CSV: one row per login in any system.
 
+use crate::error::{quote, Refusals};
 use crate::fields::{email, instant, note_system, system, vocab, Interner};
 use crate::table::{KeySet, Row, Table};
 use crate::{ImportBatch, ImportError, ImportOptions};
@@ -25,43 +26,62 @@ pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<Import
     let mut table = Table::open(file, bytes, REQUIRED, &[], &Default::default())?;
     let mut batch = ImportBatch::default();
     let mut interner = Interner::default();
-    let mut keys: KeySet<(annexa_core::Name, annexa_core::Name)> = KeySet::new("account");
+    let mut keys: AccountKeys = KeySet::new("account");
+    let mut refusals = Refusals::new(options);
     while let Some(row) = table.next_row() {
-        let row = row?;
-        let system = system(&row, options, &mut interner)?;
-        let account_id = row.required("account_id")?;
-        let account_id: annexa_core::Name = account_id.into();
-        keys.insert_with(&row, "account_id", (system.clone(), account_id.clone()), |(s, a)| format!("{s}/{a}"))?;
-        note_system(&mut batch.systems, &system);
-        let kind = vocab(&row, "type", AccountType::parse, AccountType::expected, None)?;
-        batch.accounts.push(Account {
-            system,
-            account_id,
-            username: row.text("username")?.to_string(),
-            email: email(&row, "email")?,
-            employee_id: row.optional("employee_id")?.map(Into::into),
-            display_name: row.text("display_name")?.to_string(),
-            status: vocab(&row, "status", AccountStatus::parse, AccountStatus::expected, None)?,
-            kind,
-            created_at: instant(&row, "created_at")?,
-            last_login_at: instant(&row, "last_login_at")?,
-            last_login_known: true,
-            mfa: mfa(&row)?,
-            password_last_set_at: instant(&row, "password_last_set_at")?,
-            interactive: kind != AccountType::Service,
-            root: false,
-            owner: row.optional("owner")?.map(String::from),
-            credentials: Vec::new(),
-            origin: Origin { import_id: 0, line: row.line_u32() },
-        });
+        let row = match row {
+            Ok(row) => row,
+            Err(e) => {
+                refusals.refuse(e)?;
+                continue;
+            }
+        };
+        match account(&row, options, &mut interner, &mut keys) {
+            Ok(account) => {
+                note_system(&mut batch.systems, &account.system);
+                batch.accounts.push(account);
+            }
+            Err(e) => refusals.refuse(e)?,
+        }
     }
     // A file without rows still speaks for the system it was given (`--allow-empty`
     // then retires that system's records).
     if let Some(system) = options.system.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         note_system(&mut batch.systems, system);
     }
-    batch.rows = batch.accounts.len() as u64;
+    batch.rows = (batch.accounts.len() + refusals.len()) as u64;
+    batch.refused = refusals.into_rows();
     Ok(batch)
+}
+
+type AccountKeys = KeySet<(annexa_core::Name, annexa_core::Name)>;
+
+fn account(row: &Row<'_>, options: &ImportOptions, interner: &mut Interner, keys: &mut AccountKeys) -> Result<Account, ImportError> {
+    let system = system(row, options, interner)?;
+    let account_id = row.required("account_id")?;
+    let account_id: annexa_core::Name = account_id.into();
+    keys.insert_with(row, "account_id", (system.clone(), account_id.clone()), |(s, a)| format!("{s}/{a}"))?;
+    let kind = vocab(row, "type", AccountType::parse, AccountType::expected, None)?;
+    Ok(Account {
+        system,
+        account_id,
+        username: row.text("username")?.to_string(),
+        email: email(row, "email")?,
+        employee_id: row.optional("employee_id")?.map(Into::into),
+        display_name: row.text("display_name")?.to_string(),
+        status: vocab(row, "status", AccountStatus::parse, AccountStatus::expected, None)?,
+        kind,
+        created_at: instant(row, "created_at")?,
+        last_login_at: instant(row, "last_login_at")?,
+        last_login_known: true,
+        mfa: mfa(row)?,
+        password_last_set_at: instant(row, "password_last_set_at")?,
+        interactive: kind != AccountType::Service,
+        root: false,
+        owner: row.optional("owner")?.map(String::from),
+        credentials: Vec::new(),
+        origin: Origin { import_id: 0, line: row.line_u32() },
+    })
 }
 
 /// `totp|push` -> factors; empty -> not reported (`None`); `none` -> no factor.
@@ -70,14 +90,14 @@ fn mfa(row: &Row<'_>) -> Result<Option<Vec<MfaFactor>>, ImportError> {
     let mut factors = Vec::new();
     for part in text.split('|').map(str::trim).filter(|p| !p.is_empty()) {
         let f = MfaFactor::parse(part).ok_or_else(|| {
-            row.error("mfa", format!("unknown MFA factor {part:?}: expected `|`-separated {}", MfaFactor::expected()))
+            row.error("mfa", format!("unknown MFA factor {}: expected `|`-separated {}", quote(part), MfaFactor::expected()))
         })?;
         if !factors.contains(&f) {
             factors.push(f);
         }
     }
     if factors.len() > 1 && factors.contains(&MfaFactor::None) {
-        return Err(row.error("mfa", format!("{text:?} lists `none` together with a factor")));
+        return Err(row.error("mfa", format!("{} lists `none` together with a factor", quote(text))));
     }
     Ok(Some(factors))
 }

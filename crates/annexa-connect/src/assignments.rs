@@ -1,7 +1,8 @@
 //! Generic assignments CSV: which account holds which entitlement, since when, and why.
 
+use crate::error::Refusals;
 use crate::fields::{boolean, instant, note_system, system, vocab, Interner};
-use crate::table::{KeySet, Table};
+use crate::table::{KeySet, Row, Table};
 use crate::{ImportBatch, ImportError, ImportOptions};
 use annexa_core::model::{Assignment, Entitlement, GrantSource, Origin};
 use std::collections::HashMap;
@@ -13,63 +14,97 @@ pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<Import
     let mut table = Table::open(file, bytes, REQUIRED, OPTIONAL, &Default::default())?;
     let mut batch = ImportBatch::default();
     let mut interner = Interner::default();
-    let mut keys: KeySet<(annexa_core::Name, annexa_core::Name, annexa_core::Name)> = KeySet::new("assignment");
+    let mut keys: AssignmentKeys = KeySet::new("assignment");
     // (system, entitlement) -> index in batch.entitlements
     let mut entitlements: HashMap<(annexa_core::Name, annexa_core::Name), usize> = HashMap::new();
+    let mut refusals = Refusals::new(options);
     while let Some(row) = table.next_row() {
-        let row = row?;
-        let system = system(&row, options, &mut interner)?;
-        let account_id = row.required("account_id")?;
-        let entitlement = interner.get(row.required("entitlement")?);
-        let account_id = interner.get(account_id);
-        keys.insert_with(&row, "entitlement", (system.clone(), account_id.clone(), entitlement.clone()), |(s, a, e)| {
-            format!("{s}/{a}/{e}")
-        })?;
-        note_system(&mut batch.systems, &system);
-        let privileged = boolean(&row, "privileged", false)?;
-        let owner = row.optional("entitlement_owner")?.map(String::from);
-        let line = row.line_u32();
-        let slot = *entitlements.entry((system.clone(), entitlement.clone())).or_insert_with(|| {
+        let row = match row {
+            Ok(row) => row,
+            Err(e) => {
+                refusals.refuse(e)?;
+                continue;
+            }
+        };
+        // The row is read whole before anything is recorded, so a refused row (lenient)
+        // leaves no entitlement behind.
+        let read = assignment(&row, options, &mut interner, &mut keys).and_then(|read| {
+            let known = entitlements.get(&(read.assignment.system.clone(), read.assignment.entitlement.clone()));
+            match known.and_then(|&slot| batch.entitlements.get(slot)) {
+                Some(ent) if ent.privileged != read.privileged => Err(row.error(
+                    "privileged",
+                    format!(
+                        "entitlement {}/{} is privileged={} on line {} but privileged={} here; \
+                         an entitlement is privileged or not",
+                        read.assignment.system, read.assignment.entitlement, ent.privileged, ent.origin.line, read.privileged
+                    ),
+                )),
+                _ => Ok(read),
+            }
+        });
+        let read = match read {
+            Ok(read) => read,
+            Err(e) => {
+                refusals.refuse(e)?;
+                continue;
+            }
+        };
+        let a = read.assignment;
+        note_system(&mut batch.systems, &a.system);
+        let slot = *entitlements.entry((a.system.clone(), a.entitlement.clone())).or_insert_with(|| {
             batch.entitlements.push(Entitlement {
-                system: system.clone(),
-                name: entitlement.clone(),
-                privileged,
-                owner: owner.clone(),
-                origin: Origin { import_id: 0, line },
+                system: a.system.clone(),
+                name: a.entitlement.clone(),
+                privileged: read.privileged,
+                owner: None,
+                origin: a.origin,
             });
             batch.entitlements.len() - 1
         });
-        let ent = &mut batch.entitlements[slot];
-        if ent.privileged != privileged {
-            return Err(row.error(
-                "privileged",
-                format!(
-                    "entitlement {system}/{entitlement} is privileged={} on line {} but privileged={privileged} here; \
-                     an entitlement is privileged or not",
-                    ent.privileged, ent.origin.line
-                ),
-            ));
+        if let Some(ent) = batch.entitlements.get_mut(slot) {
+            if ent.owner.is_none() {
+                ent.owner = read.owner;
+            }
         }
-        if ent.owner.is_none() {
-            ent.owner = owner;
-        }
-        batch.assignments.push(Assignment {
-            system,
-            account_id,
-            entitlement,
-            granted_at: instant(&row, "granted_at")?,
-            granted_by: row.optional("granted_by")?.map(|g| interner.get(g)),
-            source: vocab(&row, "source", GrantSource::parse, GrantSource::expected, Some(GrantSource::Unknown))?,
-            last_certified_at: instant(&row, "last_certified_at")?,
-            last_certified_by: row.optional("last_certified_by")?.map(|c| interner.get(c)),
-            origin: Origin { import_id: 0, line },
-        });
+        batch.assignments.push(a);
     }
     // A file without rows still speaks for the system it was given (`--allow-empty`
     // then retires that system's records).
     if let Some(system) = options.system.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         note_system(&mut batch.systems, system);
     }
-    batch.rows = batch.assignments.len() as u64;
+    batch.rows = (batch.assignments.len() + refusals.len()) as u64;
+    batch.refused = refusals.into_rows();
     Ok(batch)
+}
+
+type AssignmentKeys = KeySet<(annexa_core::Name, annexa_core::Name, annexa_core::Name)>;
+
+/// A row, read: the assignment and what it says of its entitlement.
+struct Read {
+    assignment: Assignment,
+    privileged: bool,
+    owner: Option<String>,
+}
+
+fn assignment(row: &Row<'_>, options: &ImportOptions, interner: &mut Interner, keys: &mut AssignmentKeys) -> Result<Read, ImportError> {
+    let system = system(row, options, interner)?;
+    let account_id = row.required("account_id")?;
+    let entitlement = interner.get(row.required("entitlement")?);
+    let account_id = interner.get(account_id);
+    keys.insert_with(row, "entitlement", (system.clone(), account_id.clone(), entitlement.clone()), |(s, a, e)| format!("{s}/{a}/{e}"))?;
+    let privileged = boolean(row, "privileged", false)?;
+    let owner = row.optional("entitlement_owner")?.map(String::from);
+    let assignment = Assignment {
+        system,
+        account_id,
+        entitlement,
+        granted_at: instant(row, "granted_at")?,
+        granted_by: row.optional("granted_by")?.map(|g| interner.get(g)),
+        source: vocab(row, "source", GrantSource::parse, GrantSource::expected, Some(GrantSource::Unknown))?,
+        last_certified_at: instant(row, "last_certified_at")?,
+        last_certified_by: row.optional("last_certified_by")?.map(|c| interner.get(c)),
+        origin: Origin { import_id: 0, line: row.line_u32() },
+    };
+    Ok(Read { assignment, privileged, owner })
 }

@@ -6,6 +6,7 @@
 //! `password_last_used` means AWS cannot tell whether the password was ever used, so the
 //! account's last login is then unknown rather than "never".
 
+use crate::error::{quote, Refusals};
 use crate::fields::note_system;
 use crate::table::{KeySet, Row, Table};
 use crate::{ImportBatch, ImportError, ImportKind, ImportOptions};
@@ -57,91 +58,91 @@ pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<Import
     let mut batch = ImportBatch::default();
     note_system(&mut batch.systems, system_name);
     let mut users = KeySet::new("user");
+    let mut refusals = Refusals::new(options);
     while let Some(row) = table.next_row() {
-        let row = row?;
-        let user = row.required("user")?;
-        users.insert(&row, "user", user.to_string())?;
-        let root = user == ROOT_USER;
-        let created_at = date(&row, "user_creation_time")?
-            .ok_or_else(|| row.error("user_creation_time", "a date is required (the user's creation time)"))?;
-        // The root user always has a password (AWS writes `not_supported`).
-        let password = root || flag(&row, "password_enabled", true)?.unwrap_or(false);
-        let password_last_used = date(&row, "password_last_used")?;
-        let password_last_changed = date(&row, "password_last_changed")?;
-        // Not mapped, but a value AWS would never write means the report is not what it claims.
-        date(&row, "password_next_rotation")?;
-        let mfa_active = flag(&row, "mfa_active", false)?.unwrap_or(false);
-        let mut credentials = Vec::new();
-        let mut key_last_used = Vec::new();
-        for n in 1..=2 {
-            let slot = format!("access_key_{n}");
-            let active = flag(&row, &format!("{slot}_active"), false)?.unwrap_or(false);
-            let rotated_at = date(&row, &format!("{slot}_last_rotated"))?;
-            let last_used_at = date(&row, &format!("{slot}_last_used_date"))?;
-            // An inactive key can still show use from before it was deactivated.
-            key_last_used.extend(last_used_at);
-            if active || rotated_at.is_some() {
-                credentials.push(Credential {
-                    slot,
-                    kind: CredentialKind::AccessKey,
-                    active,
-                    rotated_at,
-                    last_used_at,
-                });
+        let row = match row {
+            Ok(row) => row,
+            Err(e) => {
+                refusals.refuse(e)?;
+                continue;
             }
-        }
-        let mut active_cert = false;
-        for n in 1..=2 {
-            let slot = format!("cert_{n}");
-            let active = flag(&row, &format!("{slot}_active"), false)?.unwrap_or(false);
-            let rotated_at = date(&row, &format!("{slot}_last_rotated"))?;
-            active_cert |= active;
-            if active || rotated_at.is_some() {
-                credentials.push(Credential {
-                    slot,
-                    kind: CredentialKind::Certificate,
-                    active,
-                    rotated_at,
-                    last_used_at: None,
-                });
-            }
-        }
-        let active_key = credentials.iter().any(|c| c.kind == CredentialKind::AccessKey && c.active);
-        let (kind, interactive) = if root {
-            (AccountType::Admin, true)
-        } else if password {
-            (AccountType::Human, true)
-        } else {
-            (AccountType::Service, false)
         };
-        let no_information = row.text("password_last_used")? == "no_information";
-        batch.accounts.push(Account {
-            system: system.clone(),
-            account_id: user.into(),
-            username: user.to_string(),
-            email: None,
-            employee_id: None,
-            display_name: row.required("arn")?.to_string(),
-            status: if password || active_key || active_cert {
-                AccountStatus::Enabled
-            } else {
-                AccountStatus::Disabled
-            },
-            kind,
-            created_at: Some(created_at),
-            last_login_at: password_last_used.into_iter().chain(key_last_used.iter().copied()).max(),
-            last_login_known: !(no_information && key_last_used.is_empty()),
-            mfa: Some(vec![if mfa_active { MfaFactor::Totp } else { MfaFactor::None }]),
-            password_last_set_at: password_last_changed,
-            interactive,
-            root,
-            owner: None,
-            credentials,
-            origin: Origin { import_id: 0, line: row.line_u32() },
-        });
+        match account(&row, &system, &mut users) {
+            Ok(account) => batch.accounts.push(account),
+            Err(e) => refusals.refuse(e)?,
+        }
     }
-    batch.rows = batch.accounts.len() as u64;
+    batch.rows = (batch.accounts.len() + refusals.len()) as u64;
+    batch.refused = refusals.into_rows();
     Ok(batch)
+}
+
+/// One row of the report as an account.
+fn account(row: &Row<'_>, system: &Name, users: &mut KeySet) -> Result<Account, ImportError> {
+    let user = row.required("user")?;
+    users.insert(row, "user", user.to_string())?;
+    let root = user == ROOT_USER;
+    let created_at =
+        date(row, "user_creation_time")?.ok_or_else(|| row.error("user_creation_time", "a date is required (the user's creation time)"))?;
+    // The root user always has a password (AWS writes `not_supported`).
+    let password = root || flag(row, "password_enabled", true)?.unwrap_or(false);
+    let password_last_used = date(row, "password_last_used")?;
+    let password_last_changed = date(row, "password_last_changed")?;
+    // Not mapped, but a value AWS would never write means the report is not what it claims.
+    date(row, "password_next_rotation")?;
+    let mfa_active = flag(row, "mfa_active", false)?.unwrap_or(false);
+    let mut credentials = Vec::new();
+    let mut key_last_used = Vec::new();
+    for n in 1..=2 {
+        let slot = format!("access_key_{n}");
+        let active = flag(row, &format!("{slot}_active"), false)?.unwrap_or(false);
+        let rotated_at = date(row, &format!("{slot}_last_rotated"))?;
+        let last_used_at = date(row, &format!("{slot}_last_used_date"))?;
+        // An inactive key can still show use from before it was deactivated.
+        key_last_used.extend(last_used_at);
+        if active || rotated_at.is_some() {
+            credentials.push(Credential { slot, kind: CredentialKind::AccessKey, active, rotated_at, last_used_at });
+        }
+    }
+    let mut active_cert = false;
+    for n in 1..=2 {
+        let slot = format!("cert_{n}");
+        let active = flag(row, &format!("{slot}_active"), false)?.unwrap_or(false);
+        let rotated_at = date(row, &format!("{slot}_last_rotated"))?;
+        active_cert |= active;
+        if active || rotated_at.is_some() {
+            credentials.push(Credential { slot, kind: CredentialKind::Certificate, active, rotated_at, last_used_at: None });
+        }
+    }
+    let active_key = credentials.iter().any(|c| c.kind == CredentialKind::AccessKey && c.active);
+    let (kind, interactive) = if root {
+        (AccountType::Admin, true)
+    } else if password {
+        (AccountType::Human, true)
+    } else {
+        (AccountType::Service, false)
+    };
+    let no_information = row.text("password_last_used")? == "no_information";
+    Ok(Account {
+        system: system.clone(),
+        account_id: user.into(),
+        username: user.to_string(),
+        email: None,
+        employee_id: None,
+        display_name: row.required("arn")?.to_string(),
+        status: if password || active_key || active_cert { AccountStatus::Enabled } else { AccountStatus::Disabled },
+        kind,
+        created_at: Some(created_at),
+        last_login_at: password_last_used.into_iter().chain(key_last_used.iter().copied()).max(),
+        last_login_known: !(no_information && key_last_used.is_empty()),
+        mfa: Some(vec![if mfa_active { MfaFactor::Totp } else { MfaFactor::None }]),
+        password_last_set_at: password_last_changed,
+        interactive,
+        root,
+        owner: None,
+        credentials,
+        origin: Origin { import_id: 0, line: row.line_u32() },
+    })
 }
 
 /// A date column: an ISO-8601 date(-time), or one of the report's "does not apply" words.
@@ -151,10 +152,7 @@ fn date(row: &Row<'_>, column: &str) -> Result<Option<Instant>, ImportError> {
         return Ok(None);
     }
     parse_instant(t).map(Some).ok_or_else(|| {
-        row.error(
-            column,
-            format!("{t:?} is not a date: expected ISO 8601 (2015-06-24T12:45:00+00:00), N/A or no_information"),
-        )
+        row.error(column, format!("{} is not a date: expected ISO 8601 (2015-06-24T12:45:00+00:00), N/A or no_information", quote(t)))
     })
 }
 
@@ -166,6 +164,6 @@ fn flag(row: &Row<'_>, column: &str, may_be_unsupported: bool) -> Result<Option<
         "true" | "TRUE" | "True" => Ok(Some(true)),
         "false" | "FALSE" | "False" => Ok(Some(false)),
         "not_supported" if may_be_unsupported => Ok(None),
-        _ => Err(row.error(column, format!("{t:?} is not a boolean: expected true or false"))),
+        _ => Err(row.error(column, format!("{} is not a boolean: expected true or false", quote(t)))),
     }
 }

@@ -1,7 +1,8 @@
 //! Badge (physical access) exports: `badge_id,employee_id,status,last_used_at,zones`.
 
+use crate::error::Refusals;
 use crate::fields::{instant, note_system, vocab, Interner};
-use crate::table::{KeySet, Table};
+use crate::table::{KeySet, Row, Table};
 use crate::{ImportBatch, ImportError, ImportKind, ImportOptions};
 use annexa_core::model::{Badge, BadgeStatus, Origin};
 
@@ -15,20 +16,35 @@ pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<Import
     let mut batch = ImportBatch::default();
     note_system(&mut batch.systems, &system_name);
     let mut ids = KeySet::new("badge_id");
+    let mut refusals = Refusals::new(options);
     while let Some(row) = table.next_row() {
-        let row = row?;
-        let badge_id = row.required("badge_id")?;
-        ids.insert(&row, "badge_id", badge_id.to_string())?;
-        batch.badges.push(Badge {
-            system: system.clone(),
-            badge_id: badge_id.into(),
-            employee_id: row.optional("employee_id")?.map(Into::into),
-            status: vocab(&row, "status", BadgeStatus::parse, BadgeStatus::expected, None)?,
-            last_used_at: instant(&row, "last_used_at")?,
-            zones: row.text("zones")?.split(['|', ';']).map(str::trim).filter(|z| !z.is_empty()).map(String::from).collect(),
-            origin: Origin { import_id: 0, line: row.line_u32() },
-        });
+        let row = match row {
+            Ok(row) => row,
+            Err(e) => {
+                refusals.refuse(e)?;
+                continue;
+            }
+        };
+        match badge(&row, &system, &mut ids) {
+            Ok(badge) => batch.badges.push(badge),
+            Err(e) => refusals.refuse(e)?,
+        }
     }
-    batch.rows = batch.badges.len() as u64;
+    batch.rows = (batch.badges.len() + refusals.len()) as u64;
+    batch.refused = refusals.into_rows();
     Ok(batch)
+}
+
+fn badge(row: &Row<'_>, system: &annexa_core::Name, ids: &mut KeySet) -> Result<Badge, ImportError> {
+    let badge_id = row.required("badge_id")?;
+    ids.insert(row, "badge_id", badge_id.to_string())?;
+    Ok(Badge {
+        system: system.clone(),
+        badge_id: badge_id.into(),
+        employee_id: row.optional("employee_id")?.map(Into::into),
+        status: vocab(row, "status", BadgeStatus::parse, BadgeStatus::expected, None)?,
+        last_used_at: instant(row, "last_used_at")?,
+        zones: row.text("zones")?.split(['|', ';']).map(str::trim).filter(|z| !z.is_empty()).map(String::from).collect(),
+        origin: Origin { import_id: 0, line: row.line_u32() },
+    })
 }

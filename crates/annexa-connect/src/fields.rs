@@ -1,27 +1,17 @@
 //! Typed field parsing shared by the importers, with messages that say what was expected.
 
+use crate::error::quote;
 use crate::table::Row;
 use crate::ImportError;
-use annexa_core::time::{parse_date, parse_instant, Instant};
-use chrono::NaiveDate;
+use annexa_core::time::{parse_instant, Instant};
 
 /// An optional date-time (RFC 3339, ISO date, or date-time without offset = UTC).
 pub(crate) fn instant(row: &Row<'_>, column: &str) -> Result<Option<Instant>, ImportError> {
     match row.optional(column)? {
         None => Ok(None),
         Some(t) => parse_instant(t).map(Some).ok_or_else(|| {
-            row.error(column, format!("{t:?} is not a date: expected RFC 3339 (2024-01-31T09:00:00Z) or YYYY-MM-DD"))
+            row.error(column, format!("{} is not a date: expected RFC 3339 (2024-01-31T09:00:00Z) or YYYY-MM-DD", quote(t)))
         }),
-    }
-}
-
-/// An optional calendar date.
-pub(crate) fn date(row: &Row<'_>, column: &str) -> Result<Option<NaiveDate>, ImportError> {
-    match row.optional(column)? {
-        None => Ok(None),
-        Some(t) => parse_date(t)
-            .map(Some)
-            .ok_or_else(|| row.error(column, format!("{t:?} is not a date: expected YYYY-MM-DD"))),
     }
 }
 
@@ -36,7 +26,7 @@ pub(crate) fn boolean(row: &Row<'_>, column: &str, default: bool) -> Result<bool
     } else if is(&["false", "no", "n", "0"]) {
         Ok(false)
     } else {
-        Err(row.error(column, format!("{t:?} is not a boolean: expected true or false")))
+        Err(row.error(column, format!("{} is not a boolean: expected true or false", quote(t))))
     }
 }
 
@@ -52,7 +42,7 @@ pub(crate) fn vocab<T>(
     if t.is_empty() {
         return default.ok_or_else(|| row.error(column, format!("a value is required: one of {}", expected())));
     }
-    parse(t).ok_or_else(|| row.error(column, format!("unknown value {t:?}: expected one of {}", expected())))
+    parse(t).ok_or_else(|| row.error(column, format!("unknown value {}: expected one of {}", quote(t), expected())))
 }
 
 /// Emails compare ignoring case and Unicode compatibility forms; store them as their key.
@@ -60,7 +50,7 @@ pub(crate) fn email(row: &Row<'_>, column: &str) -> Result<Option<String>, Impor
     match row.optional(column)? {
         None => Ok(None),
         Some(t) if t.contains('@') => Ok(Some(annexa_core::text::email_key(t).into_owned())),
-        Some(t) => Err(row.error(column, format!("{t:?} is not an email address"))),
+        Some(t) => Err(row.error(column, format!("{} is not an email address", quote(t)))),
     }
 }
 
@@ -84,18 +74,12 @@ impl Interner {
 
 /// The system of a CSV row: its `system` column, or `--system` when the column is empty.
 /// A row naming another system than `--system` is an error, not a silent override.
-pub(crate) fn system(
-    row: &Row<'_>,
-    options: &crate::ImportOptions,
-    interner: &mut Interner,
-) -> Result<annexa_core::Name, ImportError> {
+pub(crate) fn system(row: &Row<'_>, options: &crate::ImportOptions, interner: &mut Interner) -> Result<annexa_core::Name, ImportError> {
     let given = options.system.as_deref().map(str::trim).filter(|s| !s.is_empty());
     match (row.text("system")?, given) {
         ("", Some(s)) => Ok(interner.get(s)),
         ("", None) => Err(row.error("system", "a value is required (or name the system with --system)")),
-        (t, Some(s)) if t != s => {
-            Err(row.error("system", format!("row is for system {t:?} but --system says {s:?}")))
-        }
+        (t, Some(s)) if t != s => Err(row.error("system", format!("row is for system {} but --system says {}", quote(t), quote(s)))),
         (t, _) => Ok(interner.get(t)),
     }
 }

@@ -13,10 +13,9 @@ mod dn;
 mod members;
 mod reader;
 
+use crate::error::{quote, Refusals};
 use crate::{ImportBatch, ImportError, ImportKind, ImportOptions};
-use annexa_core::model::{
-    Account, AccountStatus, AccountType, Assignment, Entitlement, GrantSource, MfaFactor, Origin,
-};
+use annexa_core::model::{Account, AccountStatus, AccountType, Assignment, Entitlement, GrantSource, MfaFactor, Origin};
 use annexa_core::time::{parse_filetime, parse_generalized_time, FileTime, Instant};
 use annexa_core::Name;
 use members::Memberships;
@@ -45,8 +44,7 @@ pub const AD_PRIVILEGED_GROUPS: &[&str] = &[
 
 /// `OpenLDAPperson` is OpenLDAP's own subclass of inetOrgPerson; exports list only it.
 /// `account` (RFC 4524) holds logins that are no person, typically service binds.
-const ACCOUNT_CLASSES: &[&str] =
-    &["user", "person", "inetOrgPerson", "organizationalPerson", "posixAccount", "OpenLDAPperson", "account"];
+const ACCOUNT_CLASSES: &[&str] = &["user", "person", "inetOrgPerson", "organizationalPerson", "posixAccount", "OpenLDAPperson", "account"];
 /// The classes that describe a person; an account entry with none of them is a service login.
 const PERSON_CLASSES: &[&str] = &["user", "person", "inetOrgPerson", "organizationalPerson", "posixAccount", "OpenLDAPperson"];
 const GROUP_CLASSES: &[&str] = &["group", "groupOfNames", "groupOfUniqueNames", "posixGroup"];
@@ -65,13 +63,15 @@ enum Class {
 }
 
 pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<ImportBatch, ImportError> {
-    let entries = reader::read(file, bytes)?;
+    let mut refusals = Refusals::new(options);
+    let entries = reader::read(file, bytes, &mut refusals)?;
+    let entries = if refusals.is_lenient() { screen(file, entries, &mut refusals)? } else { entries };
+    // Entries set aside before mapping are no longer among `entries`.
+    let set_aside = refusals.len();
     let dir = Directory::new(file, &entries)?;
-    let system_name =
-        options.system.as_deref().map(str::trim).filter(|s| !s.is_empty()).unwrap_or(crate::default_system(ImportKind::Ldif));
+    let system_name = options.system.as_deref().map(str::trim).filter(|s| !s.is_empty()).unwrap_or(crate::default_system(ImportKind::Ldif));
     let system: Name = system_name.into();
-    let mut batch =
-        ImportBatch { systems: vec![system_name.to_string()], rows: entries.len() as u64, ..ImportBatch::default() };
+    let mut batch = ImportBatch { systems: vec![system_name.to_string()], ..ImportBatch::default() };
 
     // Entry index -> account id, for membership; lower-cased login -> entry, for memberUid.
     let mut account_ids: Vec<(usize, Name)> = Vec::new();
@@ -81,20 +81,28 @@ pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<Import
         if dir.class(i) != Class::Account {
             continue;
         }
-        let (account, id_column) = account(&dir, entry, &system)?;
+        let (account, id_column) = match account(&dir, entry, &system) {
+            Ok(read) => read,
+            Err(e) => {
+                refusals.refuse(e)?;
+                continue;
+            }
+        };
         let key = account.account_id.to_lowercase();
-        if let Some(first) = ids_seen.insert(key, entry.line) {
-            return Err(ImportError::new(
+        if let Some(&first) = ids_seen.get(&key) {
+            refusals.refuse(ImportError::new(
                 file,
                 entry.line,
                 Some(id_column),
                 format!(
-                    "duplicate account {:?}: the entry on line {first} has the same {id_column}; each login must \
+                    "duplicate account {}: the entry on line {first} has the same {id_column}; each login must \
                      appear once",
-                    account.account_id
+                    quote(&account.account_id)
                 ),
-            ));
+            ))?;
+            continue;
         }
+        ids_seen.insert(key, entry.line);
         for login in entry.texts(file, "sAMAccountName")?.into_iter().chain(entry.texts(file, "uid")?) {
             by_login.entry(login.to_lowercase()).or_insert(i);
         }
@@ -183,7 +191,67 @@ pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<Import
             });
         }
     }
+    batch.rows = (entries.len() + set_aside) as u64;
+    batch.refused = refusals.into_rows();
     Ok(batch)
+}
+
+/// Every attribute the importer reads as text. A lenient import sets aside, before anything
+/// is mapped, an entry where one of them is not text, so that mapping the others cannot
+/// fail on it (an attribute missing here fails the whole file instead, as when strict).
+const TEXT_ATTRS: &[&str] = &[
+    "objectClass",
+    "sAMAccountName",
+    "uid",
+    "cn",
+    "displayName",
+    "mail",
+    "employeeID",
+    "employeeNumber",
+    "employeeType",
+    "servicePrincipalName",
+    "userAccountControl",
+    "pwdAccountLockedTime",
+    "whenCreated",
+    "createTimestamp",
+    "lastLogonTimestamp",
+    "pwdLastSuccess",
+    "pwdLastSet",
+    "pwdChangedTime",
+    "managedBy",
+    "manager",
+    "owner",
+    "member",
+    "uniqueMember",
+    "memberUid",
+    "memberOf",
+];
+
+/// Lenient: the entries whose text attributes read and whose DN is the first of its kind;
+/// the others set aside.
+fn screen(file: &str, entries: Vec<Entry>, refusals: &mut Refusals) -> Result<Vec<Entry>, ImportError> {
+    let mut kept = Vec::with_capacity(entries.len());
+    let mut dns: HashMap<String, u64> = HashMap::with_capacity(entries.len());
+    for entry in entries {
+        let unreadable = TEXT_ATTRS.iter().find_map(|a| entry.texts(file, a).err());
+        if let Some(e) = unreadable {
+            refusals.refuse(e)?;
+            continue;
+        }
+        let dn = dn::normalize(&entry.dn);
+        if let Some(first) = dns.get(&dn) {
+            refusals.refuse(ImportError::new(
+                file,
+                entry.line,
+                Some("dn"),
+                format!("duplicate DN {}: already on line {first}; each entry must appear once", quote(&entry.dn)),
+            ))?;
+            continue;
+        }
+        dns.insert(dn, entry.line);
+        kept.push(entry);
+    }
+    Ok(kept)
 }
 
 /// The entries of the file, findable by DN and classified once.
@@ -205,7 +273,7 @@ impl<'a> Directory<'a> {
                     file,
                     entry.line,
                     Some("dn"),
-                    format!("duplicate DN {:?}: already on line {first_line}; each entry must appear once", entry.dn),
+                    format!("duplicate DN {}: already on line {first_line}; each entry must appear once", quote(&entry.dn)),
                 ));
             }
             classes.push(classify(file, entry)?);
@@ -235,10 +303,7 @@ impl<'a> Directory<'a> {
                         Some(id) => Some(id.to_string()),
                         None => match target.first_text(f, "mail")? {
                             Some(mail) => Some(mail.to_lowercase()),
-                            None => target
-                                .first_text(f, "sAMAccountName")?
-                                .or(target.first_text(f, "uid")?)
-                                .map(String::from),
+                            None => target.first_text(f, "sAMAccountName")?.or(target.first_text(f, "uid")?).map(String::from),
                         },
                     },
                 };
@@ -283,7 +348,7 @@ fn account(dir: &Directory<'_>, entry: &Entry, system: &Name) -> Result<(Account
                 f,
                 line,
                 Some("userAccountControl"),
-                format!("{v:?} is not an integer: expected the account's flags in decimal (e.g. 512)"),
+                format!("{} is not an integer: expected the account's flags in decimal (e.g. 512)", quote(v)),
             )
         })?,
     };
@@ -348,7 +413,7 @@ fn generalized_time(file: &str, entry: &Entry, attr: &str) -> Result<Option<Inst
             file,
             line,
             Some(attr),
-            format!("{v:?} is not a GeneralizedTime: expected YYYYMMDDhhmmssZ (e.g. 20240131120000Z)"),
+            format!("{} is not a GeneralizedTime: expected YYYYMMDDhhmmssZ (e.g. 20240131120000Z)", quote(v)),
         )
     })
 }
@@ -364,8 +429,9 @@ fn filetime(file: &str, entry: &Entry, attr: &str) -> Result<Option<Instant>, Im
             line,
             Some(attr),
             format!(
-                "{v:?} is not a FILETIME: expected a decimal count of 100-ns intervals since 1601 \
-                 (e.g. 133485408000000000)"
+                "{} is not a FILETIME: expected a decimal count of 100-ns intervals since 1601 \
+                 (e.g. 133485408000000000)",
+                quote(v)
             ),
         )),
     }

@@ -4,7 +4,9 @@
 //! people, accounts, entitlements, assignments and badges it holds, each tagged with the
 //! line (or LDIF entry) it came from. Parsing is all-or-nothing: the first bad record stops
 //! the import with an [`ImportError`] naming the file, the line, the column and what was
-//! expected, so nothing half-read ever reaches the store.
+//! expected, so nothing half-read ever reaches the store. Only when asked
+//! ([`ImportOptions::lenient`]) is a bad row set aside in [`ImportBatch::refused`] instead,
+//! whole, while the file's own problems (encoding, header) still fail it.
 //!
 //! Importers never touch the database; the caller hashes the file, hands the bytes here,
 //! and stores the batch in one transaction.
@@ -19,6 +21,7 @@
 
 mod error;
 mod fields;
+mod json;
 mod table;
 
 pub mod accounts;
@@ -26,17 +29,18 @@ pub mod assignments;
 pub mod aws;
 pub mod badges;
 pub mod connector;
+pub mod entra;
 pub mod hr;
 pub mod ldap;
 pub mod ldif;
+pub mod okta;
 pub mod scim_client;
 pub mod scim_snapshot;
 pub mod tls;
 
-pub use error::ImportError;
+pub use error::{excerpt, ImportError, RefusedRow};
 
 use annexa_core::model::{Account, Assignment, Badge, Entitlement, Person};
-use std::collections::BTreeMap;
 
 pub use annexa_core::model::ImportKind;
 
@@ -47,8 +51,16 @@ pub fn default_system(kind: ImportKind) -> &'static str {
         ImportKind::AwsCredentialReport => "aws",
         ImportKind::Badges => "badges",
         ImportKind::Scim => "scim",
+        ImportKind::Okta => "okta",
+        ImportKind::Entra => "entra",
         _ => "",
     }
+}
+
+/// Whether an import of `kind` may be several files (the pages and per-group lists of an
+/// identity provider's API), passed as [`ImportOptions::parts`].
+pub fn takes_parts(kind: ImportKind) -> bool {
+    matches!(kind, ImportKind::Okta | ImportKind::Entra)
 }
 
 /// What the user told the importer beyond the file itself.
@@ -56,11 +68,23 @@ pub fn default_system(kind: ImportKind) -> &'static str {
 pub struct ImportOptions {
     /// `--system`: the system of every record (a CSV's `system` column may be empty or equal).
     pub system: Option<String>,
-    /// HR column mapping: canonical column -> the export's column name.
-    pub hr_columns: BTreeMap<String, String>,
+    /// How an HR export that is not in the canonical form reads as one (`--mapping`).
+    pub hr_mapping: hr::Mapping,
     /// Extra entitlement names to treat as privileged in LDIF imports (case-insensitive),
     /// on top of Active Directory's built-in privileged groups.
     pub privileged_groups: Vec<String>,
+    /// The files the bytes were concatenated from, in order: each one's name (for messages
+    /// and, where the content cannot tell, what the file holds: `groups/{id}/users.json`)
+    /// and the byte offset where it starts. Empty: one file, the one `parse` names. Read by
+    /// the identity providers' kinds (okta, entra) only.
+    pub parts: Vec<(String, usize)>,
+    /// `--lenient`: a bad row (CSV line, LDIF entry, SCIM resource) is set aside in
+    /// [`ImportBatch::refused`] instead of failing the file; problems of the file as a whole
+    /// (its encoding, its header, no data) still fail it.
+    pub lenient: bool,
+    /// `--quarantine FILE`: where a lenient import writes the report of the rows it
+    /// refused (read by the caller that stores the batch; the parsers never write).
+    pub quarantine: Option<std::path::PathBuf>,
 }
 
 /// Everything one file holds, ready to replace its source's previous snapshot.
@@ -73,8 +97,13 @@ pub struct ImportBatch {
     pub entitlements: Vec<Entitlement>,
     pub assignments: Vec<Assignment>,
     pub badges: Vec<Badge>,
-    /// Data rows (CSV) or entries (LDIF) read.
+    /// Data rows (CSV) or entries (LDIF) read, refused ones included.
     pub rows: u64,
+    /// The rows a lenient import set aside (always empty when strict), in file order.
+    pub refused: Vec<RefusedRow>,
+    /// What was imported all the same but deserves a look (e.g. an HR end date before the
+    /// start date of an active person, ignored); displayed like errors.
+    pub warnings: Vec<ImportError>,
 }
 
 /// Parses `bytes` (the content of `file`) as `kind`. `file` is only used in messages.
@@ -87,5 +116,7 @@ pub fn parse(kind: ImportKind, file: &str, bytes: &[u8], options: &ImportOptions
         ImportKind::AwsCredentialReport => aws::parse(file, bytes, options),
         ImportKind::Badges => badges::parse(file, bytes, options),
         ImportKind::Scim => scim_snapshot::parse(file, bytes, options),
+        ImportKind::Okta => okta::parse(file, bytes, options),
+        ImportKind::Entra => entra::parse(file, bytes, options),
     }
 }

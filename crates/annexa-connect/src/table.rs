@@ -13,8 +13,9 @@ pub(crate) const MAX_FIELD_BYTES: usize = 64 * 1024;
 pub(crate) struct Table<'a> {
     file: &'a str,
     reader: csv::Reader<&'a [u8]>,
-    /// Canonical column name -> index in the file's records.
-    index: Vec<(&'static str, usize)>,
+    /// Canonical column name -> index in the file's records, and the name messages give
+    /// it: the export's own where a mapping renamed it.
+    index: Vec<(&'static str, usize, Box<str>)>,
     width: usize,
     lines: Lines<'a>,
     /// Reused for every row: one allocation per file, not per row.
@@ -89,20 +90,43 @@ impl<'a> Table<'a> {
         let header_line = lines.of_record(header.position());
         let mut names = Vec::with_capacity(header.len());
         for (i, field) in header.iter().enumerate() {
-            let name = std::str::from_utf8(field).map_err(|_| {
-                ImportError::new(file, header_line, None, format!("header field {} is not valid UTF-8", i + 1))
-            })?;
+            let name = std::str::from_utf8(field)
+                .map_err(|_| ImportError::new(file, header_line, None, format!("header field {} is not valid UTF-8", i + 1)))?;
             names.push(name.trim().to_string());
         }
         let find = |canonical: &str| -> Option<usize> {
             let wanted = rename.get(canonical).map(String::as_str).unwrap_or(canonical);
             names.iter().position(|n| n.eq_ignore_ascii_case(wanted))
         };
+        // A column read twice would be read from its first position only, silently.
+        for &col in required.iter().chain(optional) {
+            let Some(first) = find(col) else { continue };
+            let name = &names[first];
+            if let Some(second) = names.iter().skip(first + 1).position(|n| n.eq_ignore_ascii_case(name)) {
+                return Err(ImportError::new(
+                    file,
+                    header_line,
+                    Some(name),
+                    format!(
+                        "duplicate column in the header: fields {} and {} are both {}; each column must appear once",
+                        first + 1,
+                        first + 2 + second,
+                        crate::error::quote(name)
+                    ),
+                ));
+            }
+        }
+        let shown = |col: &'static str, i: usize| -> Box<str> {
+            match (rename.contains_key(col), names.get(i)) {
+                (true, Some(name)) => name.as_str().into(),
+                _ => col.into(),
+            }
+        };
         let mut index = Vec::new();
         let mut missing = Vec::new();
         for &col in required {
             match find(col) {
-                Some(i) => index.push((col, i)),
+                Some(i) => index.push((col, i, shown(col, i))),
                 None => missing.push(rename.get(col).cloned().unwrap_or_else(|| col.to_string())),
             }
         }
@@ -121,7 +145,7 @@ impl<'a> Table<'a> {
         }
         for &col in optional {
             if let Some(i) = find(col) {
-                index.push((col, i));
+                index.push((col, i, shown(col, i)));
             }
         }
         Ok(Table { file, reader, index, width: names.len(), lines, record: csv::ByteRecord::new() })
@@ -158,20 +182,28 @@ impl<'a> Table<'a> {
                     line,
                     None,
                     format!("expected {} fields as in the header, found {}{hint}", self.width, record.len()),
-                )));
+                )
+                .with_value(&record_text(record))));
             }
             if let Some(i) = record.iter().position(|f| f.len() > MAX_FIELD_BYTES) {
-                let col = self.index.iter().find(|(_, j)| *j == i).map(|(c, _)| *c);
+                let col = self.index.iter().find(|(_, j, _)| *j == i).map(|(_, _, shown)| &**shown);
                 return Some(Err(ImportError::new(
                     self.file,
                     line,
                     col,
                     format!("field {} is {} bytes long; at most {} are accepted", i + 1, record[i].len(), MAX_FIELD_BYTES),
-                )));
+                )
+                .with_value(&String::from_utf8_lossy(&record[i]))));
             }
             return Some(Ok(Row { file: self.file, line, record: &self.record, index: &self.index }));
         }
     }
+}
+
+/// A record's fields as one line of text, for a quarantine report.
+fn record_text(record: &csv::ByteRecord) -> String {
+    let fields: Vec<String> = record.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
+    fields.join(",")
 }
 
 /// One data row.
@@ -179,23 +211,35 @@ pub(crate) struct Row<'t> {
     pub file: &'t str,
     pub line: u64,
     record: &'t csv::ByteRecord,
-    index: &'t [(&'static str, usize)],
+    index: &'t [(&'static str, usize, Box<str>)],
 }
 
 impl Row<'_> {
+    /// An error about `column` (a canonical name; the message names the column as the
+    /// export does), quoting its value in a quarantine report.
     pub(crate) fn error(&self, column: &str, message: impl Into<String>) -> ImportError {
-        ImportError::new(self.file, self.line, Some(column), message)
+        match self.index.iter().find(|(c, _, _)| *c == column) {
+            Some((_, i, shown)) => ImportError::new(self.file, self.line, Some(shown), message)
+                .with_value(String::from_utf8_lossy(self.record.get(*i).unwrap_or_default()).trim()),
+            None => ImportError::new(self.file, self.line, Some(column), message),
+        }
     }
 
     /// The trimmed text of `column` ("" when the column is absent from the file).
     pub(crate) fn text(&self, column: &str) -> Result<&str, ImportError> {
-        let Some(&(_, i)) = self.index.iter().find(|(c, _)| *c == column) else {
+        let Some(&(_, i, _)) = self.index.iter().find(|(c, _, _)| *c == column) else {
             return Ok("");
         };
         let bytes = self.record.get(i).unwrap_or_default();
-        std::str::from_utf8(bytes)
+        let text = std::str::from_utf8(bytes)
             .map(str::trim)
-            .map_err(|e| self.error(column, format!("not valid UTF-8 (byte {} of the field)", e.valid_up_to() + 1)))
+            .map_err(|e| self.error(column, format!("not valid UTF-8 (byte {} of the field)", e.valid_up_to() + 1)))?;
+        // PostgreSQL refuses NUL in text, and no name or identifier holds one: a NUL is a
+        // broken export (or one trying to cut a value short where it is compared).
+        if let Some(at) = text.find('\0') {
+            return Err(self.error(column, format!("contains a NUL byte (byte {} of the value)", at + 1)));
+        }
+        Ok(text)
     }
 
     /// `Some(text)` when the column is present and not empty.
@@ -229,17 +273,16 @@ impl<K: std::hash::Hash + Eq> KeySet<K> {
     }
 
     /// Records `key`; a key seen before is an error naming both lines (`shown` renders it).
-    pub(crate) fn insert_with(
-        &mut self,
-        row: &Row<'_>,
-        column: &str,
-        key: K,
-        shown: impl FnOnce(&K) -> String,
-    ) -> Result<(), ImportError> {
+    pub(crate) fn insert_with(&mut self, row: &Row<'_>, column: &str, key: K, shown: impl FnOnce(&K) -> String) -> Result<(), ImportError> {
         match self.seen.entry(key) {
             std::collections::hash_map::Entry::Occupied(e) => Err(row.error(
                 column,
-                format!("duplicate {} {:?}: already on line {}; each must appear once", self.what, shown(e.key()), e.get()),
+                format!(
+                    "duplicate {} {}: already on line {}; each must appear once",
+                    self.what,
+                    crate::error::quote(&shown(e.key())),
+                    e.get()
+                ),
             )),
             std::collections::hash_map::Entry::Vacant(v) => {
                 v.insert(row.line);

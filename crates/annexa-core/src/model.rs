@@ -97,7 +97,9 @@ vocabulary! {
 
 vocabulary! {
     /// An authentication factor registered on an account.
-    MfaFactor { None = "none", Sms = "sms", Totp = "totp", Push = "push", Webauthn = "webauthn" | "fido2" | "smartcard" }
+    /// `Email` (a one-time code sent by e-mail) comes from identity providers' factor lists;
+    /// it is last so that stored snapshots keep their ordinals.
+    MfaFactor { None = "none", Sms = "sms", Totp = "totp", Push = "push", Webauthn = "webauthn" | "fido2" | "smartcard", Email = "email" }
 }
 
 vocabulary! {
@@ -165,6 +167,8 @@ vocabulary! {
         AwsCredentialReport = "aws-credential-report",
         Badges = "badges",
         Scim = "scim",
+        Okta = "okta",
+        Entra = "entra",
     }
 }
 
@@ -373,6 +377,18 @@ pub struct ImportRecord {
     pub sha256: String,
     pub rows: u64,
     pub imported_at: Instant,
+    /// The rows a lenient import set aside, if it set any aside.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quarantine: Option<Quarantine>,
+}
+
+/// The rows a lenient import (`annexa import --lenient`) refused and imported without: how
+/// many, and the report that lists them (its path when written, and its SHA-256).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quarantine {
+    pub refused: u64,
+    pub file: String,
+    pub sha256: String,
 }
 
 #[cfg(test)]

@@ -57,6 +57,28 @@ fn parse_utc_seconds(b: &[u8]) -> Option<Instant> {
     Some(Utc.from_utc_datetime(&date.and_time(time)))
 }
 
+/// Parses the year-first date-times written with slashes (`2026/03/14 09:12:33`, as
+/// Google Workspace's admin console writes them in its CSV downloads), as UTC; the seconds,
+/// or the whole time, may be left out. Day- or month-first forms (`14/03/2026`) are
+/// ambiguous and not accepted.
+pub fn parse_slashed(s: &str) -> Option<Instant> {
+    let s = s.trim();
+    for fmt in ["%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M"] {
+        if let Ok(dt) = NaiveDateTime::parse_from_str(s, fmt) {
+            return Some(Utc.from_utc_datetime(&dt));
+        }
+    }
+    NaiveDate::parse_from_str(s, "%Y/%m/%d").ok().map(start_of_day)
+}
+
+/// The day of `t` (UTC) as `YYYY-MM-DD`: what messages print. Written directly rather than
+/// through a format string, since an audit prints it for every overdue assignment.
+pub fn day(t: Instant) -> String {
+    use chrono::Datelike;
+    let d = t.date_naive();
+    format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
+}
+
 /// Parses a plain ISO date `YYYY-MM-DD`. A date-time is accepted too and its date kept,
 /// since HR exports often write midnight timestamps for dates.
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
@@ -151,6 +173,24 @@ mod tests {
         ];
         for (input, want) in cases {
             let got = parse_instant(input).map(|i| i.to_rfc3339());
+            assert_eq!(got.as_deref(), want, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn slashed_date_times() {
+        let cases = [
+            ("2026/03/14 09:12:33", Some("2026-03-14T09:12:33+00:00")),
+            ("2026/03/14 09:12", Some("2026-03-14T09:12:00+00:00")),
+            (" 2026/03/14 ", Some("2026-03-14T00:00:00+00:00")),
+            ("2026/02/30 09:12:33", None),
+            ("14/03/2026 09:12:33", None),
+            ("2026-03-14 09:12:33", None),
+            ("Never logged in", None),
+            ("", None),
+        ];
+        for (input, want) in cases {
+            let got = parse_slashed(input).map(|i| i.to_rfc3339());
             assert_eq!(got.as_deref(), want, "input {input:?}");
         }
     }

@@ -14,7 +14,9 @@ pub fn tables_of(kind: ImportKind) -> &'static [&'static str] {
         ImportKind::Hr => &["people"],
         ImportKind::Accounts => &["accounts"],
         ImportKind::Assignments => &["entitlements", "assignments"],
-        ImportKind::Ldif | ImportKind::Scim => &["accounts", "entitlements", "assignments"],
+        ImportKind::Ldif | ImportKind::Scim | ImportKind::Okta | ImportKind::Entra => {
+            &["accounts", "entitlements", "assignments"]
+        }
         ImportKind::AwsCredentialReport => &["accounts"],
         ImportKind::Badges => &["badges"],
     }
@@ -39,6 +41,8 @@ pub struct NewImport<'a> {
     /// Joiner, mover and leaver events this snapshot brings (HR imports); each is recorded
     /// once, with the import, in its transaction.
     pub jml_events: &'a [JmlEvent],
+    /// The rows a lenient import refused, listed in a quarantine report.
+    pub quarantine: Option<&'a Quarantine>,
 }
 
 fn date_text(d: Option<chrono::NaiveDate>) -> Option<String> {
@@ -60,7 +64,8 @@ impl Store {
         check_no_other_feed(&mut tx, kind, tables, &systems)?;
         let systems_json = serde_json::to_string(&new.systems).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let import_id = tx.insert_returning_id(
-            "INSERT INTO imports (kind, systems, file, sha256, rows_read, imported_at) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO imports (kind, systems, file, sha256, rows_read, imported_at, refused, quarantine_file, quarantine_sha256) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             &[
                 kind.into(),
                 systems_json.as_str().into(),
@@ -68,6 +73,9 @@ impl Store {
                 new.sha256.into(),
                 (new.rows as i64).into(),
                 new.at.timestamp().into(),
+                (new.quarantine.map_or(0, |q| q.refused) as i64).into(),
+                new.quarantine.map(|q| q.file.as_str()).into(),
+                new.quarantine.map(|q| q.sha256.as_str()).into(),
             ],
         )?;
         for table in tables {
@@ -102,12 +110,7 @@ impl Store {
             "INSERT INTO snapshots (import_id, format, data) VALUES (?, ?, ?)",
             &[import_id.into(), (crate::snapshot::FORMAT as i64).into(), Value::Blob(&blob)],
         )?;
-        tx.ledger_append(
-            new.actor,
-            new.at,
-            &[crate::ledger::Change {
-                kind: "import",
-                data: serde_json::json!({
+        let mut data = serde_json::json!({
                     "import_id": import_id,
                     "kind": kind,
                     "file": new.file,
@@ -121,9 +124,13 @@ impl Store {
                         "assignments": new.assignments.len(),
                         "badges": new.badges.len(),
                     },
-                }),
-            }],
-        )?;
+        });
+        // Only a lenient import that refused rows says so: other entries read as before.
+        if let (Some(q), Some(fields)) = (new.quarantine, data.as_object_mut()) {
+            fields.insert("refused".into(), q.refused.into());
+            fields.insert("quarantine".into(), serde_json::json!({ "file": q.file, "sha256": q.sha256 }));
+        }
+        tx.ledger_append(new.actor, new.at, &[crate::ledger::Change { kind: "import", data }])?;
         let mut recorded = Vec::new();
         for e in new.jml_events {
             let changes = serde_json::to_string(&e.changes).map_err(|x| StoreError::Corrupt(x.to_string()))?;
@@ -169,6 +176,7 @@ impl Store {
             sha256: new.sha256.to_string(),
             rows: new.rows,
             imported_at: new.at,
+            quarantine: new.quarantine.cloned(),
         })
     }
 
@@ -453,7 +461,7 @@ fn check_no_other_feed(tx: &mut Tx<'_>, kind: &str, tables: &[&str], systems: &[
 fn current_imports(tx: &mut Tx<'_>) -> Result<Vec<ImportRecord>, StoreError> {
     let mut out = Vec::new();
     tx.query_each(
-        "SELECT id, kind, systems, file, sha256, rows_read, imported_at FROM imports \
+        "SELECT id, kind, systems, file, sha256, rows_read, imported_at, refused, quarantine_file, quarantine_sha256 FROM imports \
          WHERE id IN (SELECT import_id FROM sources) ORDER BY id",
         &[],
         |r| {
@@ -465,6 +473,12 @@ fn current_imports(tx: &mut Tx<'_>) -> Result<Vec<ImportRecord>, StoreError> {
                 sha256: r.req_text(4)?.to_string(),
                 rows: r.req_int(5)? as u64,
                 imported_at: instant(Some(r.req_int(6)?)).unwrap_or_default(),
+                quarantine: match (r.req_int(7)?, r.text(8)?, r.text(9)?) {
+                    (refused, Some(file), Some(sha256)) if refused > 0 => {
+                        Some(Quarantine { refused: refused as u64, file: file.to_string(), sha256: sha256.to_string() })
+                    }
+                    _ => None,
+                },
             });
             Ok(())
         },

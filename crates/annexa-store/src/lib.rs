@@ -63,6 +63,15 @@ pub enum StoreError {
     Invalid(String),
 }
 
+/// SQLite's page cache per connection: 64 MiB (a large import or audit writes faster with
+/// it), or `ANNEXA_SQLITE_CACHE_MB` megabytes (1 to 4,096) where memory is tight, e.g. a
+/// server whose pool holds many connections. The cache is filled as pages are read or
+/// written, up to this size, whatever an audit finds.
+fn sqlite_cache_kib() -> u64 {
+    std::env::var("ANNEXA_SQLITE_CACHE_MB").ok().and_then(|v| v.trim().parse::<u64>().ok()).filter(|mb| (1..=4096).contains(mb)).unwrap_or(64)
+        * 1024
+}
+
 /// An open database.
 pub struct Store {
     conn: Conn,
@@ -83,10 +92,11 @@ impl Store {
             };
             // WAL lets readers (the server, an auditor's export) run while an import
             // writes; synchronous=FULL makes every commit durable.
-            c.execute_batch(
+            c.execute_batch(&format!(
                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; \
-                 PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536;",
-            )?;
+                 PRAGMA temp_store=MEMORY; PRAGMA cache_size=-{};",
+                sqlite_cache_kib()
+            ))?;
             Conn::Sqlite(c)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let client = postgres::Client::connect(url, postgres::NoTls)?;

@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str, &str, Option<DataStep>)] = &[
     (8, "subject-keys", include_str!("../migrations/0008_subject_keys.sql"), Some(crate::rekey::rekey_findings)),
     (9, "finding-queries", include_str!("../migrations/0009_finding_queries.sql"), Some(crate::audit::fill_finding_systems)),
     (10, "compact-findings", include_str!("../migrations/0010_compact_findings.sql"), Some(crate::run::compact_findings)),
+    (11, "quarantine", include_str!("../migrations/0011_quarantine.sql"), None),
 ];
 
 /// The highest schema version this build knows.

@@ -32,6 +32,7 @@ fn import_now(store: &mut Store, system: &str, n: usize) -> Result<(), StoreErro
         assignments: &[],
         badges: &[],
         jml_events: &[],
+        quarantine: None,
     })?;
     Ok(())
 }

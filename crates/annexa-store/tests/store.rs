@@ -9,7 +9,6 @@ use annexa_core::finding::{finding_id, Evidence, Finding, Severity, SourceRecord
 use annexa_core::model::*;
 use annexa_store::{FindingFilter, FindingStatus, NewImport, RunInput, Store};
 
-
 fn person(id: &str, status: PersonStatus) -> Person {
     Person {
         employee_id: id.into(),
@@ -29,7 +28,6 @@ fn person(id: &str, status: PersonStatus) -> Person {
     }
 }
 
-
 fn import<'a>(kind: &'a str, systems: &'a [String], people: &'a [Person], accounts: &'a [Account]) -> NewImport<'a> {
     NewImport {
         actor: "tester",
@@ -45,6 +43,7 @@ fn import<'a>(kind: &'a str, systems: &'a [String], people: &'a [Person], accoun
         assignments: &[],
         badges: &[],
         jml_events: &[],
+        quarantine: None,
     }
 }
 
@@ -109,7 +108,8 @@ fn imports_round_trip_and_replace_their_own_snapshot() {
 
         // Assignments: one to a known account, one to an account no source has, one to an
         // entitlement that only assignments name.
-        let entitlements = vec![Entitlement { system: "app-a".into(), name: "Admins".into(), privileged: true, owner: None, origin: Origin::default() }];
+        let entitlements =
+            vec![Entitlement { system: "app-a".into(), name: "Admins".into(), privileged: true, owner: None, origin: Origin::default() }];
         let grant = |account: &str, entitlement: &str| Assignment {
             system: "app-a".into(),
             account_id: account.into(),
@@ -144,7 +144,10 @@ fn imports_round_trip_and_replace_their_own_snapshot() {
             drop(c);
             store = Store::open(&url).expect("reopen");
             let after = store.load_graph().expect("load after upgrade");
-            assert_eq!((after.people.len(), after.accounts.len(), after.grants.len()), (before.people.len(), before.accounts.len(), before.grants.len()));
+            assert_eq!(
+                (after.people.len(), after.accounts.len(), after.grants.len()),
+                (before.people.len(), before.accounts.len(), before.grants.len())
+            );
             assert_same_graph(&mut store, &url);
         }
 
@@ -200,9 +203,7 @@ fn runs_tell_new_still_open_and_resolved() {
 
         let open = store.findings(&FindingFilter { status: Some(FindingStatus::Open), ..Default::default() }).expect("list");
         assert_eq!(open.len(), 3);
-        let resolved = store
-            .findings(&FindingFilter { status: Some(FindingStatus::Resolved), ..Default::default() })
-            .expect("list");
+        let resolved = store.findings(&FindingFilter { status: Some(FindingStatus::Resolved), ..Default::default() }).expect("list");
         assert_eq!(resolved.len(), 1);
         assert_eq!(resolved[0].resolved_run, Some(2));
         let id = finding_id("dormant-account", "a/3");
@@ -333,7 +334,10 @@ fn findings_are_filtered_sorted_and_paged_in_sql() {
         assert_eq!(last.findings.len(), 5);
         assert!(last.findings.iter().all(|f| f.finding.severity == Severity::Low && f.finding.check == "dormant-account"));
         // Filters: check, severity, control (any of), system, subject and what is under it.
-        let f = page(&mut store, FindingFilter { check: Some("mfa-missing".into()), min_severity: Some(Severity::High), limit: Some(1), ..Default::default() });
+        let f = page(
+            &mut store,
+            FindingFilter { check: Some("mfa-missing".into()), min_severity: Some(Severity::High), limit: Some(1), ..Default::default() },
+        );
         assert_eq!(f.total, 25_000);
         let f = page(&mut store, FindingFilter { controls: vec!["A.8.2".into()], limit: Some(0), ..Default::default() });
         assert_eq!(f.total, 33_334);
@@ -359,7 +363,10 @@ fn findings_are_filtered_sorted_and_paged_in_sql() {
         assert_eq!(now.findings[0].finding.message, "changed");
         assert_eq!(page(&mut store, FindingFilter { run: Some(1), limit: Some(0), ..Default::default() }).total, 100_000);
         assert_eq!(page(&mut store, FindingFilter { run: Some(2), limit: Some(0), ..Default::default() }).total, 99_999);
-        assert!(matches!(store.findings_page(&FindingFilter { run: Some(9), ..Default::default() }), Err(annexa_store::StoreError::NotFound(_))));
+        assert!(matches!(
+            store.findings_page(&FindingFilter { run: Some(9), ..Default::default() }),
+            Err(annexa_store::StoreError::NotFound(_))
+        ));
     }
 }
 
@@ -411,4 +418,36 @@ fn findings_stored_before_compact_bodies_survive_the_upgrade() {
     assert_eq!((out.new, out.still_open, out.changed, out.resolved), (0, 1, 0, 0));
     let again = store.finding(&f.id).expect("read").expect("found");
     assert_eq!((again.finding.evidence.records.clone(), again.last_run), (f.evidence.records.clone(), 2));
+}
+
+#[test]
+fn a_lenient_import_records_its_quarantine_on_both_engines_and_after_an_upgrade() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let old = format!("sqlite://{}", dir.path().join("v10.db").display());
+    drop(Store::open_at_version(&old, 10).expect("version 10"));
+    let mut urls = annexa_store::testing::fresh_databases(dir.path());
+    urls.push(old);
+    for url in urls {
+        let mut store = Store::open(&url).expect("open");
+        let sys = vec!["app".to_string()];
+        store.import(&import("accounts", &sys, &[], &[account("app", "strict")])).expect("strict");
+        assert_eq!(store.current_imports().expect("imports")[0].quarantine, None, "{url}");
+        let q = Quarantine { refused: 3, file: "a.db.quarantine/x-accounts.csv".into(), sha256: "cd".repeat(32) };
+        let record =
+            store.import(&NewImport { quarantine: Some(&q), ..import("accounts", &sys, &[], &[account("app", "kept")]) }).expect("lenient");
+        assert_eq!(record.quarantine.as_ref(), Some(&q), "{url}");
+        assert_eq!(store.current_imports().expect("imports")[0].quarantine.as_ref(), Some(&q), "{url}");
+        let mut entries = Vec::new();
+        store
+            .ledger_each(|e| {
+                entries.push(e.body);
+                Ok(())
+            })
+            .expect("ledger");
+        let lenient: serde_json::Value = serde_json::from_str(entries.last().expect("an entry")).expect("JSON");
+        assert_eq!(lenient["data"]["refused"], 3, "{url}: {lenient}");
+        assert_eq!(lenient["data"]["quarantine"]["sha256"], q.sha256.as_str(), "{url}");
+        let strict: serde_json::Value = serde_json::from_str(&entries[entries.len() - 2]).expect("JSON");
+        assert!(strict["data"].get("refused").is_none(), "a strict import's entry is as before: {strict}");
+    }
 }

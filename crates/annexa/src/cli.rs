@@ -67,6 +67,10 @@ pub enum Command {
   scim                   a SCIM snapshot: JSON Lines, one SCIM User or Group per line; with --url and
                          --token-env the application is read over SCIM 2.0 and saved to FILE first;
                          with --pushed, what an identity provider pushed to `annexa serve` for --system
+  okta                   Okta API JSON: users, groups, groups/{id}/users, users/{id}/factors,
+                         users/{id}/roles ... as several files or a directory (FILE MORE...)
+  entra                  Microsoft Graph JSON: users (with signInActivity), groups, directory roles,
+                         role assignments, userRegistrationDetails; several files or a directory
 
 Examples:
   annexa import hr workday.csv --mapping workday-columns.toml
@@ -147,8 +151,13 @@ pub struct ImportArgs {
     /// What the file is (or, for ldap, where to read it from first).
     #[arg(value_enum)]
     pub kind: ImportSource,
-    /// The file to import.
+    /// The file to import (okta, entra: or a directory holding the
+    /// export's files).
     pub file: PathBuf,
+    /// okta, entra: more files of the same export (pages, per-group
+    /// lists), imported with FILE as one import, in the order given.
+    #[arg(value_name = "MORE")]
+    pub more_files: Vec<PathBuf>,
     /// The system these records belong to (required for ldif and aws-credential-report
     /// unless the default name suits; fills an empty `system` column in CSVs).
     #[arg(long)]
@@ -195,6 +204,16 @@ pub struct ImportArgs {
     /// it such a file is refused: a truncated export must not wipe an inventory.
     #[arg(long)]
     pub allow_empty: bool,
+    /// Import the good rows and set every refused row (a bad date, an unknown status, a
+    /// duplicate key, …) aside in a quarantine report (CSV: file,line,column,value,reason)
+    /// instead of refusing the whole file. A problem of the file itself (its encoding, its
+    /// header, no data) still refuses it. Not for ldap or scim --url/--pushed.
+    #[arg(long)]
+    pub lenient: bool,
+    /// With --lenient: where to write the quarantine report (default: beside the database,
+    /// in `annexa.db.quarantine/`, named after the time and the kind).
+    #[arg(long, requires = "lenient", value_name = "FILE")]
+    pub quarantine: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -568,6 +587,8 @@ pub enum ImportSource {
     AwsCredentialReport,
     Badges,
     Scim,
+    Okta,
+    Entra,
     Ldap,
 }
 
@@ -583,6 +604,8 @@ impl ImportSource {
             ImportSource::AwsCredentialReport => K::AwsCredentialReport,
             ImportSource::Badges => K::Badges,
             ImportSource::Scim => K::Scim,
+            ImportSource::Okta => K::Okta,
+            ImportSource::Entra => K::Entra,
         }
     }
 }

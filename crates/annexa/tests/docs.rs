@@ -298,6 +298,40 @@ fn format_examples_import_and_audit() {
     }
 }
 
+/// The identity providers' pages. Their examples are Example Ltd's too, but each is
+/// imported into a database of its own, with the HR feed, and audited there: adding their
+/// accounts to the example organisation would change the findings the whole guide shows.
+const IDP_FORMAT_PAGES: &[&str] = &["okta", "entra"];
+
+#[test]
+fn identity_provider_examples_import_and_audit() {
+    for name in IDP_FORMAT_PAGES {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("docs-{name}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create the example directory");
+        write_example_files(&docs_dir().join("formats/hr.md"), &dir);
+        let out = annexa_in(&dir, &["import".into(), "hr".into(), "hr.csv".into()]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let page = docs_dir().join("formats").join(format!("{name}.md"));
+        assert!(!write_example_files(&page, &dir).is_empty(), "{}: no example file (```json file=NAME)", page.display());
+        let commands = import_commands(&read(&page));
+        assert!(!commands.is_empty(), "{}: no `annexa import` command in a ```sh block", page.display());
+        for args in commands {
+            // Lines naming files or directories the example does not have illustrate usage.
+            if args.iter().skip(2).any(|a| !a.starts_with("--") && !dir.join(a).is_file()) {
+                continue;
+            }
+            assert_eq!(args.get(1).map(String::as_str), Some(*name), "{}: imports another kind: {args:?}", page.display());
+            let out = annexa_in(&dir, &args);
+            assert!(out.status.success(), "{}: `annexa {}` failed:\n{}", page.display(), args.join(" "), text(&out.stderr));
+        }
+        let out = annexa_in(&dir, &["--format".into(), "csv".into(), "imports".into()]);
+        assert!(text(&out.stdout).contains(&format!(",{name},")), "{}: nothing imported:\n{}", page.display(), text(&out.stdout));
+        let out = annexa_in(&dir, &["audit".into(), "--as-of".into(), AS_OF.into()]);
+        assert!(out.status.success(), "{}: annexa audit failed:\n{}", page.display(), text(&out.stderr));
+    }
+}
+
 #[test]
 fn audit_outputs_shown_are_real() {
     let org = example_org();

@@ -355,6 +355,24 @@ fn hr_bad_input_is_refused() {
             2,
             "column `status`: unknown value \"retired\"",
         ),
+        (
+            "duplicate header column",
+            csv(&format!("{HR_HEADER},Email"), &[&format!("{HR_ADA},ada@example.org")]),
+            1,
+            "column `email`: duplicate column in the header: fields 2 and 13 are both \"email\"; each column must appear once",
+        ),
+        (
+            "NUL byte in an identifier",
+            csv(HR_HEADER, &["E\x001,ada@example.com,Ada,Lovelace,Engineering,CTO,,London,employee,active,2020-01-01,"]),
+            2,
+            "column `employee_id`: contains a NUL byte (byte 2 of the value)",
+        ),
+        (
+            "a long bad value is quoted short",
+            csv(HR_HEADER, &[&format!("E1,ada@example.com,Ada,Lovelace,Engineering,CTO,,London,employee,active,{},", "7".repeat(60_000))]),
+            2,
+            "7777777…\" is not a date",
+        ),
     ];
     check_refusals("hr", "csv", &[], &csv(HR_HEADER, &[HR_ADA, HR_BOB]), cases);
 }
@@ -430,6 +448,7 @@ fn accounts_bad_input_is_refused() {
         ),
         ("missing account_id", csv(ACCOUNTS_HEADER, &["x,,ada,,,Ada,enabled,human,,,,,"]), 2, "column `account_id`: a value is required"),
         ("10 MB field", csv(ACCOUNTS_HEADER, &[ACC_ADA, &big_username]), 3, "column `username`: field 3 is 10485760 bytes long"),
+        ("NUL byte in an identifier", csv(ACCOUNTS_HEADER, &["x,u\x001,ada,,,Ada,enabled,human,,,,,"]), 2, "column `account_id`: contains a NUL byte"),
     ];
     check_refusals("accounts", "csv", &["--system", "x"], &csv(ACCOUNTS_HEADER, &[ACC_ADA, ACC_SVC]), cases);
 }
@@ -561,6 +580,7 @@ fn badges_bad_input_is_refused() {
         ),
         ("missing badge_id", csv(BADGES_HEADER, &[",E1,active,,"]), 2, "column `badge_id`: a value is required"),
         ("10 MB field", csv(BADGES_HEADER, &[BADGE_1, &big_zones]), 3, "column `zones`: field 5 is 10485760 bytes long"),
+        ("NUL byte in an identifier", csv(BADGES_HEADER, &["B\x001,E1,active,,"]), 2, "column `badge_id`: contains a NUL byte"),
     ];
     check_refusals("badges", "csv", &["--system", "x"], &csv(BADGES_HEADER, &[BADGE_1, BADGE_2]), cases);
 }
@@ -679,6 +699,14 @@ fn ldif_bad_input_is_refused() {
             "entry without dn",
         ),
         ("UTF-16 export", b"\xFF\xFEd\0n\0:\0 \0".to_vec(), 1, "the file is UTF-16 (ldifde -u?)"),
+        ("NUL byte in a DN", ldif(&[&["dn: uid=a\0da,ou=People,dc=example,dc=com", "objectClass: inetOrgPerson"]]), 1, "column `dn`: the DN contains a NUL byte"),
+        ("NUL byte in a base64 login", ldif(&[&LDIF_ADA[..2], &["uid:: YQBkYQ=="]]), 3, "column `uid`: the value contains a NUL byte (byte 2)"),
+        (
+            "changetype: add after attributes",
+            ldif(&[&LDIF_ADA[..3], &["changetype: add"]]),
+            4,
+            "column `changetype`: `changetype: add` must directly follow the entry's dn line",
+        ),
     ];
     check_refusals("ldif", "ldif", &["--system", "x"], &valid, cases);
 }
@@ -801,6 +829,7 @@ fn aws_credential_report_bad_input_is_refused() {
             3,
             "column `arn`: field 2 is 10485791 bytes long; at most 65536",
         ),
+        ("duplicate header column", csv(&format!("{AWS_HEADER},MFA_Active"), &[&format!("{root},true")]), 1, "column `mfa_active`: duplicate column in the header: fields 8 and 23"),
     ];
     check_refusals("aws-credential-report", "csv", &["--system", "x"], &aws_report(&[root, alice]), cases);
 }
@@ -815,7 +844,7 @@ fn unknown_kind_is_refused_with_the_list_of_kinds() {
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
-        err.contains("invalid value 'robots'") && err.contains("[possible values: hr, accounts, assignments, ldif, aws-credential-report, badges, scim, ldap]"),
+        err.contains("invalid value 'robots'") && err.contains("[possible values: hr, accounts, assignments, ldif, aws-credential-report, badges, scim, okta, entra, ldap]"),
         "{err}"
     );
     assert!(!err.contains("panicked"), "{err}");
@@ -873,7 +902,11 @@ fn hr_mapping_errors_are_refused() {
     let valid = sandbox.write("people.csv", &csv(HR_HEADER, &[HR_ADA]));
     assert!(sandbox.import("hr", &valid, &[]).status.success());
     let before = sandbox.state();
-    let data = sandbox.write("workday.csv", &csv(WORKDAY_HEADER, &[HR_ADA]));
+    // Line 3 is bad only in its status word.
+    let data = sandbox.write(
+        "workday.csv",
+        &csv(WORKDAY_HEADER, &[HR_ADA, "E2,bob@example.com,Bob,Byte,Engineering,Dev,E1,London,contractor,Retired,2021-03-01,"]),
+    );
 
     // (case, mapping file content, kind, line of the data file in the message or None
     // when the message names the mapping file, fragment)
@@ -897,6 +930,22 @@ fn hr_mapping_errors_are_refused() {
         ("not TOML", "[columns\nemployee_id = ", "hr", None, "workday-mapping.toml"),
         ("no [columns] table", "employee_id = \"Employee Number\"\n", "hr", None, "workday-mapping.toml"),
         ("mapping for another kind", WORKDAY_MAPPING, "accounts", None, "--mapping applies to hr imports only"),
+        (
+            "value mapped to an unknown word",
+            "[values.status]\n\"Gone\" = \"departed\"\n",
+            "hr",
+            None,
+            "workday-mapping.toml: [values.status] maps \"Gone\" to \"departed\", which is not a status: expected one of active, leave, terminated",
+        ),
+        ("date format without a day", "date_format = \"%m/%Y\"\n", "hr", None, "workday-mapping.toml: date_format \"%m/%Y\" does not name a whole date"),
+        ("a required value declared optional", "optional = [\"employee_id\"]\n", "hr", None, "optional names \"employee_id\", whose value every person needs"),
+        (
+            "an unknown word names the export's column",
+            &format!("{WORKDAY_MAPPING}[values.status]\n\"Active\" = \"active\"\n"),
+            "hr",
+            Some(3),
+            "column `State`: unknown value \"Retired\": expected one of active, leave, terminated (or a word the mapping's [values.status] translates)",
+        ),
     ];
     let mut failures = Vec::new();
     for (case, mapping, kind, line, fragment) in cases {
@@ -945,6 +994,99 @@ fn scim_bad_input_is_refused() {
         ("bad UTF-8", [SCIM_ADA.as_bytes(), b"\n{\"x\":\"\xF0\x9F\"}\n"].concat(), 2, "the file is not UTF-8"),
         ("10 MB resource", text(&[SCIM_ADA, &big]), 2, "a resource of 10485861 bytes apart from Group members; expected at most 1114112"),
         ("duplicate Group id", text(&[SCIM_ADA, SCIM_STAFF, SCIM_STAFF]), 3, "column `id`: duplicate Group id \"g1\""),
+        ("duplicate User id", text(&[SCIM_ADA, &SCIM_BOB.replace("u2", "u1")]), 2, "column `id`: duplicate User id \"u1\": line 1 has it too"),
+        ("NUL in a userName", text(&[&SCIM_ADA.replace("\"ada\"", "\"a\\u0000da\"")]), 1, "column `userName`: the value contains a NUL byte"),
+        ("a list answer with a bad User", text(&[&format!(r#"{{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"Resources":[{SCIM_ADA},{}]}}"#, SCIM_BOB.replace("false", "0"))]), 1, "column `active`: expected true or false, found 0"),
+        ("a broken pretty-printed answer", text(&["{", r#"  "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"#, r#"  "Resources": ["#]), 4, "not a JSON document: EOF while parsing"),
     ];
     check_refusals("scim", "jsonl", &["--system", "okta"], &text(&[SCIM_ADA, SCIM_BOB, SCIM_STAFF]), cases);
+}
+// ------------------------------------------------ identity providers' JSON (several files)
+
+/// `records` as one JSON array, one record per line from line 2.
+fn json_array(records: &[&str]) -> Vec<u8> {
+    format!("[\n{}\n]\n", records.join(",\n")).into_bytes()
+}
+
+const OKTA_ADA: &str = r#"{"id":"00u1","status":"ACTIVE","created":"2020-01-01T00:00:00.000Z","profile":{"login":"ada@example.com","employeeNumber":"E1"}}"#;
+const OKTA_BOB: &str = r#"{"id":"00u2","status":"SUSPENDED","lastLogin":null,"profile":{"login":"bob@example.com"}}"#;
+
+#[test]
+fn okta_bad_input_is_refused() {
+    let big = OKTA_BOB.replace("}}", &format!(r#","displayName":"{}"}}}}"#, ten_mb()));
+    let valid = json_array(&[OKTA_ADA, OKTA_BOB]);
+    let cases: Vec<Case> = vec![
+        ("empty file", b"".to_vec(), 0, "no records: importing this file would remove every okta record"),
+        ("truncated file", valid[..valid.len() - 8].to_vec(), 3, "not valid JSON: EOF while parsing a string (column 84)"),
+        ("not objects", json_array(&[OKTA_ADA, "42"]), 3, "expected a JSON object (one record), found a number"),
+        ("missing login", json_array(&[OKTA_ADA, r#"{"id":"00u2","status":"ACTIVE","profile":{}}"#]), 3, "column `profile.login`: missing required field `profile.login` (the user's login)"),
+        ("missing status", json_array(&[&OKTA_ADA.replace(r#""status":"ACTIVE","#, "")]), 2, "column `status`: missing required field `status`"),
+        ("wrong type", json_array(&[&OKTA_ADA.replace(r#""E1""#, "1001")]), 2, "column `profile.employeeNumber`: expected a string, found the number \"1001\""),
+        ("unknown status", json_array(&[&OKTA_ADA.replace("ACTIVE", "ENABLED")]), 2, "column `status`: unknown status \"ENABLED\": expected one of ACTIVE,"),
+        ("bad date", json_array(&[&OKTA_ADA.replace("2020-01-01T00:00:00.000Z", "01/01/2020")]), 2, "column `created`: \"01/01/2020\" is not a date-time: expected RFC 3339"),
+        ("bad UTF-8", [json_array(&[OKTA_ADA]), b"\xC3(".to_vec()].concat(), 4, "the file is not UTF-8"),
+        ("duplicate user id", json_array(&[OKTA_ADA, OKTA_BOB, &OKTA_BOB.replace("bob@", "rob@")]), 4, "column `id`: duplicate user id \"00u2\": line 3 has it too"),
+        ("NUL in an id", json_array(&[&OKTA_ADA.replace("00u1", "00\\u00001")]), 2, "column `id`: \"00\\01\" contains a NUL byte"),
+        ("10 MB record", json_array(&[OKTA_ADA, &big]), 3, "a record of 10485866 bytes; expected at most 1048576"),
+        ("a factor in a file not named after its user", json_array(&[OKTA_ADA, r#"{"factorType":"sms","status":"ACTIVE"}"#]), 3, "an enrolled factor in a file not named after its user"),
+        ("a string", b"\"okta\"\n".to_vec(), 1, "expected a JSON array or object"),
+    ];
+    check_refusals("okta", "json", &[], &valid, cases);
+}
+
+/// Several files are one import: a refusal names the file at fault and its own line, and
+/// the database is unchanged; a directory imports its files in path order.
+#[test]
+fn okta_several_files_and_a_directory() {
+    let sandbox = Sandbox::new();
+    let dir = sandbox.path("okta");
+    std::fs::create_dir_all(dir.join("groups/00g1")).expect("mkdir");
+    std::fs::write(dir.join("users.json"), json_array(&[OKTA_ADA, OKTA_BOB])).expect("write");
+    std::fs::write(dir.join("groups.json"), br#"[{"id":"00g1","profile":{"name":"Staff"}}]"#).expect("write");
+    std::fs::write(dir.join("groups/00g1/users.json"), b"[{\"id\":\"00u1\"},\n{\"id\":\"00u2\"}]").expect("write");
+    let out = sandbox.annexa(&["import", "okta", dir.to_str().expect("UTF-8 path")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("imported 2 accounts, 1 entitlements, 2 assignments for okta"), "{}", stderr(&out));
+    let before = sandbox.state();
+
+    let users = sandbox.write("users.json", &json_array(&[OKTA_ADA]));
+    let members = sandbox.write("groups-00g1-users.json", b"[{\"id\":\"00u1\"},\n{\"id\":\"00u2\"}]");
+    let out = sandbox.annexa(&["import", "okta", users.to_str().expect("path"), members.to_str().expect("path")]);
+    let problems = refusal_problems(&out, &members, 2, "column `id`: member \"00u2\" of group \"00g1\" is no user of this import");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert_eq!(sandbox.state(), before);
+
+    let out = sandbox.annexa(&["import", "hr", users.to_str().expect("path"), members.to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("a hr import reads one file"), "{}", stderr(&out));
+    assert_eq!(sandbox.state(), before);
+}
+
+const ENTRA_ADA: &str = r#"{"id":"u1","userPrincipalName":"ada@example.com","accountEnabled":true,"employeeId":"E1"}"#;
+const ENTRA_BOB: &str = r#"{"id":"u2","userPrincipalName":"bob@example.com","accountEnabled":false,"signInActivity":null}"#;
+
+/// A Microsoft Graph page of `records`, one per line from line 2.
+fn graph_page(records: &[&str]) -> Vec<u8> {
+    format!("{{\"value\":[\n{}\n],\"@odata.nextLink\":null}}\n", records.join(",\n")).into_bytes()
+}
+
+#[test]
+fn entra_bad_input_is_refused() {
+    let big = ENTRA_BOB.replace("null}", &format!(r#"null,"displayName":"{}"}}"#, ten_mb()));
+    let valid = graph_page(&[ENTRA_ADA, ENTRA_BOB]);
+    let cases: Vec<Case> = vec![
+        ("empty file", b"".to_vec(), 0, "no records: importing this file would remove every entra record"),
+        ("truncated file", valid[..valid.len() - 30].to_vec(), 3, "not valid JSON: EOF while parsing"),
+        ("value not an array", br#"{"value":{"id":"u1"}}"#.to_vec(), 1, "column `value`: expected an array of records under `value`"),
+        ("not a Graph record", graph_page(&[ENTRA_ADA, r#"{"id":"x"}"#]), 3, "expected a Microsoft Graph user (with userPrincipalName), group"),
+        ("accountEnabled not selected", graph_page(&[&ENTRA_ADA.replace(r#""accountEnabled":true,"#, "")]), 2, "column `accountEnabled`: missing required field `accountEnabled`: select it"),
+        ("wrong type", graph_page(&[&ENTRA_ADA.replace("true", "1")]), 2, "column `accountEnabled`: expected true or false, found the number \"1\""),
+        ("bad date", graph_page(&[&ENTRA_ADA.replace("}", r#","createdDateTime":"2024-13-01"}"#)]), 2, "column `createdDateTime`: \"2024-13-01\" is not a date-time"),
+        ("bad UTF-8", [graph_page(&[ENTRA_ADA]), b"\xFF".to_vec()].concat(), 4, "the file is not UTF-8"),
+        ("duplicate user id", graph_page(&[ENTRA_ADA, ENTRA_BOB, ENTRA_BOB]), 4, "column `id`: duplicate user id \"u2\": line 3 has it too"),
+        ("NUL in a login", graph_page(&[&ENTRA_ADA.replace("ada@", "ada\\u0000@")]), 2, "column `userPrincipalName`: \"ada\\0@example.com\" contains a NUL byte"),
+        ("10 MB record", graph_page(&[ENTRA_ADA, &big]), 3, "a record of 10485871 bytes; expected at most 1048576"),
+        ("unknown member", graph_page(&[ENTRA_ADA, r#"{"id":"g1","displayName":"Staff","securityEnabled":true,"members":[{"id":"u9"}]}"#]), 3, "column `members`: member \"u9\" of \"g1\" is no user of this import"),
+    ];
+    check_refusals("entra", "json", &[], &valid, cases);
 }

@@ -4,6 +4,7 @@
 //! comments, base64, change records) is where hostile or broken files are stopped; the
 //! mapper then only ever sees well-formed entries with line numbers.
 
+use crate::error::Refusals;
 use crate::ImportError;
 use base64::Engine as _;
 use std::borrow::Cow;
@@ -23,14 +24,22 @@ pub(super) struct Attr {
 impl Attr {
     /// The value as trimmed text; `name` is the spelling used in the error.
     fn text(&self, file: &str, name: &str) -> Result<&str, ImportError> {
-        std::str::from_utf8(&self.value).map(str::trim).map_err(|e| {
+        let text = std::str::from_utf8(&self.value).map(str::trim).map_err(|e| {
             ImportError::new(
                 file,
                 self.line,
                 Some(name),
                 format!("the base64 value is not valid UTF-8 text (byte {})", e.valid_up_to() + 1),
             )
-        })
+        })?;
+        // A binary value (`objectSid::`) may hold NUL bytes; text read as a name or an
+        // identifier may not (PostgreSQL refuses them, and nothing legitimate has one).
+        if let Some(at) = text.find('\0') {
+            return Err(
+                ImportError::new(file, self.line, Some(name), format!("the value contains a NUL byte (byte {})", at + 1)).with_value(text)
+            );
+        }
+        Ok(text)
     }
 }
 
@@ -77,83 +86,40 @@ enum Item<'a> {
 }
 
 /// Reads every entry of `bytes`. Errors name the line the offending line or entry starts on.
-pub(super) fn read(file: &str, bytes: &[u8]) -> Result<Vec<Entry>, ImportError> {
+/// A problem of one entry is that entry's (set aside when lenient, with the rest of its
+/// lines); a change record, a version other than 1 or UTF-16 are the whole file's.
+pub(super) fn read(file: &str, bytes: &[u8], refusals: &mut Refusals) -> Result<Vec<Entry>, ImportError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     // `ldifde -u` writes UTF-16, which would otherwise surface as a puzzling syntax error.
     if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
-        return Err(ImportError::new(
-            file,
-            1,
-            None,
-            "the file is UTF-16 (ldifde -u?): export without -u or convert it to UTF-8",
-        ));
+        return Err(ImportError::new(file, 1, None, "the file is UTF-16 (ldifde -u?): export without -u or convert it to UTF-8"));
     }
     let items = unfold(file, bytes)?;
     let mut entries = Vec::new();
     let mut current: Option<Entry> = None;
     let mut first_content = true;
+    // Lenient: the rest of an entry set aside, up to the next empty line.
+    let mut skipping = false;
     for item in items {
         let (line, text) = match item {
             Item::Blank => {
+                skipping = false;
                 entries.extend(current.take());
                 continue;
             }
             Item::Content { line, text } => (line, text),
         };
-        let (name, value) = attribute(file, line, &text)?;
-        if std::mem::take(&mut first_content) && name.eq_ignore_ascii_case("version") {
-            let version = String::from_utf8_lossy(&value);
-            if version.trim() != "1" {
-                return Err(ImportError::new(
-                    file,
-                    line,
-                    Some("version"),
-                    format!("unsupported LDIF version {:?}: only `version: 1` (RFC 2849) is supported", version.trim()),
-                ));
-            }
+        if skipping {
             continue;
         }
-        match current.as_mut() {
-            None if name.eq_ignore_ascii_case("dn") => {
-                let dn = String::from_utf8(value).map_err(|e| {
-                    ImportError::new(
-                        file,
-                        line,
-                        Some("dn"),
-                        format!("the DN is not valid UTF-8 text (byte {})", e.utf8_error().valid_up_to() + 1),
-                    )
-                })?;
-                current = Some(Entry { line, dn: dn.trim().to_string(), attrs: Vec::new() });
+        match step(file, line, &text, &mut current, &mut first_content) {
+            Ok(()) => {}
+            Err(Problem::File(e)) => return Err(e),
+            Err(Problem::Entry(e)) => {
+                refusals.refuse(e)?;
+                current = None;
+                skipping = true;
             }
-            None => {
-                return Err(ImportError::new(
-                    file,
-                    line,
-                    Some("dn"),
-                    format!("entry without dn: an entry must start with a `dn:` line, found `{name}:`"),
-                ));
-            }
-            Some(_) if name.eq_ignore_ascii_case("dn") => {
-                return Err(ImportError::new(
-                    file,
-                    line,
-                    Some("dn"),
-                    "a `dn:` line inside an entry: separate entries with an empty line",
-                ));
-            }
-            Some(entry) if name.eq_ignore_ascii_case("changetype") => {
-                return Err(ImportError::new(
-                    file,
-                    entry.line,
-                    Some("changetype"),
-                    format!(
-                        "LDIF change records (changetype: {}) are not supported: export the directory content \
-                         (ldapsearch) instead",
-                        String::from_utf8_lossy(&value).trim()
-                    ),
-                ));
-            }
-            Some(entry) => entry.attrs.push(Attr { name, line, value }),
         }
     }
     entries.extend(current);
@@ -161,6 +127,93 @@ pub(super) fn read(file: &str, bytes: &[u8]) -> Result<Vec<Entry>, ImportError> 
         return Err(ImportError::new(file, 0, None, "the file is empty: expected LDIF entries"));
     }
     Ok(entries)
+}
+
+/// Whose problem a syntax error is.
+enum Problem {
+    /// The entry's: a lenient import sets it aside.
+    Entry(ImportError),
+    /// The file's.
+    File(ImportError),
+}
+
+/// One logical line of an entry, added to `current`.
+fn step(file: &str, line: u64, text: &[u8], current: &mut Option<Entry>, first_content: &mut bool) -> Result<(), Problem> {
+    let (name, value) = attribute(file, line, text).map_err(Problem::Entry)?;
+    if std::mem::take(first_content) && name.eq_ignore_ascii_case("version") {
+        let version = String::from_utf8_lossy(&value);
+        if version.trim() != "1" {
+            return Err(Problem::File(ImportError::new(
+                file,
+                line,
+                Some("version"),
+                format!("unsupported LDIF version {}: only `version: 1` (RFC 2849) is supported", crate::error::quote(version.trim())),
+            )));
+        }
+        return Ok(());
+    }
+    match current.as_mut() {
+        None if name.eq_ignore_ascii_case("dn") => {
+            let dn = String::from_utf8(value).map_err(|e| {
+                Problem::Entry(ImportError::new(
+                    file,
+                    line,
+                    Some("dn"),
+                    format!("the DN is not valid UTF-8 text (byte {})", e.utf8_error().valid_up_to() + 1),
+                ))
+            })?;
+            if dn.contains('\0') {
+                return Err(Problem::Entry(ImportError::new(file, line, Some("dn"), "the DN contains a NUL byte").with_value(&dn)));
+            }
+            *current = Some(Entry { line, dn: dn.trim().to_string(), attrs: Vec::new() });
+        }
+        None => {
+            return Err(Problem::Entry(ImportError::new(
+                file,
+                line,
+                Some("dn"),
+                format!("entry without dn: an entry must start with a `dn:` line, found `{name}:`"),
+            )));
+        }
+        Some(_) if name.eq_ignore_ascii_case("dn") => {
+            return Err(Problem::Entry(ImportError::new(
+                file,
+                line,
+                Some("dn"),
+                "a `dn:` line inside an entry: separate entries with an empty line",
+            )));
+        }
+        Some(entry) if name.eq_ignore_ascii_case("changetype") => {
+            let change = String::from_utf8_lossy(&value);
+            // `ldifde` writes every entry as an `add` record: the entry's content,
+            // exactly what a content export holds. The line follows the dn (RFC 2849).
+            if change.trim().eq_ignore_ascii_case("add") {
+                if entry.attrs.is_empty() {
+                    return Ok(());
+                }
+                return Err(Problem::Entry(ImportError::new(
+                    file,
+                    line,
+                    Some("changetype"),
+                    "`changetype: add` must directly follow the entry's dn line (RFC 2849)",
+                )));
+            }
+            // A change log is not a picture of the directory: the whole file is refused.
+            return Err(Problem::File(ImportError::new(
+                file,
+                entry.line,
+                Some("changetype"),
+                format!(
+                    "LDIF change records (changetype: {}) are not supported: export the directory content \
+                     (ldapsearch) instead; only `changetype: add` records (as ldifde writes them) are read, as \
+                     entries",
+                    crate::error::excerpt(change.trim())
+                ),
+            )));
+        }
+        Some(entry) => entry.attrs.push(Attr { name, line, value }),
+    }
+    Ok(())
 }
 
 /// Joins folded lines and drops comments (a folded comment stays a comment).
@@ -219,18 +272,12 @@ fn attribute(file: &str, line: u64, text: &[u8]) -> Result<(String, Vec<u8>), Im
     let rest = rest.get(1..).unwrap_or_default();
     let description = std::str::from_utf8(description).map_err(|_| malformed())?;
     let name = description.split(';').next().unwrap_or_default().trim_end();
-    let valid_name =
-        |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
+    let valid_name = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
     if !valid_name(name) || !description.split(';').skip(1).all(valid_name) {
         return Err(malformed());
     }
     let too_long = |len: usize| {
-        ImportError::new(
-            file,
-            line,
-            Some(name),
-            format!("the value is {len} bytes long; at most {MAX_VALUE_BYTES} (1 MiB) are accepted"),
-        )
+        ImportError::new(file, line, Some(name), format!("the value is {len} bytes long; at most {MAX_VALUE_BYTES} (1 MiB) are accepted"))
     };
     let value = if let Some(encoded) = rest.strip_prefix(b":") {
         let encoded = encoded.trim_ascii();
@@ -238,9 +285,9 @@ fn attribute(file: &str, line: u64, text: &[u8]) -> Result<(String, Vec<u8>), Im
         if encoded.len() / 4 * 3 > MAX_VALUE_BYTES + 3 {
             return Err(too_long(encoded.len() / 4 * 3));
         }
-        base64::engine::general_purpose::STANDARD.decode(encoded).map_err(|e| {
-            ImportError::new(file, line, Some(name), format!("`{name}::` must be followed by valid base64: {e}"))
-        })?
+        base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .map_err(|e| ImportError::new(file, line, Some(name), format!("`{name}::` must be followed by valid base64: {e}")))?
     } else if rest.starts_with(b"<") {
         return Err(ImportError::new(
             file,
@@ -258,10 +305,7 @@ fn attribute(file: &str, line: u64, text: &[u8]) -> Result<(String, Vec<u8>), Im
                 file,
                 line,
                 Some(name),
-                format!(
-                    "the value is not valid UTF-8 (byte {}): binary values must be base64-encoded (`{name}::`)",
-                    e.valid_up_to() + 1
-                ),
+                format!("the value is not valid UTF-8 (byte {}): binary values must be base64-encoded (`{name}::`)", e.valid_up_to() + 1),
             )
         })?;
         value.to_vec()

@@ -97,55 +97,69 @@ pub fn certification_overdue(ctx: &Context<'_>, p: &CertificationOverdue, f: &mu
         if !account.is_enabled() {
             continue;
         }
-        let mut overdue = Vec::new();
+        // What is overdue first; a message per assignment only when it is the account's one
+        // (an account's summary names them), since a first audit finds millions.
+        let mut overdue: Vec<(usize, annexa_core::time::Instant, bool, bool)> = Vec::new();
         for s in ctx.grants_of(a) {
             let x = &ctx.graph.grants[s];
-            let entitlement = ctx.entitlement_of(s);
-            let (name, system) = (&entitlement.name, &entitlement.system);
             let privileged = ctx.privileged(s);
             let interval = i64::from(if privileged { p.privileged_days } else { p.standard_days });
-            let kind = if privileged { "privileged" } else { "standard" };
-            // Dates, not ages: the finding reads the same every day its facts stay the same,
-            // so a daily audit stores nothing new for it.
-            let day = |t: annexa_core::time::Instant| t.format("%Y-%m-%d").to_string();
-            let (message, mut values) = match (x.last_certified_at, x.granted_at) {
-                (Some(c), _) => {
-                    if ctx.days_since(c) <= interval {
-                        continue;
-                    }
-                    (
+            match (x.last_certified_at, x.granted_at) {
+                (Some(c), _) if ctx.days_since(c) > interval => overdue.push((s, c, true, privileged)),
+                (None, Some(g)) if ctx.days_since(g) > interval => overdue.push((s, g, false, privileged)),
+                (None, None) if p.include_undated => overdue.push((s, annexa_core::time::Instant::MIN_UTC, false, privileged)),
+                _ => {}
+            }
+        }
+        let single = overdue.len() == 1;
+        let overdue: Vec<Held> = overdue
+            .into_iter()
+            .map(|(s, date, certified, privileged)| {
+                let x = &ctx.graph.grants[s];
+                let entitlement = ctx.entitlement_of(s);
+                let (name, system) = (&entitlement.name, &entitlement.system);
+                let interval = if privileged { p.privileged_days } else { p.standard_days };
+                let kind = if privileged { "privileged" } else { "standard" };
+                let undated = x.last_certified_at.is_none() && x.granted_at.is_none();
+                // Dates, not ages: the finding reads the same every day its facts stay the
+                // same, so a daily audit stores nothing new for it.
+                let (message, mut values) = if undated {
+                    let message = if single {
+                        format!("{name} on {system} account {} has no record of a grant or a certification", account.username)
+                    } else {
+                        String::new()
+                    };
+                    (message, json!({}))
+                } else if certified {
+                    let message = if single {
                         format!(
                             "{name} on {system} account {} was last certified on {}, over its {kind} interval of {interval} days",
                             account.username,
-                            day(c)
-                        ),
-                        json!({ "last_certified_at": c, "last_certified_by": x.last_certified_by }),
-                    )
-                }
-                (None, Some(g)) => {
-                    if ctx.days_since(g) <= interval {
-                        continue;
-                    }
-                    (
+                            annexa_core::time::day(date)
+                        )
+                    } else {
+                        String::new()
+                    };
+                    (message, json!({ "last_certified_at": date, "last_certified_by": x.last_certified_by }))
+                } else {
+                    let message = if single {
                         format!(
                             "{name} on {system} account {} was granted on {} and never certified, over its {kind} interval of {interval} days",
                             account.username,
-                            day(g)
-                        ),
-                        json!({ "granted_at": g }),
-                    )
+                            annexa_core::time::day(date)
+                        )
+                    } else {
+                        String::new()
+                    };
+                    (message, json!({ "granted_at": date }))
+                };
+                if privileged {
+                    values["privileged"] = json!(true);
                 }
-                (None, None) if p.include_undated => {
-                    (format!("{name} on {system} account {} has no record of a grant or a certification", account.username), json!({}))
-                }
-                (None, None) => continue,
-            };
-            if privileged {
-                values["privileged"] = json!(true);
-            }
-            let severity = if privileged { f.severity.max(annexa_core::finding::Severity::High) } else { f.severity };
-            overdue.push(Held { grant: s, severity: Some(severity), message, values });
-        }
+                let severity = if privileged { f.severity.max(annexa_core::finding::Severity::High) } else { f.severity };
+                Held { grant: s, severity: Some(severity), message, values }
+            })
+            .collect();
         report_account(
             ctx,
             f,

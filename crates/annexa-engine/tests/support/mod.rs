@@ -109,6 +109,7 @@ pub fn import(id: i64, kind: &str, file: &str) -> ImportB {
         sha256: sha_of(id),
         rows: 0,
         imported_at: at("2026-03-31T20:00:00Z"),
+        quarantine: None,
     })
 }
 

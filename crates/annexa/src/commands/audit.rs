@@ -30,10 +30,6 @@ pub fn run(global: &GlobalArgs, args: AuditArgs) -> anyhow::Result<ExitCode> {
     };
     let app = crate::commands::setup::app_with_config(global)?;
     let audit = app.audit(&args.checks, Some(as_of))?;
-    if std::env::var_os("ANNEXA_TIMINGS").is_some() {
-        let t = &audit.timings;
-        eprintln!("timings: load {:?}, checks and store {:?}, finish {:?}", t.load, t.checks_and_store, t.finish);
-    }
     let report = Report { app: &app, not_evaluated: &audit.summary.not_evaluated, outcome: &audit.outcome, as_of };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -45,9 +41,24 @@ pub fn run(global: &GlobalArgs, args: AuditArgs) -> anyhow::Result<ExitCode> {
     }
     out.flush()?;
     drop(out);
+    if std::env::var_os("ANNEXA_TIMINGS").is_some() {
+        let t = &audit.timings;
+        eprintln!("timings: load {:?}, checks and store {:?}, finish {:?}", t.load, t.checks_and_store, t.finish);
+        // After the report is written: the whole command's high-water mark.
+        if let Some(kib) = peak_memory_kib() {
+            eprintln!("peak memory: {kib} KiB");
+        }
+    }
     crate::commands::warn_of_failed_imports(&app)?;
     let failing = fail_on.is_some_and(|min| audit.outcome.checks.iter().any(|c| c.most_severe.is_some_and(|s| s >= min)));
     Ok(if failing { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// This process's peak resident memory (Linux `VmHWM`), for `ANNEXA_TIMINGS`.
+fn peak_memory_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?;
+    line.trim().trim_end_matches("kB").trim().parse().ok()
 }
 
 /// What a run found, to print.

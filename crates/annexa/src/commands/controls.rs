@@ -40,8 +40,7 @@ pub fn run(global: &GlobalArgs, cmd: ControlsCommand) -> anyhow::Result<ExitCode
             for c in found {
                 let checks: Vec<&str> = annexa_engine::checks::checks_for_control(&c.id).map(|d| d.id).collect();
                 let x = catalog.crosswalk(&c.id).cloned().unwrap_or_default();
-                let preds: Vec<String> =
-                    catalog.predecessors(&c.id).iter().map(|m| format!("{} {}", m.id_2013, m.title_2013)).collect();
+                let preds: Vec<String> = catalog.predecessors(&c.id).iter().map(|m| format!("{} {}", m.id_2013, m.title_2013)).collect();
                 docs.push(serde_json::json!({
                     "control": c.id, "title": c.title, "theme": c.theme,
                     "new_in_2022": c.new_in_2022, "identity_relevant": c.iam_relevant,
@@ -70,7 +69,11 @@ fn print_control(d: &serde_json::Value) {
     let s = |k: &str| d[k].as_str().unwrap_or("").to_string();
     let list = |k: &str| {
         let v: Vec<String> = d[k].as_array().into_iter().flatten().filter_map(|x| x.as_str().map(String::from)).collect();
-        if v.is_empty() { "-".to_string() } else { v.join(", ") }
+        if v.is_empty() {
+            "-".to_string()
+        } else {
+            v.join(", ")
+        }
     };
     println!("{}  {}", s("control"), s("title"));
     println!("  theme:          {}{}", s("theme"), if d["new_in_2022"] == true { " (new in 2022)" } else { "" });

@@ -70,7 +70,13 @@ pub fn run(global: &GlobalArgs, cmd: FindingsCommand) -> anyhow::Result<ExitCode
                     let mut table = Table::new(&["id", "severity", "check", "subject", "message"]);
                     let total = app.findings_each(&filter, true, |f| {
                         shown += 1;
-                        table.push(vec![f.finding.id, f.finding.severity.to_string(), f.finding.check, f.finding.subject.key, f.finding.message]);
+                        table.push(vec![
+                            f.finding.id,
+                            f.finding.severity.to_string(),
+                            f.finding.check,
+                            f.finding.subject.key,
+                            f.finding.message,
+                        ]);
                         Ok(())
                     })?;
                     table.write_aligned(&mut out)?;
@@ -79,8 +85,18 @@ pub fn run(global: &GlobalArgs, cmd: FindingsCommand) -> anyhow::Result<ExitCode
             };
             out.flush()?;
             let total = total.unwrap_or(shown);
-            let range = if shown == total { String::new() } else if shown == 0 { "none of ".to_string() } else { format!("{}-{} of ", offset + 1, offset + shown) };
-            let more = if table && offset + shown < total { format!("; --offset {} for the next page, --format csv or json for all", offset + shown) } else { String::new() };
+            let range = if shown == total {
+                String::new()
+            } else if shown == 0 {
+                "none of ".to_string()
+            } else {
+                format!("{}-{} of ", offset + 1, offset + shown)
+            };
+            let more = if table && offset + shown < total {
+                format!("; --offset {} for the next page, --format csv or json for all", offset + shown)
+            } else {
+                String::new()
+            };
             eprintln!("{range}{} finding(s){more}; `annexa findings show ID` shows the evidence", crate::commands::setup::thousands(total));
         }
         FindingsCommand::Show { id } => {
@@ -114,8 +130,11 @@ pub fn run(global: &GlobalArgs, cmd: FindingsCommand) -> anyhow::Result<ExitCode
                                 println!("    {k}:");
                                 for item in items.iter().filter_map(serde_json::Value::as_object) {
                                     let name = item.get("entitlement").and_then(serde_json::Value::as_str);
-                                    let fields: Vec<String> =
-                                        item.iter().filter(|(k, _)| name.is_none() || *k != "entitlement").map(|(k, v)| format!("{k} = {v}")).collect();
+                                    let fields: Vec<String> = item
+                                        .iter()
+                                        .filter(|(k, _)| name.is_none() || *k != "entitlement")
+                                        .map(|(k, v)| format!("{k} = {v}"))
+                                        .collect();
                                     match name {
                                         Some(name) => println!("      - {name}: {}", fields.join(", ")),
                                         None => println!("      - {}", fields.join(", ")),

@@ -5,17 +5,12 @@ use crate::cli::{GlobalArgs, ImportArgs, ImportSource};
 use crate::commands::setup::app;
 use annexa_connect::{ImportKind, ImportOptions};
 use anyhow::Context as _;
-use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-/// `[columns]` of an HR column-mapping file.
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Mapping {
-    columns: BTreeMap<String, String>,
-}
-
 pub fn run(global: &GlobalArgs, args: ImportArgs) -> anyhow::Result<ExitCode> {
+    if args.lenient && (args.kind == ImportSource::Ldap || args.url.is_some() || args.pushed) {
+        anyhow::bail!("--lenient applies to files: a directory or application read live is imported whole or not at all");
+    }
     if args.kind == ImportSource::Ldap {
         return import_ldap(global, args);
     }
@@ -23,23 +18,18 @@ pub fn run(global: &GlobalArgs, args: ImportArgs) -> anyhow::Result<ExitCode> {
         return import_scim_live(global, args);
     }
     let kind = args.kind.kind();
-    let mut options = ImportOptions { system: args.system.clone(), ..Default::default() };
+    let mut options =
+        ImportOptions { system: args.system.clone(), lenient: args.lenient, quarantine: args.quarantine.clone(), ..Default::default() };
     if let Some(m) = &args.mapping {
         if kind != ImportKind::Hr {
             anyhow::bail!("--mapping applies to hr imports only");
         }
         let text = std::fs::read_to_string(m).with_context(|| format!("cannot read column mapping {}", m.display()))?;
-        let mapping: Mapping = toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", m.display()))?;
-        let known = annexa_connect::hr::REQUIRED.iter().chain(annexa_connect::hr::OPTIONAL);
-        let known: Vec<&str> = known.copied().collect();
-        if let Some(bad) = mapping.columns.keys().find(|k| !known.contains(&k.as_str())) {
-            anyhow::bail!("{}: [columns] names {bad:?}, which is not an HR column: expected some of {}", m.display(), known.join(", "));
-        }
-        options.hr_columns = mapping.columns;
+        options.hr_mapping = annexa_connect::hr::Mapping::parse(&m.display().to_string(), &text).map_err(anyhow::Error::msg)?;
     }
-    let file = args.file.display().to_string();
-    let bytes = std::fs::read(&args.file).with_context(|| format!("cannot read {file}"))?;
-    let outcome = app(global).import_file(kind, &file, &bytes, &options, args.allow_empty)?;
+    // Several files (or a directory) are read, concatenated and imported as one.
+    let paths: Vec<std::path::PathBuf> = std::iter::once(args.file.clone()).chain(args.more_files.iter().cloned()).collect();
+    let outcome = app(global).import_paths(kind, &paths, &options, args.allow_empty)?;
     report(&outcome);
     Ok(ExitCode::SUCCESS)
 }
@@ -49,6 +39,9 @@ pub fn report(outcome: &annexa_app::import::ImportOutcome) {
     if std::env::var_os("ANNEXA_TIMINGS").is_some() {
         let t = &outcome.timings;
         eprintln!("timings: hash and parse {:?}, lifecycle diff {:?}, store {:?}", t.parse, t.lifecycle_diff, t.store);
+    }
+    for w in &outcome.warnings {
+        eprintln!("warning: {w}");
     }
     eprintln!("{}", outcome.summary);
 }

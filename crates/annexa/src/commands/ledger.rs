@@ -26,7 +26,12 @@ pub fn run(global: &GlobalArgs, cmd: LedgerCommand) -> anyhow::Result<ExitCode> 
             let key = key.ok_or_else(|| anyhow::anyhow!("--export needs --key (the vkey the exporter gave you)"))?;
             return Ok(match annexa_app::ledger::verify_export(&dir, &verifier_from(&key)?, &checkpoints)? {
                 Ok(v) => {
-                    println!("exported ledger verified: {} entries, {} signed checkpoints, root {}", v.entries, v.checkpoints, hex(&v.root));
+                    println!(
+                        "exported ledger verified: {} entries, {} signed checkpoints, root {}",
+                        v.entries,
+                        v.checkpoints,
+                        hex(&v.root)
+                    );
                     ExitCode::SUCCESS
                 }
                 Err(tamper) => {
@@ -47,7 +52,10 @@ pub fn run(global: &GlobalArgs, cmd: LedgerCommand) -> anyhow::Result<ExitCode> 
                         hex(&v.root)
                     );
                     if v.last_checkpoint < v.entries {
-                        println!("note: the last {} entries are not yet covered by a checkpoint (`annexa ledger checkpoint`)", v.entries - v.last_checkpoint);
+                        println!(
+                            "note: the last {} entries are not yet covered by a checkpoint (`annexa ledger checkpoint`)",
+                            v.entries - v.last_checkpoint
+                        );
                     }
                     ExitCode::SUCCESS
                 }
@@ -92,7 +100,12 @@ pub fn run(global: &GlobalArgs, cmd: LedgerCommand) -> anyhow::Result<ExitCode> 
                 b.append.as_secs_f64(),
                 b.appended as f64 / b.append.as_secs_f64()
             );
-            println!("verified {} entries in {:.2} s: {:.0} entries/s", b.size, b.verify.as_secs_f64(), b.size as f64 / b.verify.as_secs_f64());
+            println!(
+                "verified {} entries in {:.2} s: {:.0} entries/s",
+                b.size,
+                b.verify.as_secs_f64(),
+                b.size as f64 / b.verify.as_secs_f64()
+            );
             println!("inclusion proof at size {}: {:.3} ms on average over {} entries", b.size, b.proof.as_secs_f64() * 1000.0, b.probes);
         }
     }

@@ -117,8 +117,23 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Imports { failed: false } => {
             let app = setup::app(global);
             warn_of_failed_imports(&app)?;
-            let mut table = Table::new(&["import", "kind", "systems", "file", "rows", "sha256", "imported_at"]);
+            let mut table = Table::new(&[
+                "import",
+                "kind",
+                "systems",
+                "file",
+                "rows",
+                "sha256",
+                "imported_at",
+                "refused",
+                "quarantine_file",
+                "quarantine_sha256",
+            ]);
             for i in app.imports()? {
+                let (refused, quarantine_file, quarantine_sha256) = match i.quarantine {
+                    Some(q) => (q.refused, q.file, q.sha256),
+                    None => (0, String::new(), String::new()),
+                };
                 table.push(vec![
                     format!("#{}", i.id),
                     i.kind,
@@ -127,6 +142,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     i.rows.to_string(),
                     i.sha256,
                     i.imported_at.to_rfc3339(),
+                    refused.to_string(),
+                    quarantine_file,
+                    quarantine_sha256,
                 ]);
             }
             table.print(global.format)?;

@@ -60,7 +60,8 @@ pub fn run(global: &GlobalArgs, cmd: ProvisionCommand) -> anyhow::Result<ExitCod
             if global.format == Format::Json {
                 print_json(&tasks)?;
             } else {
-                let mut table = Table::new(&["id", "status", "attempts", "system", "action", "account", "entitlement", "next attempt", "error"]);
+                let mut table =
+                    Table::new(&["id", "status", "attempts", "system", "action", "account", "entitlement", "next attempt", "error"]);
                 for t in tasks {
                     table.push(vec![
                         t.id.to_string(),

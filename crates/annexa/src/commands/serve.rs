@@ -145,7 +145,8 @@ pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{bound}"));
     let mut config = annexa_server::ServerConfig::new(&public_url);
     config.http.max_connections = args.max_connections as usize;
-    let state = annexa_server::AppState::open(&app.settings.db, config).map_err(|e| anyhow::anyhow!("cannot load the SCIM resources: {e}"))?;
+    let state =
+        annexa_server::AppState::open(&app.settings.db, config).map_err(|e| anyhow::anyhow!("cannot load the SCIM resources: {e}"))?;
     tracing::info!(listen = %bound, scim = %format!("{public_url}/scim/v2"), "listening");
     // Also as a plain line, which scripts read the address from.
     eprintln!("annexa serve: listening on http://{bound}; SCIM endpoint {public_url}/scim/v2");

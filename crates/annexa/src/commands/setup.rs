@@ -79,4 +79,3 @@ pub fn actor() -> String {
         .map(|u| format!("os:{u}"))
         .unwrap_or_else(|| "os:unknown".to_string())
 }
-

@@ -1,0 +1,91 @@
+//! An audit's memory does not grow with what it finds beyond a small constant per finding.
+//!
+//! A first audit (nothing ever certified, no role model) finds a problem on most accounts.
+//! Each of two generated organisations, one four times the other, is audited twice: once
+//! running a check that finds nothing (what reading the identity graph costs) and once
+//! running every check (about two and a half findings per person, all new, all written).
+//! What the checks and their findings add to the peak, from the smaller organisation to
+//! the larger, divided by the findings added, is what a finding costs while it is built,
+//! compared, stored and counted, with whatever check working memory grows with the data;
+//! fixed costs (threads, buffers) cancel out. SQLite's page cache is set small so that its
+//! filling up does not count. Before findings were streamed a finding cost about 9 KB.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test stops loudly
+
+use std::process::Command;
+
+const ANNEXA: &str = env!("CARGO_BIN_EXE_annexa");
+/// Bytes of peak memory a finding may cost (generous: allocator slack).
+const PER_FINDING: f64 = 1_500.0;
+
+/// Runs annexa with `args`; returns its stdout and its own peak resident memory in bytes,
+/// which `ANNEXA_TIMINGS` has it print once its report is written (Linux `VmHWM`).
+fn run_measured(args: &[&str]) -> (Vec<u8>, u64) {
+    let out = Command::new(ANNEXA).args(args).env("ANNEXA_TIMINGS", "1").env("ANNEXA_SQLITE_CACHE_MB", "2").output().expect("annexa runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "annexa {args:?}: {stderr}");
+    let kib = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("peak memory: "))
+        .and_then(|l| l.trim_end_matches(" KiB").parse::<u64>().ok())
+        .unwrap_or_else(|| panic!("no peak memory in: {stderr}"));
+    (out.stdout, kib * 1024)
+}
+
+/// Findings, and peak memory (bytes) with every check less with none, for `people`.
+fn audit_growth(dir: &std::path::Path, people: u64) -> (u64, u64) {
+    let org = dir.join(format!("org{people}"));
+    let db = format!("sqlite://{}", dir.join(format!("annexa{people}.db")).display());
+    let generated = Command::new(ANNEXA)
+        .args(["demo", "--generate-only", "--first-audit", "--people", &people.to_string(), "--directory-format", "csv", "--out"])
+        .arg(&org)
+        .output()
+        .expect("demo runs");
+    assert!(generated.status.success(), "{}", String::from_utf8_lossy(&generated.stderr));
+    for (kind, file, system) in [
+        ("hr", "hr.csv", None),
+        ("accounts", "corp-ad-accounts.csv", None),
+        ("assignments", "corp-ad-assignments.csv", None),
+        ("aws-credential-report", "aws-credential-report.csv", Some("aws-prod")),
+        ("accounts", "app-accounts.csv", None),
+        ("assignments", "app-assignments.csv", None),
+        ("badges", "badges.csv", Some("hq-badges")),
+    ] {
+        let mut import = Command::new(ANNEXA);
+        import.args(["--db", &db, "import", kind]).arg(org.join(file));
+        if let Some(system) = system {
+            import.args(["--system", system]);
+        }
+        let out = import.output().expect("import runs");
+        assert!(out.status.success(), "{file}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let config = org.join("annexa.toml");
+    let config = config.to_str().expect("utf8");
+    let audit = |checks: &[&str]| {
+        let mut args = vec!["--db", &db, "--config", config, "--format", "json", "audit", "--as-of", "2026-10-01"];
+        for c in checks {
+            args.extend(["--check", c]);
+        }
+        let (stdout, rss) = run_measured(&args);
+        // The report's head: the run's totals (the findings follow, one per line).
+        let head = String::from_utf8_lossy(&stdout);
+        let open = head.split("\"totals\":{").nth(1).and_then(|t| t.split("\"open\":").nth(1)).expect("totals");
+        let open: u64 = open.split(|c: char| !c.is_ascii_digit()).next().and_then(|n| n.parse().ok()).expect("count");
+        (open, rss)
+    };
+    let (none, base) = audit(&["log-integrity"]);
+    assert_eq!(none, 0, "log-integrity finds nothing on a fresh ledger");
+    let (found, peak) = audit(&[]);
+    assert!(found > people, "a first audit finds a problem on most people: {found} findings for {people} people");
+    eprintln!("{people} people: reading the graph {} MB; every check {} MB with {found} findings", base >> 20, peak >> 20);
+    (found, peak.saturating_sub(base))
+}
+
+#[test]
+fn a_finding_costs_a_small_constant_of_memory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (small_found, small) = audit_growth(dir.path(), 2_500);
+    let (large_found, large) = audit_growth(dir.path(), 10_000);
+    let per_finding = large.saturating_sub(small) as f64 / (large_found - small_found) as f64;
+    eprintln!("{per_finding:.0} bytes of peak memory a finding");
+    assert!(per_finding < PER_FINDING, "{per_finding:.0} bytes of peak memory a finding (at most {PER_FINDING})");
+}

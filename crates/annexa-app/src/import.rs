@@ -66,7 +66,14 @@ impl App {
     /// snapshot, then signs a checkpoint. A file without records is refused unless
     /// `allow_empty`: importing it would remove every record of its source. An HR feed is
     /// compared with the previous one, and the joiners, movers and leavers recorded.
-    pub fn import_file(&self, kind: ImportKind, file: &str, bytes: &[u8], options: &ImportOptions, allow_empty: bool) -> Result<ImportOutcome> {
+    pub fn import_file(
+        &self,
+        kind: ImportKind,
+        file: &str,
+        bytes: &[u8],
+        options: &ImportOptions,
+        allow_empty: bool,
+    ) -> Result<ImportOutcome> {
         let mut store = self.store()?;
         let outcome = self.import_into(&mut store, kind, file, bytes, options, allow_empty)?;
         self.checkpoint(&mut store)?;
@@ -97,7 +104,11 @@ impl App {
         let parse = t0.elapsed();
         let records = batch.people.len() + batch.accounts.len() + batch.entitlements.len() + batch.assignments.len() + batch.badges.len();
         if records == 0 && !allow_empty {
-            let what = if kind == ImportKind::Hr { "every person of the HR feed".to_string() } else { format!("every {} record of its systems", kind.as_str()) };
+            let what = if kind == ImportKind::Hr {
+                "every person of the HR feed".to_string()
+            } else {
+                format!("every {} record of its systems", kind.as_str())
+            };
             let message = format!("no records: importing this file would remove {what}; pass --allow-empty to do that on purpose");
             return Err(annexa_connect::ImportError::new(file, 0, None, message).into());
         }
@@ -108,7 +119,11 @@ impl App {
         let jml = if kind == ImportKind::Hr {
             let previous = store.current_people()?;
             keep_refused_people(&mut batch, &previous, file, &mut warnings);
-            if previous.is_empty() { Vec::new() } else { annexa_engine::jml::detect(&previous, &batch.people, now) }
+            if previous.is_empty() {
+                Vec::new()
+            } else {
+                annexa_engine::jml::detect(&previous, &batch.people, now)
+            }
         } else {
             Vec::new()
         };
@@ -172,7 +187,13 @@ impl App {
     /// Writes the report of the rows a lenient import refused: to `options.quarantine`, or
     /// beside the database (`annexa.db.quarantine/`; for PostgreSQL `annexa.quarantine/` in
     /// the working directory), named after the time and the kind.
-    fn write_quarantine(&self, kind: ImportKind, file: &str, refused: &[annexa_connect::RefusedRow], options: &ImportOptions) -> Result<Quarantine> {
+    fn write_quarantine(
+        &self,
+        kind: ImportKind,
+        file: &str,
+        refused: &[annexa_connect::RefusedRow],
+        options: &ImportOptions,
+    ) -> Result<Quarantine> {
         let bytes = quarantine_csv(file, refused)?;
         let path = match &options.quarantine {
             Some(path) => path.clone(),
@@ -190,7 +211,11 @@ impl App {
             }
         };
         std::fs::write(&path, &bytes).map_err(|e| Error::io(format!("cannot write the quarantine report {}", path.display()), e))?;
-        Ok(Quarantine { refused: refused.len() as u64, file: path.display().to_string(), sha256: annexa_core::to_hex(&Sha256::digest(&bytes)) })
+        Ok(Quarantine {
+            refused: refused.len() as u64,
+            file: path.display().to_string(),
+            sha256: annexa_core::to_hex(&Sha256::digest(&bytes)),
+        })
     }
 
     /// Reads a live directory over LDAP (a paged search), saves it as LDIF to `file` (the
@@ -208,12 +233,21 @@ impl App {
 
     /// Reads a SCIM 2.0 application's Users and Groups (`url`, bearer `token`), saves them
     /// as a SCIM snapshot to `file` (owner-only) and imports it for `system`.
-    pub fn import_scim_url(&self, url: &str, token: &str, ca_file: Option<&Path>, file: &Path, system: &str, allow_empty: bool) -> Result<(usize, ImportOutcome)> {
+    pub fn import_scim_url(
+        &self,
+        url: &str,
+        token: &str,
+        ca_file: Option<&Path>,
+        file: &Path,
+        system: &str,
+        allow_empty: bool,
+    ) -> Result<(usize, ImportOutcome)> {
         let options = annexa_connect::scim_client::ScimOptions { ca_file: ca_file.map(Path::to_path_buf), ..Default::default() };
         let client = annexa_connect::scim_client::ScimClient::new(url, token, options)
             .map_err(|e| Error::caused(ErrorKind::InvalidInput, format!("cannot use the SCIM application at {url}"), e))?;
         self.progress.step(&format!("reading {url}"));
-        let (text, n) = client.snapshot().map_err(|e| Error::caused(ErrorKind::Internal, format!("cannot read the SCIM application at {url}"), e))?;
+        let (text, n) =
+            client.snapshot().map_err(|e| Error::caused(ErrorKind::Internal, format!("cannot read the SCIM application at {url}"), e))?;
         self.progress.finish();
         crate::pushed::write_private(file, &text)?;
         let options = ImportOptions { system: Some(system.to_string()), ..Default::default() };
@@ -249,7 +283,12 @@ pub fn quarantine_csv(file: &str, refused: &[annexa_connect::RefusedRow]) -> Res
 /// A lenient HR import keeps the previous record of a person whose row it refused: their
 /// absence would read as a leaver (and the fixed row, next time, as a joiner), and a
 /// leaver's accounts are disabled. The record points at the refused row's line.
-fn keep_refused_people(batch: &mut annexa_connect::ImportBatch, previous: &[annexa_core::model::Person], file: &str, warnings: &mut Vec<String>) {
+fn keep_refused_people(
+    batch: &mut annexa_connect::ImportBatch,
+    previous: &[annexa_core::model::Person],
+    file: &str,
+    warnings: &mut Vec<String>,
+) {
     let present: std::collections::HashSet<String> = batch.people.iter().map(|p| p.employee_id.to_string()).collect();
     let mut kept = Vec::new();
     for r in &batch.refused {
@@ -269,7 +308,13 @@ fn keep_refused_people(batch: &mut annexa_connect::ImportBatch, previous: &[anne
 
 fn summary(o: &ImportOutcome, kind: ImportKind, diffed: bool) -> String {
     let mut parts = Vec::new();
-    for (n, what) in [(o.people, "people"), (o.accounts, "accounts"), (o.entitlements, "entitlements"), (o.assignments, "assignments"), (o.badges, "badges")] {
+    for (n, what) in [
+        (o.people, "people"),
+        (o.accounts, "accounts"),
+        (o.entitlements, "entitlements"),
+        (o.assignments, "assignments"),
+        (o.badges, "badges"),
+    ] {
         if n > 0 {
             parts.push(format!("{} {what}", thousands(n as u64)));
         }

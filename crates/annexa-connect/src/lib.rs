@@ -30,6 +30,8 @@ pub mod aws;
 pub mod badges;
 pub mod connector;
 pub mod entra;
+pub mod github;
+pub mod google_workspace;
 pub mod hr;
 pub mod ldap;
 pub mod ldif;
@@ -53,6 +55,8 @@ pub fn default_system(kind: ImportKind) -> &'static str {
         ImportKind::Scim => "scim",
         ImportKind::Okta => "okta",
         ImportKind::Entra => "entra",
+        ImportKind::GoogleWorkspace => "google-workspace",
+        ImportKind::Github => "github",
         _ => "",
     }
 }
@@ -60,7 +64,7 @@ pub fn default_system(kind: ImportKind) -> &'static str {
 /// Whether an import of `kind` may be several files (the pages and per-group lists of an
 /// identity provider's API), passed as [`ImportOptions::parts`].
 pub fn takes_parts(kind: ImportKind) -> bool {
-    matches!(kind, ImportKind::Okta | ImportKind::Entra)
+    matches!(kind, ImportKind::Okta | ImportKind::Entra | ImportKind::GoogleWorkspace | ImportKind::Github)
 }
 
 /// What the user told the importer beyond the file itself.
@@ -76,7 +80,7 @@ pub struct ImportOptions {
     /// The files the bytes were concatenated from, in order: each one's name (for messages
     /// and, where the content cannot tell, what the file holds: `groups/{id}/users.json`)
     /// and the byte offset where it starts. Empty: one file, the one `parse` names. Read by
-    /// the identity providers' kinds (okta, entra) only.
+    /// the identity providers' kinds (okta, entra, google-workspace, github) only.
     pub parts: Vec<(String, usize)>,
     /// `--lenient`: a bad row (CSV line, LDIF entry, SCIM resource) is set aside in
     /// [`ImportBatch::refused`] instead of failing the file; problems of the file as a whole
@@ -118,5 +122,7 @@ pub fn parse(kind: ImportKind, file: &str, bytes: &[u8], options: &ImportOptions
         ImportKind::Scim => scim_snapshot::parse(file, bytes, options),
         ImportKind::Okta => okta::parse(file, bytes, options),
         ImportKind::Entra => entra::parse(file, bytes, options),
+        ImportKind::GoogleWorkspace => google_workspace::parse(file, bytes, options),
+        ImportKind::Github => github::parse(file, bytes, options),
     }
 }

@@ -169,6 +169,8 @@ vocabulary! {
         Scim = "scim",
         Okta = "okta",
         Entra = "entra",
+        GoogleWorkspace = "google-workspace",
+        Github = "github",
     }
 }
 

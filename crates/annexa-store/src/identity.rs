@@ -14,7 +14,7 @@ pub fn tables_of(kind: ImportKind) -> &'static [&'static str] {
         ImportKind::Hr => &["people"],
         ImportKind::Accounts => &["accounts"],
         ImportKind::Assignments => &["entitlements", "assignments"],
-        ImportKind::Ldif | ImportKind::Scim | ImportKind::Okta | ImportKind::Entra => {
+        ImportKind::Ldif | ImportKind::Scim | ImportKind::Okta | ImportKind::Entra | ImportKind::GoogleWorkspace | ImportKind::Github => {
             &["accounts", "entitlements", "assignments"]
         }
         ImportKind::AwsCredentialReport => &["accounts"],
@@ -225,9 +225,7 @@ impl Store {
         let keeps: Vec<_> = blobs
             .iter()
             .map(|(import, _)| {
-                move |system: &str| {
-                    import.kind == "hr" || current.get(&(import.kind.clone(), system.to_string())) == Some(&import.id)
-                }
+                move |system: &str| import.kind == "hr" || current.get(&(import.kind.clone(), system.to_string())) == Some(&import.id)
             })
             .collect();
         let mut pending = Vec::with_capacity(blobs.len());
@@ -305,7 +303,10 @@ impl Store {
                 assignments: &assignments,
                 badges: &badges,
             });
-            tx.execute("UPDATE snapshots SET format = ?, data = ? WHERE import_id = ?", &[format.into(), Value::Blob(&blob), (*id).into()])?;
+            tx.execute(
+                "UPDATE snapshots SET format = ?, data = ? WHERE import_id = ?",
+                &[format.into(), Value::Blob(&blob), (*id).into()],
+            )?;
         }
         tx.commit()?;
         Ok(stale.len())
@@ -384,20 +385,16 @@ fn read_tables(tx: &mut Tx<'_>) -> Result<IdentityGraph, StoreError> {
                 Ok(())
             },
         )?;
-        tx.query_each(
-            "SELECT system, name, privileged, owner, import_id, line FROM entitlements",
-            &[],
-            |r| {
-                g.entitlements.push(Entitlement {
-                    system: names.get(r.req_text(0)?),
-                    name: names.get(r.req_text(1)?),
-                    privileged: r.req_int(2)? != 0,
-                    owner: r.text(3)?.map(String::from),
-                    origin: origin(r, 4)?,
-                });
-                Ok(())
-            },
-        )?;
+        tx.query_each("SELECT system, name, privileged, owner, import_id, line FROM entitlements", &[], |r| {
+            g.entitlements.push(Entitlement {
+                system: names.get(r.req_text(0)?),
+                name: names.get(r.req_text(1)?),
+                privileged: r.req_int(2)? != 0,
+                owner: r.text(3)?.map(String::from),
+                origin: origin(r, 4)?,
+            });
+            Ok(())
+        })?;
         tx.query_each(
             "SELECT system, account_id, entitlement, granted_at, granted_by, grant_source, last_certified_at, \
              last_certified_by, import_id, line FROM assignments",
@@ -417,22 +414,18 @@ fn read_tables(tx: &mut Tx<'_>) -> Result<IdentityGraph, StoreError> {
                 Ok(())
             },
         )?;
-        tx.query_each(
-            "SELECT system, badge_id, employee_id, status, last_used_at, zones, import_id, line FROM badges",
-            &[],
-            |r| {
-                g.badges.push(Badge {
-                    system: names.get(r.req_text(0)?),
-                    badge_id: names.get(r.req_text(1)?),
-                    employee_id: r.text(2)?.map(|e| names.get(e)),
-                    status: vocab(r, 3, BadgeStatus::parse)?,
-                    last_used_at: instant(r.int(4)?),
-                    zones: r.req_text(5)?.split('|').filter(|z| !z.is_empty()).map(String::from).collect(),
-                    origin: origin(r, 6)?,
-                });
-                Ok(())
-            },
-        )?;
+        tx.query_each("SELECT system, badge_id, employee_id, status, last_used_at, zones, import_id, line FROM badges", &[], |r| {
+            g.badges.push(Badge {
+                system: names.get(r.req_text(0)?),
+                badge_id: names.get(r.req_text(1)?),
+                employee_id: r.text(2)?.map(|e| names.get(e)),
+                status: vocab(r, 3, BadgeStatus::parse)?,
+                last_used_at: instant(r.int(4)?),
+                zones: r.req_text(5)?.split('|').filter(|z| !z.is_empty()).map(String::from).collect(),
+                origin: origin(r, 6)?,
+            });
+            Ok(())
+        })?;
         Ok(g)
     }
 }
@@ -488,17 +481,27 @@ fn current_imports(tx: &mut Tx<'_>) -> Result<Vec<ImportRecord>, StoreError> {
 
 fn write_rows(tx: &mut Tx<'_>, new: &NewImport<'_>, import_id: i64) -> Result<(), StoreError> {
     let kind = new.kind.as_str();
-    let dates: Vec<[Option<String>; 3]> = new
-        .people
-        .iter()
-        .map(|p| [date_text(p.start_date), date_text(p.end_date), date_text(p.screening_date)])
-        .collect();
+    let dates: Vec<[Option<String>; 3]> =
+        new.people.iter().map(|p| [date_text(p.start_date), date_text(p.end_date), date_text(p.screening_date)]).collect();
     let people: Vec<(&Person, &[Option<String>; 3])> = new.people.iter().zip(dates.iter()).collect();
     tx.bulk_insert(
         "people",
         &[
-            "employee_id", "email", "given_name", "family_name", "department", "title", "manager_id", "location",
-            "worker_type", "status", "start_date", "end_date", "screening_date", "import_id", "line",
+            "employee_id",
+            "email",
+            "given_name",
+            "family_name",
+            "department",
+            "title",
+            "manager_id",
+            "location",
+            "worker_type",
+            "status",
+            "start_date",
+            "end_date",
+            "screening_date",
+            "import_id",
+            "line",
         ],
         &people,
         |(p, dates), v| {
@@ -533,9 +536,26 @@ fn write_rows(tx: &mut Tx<'_>, new: &NewImport<'_>, import_id: i64) -> Result<()
     tx.bulk_insert(
         "accounts",
         &[
-            "system", "account_id", "source_kind", "username", "email", "employee_id", "display_name", "status", "kind",
-            "created_at", "last_login_at", "last_login_known", "mfa", "password_last_set_at", "interactive", "root",
-            "owner", "credentials", "import_id", "line",
+            "system",
+            "account_id",
+            "source_kind",
+            "username",
+            "email",
+            "employee_id",
+            "display_name",
+            "status",
+            "kind",
+            "created_at",
+            "last_login_at",
+            "last_login_known",
+            "mfa",
+            "password_last_set_at",
+            "interactive",
+            "root",
+            "owner",
+            "credentials",
+            "import_id",
+            "line",
         ],
         &accounts,
         |(a, (mfa, creds)), v| {
@@ -582,8 +602,17 @@ fn write_rows(tx: &mut Tx<'_>, new: &NewImport<'_>, import_id: i64) -> Result<()
     tx.bulk_insert(
         "assignments",
         &[
-            "system", "account_id", "entitlement", "source_kind", "granted_at", "granted_by", "grant_source",
-            "last_certified_at", "last_certified_by", "import_id", "line",
+            "system",
+            "account_id",
+            "entitlement",
+            "source_kind",
+            "granted_at",
+            "granted_by",
+            "grant_source",
+            "last_certified_at",
+            "last_certified_by",
+            "import_id",
+            "line",
         ],
         new.assignments,
         |a, v| {

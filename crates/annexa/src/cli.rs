@@ -71,6 +71,10 @@ pub enum Command {
                          users/{id}/roles ... as several files or a directory (FILE MORE...)
   entra                  Microsoft Graph JSON: users (with signInActivity), groups, directory roles,
                          role assignments, userRegistrationDetails; several files or a directory
+  google-workspace       Google Workspace: Directory API JSON (users, groups, groups/{id}/members;
+                         several files or a directory) or the admin console's users CSV
+  github                 GitHub organisation REST JSON: members, outside_collaborators, memberships,
+                         teams and their members, 2fa_disabled lists; several files or a directory
 
 Examples:
   annexa import hr workday.csv --mapping workday-columns.toml
@@ -151,10 +155,10 @@ pub struct ImportArgs {
     /// What the file is (or, for ldap, where to read it from first).
     #[arg(value_enum)]
     pub kind: ImportSource,
-    /// The file to import (okta, entra: or a directory holding the
+    /// The file to import (okta, entra, google-workspace, github: or a directory holding the
     /// export's files).
     pub file: PathBuf,
-    /// okta, entra: more files of the same export (pages, per-group
+    /// okta, entra, google-workspace, github: more files of the same export (pages, per-group
     /// lists), imported with FILE as one import, in the order given.
     #[arg(value_name = "MORE")]
     pub more_files: Vec<PathBuf>,
@@ -589,6 +593,8 @@ pub enum ImportSource {
     Scim,
     Okta,
     Entra,
+    GoogleWorkspace,
+    Github,
     Ldap,
 }
 
@@ -606,6 +612,8 @@ impl ImportSource {
             ImportSource::Scim => K::Scim,
             ImportSource::Okta => K::Okta,
             ImportSource::Entra => K::Entra,
+            ImportSource::GoogleWorkspace => K::GoogleWorkspace,
+            ImportSource::Github => K::Github,
         }
     }
 }

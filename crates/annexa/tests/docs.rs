@@ -301,7 +301,7 @@ fn format_examples_import_and_audit() {
 /// The identity providers' pages. Their examples are Example Ltd's too, but each is
 /// imported into a database of its own, with the HR feed, and audited there: adding their
 /// accounts to the example organisation would change the findings the whole guide shows.
-const IDP_FORMAT_PAGES: &[&str] = &["okta", "entra"];
+const IDP_FORMAT_PAGES: &[&str] = &["okta", "entra", "google-workspace", "github"];
 
 #[test]
 fn identity_provider_examples_import_and_audit() {

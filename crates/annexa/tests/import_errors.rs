@@ -844,7 +844,7 @@ fn unknown_kind_is_refused_with_the_list_of_kinds() {
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
-        err.contains("invalid value 'robots'") && err.contains("[possible values: hr, accounts, assignments, ldif, aws-credential-report, badges, scim, okta, entra, ldap]"),
+        err.contains("invalid value 'robots'") && err.contains("[possible values: hr, accounts, assignments, ldif, aws-credential-report, badges, scim, okta, entra, google-workspace, github, ldap]"),
         "{err}"
     );
     assert!(!err.contains("panicked"), "{err}");
@@ -1089,4 +1089,115 @@ fn entra_bad_input_is_refused() {
         ("unknown member", graph_page(&[ENTRA_ADA, r#"{"id":"g1","displayName":"Staff","securityEnabled":true,"members":[{"id":"u9"}]}"#]), 3, "column `members`: member \"u9\" of \"g1\" is no user of this import"),
     ];
     check_refusals("entra", "json", &[], &valid, cases);
+}
+
+const GOOGLE_ADA: &str = r#"{"kind":"admin#directory#user","id":"101","primaryEmail":"ada@example.com","suspended":false,"isEnrolledIn2Sv":true,"lastLoginTime":"2026-03-01T10:00:00.000Z","externalIds":[{"value":"E1","type":"organization"}]}"#;
+const GOOGLE_BOB: &str = r#"{"kind":"admin#directory#user","id":"102","primaryEmail":"bob@example.com","suspended":true,"lastLoginTime":"1970-01-01T00:00:00.000Z"}"#;
+
+/// A Directory API users page of `records`, one per line from line 2.
+fn google_page(records: &[&str]) -> Vec<u8> {
+    format!("{{\"kind\":\"admin#directory#users\",\"users\":[\n{}\n],\"nextPageToken\":null}}\n", records.join(",\n")).into_bytes()
+}
+
+#[test]
+fn google_workspace_bad_input_is_refused() {
+    let big = GOOGLE_BOB.replace("}", &format!(r#","orgUnitPath":"{}"}}"#, ten_mb()));
+    let valid = google_page(&[GOOGLE_ADA, GOOGLE_BOB]);
+    let cases: Vec<Case> = vec![
+        ("empty file", b"".to_vec(), 0, "no records: importing this file would remove every google-workspace record"),
+        ("truncated file", valid[..valid.len() - 40].to_vec(), 3, "not valid JSON: EOF while parsing"),
+        ("users not an array", br#"{"kind":"admin#directory#users","users":{"id":"101"}}"#.to_vec(), 1, "column `users`: expected an array of records under `users`"),
+        ("not a user or group", json_array(&[GOOGLE_ADA, r#"{"id":"x"}"#]), 3, "expected a Directory API user (with primaryEmail) or group (with email)"),
+        ("a user of a page without primaryEmail", google_page(&[GOOGLE_ADA, r#"{"id":"x"}"#]), 3, "column `primaryEmail`: missing required field `primaryEmail`"),
+        ("missing primaryEmail", google_page(&[&GOOGLE_ADA.replace(r#""primaryEmail":"ada@example.com","#, "")]), 2, "column `primaryEmail`: missing required field `primaryEmail`"),
+        ("wrong type", google_page(&[&GOOGLE_ADA.replace(r#""suspended":false"#, r#""suspended":"false""#)]), 2, "column `suspended`: expected true or false, found \"false\""),
+        ("bad date", google_page(&[&GOOGLE_ADA.replace("2026-03-01T10:00:00.000Z", "01/03/2026")]), 2, "column `lastLoginTime`: \"01/03/2026\" is not a date-time: expected RFC 3339"),
+        ("bad UTF-8", [google_page(&[GOOGLE_ADA]), b"\xC3(".to_vec()].concat(), 4, "the file is not UTF-8"),
+        ("duplicate user id", google_page(&[GOOGLE_ADA, GOOGLE_BOB, &GOOGLE_BOB.replace("bob@", "rob@")]), 4, "column `id`: duplicate user id \"102\": line 3 has it too"),
+        ("NUL in an id", google_page(&[&GOOGLE_ADA.replace("\"101\"", "\"1\\u000001\"")]), 2, "column `id`: \"1\\001\" contains a NUL byte"),
+        ("10 MB record", google_page(&[GOOGLE_ADA, &big]), 3, "a record of 10485912 bytes; expected at most 1048576"),
+        ("a member outside a named file", google_page(&[GOOGLE_ADA, r#"{"kind":"admin#directory#member","id":"101","role":"MEMBER"}"#]), 3, "a group member in a file not named after its group"),
+        ("neither JSON nor the CSV", b"\"users\"\n".to_vec(), 1, "wrong header: missing column(s) Email Address [Required], Status [READ ONLY]"),
+    ];
+    check_refusals("google-workspace", "json", &[], &valid, cases);
+}
+
+const GOOGLE_CSV_HEADER: &str = "First Name [Required],Last Name [Required],Email Address [Required],Org Unit Path [Required],Employee ID,Status [READ ONLY],Last Sign In [READ ONLY],2sv Enrolled [READ ONLY],2sv Enforced [READ ONLY]";
+const GOOGLE_CSV_ADA: &str = "Ada,Lovelace,ada@example.com,/,E1,Active,2026/03/01 10:00:00,True,True";
+const GOOGLE_CSV_BOB: &str = "Bob,Byte,bob@example.com,/,,Suspended,Never logged in,False,False";
+
+#[test]
+fn google_workspace_csv_bad_input_is_refused() {
+    let big = format!("Cy,{},cy@example.com,/,,Active,,False,False", ten_mb());
+    let valid = csv(GOOGLE_CSV_HEADER, &[GOOGLE_CSV_ADA, GOOGLE_CSV_BOB]);
+    let cases: Vec<Case> = vec![
+        ("header and no data rows", csv(GOOGLE_CSV_HEADER, &[]), 0, "no records: importing this file would remove every google-workspace record"),
+        (
+            "header without 2sv Enrolled",
+            csv("First Name [Required],Last Name [Required],Email Address [Required],Status [READ ONLY],Last Sign In [READ ONLY]", &["Ada,L,ada@example.com,Active,"]),
+            1,
+            "wrong header: missing column(s) 2sv Enrolled [READ ONLY]; expected a header with Email Address [Required],",
+        ),
+        ("duplicate column", csv(&format!("{GOOGLE_CSV_HEADER},Email Address [Required]"), &[&format!("{GOOGLE_CSV_ADA},x")]), 1, "duplicate column in the header"),
+        ("truncated row", csv(GOOGLE_CSV_HEADER, &[GOOGLE_CSV_ADA, "Bob,Byte,bob@"]), 3, "expected 9 fields as in the header, found 3 (truncated row?)"),
+        ("bad date", csv(GOOGLE_CSV_HEADER, &[&GOOGLE_CSV_ADA.replace("2026/03/01", "01/03/2026")]), 2, "column `Last Sign In [READ ONLY]`: \"01/03/2026 10:00:00\" is not a date-time"),
+        ("unknown status", csv(GOOGLE_CSV_HEADER, &[&GOOGLE_CSV_ADA.replace("Active", "Enabled")]), 2, "column `Status [READ ONLY]`: unknown status \"Enabled\": expected Active, Suspended or Archived"),
+        ("bad boolean", csv(GOOGLE_CSV_HEADER, &[&GOOGLE_CSV_ADA.replace("True,True", "Yes please,True")]), 2, "column `2sv Enrolled [READ ONLY]`: \"Yes please\" is not a boolean"),
+        ("bad UTF-8", [csv(GOOGLE_CSV_HEADER, &[GOOGLE_CSV_ADA]), b"B\xC3(,Byte,bob@example.com,/,,Active,,True,True\n".to_vec()].concat(), 3, "the file is not UTF-8"),
+        ("duplicate address", csv(GOOGLE_CSV_HEADER, &[GOOGLE_CSV_ADA, GOOGLE_CSV_BOB, &GOOGLE_CSV_BOB.replace("bob@", "BOB@")]), 4, "duplicate user \"bob@example.com\": already on line 3"),
+        ("10 MB field", csv(GOOGLE_CSV_HEADER, &[GOOGLE_CSV_ADA, &big]), 3, "field 2 is 10485760 bytes long; at most 65536 are accepted"),
+        ("NUL in an address", csv(GOOGLE_CSV_HEADER, &[&GOOGLE_CSV_ADA.replace("ada@", "ada\0@")]), 2, "column `Email Address [Required]`: contains a NUL byte"),
+    ];
+    check_refusals("google-workspace", "csv", &[], &valid, cases);
+}
+
+const GITHUB_ADA: &str = r#"{"login":"ada","id":1001,"node_id":"U_1","type":"User","site_admin":false}"#;
+const GITHUB_BOB: &str = r#"{"login":"bob","id":1002,"node_id":"U_2","type":"User","site_admin":false}"#;
+
+#[test]
+fn github_bad_input_is_refused() {
+    let big = GITHUB_BOB.replace("}", &format!(r#","name":"{}"}}"#, ten_mb()));
+    let valid = json_array(&[GITHUB_ADA, GITHUB_BOB]);
+    let cases: Vec<Case> = vec![
+        ("empty file", b"".to_vec(), 0, "no records: importing this file would remove every github record"),
+        ("truncated file", valid[..valid.len() - 20].to_vec(), 3, "not valid JSON: EOF while parsing"),
+        ("not objects", json_array(&[GITHUB_ADA, "42"]), 3, "expected a JSON object (one record), found a number"),
+        ("not a user, team or membership", json_array(&[GITHUB_ADA, r#"{"id":7}"#]), 3, "expected a GitHub user (with login), team (with slug) or organisation membership (with user and role)"),
+        ("missing id", json_array(&[&GITHUB_ADA.replace(r#""id":1001,"#, "")]), 2, "column `id`: missing required field `id` (the user's id)"),
+        ("id not a whole number", json_array(&[&GITHUB_ADA.replace("1001", "10.01")]), 2, "column `id`: expected a whole number, found \"10.01\""),
+        ("wrong type", json_array(&[&GITHUB_ADA.replace(r#""site_admin":false"#, r#""site_admin":0"#)]), 2, "column `site_admin`: expected true or false, found the number \"0\""),
+        ("unknown account type", json_array(&[&GITHUB_ADA.replace("\"User\"", "\"Organization\"")]), 2, "column `type`: unknown account type \"Organization\": expected User or Bot"),
+        ("unknown role", json_array(&[&GITHUB_ADA.replace("}", r#","role":"owner"}"#)]), 2, "column `role`: unknown role \"owner\": expected admin, member or billing_manager"),
+        ("bad UTF-8", [json_array(&[GITHUB_ADA]), b"\xC3(".to_vec()].concat(), 4, "the file is not UTF-8"),
+        ("duplicate user id", json_array(&[GITHUB_ADA, GITHUB_BOB, &GITHUB_BOB.replace("bob", "rob")]), 4, "column `id`: duplicate user id \"1002\": line 3 has it too"),
+        ("NUL in a login", json_array(&[&GITHUB_ADA.replace("\"ada\"", "\"a\\u0000da\"")]), 2, "column `login`: \"a\\0da\" contains a NUL byte"),
+        ("10 MB record", json_array(&[GITHUB_ADA, &big]), 3, "a record of 10485844 bytes; expected at most 1048576"),
+        ("duplicate team slug", json_array(&[GITHUB_ADA, r#"{"id":1,"slug":"core"}"#, r#"{"id":2,"slug":"core"}"#]), 4, "column `slug`: duplicate team slug \"core\": line 3 has it too"),
+        ("membership of no member", json_array(&[GITHUB_ADA, &format!(r#"{{"state":"active","role":"admin","user":{GITHUB_BOB}}}"#)]), 3, "column `user.id`: the membership's user \"bob\" is no member or outside collaborator of this import"),
+    ];
+    check_refusals("github", "json", &[], &valid, cases);
+}
+
+/// A refusal names the file of a filtered listing or a team's member list and its own line.
+#[test]
+fn github_several_files_and_a_directory() {
+    let sandbox = Sandbox::new();
+    let dir = sandbox.path("github");
+    std::fs::create_dir_all(dir.join("teams/core")).expect("mkdir");
+    std::fs::write(dir.join("members.json"), json_array(&[GITHUB_ADA, GITHUB_BOB])).expect("write");
+    std::fs::write(dir.join("members-2fa_disabled.json"), json_array(&[GITHUB_BOB])).expect("write");
+    std::fs::write(dir.join("teams.json"), br#"[{"id":1,"slug":"core","name":"Core / Platform"}]"#).expect("write");
+    std::fs::write(dir.join("teams/core/members.json"), json_array(&[GITHUB_ADA])).expect("write");
+    let out = sandbox.annexa(&["import", "github", dir.to_str().expect("UTF-8 path")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("imported 2 accounts, 1 entitlements, 1 assignments for github"), "{}", stderr(&out));
+    let before = sandbox.state();
+
+    let members = sandbox.write("members.json", &json_array(&[GITHUB_ADA]));
+    let disabled = sandbox.write("members-2fa_disabled.json", &json_array(&[GITHUB_BOB]));
+    let out = sandbox.annexa(&["import", "github", members.to_str().expect("path"), disabled.to_str().expect("path")]);
+    let problems =
+        refusal_problems(&out, &disabled, 2, "column `id`: the user without two-factor authentication \"bob\" is no member or outside collaborator");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert_eq!(sandbox.state(), before);
 }

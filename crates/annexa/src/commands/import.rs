@@ -60,8 +60,15 @@ fn import_ldap(global: &GlobalArgs, args: ImportArgs) -> anyhow::Result<ExitCode
         _ => anyhow::bail!("--bind-dn and --password-env go together"),
     };
     let tls = annexa_connect::ldap::LdapTls { starttls: args.starttls, ca_file: args.ca_file.clone() };
-    let source =
-        annexa_connect::ldap::LdapSource { url, base_dn, filter: args.filter.clone(), bind, page_size: args.page_size, timeout_secs: 30, tls };
+    let source = annexa_connect::ldap::LdapSource {
+        url,
+        base_dn,
+        filter: args.filter.clone(),
+        bind,
+        page_size: args.page_size,
+        timeout_secs: 30,
+        tls,
+    };
     let (entries, outcome) = app(global).import_ldap(&source, &args.file, args.system.as_deref(), args.allow_empty)?;
     eprintln!("read {entries} entries from {} under {}, saved as {}", source.url, source.base_dn, args.file.display());
     report(&outcome);
@@ -71,12 +78,17 @@ fn import_ldap(global: &GlobalArgs, args: ImportArgs) -> anyhow::Result<ExitCode
 /// `annexa import scim FILE --system S (--url URL --token-env VAR | --pushed)`: read the
 /// Users and Groups, save them as a SCIM snapshot to FILE (the evidence), import that.
 fn import_scim_live(global: &GlobalArgs, args: ImportArgs) -> anyhow::Result<ExitCode> {
-    let Some(system) = args.system.clone() else { anyhow::bail!("import scim --url or --pushed needs --system (the system these accounts are in)") };
+    let Some(system) = args.system.clone() else {
+        anyhow::bail!("import scim --url or --pushed needs --system (the system these accounts are in)")
+    };
     let app = app(global);
     let (n, from, outcome) = match (&args.url, args.pushed) {
         (Some(_), true) => anyhow::bail!("--url and --pushed exclude each other"),
         (Some(url), false) => {
-            let var = args.token_env.clone().ok_or_else(|| anyhow::anyhow!("import scim --url needs --token-env (the variable holding the bearer token)"))?;
+            let var = args
+                .token_env
+                .clone()
+                .ok_or_else(|| anyhow::anyhow!("import scim --url needs --token-env (the variable holding the bearer token)"))?;
             let token = std::env::var(&var).map_err(|_| anyhow::anyhow!("--token-env {var}: that variable is not set"))?;
             let (n, outcome) = app.import_scim_url(url, &token, args.ca_file.as_deref(), &args.file, &system, args.allow_empty)?;
             (n, url.clone(), outcome)

@@ -4,8 +4,8 @@ pub mod audit;
 mod controls;
 pub mod demo;
 
-mod findings;
 pub mod evidence;
+mod findings;
 pub mod import;
 pub mod ledger;
 pub mod provision;
@@ -30,8 +30,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let (config, _) = setup::load_config(global)?;
             let mut table = Table::new(&["role", "entitlements", "granted by birthright rules"]);
             for r in &config.roles {
-                let by: Vec<&str> =
-                    config.birthright.iter().filter(|b| b.roles.contains(&r.id)).map(|b| b.id.as_str()).collect();
+                let by: Vec<&str> = config.birthright.iter().filter(|b| b.roles.contains(&r.id)).map(|b| b.id.as_str()).collect();
                 table.push(vec![r.id.clone(), r.entitlements.join(" "), by.join(" ")]);
             }
             table.print(global.format)?;
@@ -69,10 +68,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Jml(crate::cli::JmlCommand::List { kind }) => {
             let events = setup::app(global).jml_events(kind)?;
             if global.format == crate::output::Format::Json {
-                let list: Vec<serde_json::Value> = events
-                    .iter()
-                    .map(|e| serde_json::json!({ "event": e.event, "status": e.status, "import_id": e.import_id }))
-                    .collect();
+                let list: Vec<serde_json::Value> =
+                    events.iter().map(|e| serde_json::json!({ "event": e.event, "status": e.status, "import_id": e.import_id })).collect();
                 crate::output::print_json(&list)?;
             } else {
                 let mut table = Table::new(&["event", "kind", "employee_id", "effective_at", "status", "reason"]);

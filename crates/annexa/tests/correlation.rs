@@ -1,5 +1,6 @@
-//! Accounts named by e-mail address, end to end through the real importers: an IAM user or
-//! a SCIM `userName` that is an address links to the person whose HR e-mail it is, ignoring
+//! Accounts named by e-mail address, end to end through the real importers: an IAM user, a
+//! SCIM `userName`, an Okta `login`, an Entra ID `userPrincipalName` or a Google
+//! `primaryEmail` that is an address links to the person whose HR e-mail it is, ignoring
 //! case and Unicode forms; an address two people share links to no one, and the finding
 //! says why; a leaver's AWS user is found by leaver-access.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test stops loudly
@@ -68,11 +69,28 @@ fn logins_that_are_e_mail_addresses_link_to_their_person() {
     let scim = "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],\"id\":\"u1\",\"userName\":\"A\u{30a}SA.BERG@example.com\",\"active\":true}\n\
                 {\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],\"id\":\"u2\",\"userName\":\"Team@Example.com\",\"active\":true}\n";
     std::fs::write(d.join("app.jsonl"), scim).expect("scim");
+    // The identity providers' own exports: a login (Okta `login`, Entra `userPrincipalName`,
+    // Google `primaryEmail`) that is the address, and no e-mail field.
+    let okta = r#"[{"id":"00u1","status":"ACTIVE","created":"2020-01-01T00:00:00.000Z","lastLogin":"2026-11-20T08:00:00.000Z",
+        "profile":{"firstName":"Åsa","lastName":"Berg","login":"ÅSA.BERG@example.com"}},
+      {"id":"00u2","status":"ACTIVE","created":"2020-01-01T00:00:00.000Z","lastLogin":"2026-11-20T08:00:00.000Z",
+        "profile":{"firstName":"Kim","lastName":"Ng","login":"team@example.com"}}]"#;
+    std::fs::write(d.join("okta-users.json"), okta).expect("okta");
+    let entra = r#"{"value":[{"id":"e1","userPrincipalName":"Asa.Berg@example.com","accountEnabled":true,"userType":"Member",
+        "createdDateTime":"2020-01-01T00:00:00Z"},
+      {"id":"e2","userPrincipalName":"åsa.berg@example.com","accountEnabled":true,"userType":"Member","createdDateTime":"2020-01-01T00:00:00Z"}]}"#;
+    std::fs::write(d.join("entra-users.json"), entra).expect("entra");
+    let google = r#"{"kind":"admin#directory#users","users":[{"id":"g1","primaryEmail":"åsa.berg@EXAMPLE.com","suspended":false,
+        "creationTime":"2020-01-01T00:00:00.000Z","lastLoginTime":"2026-11-20T08:00:00.000Z","name":{"fullName":"Åsa Berg"}}]}"#;
+    std::fs::write(d.join("google-users.json"), google).expect("google");
 
     for db in annexa_store::testing::fresh_databases(d) {
         import(&db, d, "hr", "hr.csv", "");
         import(&db, d, "aws-credential-report", "aws.csv", "aws-prod");
         import(&db, d, "scim", "app.jsonl", "crm");
+        import(&db, d, "okta", "okta-users.json", "");
+        import(&db, d, "entra", "entra-users.json", "");
+        import(&db, d, "google-workspace", "google-users.json", "");
         let out = annexa(&db, &["audit", "--as-of", "2026-12-01"]);
         assert!(out.status.success(), "{db}: {}", String::from_utf8_lossy(&out.stderr));
         let found = findings(&db);
@@ -83,17 +101,27 @@ fn logins_that_are_e_mail_addresses_link_to_their_person() {
             v
         };
 
-        // The leaver's IAM user and SCIM account are hers: leaver-access finds both.
+        // The leaver's IAM user, SCIM account and identity provider accounts are hers:
+        // leaver-access finds each. `Asa.Berg@…` is another address (no Å): no one's.
         let leavers = of("leaver-access");
         let keys: Vec<&str> = leavers.iter().map(|(k, _)| *k).collect();
-        assert_eq!(keys, ["aws-prod/\u{e5}sa.berg@example.com", "crm/A\u{30a}SA.BERG@example.com"], "{db}: {leavers:?}");
+        assert_eq!(
+            keys,
+            ["aws-prod/\u{e5}sa.berg@example.com", "crm/A\u{30a}SA.BERG@example.com", "entra/e2", "google-workspace/g1", "okta/00u1"],
+            "{db}: {leavers:?}"
+        );
         assert!(leavers.iter().all(|(_, m)| m.contains("\u{c5}sa Berg left on 2026-10-01")), "{db}: {leavers:?}");
 
         // Ada's user is hers (not orphaned); the shared address and the stranger are no one's,
         // and the finding says why.
         let orphans = of("orphaned-account");
         let keys: Vec<&str> = orphans.iter().map(|(k, _)| *k).collect();
-        assert_eq!(keys, ["aws-prod/stranger@example.com", "aws-prod/team@example.com", "crm/Team@Example.com"], "{db}: {orphans:?}");
+        assert_eq!(
+            keys,
+            ["aws-prod/stranger@example.com", "aws-prod/team@example.com", "crm/Team@Example.com", "entra/e1", "okta/00u2"],
+            "{db}: {orphans:?}"
+        );
+        assert!(orphans[4].1.contains("login team@example.com, an e-mail address, belongs to more than one person"), "{db}: {orphans:?}");
         assert!(orphans[0].1.contains("login stranger@example.com, an e-mail address, matches no one in the HR feed"), "{db}: {orphans:?}");
         assert!(
             orphans[1].1.contains("login team@example.com, an e-mail address, belongs to more than one person in the HR feed, so it links to no one"),

@@ -28,14 +28,7 @@ pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<Import
     let mut interner = Interner::default();
     let mut keys: AccountKeys = KeySet::new("account");
     let mut refusals = Refusals::new(options);
-    while let Some(row) = table.next_row() {
-        let row = match row {
-            Ok(row) => row,
-            Err(e) => {
-                refusals.refuse(e)?;
-                continue;
-            }
-        };
+    while let Some(row) = table.next_good_row(&mut refusals)? {
         match account(&row, options, &mut interner, &mut keys) {
             Ok(account) => {
                 note_system(&mut batch.systems, &account.system);

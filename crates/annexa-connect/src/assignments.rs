@@ -18,14 +18,7 @@ pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<Import
     // (system, entitlement) -> index in batch.entitlements
     let mut entitlements: HashMap<(annexa_core::Name, annexa_core::Name), usize> = HashMap::new();
     let mut refusals = Refusals::new(options);
-    while let Some(row) = table.next_row() {
-        let row = match row {
-            Ok(row) => row,
-            Err(e) => {
-                refusals.refuse(e)?;
-                continue;
-            }
-        };
+    while let Some(row) = table.next_good_row(&mut refusals)? {
         // The row is read whole before anything is recorded, so a refused row (lenient)
         // leaves no entitlement behind.
         let read = assignment(&row, options, &mut interner, &mut keys).and_then(|read| {

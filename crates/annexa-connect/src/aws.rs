@@ -59,14 +59,7 @@ pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<Import
     note_system(&mut batch.systems, system_name);
     let mut users = KeySet::new("user");
     let mut refusals = Refusals::new(options);
-    while let Some(row) = table.next_row() {
-        let row = match row {
-            Ok(row) => row,
-            Err(e) => {
-                refusals.refuse(e)?;
-                continue;
-            }
-        };
+    while let Some(row) = table.next_good_row(&mut refusals)? {
         match account(&row, &system, &mut users) {
             Ok(account) => batch.accounts.push(account),
             Err(e) => refusals.refuse(e)?,

@@ -17,14 +17,7 @@ pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<Import
     note_system(&mut batch.systems, &system_name);
     let mut ids = KeySet::new("badge_id");
     let mut refusals = Refusals::new(options);
-    while let Some(row) = table.next_row() {
-        let row = match row {
-            Ok(row) => row,
-            Err(e) => {
-                refusals.refuse(e)?;
-                continue;
-            }
-        };
+    while let Some(row) = table.next_good_row(&mut refusals)? {
         match badge(&row, &system, &mut ids) {
             Ok(badge) => batch.badges.push(badge),
             Err(e) => refusals.refuse(e)?,

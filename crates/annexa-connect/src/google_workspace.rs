@@ -294,14 +294,7 @@ fn parse_csv(part: &Part<'_>, system: &Name, options: &ImportOptions, batch: &mu
     let mut table = Table::open(part.name, part.text.as_bytes(), CSV_REQUIRED, CSV_OPTIONAL, &Default::default())?;
     let mut keys: KeySet = KeySet::new("user");
     let mut refusals = Refusals::new(options);
-    while let Some(row) = table.next_row() {
-        let row = match row {
-            Ok(row) => row,
-            Err(e) => {
-                refusals.refuse(e)?;
-                continue;
-            }
-        };
+    while let Some(row) = table.next_good_row(&mut refusals)? {
         match csv_account(&row, part, system, &mut keys) {
             Ok(account) => batch.accounts.push(account),
             Err(e) => refusals.refuse(e)?,

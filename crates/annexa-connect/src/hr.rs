@@ -137,14 +137,7 @@ pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<Import
     let mut batch = ImportBatch::default();
     let mut refusals = Refusals::new(options);
     let mut ids = KeySet::new("employee_id");
-    while let Some(row) = table.next_row() {
-        let row = match row {
-            Ok(row) => row,
-            Err(e) => {
-                refusals.refuse(e)?;
-                continue;
-            }
-        };
+    while let Some(row) = table.next_good_row(&mut refusals)? {
         match person(&row, mapping, &mut ids, &mut batch.warnings) {
             Ok(person) => batch.people.push(person),
             Err(e) => refusals.refuse_keyed(e, row.text("employee_id").ok())?,

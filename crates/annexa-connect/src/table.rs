@@ -151,16 +151,29 @@ impl<'a> Table<'a> {
         Ok(Table { file, reader, index, width: names.len(), lines, record: csv::ByteRecord::new() })
     }
 
-    /// The next data row, or `None` at the end of the file.
-    pub(crate) fn next_row(&mut self) -> Option<Result<Row<'_>, ImportError>> {
+    /// The next data row that is well formed, or `None` at the end of the file; a malformed
+    /// one is refused through `refusals` (an error when strict, set aside when lenient).
+    pub(crate) fn next_good_row(&mut self, refusals: &mut crate::error::Refusals) -> Result<Option<Row<'_>>, ImportError> {
+        loop {
+            match self.advance() {
+                Ok(None) => return Ok(None),
+                Ok(Some(line)) => return Ok(Some(Row { file: self.file, line, record: &self.record, index: &self.index })),
+                Err(e) => refusals.refuse(e)?,
+            }
+        }
+    }
+
+    /// Reads the next data record into `self.record` and returns its line; `None` at the end.
+    /// Returns no borrow, so that a caller may loop past refused records.
+    fn advance(&mut self) -> Result<Option<u64>, ImportError> {
         let record = &mut self.record;
         loop {
             match self.reader.read_byte_record(record) {
-                Ok(false) => return None,
+                Ok(false) => return Ok(None),
                 Ok(true) => {}
                 Err(e) => {
                     let line = e.position().map(|p| p.line()).unwrap_or(0);
-                    return Some(Err(ImportError::new(self.file, line, None, format!("malformed CSV: {e}"))));
+                    return Err(ImportError::new(self.file, line, None, format!("malformed CSV: {e}")));
                 }
             }
             let line = self.lines.of_record(record.position());
@@ -177,25 +190,25 @@ impl<'a> Table<'a> {
                 } else {
                     ""
                 };
-                return Some(Err(ImportError::new(
+                return Err(ImportError::new(
                     self.file,
                     line,
                     None,
                     format!("expected {} fields as in the header, found {}{hint}", self.width, record.len()),
                 )
-                .with_value(&record_text(record))));
+                .with_value(&record_text(record)));
             }
             if let Some(i) = record.iter().position(|f| f.len() > MAX_FIELD_BYTES) {
                 let col = self.index.iter().find(|(_, j, _)| *j == i).map(|(_, _, shown)| &**shown);
-                return Some(Err(ImportError::new(
+                return Err(ImportError::new(
                     self.file,
                     line,
                     col,
                     format!("field {} is {} bytes long; at most {} are accepted", i + 1, record[i].len(), MAX_FIELD_BYTES),
                 )
-                .with_value(&String::from_utf8_lossy(&record[i]))));
+                .with_value(&String::from_utf8_lossy(&record[i])));
             }
-            return Some(Ok(Row { file: self.file, line, record: &self.record, index: &self.index }));
+            return Ok(Some(line));
         }
     }
 }

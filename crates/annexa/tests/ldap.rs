@@ -86,7 +86,8 @@ fn a_live_directory_is_read_saved_and_audited() {
         .iter()
         .map(|f| (f["check"].as_str().unwrap_or(""), f["subject"]["key"].as_str().unwrap_or("")))
         .collect();
-    assert_eq!(keys, [("orphaned-account", "corp/ghost"), ("admin-not-separated", "corp/ada")], "{audit}");
+    // Listed most severe first, then by check and subject.
+    assert_eq!(keys, [("admin-not-separated", "corp/ada"), ("orphaned-account", "corp/ghost")], "{audit}");
 
     // A server that refuses the bind is an error naming it, with nothing imported.
     let bad = Command::new(env!("CARGO_BIN_EXE_annexa"))

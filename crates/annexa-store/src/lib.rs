@@ -66,8 +66,9 @@ pub enum StoreError {
 /// SQLite's page cache per connection: 64 MiB (a large import or audit writes faster with
 /// it), or `ANNEXA_SQLITE_CACHE_MB` megabytes (1 to 4,096) where memory is tight, e.g. a
 /// server whose pool holds many connections. The cache is filled as pages are read or
-/// written, up to this size, whatever an audit finds.
-fn sqlite_cache_kib() -> u64 {
+/// written, up to this size, whatever an audit finds. (An audit run widens it for its own
+/// transaction on a large database, unless this is set: see `run.rs`.)
+pub(crate) fn sqlite_cache_kib() -> u64 {
     std::env::var("ANNEXA_SQLITE_CACHE_MB").ok().and_then(|v| v.trim().parse::<u64>().ok()).filter(|mb| (1..=4096).contains(mb)).unwrap_or(64)
         * 1024
 }

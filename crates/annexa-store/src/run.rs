@@ -103,6 +103,8 @@ struct Encoded {
 /// [`RunWriter::finish`]. Dropped unfinished, the run is rolled back.
 pub struct RunWriter<'s> {
     tx: Tx<'s>,
+    /// The page cache's usual size (KiB), when the run widened it.
+    cache_restore: Option<u64>,
     run_id: i64,
     actor: String,
     started_at: Instant,
@@ -124,6 +126,7 @@ pub struct RunWriter<'s> {
 impl Store {
     /// Begins storing an audit run, in one transaction that [`RunWriter::finish`] commits.
     pub fn begin_run(&mut self, start: &RunStart<'_>) -> Result<RunWriter<'_>, StoreError> {
+        let cache_restore = self.widen_cache_for_run()?;
         let mut tx = self.conn.transaction()?;
         let check_names: Vec<String> = start.checks.to_vec();
         let index: HashMap<&str, u16> = check_names.iter().enumerate().map(|(i, c)| (c.as_str(), i as u16)).collect();
@@ -161,6 +164,7 @@ impl Store {
         )?;
         Ok(RunWriter {
             tx,
+            cache_restore,
             run_id,
             actor: start.actor.to_string(),
             started_at: start.started_at,
@@ -176,6 +180,26 @@ impl Store {
         })
     }
 
+    /// A first audit of a large organisation inserts millions of findings at random places
+    /// in indexes that grow with the organisation; once those indexes outgrow SQLite's page
+    /// cache, every insert reads and rewrites pages (at 1,000,000 people: 542 s instead of
+    /// 303 s with a 1 GiB cache, BENCHMARKS.md). So the run's transaction gets a cache of a
+    /// quarter of the database, 64 MiB to 1 GiB, unless `ANNEXA_SQLITE_CACHE_MB` says
+    /// otherwise; [`RunWriter::finish`] puts the usual size back. Returns that size (KiB)
+    /// when it widened the cache.
+    fn widen_cache_for_run(&mut self) -> Result<Option<u64>, StoreError> {
+        let crate::db::Conn::Sqlite(c) = &self.conn else { return Ok(None) };
+        if std::env::var_os("ANNEXA_SQLITE_CACHE_MB").is_some() {
+            return Ok(None);
+        }
+        let pages: i64 = c.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+        let page_size: i64 = c.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+        let usual = crate::sqlite_cache_kib();
+        let Some(want) = run_cache_kib(u64::try_from(pages.saturating_mul(page_size)).unwrap_or(0), usual) else { return Ok(None) };
+        c.execute_batch(&format!("PRAGMA cache_size=-{want}"))?;
+        Ok(Some(usual))
+    }
+
     /// Stores a run whose findings are all at hand, in one go.
     pub fn record_run(&mut self, run: &RunInput<'_>) -> Result<RunOutcome, StoreError> {
         let mut writer =
@@ -189,6 +213,13 @@ impl Store {
             parameters: run.parameters,
         })
     }
+}
+
+/// The page cache (KiB) an audit run's transaction gets on a database of `db_bytes`: a
+/// quarter of it, at most 1 GiB; `None` when that is no more than the `usual` size.
+fn run_cache_kib(db_bytes: u64, usual: u64) -> Option<u64> {
+    let want = (db_bytes / 4 / 1024).min(1024 * 1024);
+    (want > usual).then_some(want)
 }
 
 /// A run whose findings are all at hand ([`Store::record_run`]).
@@ -240,7 +271,8 @@ impl RunWriter<'_> {
                     ("open", k.version != hash)
                 }
             };
-            let counts = self.per_check.entry(f.check.clone()).or_insert_with(|| CheckOutcome { check: f.check.clone(), ..Default::default() });
+            let counts =
+                self.per_check.entry(f.check.clone()).or_insert_with(|| CheckOutcome { check: f.check.clone(), ..Default::default() });
             counts.open += 1;
             counts.most_severe = counts.most_severe.max(Some(f.severity));
             self.outcome.total += 1;
@@ -337,8 +369,12 @@ impl RunWriter<'_> {
         self.log("findings-opened", true)?;
         self.log("findings-regraded", true)?;
         let ran: Vec<bool> = self.check_names.iter().map(|c| end.checks_run.contains(c)).collect();
-        let mut resolved: Vec<(Box<str>, u16)> =
-            self.known.drain().filter(|(_, k)| ran.get(usize::from(k.check)).copied().unwrap_or(false)).map(|(id, k)| (id, k.check)).collect();
+        let mut resolved: Vec<(Box<str>, u16)> = self
+            .known
+            .drain()
+            .filter(|(_, k)| ran.get(usize::from(k.check)).copied().unwrap_or(false))
+            .map(|(id, k)| (id, k.check))
+            .collect();
         resolved.sort();
         let run_id = self.run_id;
         for chunk in resolved.chunks(LEDGER_BATCH) {
@@ -347,7 +383,8 @@ impl RunWriter<'_> {
             })?;
             let items: Vec<serde_json::Value> =
                 chunk.iter().map(|(id, c)| serde_json::json!({ "id": id, "check": self.check_names[usize::from(*c)] })).collect();
-            let change = crate::ledger::Change { kind: "findings-resolved", data: serde_json::json!({ "run_id": run_id, "findings": items }) };
+            let change =
+                crate::ledger::Change { kind: "findings-resolved", data: serde_json::json!({ "run_id": run_id, "findings": items }) };
             self.tx.ledger_append(&self.actor, end.finished_at, &[change])?;
         }
         let mut resolved_checks: Vec<u16> = resolved.iter().map(|(_, c)| *c).collect();
@@ -355,7 +392,8 @@ impl RunWriter<'_> {
         resolved_checks.dedup();
         for (_, c) in &resolved {
             let check = &self.check_names[usize::from(*c)];
-            self.per_check.entry(check.clone()).or_insert_with(|| CheckOutcome { check: check.clone(), ..Default::default() }).resolved += 1;
+            self.per_check.entry(check.clone()).or_insert_with(|| CheckOutcome { check: check.clone(), ..Default::default() }).resolved +=
+                1;
         }
         self.outcome.resolved = resolved.len() as u64;
         // A resolved finding was last seen by the run before this one that ran its check.
@@ -408,6 +446,10 @@ impl RunWriter<'_> {
             .iter()
             .map(|c| per_check.remove(c).unwrap_or_else(|| CheckOutcome { check: c.clone(), ..Default::default() }))
             .collect();
+        // Before the commit, which writes what is left in the cache whatever its size.
+        if let Some(kib) = self.cache_restore {
+            self.tx.execute(&format!("PRAGMA cache_size=-{kib}"), &[])?;
+        }
         self.tx.commit()?;
         Ok(self.outcome)
     }
@@ -598,5 +640,16 @@ pub(crate) mod erased {
             // keys), which serde_json always serialises.
             serde_json::to_string(self).unwrap_or_else(|_| "null".to_string())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_large_database_widens_the_cache_for_the_run() {
+        const MIB: u64 = 1024 * 1024;
+        assert_eq!(super::run_cache_kib(100 * MIB, 64 * 1024), None, "a small database keeps the usual 64 MiB");
+        assert_eq!(super::run_cache_kib(400 * MIB, 64 * 1024), Some(100 * 1024));
+        assert_eq!(super::run_cache_kib(10_000 * MIB, 64 * 1024), Some(1024 * 1024), "at most 1 GiB");
     }
 }

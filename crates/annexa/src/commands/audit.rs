@@ -155,8 +155,9 @@ impl Report<'_> {
         if o.total > SHOWN {
             writeln!(
                 out,
-                "The rest: `annexa findings list --offset {SHOWN}` (narrow with --check, --severity, --system, --control; \
-                 --format csv or json writes them all)."
+                "The rest: `annexa findings list --run {} --offset {SHOWN}` (narrow with --check, --severity, --system, \
+                 --control; --format csv or json writes them all).",
+                o.run_id
             )?;
         }
         Ok(())

@@ -166,8 +166,9 @@ pub struct ImportArgs {
     /// unless the default name suits; fills an empty `system` column in CSVs).
     #[arg(long)]
     pub system: Option<String>,
-    /// Column mapping for HR exports that do not use the canonical column names (TOML:
-    /// `[columns] employee_id = "Employee Number"`, ...).
+    /// Mapping for HR exports in their own shape (TOML: `[columns] employee_id = "Employee
+    /// Number"`, `[values.status] "Terminated" = "terminated"`, `date_format = "%m/%d/%Y"`,
+    /// `optional = ["email"]`; see docs/formats/hr.md).
     #[arg(long)]
     pub mapping: Option<PathBuf>,
     /// ldap: the server, `ldap://host:port`.

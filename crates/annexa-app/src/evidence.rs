@@ -43,17 +43,67 @@ fn json_err(what: &str) -> impl FnOnce(serde_json::Error) -> Error + '_ {
     move |e| Error::caused(ErrorKind::Internal, format!("cannot encode {what}"), e)
 }
 
-/// `findings.csv`: one line per finding, every cell safe to open in a spreadsheet (a
-/// message or subject that begins with `=` is text, not a formula).
+/// `findings.csv`'s header.
+const CSV_HEADER: [&str; 6] = ["id", "check", "severity", "controls", "subject", "message"];
+
+/// One line of `findings.csv`: every cell safe to open in a spreadsheet (a message or
+/// subject that begins with `=` is text, not a formula).
+fn csv_row(f: &annexa_core::finding::Finding) -> [String; 6] {
+    let row = [f.id.as_str(), f.check.as_str(), f.severity.as_str(), &f.controls.join(" "), f.subject.key.as_str(), f.message.as_str()];
+    row.map(|c| annexa_core::text::spreadsheet_safe(c).into_owned())
+}
+
+/// `findings.csv` for `findings`, whole (the pack streams it; tests read it whole).
+#[cfg(test)]
 fn findings_csv(findings: &[annexa_core::finding::Finding]) -> Result<Vec<u8>> {
     let csv_failed = |e: csv::Error| Error::caused(ErrorKind::Internal, "cannot write findings.csv", e);
     let mut csv_out = csv::Writer::from_writer(Vec::new());
-    csv_out.write_record(["id", "check", "severity", "controls", "subject", "message"]).map_err(csv_failed)?;
+    csv_out.write_record(CSV_HEADER).map_err(csv_failed)?;
     for f in findings {
-        let row = [f.id.as_str(), f.check.as_str(), f.severity.as_str(), &f.controls.join(" "), f.subject.key.as_str(), f.message.as_str()];
-        csv_out.write_record(row.map(|c| annexa_core::text::spreadsheet_safe(c).into_owned())).map_err(csv_failed)?;
+        csv_out.write_record(csv_row(f)).map_err(csv_failed)?;
     }
     csv_out.into_inner().map_err(|e| Error::internal(format!("cannot write findings.csv: {e}")))
+}
+
+/// A writer (or reader) that hashes and counts what goes through it: a pack's members are
+/// written and checked as streams, so the manifest's hashes are taken on the way.
+struct Hashing<T> {
+    inner: T,
+    sha: Sha256,
+    bytes: u64,
+}
+
+impl<T> Hashing<T> {
+    fn new(inner: T) -> Hashing<T> {
+        Hashing { inner, sha: Sha256::new(), bytes: 0 }
+    }
+    fn manifest_entry(self, name: &str) -> serde_json::Value {
+        serde_json::json!({ "name": name, "bytes": self.bytes, "sha256": annexa_core::to_hex(&self.sha.finalize()) })
+    }
+    fn hex(self) -> String {
+        annexa_core::to_hex(&self.sha.finalize())
+    }
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.sha.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.sha.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
 }
 
 impl App {
@@ -66,16 +116,18 @@ impl App {
         let runs = store.runs(1)?;
         let Some(run) = runs.first() else { return Err(Error::conflict("no audit has run yet: run `annexa audit` first")) };
         let checkpoint = store.ledger_checkpoint(&signer, self.now())?;
-        let findings: Vec<_> = store
-            .findings(&FindingFilter { status: Some(FindingStatus::Open), ..Default::default() })?
-            .into_iter()
-            .map(|f| f.finding)
-            .collect();
+        // The pack's findings are the open ones: their ids first (the ledger entries behind
+        // them are chosen by id), then the findings themselves, streamed into the archive.
+        let open = FindingFilter { status: Some(FindingStatus::Open), ..Default::default() };
+        let mut finding_ids: HashSet<String> = HashSet::new();
+        store.findings_each(&open, false, |f| {
+            finding_ids.insert(f.finding.id);
+            Ok(())
+        })?;
         let imports = store.current_imports()?;
         // The ledger entries behind what the pack holds: each current import, the latest run,
         // and the newest opening of each open finding.
         let import_ids: HashSet<i64> = imports.iter().map(|i| i.id).collect();
-        let finding_ids: HashSet<&str> = findings.iter().map(|f| f.id.as_str()).collect();
         let mut wanted: BTreeMap<String, (u64, String)> = BTreeMap::new();
         let mut latest_of: HashMap<String, u64> = HashMap::new();
         store.ledger_each(|e| {
@@ -94,7 +146,7 @@ impl App {
                 // stands for each of the pack's findings it names, the newest for each.
                 "findings-opened" | "findings-regraded" => {
                     let named = data["findings"].as_array().map(Vec::as_slice).unwrap_or_default();
-                    let mine: Vec<&str> = named.iter().filter_map(|f| f["id"].as_str()).filter(|id| finding_ids.contains(id)).collect();
+                    let mine: Vec<&str> = named.iter().filter_map(|f| f["id"].as_str()).filter(|id| finding_ids.contains(*id)).collect();
                     for id in &mine {
                         latest_of.insert(id.to_string(), e.seq);
                     }
@@ -117,45 +169,77 @@ impl App {
             let proof = store.ledger_inclusion_proof(*seq, checkpoint.size)?;
             proofs.push(serde_json::json!({ "seq": seq, "entry": body, "proof": hashes_hex(&proof) }));
         }
-        let mut files: Vec<(&str, Vec<u8>)> = Vec::new();
-        files.push(("findings.json", serde_json::to_vec_pretty(&findings).map_err(json_err("the findings"))?));
-        files.push(("findings.csv", findings_csv(&findings)?));
-        files.push(("imports.json", serde_json::to_vec_pretty(&imports).map_err(json_err("the imports"))?));
-        files.push(("checkpoint.note", checkpoint.note.clone().into_bytes()));
-        files.push((
-            "ledger-proofs.json",
-            serde_json::to_vec_pretty(&serde_json::json!({ "size": checkpoint.size, "entries": proofs }))
-                .map_err(json_err("the proofs"))?,
-        ));
+        let cannot = |e: std::io::Error| Error::io(format!("cannot write {}", out.display()), e);
+        let zipped = |e: zip::result::ZipError| Error::caused(ErrorKind::Internal, format!("cannot write {}", out.display()), e);
+        let file = std::fs::File::create(out).map_err(cannot)?;
+        let mut zip = zip::ZipWriter::new(file);
+        let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored).large_file(true);
+        let mut listed = Vec::new();
+
+        // findings.json: a list, a finding to a line, written as read.
+        zip.start_file("findings.json", options).map_err(zipped)?;
+        let mut member = Hashing::new(&mut zip);
+        member.write_all(b"[").map_err(cannot)?;
+        let mut packed = 0usize;
+        let mut changed = false;
+        store.findings_each(&open, false, |f| {
+            changed |= !finding_ids.contains(&f.finding.id);
+            let io = annexa_store::StoreError::Io;
+            member.write_all(if packed == 0 { b"\n" } else { b",\n" }).map_err(io)?;
+            serde_json::to_writer(&mut member, &f.finding).map_err(|e| io(e.into()))?;
+            packed += 1;
+            Ok(())
+        })?;
+        member.write_all(b"\n]\n").map_err(cannot)?;
+        listed.push(member.manifest_entry("findings.json"));
+        // A finding opened between the two reads has no ledger entry chosen for it.
+        if changed || packed != finding_ids.len() {
+            return Err(Error::conflict("the open findings changed while the pack was written (an audit ran meanwhile): run it again"));
+        }
+
+        // findings.csv: the same findings, a line each.
+        zip.start_file("findings.csv", options).map_err(zipped)?;
+        let mut member = Hashing::new(&mut zip);
+        {
+            let csv_failed = |e: csv::Error| Error::caused(ErrorKind::Internal, "cannot write findings.csv", e);
+            let mut csv_out = csv::Writer::from_writer(&mut member);
+            csv_out.write_record(CSV_HEADER).map_err(csv_failed)?;
+            store.findings_each(&open, false, |f| {
+                csv_out.write_record(csv_row(&f.finding)).map_err(|e| annexa_store::StoreError::Io(std::io::Error::other(e)))
+            })?;
+            csv_out.flush().map_err(cannot)?;
+        }
+        listed.push(member.manifest_entry("findings.csv"));
+
+        let small: [(&str, Vec<u8>); 3] = [
+            ("imports.json", serde_json::to_vec_pretty(&imports).map_err(json_err("the imports"))?),
+            ("checkpoint.note", checkpoint.note.clone().into_bytes()),
+            (
+                "ledger-proofs.json",
+                serde_json::to_vec_pretty(&serde_json::json!({ "size": checkpoint.size, "entries": proofs }))
+                    .map_err(json_err("the proofs"))?,
+            ),
+        ];
+        for (name, bytes) in &small {
+            zip.start_file(*name, options).map_err(zipped)?;
+            let mut member = Hashing::new(&mut zip);
+            member.write_all(bytes).map_err(cannot)?;
+            listed.push(member.manifest_entry(name));
+        }
         let manifest = serde_json::json!({
             "format": FORMAT,
             "log": signer.name(),
             "audit_run": run.id,
             "checkpoint_size": checkpoint.size,
-            "files": files.iter().map(|(name, bytes)| serde_json::json!({
-                "name": name, "bytes": bytes.len(), "sha256": annexa_core::to_hex(&Sha256::digest(bytes)),
-            })).collect::<Vec<_>>(),
+            "files": listed,
         });
         let manifest_note = signer
             .sign(&format!("{}\n", serde_json::to_string(&manifest).map_err(json_err("the manifest"))?))
             .map_err(|e| Error::caused(ErrorKind::Internal, "cannot sign the manifest", e))?;
-        let cannot = |e: std::io::Error| Error::io(format!("cannot write {}", out.display()), e);
-        let zipped = |e: zip::result::ZipError| Error::caused(ErrorKind::Internal, format!("cannot write {}", out.display()), e);
-        let file = std::fs::File::create(out).map_err(cannot)?;
-        let mut zip = zip::ZipWriter::new(file);
-        let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
-        for (name, bytes) in files.iter().chain(std::iter::once(&("manifest.note", manifest_note.into_bytes()))) {
-            zip.start_file(*name, options).map_err(zipped)?;
-            zip.write_all(bytes).map_err(cannot)?;
-        }
+        zip.start_file("manifest.note", options).map_err(zipped)?;
+        zip.write_all(manifest_note.as_bytes()).map_err(cannot)?;
         zip.finish().map_err(zipped)?;
-        Ok(Packed {
-            findings: findings.len(),
-            run_id: run.id,
-            imports: imports.len(),
-            proofs: proofs.len(),
-            checkpoint_size: checkpoint.size,
-        })
+        Ok(Packed { findings: packed, run_id: run.id, imports: imports.len(), proofs: proofs.len(), checkpoint_size: checkpoint.size })
     }
 }
 
@@ -167,16 +251,20 @@ pub fn verify_pack(path: &Path, verifier: &NoteVerifier) -> Result<std::result::
     let file = std::fs::File::open(path).map_err(|e| Error::io(format!("cannot open {}", path.display()), e))?;
     let mut zip = zip::ZipArchive::new(file)
         .map_err(|e| Error::caused(ErrorKind::InvalidInput, format!("{} is not a zip archive", path.display()), e))?;
+    // The findings, as large as an organisation's first audit, are checked as streams; the
+    // other members are small and read whole.
+    const STREAMED: [&str; 2] = ["findings.json", "findings.csv"];
+    let names: Vec<String> = zip.file_names().map(String::from).collect();
     let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-    for i in 0..zip.len() {
-        let mut entry = zip.by_index(i).map_err(|e| Error::caused(ErrorKind::InvalidInput, format!("{} is damaged", path.display()), e))?;
-        // Packs are small; a member claiming more than 1 GiB is not one of ours.
+    for name in names.iter().filter(|n| !STREAMED.contains(&n.as_str())) {
+        let mut entry =
+            zip.by_name(name).map_err(|e| Error::caused(ErrorKind::InvalidInput, format!("{} is damaged", path.display()), e))?;
         if entry.size() > (1 << 30) {
             return refuse(format!("{} is too large", entry.name()));
         }
         let mut bytes = Vec::with_capacity(entry.size() as usize);
         entry.read_to_end(&mut bytes).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
-        files.insert(entry.name().to_string(), bytes);
+        files.insert(name.clone(), bytes);
     }
     let Some(note) = files.get("manifest.note").map(|b| String::from_utf8_lossy(b).into_owned()) else {
         return refuse("no manifest.note".into());
@@ -189,14 +277,20 @@ pub fn verify_pack(path: &Path, verifier: &NoteVerifier) -> Result<std::result::
         return refuse(format!("unknown format {}", manifest["format"]));
     }
     let listed: Vec<&serde_json::Value> = manifest["files"].as_array().map(|a| a.iter().collect()).unwrap_or_default();
+    let mut streamed_sha: HashMap<&str, String> = HashMap::new();
     for f in &listed {
         let name = f["name"].as_str().unwrap_or_default();
+        let sha = f["sha256"].as_str().unwrap_or_default();
+        if STREAMED.contains(&name) && names.iter().any(|n| n == name) {
+            streamed_sha.insert(name, sha.to_string());
+            continue;
+        }
         let Some(bytes) = files.get(name) else { return refuse(format!("{name} is listed but missing")) };
-        if Some(annexa_core::to_hex(&Sha256::digest(bytes)).as_str()) != f["sha256"].as_str() {
+        if annexa_core::to_hex(&Sha256::digest(bytes)) != sha {
             return refuse(format!("{name} was changed: its SHA-256 differs from the signed manifest"));
         }
     }
-    if files.len() != listed.len() + 1 {
+    if names.len() != listed.len() + 1 {
         return refuse("the archive holds files the manifest does not list".into());
     }
     let text_of = |name: &str| String::from_utf8_lossy(files.get(name).map(Vec::as_slice).unwrap_or_default()).into_owned();
@@ -233,25 +327,73 @@ pub fn verify_pack(path: &Path, verifier: &NoteVerifier) -> Result<std::result::
         }
     }
     let parse_list = |name: &str| serde_json::from_slice::<Vec<serde_json::Value>>(files.get(name).map(Vec::as_slice).unwrap_or(b"[]"));
-    let Ok(findings) = parse_list("findings.json") else { return refuse("findings.json is not a list".into()) };
-    for f in &findings {
-        if !in_ledger.contains(&format!("finding:{}:{}:{}", f["id"], f["check"], f["severity"])) {
-            return refuse(format!("finding {} is not in the ledger as packed", f["id"]));
-        }
-    }
     let Ok(imports) = parse_list("imports.json") else { return refuse("imports.json is not a list".into()) };
     for i in &imports {
         if !in_ledger.contains(&format!("import:{}:{}", i["id"], i["sha256"])) {
             return refuse(format!("import {} ({}) is not in the ledger", i["id"], i["file"]));
         }
     }
+    // The findings: each one read, checked against the ledger and dropped; the member's
+    // hash taken on the way. A changed member is named as such before anything it says.
+    let mut findings = 0usize;
+    for name in STREAMED {
+        let Some(expected) = streamed_sha.get(name) else { continue };
+        let entry = zip.by_name(name).map_err(|e| Error::caused(ErrorKind::InvalidInput, format!("{} is damaged", path.display()), e))?;
+        let mut reader = Hashing::new(std::io::BufReader::new(entry));
+        let mut not_in_ledger: Option<String> = None;
+        let parsed = if name == "findings.json" {
+            let mut each = |f: serde_json::Value| {
+                findings += 1;
+                if not_in_ledger.is_none() && !in_ledger.contains(&format!("finding:{}:{}:{}", f["id"], f["check"], f["severity"])) {
+                    not_in_ledger = Some(f["id"].to_string());
+                }
+            };
+            let mut de = serde_json::Deserializer::from_reader(&mut reader);
+            serde::de::DeserializeSeed::deserialize(EachOf(&mut each), &mut de).and_then(|()| de.end()).is_ok()
+        } else {
+            true
+        };
+        std::io::copy(&mut reader, &mut std::io::sink()).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+        if reader.hex() != *expected {
+            return refuse(format!("{name} was changed: its SHA-256 differs from the signed manifest"));
+        }
+        if !parsed {
+            return refuse(format!("{name} is not a list"));
+        }
+        if let Some(id) = not_in_ledger {
+            return refuse(format!("finding {id} is not in the ledger as packed"));
+        }
+    }
     Ok(Ok(PackVerified {
         signer: verifier.name().to_string(),
-        findings: findings.len(),
+        findings,
         imports: imports.len(),
         checkpoint_size: checkpoint.size,
         root: hex(&checkpoint.root),
     }))
+}
+
+/// Calls its function on each element of a JSON list as it is read, holding one at a time.
+struct EachOf<'f, F>(&'f mut F);
+
+impl<'de, F: FnMut(serde_json::Value)> serde::de::DeserializeSeed<'de> for EachOf<'_, F> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de, F: FnMut(serde_json::Value)> serde::de::Visitor<'de> for EachOf<'_, F> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a list")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
+        while let Some(v) = seq.next_element::<serde_json::Value>()? {
+            (self.0)(v);
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -120,8 +120,8 @@ impl App {
         // them are chosen by id), then the findings themselves, streamed into the archive.
         let open = FindingFilter { status: Some(FindingStatus::Open), ..Default::default() };
         let mut finding_ids: HashSet<String> = HashSet::new();
-        store.findings_each(&open, false, |f| {
-            finding_ids.insert(f.finding.id);
+        store.open_finding_ids(|id| {
+            finding_ids.insert(id.to_string());
             Ok(())
         })?;
         let imports = store.current_imports()?;
@@ -176,40 +176,47 @@ impl App {
         let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored).large_file(true);
         let mut listed = Vec::new();
 
-        // findings.json: a list, a finding to a line, written as read.
-        zip.start_file("findings.json", options).map_err(zipped)?;
-        let mut member = Hashing::new(&mut zip);
-        member.write_all(b"[").map_err(cannot)?;
-        let mut packed = 0usize;
-        let mut changed = false;
-        store.findings_each(&open, false, |f| {
-            changed |= !finding_ids.contains(&f.finding.id);
-            let io = annexa_store::StoreError::Io;
-            member.write_all(if packed == 0 { b"\n" } else { b",\n" }).map_err(io)?;
-            serde_json::to_writer(&mut member, &f.finding).map_err(|e| io(e.into()))?;
-            packed += 1;
-            Ok(())
-        })?;
-        member.write_all(b"\n]\n").map_err(cannot)?;
-        listed.push(member.manifest_entry("findings.json"));
-        // A finding opened between the two reads has no ledger entry chosen for it.
-        if changed || packed != finding_ids.len() {
-            return Err(Error::conflict("the open findings changed while the pack was written (an audit ran meanwhile): run it again"));
-        }
-
-        // findings.csv: the same findings, a line each.
-        zip.start_file("findings.csv", options).map_err(zipped)?;
-        let mut member = Hashing::new(&mut zip);
-        {
+        // findings.json: a list, a finding to a line, written as read; findings.csv in the
+        // same pass, to a file beside the pack (an archive is written a member at a time).
+        let csv_path = out.with_extension("findings.csv.part");
+        let csv_file = std::fs::File::create(&csv_path).map_err(|e| Error::io(format!("cannot write {}", csv_path.display()), e))?;
+        let written = (|| -> Result<usize> {
+            zip.start_file("findings.json", options).map_err(zipped)?;
+            // Buffered: a finding is written a token at a time.
+            let mut member = std::io::BufWriter::with_capacity(1 << 16, Hashing::new(&mut zip));
+            member.write_all(b"[").map_err(cannot)?;
+            let mut csv_out = csv::Writer::from_writer(std::io::BufWriter::new(&csv_file));
             let csv_failed = |e: csv::Error| Error::caused(ErrorKind::Internal, "cannot write findings.csv", e);
-            let mut csv_out = csv::Writer::from_writer(&mut member);
             csv_out.write_record(CSV_HEADER).map_err(csv_failed)?;
+            let mut packed = 0usize;
+            let mut changed = false;
             store.findings_each(&open, false, |f| {
-                csv_out.write_record(csv_row(&f.finding)).map_err(|e| annexa_store::StoreError::Io(std::io::Error::other(e)))
+                let io = annexa_store::StoreError::Io;
+                changed |= !finding_ids.contains(&f.finding.id);
+                member.write_all(if packed == 0 { b"\n" } else { b",\n" }).map_err(io)?;
+                serde_json::to_writer(&mut member, &f.finding).map_err(|e| io(e.into()))?;
+                csv_out.write_record(csv_row(&f.finding)).map_err(|e| io(std::io::Error::other(e)))?;
+                packed += 1;
+                Ok(())
             })?;
+            member.write_all(b"\n]\n").map_err(cannot)?;
+            let member = member.into_inner().map_err(|e| cannot(e.into_error()))?;
+            listed.push(member.manifest_entry("findings.json"));
             csv_out.flush().map_err(cannot)?;
-        }
-        listed.push(member.manifest_entry("findings.csv"));
+            drop(csv_out);
+            // A finding opened between the two reads has no ledger entry chosen for it.
+            if changed || packed != finding_ids.len() {
+                return Err(Error::conflict("the open findings changed while the pack was written (an audit ran meanwhile): run it again"));
+            }
+            zip.start_file("findings.csv", options).map_err(zipped)?;
+            let mut member = Hashing::new(&mut zip);
+            let mut part = std::fs::File::open(&csv_path).map_err(|e| Error::io(format!("cannot read {}", csv_path.display()), e))?;
+            std::io::copy(&mut part, &mut member).map_err(cannot)?;
+            listed.push(member.manifest_entry("findings.csv"));
+            Ok(packed)
+        })();
+        let _ = std::fs::remove_file(&csv_path);
+        let packed = written?;
 
         let small: [(&str, Vec<u8>); 3] = [
             ("imports.json", serde_json::to_vec_pretty(&imports).map_err(json_err("the imports"))?),
@@ -339,7 +346,8 @@ pub fn verify_pack(path: &Path, verifier: &NoteVerifier) -> Result<std::result::
     for name in STREAMED {
         let Some(expected) = streamed_sha.get(name) else { continue };
         let entry = zip.by_name(name).map_err(|e| Error::caused(ErrorKind::InvalidInput, format!("{} is damaged", path.display()), e))?;
-        let mut reader = Hashing::new(std::io::BufReader::new(entry));
+        // Hashed under the buffer, so that the hash takes whole blocks, not JSON's bytes.
+        let mut reader = std::io::BufReader::with_capacity(1 << 16, Hashing::new(entry));
         let mut not_in_ledger: Option<String> = None;
         let parsed = if name == "findings.json" {
             let mut each = |f: serde_json::Value| {
@@ -354,7 +362,7 @@ pub fn verify_pack(path: &Path, verifier: &NoteVerifier) -> Result<std::result::
             true
         };
         std::io::copy(&mut reader, &mut std::io::sink()).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
-        if reader.hex() != *expected {
+        if reader.into_inner().hex() != *expected {
             return refuse(format!("{name} was changed: its SHA-256 differs from the signed manifest"));
         }
         if !parsed {

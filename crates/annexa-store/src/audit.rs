@@ -219,6 +219,14 @@ impl Store {
         tx.commit()
     }
 
+    /// The ids of the open findings, streaming: what an evidence pack holds, without
+    /// reading each finding's evidence.
+    pub fn open_finding_ids(&mut self, mut each: impl FnMut(&str) -> Result<(), StoreError>) -> Result<(), StoreError> {
+        let mut tx = self.conn.read_transaction()?;
+        tx.query_each("SELECT id FROM findings WHERE status = 'open'", &[], |r| each(r.req_text(0)?))?;
+        tx.commit()
+    }
+
     /// One finding by id (a unique prefix of at least 6 characters is enough).
     pub fn finding(&mut self, id: &str) -> Result<Option<StoredFinding>, StoreError> {
         let mut tx = self.conn.read_transaction()?;

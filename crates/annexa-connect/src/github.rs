@@ -225,7 +225,7 @@ pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<Import
     }
     for (i, account) in batch.accounts.iter_mut().enumerate() {
         if two_factor_listed[usize::from(outside[i])] {
-            account.mfa = Some(vec![MfaFactor::Totp]);
+            account.mfa = Some(vec![MfaFactor::Unspecified]);
         }
         if insecure.contains(&i) {
             account.mfa = Some(vec![MfaFactor::Sms]);
@@ -321,9 +321,9 @@ fn account(r: &Record<'_>, system: &Name, id: &str) -> Result<Account, ImportErr
         last_login_at: None,
         // The organisation API reports no sign-ins: use is unknown.
         last_login_known: false,
-        // Two-factor authentication of unknown kind, recorded as `totp` (as for AWS MFA
-        // devices) so that it never counts as phishing-resistant.
-        mfa: r.boolean("two_factor_authentication")?.map(|on| vec![if on { MfaFactor::Totp } else { MfaFactor::None }]),
+        // Two-factor authentication of a kind GitHub does not say (`unspecified`): it never
+        // counts as phishing-resistant.
+        mfa: r.boolean("two_factor_authentication")?.map(|on| vec![if on { MfaFactor::Unspecified } else { MfaFactor::None }]),
         password_last_set_at: None,
         interactive: kind != AccountType::Service,
         root: false,

@@ -45,10 +45,10 @@ const LAST_SIGN_IN: &str = CSV_REQUIRED[2];
 const ENROLLED: &str = CSV_REQUIRED[3];
 
 /// 2-Step Verification, which the Directory API and the download report only as enrolled
-/// or not: a second factor of unknown kind, recorded as `totp` (as for AWS MFA devices),
-/// so that it never counts as phishing-resistant.
+/// or not: a second factor of a kind it does not say (`unspecified`), which never counts as
+/// phishing-resistant.
 fn two_step(enrolled: bool) -> Vec<MfaFactor> {
-    vec![if enrolled { MfaFactor::Totp } else { MfaFactor::None }]
+    vec![if enrolled { MfaFactor::Unspecified } else { MfaFactor::None }]
 }
 
 pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<ImportBatch, ImportError> {

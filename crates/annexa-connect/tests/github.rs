@@ -30,7 +30,7 @@ fn the_documented_example_imports() {
         .iter()
         .map(|a| (a.account_id.as_ref(), a.username.as_str(), a.email.as_deref(), a.kind, a.display_name.as_str(), a.mfa.clone()))
         .collect();
-    let (on, off) = (Some(vec![MfaFactor::Totp]), Some(vec![MfaFactor::None]));
+    let (on, off) = (Some(vec![MfaFactor::Unspecified]), Some(vec![MfaFactor::None]));
     assert_eq!(
         accounts,
         [
@@ -121,8 +121,8 @@ fn a_generated_org_of_5000_members_imports() {
     assert_eq!((count(OWNER), count(BILLING_MANAGER), count(SITE_ADMIN), count(OUTSIDE_COLLABORATOR)), (5 + 3, 2, 1, 100));
     assert_eq!(b.assignments.len(), 8 + 2 + 1 + 100 + 5000);
     let mfa = |i: usize| b.accounts[i].mfa.clone();
-    assert_eq!((mfa(0), mfa(1), mfa(2)), (Some(vec![MfaFactor::None]), Some(vec![MfaFactor::Sms]), Some(vec![MfaFactor::Totp])));
-    assert_eq!((mfa(5000), mfa(5001)), (Some(vec![MfaFactor::None]), Some(vec![MfaFactor::Totp])));
+    assert_eq!((mfa(0), mfa(1), mfa(2)), (Some(vec![MfaFactor::None]), Some(vec![MfaFactor::Sms]), Some(vec![MfaFactor::Unspecified])));
+    assert_eq!((mfa(5000), mfa(5001)), (Some(vec![MfaFactor::None]), Some(vec![MfaFactor::Unspecified])));
     assert_eq!(b.accounts[4999].account_id.as_ref(), "1004999");
     // Lines count through the concatenation: member 4999 is on the last page's line 2 + 99.
     let before: usize = files.iter().take(49).map(|(_, c)| c.lines().count()).sum();

@@ -42,7 +42,7 @@ fn the_documented_example_imports() {
     assert_eq!(b.accounts[0].last_login_at, parse_instant("2026-03-31T07:58:12Z"));
     assert_eq!((b.accounts[3].last_login_at, b.accounts[3].last_login_known), (None, true), "the epoch means never");
     let mfa: Vec<Option<Vec<MfaFactor>>> = b.accounts.iter().map(|a| a.mfa.clone()).collect();
-    let (enrolled, none) = (Some(vec![MfaFactor::Totp]), Some(vec![MfaFactor::None]));
+    let (enrolled, none) = (Some(vec![MfaFactor::Unspecified]), Some(vec![MfaFactor::None]));
     assert_eq!(mfa, [enrolled.clone(), enrolled, none.clone(), none]);
     let entitlements: Vec<(&str, bool)> = b.entitlements.iter().map(|e| (e.name.as_ref(), e.privileged)).collect();
     assert_eq!(entitlements, [("engineering@example.com", false), (SUPER_ADMIN, true), (DELEGATED_ADMIN, true)]);
@@ -73,8 +73,8 @@ fn the_documented_example_imports() {
     assert_eq!(
         accounts,
         [
-            ("alan.turing@example.com", Some("E1003"), AccountStatus::Enabled, "Alan Turing", Some(vec![MfaFactor::Totp])),
-            ("edsger.dijkstra@example.com", Some("E1005"), AccountStatus::Enabled, "Edsger Dijkstra", Some(vec![MfaFactor::Totp])),
+            ("alan.turing@example.com", Some("E1003"), AccountStatus::Enabled, "Alan Turing", Some(vec![MfaFactor::Unspecified])),
+            ("edsger.dijkstra@example.com", Some("E1005"), AccountStatus::Enabled, "Edsger Dijkstra", Some(vec![MfaFactor::Unspecified])),
             ("sophie.wilson@example.com", None, AccountStatus::Disabled, "Sophie Wilson", Some(vec![MfaFactor::None])),
             ("printer@example.com", None, AccountStatus::Enabled, "Office Printer", Some(vec![MfaFactor::None])),
         ]
@@ -151,7 +151,7 @@ fn a_generated_workspace_of_5000_users_imports() {
         (a.email.as_deref(), a.employee_id.as_deref(), a.display_name.as_str()),
         (Some("user7@example.co.uk"), Some("E7"), "Zoë Nº7")
     );
-    assert_eq!((b.accounts[0].mfa.clone(), b.accounts[1].mfa.clone()), (Some(vec![MfaFactor::None]), Some(vec![MfaFactor::Totp])));
+    assert_eq!((b.accounts[0].mfa.clone(), b.accounts[1].mfa.clone()), (Some(vec![MfaFactor::None]), Some(vec![MfaFactor::Unspecified])));
     assert_eq!(b.accounts[10].last_login_at, None);
     // Lines count through the concatenation: user 4999 is on the last page's line 2 + 499.
     let before: usize = files.iter().take(9).map(|(_, c)| c.lines().count()).sum();

@@ -98,8 +98,10 @@ vocabulary! {
 vocabulary! {
     /// An authentication factor registered on an account.
     /// `Email` (a one-time code sent by e-mail) comes from identity providers' factor lists;
-    /// it is last so that stored snapshots keep their ordinals.
-    MfaFactor { None = "none", Sms = "sms", Totp = "totp", Push = "push", Webauthn = "webauthn" | "fido2" | "smartcard", Email = "email" }
+    /// `Unspecified` is a second factor whose kind the source does not say (Google's 2-Step
+    /// Verification enrolment, GitHub's two-factor flag): not phishing-resistant, since
+    /// nothing shows it is. New values go last, so that stored snapshots keep their ordinals.
+    MfaFactor { None = "none", Sms = "sms", Totp = "totp", Push = "push", Webauthn = "webauthn" | "fido2" | "smartcard", Email = "email", Unspecified = "unspecified" }
 }
 
 vocabulary! {

@@ -7,13 +7,11 @@
 //! Line 0 means "the file as a whole" (an empty file, a bad column mapping).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test stops loudly
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 
 /// `(case name, file content, expected line, expected message fragment)`.
 type Case = (&'static str, Vec<u8>, u64, &'static str);
-
-const ANNEXA: &str = env!("CARGO_BIN_EXE_annexa");
 
 /// A value far beyond any field limit (CSV: 64 KiB, LDIF: 1 MiB).
 fn ten_mb() -> String {
@@ -43,11 +41,8 @@ fn text(lines: &[&str]) -> Vec<u8> {
     t.into_bytes()
 }
 
-/// A temporary directory with a SQLite database, and the binary pointed at it.
-struct Sandbox {
-    dir: tempfile::TempDir,
-    db: String,
-}
+mod sandbox;
+use sandbox::{stderr, Sandbox};
 
 /// What must not change when an import is refused.
 #[derive(PartialEq, Eq)]
@@ -65,59 +60,11 @@ impl std::fmt::Debug for DbState {
     }
 }
 
-impl Sandbox {
-    fn new() -> Sandbox {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let db = format!("sqlite://{}", dir.path().join("a.db").display());
-        Sandbox { dir, db }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
-        let path = self.path(name);
-        std::fs::write(&path, bytes).expect("write test file");
-        path
-    }
-
-    /// Runs `annexa --db DB ARGS` in the sandbox (so no stray annexa.toml is read),
-    /// without RUST_BACKTRACE, so that a panic would show its `RUST_BACKTRACE` hint.
-    fn annexa(&self, args: &[&str]) -> Output {
-        Command::new(ANNEXA)
-            .arg("--db")
-            .arg(&self.db)
-            .args(args)
-            .current_dir(self.dir.path())
-            .env_remove("ANNEXA_DB")
-            .env_remove("ANNEXA_CONFIG")
-            .env_remove("RUST_BACKTRACE")
-            .env_remove("RUST_LIB_BACKTRACE")
-            .output()
-            .expect("run annexa")
-    }
-
-    fn import(&self, kind: &str, file: &Path, extra: &[&str]) -> Output {
-        let file = file.to_str().expect("UTF-8 temp path");
-        let mut args = vec!["import", kind, file];
-        args.extend_from_slice(extra);
-        self.annexa(&args)
-    }
-
-    fn state(&self) -> DbState {
-        let out = self.annexa(&["imports", "--format", "csv"]);
-        assert!(out.status.success(), "annexa imports failed: {}", stderr(&out));
-        let read = |name: &str| std::fs::read(self.path(name)).ok();
-        DbState {
-            imports: String::from_utf8(out.stdout).expect("UTF-8 listing"),
-            files: vec![read("a.db"), read("a.db-wal")],
-        }
-    }
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
+/// The state of a sandbox's database that a refused import must leave as it was.
+fn state(sandbox: &Sandbox) -> DbState {
+    let out = sandbox.annexa(&["imports", "--format", "csv"]);
+    assert!(out.status.success(), "annexa imports failed: {}", stderr(&out));
+    DbState { imports: String::from_utf8(out.stdout).expect("UTF-8 listing"), files: sandbox.bytes() }
 }
 
 /// What is wrong with a refused import's outcome, if anything: exit code 2, the message
@@ -160,7 +107,7 @@ fn check_refusals(kind: &str, ext: &str, extra: &[&str], valid: &[u8], cases: Ve
     let valid_path = sandbox.write(&format!("valid.{ext}"), valid);
     let out = sandbox.import(kind, &valid_path, extra);
     assert!(out.status.success(), "{kind}: the valid file is refused: {}", stderr(&out));
-    let before = sandbox.state();
+    let before = state(&sandbox);
     assert_eq!(before.imports.lines().count(), 2, "{kind}: one import on record:\n{}", before.imports);
     assert!(before.imports.contains(&format!(",{kind},")), "{kind}: {}", before.imports);
 
@@ -174,7 +121,7 @@ fn check_refusals(kind: &str, ext: &str, extra: &[&str], valid: &[u8], cases: Ve
         let mut problems = refusal_problems(&out, &path, *line, fragment);
         // Free the disk early: some cases are 10 MB.
         std::fs::remove_file(&path).expect("remove test file");
-        let after = sandbox.state();
+        let after = state(&sandbox);
         if after != before {
             problems.push(format!("the database changed:\nbefore {before:?}\nafter {after:?}"));
         }
@@ -856,14 +803,14 @@ fn missing_file_is_refused_naming_it() {
     let sandbox = Sandbox::new();
     let valid = sandbox.write("people.csv", &csv(HR_HEADER, &[HR_ADA]));
     assert!(sandbox.import("hr", &valid, &[]).status.success());
-    let before = sandbox.state();
+    let before = state(&sandbox);
     let missing = sandbox.path("no-such-export.csv");
     let out = sandbox.import("hr", &missing, &[]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains(&format!("cannot read {}", missing.display())), "{err}");
     assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "{err}");
-    assert_eq!(sandbox.state(), before);
+    assert_eq!(state(&sandbox), before);
 }
 
 /// An export with its own column names, and the mapping to the canonical ones.
@@ -892,7 +839,7 @@ fn hr_mapping_is_applied() {
     let out = sandbox.import("hr", &file, &["--mapping", mapping.to_str().expect("UTF-8 path")]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).contains("imported 2 people"), "{}", stderr(&out));
-    let state = sandbox.state();
+    let state = state(&sandbox);
     assert!(state.imports.contains(",hr,,") && state.imports.contains(",2,"), "{}", state.imports);
 }
 
@@ -901,7 +848,7 @@ fn hr_mapping_errors_are_refused() {
     let sandbox = Sandbox::new();
     let valid = sandbox.write("people.csv", &csv(HR_HEADER, &[HR_ADA]));
     assert!(sandbox.import("hr", &valid, &[]).status.success());
-    let before = sandbox.state();
+    let before = state(&sandbox);
     // Line 3 is bad only in its status word.
     let data = sandbox.write(
         "workday.csv",
@@ -962,7 +909,7 @@ fn hr_mapping_errors_are_refused() {
                 p
             }
         };
-        if sandbox.state() != before {
+        if state(&sandbox) != before {
             problems.push("the database changed".to_string());
         }
         if !problems.is_empty() {
@@ -1047,19 +994,19 @@ fn okta_several_files_and_a_directory() {
     let out = sandbox.annexa(&["import", "okta", dir.to_str().expect("UTF-8 path")]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).contains("imported 2 accounts, 1 entitlements, 2 assignments for okta"), "{}", stderr(&out));
-    let before = sandbox.state();
+    let before = state(&sandbox);
 
     let users = sandbox.write("users.json", &json_array(&[OKTA_ADA]));
     let members = sandbox.write("groups-00g1-users.json", b"[{\"id\":\"00u1\"},\n{\"id\":\"00u2\"}]");
     let out = sandbox.annexa(&["import", "okta", users.to_str().expect("path"), members.to_str().expect("path")]);
     let problems = refusal_problems(&out, &members, 2, "column `id`: member \"00u2\" of group \"00g1\" is no user of this import");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
-    assert_eq!(sandbox.state(), before);
+    assert_eq!(state(&sandbox), before);
 
     let out = sandbox.annexa(&["import", "hr", users.to_str().expect("path"), members.to_str().expect("path")]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("a hr import reads one file"), "{}", stderr(&out));
-    assert_eq!(sandbox.state(), before);
+    assert_eq!(state(&sandbox), before);
 }
 
 const ENTRA_ADA: &str = r#"{"id":"u1","userPrincipalName":"ada@example.com","accountEnabled":true,"employeeId":"E1"}"#;
@@ -1191,7 +1138,7 @@ fn github_several_files_and_a_directory() {
     let out = sandbox.annexa(&["import", "github", dir.to_str().expect("UTF-8 path")]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).contains("imported 2 accounts, 1 entitlements, 1 assignments for github"), "{}", stderr(&out));
-    let before = sandbox.state();
+    let before = state(&sandbox);
 
     let members = sandbox.write("members.json", &json_array(&[GITHUB_ADA]));
     let disabled = sandbox.write("members-2fa_disabled.json", &json_array(&[GITHUB_BOB]));
@@ -1199,5 +1146,5 @@ fn github_several_files_and_a_directory() {
     let problems =
         refusal_problems(&out, &disabled, 2, "column `id`: the user without two-factor authentication \"bob\" is no member or outside collaborator");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
-    assert_eq!(sandbox.state(), before);
+    assert_eq!(state(&sandbox), before);
 }

@@ -8,64 +8,28 @@
 
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-const ANNEXA: &str = env!("CARGO_BIN_EXE_annexa");
 
 const HR_HEADER: &str =
     "employee_id,email,given_name,family_name,department,title,manager_id,location,worker_type,status,start_date,end_date";
 
-struct Sandbox {
-    dir: tempfile::TempDir,
-    db: String,
+mod sandbox;
+use sandbox::{stderr, Sandbox};
+
+/// What these tests ask of a sandbox beyond running annexa.
+trait Lenient {
+    fn json(&self, args: &[&str]) -> serde_json::Value;
+    fn people(&self) -> Vec<String>;
+    fn ledger_import(&self, id: i64) -> serde_json::Value;
+    fn reports(&self) -> Vec<PathBuf>;
 }
 
-impl Sandbox {
-    fn new() -> Sandbox {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let db = format!("sqlite://{}", dir.path().join("a.db").display());
-        Sandbox { dir, db }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn write(&self, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
-        let path = self.path(name);
-        std::fs::write(&path, bytes).expect("write test file");
-        path
-    }
-
-    fn annexa(&self, args: &[&str]) -> Output {
-        Command::new(ANNEXA)
-            .arg("--db")
-            .arg(&self.db)
-            .args(args)
-            .current_dir(self.dir.path())
-            .env_remove("ANNEXA_DB")
-            .env_remove("ANNEXA_CONFIG")
-            .output()
-            .expect("run annexa")
-    }
-
-    fn import(&self, kind: &str, file: &Path, extra: &[&str]) -> Output {
-        let mut args = vec!["import", kind, file.to_str().expect("UTF-8 path")];
-        args.extend_from_slice(extra);
-        self.annexa(&args)
-    }
-
+impl Lenient for Sandbox {
     fn json(&self, args: &[&str]) -> serde_json::Value {
         let mut all = vec!["--format", "json"];
         all.extend_from_slice(args);
         let out = self.annexa(&all);
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
         serde_json::from_slice(&out.stdout).expect("JSON")
-    }
-
-    /// The database file's bytes (and its WAL's, if any): what must not change.
-    fn bytes(&self) -> Vec<Option<Vec<u8>>> {
-        ["a.db", "a.db-wal"].iter().map(|n| std::fs::read(self.path(n)).ok()).collect()
     }
 
     fn people(&self) -> Vec<String> {
@@ -97,10 +61,6 @@ impl Sandbox {
         found.sort();
         found
     }
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 fn csv(header: &str, rows: &[&str]) -> String {

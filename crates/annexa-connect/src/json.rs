@@ -14,7 +14,7 @@
 
 use crate::error::quote;
 use crate::{ImportBatch, ImportError, ImportKind, ImportOptions};
-use annexa_core::model::{Account, AccountType, Assignment, Entitlement, GrantSource, MfaFactor, Origin};
+use annexa_core::model::{Account, AccountType, Assignment, Entitlement, MfaFactor, Origin};
 use annexa_core::time::{parse_instant, Instant};
 use annexa_core::Name;
 use serde_json::value::RawValue;
@@ -403,17 +403,7 @@ impl Grants {
 
     pub(crate) fn add(&mut self, batch: &mut ImportBatch, account_id: &Name, entitlement: &Name, origin: Origin) {
         if self.held.insert((account_id.clone(), entitlement.clone())) {
-            batch.assignments.push(Assignment {
-                system: self.system.clone(),
-                account_id: account_id.clone(),
-                entitlement: entitlement.clone(),
-                granted_at: None,
-                granted_by: None,
-                source: GrantSource::Unknown,
-                last_certified_at: None,
-                last_certified_by: None,
-                origin,
-            });
+            batch.assignments.push(Assignment::membership(self.system.clone(), account_id.clone(), entitlement.clone(), origin));
         }
     }
 }

@@ -15,7 +15,7 @@ mod reader;
 
 use crate::error::{quote, Refusals};
 use crate::{ImportBatch, ImportError, ImportKind, ImportOptions};
-use annexa_core::model::{Account, AccountStatus, AccountType, Assignment, Entitlement, GrantSource, MfaFactor, Origin};
+use annexa_core::model::{Account, AccountStatus, AccountType, Assignment, Entitlement, MfaFactor, Origin};
 use annexa_core::time::{parse_filetime, parse_generalized_time, FileTime, Instant};
 use annexa_core::Name;
 use members::Memberships;
@@ -178,17 +178,7 @@ pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<Import
             if !granted.insert((*i, slot)) {
                 continue;
             }
-            batch.assignments.push(Assignment {
-                system: system.clone(),
-                account_id: account_id.clone(),
-                entitlement: ent.name.clone(),
-                granted_at: None,
-                granted_by: None,
-                source: GrantSource::Unknown,
-                last_certified_at: None,
-                last_certified_by: None,
-                origin: origin(group_entry.line),
-            });
+            batch.assignments.push(Assignment::membership(system.clone(), account_id.clone(), ent.name.clone(), origin(group_entry.line)));
         }
     }
     batch.rows = (entries.len() + set_aside) as u64;

@@ -13,7 +13,7 @@
 
 use crate::error::{quote, Refusals};
 use crate::{ImportBatch, ImportError, ImportOptions};
-use annexa_core::model::{Account, AccountStatus, AccountType, Assignment, Entitlement, GrantSource, Origin};
+use annexa_core::model::{Account, AccountStatus, AccountType, Assignment, Entitlement, Origin};
 use annexa_core::time::Instant;
 use annexa_core::Name;
 use serde_json::Value;
@@ -330,17 +330,7 @@ pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<Import
             origin,
         });
         for login in held {
-            batch.assignments.push(Assignment {
-                system: system.clone(),
-                account_id: login.clone(),
-                entitlement: name.clone(),
-                granted_at: None,
-                granted_by: None,
-                source: GrantSource::Unknown,
-                last_certified_at: None,
-                last_certified_by: None,
-                origin,
-            });
+            batch.assignments.push(Assignment::membership(system.clone(), login.clone(), name.clone(), origin));
         }
     }
     batch.rows = (batch.accounts.len() + batch.entitlements.len() + refusals.len()) as u64;

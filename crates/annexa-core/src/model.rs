@@ -309,6 +309,24 @@ pub struct Assignment {
     pub origin: Origin,
 }
 
+impl Assignment {
+    /// A group membership as a directory or identity provider lists it: who holds what,
+    /// with no dates, approver or reason (the source does not say them).
+    pub fn membership(system: Name, account_id: Name, entitlement: Name, origin: Origin) -> Assignment {
+        Assignment {
+            system,
+            account_id,
+            entitlement,
+            granted_at: None,
+            granted_by: None,
+            source: GrantSource::Unknown,
+            last_certified_at: None,
+            last_certified_by: None,
+            origin,
+        }
+    }
+}
+
 /// An assignment as the identity graph holds it: its account and entitlement by position
 /// in the graph. Millions of them are read for every audit, so they carry no names to look
 /// up: the account and entitlement already say which system, login and entitlement it is.

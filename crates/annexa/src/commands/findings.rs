@@ -3,12 +3,12 @@
 use crate::cli::{FindingsCommand, GlobalArgs, StatusFilter};
 use crate::commands::setup::app;
 use crate::output::{print_json, Format, Table};
+use annexa_store::{FindingFilter, FindingStatus};
 use std::io::Write;
+use std::process::ExitCode;
 
 /// Findings a table shows when `--limit` does not say.
 const TABLE_PAGE: u64 = 100;
-use annexa_store::{FindingFilter, FindingStatus};
-use std::process::ExitCode;
 
 pub fn run(global: &GlobalArgs, cmd: FindingsCommand) -> anyhow::Result<ExitCode> {
     let app = app(global);

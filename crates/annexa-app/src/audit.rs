@@ -47,7 +47,13 @@ impl App {
 
     /// Loads the graph, runs the checks and stores the run, on an open connection. The
     /// findings go from the checks to the store in batches while the checks run.
-    pub(crate) fn evaluate(&self, store: &mut Store, config: &annexa_engine::config::Config, as_of: Instant, checks: &[String]) -> Result<AuditOutcome> {
+    pub(crate) fn evaluate(
+        &self,
+        store: &mut Store,
+        config: &annexa_engine::config::Config,
+        as_of: Instant,
+        checks: &[String],
+    ) -> Result<AuditOutcome> {
         let started_at = self.now();
         self.progress.step("loading the identity graph");
         let t0 = std::time::Instant::now();
@@ -61,7 +67,12 @@ impl App {
             if checks.is_empty() { annexa_engine::checks::CHECKS.iter().map(|c| c.id.to_string()).collect() } else { checks.to_vec() };
         let mut writer = store.begin_run(&RunStart { actor: &self.actor, started_at, as_of, checks: &selected })?;
         let mut failed = None;
-        let summary = annexa_engine::audit_stream(&graph, config, as_of, checks, Some(ledger), &mut |batch| match writer.add(batch) {
+        // Bodies, versions and packing are prepared on other threads; this one writes.
+        let preparer = writer.preparer();
+        let prepare = |batch| preparer.prepare(batch);
+        let summary = annexa_engine::audit_stream(&graph, config, as_of, checks, Some(ledger), &prepare, &mut |batch| match batch
+            .and_then(|b| writer.add_prepared(b))
+        {
             Ok(()) => true,
             Err(e) => {
                 failed = Some(e);

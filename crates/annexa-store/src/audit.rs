@@ -72,7 +72,7 @@ pub struct FindingPage {
 }
 
 /// A finding's latest state, with its latest body (message, label, evidence).
-const FINDING_COLUMNS: &str = "f.id, f.check_id, v.body, f.status, f.first_run, f.last_run, f.resolved_run";
+const FINDING_COLUMNS: &str = "f.id, f.check_id, v.packed, f.status, f.first_run, f.last_run, f.resolved_run";
 const LATEST: &str = "findings f LEFT JOIN finding_versions v ON v.finding_id = f.id AND v.sha256 = f.version";
 
 impl Store {
@@ -144,10 +144,14 @@ impl Store {
             if !exists {
                 return Err(StoreError::NotFound(format!("no audit run #{run}")));
             }
-            tx.query_each("SELECT COUNT(*) FROM run_findings WHERE run_id = ? AND change <> 'resolved' AND version IS NULL", &[run.into()], |r| {
-                unversioned = r.req_int(0)?;
-                Ok(())
-            })?;
+            tx.query_each(
+                "SELECT COUNT(*) FROM run_findings WHERE run_id = ? AND change <> 'resolved' AND version IS NULL",
+                &[run.into()],
+                |r| {
+                    unversioned = r.req_int(0)?;
+                    Ok(())
+                },
+            )?;
             if unversioned > 0 {
                 return Err(StoreError::Conflict(format!(
                     "audit run #{run} was recorded before Annexa kept each run's findings as reported; only runs since can be listed"
@@ -178,14 +182,17 @@ impl Store {
         params.push(Param::Int(filter.limit.map_or(i64::MAX, |l| l.min(i64::MAX as u64) as i64)));
         params.push(Param::Int(filter.offset.min(i64::MAX as u64) as i64));
         let page_params = bind(&params);
-        let order = format!("{alias}.severity_rank DESC, {alias}.check_id, {alias}.subject_key, {alias}.{id}", id = if filter.run.is_some() { "finding_id" } else { "id" });
+        let order = format!(
+            "{alias}.severity_rank DESC, {alias}.check_id, {alias}.subject_key, {alias}.{id}",
+            id = if filter.run.is_some() { "finding_id" } else { "id" }
+        );
         if let Some(run) = filter.run {
             let sql = format!(
-                "SELECT v.body, f.status, f.first_run, f.last_run, f.resolved_run FROM {from} \
+                "SELECT v.packed, f.status, f.first_run, f.last_run, f.resolved_run FROM {from} \
                  LEFT JOIN findings f ON f.id = v.finding_id WHERE {where_sql} ORDER BY {order} LIMIT ? OFFSET ?"
             );
             tx.query_each(&sql, &page_params, |r| {
-                let mut finding = crate::run::finding_of_body(r.req_text(0)?)?;
+                let mut finding = crate::run::finding_of_body(&crate::run::unpack(r.blob(0)?)?)?;
                 shared.complete(&mut finding.evidence, &finding.check, run);
                 let last_run = match r.text(1)? {
                     Some("open") => shared.last_run_of(&finding.check),
@@ -209,7 +216,12 @@ impl Store {
 
     /// The ids of the findings run `run` recorded with `change` (`new`, `open` or
     /// `resolved`), in id order, streaming.
-    pub fn run_finding_ids(&mut self, run: i64, change: &str, mut each: impl FnMut(&str) -> Result<(), StoreError>) -> Result<(), StoreError> {
+    pub fn run_finding_ids(
+        &mut self,
+        run: i64,
+        change: &str,
+        mut each: impl FnMut(&str) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
         let mut tx = self.conn.read_transaction()?;
         tx.query_each(
             "SELECT finding_id FROM run_findings WHERE run_id = ? AND change = ? ORDER BY finding_id",
@@ -427,8 +439,8 @@ fn listing(filter: &FindingFilter, only_checks: Option<&[String]>) -> (&'static 
 
 fn stored_finding(r: &DbRow<'_>, shared: &mut Shared) -> Result<StoredFinding, StoreError> {
     let id = r.req_text(0)?;
-    let body = r.text(2)?.ok_or_else(|| StoreError::Corrupt(format!("finding {id} has no stored version")))?;
-    let mut finding = crate::run::finding_of_body(body)?;
+    let packed = r.opt_blob(2)?.ok_or_else(|| StoreError::Corrupt(format!("finding {id} has no stored version")))?;
+    let mut finding = crate::run::finding_of_body(&crate::run::unpack(packed)?)?;
     let open = r.req_text(3)? == "open";
     let last_run = if open { shared.last_run_of(&finding.check) } else { r.req_int(5)? };
     shared.complete(&mut finding.evidence, &finding.check, last_run);
@@ -474,11 +486,17 @@ mod tests {
         let mut store = Store::open("sqlite::memory:").expect("open");
         for filter in [
             FindingFilter { status: Some(FindingStatus::Open), limit: Some(50), offset: 1000, ..Default::default() },
-            FindingFilter { status: Some(FindingStatus::Resolved), min_severity: Some(Severity::High), limit: Some(50), ..Default::default() },
+            FindingFilter {
+                status: Some(FindingStatus::Resolved),
+                min_severity: Some(Severity::High),
+                limit: Some(50),
+                ..Default::default()
+            },
         ] {
             let (from, alias, where_sql, params) = listing(&filter, None);
             let order = format!("{alias}.severity_rank DESC, {alias}.check_id, {alias}.subject_key, {alias}.id");
-            let sql = format!("EXPLAIN QUERY PLAN SELECT {FINDING_COLUMNS} FROM {from} WHERE {where_sql} ORDER BY {order} LIMIT 50 OFFSET 1000");
+            let sql =
+                format!("EXPLAIN QUERY PLAN SELECT {FINDING_COLUMNS} FROM {from} WHERE {where_sql} ORDER BY {order} LIMIT 50 OFFSET 1000");
             let mut tx = store.conn.read_transaction().expect("tx");
             let mut plan = String::new();
             tx.query_each(&sql, &bind(&params), |r| {

@@ -31,7 +31,7 @@ mod snapshot;
 pub mod testing;
 
 pub use audit::{FindingFilter, FindingPage, FindingStatus, RunSummary, StoredFinding};
-pub use run::{CheckOutcome, RunEnd, RunInput, RunOutcome, RunStart, RunWriter};
+pub use run::{CheckOutcome, Prepared, Preparer, RunEnd, RunInput, RunOutcome, RunStart, RunWriter};
 pub use db::Dialect;
 pub use identity::{tables_of, NewImport};
 

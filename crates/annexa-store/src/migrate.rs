@@ -19,6 +19,7 @@ const MIGRATIONS: &[(i64, &str, &str, Option<DataStep>)] = &[
     (9, "finding-queries", include_str!("../migrations/0009_finding_queries.sql"), Some(crate::audit::fill_finding_systems)),
     (10, "compact-findings", include_str!("../migrations/0010_compact_findings.sql"), Some(crate::run::compact_findings)),
     (11, "quarantine", include_str!("../migrations/0011_quarantine.sql"), None),
+    (12, "packed-bodies", include_str!("../migrations/0012_packed_bodies.sql"), Some(crate::run::pack_stored_bodies)),
 ];
 
 /// The highest schema version this build knows.

@@ -7,8 +7,8 @@
 //! A finding is stored as its *body*: its JSON without what it shares with every other
 //! finding of the run (the as-of instant and the check's parameters, kept with the run)
 //! and without the file name and SHA-256 of each source record (kept with the import the
-//! record names), each record a short array. The body's SHA-256 is the finding's
-//! *version*. A run writes only what changed: new findings, findings whose version changed,
+//! record names), each record a short array, and packed ([`Packer`]). The SHA-256 of the
+//! body (unpacked) is the finding's *version*. A run writes only what changed: new findings, findings whose version changed,
 //! and resolved ones (`run_findings`); an unchanged finding costs nothing, and what run N
 //! reported is, for each finding, its latest change up to N (if not a resolution) among
 //! the checks N ran. A daily audit of an organisation with many open findings therefore
@@ -16,17 +16,21 @@
 
 use crate::db::{Tx, Value};
 use crate::{Store, StoreError};
-use annexa_core::finding::{Finding, Severity, Subject};
+use annexa_core::finding::{Finding, Severity, Subject, SubjectKind};
 use annexa_core::model::ImportRecord;
 use annexa_core::time::Instant;
 use serde::Serialize;
 use sha2::Digest as _;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Findings written at a time.
 const BATCH: usize = 512;
 /// Findings named in one ledger entry: the entry binds each by id and version.
 const LEDGER_BATCH: usize = 1_000;
+/// Below this many stored findings, a run on SQLite builds the findings' secondary indexes
+/// after writing instead of while (see [`Store::defer_indexes`]).
+const DEFER_INDEXES_BELOW: i64 = 100_000;
 
 /// How a run begins.
 pub struct RunStart<'a> {
@@ -82,22 +86,76 @@ struct Known {
     version: [u8; 32],
     rank: u8,
     check: u16,
+    /// Its place in [`RunWriter::seen`].
+    slot: u32,
+}
+
+/// The open findings of the selected checks as stored before the run, by id: read-only
+/// while the run is written, so that findings can be prepared on any thread.
+type KnownFindings = Arc<HashMap<Box<str>, Known>>;
+
+/// Prepares findings for a run on any thread ([`RunWriter::preparer`]): each one's body and
+/// version, and the packed body of those the run will write (new or changed), which is most
+/// of the work of storing a first audit and none of a rerun's.
+#[derive(Clone)]
+pub struct Preparer {
+    known: KnownFindings,
+}
+
+/// A finding ready to be stored ([`Preparer::prepare`]): what the run records of it. Its
+/// evidence is dropped where it was prepared (freeing it costs as much as encoding it).
+pub struct Prepared {
+    id: String,
+    check: String,
+    severity: Severity,
+    subject_kind: SubjectKind,
+    subject_key: String,
+    hash: [u8; 32],
+    /// What the run writes, when it writes it: new, or a version the store does not have.
+    write: Option<Written>,
+}
+
+/// The columns of a finding's new version.
+struct Written {
+    system: String,
+    controls: String,
+    version: String,
+    packed: Vec<u8>,
+}
+
+impl Preparer {
+    /// Bodies, versions and (for what will be written) packed bodies of `findings`.
+    pub fn prepare(&self, findings: Vec<Finding>) -> Result<Vec<Prepared>, StoreError> {
+        let mut packer = None;
+        let mut out = Vec::with_capacity(findings.len());
+        for f in findings {
+            let body = body_of(&f);
+            let hash: [u8; 32] = sha2::Sha256::digest(body.as_bytes()).into();
+            let unchanged = self.known.get(f.id.as_str()).is_some_and(|k| k.version == hash);
+            let write = if unchanged {
+                None
+            } else {
+                let packer = match &mut packer {
+                    Some(p) => p,
+                    None => packer.insert(Packer::new()?),
+                };
+                Some(Written {
+                    system: f.subject.system().unwrap_or_default(),
+                    controls: f.controls.join(" "),
+                    version: annexa_core::to_hex(&hash),
+                    packed: packer.pack(&body)?,
+                })
+            };
+            let Finding { id, check, severity, subject, .. } = f;
+            out.push(Prepared { id, check, severity, subject_kind: subject.kind, subject_key: subject.key, hash, write });
+        }
+        Ok(out)
+    }
 }
 
 /// The column list of a finding's latest state.
 const FINDING_COLUMNS: [&str; 10] =
     ["id", "check_id", "severity_rank", "system", "subject_kind", "subject_key", "controls", "version", "first_run", "last_run"];
-
-/// One finding of a batch, encoded.
-struct Encoded {
-    f: Finding,
-    rank: i64,
-    system: String,
-    controls: String,
-    version: String,
-    body: String,
-    change: &'static str,
-}
 
 /// An audit run being stored: [`Store::begin_run`], [`RunWriter::add`] as findings arrive,
 /// [`RunWriter::finish`]. Dropped unfinished, the run is rolled back.
@@ -105,18 +163,22 @@ pub struct RunWriter<'s> {
     tx: Tx<'s>,
     /// The page cache's usual size (KiB), when the run widened it.
     cache_restore: Option<u64>,
+    /// Secondary indexes dropped for the run, rebuilt by [`RunWriter::finish`]: `CREATE` SQL.
+    deferred_indexes: Vec<String>,
     run_id: i64,
     actor: String,
     started_at: Instant,
     as_of: Instant,
-    /// Open findings of the selected checks not seen yet in this run.
-    known: HashMap<Box<str>, Known>,
+    /// Open findings of the selected checks before this run; `seen` says which of them this
+    /// run reported (the others it may resolve).
+    known: KnownFindings,
+    seen: Vec<bool>,
     check_names: Vec<String>,
     /// Per selected check, the run before this one that ran it: the last to see what this
     /// one resolves.
     previous_run: Vec<Option<i64>>,
     per_check: HashMap<String, CheckOutcome>,
-    batch: Vec<Finding>,
+    batch: Vec<Prepared>,
     opened: Vec<serde_json::Value>,
     /// Still open findings whose severity changed: the ledger says so.
     regraded: Vec<serde_json::Value>,
@@ -128,6 +190,7 @@ impl Store {
     pub fn begin_run(&mut self, start: &RunStart<'_>) -> Result<RunWriter<'_>, StoreError> {
         let cache_restore = self.widen_cache_for_run()?;
         let mut tx = self.conn.transaction()?;
+        let deferred_indexes = defer_indexes(&mut tx)?;
         let check_names: Vec<String> = start.checks.to_vec();
         let index: HashMap<&str, u16> = check_names.iter().enumerate().map(|(i, c)| (c.as_str(), i as u16)).collect();
         let mut known = HashMap::new();
@@ -136,7 +199,8 @@ impl Store {
                 // A finding stored before versions were kept has none: it counts as changed.
                 let version = r.text(2)?.and_then(unhex).unwrap_or([0; 32]);
                 let rank = r.req_int(3)?.clamp(0, 255) as u8;
-                known.insert(r.req_text(0)?.into(), Known { version, rank, check });
+                let slot = known.len() as u32;
+                known.insert(r.req_text(0)?.into(), Known { version, rank, check, slot });
             }
             Ok(())
         })?;
@@ -165,11 +229,13 @@ impl Store {
         Ok(RunWriter {
             tx,
             cache_restore,
+            deferred_indexes,
             run_id,
             actor: start.actor.to_string(),
             started_at: start.started_at,
             as_of: start.as_of,
-            known,
+            seen: vec![false; known.len()],
+            known: Arc::new(known),
             check_names,
             previous_run,
             per_check: HashMap::new(),
@@ -215,6 +281,42 @@ impl Store {
     }
 }
 
+/// A first audit writes hundreds of thousands of findings into empty tables, each row
+/// going to a random place in every index (ids are hashes): building an index afterwards,
+/// from sorted keys, costs a fraction of that. So when few findings are stored yet, a run
+/// on SQLite drops the secondary indexes of the findings' tables inside its transaction
+/// and [`RunWriter::finish`] creates them again, from the SQL SQLite kept for them (so
+/// they come back exactly as the migrations made them); a rollback restores them. Runs on
+/// an organisation with many findings write few rows and keep their indexes. Returns the
+/// `CREATE INDEX` statements to run.
+fn defer_indexes(tx: &mut Tx<'_>) -> Result<Vec<String>, StoreError> {
+    if !matches!(tx, Tx::Sqlite(_)) {
+        return Ok(Vec::new());
+    }
+    let mut stored = 0;
+    tx.query_each("SELECT COUNT(*) FROM findings", &[], |r| {
+        stored = r.req_int(0)?;
+        Ok(())
+    })?;
+    if stored >= DEFER_INDEXES_BELOW {
+        return Ok(Vec::new());
+    }
+    let mut indexes = Vec::new();
+    tx.query_each(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
+         AND tbl_name IN ('findings', 'finding_versions', 'run_findings') ORDER BY name",
+        &[],
+        |r| {
+            indexes.push((r.req_text(0)?.to_string(), r.req_text(1)?.to_string()));
+            Ok(())
+        },
+    )?;
+    for (name, _) in &indexes {
+        tx.execute(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")), &[])?;
+    }
+    Ok(indexes.into_iter().map(|(_, sql)| sql).collect())
+}
+
 /// The page cache (KiB) an audit run's transaction gets on a database of `db_bytes`: a
 /// quarter of it, at most 1 GiB; `None` when that is no more than the `usual` size.
 fn run_cache_kib(db_bytes: u64, usual: u64) -> Option<u64> {
@@ -242,8 +344,19 @@ impl RunWriter<'_> {
         self.run_id
     }
 
+    /// What prepares findings for this run on other threads ([`RunWriter::add_prepared`]).
+    pub fn preparer(&self) -> Preparer {
+        Preparer { known: Arc::clone(&self.known) }
+    }
+
     /// Takes findings as the checks hand them on; writes them a batch at a time.
     pub fn add(&mut self, findings: Vec<Finding>) -> Result<(), StoreError> {
+        let prepared = self.preparer().prepare(findings)?;
+        self.add_prepared(prepared)
+    }
+
+    /// Takes findings prepared by [`RunWriter::preparer`]; writes them a batch at a time.
+    pub fn add_prepared(&mut self, findings: Vec<Prepared>) -> Result<(), StoreError> {
         for f in findings {
             self.batch.push(f);
             if self.batch.len() >= BATCH {
@@ -257,29 +370,34 @@ impl RunWriter<'_> {
     /// finding's place in the run.
     fn flush(&mut self) -> Result<(), StoreError> {
         let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
-        let mut encoded = Vec::with_capacity(batch.len());
-        for f in batch {
-            let body = body_of(&f);
-            let hash: [u8; 32] = sha2::Sha256::digest(body.as_bytes()).into();
-            let rank = f.severity.rank();
-            let (change, write) = match self.known.remove(f.id.as_str()) {
+        let mut written: Vec<(Prepared, &'static str)> = Vec::with_capacity(batch.len());
+        for p in batch {
+            let rank = p.severity.rank();
+            let (change, write) = match self.known.get(p.id.as_str()) {
                 None => ("new", true),
                 Some(k) => {
-                    if i64::from(k.rank) != rank {
-                        self.regraded.push(ledger_item(&f, &hash));
+                    if let Some(seen) = self.seen.get_mut(k.slot as usize) {
+                        *seen = true;
                     }
-                    ("open", k.version != hash)
+                    if i64::from(k.rank) != rank {
+                        self.regraded.push(ledger_item(&p));
+                    }
+                    ("open", k.version != p.hash)
                 }
             };
-            let counts =
-                self.per_check.entry(f.check.clone()).or_insert_with(|| CheckOutcome { check: f.check.clone(), ..Default::default() });
+            let counts = match self.per_check.get_mut(&p.check) {
+                Some(c) => c,
+                None => {
+                    self.per_check.entry(p.check.clone()).or_insert_with(|| CheckOutcome { check: p.check.clone(), ..Default::default() })
+                }
+            };
             counts.open += 1;
-            counts.most_severe = counts.most_severe.max(Some(f.severity));
+            counts.most_severe = counts.most_severe.max(Some(p.severity));
             self.outcome.total += 1;
             if change == "new" {
                 counts.new += 1;
                 self.outcome.new += 1;
-                self.opened.push(ledger_item(&f, &hash));
+                self.opened.push(ledger_item(&p));
             } else {
                 self.outcome.still_open += 1;
                 self.outcome.changed += u64::from(write);
@@ -287,28 +405,31 @@ impl RunWriter<'_> {
             if !write {
                 continue; // unchanged: nothing to write
             }
-            let system = f.subject.system().unwrap_or_default();
-            let controls = f.controls.join(" ");
-            encoded.push(Encoded { rank, system, controls, version: annexa_core::to_hex(&hash), body, change, f });
+            if p.write.is_none() {
+                return Err(StoreError::Invalid(format!("finding {} was prepared for another run", p.id)));
+            }
+            written.push((p, change));
         }
-        let written: Vec<&Encoded> = encoded.iter().collect();
+        // Every row here has its `Written` (checked above).
+        let rows: Vec<(&Prepared, &Written, &'static str)> =
+            written.iter().filter_map(|(p, change)| p.write.as_ref().map(|w| (p, w, *change))).collect();
         let run_id = self.run_id;
         let mut columns = FINDING_COLUMNS.to_vec();
         columns.push("status");
         self.tx.insert_rows(
             "findings",
             &columns,
-            &written,
-            |e, v| {
+            &rows,
+            |(p, w, _), v| {
                 v.extend([
-                    Value::from(e.f.id.as_str()),
-                    e.f.check.as_str().into(),
-                    e.rank.into(),
-                    e.system.as_str().into(),
-                    e.f.subject.kind.as_str().into(),
-                    e.f.subject.key.as_str().into(),
-                    e.controls.as_str().into(),
-                    e.version.as_str().into(),
+                    Value::from(p.id.as_str()),
+                    p.check.as_str().into(),
+                    p.severity.rank().into(),
+                    w.system.as_str().into(),
+                    p.subject_kind.as_str().into(),
+                    p.subject_key.as_str().into(),
+                    w.controls.as_str().into(),
+                    w.version.as_str().into(),
                     run_id.into(),
                     run_id.into(),
                     "open".into(),
@@ -319,25 +440,29 @@ impl RunWriter<'_> {
         )?;
         self.tx.insert_rows(
             "finding_versions",
-            &["finding_id", "sha256", "check_id", "severity_rank", "system", "subject_key", "controls", "body"],
-            &written,
-            |e, v| {
+            &["finding_id", "sha256", "check_id", "severity_rank", "system", "subject_key", "controls", "packed"],
+            &rows,
+            |(p, w, _), v| {
                 v.extend([
-                    Value::from(e.f.id.as_str()),
-                    e.version.as_str().into(),
-                    e.f.check.as_str().into(),
-                    e.rank.into(),
-                    e.system.as_str().into(),
-                    e.f.subject.key.as_str().into(),
-                    e.controls.as_str().into(),
-                    e.body.as_str().into(),
+                    Value::from(p.id.as_str()),
+                    w.version.as_str().into(),
+                    p.check.as_str().into(),
+                    p.severity.rank().into(),
+                    w.system.as_str().into(),
+                    p.subject_key.as_str().into(),
+                    w.controls.as_str().into(),
+                    Value::Blob(&w.packed),
                 ])
             },
             "ON CONFLICT (finding_id, sha256) DO NOTHING",
         )?;
-        self.tx.bulk_insert("run_findings", &["run_id", "finding_id", "change", "version"], &encoded, |e, v| {
-            v.extend([Value::from(run_id), e.f.id.as_str().into(), e.change.into(), e.version.as_str().into()])
-        })?;
+        self.tx.insert_rows(
+            "run_findings",
+            &["run_id", "finding_id", "change", "version"],
+            &rows,
+            |(p, w, change), v| v.extend([Value::from(run_id), p.id.as_str().into(), (*change).into(), w.version.as_str().into()]),
+            "",
+        )?;
         if self.opened.len() >= LEDGER_BATCH {
             self.log("findings-opened", false)?;
         }
@@ -366,14 +491,19 @@ impl RunWriter<'_> {
     /// run's totals, appends its ledger entries and commits.
     pub fn finish(mut self, end: &RunEnd<'_>) -> Result<RunOutcome, StoreError> {
         self.flush()?;
+        for sql in std::mem::take(&mut self.deferred_indexes) {
+            self.tx.execute(&sql, &[])?;
+        }
         self.log("findings-opened", true)?;
         self.log("findings-regraded", true)?;
         let ran: Vec<bool> = self.check_names.iter().map(|c| end.checks_run.contains(c)).collect();
+        let seen = std::mem::take(&mut self.seen);
         let mut resolved: Vec<(Box<str>, u16)> = self
             .known
-            .drain()
+            .iter()
+            .filter(|(_, k)| !seen.get(k.slot as usize).copied().unwrap_or(true))
             .filter(|(_, k)| ran.get(usize::from(k.check)).copied().unwrap_or(false))
-            .map(|(id, k)| (id, k.check))
+            .map(|(id, k)| (id.clone(), k.check))
             .collect();
         resolved.sort();
         let run_id = self.run_id;
@@ -457,9 +587,9 @@ impl RunWriter<'_> {
 
 /// What the ledger says of a finding opened (or regraded) by a run: enough to find it, its
 /// version binding the rest.
-fn ledger_item(f: &Finding, version: &[u8; 32]) -> serde_json::Value {
+fn ledger_item(p: &Prepared) -> serde_json::Value {
     serde_json::json!({
-        "id": f.id, "check": f.check, "severity": f.severity, "subject": f.subject.key, "version": annexa_core::to_hex(version),
+        "id": p.id, "check": p.check, "severity": p.severity, "subject": p.subject_key, "version": annexa_core::to_hex(&p.hash),
     })
 }
 
@@ -494,6 +624,72 @@ pub(crate) fn body_of(f: &Finding) -> String {
         },
     };
     erased::Json::to_json(&body)
+}
+
+/// A stored body is packed: a format byte, then the body's JSON compressed with zstd. A
+/// body is repetitive (the same record kind, key prefix and date for each of an account's
+/// assignments), so it packs to about a third; a first audit writes a quarter of a million
+/// of them, and writing them was most of its time.
+const PACKED_ZSTD: u8 = 1;
+/// zstd's fastest regular level: it takes most of the gain, and packing is paid per finding.
+const PACK_LEVEL: i32 = 1;
+/// A body never unpacks to more than this (a damaged row must not allocate without end).
+const MAX_BODY: usize = 64 << 20;
+
+/// Packs bodies, reusing one compression context.
+pub(crate) struct Packer(zstd::bulk::Compressor<'static>);
+
+impl Packer {
+    pub(crate) fn new() -> Result<Packer, StoreError> {
+        let mut compressor = zstd::bulk::Compressor::new(PACK_LEVEL).map_err(StoreError::Io)?;
+        // Each body carries a checksum of itself: a damaged row fails to unpack.
+        compressor.include_checksum(true).map_err(StoreError::Io)?;
+        Ok(Packer(compressor))
+    }
+
+    pub(crate) fn pack(&mut self, body: &str) -> Result<Vec<u8>, StoreError> {
+        let mut out = Vec::with_capacity(body.len() / 3 + 16);
+        out.push(PACKED_ZSTD);
+        out.extend_from_slice(&self.0.compress(body.as_bytes()).map_err(StoreError::Io)?);
+        Ok(out)
+    }
+}
+
+/// A packed body's JSON.
+pub(crate) fn unpack(packed: &[u8]) -> Result<String, StoreError> {
+    let corrupt = |why: String| StoreError::Corrupt(format!("finding body: {why}"));
+    match packed.split_first() {
+        Some((&PACKED_ZSTD, data)) => {
+            let json = zstd::bulk::decompress(data, MAX_BODY).map_err(|e| corrupt(e.to_string()))?;
+            String::from_utf8(json).map_err(|_| corrupt("not UTF-8".into()))
+        }
+        Some((format, _)) => Err(corrupt(format!("unknown format {format}"))),
+        None => Err(corrupt("empty".into())),
+    }
+}
+
+/// Migration 12: the bodies stored before it, packed; the column that held them goes.
+pub(crate) fn pack_stored_bodies(tx: &mut Tx<'_>) -> Result<(), StoreError> {
+    let mut packer = Packer::new()?;
+    loop {
+        let mut rows: Vec<(String, String, Vec<u8>)> = Vec::new();
+        tx.query_each("SELECT finding_id, sha256, body FROM finding_versions WHERE packed IS NULL LIMIT 1000", &[], |r| {
+            let packed = packer.pack(r.req_text(2)?)?;
+            rows.push((r.req_text(0)?.to_string(), r.req_text(1)?.to_string(), packed));
+            Ok(())
+        })?;
+        if rows.is_empty() {
+            break;
+        }
+        for (id, sha256, packed) in &rows {
+            tx.execute(
+                "UPDATE finding_versions SET packed = ? WHERE finding_id = ? AND sha256 = ?",
+                &[Value::Blob(packed), id.as_str().into(), sha256.as_str().into()],
+            )?;
+        }
+    }
+    tx.execute("ALTER TABLE finding_versions DROP COLUMN body", &[])?;
+    Ok(())
 }
 
 /// Migration 10: each finding stored before it gets its version (its compact body, stored
@@ -645,6 +841,23 @@ pub(crate) mod erased {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_packed_body_unpacks_to_itself_and_damage_is_an_error_not_a_panic() {
+        let mut packer = super::Packer::new().expect("packer");
+        let body = r#"{"id":"F-1","message":"Åsa's account","records":[["assignment","jira/åsa/x",6,2]]}"#.repeat(40);
+        let packed = packer.pack(&body).expect("pack");
+        assert!(packed.len() < body.len() / 4, "{} bytes for {}", packed.len(), body.len());
+        assert_eq!(super::unpack(&packed).expect("unpack"), body);
+        assert!(super::unpack(&[]).is_err(), "empty");
+        assert!(super::unpack(&[9, 1, 2]).is_err(), "unknown format");
+        assert!(super::unpack(&packed[..packed.len() / 2]).is_err(), "truncated");
+        for at in [1, packed.len() / 2, packed.len() - 1] {
+            let mut flipped = packed.clone();
+            flipped[at] ^= 0x55;
+            assert!(super::unpack(&flipped).is_err(), "a changed byte at {at} is found (the frame's checksum)");
+        }
+    }
+
     #[test]
     fn a_large_database_widens_the_cache_for_the_run() {
         const MIB: u64 = 1024 * 1024;

@@ -451,3 +451,42 @@ fn a_lenient_import_records_its_quarantine_on_both_engines_and_after_an_upgrade(
         assert!(strict["data"].get("refused").is_none(), "a strict import's entry is as before: {strict}");
     }
 }
+
+/// A first audit builds the findings' secondary indexes after writing (they are dropped
+/// in its transaction): they are all back afterwards, as the migrations made them, and a
+/// run that fails (dropped unfinished) leaves them as they were.
+#[test]
+fn a_first_run_rebuilds_the_indexes_it_dropped_and_a_failed_one_restores_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("a.db");
+    let url = format!("sqlite://{}", path.display());
+    let indexes = || -> Vec<(String, String)> {
+        let c = rusqlite::Connection::open(&path).expect("sqlite");
+        let mut s = c
+            .prepare(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
+                 AND tbl_name IN ('findings', 'finding_versions', 'run_findings') ORDER BY name",
+            )
+            .expect("query");
+        let rows = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).expect("rows");
+        rows.collect::<Result<_, _>>().expect("indexes")
+    };
+    let mut store = Store::open(&url).expect("open");
+    let before = indexes();
+    assert!(before.iter().any(|(name, _)| name == "findings_listing"), "{before:?}");
+    let checks = vec!["dormant-account".to_string()];
+    {
+        let mut writer = store
+            .begin_run(&annexa_store::RunStart { actor: "t", started_at: at("2026-01-02T00:00:00Z"), as_of: at("2026-01-02T00:00:00Z"), checks: &checks })
+            .expect("begin");
+        writer.add(vec![finding("dormant-account", "corp/a")]).expect("add");
+        // Dropped unfinished: rolled back.
+    }
+    assert_eq!(indexes(), before, "a failed run restores the indexes");
+    let many: Vec<Finding> = (0..2_000).map(|i| finding("dormant-account", &format!("corp/u{i}"))).collect();
+    let out = store.record_run(&run(&checks, &many)).expect("run");
+    assert_eq!(out.new, 2_000);
+    assert_eq!(indexes(), before, "the first run built them again");
+    let page = store.findings_page(&FindingFilter { limit: Some(3), ..Default::default() }).expect("page");
+    assert_eq!((page.total, page.findings.len()), (2_000, 3));
+}

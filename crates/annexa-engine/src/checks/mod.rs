@@ -77,7 +77,7 @@ pub fn audit_with_ledger(
     ledger: Option<crate::context::LedgerStatus>,
 ) -> Result<AuditResult, UnknownCheck> {
     let mut findings = Vec::new();
-    let summary = audit_stream(graph, config, as_of, selected, ledger, &mut |batch| {
+    let summary = audit_stream(graph, config, as_of, selected, ledger, &|batch| batch, &mut |batch| {
         findings.extend(batch);
         true
     })?;
@@ -87,15 +87,18 @@ pub fn audit_with_ledger(
 }
 
 /// Runs the selected checks and hands their findings to `sink` in batches as they are
-/// found, in no particular order; `sink` returns `false` to stop (the checks then finish
+/// found, in no particular order, each batch first passed through `prepare` on a thread of
+/// its own (the store's encoding of what it will write, which would otherwise be done by
+/// the one thread that writes); `sink` returns `false` to stop (the checks then finish
 /// without handing on more). Nothing is kept per finding: the cost is the graph's.
-pub fn audit_stream(
+pub fn audit_stream<T: Send>(
     graph: &IdentityGraph,
     config: &Config,
     as_of: Instant,
     selected: &[String],
     ledger: Option<crate::context::LedgerStatus>,
-    sink: &mut dyn FnMut(Vec<Finding>) -> bool,
+    prepare: &(dyn Fn(Vec<Finding>) -> T + Sync),
+    sink: &mut dyn FnMut(T) -> bool,
 ) -> Result<AuditSummary, UnknownCheck> {
     for s in selected {
         if check(s).is_none() {
@@ -178,7 +181,7 @@ pub fn audit_stream(
     if has_ledger {
         runner.run("log-integrity", c.log_integrity.enabled, c.log_integrity.severity, &c.log_integrity, ledger::integrity);
     }
-    Ok(execute(&ctx, runner.jobs, sink))
+    Ok(execute(&ctx, runner.jobs, prepare, sink))
 }
 
 /// One check to run, with its effective severity and parameters.
@@ -222,17 +225,44 @@ impl<'a> Runner<'a> {
     }
 }
 
-/// Runs the jobs on every core (checks are independent and read-only over the context)
-/// while this thread hands their findings to `sink` through a bounded channel: the checks
-/// wait when the consumer (the store) falls behind, so findings in flight stay few.
-fn execute(ctx: &Context<'_>, jobs: Vec<Job<'_>>, sink: &mut dyn FnMut(Vec<Finding>) -> bool) -> AuditSummary {
-    use std::sync::atomic::{AtomicUsize, Ordering};
+/// Runs the jobs on every core (checks are independent and read-only over the context),
+/// their findings prepared by as many threads again, while this thread hands what they
+/// prepared to `sink`; the channels between are bounded, so the checks wait when the
+/// consumer (the store) falls behind and findings in flight stay few.
+fn execute<T: Send>(
+    ctx: &Context<'_>,
+    jobs: Vec<Job<'_>>,
+    prepare: &(dyn Fn(Vec<Finding>) -> T + Sync),
+    sink: &mut dyn FnMut(T) -> bool,
+) -> AuditSummary {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     use std::sync::{mpsc, Mutex};
     let next = AtomicUsize::new(0);
     let reasons: Vec<Mutex<Option<String>>> = jobs.iter().map(|_| Mutex::new(None)).collect();
     let (tx, rx) = mpsc::sync_channel::<Vec<Finding>>(8);
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(jobs.len()).max(1);
+    let (prepared_tx, prepared_rx) = mpsc::sync_channel::<T>(8);
+    let found = Mutex::new(rx);
+    let stopped = AtomicBool::new(false);
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let threads = cores.min(jobs.len()).max(1);
     std::thread::scope(|s| {
+        for _ in 0..cores {
+            let prepared_tx = prepared_tx.clone();
+            let (found, stopped) = (&found, &stopped);
+            s.spawn(move || loop {
+                // One thread waits for the next batch at a time; the others prepare theirs.
+                let batch = match found.lock() {
+                    Ok(rx) => rx.recv(),
+                    Err(_) => break,
+                };
+                let Ok(batch) = batch else { break };
+                // Once the sink stopped, batches are only drained, so the checks never wait.
+                if !stopped.load(Ordering::Relaxed) && prepared_tx.send(prepare(batch)).is_err() {
+                    stopped.store(true, Ordering::Relaxed);
+                }
+            });
+        }
+        drop(prepared_tx);
         for _ in 0..threads {
             let tx = tx.clone();
             let (next, jobs, reasons) = (&next, &jobs, &reasons);
@@ -258,14 +288,14 @@ fn execute(ctx: &Context<'_>, jobs: Vec<Job<'_>>, sink: &mut dyn FnMut(Vec<Findi
             });
         }
         drop(tx);
-        while let Ok(batch) = rx.recv() {
+        while let Ok(batch) = prepared_rx.recv() {
             if !sink(batch) {
                 break;
             }
         }
-        // When the sink stopped, the channel closes: the checks' next hand-over fails, and
-        // they finish dropping what they find instead of waiting.
-        drop(rx);
+        // When the sink stopped, the channel closes: the preparers' next hand-over fails,
+        // and from then on they drop what the checks find instead of preparing it.
+        drop(prepared_rx);
     });
     let mut summary = AuditSummary::default();
     for (job, reason) in jobs.iter().zip(reasons) {

@@ -25,6 +25,7 @@ pub const REQUIRED: &[&str] = &[
 pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<ImportBatch, ImportError> {
     let mut table = Table::open(file, bytes, REQUIRED, &[], &Default::default())?;
     let mut batch = ImportBatch::default();
+    batch.accounts.reserve(table.rows_hint());
     let mut interner = Interner::default();
     let mut keys: AccountKeys = KeySet::new("account");
     let mut refusals = Refusals::new(options);

@@ -13,6 +13,7 @@ pub const OPTIONAL: &[&str] = &["last_certified_at", "last_certified_by", "entit
 pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<ImportBatch, ImportError> {
     let mut table = Table::open(file, bytes, REQUIRED, OPTIONAL, &Default::default())?;
     let mut batch = ImportBatch::default();
+    batch.assignments.reserve(table.rows_hint());
     let mut interner = Interner::default();
     let mut keys: AssignmentKeys = KeySet::new("assignment");
     // (system, entitlement) -> index in batch.entitlements

@@ -151,6 +151,12 @@ impl<'a> Table<'a> {
         Ok(Table { file, reader, index, width: names.len(), lines, record: csv::ByteRecord::new() })
     }
 
+    /// About how many data rows the file holds (its line breaks): what a parser reserves room
+    /// for, since growing a vector of millions of records copies it each time it doubles.
+    pub(crate) fn rows_hint(&self) -> usize {
+        self.lines.bytes.iter().filter(|&&b| b == b'\n').count()
+    }
+
     /// The next data row that is well formed, or `None` at the end of the file; a malformed
     /// one is refused through `refusals` (an error when strict, set aside when lenient).
     pub(crate) fn next_good_row(&mut self, refusals: &mut crate::error::Refusals) -> Result<Option<Row<'_>>, ImportError> {

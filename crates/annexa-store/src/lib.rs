@@ -20,20 +20,20 @@ pub mod db;
 pub mod failures;
 mod identity;
 pub mod jml;
-pub mod provisioning;
 pub mod ledger;
-pub mod scim;
 mod migrate;
+pub mod provisioning;
 mod rekey;
 mod run;
+pub mod scim;
 mod snapshot;
 #[doc(hidden)]
 pub mod testing;
 
 pub use audit::{FindingFilter, FindingPage, FindingStatus, RunSummary, StoredFinding};
-pub use run::{CheckOutcome, Prepared, Preparer, RunEnd, RunInput, RunOutcome, RunStart, RunWriter};
 pub use db::Dialect;
 pub use identity::{tables_of, NewImport};
+pub use run::{CheckOutcome, Prepared, Preparer, RunEnd, RunInput, RunOutcome, RunStart, RunWriter};
 
 use db::Conn;
 use thiserror::Error;
@@ -69,7 +69,11 @@ pub enum StoreError {
 /// written, up to this size, whatever an audit finds. (An audit run widens it for its own
 /// transaction on a large database, unless this is set: see `run.rs`.)
 pub(crate) fn sqlite_cache_kib() -> u64 {
-    std::env::var("ANNEXA_SQLITE_CACHE_MB").ok().and_then(|v| v.trim().parse::<u64>().ok()).filter(|mb| (1..=4096).contains(mb)).unwrap_or(64)
+    std::env::var("ANNEXA_SQLITE_CACHE_MB")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|mb| (1..=4096).contains(mb))
+        .unwrap_or(64)
         * 1024
 }
 
@@ -92,10 +96,13 @@ impl Store {
                 rusqlite::Connection::open(path)?
             };
             // WAL lets readers (the server, an auditor's export) run while an import
-            // writes; synchronous=FULL makes every commit durable.
+            // writes; synchronous=FULL makes every commit durable. `threads` lets SQLite
+            // sort on every core when it builds an index (a first audit builds its
+            // findings' indexes after writing them, run.rs) or sorts a large result.
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
             c.execute_batch(&format!(
                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; \
-                 PRAGMA temp_store=MEMORY; PRAGMA cache_size=-{};",
+                 PRAGMA temp_store=MEMORY; PRAGMA cache_size=-{}; PRAGMA threads={cores};",
                 sqlite_cache_kib()
             ))?;
             Conn::Sqlite(c)
@@ -104,9 +111,7 @@ impl Store {
             Conn::Postgres(Box::new(client))
         } else {
             // Never echo the URL: it may carry a password.
-            return Err(StoreError::Url(
-                "must start with sqlite:// or postgres:// (e.g. sqlite://annexa.db)".to_string(),
-            ));
+            return Err(StoreError::Url("must start with sqlite:// or postgres:// (e.g. sqlite://annexa.db)".to_string()));
         };
         let mut store = Store { conn };
         migrate::run(&mut store.conn)?;

@@ -294,7 +294,8 @@ fn defer_indexes(tx: &mut Tx<'_>) -> Result<Vec<String>, StoreError> {
         return Ok(Vec::new());
     }
     let mut stored = 0;
-    tx.query_each("SELECT COUNT(*) FROM findings", &[], |r| {
+    // Counted only up to the threshold: a large store is not scanned for it.
+    tx.query_each("SELECT COUNT(*) FROM (SELECT 1 FROM findings LIMIT ?) AS f", &[DEFER_INDEXES_BELOW.into()], |r| {
         stored = r.req_int(0)?;
         Ok(())
     })?;

@@ -57,6 +57,15 @@ impl Store {
     /// Stores `new` as the current snapshot of its source, in one transaction: the previous
     /// rows of the same kind and systems are replaced, and the file's hash is recorded.
     pub fn import(&mut self, new: &NewImport<'_>) -> Result<ImportRecord, StoreError> {
+        // Millions of accounts go to random places in their key's index (see
+        // `widen_cache_for_run`); the cache is put back whether the import succeeds or not.
+        let usual = self.widen_cache_for_run()?;
+        let imported = self.import_in_one_transaction(new);
+        self.restore_cache(usual)?;
+        imported
+    }
+
+    fn import_in_one_transaction(&mut self, new: &NewImport<'_>) -> Result<ImportRecord, StoreError> {
         let tables = tables_of(new.kind);
         let kind = new.kind.as_str();
         let mut tx = self.conn.transaction()?;
@@ -484,7 +493,7 @@ fn write_rows(tx: &mut Tx<'_>, new: &NewImport<'_>, import_id: i64) -> Result<()
     let dates: Vec<[Option<String>; 3]> =
         new.people.iter().map(|p| [date_text(p.start_date), date_text(p.end_date), date_text(p.screening_date)]).collect();
     let people: Vec<(&Person, &[Option<String>; 3])> = new.people.iter().zip(dates.iter()).collect();
-    tx.bulk_insert(
+    tx.bulk_insert_keyed(
         "people",
         &[
             "employee_id",
@@ -533,7 +542,7 @@ fn write_rows(tx: &mut Tx<'_>, new: &NewImport<'_>, import_id: i64) -> Result<()
         })
         .collect();
     let accounts: Vec<(&Account, &(Option<String>, Option<String>))> = new.accounts.iter().zip(extras.iter()).collect();
-    tx.bulk_insert(
+    tx.bulk_insert_keyed(
         "accounts",
         &[
             "system",
@@ -583,7 +592,7 @@ fn write_rows(tx: &mut Tx<'_>, new: &NewImport<'_>, import_id: i64) -> Result<()
             ])
         },
     )?;
-    tx.bulk_insert(
+    tx.bulk_insert_keyed(
         "entitlements",
         &["system", "name", "source_kind", "privileged", "owner", "import_id", "line"],
         new.entitlements,
@@ -633,7 +642,7 @@ fn write_rows(tx: &mut Tx<'_>, new: &NewImport<'_>, import_id: i64) -> Result<()
     )?;
     let zones: Vec<String> = new.badges.iter().map(|b| b.zones.join("|")).collect();
     let badges: Vec<(&Badge, &String)> = new.badges.iter().zip(zones.iter()).collect();
-    tx.bulk_insert(
+    tx.bulk_insert_keyed(
         "badges",
         &["system", "badge_id", "source_kind", "employee_id", "status", "last_used_at", "zones", "import_id", "line"],
         &badges,

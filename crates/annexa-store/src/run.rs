@@ -8,8 +8,8 @@
 //! finding of the run (the as-of instant and the check's parameters, kept with the run)
 //! and without the file name and SHA-256 of each source record (kept with the import the
 //! record names), each record a short array, and packed ([`Packer`]). The SHA-256 of the
-//! body (unpacked) is the finding's *version*. A run writes only what changed: new findings, findings whose version changed,
-//! and resolved ones (`run_findings`); an unchanged finding costs nothing, and what run N
+//! body (unpacked) is the finding's *version*. A run writes only what changed: new
+//! findings, findings whose version changed, and resolved ones (`run_findings`); an unchanged finding costs nothing, and what run N
 //! reported is, for each finding, its latest change up to N (if not a resolution) among
 //! the checks N ran. A daily audit of an organisation with many open findings therefore
 //! grows the database by what changed that day.
@@ -29,7 +29,7 @@ const BATCH: usize = 512;
 /// Findings named in one ledger entry: the entry binds each by id and version.
 const LEDGER_BATCH: usize = 1_000;
 /// Below this many stored findings, a run on SQLite builds the findings' secondary indexes
-/// after writing instead of while (see [`Store::defer_indexes`]).
+/// after writing instead of while (see [`defer_indexes`]).
 const DEFER_INDEXES_BELOW: i64 = 100_000;
 
 /// How a run begins.
@@ -247,13 +247,14 @@ impl Store {
     }
 
     /// A first audit of a large organisation inserts millions of findings at random places
-    /// in indexes that grow with the organisation; once those indexes outgrow SQLite's page
-    /// cache, every insert reads and rewrites pages (at 1,000,000 people: 542 s instead of
-    /// 303 s with a 1 GiB cache, BENCHMARKS.md). So the run's transaction gets a cache of a
-    /// quarter of the database, 64 MiB to 1 GiB, unless `ANNEXA_SQLITE_CACHE_MB` says
-    /// otherwise; [`RunWriter::finish`] puts the usual size back. Returns that size (KiB)
+    /// in indexes that grow with the organisation (and an import of millions of accounts
+    /// does the same to their key); once those indexes outgrow SQLite's page cache, every
+    /// insert reads and rewrites pages (at 1,000,000 people: 542 s instead of 303 s with a
+    /// 1 GiB cache, BENCHMARKS.md). So such a transaction gets a cache of a quarter of the
+    /// database, 64 MiB to 1 GiB, unless `ANNEXA_SQLITE_CACHE_MB` says otherwise; the
+    /// caller puts the usual size back ([`Store::restore_cache`]). Returns that size (KiB)
     /// when it widened the cache.
-    fn widen_cache_for_run(&mut self) -> Result<Option<u64>, StoreError> {
+    pub(crate) fn widen_cache_for_run(&mut self) -> Result<Option<u64>, StoreError> {
         let crate::db::Conn::Sqlite(c) = &self.conn else { return Ok(None) };
         if std::env::var_os("ANNEXA_SQLITE_CACHE_MB").is_some() {
             return Ok(None);
@@ -264,6 +265,14 @@ impl Store {
         let Some(want) = run_cache_kib(u64::try_from(pages.saturating_mul(page_size)).unwrap_or(0), usual) else { return Ok(None) };
         c.execute_batch(&format!("PRAGMA cache_size=-{want}"))?;
         Ok(Some(usual))
+    }
+
+    /// Puts back the page cache's usual size (KiB) after [`Store::widen_cache_for_run`].
+    pub(crate) fn restore_cache(&mut self, usual: Option<u64>) -> Result<(), StoreError> {
+        if let (Some(kib), crate::db::Conn::Sqlite(c)) = (usual, &self.conn) {
+            c.execute_batch(&format!("PRAGMA cache_size=-{kib}"))?;
+        }
+        Ok(())
     }
 
     /// Stores a run whose findings are all at hand, in one go.
@@ -371,8 +380,8 @@ impl RunWriter<'_> {
     /// finding's place in the run.
     fn flush(&mut self) -> Result<(), StoreError> {
         let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
-        let mut written: Vec<(Prepared, &'static str)> = Vec::with_capacity(batch.len());
-        for p in batch {
+        let mut written: Vec<(Prepared, Written, &'static str)> = Vec::with_capacity(batch.len());
+        for mut p in batch {
             let rank = p.severity.rank();
             let (change, write) = match self.known.get(p.id.as_str()) {
                 None => ("new", true),
@@ -406,14 +415,12 @@ impl RunWriter<'_> {
             if !write {
                 continue; // unchanged: nothing to write
             }
-            if p.write.is_none() {
+            let Some(w) = p.write.take() else {
                 return Err(StoreError::Invalid(format!("finding {} was prepared for another run", p.id)));
-            }
-            written.push((p, change));
+            };
+            written.push((p, w, change));
         }
-        // Every row here has its `Written` (checked above).
-        let rows: Vec<(&Prepared, &Written, &'static str)> =
-            written.iter().filter_map(|(p, change)| p.write.as_ref().map(|w| (p, w, *change))).collect();
+        let rows: Vec<(&Prepared, &Written, &'static str)> = written.iter().map(|(p, w, change)| (p, w, *change)).collect();
         let run_id = self.run_id;
         let mut columns = FINDING_COLUMNS.to_vec();
         columns.push("status");
@@ -457,13 +464,9 @@ impl RunWriter<'_> {
             },
             "ON CONFLICT (finding_id, sha256) DO NOTHING",
         )?;
-        self.tx.insert_rows(
-            "run_findings",
-            &["run_id", "finding_id", "change", "version"],
-            &rows,
-            |(p, w, change), v| v.extend([Value::from(run_id), p.id.as_str().into(), (*change).into(), w.version.as_str().into()]),
-            "",
-        )?;
+        self.tx.bulk_insert_keyed("run_findings", &["run_id", "finding_id", "change", "version"], &rows, |(p, w, change), v| {
+            v.extend([Value::from(run_id), p.id.as_str().into(), (*change).into(), w.version.as_str().into()])
+        })?;
         if self.opened.len() >= LEDGER_BATCH {
             self.log("findings-opened", false)?;
         }

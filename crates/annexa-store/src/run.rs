@@ -675,16 +675,23 @@ pub(crate) fn unpack(packed: &[u8]) -> Result<String, StoreError> {
 /// Migration 12: the bodies stored before it, packed; the column that held them goes.
 pub(crate) fn pack_stored_bodies(tx: &mut Tx<'_>) -> Result<(), StoreError> {
     let mut packer = Packer::new()?;
+    // In key order, a thousand at a time from where the last ended: a pass that looked for
+    // the rows not packed yet would read every body again each time.
+    let (mut after_id, mut after_sha) = (String::new(), String::new());
     loop {
         let mut rows: Vec<(String, String, Vec<u8>)> = Vec::new();
-        tx.query_each("SELECT finding_id, sha256, body FROM finding_versions WHERE packed IS NULL LIMIT 1000", &[], |r| {
-            let packed = packer.pack(r.req_text(2)?)?;
-            rows.push((r.req_text(0)?.to_string(), r.req_text(1)?.to_string(), packed));
-            Ok(())
-        })?;
-        if rows.is_empty() {
-            break;
-        }
+        tx.query_each(
+            "SELECT finding_id, sha256, body FROM finding_versions WHERE (finding_id, sha256) > (?, ?) \
+             ORDER BY finding_id, sha256 LIMIT 1000",
+            &[after_id.as_str().into(), after_sha.as_str().into()],
+            |r| {
+                let packed = packer.pack(r.req_text(2)?)?;
+                rows.push((r.req_text(0)?.to_string(), r.req_text(1)?.to_string(), packed));
+                Ok(())
+            },
+        )?;
+        let Some((id, sha256, _)) = rows.last() else { break };
+        (after_id, after_sha) = (id.clone(), sha256.clone());
         for (id, sha256, packed) in &rows {
             tx.execute(
                 "UPDATE finding_versions SET packed = ? WHERE finding_id = ? AND sha256 = ?",

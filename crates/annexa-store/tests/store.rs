@@ -477,7 +477,12 @@ fn a_first_run_rebuilds_the_indexes_it_dropped_and_a_failed_one_restores_them() 
     let checks = vec!["dormant-account".to_string()];
     {
         let mut writer = store
-            .begin_run(&annexa_store::RunStart { actor: "t", started_at: at("2026-01-02T00:00:00Z"), as_of: at("2026-01-02T00:00:00Z"), checks: &checks })
+            .begin_run(&annexa_store::RunStart {
+                actor: "t",
+                started_at: at("2026-01-02T00:00:00Z"),
+                as_of: at("2026-01-02T00:00:00Z"),
+                checks: &checks,
+            })
             .expect("begin");
         writer.add(vec![finding("dormant-account", "corp/a")]).expect("add");
         // Dropped unfinished: rolled back.
@@ -489,4 +494,69 @@ fn a_first_run_rebuilds_the_indexes_it_dropped_and_a_failed_one_restores_them() 
     assert_eq!(indexes(), before, "the first run built them again");
     let page = store.findings_page(&FindingFilter { limit: Some(3), ..Default::default() }).expect("page");
     assert_eq!((page.total, page.findings.len()), (2_000, 3));
+}
+
+/// Migration 12 packs the bodies stored before it, however many: a database at version 11
+/// with 2,500 stored versions (more than one pass of the data step) reads the same after
+/// the upgrade, every body packed and the column that held them gone.
+#[test]
+fn bodies_stored_before_packing_are_packed_by_the_upgrade() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("v11.db");
+    let url = format!("sqlite://{}", path.display());
+    drop(Store::open_at_version(&url, 11).expect("version 11"));
+    let findings: Vec<Finding> = (0..2_500).map(|i| finding("dormant-account", &format!("corp/ü{i:04}"))).collect();
+    {
+        let c = rusqlite::Connection::open(&path).expect("sqlite");
+        c.execute(
+            "INSERT INTO audit_runs (started_at, finished_at, as_of, checks, imports, parameters, total, new_count, still_open_count, resolved_count) \
+             VALUES (0, 0, 0, '[\"dormant-account\"]', '[]', '{}', 2500, 2500, 0, 0)",
+            [],
+        )
+        .expect("run");
+        for f in &findings {
+            let body = serde_json::json!({
+                "id": f.id, "check": f.check, "severity": f.severity, "subject": f.subject, "controls": f.controls,
+                "message": f.message, "evidence": { "records": [], "values": {} },
+            })
+            .to_string();
+            let version = annexa_core::to_hex(&<sha2::Sha256 as sha2::Digest>::digest(body.as_bytes()));
+            c.execute(
+                "INSERT INTO finding_versions (finding_id, sha256, check_id, severity_rank, system, subject_key, controls, body) \
+                 VALUES (?1, ?2, 'dormant-account', 3, 'corp', ?3, 'A.5.18', ?4)",
+                rusqlite::params![f.id, version, f.subject.key, body],
+            )
+            .expect("version");
+            c.execute(
+                "INSERT INTO findings (id, check_id, subject_kind, subject_key, controls, status, first_run, last_run, severity_rank, system, version) \
+                 VALUES (?1, 'dormant-account', 'account', ?2, 'A.5.18', 'open', 1, 1, 3, 'corp', ?3)",
+                rusqlite::params![f.id, f.subject.key, version],
+            )
+            .expect("finding");
+            c.execute(
+                "INSERT INTO run_findings (run_id, finding_id, change, version) VALUES (1, ?1, 'new', ?2)",
+                rusqlite::params![f.id, version],
+            )
+            .expect("run finding");
+        }
+    }
+    let mut store = Store::open(&url).expect("upgrade");
+    let all = store.findings_page(&FindingFilter::default()).expect("all");
+    assert_eq!(all.total, 2_500);
+    let mut read: Vec<Finding> = all.findings.into_iter().map(|s| s.finding).collect();
+    read.sort_by(|a, b| a.subject.key.cmp(&b.subject.key));
+    for (r, f) in read.iter().zip(&findings) {
+        assert_eq!((&r.id, &r.subject, &r.message), (&f.id, &f.subject, &f.message));
+    }
+    let c = rusqlite::Connection::open(&path).expect("sqlite");
+    let unpacked: i64 = c.query_row("SELECT COUNT(*) FROM finding_versions WHERE packed IS NULL", [], |r| r.get(0)).expect("count");
+    assert_eq!(unpacked, 0, "every body packed");
+    let columns: Vec<String> = c
+        .prepare("SELECT name FROM pragma_table_info('finding_versions')")
+        .expect("columns")
+        .query_map([], |r| r.get(0))
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("names");
+    assert!(!columns.iter().any(|c| c == "body"), "{columns:?}");
 }

@@ -25,6 +25,8 @@ pub struct AuditTimings {
     pub load: Duration,
     /// Running the checks and storing their findings as they come: the two overlap.
     pub checks_and_store: Duration,
+    /// Of that, the time the store's thread spent writing (the rest it waited for findings).
+    pub writing: Duration,
     /// Resolving what was not seen, the ledger entries and the commit.
     pub finish: Duration,
 }
@@ -84,6 +86,7 @@ impl App {
             return Err(e.into());
         }
         let t2 = std::time::Instant::now();
+        let writing = writer.writing();
         self.progress.step("resolving what was not found, recording the run");
         let parameters = serde_json::Value::Object(summary.parameters.clone()).to_string();
         let not_evaluated: Vec<(String, String)> = summary.not_evaluated.iter().map(|n| (n.check.clone(), n.reason.clone())).collect();
@@ -99,7 +102,7 @@ impl App {
         // a thread of its own, so the answer does not wait for it (a command that ends
         // right after does not wait at all).
         drop_in_background(graph);
-        let timings = AuditTimings { load: t1 - t0, checks_and_store: t2 - t1, finish: t2.elapsed() };
+        let timings = AuditTimings { load: t1 - t0, checks_and_store: t2 - t1, writing, finish: t2.elapsed() };
         Ok(AuditOutcome { summary, outcome, as_of, timings })
     }
 }

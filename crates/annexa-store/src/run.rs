@@ -183,6 +183,9 @@ pub struct RunWriter<'s> {
     /// Still open findings whose severity changed: the ledger says so.
     regraded: Vec<serde_json::Value>,
     outcome: RunOutcome,
+    /// Time spent writing batches so far (what `ANNEXA_TIMINGS` reports: when it is close
+    /// to the whole of the checks' time, the store is what the audit waits for).
+    writing: std::time::Duration,
 }
 
 impl Store {
@@ -243,6 +246,7 @@ impl Store {
             opened: Vec::new(),
             regraded: Vec::new(),
             outcome: RunOutcome { run_id, ..RunOutcome::default() },
+            writing: std::time::Duration::ZERO,
         })
     }
 
@@ -354,6 +358,11 @@ impl RunWriter<'_> {
         self.run_id
     }
 
+    /// How long this run has spent writing batches so far.
+    pub fn writing(&self) -> std::time::Duration {
+        self.writing
+    }
+
     /// What prepares findings for this run on other threads ([`RunWriter::add_prepared`]).
     pub fn preparer(&self) -> Preparer {
         Preparer { known: Arc::clone(&self.known) }
@@ -370,7 +379,9 @@ impl RunWriter<'_> {
         for f in findings {
             self.batch.push(f);
             if self.batch.len() >= BATCH {
+                let started = std::time::Instant::now();
                 self.flush()?;
+                self.writing += started.elapsed();
             }
         }
         Ok(())

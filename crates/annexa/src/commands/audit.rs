@@ -43,7 +43,10 @@ pub fn run(global: &GlobalArgs, args: AuditArgs) -> anyhow::Result<ExitCode> {
     drop(out);
     if std::env::var_os("ANNEXA_TIMINGS").is_some() {
         let t = &audit.timings;
-        eprintln!("timings: load {:?}, checks and store {:?}, finish {:?}", t.load, t.checks_and_store, t.finish);
+        eprintln!(
+            "timings: load {:?}, checks and store {:?} (of which writing {:?}), finish {:?}",
+            t.load, t.checks_and_store, t.writing, t.finish
+        );
         // After the report is written: the whole command's high-water mark.
         if let Some(kib) = peak_memory_kib() {
             eprintln!("peak memory: {kib} KiB");

@@ -12,55 +12,93 @@ use serde_json::Value;
 
 /// The canonical JSON of `value`.
 pub fn canonical(value: &Value) -> String {
-    let mut out = String::new();
+    let mut out = Vec::with_capacity(256);
     write(value, &mut out);
-    out
+    into_string(out)
 }
 
-fn write(value: &Value, out: &mut String) {
+// Written straight into one buffer: an audit's ledger entries name a thousand findings
+// each, and a copy or a small string per member was most of what appending them cost.
+fn write(value: &Value, out: &mut Vec<u8>) {
     match value {
         Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            out.push('{');
-            for (i, k) in keys.iter().enumerate() {
+            let mut members: Vec<(&String, &Value)> = map.iter().collect();
+            members.sort_by(|a, b| a.0.cmp(b.0));
+            out.push(b'{');
+            for (i, (key, member)) in members.into_iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
-                out.push_str(&Value::String((*k).clone()).to_string());
-                out.push(':');
-                write(&map[*k], out);
+                leaf(key, out);
+                out.push(b':');
+                write(member, out);
             }
-            out.push('}');
+            out.push(b'}');
         }
         Value::Array(items) => {
-            out.push('[');
+            out.push(b'[');
             for (i, v) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
                 write(v, out);
             }
-            out.push(']');
+            out.push(b']');
         }
-        other => out.push_str(&other.to_string()),
+        other => leaf(other, out),
     }
 }
 
-/// The canonical body of entry `seq`.
+/// A string, number, boolean or null, as serde_json writes it (its escaping is the one the
+/// canonical form names).
+fn leaf<T: serde::Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) {
+    // INVARIANT: plain values always serialise, and writing to a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, value);
+}
+
+fn into_string(out: Vec<u8>) -> String {
+    // serde_json writes UTF-8 only; the lossy path is never taken.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// The canonical body of entry `seq`: its members in key order, `data` written in place.
 pub fn entry_body(seq: u64, time_rfc3339: &str, actor: &str, kind: &str, data: &Value) -> String {
-    let mut map = serde_json::Map::new();
-    map.insert("seq".into(), Value::from(seq));
-    map.insert("time".into(), Value::from(time_rfc3339));
-    map.insert("actor".into(), Value::from(actor));
-    map.insert("kind".into(), Value::from(kind));
-    map.insert("data".into(), data.clone());
-    canonical(&Value::Object(map))
+    let mut out = Vec::with_capacity(256);
+    out.extend_from_slice(b"{\"actor\":");
+    leaf(actor, &mut out);
+    out.extend_from_slice(b",\"data\":");
+    write(data, &mut out);
+    out.extend_from_slice(b",\"kind\":");
+    leaf(kind, &mut out);
+    out.extend_from_slice(b",\"seq\":");
+    leaf(&seq, &mut out);
+    out.extend_from_slice(b",\"time\":");
+    leaf(time_rfc3339, &mut out);
+    out.push(b'}');
+    into_string(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The escaping and the numbers are serde_json's, byte for byte, as the entries already
+    /// stored were written: their leaf hashes must come out the same.
+    #[test]
+    fn strings_and_numbers_are_written_as_before() {
+        let v = serde_json::json!({
+            "z": "tab\there \"quoted\" back\\slash \u{1} é 😀 \u{7f}",
+            "a": [1.5, -3, 0, 18446744073709551615u64, true, null, ""],
+            "é": { "b": [], "a": {} },
+        });
+        assert_eq!(
+            canonical(&v),
+            "{\"a\":[1.5,-3,0,18446744073709551615,true,null,\"\"],\"z\":\"tab\\there \\\"quoted\\\" back\\\\slash \\u0001 é 😀 \u{7f}\",\"é\":{\"a\":{},\"b\":[]}}"
+        );
+        let body = entry_body(u64::MAX, "t", "a\"b", "k", &v);
+        assert!(body.starts_with("{\"actor\":\"a\\\"b\",\"data\":{\"a\":"), "{body}");
+        assert!(body.ends_with(",\"kind\":\"k\",\"seq\":18446744073709551615,\"time\":\"t\"}"), "{body}");
+    }
 
     #[test]
     fn keys_are_sorted_at_every_depth_and_nothing_is_padded() {

@@ -58,8 +58,8 @@ impl Store {
     /// rows of the same kind and systems are replaced, and the file's hash is recorded.
     pub fn import(&mut self, new: &NewImport<'_>) -> Result<ImportRecord, StoreError> {
         // Millions of accounts go to random places in their key's index (see
-        // `widen_cache_for_run`); the cache is put back whether the import succeeds or not.
-        let usual = self.widen_cache_for_run()?;
+        // `widen_cache_for_write`); the cache is put back whether the import succeeds or not.
+        let usual = self.widen_cache_for_write()?;
         let imported = self.import_in_one_transaction(new);
         self.restore_cache(usual)?;
         imported

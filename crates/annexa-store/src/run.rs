@@ -191,7 +191,7 @@ pub struct RunWriter<'s> {
 impl Store {
     /// Begins storing an audit run, in one transaction that [`RunWriter::finish`] commits.
     pub fn begin_run(&mut self, start: &RunStart<'_>) -> Result<RunWriter<'_>, StoreError> {
-        let cache_restore = self.widen_cache_for_run()?;
+        let cache_restore = self.widen_cache_for_write()?;
         let mut tx = self.conn.transaction()?;
         let deferred_indexes = defer_indexes(&mut tx)?;
         let check_names: Vec<String> = start.checks.to_vec();
@@ -258,7 +258,7 @@ impl Store {
     /// database, 64 MiB to 1 GiB, unless `ANNEXA_SQLITE_CACHE_MB` says otherwise; the
     /// caller puts the usual size back ([`Store::restore_cache`]). Returns that size (KiB)
     /// when it widened the cache.
-    pub(crate) fn widen_cache_for_run(&mut self) -> Result<Option<u64>, StoreError> {
+    pub(crate) fn widen_cache_for_write(&mut self) -> Result<Option<u64>, StoreError> {
         let crate::db::Conn::Sqlite(c) = &self.conn else { return Ok(None) };
         if std::env::var_os("ANNEXA_SQLITE_CACHE_MB").is_some() {
             return Ok(None);
@@ -271,7 +271,7 @@ impl Store {
         Ok(Some(usual))
     }
 
-    /// Puts back the page cache's usual size (KiB) after [`Store::widen_cache_for_run`].
+    /// Puts back the page cache's usual size (KiB) after [`Store::widen_cache_for_write`].
     pub(crate) fn restore_cache(&mut self, usual: Option<u64>) -> Result<(), StoreError> {
         if let (Some(kib), crate::db::Conn::Sqlite(c)) = (usual, &self.conn) {
             c.execute_batch(&format!("PRAGMA cache_size=-{kib}"))?;

@@ -24,6 +24,8 @@ pub mod import;
 pub mod input;
 pub mod keys;
 pub mod ledger;
+pub mod lifecycle;
+pub mod nonconformity;
 pub mod provision;
 pub mod pushed;
 mod queries;

@@ -6,7 +6,7 @@ use annexa_store::{FindingFilter, FindingPage, StoredFinding};
 impl App {
     /// One page of the findings `filter` selects (see [`FindingFilter`]).
     pub fn findings(&self, filter: &FindingFilter) -> Result<FindingPage> {
-        Ok(self.store()?.findings_page(filter)?)
+        Ok(self.store()?.findings_page(&self.with_due_days(filter))?)
     }
 
     /// Every finding `filter` selects, handed to `each` one at a time in listing order and
@@ -17,7 +17,7 @@ impl App {
         count: bool,
         mut each: impl FnMut(StoredFinding) -> std::io::Result<()>,
     ) -> Result<Option<u64>> {
-        Ok(self.store()?.findings_each(filter, count, |f| each(f).map_err(annexa_store::StoreError::Io))?)
+        Ok(self.store()?.findings_each(&self.with_due_days(filter), count, |f| each(f).map_err(annexa_store::StoreError::Io))?)
     }
 
     /// The ids of the findings audit run `run` recorded as `change` (`new`, `open`,
@@ -31,7 +31,7 @@ impl App {
         if id.len() < 6 {
             return Err(Error::invalid(format!("finding id {id:?} is too short: give the id or at least its first 6 characters (F-1a2b…)")));
         }
-        self.store()?.finding(id)?.ok_or_else(|| Error::not_found(format!("no finding {id:?}: `annexa findings list --status all` lists them")))
+        self.store()?.finding_due(id, &self.due_days())?.ok_or_else(|| Error::not_found(format!("no finding {id:?}: `annexa findings list --status all` lists them")))
     }
 
     /// The joiner, mover and leaver events recorded, of one kind or all.

@@ -15,6 +15,39 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// Where a finding is in its lifecycle. An audit opens it and only an audit remediates
+    /// it (by no longer seeing it) or reopens it (seen again, a risk acceptance expired, a
+    /// dismissed finding's evidence changed); people acknowledge, accept or dismiss it.
+    FindingState {
+        Open = "open",
+        Acknowledged = "acknowledged",
+        Accepted = "accepted" | "risk-accepted",
+        FalsePositive = "false-positive" | "dismissed",
+        Remediated = "remediated" | "resolved",
+        Reopened = "reopened",
+    }
+}
+
+impl FindingState {
+    /// Whether someone still has to act on a finding in this state: open, acknowledged
+    /// or reopened (accepted and dismissed findings are suppressed; remediated ones done).
+    pub fn actionable(self) -> bool {
+        matches!(self, FindingState::Open | FindingState::Acknowledged | FindingState::Reopened)
+    }
+}
+
+vocabulary! {
+    /// Where a nonconformity is: open until its corrective actions are done and a later
+    /// audit confirmed its findings remediated.
+    NcStatus { Open = "open", Closed = "closed" }
+}
+
+vocabulary! {
+    /// Where a corrective action is.
+    ActionStatus { Planned = "planned", InProgress = "in-progress", Done = "done" }
+}
+
+vocabulary! {
     /// What kind of thing a finding is about.
     SubjectKind { Person = "person", Account = "account", Assignment = "assignment", Badge = "badge", Credential = "credential", Ledger = "ledger" }
 }

@@ -22,6 +22,51 @@ pub struct Config {
     pub provisioning: Provisioning,
     /// Target systems Annexa may change, and how to reach them.
     pub connectors: Vec<Connector>,
+    /// How findings are handled once found: due dates by severity.
+    pub findings: FindingsPolicy,
+}
+
+/// `[findings]`: how long an open finding may stay open, by severity.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FindingsPolicy {
+    pub due_days: DueDays,
+}
+
+/// `[findings.due_days]`: days from when a finding is first seen (or seen again after it
+/// was remediated) to its due date; a severity left out has no due date.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DueDays {
+    pub critical: Option<u32>,
+    pub high: Option<u32>,
+    pub medium: Option<u32>,
+    pub low: Option<u32>,
+    pub info: Option<u32>,
+}
+
+impl Default for DueDays {
+    fn default() -> Self {
+        DueDays { critical: Some(7), high: Some(30), medium: Some(90), low: Some(180), info: None }
+    }
+}
+
+impl DueDays {
+    /// The days a finding of `severity` has, if any.
+    pub fn of(&self, severity: Severity) -> Option<u32> {
+        match severity {
+            Severity::Critical => self.critical,
+            Severity::High => self.high,
+            Severity::Medium => self.medium,
+            Severity::Low => self.low,
+            Severity::Info => self.info,
+        }
+    }
+
+    /// Days by severity rank (info 0 .. critical 4), as the store computes due dates.
+    pub fn by_rank(&self) -> [Option<u32>; 5] {
+        [self.info, self.low, self.medium, self.high, self.critical]
+    }
 }
 
 /// How provisioning tasks are planned and retried.

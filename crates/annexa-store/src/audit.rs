@@ -3,7 +3,8 @@
 
 use crate::db::{DbRow, Value};
 use crate::{instant, Store, StoreError};
-use annexa_core::finding::{Evidence, Finding, Severity, Subject, SubjectKind};
+use crate::lifecycle::{handling_columns, overdue_sql, read_handling, state_sql, DueDays, Handling, HANDLING_JOINS};
+use annexa_core::finding::{Evidence, Finding, FindingState, Severity, Subject, SubjectKind};
 use annexa_core::time::Instant;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -39,6 +40,11 @@ pub struct StoredFinding {
     pub first_run: i64,
     pub last_run: i64,
     pub resolved_run: Option<i64>,
+    /// Where it is in its lifecycle (open, acknowledged, accepted, ...): `status` is what
+    /// the audits see, this what people decided too.
+    pub state: FindingState,
+    #[serde(flatten)]
+    pub handling: Handling,
 }
 
 /// Which findings to list, and which page of them. Everything is decided in SQL: the
@@ -58,6 +64,14 @@ pub struct FindingFilter {
     pub subject: Option<String>,
     /// The findings audit run `run` reported, as it reported them, instead of the latest.
     pub run: Option<i64>,
+    /// Only findings in this lifecycle state (the latest findings only, not with `run`).
+    pub state: Option<FindingState>,
+    /// Only findings someone still has to act on that are past their due date at this
+    /// instant (the latest findings only).
+    pub overdue_at: Option<Instant>,
+    /// Days to a finding's due date by severity, from the configuration (none: only the
+    /// due dates people set).
+    pub due_days: DueDays,
     /// At most this many (all when `None`), after skipping `offset`.
     pub limit: Option<u64>,
     pub offset: u64,
@@ -71,9 +85,13 @@ pub struct FindingPage {
     pub findings: Vec<StoredFinding>,
 }
 
-/// A finding's latest state, with its latest body (message, label, evidence).
-const FINDING_COLUMNS: &str = "f.id, f.check_id, v.packed, f.status, f.first_run, f.last_run, f.resolved_run";
-const LATEST: &str = "findings f LEFT JOIN finding_versions v ON v.finding_id = f.id AND v.sha256 = f.version";
+/// A finding's latest state, with its latest body (message, label, evidence), then its
+/// handling (`lifecycle.rs`).
+fn finding_columns(days: &DueDays) -> String {
+    format!("f.id, f.check_id, v.packed, f.status, f.first_run, f.last_run, f.resolved_run, {}", handling_columns(days))
+}
+const LATEST: &str = "findings f LEFT JOIN finding_versions v ON v.finding_id = f.id AND v.sha256 = f.version \
+    LEFT JOIN finding_workflow w ON w.finding_id = f.id LEFT JOIN audit_runs o ON o.id = COALESCE(f.reopened_run, f.first_run)";
 
 impl Store {
     /// The most recent runs, newest first.
@@ -135,6 +153,11 @@ impl Store {
     ) -> Result<Option<u64>, StoreError> {
         let mut tx = self.conn.read_transaction()?;
         if let Some(run) = filter.run {
+            if filter.state.is_some() || filter.overdue_at.is_some() {
+                return Err(StoreError::Invalid(format!(
+                    "the findings of audit run #{run} are listed as it reported them; lifecycle states and due dates are the latest findings'"
+                )));
+            }
             let mut exists = false;
             let mut unversioned = 0;
             tx.query_each("SELECT id FROM audit_runs WHERE id = ?", &[run.into()], |_| {
@@ -188,8 +211,9 @@ impl Store {
         );
         if let Some(run) = filter.run {
             let sql = format!(
-                "SELECT v.packed, f.status, f.first_run, f.last_run, f.resolved_run FROM {from} \
-                 LEFT JOIN findings f ON f.id = v.finding_id WHERE {where_sql} ORDER BY {order} LIMIT ? OFFSET ?"
+                "SELECT v.packed, f.status, f.first_run, f.last_run, f.resolved_run, {} FROM {from} \
+                 LEFT JOIN findings f ON f.id = v.finding_id {HANDLING_JOINS} WHERE {where_sql} ORDER BY {order} LIMIT ? OFFSET ?",
+                handling_columns(&filter.due_days)
             );
             tx.query_each(&sql, &page_params, |r| {
                 let mut finding = crate::run::finding_of_body(&crate::run::unpack(r.blob(0)?)?)?;
@@ -198,20 +222,38 @@ impl Store {
                     Some("open") => shared.last_run_of(&finding.check),
                     _ => r.int(3)?.unwrap_or_default(),
                 };
+                let (state, handling) = read_handling(r, 5, r.text(1)? != Some("resolved"))?;
                 each(StoredFinding {
                     finding,
                     status: if r.text(1)? == Some("resolved") { FindingStatus::Resolved } else { FindingStatus::Open },
                     first_run: r.int(2)?.unwrap_or_default(),
                     last_run,
                     resolved_run: r.int(4)?,
+                    state,
+                    handling,
                 })
             })?;
         } else {
-            let sql = format!("SELECT {FINDING_COLUMNS} FROM {from} WHERE {where_sql} ORDER BY {order} LIMIT ? OFFSET ?");
+            let sql = format!("SELECT {} FROM {from} WHERE {where_sql} ORDER BY {order} LIMIT ? OFFSET ?", finding_columns(&filter.due_days));
             tx.query_each(&sql, &page_params, |r| each(stored_finding(r, &mut shared)?))?;
         }
         tx.commit()?;
         Ok(total)
+    }
+
+    /// The ids of the latest findings `filter` selects (its `run`, `limit` and `offset`
+    /// aside), in id order: what a decision about "these findings" applies to.
+    pub fn finding_ids(&mut self, filter: &FindingFilter) -> Result<Vec<String>, StoreError> {
+        let filter = FindingFilter { run: None, limit: None, offset: 0, ..filter.clone() };
+        let (from, _, where_sql, params) = listing(&filter, None);
+        let mut tx = self.conn.read_transaction()?;
+        let mut out = Vec::new();
+        tx.query_each(&format!("SELECT f.id FROM {from} WHERE {where_sql} ORDER BY f.id"), &bind(&params), |r| {
+            out.push(r.req_text(0)?.to_string());
+            Ok(())
+        })?;
+        tx.commit()?;
+        Ok(out)
     }
 
     /// The ids of the findings run `run` recorded with `change` (`new`, `open` or
@@ -241,13 +283,18 @@ impl Store {
 
     /// One finding by id (a unique prefix of at least 6 characters is enough).
     pub fn finding(&mut self, id: &str) -> Result<Option<StoredFinding>, StoreError> {
+        self.finding_due(id, &DueDays::default())
+    }
+
+    /// One finding by id, its due date from `days` when nobody set one.
+    pub fn finding_due(&mut self, id: &str, days: &DueDays) -> Result<Option<StoredFinding>, StoreError> {
         let mut tx = self.conn.read_transaction()?;
         let mut shared = Shared::load(&mut tx)?;
         let mut out = Vec::new();
         let pattern = format!("{id}%");
         if id.len() >= 6 {
             tx.query_each(
-                &format!("SELECT {FINDING_COLUMNS} FROM {LATEST} WHERE f.id LIKE ? ORDER BY f.id LIMIT 2"),
+                &format!("SELECT {} FROM {LATEST} WHERE f.id LIKE ? ORDER BY f.id LIMIT 2", finding_columns(days)),
                 &[pattern.as_str().into()],
                 |r| {
                     out.push(stored_finding(r, &mut shared)?);
@@ -396,6 +443,15 @@ fn listing(filter: &FindingFilter, only_checks: Option<&[String]>) -> (&'static 
         }
         (None, None) => {}
     }
+    if filter.run.is_none() {
+        if let Some(state) = filter.state {
+            clauses.push(state_sql(state));
+        }
+        if let Some(at) = filter.overdue_at {
+            clauses.push(overdue_sql(&filter.due_days));
+            params.push(Param::Int(at.timestamp()));
+        }
+    }
     if let Some(c) = &filter.check {
         clauses.push(format!("{a}.check_id = ?"));
         params.push(Param::Text(c.clone()));
@@ -446,12 +502,15 @@ fn stored_finding(r: &DbRow<'_>, shared: &mut Shared) -> Result<StoredFinding, S
     shared.complete(&mut finding.evidence, &finding.check, last_run);
     finding.id = id.to_string();
     finding.check = r.req_text(1)?.to_string();
+    let (state, handling) = read_handling(r, 7, open)?;
     Ok(StoredFinding {
         finding,
         status: if open { FindingStatus::Open } else { FindingStatus::Resolved },
         first_run: r.req_int(4)?,
         last_run,
         resolved_run: r.int(6)?,
+        state,
+        handling,
     })
 }
 
@@ -495,8 +554,10 @@ mod tests {
         ] {
             let (from, alias, where_sql, params) = listing(&filter, None);
             let order = format!("{alias}.severity_rank DESC, {alias}.check_id, {alias}.subject_key, {alias}.id");
-            let sql =
-                format!("EXPLAIN QUERY PLAN SELECT {FINDING_COLUMNS} FROM {from} WHERE {where_sql} ORDER BY {order} LIMIT 50 OFFSET 1000");
+            let sql = format!(
+                "EXPLAIN QUERY PLAN SELECT {} FROM {from} WHERE {where_sql} ORDER BY {order} LIMIT 50 OFFSET 1000",
+                finding_columns(&[None, Some(180), Some(90), Some(30), Some(7)])
+            );
             let mut tx = store.conn.read_transaction().expect("tx");
             let mut plan = String::new();
             tx.query_each(&sql, &bind(&params), |r| {

@@ -20,6 +20,8 @@ const MIGRATIONS: &[(i64, &str, &str, Option<DataStep>)] = &[
     (10, "compact-findings", include_str!("../migrations/0010_compact_findings.sql"), Some(crate::run::compact_findings)),
     (11, "quarantine", include_str!("../migrations/0011_quarantine.sql"), None),
     (12, "packed-bodies", include_str!("../migrations/0012_packed_bodies.sql"), Some(crate::run::pack_stored_bodies)),
+    (13, "findings-lifecycle", include_str!("../migrations/0013_findings_lifecycle.sql"), None),
+    (14, "nonconformities", include_str!("../migrations/0014_nonconformities.sql"), None),
 ];
 
 /// The highest schema version this build knows.

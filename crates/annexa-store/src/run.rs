@@ -15,6 +15,7 @@
 //! grows the database by what changed that day.
 
 use crate::db::{Tx, Value};
+use crate::lifecycle::Suppression;
 use crate::{Store, StoreError};
 use annexa_core::finding::{Finding, Severity, Subject, SubjectKind};
 use annexa_core::model::ImportRecord;
@@ -65,6 +66,10 @@ pub struct RunOutcome {
     pub still_open: u64,
     /// Of the still open ones, those whose evidence or message changed.
     pub changed: u64,
+    /// Of those reported, the ones accepted as risks or dismissed as false positives.
+    pub suppressed: u64,
+    /// Findings the run reopened: seen again, acceptance expired, dismissed evidence changed.
+    pub reopened: u64,
     pub resolved: u64,
     /// Per check that ran, in the order of [`RunEnd::checks_run`].
     pub checks: Vec<CheckOutcome>,
@@ -74,7 +79,10 @@ pub struct RunOutcome {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct CheckOutcome {
     pub check: String,
+    /// Findings someone has to act on (reported, and not accepted or dismissed).
     pub open: u64,
+    /// Findings reported but accepted as risks or dismissed as false positives.
+    pub suppressed: u64,
     pub new: u64,
     pub resolved: u64,
     /// The severity of its most severe finding.
@@ -182,6 +190,11 @@ pub struct RunWriter<'s> {
     opened: Vec<serde_json::Value>,
     /// Still open findings whose severity changed: the ledger says so.
     regraded: Vec<serde_json::Value>,
+    /// Accepted and dismissed findings: suppressed while the acceptance lasts or the
+    /// evidence is the one dismissed (`lifecycle.rs`).
+    suppressions: HashMap<Box<str>, crate::lifecycle::Suppression>,
+    /// Findings the run reopens, with why.
+    reopened: Vec<(String, String)>,
     outcome: RunOutcome,
     /// Time spent writing batches so far (what `ANNEXA_TIMINGS` reports: when it is close
     /// to the whole of the checks' time, the store is what the audit waits for).
@@ -224,6 +237,7 @@ impl Store {
             }
             Ok(())
         })?;
+        let suppressions = crate::lifecycle::suppressions(&mut tx)?;
         let run_id = tx.insert_returning_id(
             "INSERT INTO audit_runs (started_at, finished_at, as_of, checks, imports, parameters, total, new_count, \
              still_open_count, resolved_count) VALUES (?, ?, ?, '[]', '[]', '{}', 0, 0, 0, 0)",
@@ -245,6 +259,8 @@ impl Store {
             batch: Vec::with_capacity(BATCH),
             opened: Vec::new(),
             regraded: Vec::new(),
+            suppressions,
+            reopened: Vec::new(),
             outcome: RunOutcome { run_id, ..RunOutcome::default() },
             writing: std::time::Duration::ZERO,
         })
@@ -412,8 +428,29 @@ impl RunWriter<'_> {
                     self.per_check.entry(p.check.clone()).or_insert_with(|| CheckOutcome { check: p.check.clone(), ..Default::default() })
                 }
             };
-            counts.open += 1;
-            counts.most_severe = counts.most_severe.max(Some(p.severity));
+            // Accepted and dismissed findings are still seen, but nobody has to act on them
+            // (nor does --fail-on): unless the acceptance expired or the evidence changed.
+            let suppressed = match self.suppressions.get(p.id.as_str()) {
+                None => false,
+                Some(Suppression::AcceptedUntil(t)) if *t > self.as_of.timestamp() => true,
+                Some(Suppression::DismissedAt(v)) if *v == p.hash => true,
+                Some(Suppression::AcceptedUntil(t)) => {
+                    let day = crate::instant(Some(*t)).map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_default();
+                    self.reopened.push((p.id.clone(), format!("its risk acceptance expired on {day}")));
+                    false
+                }
+                Some(Suppression::DismissedAt(_)) => {
+                    self.reopened.push((p.id.clone(), "its evidence changed since it was dismissed as a false positive".into()));
+                    false
+                }
+            };
+            if suppressed {
+                counts.suppressed += 1;
+                self.outcome.suppressed += 1;
+            } else {
+                counts.open += 1;
+                counts.most_severe = counts.most_severe.max(Some(p.severity));
+            }
             self.outcome.total += 1;
             if change == "new" {
                 counts.new += 1;
@@ -455,7 +492,8 @@ impl RunWriter<'_> {
                 ])
             },
             "ON CONFLICT (id) DO UPDATE SET severity_rank = excluded.severity_rank, controls = excluded.controls, \
-             version = excluded.version, status = 'open', last_run = excluded.last_run, resolved_run = NULL",
+             version = excluded.version, status = 'open', last_run = excluded.last_run, resolved_run = NULL, \
+             reopened_run = CASE WHEN findings.status = 'resolved' THEN excluded.last_run ELSE findings.reopened_run END",
         )?;
         self.tx.insert_rows(
             "finding_versions",
@@ -550,6 +588,7 @@ impl RunWriter<'_> {
                 &[run_id.into(), last_seen.into(), self.check_names[usize::from(c)].as_str().into(), run_id.into()],
             )?;
         }
+        self.lifecycle(!resolved.is_empty(), end.finished_at)?;
         let json = |v: &dyn erased::Json| v.to_json();
         let not_evaluated: Vec<serde_json::Value> =
             end.not_evaluated.iter().map(|(check, reason)| serde_json::json!({ "check": check, "reason": reason })).collect();
@@ -597,6 +636,31 @@ impl RunWriter<'_> {
         }
         self.tx.commit()?;
         Ok(self.outcome)
+    }
+}
+
+impl RunWriter<'_> {
+    /// The lifecycle's part of a run: a remediated finding's handling is over (its
+    /// history is in the ledger); findings seen again after remediation, accepted past
+    /// their expiry, or dismissed with evidence that has since changed are reopened.
+    fn lifecycle(&mut self, any_resolved: bool, at: Instant) -> Result<(), StoreError> {
+        let run_id = self.run_id;
+        if any_resolved {
+            self.tx.execute(
+                "DELETE FROM finding_workflow WHERE finding_id IN (SELECT finding_id FROM run_findings WHERE run_id = ? AND change = 'resolved')",
+                &[run_id.into()],
+            )?;
+        }
+        let mut again = Vec::new();
+        self.tx.query_each("SELECT id FROM findings WHERE reopened_run = ? ORDER BY id", &[run_id.into()], |r| {
+            again.push((r.req_text(0)?.to_string(), "seen again after it was remediated".to_string()));
+            Ok(())
+        })?;
+        let mut reopened = std::mem::take(&mut self.reopened);
+        reopened.extend(again);
+        self.outcome.reopened = reopened.len() as u64;
+        let actor = format!("audit run #{run_id}");
+        crate::lifecycle::reopen(&mut self.tx, run_id, &reopened, &actor, at)
     }
 }
 
@@ -836,7 +900,7 @@ pub(crate) fn finding_of_body(body: &str) -> Result<Finding, StoreError> {
     })
 }
 
-fn unhex(s: &str) -> Option<[u8; 32]> {
+pub(crate) fn unhex(s: &str) -> Option<[u8; 32]> {
     let mut out = [0u8; 32];
     if s.len() != 64 {
         return None;

@@ -1,7 +1,7 @@
 //! The command-line interface definition (clap derive). Help texts carry examples.
 
 use crate::output::Format;
-use annexa_core::finding::Severity;
+use annexa_core::finding::{ActionStatus, FindingState, NcStatus, Severity};
 use annexa_core::model::{JmlKind, TokenScope, Vocabulary};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -93,9 +93,12 @@ Examples:
   annexa audit --check leaver-access --check mfa-missing --fail-on high
   annexa audit --format junit > annexa-junit.xml")]
     Audit(AuditArgs),
-    /// Read stored findings.
+    /// Read stored findings, and decide about them: assign, accept, dismiss, reopen, comment.
     #[command(subcommand)]
     Findings(FindingsCommand),
+    /// Nonconformities and corrective actions (clause 10.2): open, act, verify, close.
+    #[command(subcommand)]
+    Nc(NcCommand),
     /// The ISO/IEC 27001:2022 Annex A control catalog.
     #[command(subcommand)]
     Controls(ControlsCommand),
@@ -268,9 +271,161 @@ pub enum FindingsCommand {
         /// subject and id).
         #[arg(long, value_name = "M", default_value_t = 0)]
         offset: u64,
+        /// Only findings in this lifecycle state (`--status` does not apply).
+        #[arg(long, value_parser = vocab::<FindingState>())]
+        state: Option<FindingState>,
+        /// Only findings past their due date that someone still has to act on.
+        #[arg(long)]
+        overdue: bool,
     },
-    /// Show one finding with its evidence.
+    /// Show one finding with its evidence, its handling and its comments.
     Show { id: String },
+    /// Acknowledge findings: someone owns the fix, by a due date.
+    #[command(after_help = "Without --due a finding keeps the due date its severity gives it ([findings.due_days]).
+
+Examples:
+  annexa findings assign F-3bde2bdc1962ed74 --owner E1042 --due 2027-01-15
+  annexa findings assign --check leaver-access --owner iam-team")]
+    Assign {
+        #[command(flatten)]
+        select: FindingSelect,
+        /// Who fixes it (an employee id, a team).
+        #[arg(long)]
+        owner: String,
+        /// When it is due (a date).
+        #[arg(long, value_name = "DATE")]
+        due: Option<String>,
+    },
+    /// Accept findings as risks: suppressed until the expiry, then reopened.
+    #[command(after_help = "Examples:
+  annexa findings accept F-3bde2bdc --approver E0007 --reason \"legacy ERP, replaced in Q2\" --expires 2027-06-30")]
+    Accept {
+        #[command(flatten)]
+        select: FindingSelect,
+        /// Who accepted the risk.
+        #[arg(long)]
+        approver: String,
+        #[arg(long)]
+        reason: String,
+        /// When the acceptance ends and the findings reopen (a date).
+        #[arg(long, value_name = "DATE")]
+        expires: String,
+    },
+    /// Dismiss findings as false positives: suppressed until their evidence changes.
+    #[command(after_help = "Examples:
+  annexa findings dismiss F-90b54cb0 --reason \"break-glass account, sealed in the safe\"")]
+    Dismiss {
+        #[command(flatten)]
+        select: FindingSelect,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Reopen findings: withdraw an acknowledgement, acceptance or dismissal.
+    Reopen {
+        #[command(flatten)]
+        select: FindingSelect,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Comment on findings.
+    #[command(after_help = "Examples:
+  annexa findings comment F-90b54cb0 --text \"ticket IAM-1234 opened\"")]
+    Comment {
+        #[command(flatten)]
+        select: FindingSelect,
+        #[arg(long)]
+        text: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NcCommand {
+    /// Open a nonconformity: findings of one control, or a manual audit observation.
+    #[command(after_help = "Examples:
+  annexa nc open --title \"Leavers keep access\" --control A.5.18 --check leaver-access \\
+      --root-cause \"HR terminations reach IT by e-mail\"
+  annexa nc open --title \"Visitor log not reviewed\" --control A.7.2 \\
+      --description \"Internal audit 2026-11: no review of the visitor log since June\"")]
+    Open {
+        #[arg(long)]
+        title: String,
+        /// The Annex A control (2022 id, or a 2013 id that maps to one).
+        #[arg(long)]
+        control: Option<String>,
+        /// A finding it groups (repeatable; ids or unique prefixes).
+        #[arg(long = "finding", value_name = "ID")]
+        findings: Vec<String>,
+        /// Group every open finding of this check (repeatable).
+        #[arg(long = "check", value_name = "CHECK")]
+        checks: Vec<String>,
+        /// What was observed (required for an observation without findings).
+        #[arg(long)]
+        description: Option<String>,
+        #[arg(long)]
+        root_cause: Option<String>,
+    },
+    /// List nonconformities, newest first.
+    List {
+        #[arg(long, value_parser = vocab::<NcStatus>())]
+        status: Option<NcStatus>,
+    },
+    /// Show a nonconformity: findings and their state, actions, and what keeps it open.
+    Show { nc: String },
+    /// Add a corrective action, set an action's status, or record the root cause.
+    #[command(after_help = "Examples:
+  annexa nc action NC-1 --add \"Terminations trigger the leaver workflow\" --owner E0042 --due 2027-01-31
+  annexa nc action NC-1 --set 1 --status done
+  annexa nc action NC-1 --root-cause \"No feed from HR to IT\"")]
+    Action {
+        nc: String,
+        /// A new action's description (with --owner and --due).
+        #[arg(long, value_name = "TEXT", conflicts_with_all = ["set", "root_cause"], requires_all = ["owner", "due"])]
+        add: Option<String>,
+        #[arg(long)]
+        owner: Option<String>,
+        #[arg(long, value_name = "DATE")]
+        due: Option<String>,
+        /// The number of the action whose status --status sets.
+        #[arg(long, value_name = "N", requires = "status", conflicts_with = "root_cause")]
+        set: Option<i64>,
+        #[arg(long, value_parser = vocab::<ActionStatus>())]
+        status: Option<ActionStatus>,
+        #[arg(long, value_name = "TEXT")]
+        root_cause: Option<String>,
+    },
+    /// Close after the effectiveness check: actions done, findings remediated and
+    /// confirmed by a later audit.
+    Close {
+        nc: String,
+        /// What shows the correction worked.
+        #[arg(long, value_name = "TEXT")]
+        effectiveness: String,
+    },
+}
+
+/// Which findings a decision applies to: ids, or a filter over the open findings.
+#[derive(Debug, Clone, Args)]
+pub struct FindingSelect {
+    /// Finding ids (or unique prefixes of at least 6 characters).
+    pub ids: Vec<String>,
+    /// Every open finding of this check.
+    #[arg(long)]
+    pub check: Option<String>,
+    /// Every open finding of this severity or higher.
+    #[arg(long, value_parser = vocab::<Severity>())]
+    pub severity: Option<Severity>,
+    /// Every open finding that evidences this control (2022 or 2013 id).
+    #[arg(long)]
+    pub control: Option<String>,
+    /// Every open finding about subjects of this system.
+    #[arg(long)]
+    pub system: Option<String>,
+    /// Every open finding about this subject or subjects under it.
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// Every finding in this lifecycle state.
+    #[arg(long, value_parser = vocab::<FindingState>())]
+    pub state: Option<FindingState>,
 }
 
 #[derive(Debug, Subcommand)]

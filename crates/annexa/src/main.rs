@@ -14,6 +14,7 @@ use std::process::ExitCode;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    quiet_on_closed_stdout();
     let cli = cli::Cli::parse();
     match commands::run(cli) {
         Ok(code) => code,
@@ -34,6 +35,26 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `println!` panics when the reader of stdout went away (`annexa findings show ID | head`):
+/// that is the reader's choice, not a failure, so the process ends quietly, with success,
+/// as it does when a streamed listing meets the same closed pipe. Every other panic keeps
+/// the default report.
+fn quiet_on_closed_stdout() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {

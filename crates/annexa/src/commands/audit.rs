@@ -86,7 +86,7 @@ impl Report<'_> {
         let mut passed = Vec::new();
         for c in &o.checks {
             let Some(def) = check(&c.check) else { continue };
-            if c.open == 0 && c.resolved == 0 {
+            if c.open == 0 && c.resolved == 0 && c.suppressed == 0 {
                 passed.push(c.check.as_str());
                 continue;
             }
@@ -145,12 +145,28 @@ impl Report<'_> {
             top.write_aligned(out)?;
         }
         writeln!(out)?;
+        let overdue = self.app.overdue(self.as_of)?;
+        if overdue.total > 0 {
+            let by: Vec<String> = overdue.by_severity.iter().map(|(s, n)| format!("{} {s}", thousands(*n))).collect();
+            writeln!(
+                out,
+                "Overdue: {} findings past their due date ({}): `annexa findings list --overdue`.",
+                thousands(overdue.total),
+                by.join(", ")
+            )?;
+        }
+        let suppressed = if o.suppressed > 0 {
+            format!("; {} more accepted as risks or dismissed as false positives", thousands(o.suppressed))
+        } else {
+            String::new()
+        };
+        let reopened = if o.reopened > 0 { format!(", {} reopened", thousands(o.reopened)) } else { String::new() };
         writeln!(
             out,
-            "Audit run #{} as of {}: {} open findings ({} new, {} still open, {} resolved since the last run).",
+            "Audit run #{} as of {}: {} open findings ({} new, {} still open, {} resolved since the last run{reopened}){suppressed}.",
             o.run_id,
             self.as_of.format("%Y-%m-%d %H:%M:%S UTC"),
-            thousands(o.total),
+            thousands(o.total - o.suppressed),
             thousands(o.new),
             thousands(o.still_open),
             thousands(o.resolved),
@@ -176,7 +192,7 @@ impl Report<'_> {
             .map(|c| {
                 let controls = check(&c.check).map(|d| d.controls).unwrap_or_default();
                 serde_json::json!({ "check": c.check, "controls": controls, "open": c.open, "new": c.new, "resolved": c.resolved,
-                                    "most_severe": c.most_severe })
+                                    "suppressed": c.suppressed, "most_severe": c.most_severe })
             })
             .collect();
         let head = serde_json::json!({
@@ -185,7 +201,9 @@ impl Report<'_> {
             "checks": o.checks.iter().map(|c| &c.check).collect::<Vec<_>>(),
             "not_evaluated": self.not_evaluated,
             "summary": summary,
-            "totals": { "open": o.total, "new": o.new, "still_open": o.still_open, "changed": o.changed, "resolved": o.resolved },
+            "totals": { "open": o.total - o.suppressed, "new": o.new, "still_open": o.still_open, "changed": o.changed,
+                        "resolved": o.resolved, "suppressed": o.suppressed, "reopened": o.reopened },
+            "overdue": self.app.overdue(self.as_of)?,
         });
         // The head's fields, then the long lists streamed after them.
         let head = serde_json::to_string(&head)?;

@@ -6,6 +6,7 @@ pub mod demo;
 
 pub mod evidence;
 mod findings;
+mod nc;
 pub mod import;
 pub mod ledger;
 pub mod provision;
@@ -22,6 +23,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(args) => import::run(global, args),
         Command::Audit(args) => audit::run(global, args),
         Command::Findings(cmd) => findings::run(global, cmd),
+        Command::Nc(cmd) => nc::run(global, cmd),
         Command::Controls(cmd) => controls::run(global, cmd),
         Command::Demo(args) => demo::run(global, args),
         Command::Ledger(cmd) => ledger::run(global, cmd),

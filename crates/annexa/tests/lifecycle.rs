@@ -1,0 +1,209 @@
+//! The findings lifecycle end to end, on SQLite and PostgreSQL: findings acknowledged,
+//! accepted and dismissed through the CLI; suppressed findings kept out of `--fail-on`;
+//! audits that reopen (acceptance expired, dismissed evidence changed, seen again after
+//! remediation) and remediate; overdue findings; bad decisions refused whole; every
+//! decision a ledger entry.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test stops loudly
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+
+const HR: &str = "employee_id,email,given_name,family_name,department,title,manager_id,location,worker_type,status,start_date,end_date\n\
+E1,ana.nunez@example.com,Ana,Núñez,Finance,Controller,,Madrid,employee,active,2019-01-01,\n\
+E2,leo.berg@example.com,Leo,Berg,Finance,Clerk,E1,Madrid,employee,terminated,2020-01-01,2026-09-01\n\
+E3,zoe.ito@example.com,Zoë,Ito,Finance/AP,Clerk,E1,Madrid,employee,active,2021-01-01,\n";
+
+const ACCOUNTS_HEAD: &str =
+    "system,account_id,username,email,employee_id,display_name,status,type,created_at,last_login_at,mfa,password_last_set_at,owner\n";
+
+fn accounts(leaver_status: &str) -> String {
+    format!(
+        "{ACCOUNTS_HEAD}\
+erp,ana.nunez@example.com,ana.nunez@example.com,,E1,Ana Núñez,enabled,human,2020-01-01,2026-09-20,totp,,\n\
+erp,leo.berg@example.com,leo.berg@example.com,,E2,Leo Berg,{leaver_status},human,2020-01-01,2026-08-20,totp,,\n\
+erp,zoe.ito@example.com,zoe.ito@example.com,,E3,Zoë Ito,enabled,human,2021-01-01,2026-09-20,totp,,\n\
+erp,batch-posting,batch-posting,,,Batch posting,enabled,service,2020-01-01,2026-09-20,,,\n"
+    )
+}
+
+const ASSIGNMENTS_HEAD: &str = "system,account_id,entitlement,privileged,granted_at,granted_by,source\n";
+
+fn annexa(dir: &Path, db: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_annexa")).current_dir(dir).args(["--db", db]).args(args).output().expect("annexa runs")
+}
+
+fn ok(dir: &Path, db: &str, args: &[&str]) -> String {
+    let out = annexa(dir, db, args);
+    assert!(out.status.success(), "{db} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("utf8")
+}
+
+fn json(dir: &Path, db: &str, args: &[&str]) -> Value {
+    let mut all = vec!["--format", "json"];
+    all.extend_from_slice(args);
+    serde_json::from_str(&ok(dir, db, &all)).expect("json")
+}
+
+fn import(dir: &Path, db: &str, kind: &str, content: &str) {
+    let file = dir.join(format!("{kind}.csv"));
+    std::fs::write(&file, content).expect("write");
+    ok(dir, db, &["import", kind, file.to_str().expect("utf8")]);
+}
+
+/// The finding of `check` about `subject` in an audit's JSON report.
+fn finding_id(report: &Value, check: &str, subject: &str) -> String {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["check"] == check && f["subject"]["key"] == subject)
+        .unwrap_or_else(|| panic!("no {check} finding about {subject}"))["id"]
+        .as_str()
+        .expect("id")
+        .to_string()
+}
+
+fn show(dir: &Path, db: &str, id: &str) -> Value {
+    json(dir, db, &["findings", "show", id])
+}
+
+/// The kind of the ledger entry a decision reported.
+fn ledger_kind(dir: &Path, db: &str, decided: &Value) -> String {
+    let seq = decided["ledger_entries"][0].as_u64().expect("a ledger entry").to_string();
+    json(dir, db, &["ledger", "show", &seq])["entry"]["kind"].as_str().expect("kind").to_string()
+}
+
+const CHECKS: [&str; 6] =
+    ["--check", "leaver-access", "--check", "service-account-no-owner", "--check", "certification-overdue"];
+
+fn audit(dir: &Path, db: &str, as_of: &str) -> Value {
+    let mut args = vec!["audit", "--as-of", as_of];
+    args.extend_from_slice(&CHECKS);
+    json(dir, db, &args)
+}
+
+#[test]
+fn findings_are_acknowledged_accepted_dismissed_reopened_and_remediated() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    // A risk acceptance must expire in the future of the clock that records it.
+    let today = chrono::Utc::now().date_naive();
+    let expires = (today + chrono::Days::new(30)).to_string();
+    let after_expiry = (today + chrono::Days::new(31)).to_string();
+    for db in annexa_store::testing::fresh_databases(d) {
+        let db = db.as_str();
+        import(d, db, "hr", HR);
+        import(d, db, "accounts", &accounts("enabled"));
+        import(d, db, "assignments", &format!("{ASSIGNMENTS_HEAD}erp,zoe.ito@example.com,Finance/AP approve,false,2024-01-01,E1,request\n"));
+        let first = audit(d, db, "2026-10-01");
+        let leaver = finding_id(&first, "leaver-access", "erp/leo.berg@example.com");
+        let service = finding_id(&first, "service-account-no-owner", "erp/batch-posting");
+        let overdue_cert = finding_id(&first, "certification-overdue", "erp/zoe.ito@example.com");
+        for id in [&leaver, &service, &overdue_cert] {
+            assert_eq!(show(d, db, id)["state"], "open", "{db}");
+        }
+        // A critical finding is due 7 days after it was first seen, by default.
+        assert_eq!(show(d, db, &leaver)["due"], "2026-10-08", "{db}");
+
+        // Acknowledged with an owner and a due date of its own.
+        let done = json(d, db, &["findings", "assign", &leaver, "--owner", "E1", "--due", "2026-10-10"]);
+        assert_eq!(done["state"], "acknowledged", "{db}");
+        assert_eq!(ledger_kind(d, db, &done), "findings-acknowledged", "{db}");
+        let shown = show(d, db, &leaver);
+        assert_eq!((shown["owner"].as_str(), shown["due"].as_str()), (Some("E1"), Some("2026-10-10")), "{db}");
+
+        // A decision naming one unknown finding applies to none.
+        let out = annexa(d, db, &["findings", "assign", &leaver, "F-0000000000000000", "--owner", "E3"]);
+        assert_eq!(out.status.code(), Some(2), "{db}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("F-0000000000000000"), "{db}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(show(d, db, &leaver)["owner"], "E1", "{db}: nothing applied");
+        // Neither ids nor a filter: refused, not "all of them".
+        assert_eq!(annexa(d, db, &["findings", "dismiss", "--reason", "x"]).status.code(), Some(2), "{db}");
+        // An acceptance that has already expired is no acceptance.
+        let out = annexa(d, db, &["findings", "accept", &service, "--approver", "E1", "--reason", "r", "--expires", "2020-01-01"]);
+        assert_eq!(out.status.code(), Some(2), "{db}");
+
+        // Accepted as a risk (by filter: every open finding of the check), and dismissed.
+        let done = json(
+            d,
+            db,
+            &["findings", "accept", "--check", "service-account-no-owner", "--approver", "E1", "--reason", "vendor batch job, owner being appointed", "--expires", &expires],
+        );
+        assert_eq!(done["findings"], serde_json::json!([service]), "{db}");
+        assert_eq!(ledger_kind(d, db, &done), "findings-accepted", "{db}");
+        let done = json(d, db, &["findings", "dismiss", &overdue_cert[..10], "--reason", "certified in the ERP's own review"]);
+        assert_eq!(done["findings"], serde_json::json!([overdue_cert]), "{db}: a prefix names the finding");
+        assert_eq!(ledger_kind(d, db, &done), "findings-dismissed", "{db}");
+        let done = json(d, db, &["findings", "comment", &leaver, "--text", "ticket IAM-1234"]);
+        assert_eq!(ledger_kind(d, db, &done), "findings-commented", "{db}");
+        assert_eq!(show(d, db, &leaver)["comments"][0]["text"], "ticket IAM-1234", "{db}");
+
+        // Suppressed findings are still seen, but neither counted as open nor failing.
+        let out = annexa(d, db, &["audit", "--as-of", "2026-10-12", "--check", "service-account-no-owner", "--check", "certification-overdue", "--fail-on", "low"]);
+        assert!(out.status.success(), "{db}: only suppressed findings, yet: {}", String::from_utf8_lossy(&out.stdout));
+        let table = String::from_utf8_lossy(&out.stdout);
+        assert!(table.contains("2 more accepted as risks or dismissed as false positives"), "{db}: {table}");
+        let mut args = vec!["audit", "--as-of", "2026-10-12", "--fail-on", "high"];
+        args.extend_from_slice(&CHECKS);
+        let out = annexa(d, db, &args);
+        assert_eq!(out.status.code(), Some(1), "{db}: the acknowledged leaver still fails the build");
+        let table = String::from_utf8_lossy(&out.stdout);
+        assert!(table.contains("Overdue: 1 findings past their due date (1 critical)"), "{db}: {table}");
+        let overdue = json(d, db, &["findings", "list", "--overdue"]);
+        let ids: Vec<&str> = overdue.as_array().expect("list").iter().filter_map(|f| f["id"].as_str()).collect();
+        assert_eq!(ids, [leaver.as_str()], "{db}");
+        let report = audit(d, db, "2026-10-12");
+        assert_eq!(report["totals"]["suppressed"], 2, "{db}");
+        assert_eq!(report["overdue"]["total"], 1, "{db}");
+
+        // New evidence reopens a dismissed finding: the account got another entitlement.
+        import(
+            d,
+            db,
+            "assignments",
+            &format!(
+                "{ASSIGNMENTS_HEAD}erp,zoe.ito@example.com,Finance/AP approve,false,2024-01-01,E1,request\n\
+                 erp,zoe.ito@example.com,Vendor master,false,2024-02-01,E1,request\n"
+            ),
+        );
+        let report = audit(d, db, "2026-10-13");
+        assert_eq!(report["totals"]["reopened"], 1, "{db}");
+        let shown = show(d, db, &overdue_cert);
+        assert_eq!(shown["state"], "reopened", "{db}");
+        assert!(shown["reason"].as_str().expect("reason").contains("evidence changed"), "{db}: {shown}");
+
+        // The acceptance expires: the next audit after it reopens the finding.
+        assert_eq!(show(d, db, &service)["state"], "accepted", "{db}");
+        audit(d, db, &after_expiry);
+        let shown = show(d, db, &service);
+        assert_eq!(shown["state"], "reopened", "{db}");
+        assert!(shown["reason"].as_str().expect("reason").contains("expired"), "{db}: {shown}");
+
+        // Remediated only by an audit that no longer sees it; then nothing is left to decide.
+        import(d, db, "accounts", &accounts("disabled"));
+        let report = audit(d, db, &after_expiry);
+        assert!(report["resolved"].as_array().expect("resolved").iter().any(|id| id == leaver.as_str()), "{db}");
+        let shown = show(d, db, &leaver);
+        assert_eq!(shown["state"], "remediated", "{db}");
+        assert!(shown.get("owner").is_none() && shown.get("due").is_none(), "{db}: {shown}");
+        let out = annexa(d, db, &["findings", "accept", &leaver, "--approver", "E1", "--reason", "r", "--expires", &expires]);
+        assert_eq!(out.status.code(), Some(2), "{db}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("remediated"), "{db}: {}", String::from_utf8_lossy(&out.stderr));
+        let remediated = json(d, db, &["findings", "list", "--state", "remediated"]);
+        assert!(remediated.as_array().expect("list").iter().any(|f| f["id"] == leaver.as_str()), "{db}");
+
+        // Seen again: reopened, with why.
+        import(d, db, "accounts", &accounts("enabled"));
+        let report = audit(d, db, &after_expiry);
+        assert!(report["new"].as_array().expect("new").iter().any(|id| id == leaver.as_str()), "{db}");
+        let shown = show(d, db, &leaver);
+        assert_eq!(shown["state"], "reopened", "{db}");
+        assert!(shown["reason"].as_str().expect("reason").contains("seen again"), "{db}: {shown}");
+        let reopened = json(d, db, &["findings", "list", "--state", "reopened"]);
+        assert_eq!(reopened.as_array().expect("list").len(), 3, "{db}: {reopened}");
+
+        // The ledger still verifies with every decision in it.
+        ok(d, db, &["ledger", "verify"]);
+    }
+}

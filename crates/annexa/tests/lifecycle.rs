@@ -207,3 +207,100 @@ fn findings_are_acknowledged_accepted_dismissed_reopened_and_remediated() {
         ok(d, db, &["ledger", "verify"]);
     }
 }
+
+/// The kinds of the ledger's entries, in order, read straight from the database.
+fn ledger_kinds(db: &str) -> Vec<String> {
+    let sql = "SELECT kind FROM ledger_entries ORDER BY seq";
+    match db.strip_prefix("sqlite://") {
+        Some(path) => {
+            let conn = rusqlite::Connection::open(path).expect("sqlite");
+            let mut stmt = conn.prepare(sql).expect("prepare");
+            stmt.query_map([], |r| r.get::<_, String>(0)).expect("query").map(|k| k.expect("kind")).collect()
+        }
+        None => {
+            let mut client = postgres::Client::connect(db, postgres::NoTls).expect("postgres");
+            client.query(sql, &[]).expect("query").iter().map(|r| r.get::<_, String>(0)).collect()
+        }
+    }
+}
+
+#[test]
+fn a_nonconformity_closes_only_after_its_actions_and_a_confirming_audit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let leaver_only = ["--check", "leaver-access"];
+    for db in annexa_store::testing::fresh_databases(d) {
+        let db = db.as_str();
+        import(d, db, "hr", HR);
+        import(d, db, "accounts", &accounts("enabled"));
+        let mut args = vec!["audit", "--as-of", "2026-10-01"];
+        args.extend_from_slice(&leaver_only);
+        let first = json(d, db, &args);
+        let leaver = finding_id(&first, "leaver-access", "erp/leo.berg@example.com");
+
+        // A finding of another control does not belong; neither does a check of another.
+        let mut all = vec!["audit", "--as-of", "2026-10-01"];
+        all.extend_from_slice(&CHECKS);
+        let report = json(d, db, &all);
+        let service = finding_id(&report, "service-account-no-owner", "erp/batch-posting");
+        let out = annexa(d, db, &["nc", "open", "--title", "x", "--control", "A.5.18", "--finding", &service]);
+        assert_eq!(out.status.code(), Some(2), "{db}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("not A.5.18"), "{db}: {}", String::from_utf8_lossy(&out.stderr));
+        let out = annexa(d, db, &["nc", "open", "--title", "x", "--control", "A.8.2", "--check", "leaver-access"]);
+        assert_eq!(out.status.code(), Some(2), "{db}");
+        // An observation says what was observed.
+        assert_eq!(annexa(d, db, &["nc", "open", "--title", "x", "--control", "A.7.2"]).status.code(), Some(2), "{db}");
+
+        let nc = json(
+            d,
+            db,
+            &["nc", "open", "--title", "Leavers keep access", "--control", "A.9.2.6", "--check", "leaver-access", "--root-cause", "terminations reach IT by e-mail"],
+        );
+        assert_eq!(nc["control"], "A.5.18", "{db}: the 2013 id names its 2022 control");
+        assert_eq!(nc["findings"][0]["id"], leaver.as_str(), "{db}");
+        let id = format!("NC-{}", nc["id"]);
+        let out = annexa(d, db, &["nc", "close", &id, "--effectiveness", "none"]);
+        assert_eq!(out.status.code(), Some(2), "{db}");
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(said.contains("no corrective action") && said.contains(&format!("finding {leaver} is still open")), "{db}: {said}");
+
+        ok(d, db, &["nc", "action", &id, "--add", "Terminations trigger the leaver workflow", "--owner", "E1", "--due", "2026-11-30"]);
+        ok(d, db, &["nc", "action", &id, "--set", "1", "--status", "done"]);
+        // Remediated by an audit, but not yet confirmed by a later one.
+        import(d, db, "accounts", &accounts("disabled"));
+        let mut args = vec!["audit", "--as-of", "2026-10-20"];
+        args.extend_from_slice(&leaver_only);
+        ok(d, db, &args);
+        let out = annexa(d, db, &["nc", "close", &id, "--effectiveness", "no leaver kept access"]);
+        assert_eq!(out.status.code(), Some(2), "{db}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("no later audit has confirmed"), "{db}: {}", String::from_utf8_lossy(&out.stderr));
+        let shown = json(d, db, &["nc", "show", &id]);
+        assert_eq!(shown["findings"][0]["state"], "remediated", "{db}");
+        assert_eq!(shown["findings"][0]["confirmed"], false, "{db}");
+
+        let mut args = vec!["audit", "--as-of", "2026-11-01"];
+        args.extend_from_slice(&leaver_only);
+        let confirming = json(d, db, &args);
+        let closed = json(d, db, &["nc", "close", &id, "--effectiveness", "no leaver kept access in the November audit"]);
+        assert_eq!(closed["status"], "closed", "{db}");
+        assert_eq!(closed["closed_run"], confirming["run_id"], "{db}");
+        assert_eq!(closed["findings"][0]["confirmed"], true, "{db}");
+        let out = annexa(d, db, &["nc", "action", &id, "--add", "late", "--owner", "E1", "--due", "2026-12-01"]);
+        assert_eq!(out.status.code(), Some(2), "{db}: a closed nonconformity takes no more actions");
+
+        // A manual observation closes on its actions alone.
+        let obs = json(d, db, &["nc", "open", "--title", "Visitor log not reviewed", "--control", "A.7.2", "--description", "no review since June"]);
+        let obs_id = format!("NC-{}", obs["id"]);
+        ok(d, db, &["nc", "action", &obs_id, "--add", "Monthly review by facilities", "--owner", "E3", "--due", "2026-12-31"]);
+        ok(d, db, &["nc", "action", &obs_id, "--set", "1", "--status", "done"]);
+        ok(d, db, &["nc", "close", &obs_id, "--effectiveness", "reviews of October and November on file"]);
+        let list = json(d, db, &["nc", "list", "--status", "closed"]);
+        assert_eq!(list.as_array().expect("list").len(), 2, "{db}: {list}");
+
+        let kinds = ledger_kinds(db);
+        for kind in ["nc-opened", "nc-action-added", "nc-action-updated", "nc-closed"] {
+            assert!(kinds.iter().any(|k| k == kind), "{db}: no {kind} in the ledger: {kinds:?}");
+        }
+        ok(d, db, &["ledger", "verify"]);
+    }
+}

@@ -16,6 +16,7 @@
 //! ```
 
 pub mod audit;
+pub mod campaign;
 pub mod config;
 pub mod demo;
 mod error;

@@ -19,6 +19,7 @@
 //! assert_eq!(found[0].id, "A.5.18");
 //! ```
 
+pub mod campaign;
 pub mod catalog;
 pub mod finding;
 pub mod graph;

@@ -24,6 +24,30 @@ pub struct Config {
     pub connectors: Vec<Connector>,
     /// How findings are handled once found: due dates by severity.
     pub findings: FindingsPolicy,
+    /// Access certification campaigns: recommendations and how long a revocation may take.
+    pub campaigns: Campaigns,
+}
+
+/// `[campaigns]`: what a review item recommends, and when a revocation must be done.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Campaigns {
+    /// Recommend revoking access of an account unused for more than this many days.
+    pub recommend_unused_days: u32,
+    /// Recommend revoking an entitlement held by fewer than this share (percent) of the
+    /// person's peers (same department and title)...
+    pub recommend_peer_share_below: f64,
+    /// ...when the peer group has at least this many people.
+    pub min_peer_group: u32,
+    /// Days a revocation may take: access still present in an import after this becomes a
+    /// `revocation-not-fulfilled` finding.
+    pub fulfilment_days: u32,
+}
+
+impl Default for Campaigns {
+    fn default() -> Self {
+        Campaigns { recommend_unused_days: 90, recommend_peer_share_below: 10.0, min_peer_group: 5, fulfilment_days: 7 }
+    }
 }
 
 /// `[findings]`: how long an open finding may stay open, by severity.

@@ -14,6 +14,7 @@
 //! assert!(result.findings.is_empty());
 //! ```
 
+pub mod campaign;
 pub mod checks;
 pub mod config;
 pub mod context;

@@ -309,6 +309,27 @@ impl Store {
         Ok(out.pop())
     }
 
+    /// Open findings someone still has to act on (not accepted or dismissed), counted per
+    /// subject key: the context a review item shows. The findings that only ask for a
+    /// review (`certification-overdue`, `mover-access-review`) are what a campaign answers,
+    /// not a problem of the access, so they are not counted.
+    pub fn open_findings_by_subject(&mut self) -> Result<HashMap<String, u32>, StoreError> {
+        let mut tx = self.conn.read_transaction()?;
+        let mut out = HashMap::new();
+        tx.query_each(
+            "SELECT f.subject_key, COUNT(*) FROM findings f LEFT JOIN finding_workflow w ON w.finding_id = f.id \
+             WHERE f.status = 'open' AND (w.state IS NULL OR w.state IN ('acknowledged', 'reopened')) \
+             AND f.check_id NOT IN ('certification-overdue', 'mover-access-review') GROUP BY f.subject_key",
+            &[],
+            |r| {
+                out.insert(r.req_text(0)?.to_string(), r.req_int(1)?.clamp(0, i64::from(u32::MAX)) as u32);
+                Ok(())
+            },
+        )?;
+        tx.commit()?;
+        Ok(out)
+    }
+
     /// Counts of open findings per check (for summaries).
     pub fn open_counts(&mut self) -> Result<HashMap<String, i64>, StoreError> {
         let mut tx = self.conn.read_transaction()?;

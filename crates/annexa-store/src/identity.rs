@@ -252,6 +252,7 @@ impl Store {
         g.entitlements.extend(added);
         g.unattached_assignments = unattached;
         g.movers = tx.jml_events(Some(JmlKind::Mover))?.into_iter().map(|e| e.event).collect();
+        apply_certifications(&mut tx, &mut g)?;
         tx.commit()?;
         Ok(g)
     }
@@ -697,4 +698,34 @@ impl Interner {
         self.names.insert(s.into(), n.clone());
         n
     }
+}
+
+/// Certifications recorded by Annexa's own campaigns (`certifications`): a grant takes the
+/// later of its source's last-certified date and Annexa's, so a closed campaign lowers the
+/// next audit's `certification-overdue` count whatever the source exports.
+fn apply_certifications(tx: &mut crate::db::Tx<'_>, g: &mut IdentityGraph) -> Result<(), StoreError> {
+    let mut recorded: HashMap<(String, String, String), (i64, String)> = HashMap::new();
+    tx.query_each("SELECT system, account_id, entitlement, certified_at, certified_by FROM certifications", &[], |r| {
+        recorded.insert(
+            (r.req_text(0)?.to_string(), r.req_text(1)?.to_string(), r.req_text(2)?.to_string()),
+            (r.req_int(3)?, r.req_text(4)?.to_string()),
+        );
+        Ok(())
+    })?;
+    if recorded.is_empty() {
+        return Ok(());
+    }
+    for grant in &mut g.grants {
+        let account = &g.accounts[grant.account as usize];
+        let entitlement = &g.entitlements[grant.entitlement as usize];
+        let key = (account.system.to_string(), account.account_id.to_string(), entitlement.name.to_string());
+        if let Some((at, by)) = recorded.get(&key) {
+            let at = crate::instant(Some(*at));
+            if at > grant.last_certified_at {
+                grant.last_certified_at = at;
+                grant.last_certified_by = Some(by.as_str().into());
+            }
+        }
+    }
+    Ok(())
 }

@@ -16,6 +16,7 @@
 //! ```
 
 mod audit;
+pub mod campaign;
 pub mod db;
 pub mod failures;
 mod identity;

@@ -22,6 +22,7 @@ const MIGRATIONS: &[(i64, &str, &str, Option<DataStep>)] = &[
     (12, "packed-bodies", include_str!("../migrations/0012_packed_bodies.sql"), Some(crate::run::pack_stored_bodies)),
     (13, "findings-lifecycle", include_str!("../migrations/0013_findings_lifecycle.sql"), None),
     (14, "nonconformities", include_str!("../migrations/0014_nonconformities.sql"), None),
+    (15, "campaigns", include_str!("../migrations/0015_campaigns.sql"), None),
 ];
 
 /// The highest schema version this build knows.

@@ -76,6 +76,29 @@ fn task(r: &DbRow<'_>) -> Result<Task, StoreError> {
     })
 }
 
+/// Queues one task in `tx` unless its idempotency key is queued already; 1 if it was new.
+pub(crate) fn insert_task(tx: &mut crate::db::Tx<'_>, t: &NewTask, max_attempts: i64, now: Instant) -> Result<u64, StoreError> {
+    tx.execute(
+        "INSERT INTO provisioning_tasks (idempotency_key, event_id, employee_id, system, action, account_id, \
+         entitlement, status, attempts, max_attempts, next_attempt_at, created_at, manual) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING",
+        &[
+            t.idempotency_key.as_str().into(),
+            t.event_id.as_deref().into(),
+            t.employee_id.as_deref().into(),
+            t.system.as_str().into(),
+            t.action.as_str().into(),
+            t.account_id.as_str().into(),
+            t.entitlement.as_deref().into(),
+            (if t.manual { "manual" } else { "pending" }).into(),
+            max_attempts.into(),
+            t.not_before.timestamp().into(),
+            now.timestamp().into(),
+            i64::from(t.manual).into(),
+        ],
+    )
+}
+
 /// Seconds to wait before attempt `n + 1` after `n` failures: 30 s doubling, at most a day.
 pub fn backoff_secs(failures: i64) -> i64 {
     (30i64 << failures.clamp(0, 12)).min(86_400)
@@ -95,25 +118,7 @@ impl Store {
         let mut tx = self.conn.transaction()?;
         let mut changes = Vec::new();
         for t in tasks {
-            let n = tx.execute(
-                "INSERT INTO provisioning_tasks (idempotency_key, event_id, employee_id, system, action, account_id, \
-                 entitlement, status, attempts, max_attempts, next_attempt_at, created_at, manual) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING",
-                &[
-                    t.idempotency_key.as_str().into(),
-                    t.event_id.as_deref().into(),
-                    t.employee_id.as_deref().into(),
-                    t.system.as_str().into(),
-                    t.action.as_str().into(),
-                    t.account_id.as_str().into(),
-                    t.entitlement.as_deref().into(),
-                    (if t.manual { "manual" } else { "pending" }).into(),
-                    max_attempts.into(),
-                    t.not_before.timestamp().into(),
-                    now.timestamp().into(),
-                    i64::from(t.manual).into(),
-                ],
-            )?;
+            let n = insert_task(&mut tx, t, max_attempts, now)?;
             if n > 0 {
                 changes.push(Change { kind: "task-queued", data: serde_json::to_value(t).unwrap_or_default() });
             }

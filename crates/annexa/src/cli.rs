@@ -96,6 +96,9 @@ Examples:
     /// Read stored findings, and decide about them: assign, accept, dismiss, reopen, comment.
     #[command(subcommand)]
     Findings(FindingsCommand),
+    /// Access certification campaigns: launch, review, decide, close.
+    #[command(subcommand)]
+    Campaign(CampaignCommand),
     /// Nonconformities and corrective actions (clause 10.2): open, act, verify, close.
     #[command(subcommand)]
     Nc(NcCommand),
@@ -335,6 +338,95 @@ Examples:
         select: FindingSelect,
         #[arg(long)]
         text: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CampaignCommand {
+    /// Launch a campaign: its population is drawn now and does not change afterwards.
+    #[command(after_help = "Scopes (combine with commas or repeat --scope; an item meets them all):
+  all, privileged, system:NAME, department:NAME, entitlement:PATTERN (system:name, * wildcards),
+  uncertified:DAYS, check:CHECK_ID (the access behind a check's open findings)
+Reviewers: manager, entitlement-owner, system-owner, named:EMPLOYEE_ID. Nobody reviews their
+own access (it goes to their manager); --fallback takes items whose reviewer is missing or a leaver.
+
+Examples:
+  annexa campaign create --name \"Q1 privileged\" --scope privileged --reviewer manager --due 2027-03-31 --fallback E0007
+  annexa campaign create --name \"First review\" --scope check:certification-overdue --reviewer system-owner --due 2027-02-28
+  annexa campaign create --name \"HQ doors\" --scope system:hq-badges --reviewer manager --due 2027-01-31")]
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long, required = true)]
+        scope: Vec<String>,
+        #[arg(long)]
+        reviewer: String,
+        /// When reviews are due (a date).
+        #[arg(long, value_name = "DATE")]
+        due: String,
+        #[arg(long, value_name = "EMPLOYEE_ID")]
+        fallback: Option<String>,
+    },
+    /// List campaigns, newest first, with their progress.
+    List,
+    /// Show a campaign: scope, population proof, progress.
+    Show { id: i64 },
+    /// A campaign's review items, with the context and recommendation each shows.
+    Items {
+        id: i64,
+        /// Only this reviewer's items.
+        #[arg(long, value_name = "EMPLOYEE_ID")]
+        reviewer: Option<String>,
+        /// Only items not decided yet.
+        #[arg(long)]
+        undecided: bool,
+        #[arg(long)]
+        system: Option<String>,
+        #[arg(long, value_name = "N")]
+        limit: Option<u64>,
+        #[arg(long, value_name = "M", default_value_t = 0)]
+        offset: u64,
+    },
+    /// Certify or revoke items, as their reviewer.
+    #[command(after_help = "A comment is required to revoke privileged access and to certify an item with open findings.
+
+Examples:
+  annexa campaign decide 17 18 --as E1001 --decision certify
+  annexa campaign decide 19 --as E1001 --decision revoke --comment \"left the project\"
+  annexa campaign decide --campaign 3 --all-of-reviewer --system jira --as E1001 --decision certify --comment \"team list checked\"")]
+    Decide {
+        /// Item ids.
+        items: Vec<i64>,
+        /// The reviewer deciding (employee id).
+        #[arg(long = "as", value_name = "EMPLOYEE_ID")]
+        reviewer: String,
+        #[arg(long, value_parser = ["certify", "revoke"])]
+        decision: String,
+        #[arg(long)]
+        comment: Option<String>,
+        /// Every undecided item of this reviewer in --campaign (narrowed by --system),
+        /// with one comment.
+        #[arg(long, requires_all = ["campaign", "comment"])]
+        all_of_reviewer: bool,
+        #[arg(long, value_name = "ID")]
+        campaign: Option<i64>,
+        #[arg(long)]
+        system: Option<String>,
+    },
+    /// Hand undecided items to another reviewer.
+    Delegate {
+        items: Vec<i64>,
+        /// Their current reviewer.
+        #[arg(long = "as", value_name = "EMPLOYEE_ID")]
+        reviewer: String,
+        #[arg(long, value_name = "EMPLOYEE_ID")]
+        to: String,
+    },
+    /// Close: certified access is recorded as certified; undecided items are kept or revoked.
+    Close {
+        id: i64,
+        #[arg(long, value_parser = ["keep", "revoke"], default_value = "keep")]
+        undecided: String,
     },
 }
 

@@ -1,6 +1,7 @@
 //! One module per subcommand; `run` dispatches.
 
 pub mod audit;
+mod campaign;
 mod controls;
 pub mod demo;
 
@@ -24,6 +25,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit(args) => audit::run(global, args),
         Command::Findings(cmd) => findings::run(global, cmd),
         Command::Nc(cmd) => nc::run(global, cmd),
+        Command::Campaign(cmd) => campaign::run(global, cmd),
         Command::Controls(cmd) => controls::run(global, cmd),
         Command::Demo(args) => demo::run(global, args),
         Command::Ledger(cmd) => ledger::run(global, cmd),

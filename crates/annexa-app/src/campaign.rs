@@ -1,0 +1,203 @@
+//! Access certification campaigns as people run them: launched over a scope (the population
+//! drawn from the identity graph and snapshotted with its proof), reviewed item by item or in
+//! bulk, delegated, closed. A revoke becomes a task in the durable provisioning queue (a
+//! manual one for a system Annexa cannot change), carried out by the connectors; the audits
+//! verify it (`verify_revocations`).
+
+use crate::{App, Error, Result};
+use annexa_core::campaign::ItemKind;
+use annexa_core::model::TaskAction;
+use annexa_core::time::Instant;
+use annexa_engine::campaign::{population, PopulationInput, ReviewerStrategy, Scope};
+use annexa_engine::context::Context;
+use annexa_store::campaign::{Campaign, Decided, DecisionRequest, ItemFilter, NewCampaign, StoredItem};
+use annexa_store::provisioning::NewTask;
+use annexa_store::{FindingFilter, FindingStatus};
+use std::collections::HashSet;
+
+/// A campaign to launch, as a person asks for it.
+#[derive(Debug, Clone)]
+pub struct CampaignRequest {
+    pub name: String,
+    /// Scope terms (`privileged`, `system:erp`, ...), all of which an item meets.
+    pub scope: Vec<String>,
+    /// `manager`, `entitlement-owner`, `system-owner` or `named:EMPLOYEE_ID`.
+    pub reviewer: String,
+    pub due: Instant,
+    pub fallback: Option<String>,
+}
+
+impl App {
+    /// Launches a campaign: draws its population as of now and stores it with its proof,
+    /// in one transaction. Refused when the scope holds nothing, or when items would have no
+    /// reviewer (the strategy names nobody, or a leaver, and there is no fallback).
+    pub fn create_campaign(&self, request: &CampaignRequest) -> Result<Campaign> {
+        if request.name.trim().is_empty() {
+            return Err(Error::invalid("the campaign needs a name (--name)"));
+        }
+        let scope = Scope::parse(&request.scope.join(",")).map_err(Error::invalid)?;
+        let strategy = ReviewerStrategy::parse(&request.reviewer).map_err(Error::invalid)?;
+        let now = self.now();
+        if request.due <= now {
+            return Err(Error::invalid(format!("the due date {} is not in the future", request.due.format("%Y-%m-%d"))));
+        }
+        let mut store = self.store()?;
+        let graph = store.load_graph()?;
+        let config = &self.settings.config;
+        let ctx = Context::new(&graph, config, now);
+        let active = |id: &str| {
+            ctx.person_by_id.get(id).map(|&p| &graph.people[p]).is_some_and(|p| {
+                p.status != annexa_core::model::PersonStatus::Terminated && p.end_date.is_none_or(|d| d >= now.date_naive())
+            })
+        };
+        for (what, id) in [("--fallback", request.fallback.as_deref()), ("the named reviewer", match &strategy {
+            ReviewerStrategy::Named(id) => Some(id.as_str()),
+            _ => None,
+        })] {
+            if let Some(id) = id {
+                if !active(id) {
+                    return Err(Error::invalid(format!("{what} {id} is not an active person in the HR feed")));
+                }
+            }
+        }
+        let mut check_subjects = HashSet::new();
+        for check in scope.checks() {
+            if annexa_engine::checks::check(check).is_none() {
+                return Err(annexa_engine::UnknownCheck(check.to_string()).into());
+            }
+            // The access a finding is about: the assignments its evidence names, or else its
+            // subject (an account: all of its access).
+            let filter = FindingFilter { check: Some(check.to_string()), status: Some(FindingStatus::Open), ..Default::default() };
+            store.findings_each(&filter, false, |f| {
+                let assignments: Vec<&str> =
+                    f.finding.evidence.records.iter().filter(|r| r.record == "assignment").map(|r| r.key.as_str()).collect();
+                if assignments.is_empty() {
+                    check_subjects.insert(f.finding.subject.key.clone());
+                } else {
+                    check_subjects.extend(assignments.into_iter().map(str::to_string));
+                }
+                Ok(())
+            })?;
+        }
+        let open_findings = store.open_findings_by_subject()?;
+        let new = NewCampaign {
+            name: request.name.trim().to_string(),
+            scope: scope.text(),
+            reviewer_strategy: strategy.text(),
+            fallback: request.fallback.clone(),
+            due: request.due,
+        };
+        self.progress.step("drawing the campaign's population");
+        let mut writer = store.begin_campaign(&new, &self.actor, now)?;
+        let input = PopulationInput {
+            scope: &scope,
+            strategy: &strategy,
+            fallback: request.fallback.as_deref(),
+            check_subjects: &check_subjects,
+            open_findings: &open_findings,
+            params: &config.campaigns,
+        };
+        let mut failed = None;
+        let drawn = population(&ctx, &input, &mut |item| {
+            if failed.is_none() {
+                if let Err(e) = writer.add(item) {
+                    failed = Some(e);
+                }
+            }
+        });
+        if let Some(e) = failed {
+            return Err(e.into());
+        }
+        if drawn.items == 0 {
+            return Err(Error::invalid(format!("the scope {} holds no access to review", scope.text())));
+        }
+        if drawn.without_reviewer > 0 {
+            return Err(Error::invalid(format!(
+                "{} of {} items would have no reviewer (the {} strategy names nobody, or a leaver): give --fallback EMPLOYEE_ID",
+                drawn.without_reviewer,
+                drawn.items,
+                strategy.text()
+            )));
+        }
+        let id = writer.finish(&drawn)?;
+        self.progress.finish();
+        self.checkpoint(&mut store)?;
+        Ok(store.campaign(id)?)
+    }
+
+    pub fn campaign(&self, id: i64) -> Result<Campaign> {
+        Ok(self.store()?.campaign(id)?)
+    }
+
+    pub fn campaigns(&self) -> Result<Vec<Campaign>> {
+        Ok(self.store()?.campaigns()?)
+    }
+
+    /// A campaign's items, filtered and paged, handed to `each`.
+    pub fn campaign_items(&self, id: i64, filter: &ItemFilter, mut each: impl FnMut(StoredItem) -> std::io::Result<()>) -> Result<()> {
+        let mut store = self.store()?;
+        store.campaign(id)?;
+        Ok(store.campaign_items(id, filter, |i| each(i).map_err(annexa_store::StoreError::Io))?)
+    }
+
+    /// Records a reviewer's decision on items (see [`annexa_store::Store::decide`]).
+    pub fn decide(&self, request: &DecisionRequest) -> Result<Decided> {
+        let mut store = self.store()?;
+        let now = self.now();
+        let config = &self.settings.config;
+        let revocation = |item: &StoredItem| self.revocation(item, now);
+        let decided = store.decide(request, &revocation, i64::from(config.provisioning.max_attempts), &self.actor, now)?;
+        self.checkpoint(&mut store)?;
+        Ok(decided)
+    }
+
+    /// The undecided items of `reviewer` in campaign `id` (optionally of one system).
+    pub fn undecided_items(&self, id: i64, reviewer: &str, system: Option<&str>) -> Result<Vec<i64>> {
+        let mut ids = Vec::new();
+        let filter = ItemFilter { reviewer: Some(reviewer.to_string()), undecided: true, system: system.map(str::to_string), ..Default::default() };
+        self.campaign_items(id, &filter, |i| {
+            ids.push(i.id);
+            Ok(())
+        })?;
+        Ok(ids)
+    }
+
+    /// Hands items from one reviewer to another.
+    pub fn delegate(&self, items: &[i64], from: &str, to: &str) -> Result<usize> {
+        let mut store = self.store()?;
+        let n = store.delegate(items, from, to, &self.actor, self.now())?;
+        self.checkpoint(&mut store)?;
+        Ok(n)
+    }
+
+    /// Closes a campaign, keeping or revoking what is undecided.
+    pub fn close_campaign(&self, id: i64, revoke_undecided: bool) -> Result<Campaign> {
+        let mut store = self.store()?;
+        let now = self.now();
+        let revocation = |item: &StoredItem| self.revocation(item, now);
+        let max_attempts = i64::from(self.settings.config.provisioning.max_attempts);
+        let closed = store.close_campaign(id, revoke_undecided, &revocation, max_attempts, &self.actor, now)?;
+        self.checkpoint(&mut store)?;
+        Ok(closed)
+    }
+
+    /// The provisioning task that carries out the revocation of `item`: removing the
+    /// membership (or the badge's zone), by the system's connector, or by a person where
+    /// Annexa has no automatic connector to it.
+    fn revocation(&self, item: &StoredItem, now: Instant) -> NewTask {
+        let config = &self.settings.config;
+        let automatic = item.item.kind == ItemKind::Assignment
+            && config.connectors.iter().any(|c| c.system == item.item.system && !c.is_manual());
+        NewTask {
+            idempotency_key: format!("campaign-item:{}:revoke", item.id),
+            event_id: None,
+            employee_id: item.item.employee_id.clone(),
+            system: item.item.system.clone(),
+            action: TaskAction::RemoveMembership,
+            account_id: item.item.account_id.clone(),
+            entitlement: Some(item.item.entitlement.clone()),
+            not_before: now,
+            manual: !automatic,
+        }
+    }
+}

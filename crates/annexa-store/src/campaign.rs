@@ -1,0 +1,622 @@
+//! Access certification campaigns: the population snapshotted at launch (`CampaignWriter`,
+//! streamed in batches), review items read back, decisions recorded (validated whole,
+//! applied once even under concurrent deciders, consistent across open campaigns, each
+//! revocation queued as a provisioning task in the same transaction), delegation, and the
+//! close that records the certifications the next audit sees. Every change is a ledger
+//! entry in the transaction that makes it.
+
+use crate::db::{DbRow, Tx, Value};
+use crate::provisioning::NewTask;
+use crate::{instant, Store, StoreError};
+use annexa_core::campaign::{Population, ReviewItem};
+use annexa_core::time::Instant;
+use serde::Serialize;
+
+/// Items written per statement while a population is stored.
+const BATCH: usize = 500;
+
+/// A campaign to launch.
+#[derive(Debug, Clone)]
+pub struct NewCampaign {
+    pub name: String,
+    pub scope: String,
+    pub reviewer_strategy: String,
+    pub fallback: Option<String>,
+    pub due: Instant,
+}
+
+/// A campaign as stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct Campaign {
+    pub id: i64,
+    pub name: String,
+    pub scope: String,
+    pub reviewer_strategy: String,
+    pub fallback: Option<String>,
+    pub due: Instant,
+    pub status: String,
+    pub created_at: Instant,
+    pub created_by: String,
+    pub items: i64,
+    pub population_hash: String,
+    /// The population proof: per import, records read, in scope, inactive, out of scope.
+    pub population: serde_json::Value,
+    pub closed_at: Option<Instant>,
+    pub closed_by: Option<String>,
+    /// At close: what happened to undecided items (`keep` or `revoke`).
+    pub undecided: Option<String>,
+    pub decided: i64,
+    pub certified: i64,
+    pub revoked: i64,
+}
+
+/// A review item as stored, with its decision.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredItem {
+    pub id: i64,
+    pub campaign_id: i64,
+    #[serde(flatten)]
+    pub item: ReviewItem,
+    pub decision: Option<String>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<Instant>,
+    pub comment: Option<String>,
+    pub delegated_by: Option<String>,
+    pub revocation_task: Option<i64>,
+    pub verified_absent_at: Option<Instant>,
+}
+
+/// Which items to read.
+#[derive(Debug, Clone, Default)]
+pub struct ItemFilter {
+    pub reviewer: Option<String>,
+    pub undecided: bool,
+    pub system: Option<String>,
+    pub limit: Option<u64>,
+    pub offset: u64,
+}
+
+/// A decision on review items.
+#[derive(Debug, Clone)]
+pub struct DecisionRequest {
+    pub items: Vec<i64>,
+    /// The reviewer deciding (an employee id).
+    pub reviewer: String,
+    /// `certify` or `revoke`.
+    pub decision: String,
+    pub comment: Option<String>,
+}
+
+/// What a decision recorded.
+#[derive(Debug, Clone, Serialize)]
+pub struct Decided {
+    pub items: Vec<i64>,
+    /// Undecided items of the same access in other open campaigns, decided alike.
+    pub also: Vec<i64>,
+    /// Provisioning tasks queued for revocations.
+    pub tasks: Vec<i64>,
+    pub ledger_entry: u64,
+}
+
+const ITEM_COLUMNS: &str = "i.id, i.campaign_id, i.kind, i.system, i.account_id, i.entitlement, i.employee_id, i.holder, i.privileged, \
+     i.last_used_at, i.granted_at, i.last_certified_at, i.import_id, i.line, i.reviewer, i.reviewer_basis, i.open_findings, i.sod_rules, \
+     i.peer_share_permille, i.peers, i.recommendation, i.recommendation_reason, i.decision, i.decided_by, i.decided_at, i.comment, \
+     i.delegated_by, i.revocation_task, i.verified_absent_at";
+
+fn stored_item(r: &DbRow<'_>) -> Result<StoredItem, StoreError> {
+    use annexa_core::campaign::{ItemKind, Recommendation};
+    let text = |i: usize| -> Result<Option<String>, StoreError> { Ok(r.text(i)?.map(str::to_string)) };
+    Ok(StoredItem {
+        id: r.req_int(0)?,
+        campaign_id: r.req_int(1)?,
+        item: ReviewItem {
+            kind: if r.req_text(2)? == "badge-zone" { ItemKind::BadgeZone } else { ItemKind::Assignment },
+            system: r.req_text(3)?.to_string(),
+            account_id: r.req_text(4)?.to_string(),
+            entitlement: r.req_text(5)?.to_string(),
+            employee_id: text(6)?,
+            holder: r.req_text(7)?.to_string(),
+            privileged: r.req_int(8)? != 0,
+            last_used_at: instant(r.int(9)?),
+            granted_at: instant(r.int(10)?),
+            last_certified_at: instant(r.int(11)?),
+            origin: annexa_core::model::Origin { import_id: r.req_int(12)?, line: r.req_int(13)?.clamp(0, i64::from(u32::MAX)) as u32 },
+            reviewer: text(14)?,
+            reviewer_basis: r.req_text(15)?.to_string(),
+            open_findings: r.req_int(16)?.clamp(0, i64::from(u32::MAX)) as u32,
+            sod_rules: serde_json::from_str(r.req_text(17)?).unwrap_or_default(),
+            peer_share: r.int(18)?.map(|p| p as f64 / 1000.0),
+            peers: r.req_int(19)?.clamp(0, i64::from(u32::MAX)) as u32,
+            recommendation: if r.req_text(20)? == "revoke" { Recommendation::Revoke } else { Recommendation::Certify },
+            recommendation_reason: r.req_text(21)?.to_string(),
+        },
+        decision: text(22)?,
+        decided_by: text(23)?,
+        decided_at: instant(r.int(24)?),
+        comment: text(25)?,
+        delegated_by: text(26)?,
+        revocation_task: r.int(27)?,
+        verified_absent_at: instant(r.int(28)?),
+    })
+}
+
+/// Stores a campaign's population as it is drawn, in one transaction that
+/// [`CampaignWriter::finish`] commits: nothing of a launch that fails is kept.
+pub struct CampaignWriter<'s> {
+    tx: Tx<'s>,
+    id: i64,
+    actor: String,
+    at: Instant,
+    batch: Vec<ReviewItem>,
+}
+
+impl Store {
+    /// Begins launching a campaign.
+    pub fn begin_campaign(&mut self, new: &NewCampaign, actor: &str, at: Instant) -> Result<CampaignWriter<'_>, StoreError> {
+        let mut tx = self.conn.transaction()?;
+        let id = tx.insert_returning_id(
+            "INSERT INTO campaigns (name, scope, reviewer_strategy, fallback, due_at, status, created_at, created_by, items, population_hash, population) \
+             VALUES (?, ?, ?, ?, ?, 'open', ?, ?, 0, '', '{}')",
+            &[
+                new.name.as_str().into(),
+                new.scope.as_str().into(),
+                new.reviewer_strategy.as_str().into(),
+                new.fallback.as_deref().into(),
+                new.due.timestamp().into(),
+                at.timestamp().into(),
+                actor.into(),
+            ],
+        )?;
+        Ok(CampaignWriter { tx, id, actor: actor.to_string(), at, batch: Vec::with_capacity(BATCH) })
+    }
+}
+
+impl CampaignWriter<'_> {
+    pub fn id(&self) -> i64 {
+        self.id
+    }
+
+    pub fn add(&mut self, item: ReviewItem) -> Result<(), StoreError> {
+        self.batch.push(item);
+        if self.batch.len() >= BATCH {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), StoreError> {
+        let batch = std::mem::take(&mut self.batch);
+        let id = self.id;
+        let rows: Vec<(&ReviewItem, String)> = batch.iter().map(|i| (i, serde_json::to_string(&i.sod_rules).unwrap_or_default())).collect();
+        self.tx.bulk_insert(
+            "campaign_items",
+            &[
+                "campaign_id",
+                "kind",
+                "system",
+                "account_id",
+                "entitlement",
+                "employee_id",
+                "holder",
+                "privileged",
+                "last_used_at",
+                "granted_at",
+                "last_certified_at",
+                "import_id",
+                "line",
+                "reviewer",
+                "reviewer_basis",
+                "open_findings",
+                "sod_rules",
+                "peer_share_permille",
+                "peers",
+                "recommendation",
+                "recommendation_reason",
+            ],
+            &rows,
+            |(i, sod), v| {
+                v.extend([
+                    Value::from(id),
+                    i.kind.as_str().into(),
+                    i.system.as_str().into(),
+                    i.account_id.as_str().into(),
+                    i.entitlement.as_str().into(),
+                    i.employee_id.as_deref().into(),
+                    i.holder.as_str().into(),
+                    i.privileged.into(),
+                    i.last_used_at.map(|t| t.timestamp()).into(),
+                    i.granted_at.map(|t| t.timestamp()).into(),
+                    i.last_certified_at.map(|t| t.timestamp()).into(),
+                    i.origin.import_id.into(),
+                    i64::from(i.origin.line).into(),
+                    i.reviewer.as_deref().into(),
+                    i.reviewer_basis.as_str().into(),
+                    i64::from(i.open_findings).into(),
+                    sod.as_str().into(),
+                    i.peer_share.map(|s| (s * 1000.0).round() as i64).into(),
+                    i64::from(i.peers).into(),
+                    i.recommendation.as_str().into(),
+                    i.recommendation_reason.as_str().into(),
+                ])
+            },
+        )?;
+        Ok(())
+    }
+
+    /// Records the population's proof, appends the launch to the ledger and commits.
+    pub fn finish(mut self, population: &Population) -> Result<i64, StoreError> {
+        self.flush()?;
+        let proof = serde_json::to_string(&population.imports).unwrap_or_default();
+        self.tx.execute(
+            "UPDATE campaigns SET items = ?, population_hash = ?, population = ? WHERE id = ?",
+            &[(population.items as i64).into(), population.hash.as_str().into(), proof.as_str().into(), self.id.into()],
+        )?;
+        let mut name = String::new();
+        let mut scope = String::new();
+        self.tx.query_each("SELECT name, scope FROM campaigns WHERE id = ?", &[self.id.into()], |r| {
+            name = r.req_text(0)?.to_string();
+            scope = r.req_text(1)?.to_string();
+            Ok(())
+        })?;
+        let data = serde_json::json!({
+            "campaign": self.id, "name": name, "scope": scope, "items": population.items,
+            "population_hash": population.hash, "imports": population.imports,
+        });
+        self.tx.ledger_append(&self.actor, self.at, &[crate::ledger::Change { kind: "campaign-launched", data }])?;
+        self.tx.commit()?;
+        Ok(self.id)
+    }
+}
+
+impl Store {
+    /// One campaign, with its decision counts.
+    pub fn campaign(&mut self, id: i64) -> Result<Campaign, StoreError> {
+        let mut tx = self.conn.read_transaction()?;
+        let found = read_campaigns(&mut tx, Some(id))?.pop();
+        tx.commit()?;
+        found.ok_or_else(|| StoreError::NotFound(format!("no campaign #{id}")))
+    }
+
+    /// Every campaign, newest first.
+    pub fn campaigns(&mut self) -> Result<Vec<Campaign>, StoreError> {
+        let mut tx = self.conn.read_transaction()?;
+        let out = read_campaigns(&mut tx, None)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// A campaign's items in id order, filtered, paged, streamed to `each`.
+    pub fn campaign_items(
+        &mut self,
+        campaign: i64,
+        filter: &ItemFilter,
+        mut each: impl FnMut(StoredItem) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.conn.read_transaction()?;
+        let mut clauses = vec!["i.campaign_id = ?".to_string()];
+        let mut params: Vec<Value<'_>> = vec![campaign.into()];
+        if let Some(r) = &filter.reviewer {
+            clauses.push("i.reviewer = ?".into());
+            params.push(r.as_str().into());
+        }
+        if filter.undecided {
+            clauses.push("i.decision IS NULL".into());
+        }
+        if let Some(s) = &filter.system {
+            clauses.push("i.system = ?".into());
+            params.push(s.as_str().into());
+        }
+        params.push(filter.limit.map_or(i64::MAX, |l| l.min(i64::MAX as u64) as i64).into());
+        params.push((filter.offset.min(i64::MAX as u64) as i64).into());
+        tx.query_each(
+            &format!("SELECT {ITEM_COLUMNS} FROM campaign_items i WHERE {} ORDER BY i.id LIMIT ? OFFSET ?", clauses.join(" AND ")),
+            &params,
+            |r| each(stored_item(r)?),
+        )?;
+        tx.commit()
+    }
+
+    /// Records a decision on `request.items`, as `actor` at `at`. Every item is checked
+    /// before anything is written (it exists, its campaign is open, `request.reviewer` is its
+    /// reviewer and not its holder, it is undecided, a comment is there where one is
+    /// required); one bad item refuses the whole decision, naming each. An item decided by
+    /// someone else meanwhile refuses it too: nothing is decided twice. The same access
+    /// undecided in another open campaign is decided alike; one decided otherwise there
+    /// refuses the decision. `revocation` makes the provisioning task of a revoked item.
+    pub fn decide(
+        &mut self,
+        request: &DecisionRequest,
+        revocation: &dyn Fn(&StoredItem) -> NewTask,
+        max_attempts: i64,
+        actor: &str,
+        at: Instant,
+    ) -> Result<Decided, StoreError> {
+        if request.decision != "certify" && request.decision != "revoke" {
+            return Err(StoreError::Invalid(format!("decision {:?} is not certify or revoke", request.decision)));
+        }
+        let comment = request.comment.as_deref().map(str::trim).filter(|c| !c.is_empty());
+        let mut items: Vec<i64> = request.items.clone();
+        items.sort_unstable();
+        items.dedup();
+        if items.is_empty() {
+            return Err(StoreError::Invalid("no review items to decide".into()));
+        }
+        let mut tx = self.conn.transaction()?;
+        let mut problems = Vec::new();
+        let mut found = Vec::with_capacity(items.len());
+        for &id in &items {
+            let mut row = None;
+            let mut status = String::new();
+            tx.query_each(
+                &format!("SELECT {ITEM_COLUMNS}, c.status FROM campaign_items i JOIN campaigns c ON c.id = i.campaign_id WHERE i.id = ?"),
+                &[id.into()],
+                |r| {
+                    row = Some(stored_item(r)?);
+                    status = r.req_text(29)?.to_string();
+                    Ok(())
+                },
+            )?;
+            let Some(item) = row else {
+                problems.push(format!("item {id} does not exist"));
+                continue;
+            };
+            if status != "open" {
+                problems.push(format!("item {id} is in campaign #{}, which is closed", item.campaign_id));
+            } else if item.item.employee_id.as_deref() == Some(request.reviewer.as_str()) {
+                problems.push(format!("item {id} is {}'s own access: nobody reviews their own", request.reviewer));
+            } else if item.item.reviewer.as_deref() != Some(request.reviewer.as_str()) {
+                let whose = item.item.reviewer.as_deref().unwrap_or("nobody yet");
+                problems.push(format!("item {id} is for {whose} to review, not {}", request.reviewer));
+            } else if let Some(d) = &item.decision {
+                problems.push(format!("item {id} was already decided ({d}) by {}", item.decided_by.as_deref().unwrap_or("?")));
+            } else if comment.is_none() && request.decision == "revoke" && item.item.privileged {
+                problems.push(format!("item {id} is privileged access: revoking it needs a comment"));
+            } else if comment.is_none() && request.decision == "certify" && item.item.open_findings > 0 {
+                problems.push(format!("item {id} has {} open finding(s): certifying it needs a comment", item.item.open_findings));
+            }
+            found.push(item);
+        }
+        if !problems.is_empty() {
+            let more = if problems.len() > 10 { format!("; and {} more", problems.len() - 10) } else { String::new() };
+            problems.truncate(10);
+            return Err(StoreError::Invalid(format!("nothing was decided: {}{more}", problems.join("; "))));
+        }
+        let now = at.timestamp();
+        let mut also = Vec::new();
+        let mut tasks = Vec::new();
+        for item in &found {
+            let changed = tx.execute(
+                "UPDATE campaign_items SET decision = ?, decided_by = ?, decided_at = ?, comment = ? WHERE id = ? AND decision IS NULL",
+                &[request.decision.as_str().into(), request.reviewer.as_str().into(), now.into(), comment.into(), item.id.into()],
+            )?;
+            if changed == 0 {
+                return Err(StoreError::Conflict(format!("item {} was decided by someone else meanwhile: nothing was decided", item.id)));
+            }
+            // The same access in other open campaigns: decided alike, never both ways.
+            let mut others: Vec<(i64, Option<String>)> = Vec::new();
+            tx.query_each(
+                "SELECT i.id, i.decision FROM campaign_items i JOIN campaigns c ON c.id = i.campaign_id \
+                 WHERE i.system = ? AND i.account_id = ? AND i.entitlement = ? AND i.kind = ? AND i.id <> ? AND c.status = 'open'",
+                &[
+                    item.item.system.as_str().into(),
+                    item.item.account_id.as_str().into(),
+                    item.item.entitlement.as_str().into(),
+                    item.item.kind.as_str().into(),
+                    item.id.into(),
+                ],
+                |r| {
+                    others.push((r.req_int(0)?, r.text(1)?.map(str::to_string)));
+                    Ok(())
+                },
+            )?;
+            for (other, decision) in others {
+                match decision {
+                    Some(d) if d != request.decision => {
+                        return Err(StoreError::Conflict(format!(
+                            "item {} is the same access as item {other}, already decided {d} in another open campaign: nothing was decided",
+                            item.id
+                        )));
+                    }
+                    Some(_) => {}
+                    None => {
+                        let note = format!("decided with item {} (the same access)", item.id);
+                        tx.execute(
+                            "UPDATE campaign_items SET decision = ?, decided_by = ?, decided_at = ?, comment = ? WHERE id = ? AND decision IS NULL",
+                            &[request.decision.as_str().into(), request.reviewer.as_str().into(), now.into(), note.as_str().into(), other.into()],
+                        )?;
+                        also.push(other);
+                    }
+                }
+            }
+            if request.decision == "revoke" {
+                let task = revocation(item);
+                crate::provisioning::insert_task(&mut tx, &task, max_attempts, at)?;
+                let mut task_id = None;
+                tx.query_each("SELECT id FROM provisioning_tasks WHERE idempotency_key = ?", &[task.idempotency_key.as_str().into()], |r| {
+                    task_id = r.int(0)?;
+                    Ok(())
+                })?;
+                if let Some(t) = task_id {
+                    tx.execute("UPDATE campaign_items SET revocation_task = ? WHERE id = ?", &[t.into(), item.id.into()])?;
+                    tasks.push(t);
+                }
+            }
+        }
+        let data = serde_json::json!({
+            "items": items, "also": also, "reviewer": request.reviewer, "decision": request.decision,
+            "comment": comment, "tasks": tasks,
+        });
+        let entry = tx.ledger_append(actor, at, &[crate::ledger::Change { kind: "campaign-decided", data }])?;
+        tx.commit()?;
+        Ok(Decided { items, also, tasks, ledger_entry: entry })
+    }
+
+    /// Hands undecided items from their reviewer to another (an active person who does not
+    /// hold the access), as `actor`.
+    pub fn delegate(&mut self, items: &[i64], from: &str, to: &str, actor: &str, at: Instant) -> Result<usize, StoreError> {
+        let mut tx = self.conn.transaction()?;
+        let mut active = false;
+        tx.query_each("SELECT status, end_date FROM people WHERE employee_id = ?", &[to.into()], |r| {
+            let ended = r.text(1)?.is_some_and(|d| d < at.format("%Y-%m-%d").to_string().as_str());
+            active = r.req_text(0)? != "terminated" && !ended;
+            Ok(())
+        })?;
+        if !active {
+            return Err(StoreError::Invalid(format!("{to} is not an active person in HR: items go to someone who can review them")));
+        }
+        for &id in items {
+            let changed = tx.execute(
+                "UPDATE campaign_items SET reviewer = ?, delegated_by = ? WHERE id = ? AND reviewer = ? AND decision IS NULL \
+                 AND (employee_id IS NULL OR employee_id <> ?) AND campaign_id IN (SELECT id FROM campaigns WHERE status = 'open')",
+                &[to.into(), from.into(), id.into(), from.into(), to.into()],
+            )?;
+            if changed == 0 {
+                return Err(StoreError::Invalid(format!(
+                    "item {id} cannot go from {from} to {to}: it is not {from}'s undecided item in an open campaign, or it is {to}'s own access"
+                )));
+            }
+        }
+        let data = serde_json::json!({ "items": items, "from": from, "to": to });
+        tx.ledger_append(actor, at, &[crate::ledger::Change { kind: "campaign-delegated", data }])?;
+        tx.commit()?;
+        Ok(items.len())
+    }
+
+    /// Closes a campaign: undecided items are kept (left as they are) or revoked (queued
+    /// like any revocation); certified assignments are recorded as certified, so that the
+    /// next audit's `certification-overdue` sees them.
+    pub fn close_campaign(
+        &mut self,
+        id: i64,
+        revoke_undecided: bool,
+        revocation: &dyn Fn(&StoredItem) -> NewTask,
+        max_attempts: i64,
+        actor: &str,
+        at: Instant,
+    ) -> Result<Campaign, StoreError> {
+        let mut tx = self.conn.transaction()?;
+        let campaign = read_campaigns(&mut tx, Some(id))?.pop().ok_or_else(|| StoreError::NotFound(format!("no campaign #{id}")))?;
+        if campaign.status != "open" {
+            return Err(StoreError::Conflict(format!("campaign #{id} is already closed")));
+        }
+        let now = at.timestamp();
+        let mut revoked_at_close = 0u64;
+        if revoke_undecided {
+            let mut undecided = Vec::new();
+            tx.query_each(&format!("SELECT {ITEM_COLUMNS} FROM campaign_items i WHERE i.campaign_id = ? AND i.decision IS NULL"), &[id.into()], |r| {
+                undecided.push(stored_item(r)?);
+                Ok(())
+            })?;
+            for item in &undecided {
+                tx.execute(
+                    "UPDATE campaign_items SET decision = 'revoke', decided_by = ?, decided_at = ?, comment = 'undecided when the campaign closed' WHERE id = ?",
+                    &[actor.into(), now.into(), item.id.into()],
+                )?;
+                let task = revocation(item);
+                crate::provisioning::insert_task(&mut tx, &task, max_attempts, at)?;
+                tx.execute(
+                    "UPDATE campaign_items SET revocation_task = (SELECT id FROM provisioning_tasks WHERE idempotency_key = ?) WHERE id = ?",
+                    &[task.idempotency_key.as_str().into(), item.id.into()],
+                )?;
+                revoked_at_close += 1;
+            }
+        }
+        // Certified assignments: the later certification wins.
+        tx.execute(
+            "INSERT INTO certifications (system, account_id, entitlement, certified_at, certified_by, campaign_id) \
+             SELECT system, account_id, entitlement, decided_at, decided_by, campaign_id FROM campaign_items \
+             WHERE campaign_id = ? AND decision = 'certify' AND kind = 'assignment' \
+             ON CONFLICT (system, account_id, entitlement) DO UPDATE SET certified_at = excluded.certified_at, \
+             certified_by = excluded.certified_by, campaign_id = excluded.campaign_id \
+             WHERE excluded.certified_at >= certifications.certified_at",
+            &[id.into()],
+        )?;
+        let undecided = if revoke_undecided { "revoke" } else { "keep" };
+        tx.execute(
+            "UPDATE campaigns SET status = 'closed', closed_at = ?, closed_by = ?, undecided = ? WHERE id = ?",
+            &[now.into(), actor.into(), undecided.into(), id.into()],
+        )?;
+        let closed = read_campaigns(&mut tx, Some(id))?.pop().ok_or_else(|| StoreError::NotFound(format!("no campaign #{id}")))?;
+        let data = serde_json::json!({
+            "campaign": id, "items": closed.items, "certified": closed.certified, "revoked": closed.revoked,
+            "revoked_at_close": revoked_at_close, "undecided": undecided, "population_hash": closed.population_hash,
+        });
+        tx.ledger_append(actor, at, &[crate::ledger::Change { kind: "campaign-closed", data }])?;
+        tx.commit()?;
+        Ok(closed)
+    }
+
+    /// Revocations decided and not yet seen gone: what the next audit verifies.
+    pub fn pending_revocations(&mut self) -> Result<Vec<StoredItem>, StoreError> {
+        let mut tx = self.conn.read_transaction()?;
+        let mut out = Vec::new();
+        tx.query_each(
+            &format!("SELECT {ITEM_COLUMNS} FROM campaign_items i WHERE i.decision = 'revoke' AND i.verified_absent_at IS NULL ORDER BY i.id"),
+            &[],
+            |r| {
+                out.push(stored_item(r)?);
+                Ok(())
+            },
+        )?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Records revoked items as verified absent at `at` (an import after the decision no
+    /// longer holds them), with one ledger entry.
+    pub fn verify_revocations(&mut self, items: &[(i64, i64)], actor: &str, at: Instant) -> Result<(), StoreError> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.conn.transaction()?;
+        for (id, _) in items {
+            tx.execute("UPDATE campaign_items SET verified_absent_at = ? WHERE id = ?", &[at.timestamp().into(), (*id).into()])?;
+        }
+        let listed: Vec<serde_json::Value> = items.iter().map(|(id, import)| serde_json::json!({ "item": id, "import_id": import })).collect();
+        let data = serde_json::json!({ "items": listed });
+        tx.ledger_append(actor, at, &[crate::ledger::Change { kind: "campaign-revocations-verified", data }])?;
+        tx.commit()
+    }
+}
+
+fn read_campaigns(tx: &mut Tx<'_>, id: Option<i64>) -> Result<Vec<Campaign>, StoreError> {
+    let mut out = Vec::new();
+    let only = if id.is_some() { "WHERE c.id = ?" } else { "" };
+    let params: Vec<Value<'_>> = id.iter().map(|i| Value::from(*i)).collect();
+    tx.query_each(
+        &format!(
+            "SELECT c.id, c.name, c.scope, c.reviewer_strategy, c.fallback, c.due_at, c.status, c.created_at, c.created_by, c.items, \
+             c.population_hash, c.population, c.closed_at, c.closed_by, c.undecided, \
+             (SELECT COUNT(*) FROM campaign_items i WHERE i.campaign_id = c.id AND i.decision IS NOT NULL), \
+             (SELECT COUNT(*) FROM campaign_items i WHERE i.campaign_id = c.id AND i.decision = 'certify'), \
+             (SELECT COUNT(*) FROM campaign_items i WHERE i.campaign_id = c.id AND i.decision = 'revoke') \
+             FROM campaigns c {only} ORDER BY c.id DESC"
+        ),
+        &params,
+        |r| {
+            let text = |i: usize| -> Result<Option<String>, StoreError> { Ok(r.text(i)?.map(str::to_string)) };
+            out.push(Campaign {
+                id: r.req_int(0)?,
+                name: r.req_text(1)?.to_string(),
+                scope: r.req_text(2)?.to_string(),
+                reviewer_strategy: r.req_text(3)?.to_string(),
+                fallback: text(4)?,
+                due: instant(r.int(5)?).unwrap_or_default(),
+                status: r.req_text(6)?.to_string(),
+                created_at: instant(r.int(7)?).unwrap_or_default(),
+                created_by: r.req_text(8)?.to_string(),
+                items: r.req_int(9)?,
+                population_hash: r.req_text(10)?.to_string(),
+                population: serde_json::from_str(r.req_text(11)?).unwrap_or_default(),
+                closed_at: instant(r.int(12)?),
+                closed_by: text(13)?,
+                undecided: text(14)?,
+                decided: r.req_int(15)?,
+                certified: r.req_int(16)?,
+                revoked: r.req_int(17)?,
+            });
+            Ok(())
+        },
+    )?;
+    Ok(out)
+}

@@ -1,0 +1,185 @@
+//! Access certification campaigns end to end, on SQLite and PostgreSQL, on data unlike the
+//! demo's (non-ASCII names, e-mail-shaped logins, `/` in entitlement names): a campaign
+//! launched from the first audit's `certification-overdue` findings, reviewers resolved
+//! (manager, fallback, never oneself), decisions refused for every rule, a revocation queued,
+//! bulk decisions, the same access decided alike in two campaigns, concurrent deciders of
+//! one item (exactly one wins), and a close that makes `certification-overdue` fall.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test stops loudly
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+
+// E0 heads the team; E1 manages E2 and E3; E4 has no manager; E5 left.
+const HR: &str = "employee_id,email,given_name,family_name,department,title,manager_id,location,worker_type,status,start_date,end_date\n\
+E0,ines.faure@example.com,Inès,Faure,Finance,CFO,,Paris,employee,active,2015-01-01,\n\
+E1,ana.nunez@example.com,Ana,Núñez,Finance,Controller,E0,Madrid,employee,active,2019-01-01,\n\
+E2,leo.berg@example.com,Leo,Berg,Finance,Clerk,E1,Madrid,employee,active,2020-01-01,\n\
+E3,zoe.ito@example.com,Zoë,Ito,Finance,Clerk,E1,Madrid,employee,active,2021-01-01,\n\
+E4,omar.haddad@example.com,Omar,Haddad,Finance,Clerk,,Madrid,employee,active,2021-01-01,\n\
+E5,kai.lund@example.com,Kai,Lund,Finance,Clerk,E1,Madrid,employee,terminated,2020-01-01,2026-06-30\n";
+
+const ACCOUNTS: &str = "system,account_id,username,email,employee_id,display_name,status,type,created_at,last_login_at,mfa,password_last_set_at,owner\n\
+erp,ana.nunez@example.com,ana.nunez@example.com,,E1,Ana Núñez,enabled,human,2020-01-01,2026-11-20,totp,,\n\
+erp,leo.berg@example.com,leo.berg@example.com,,E2,Leo Berg,enabled,human,2020-01-01,2026-11-20,totp,,\n\
+erp,zoe.ito@example.com,zoe.ito@example.com,,E3,Zoë Ito,enabled,human,2021-01-01,2026-02-01,totp,,\n\
+erp,omar.haddad@example.com,omar.haddad@example.com,,E4,Omar Haddad,enabled,human,2021-01-01,2026-11-20,totp,,\n\
+erp,kai.lund@example.com,kai.lund@example.com,,E5,Kai Lund,disabled,human,2020-01-01,2026-06-01,totp,,\n";
+
+const ASSIGNMENTS: &str = "system,account_id,entitlement,privileged,granted_at,granted_by,source\n\
+erp,ana.nunez@example.com,GL/close,false,2024-01-01,E0,request\n\
+erp,leo.berg@example.com,AP/enter,false,2024-01-01,E1,request\n\
+erp,leo.berg@example.com,erp-admin,true,2024-01-01,E1,request\n\
+erp,zoe.ito@example.com,AP/enter,false,2024-01-01,E1,request\n\
+erp,omar.haddad@example.com,AP/enter,false,2024-01-01,E1,request\n\
+erp,kai.lund@example.com,AP/enter,false,2024-01-01,E1,request\n";
+
+fn annexa(dir: &Path, db: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_annexa")).current_dir(dir).args(["--db", db]).args(args).output().expect("annexa runs")
+}
+
+fn ok(dir: &Path, db: &str, args: &[&str]) -> String {
+    let out = annexa(dir, db, args);
+    assert!(out.status.success(), "{db} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("utf8")
+}
+
+fn json(dir: &Path, db: &str, args: &[&str]) -> Value {
+    let mut all = vec!["--format", "json"];
+    all.extend_from_slice(args);
+    serde_json::from_str(&ok(dir, db, &all)).expect("json")
+}
+
+/// Exit 2, with `expected` in what it says.
+fn refused(dir: &Path, db: &str, args: &[&str], expected: &str) {
+    let out = annexa(dir, db, args);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{db} {args:?}: {said}");
+    assert!(said.contains(expected), "{db} {args:?}: expected {expected:?} in {said}");
+}
+
+fn import(dir: &Path, db: &str, kind: &str, content: &str) {
+    let file = dir.join(format!("{kind}.csv"));
+    std::fs::write(&file, content).expect("write");
+    ok(dir, db, &["import", kind, file.to_str().expect("utf8")]);
+}
+
+fn items(dir: &Path, db: &str, campaign: &str) -> Vec<Value> {
+    json(dir, db, &["campaign", "items", campaign]).as_array().expect("items").clone()
+}
+
+/// The item of `campaign` about `account`'s `entitlement`.
+fn item(items: &[Value], account: &str, entitlement: &str) -> (String, Value) {
+    let i = items
+        .iter()
+        .find(|i| i["account_id"] == account && i["entitlement"] == entitlement)
+        .unwrap_or_else(|| panic!("no item for {account} {entitlement}: {items:?}"));
+    (i["id"].to_string(), i.clone())
+}
+
+fn overdue_count(dir: &Path, db: &str) -> u64 {
+    let report = json(dir, db, &["audit", "--check", "certification-overdue"]);
+    report["summary"][0]["open"].as_u64().expect("open")
+}
+
+#[test]
+fn a_campaign_from_the_first_audit_is_reviewed_decided_and_closed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let due = (chrono::Utc::now().date_naive() + chrono::Days::new(30)).to_string();
+    for db in annexa_store::testing::fresh_databases(d) {
+        let db = db.as_str();
+        import(d, db, "hr", HR);
+        import(d, db, "accounts", ACCOUNTS);
+        import(d, db, "assignments", ASSIGNMENTS);
+        // Nothing certified yet: one finding per enabled account with access.
+        assert_eq!(overdue_count(d, db), 4, "{db}");
+
+        let create = ["campaign", "create", "--name", "First review", "--scope", "check:certification-overdue", "--reviewer", "manager", "--due", &due];
+        // Omar has no manager: without a fallback his item would have no reviewer.
+        refused(d, db, &create, "would have no reviewer");
+        refused(d, db, &[&create[..], &["--fallback", "E5"]].concat(), "not an active person");
+        refused(d, db, &["campaign", "create", "--name", "x", "--scope", "department:", "--reviewer", "manager", "--due", &due], "needs a value");
+        refused(d, db, &["campaign", "create", "--name", "x", "--scope", "all", "--reviewer", "manager", "--due", "2020-01-01"], "not in the future");
+        let c = json(d, db, &[&create[..], &["--fallback", "E0"]].concat());
+        let first = c["id"].to_string();
+        assert_eq!(c["items"], 5, "{db}: the overdue assignments of enabled accounts");
+        // The population proof: each import's records read = in scope + inactive + out of scope.
+        let imports = c["population"].as_array().expect("population");
+        let read: u64 = imports.iter().map(|i| i["read"].as_u64().expect("read")).sum();
+        assert_eq!(read, 6, "{db}");
+        for i in imports {
+            let parts: u64 = ["in_scope", "inactive", "out_of_scope"].iter().map(|k| i[*k].as_u64().expect("count")).sum();
+            assert_eq!(i["read"].as_u64(), Some(parts), "{db}: {i}");
+        }
+        assert_eq!(c["population_hash"].as_str().map(str::len), Some(64), "{db}");
+
+        let all = items(d, db, &first);
+        let (ana, ana_item) = item(&all, "ana.nunez@example.com", "GL/close");
+        let (leo_ap, leo_ap_item) = item(&all, "leo.berg@example.com", "AP/enter");
+        let (leo_admin, leo_admin_item) = item(&all, "leo.berg@example.com", "erp-admin");
+        let (zoe, zoe_item) = item(&all, "zoe.ito@example.com", "AP/enter");
+        let (omar, omar_item) = item(&all, "omar.haddad@example.com", "AP/enter");
+        assert_eq!(ana_item["reviewer"], "E0", "{db}: Ana's manager");
+        assert_eq!(leo_ap_item["reviewer"], "E1", "{db}");
+        assert_eq!(omar_item["reviewer"], "E0", "{db}: the fallback");
+        assert!(omar_item["reviewer_basis"].as_str().expect("basis").starts_with("fallback"), "{db}");
+        assert_eq!(leo_admin_item["privileged"], true, "{db}");
+        // Context: Zoë has not signed in since February, so revoking is recommended.
+        assert_eq!(zoe_item["recommendation"], "revoke", "{db}: {zoe_item}");
+        assert!(zoe_item["recommendation_reason"].as_str().expect("reason").contains("not used since 2026-02-01"), "{db}");
+        assert_eq!(leo_ap_item["recommendation"], "certify", "{db}");
+        assert_eq!(leo_ap_item["peers"], 3, "{db}: the active Finance clerks");
+
+        // Every rule of a decision.
+        refused(d, db, &["campaign", "decide", &ana, "--as", "E1", "--decision", "certify"], "own access");
+        refused(d, db, &["campaign", "decide", &leo_ap, "--as", "E0", "--decision", "certify"], "for E1 to review, not E0");
+        refused(d, db, &["campaign", "decide", &leo_admin, "--as", "E1", "--decision", "revoke"], "privileged access: revoking it needs a comment");
+        refused(d, db, &["campaign", "decide", &leo_ap, "999999", "--as", "E1", "--decision", "certify"], "item 999999 does not exist");
+        assert_eq!(items(d, db, &first).iter().filter(|i| !i["decision"].is_null()).count(), 0, "{db}: nothing was decided");
+
+        // A revocation becomes a provisioning task (manual: no connector reaches the ERP).
+        let done = json(d, db, &["campaign", "decide", &leo_admin, "--as", "E1", "--decision", "revoke", "--comment", "no longer approves payments"]);
+        assert_eq!(done["tasks"].as_array().map(Vec::len), Some(1), "{db}");
+        let tasks = json(d, db, &["provision", "list"]);
+        let task = tasks.as_array().expect("tasks").iter().find(|t| t["entitlement"] == "erp-admin").expect("the revocation task").clone();
+        assert_eq!((task["action"].as_str(), task["status"].as_str()), (Some("remove-membership"), Some("manual")), "{db}: {task}");
+        refused(d, db, &["campaign", "decide", &leo_admin, "--as", "E1", "--decision", "certify"], "already decided");
+
+        // A second campaign over the same access: deciding in one decides the other alike.
+        let second = json(d, db, &["campaign", "create", "--name", "ERP", "--scope", "system:erp", "--reviewer", "manager", "--due", &due, "--fallback", "E0"]);
+        let second_id = second["id"].to_string();
+        let (zoe_again, _) = item(&items(d, db, &second_id), "zoe.ito@example.com", "AP/enter");
+        let done = json(d, db, &["campaign", "decide", &zoe, "--as", "E1", "--decision", "certify"]);
+        assert_eq!(done["also"], serde_json::json!([zoe_again.parse::<i64>().expect("id")]), "{db}");
+        refused(d, db, &["campaign", "decide", &zoe_again, "--as", "E1", "--decision", "revoke"], "already decided");
+
+        // Delegation, then concurrent deciders of one item: exactly one decision is recorded.
+        ok(d, db, &["campaign", "delegate", &leo_ap, "--as", "E1", "--to", "E0"]);
+        refused(d, db, &["campaign", "decide", &leo_ap, "--as", "E1", "--decision", "certify"], "for E0 to review");
+        let racers: Vec<std::thread::JoinHandle<Output>> = (0..6)
+            .map(|_| {
+                let (d, db, item) = (d.to_path_buf(), db.to_string(), leo_ap.clone());
+                std::thread::spawn(move || annexa(&d, &db, &["campaign", "decide", &item, "--as", "E0", "--decision", "certify"]))
+            })
+            .collect();
+        let outcomes: Vec<Output> = racers.into_iter().map(|r| r.join().expect("racer")).collect();
+        let won = outcomes.iter().filter(|o| o.status.success()).count();
+        assert_eq!(won, 1, "{db}: {:?}", outcomes.iter().map(|o| String::from_utf8_lossy(&o.stderr).to_string()).collect::<Vec<_>>());
+        assert!(outcomes.iter().filter(|o| !o.status.success()).all(|o| o.status.code() == Some(2)), "{db}");
+
+        // Bulk: the rest of E0's items, with one comment.
+        let done = json(d, db, &["campaign", "decide", "--campaign", &first, "--all-of-reviewer", "--as", "E0", "--decision", "certify", "--comment", "team list checked"]);
+        assert_eq!(done["items"].as_array().map(Vec::len), Some(2), "{db}: Ana's and Omar's");
+
+        // Close: certified access is recorded; the next audit sees it.
+        let closed = json(d, db, &["campaign", "close", &first]);
+        assert_eq!((closed["status"].as_str(), closed["certified"].as_i64(), closed["revoked"].as_i64()), (Some("closed"), Some(4), Some(1)), "{db}");
+        refused(d, db, &["campaign", "close", &first], "already closed");
+        refused(d, db, &["campaign", "decide", &omar, "--as", "E0", "--decision", "certify"], "closed");
+        // Ana's, Omar's and Zoë's access is certified now. Leo's AP access is too, but his
+        // account still holds erp-admin (revoked, not yet carried out): still overdue.
+        assert_eq!(overdue_count(d, db), 1, "{db}");
+        ok(d, db, &["ledger", "verify"]);
+    }
+}

@@ -4,7 +4,7 @@
 use crate::import::thousands;
 use crate::{App, Error, Result};
 use annexa_core::time::Instant;
-use annexa_engine::AuditSummary;
+use annexa_engine::{AuditSummary, OwnRecords};
 use annexa_store::{RunEnd, RunOutcome, RunStart, Store};
 use std::time::Duration;
 
@@ -67,12 +67,13 @@ impl App {
         // which cannot judge) is known at the end.
         let selected: Vec<String> =
             if checks.is_empty() { annexa_engine::checks::CHECKS.iter().map(|c| c.id.to_string()).collect() } else { checks.to_vec() };
+        let revocations = self.pending_revocations(store)?;
         let mut writer = store.begin_run(&RunStart { actor: &self.actor, started_at, as_of, checks: &selected })?;
         let mut failed = None;
         // Bodies, versions and packing are prepared on other threads; this one writes.
         let preparer = writer.preparer();
         let prepare = |batch| preparer.prepare(batch);
-        let summary = annexa_engine::audit_stream(&graph, config, as_of, checks, Some(ledger), &prepare, &mut |batch| match batch
+        let summary = annexa_engine::audit_stream(&graph, config, as_of, checks, OwnRecords { ledger: Some(ledger), revocations: Some(revocations.clone()) }, &prepare, &mut |batch| match batch
             .and_then(|b| writer.add_prepared(b))
         {
             Ok(()) => true,
@@ -97,6 +98,9 @@ impl App {
             imports: &graph.imports,
             parameters: &parameters,
         })?;
+        // Revocations an import since their decision no longer holds are carried out.
+        let verified = annexa_engine::checks::revocation::verified(&graph, &revocations);
+        store.verify_revocations(&verified, &self.actor, self.now())?;
         self.progress.finish();
         // Freeing millions of records one by one costs more than the checks: it is done on
         // a thread of its own, so the answer does not wait for it (a command that ends
@@ -111,5 +115,26 @@ impl App {
 fn drop_in_background<T: Send + 'static>(value: T) {
     if std::thread::Builder::new().name("annexa-drop".into()).spawn(move || drop(value)).is_err() {
         // No thread to be had: the value was moved into the closure, which is dropped here.
+    }
+}
+
+impl App {
+    /// The revocations decided in campaigns and not yet verified, as the checks read them.
+    fn pending_revocations(&self, store: &mut Store) -> Result<Vec<annexa_core::campaign::Revocation>> {
+        Ok(store
+            .pending_revocations()?
+            .into_iter()
+            .map(|i| annexa_core::campaign::Revocation {
+                item: i.id,
+                campaign: i.campaign_id,
+                kind: i.item.kind,
+                system: i.item.system,
+                account_id: i.item.account_id,
+                entitlement: i.item.entitlement,
+                holder: i.item.holder,
+                decided_at: i.decided_at.unwrap_or_default(),
+                task: i.revocation_task,
+            })
+            .collect())
     }
 }

@@ -103,3 +103,19 @@ pub struct Population {
     pub without_reviewer: u64,
 }
 
+
+/// A revocation decided in a campaign and not yet seen carried out: what the audits check
+/// (`revocation-not-fulfilled`) and verify.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Revocation {
+    pub item: i64,
+    pub campaign: i64,
+    pub kind: ItemKind,
+    pub system: String,
+    pub account_id: String,
+    pub entitlement: String,
+    pub holder: String,
+    pub decided_at: Instant,
+    /// The provisioning task that carries it out.
+    pub task: Option<i64>,
+}

@@ -39,14 +39,11 @@ pub struct Campaigns {
     pub recommend_peer_share_below: f64,
     /// ...when the peer group has at least this many people.
     pub min_peer_group: u32,
-    /// Days a revocation may take: access still present in an import after this becomes a
-    /// `revocation-not-fulfilled` finding.
-    pub fulfilment_days: u32,
 }
 
 impl Default for Campaigns {
     fn default() -> Self {
-        Campaigns { recommend_unused_days: 90, recommend_peer_share_below: 10.0, min_peer_group: 5, fulfilment_days: 7 }
+        Campaigns { recommend_unused_days: 90, recommend_peer_share_below: 10.0, min_peer_group: 5 }
     }
 }
 
@@ -316,6 +313,11 @@ params!(PrivilegeOutlier {
     min_privileged: u32 = 3,
 });
 params!(ContractorNoEndDate {});
+params!(RevocationNotFulfilled {
+    /// Days a revocation decided in a campaign may take: access an import still holds
+    /// after them is a finding.
+    days: u32 = 7,
+});
 params!(LogIntegrity {
     /// Hours after which the newest signed checkpoint is stale (a log nobody checkpoints
     /// can be rewritten unnoticed back to its last checkpoint).
@@ -343,6 +345,7 @@ pub struct Checks {
     pub unexplained_access: UnexplainedAccess,
     pub privilege_outlier: PrivilegeOutlier,
     pub contractor_no_end_date: ContractorNoEndDate,
+    pub revocation_not_fulfilled: RevocationNotFulfilled,
     pub log_integrity: LogIntegrity,
 }
 

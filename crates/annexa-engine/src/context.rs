@@ -32,6 +32,9 @@ pub struct Context<'g> {
     pub badges_of_person: Vec<Vec<usize>>,
     /// What verifying the evidence ledger found, when the caller verified it.
     pub ledger: Option<LedgerStatus>,
+    /// Revocations decided in campaigns and not yet verified: the input of
+    /// `revocation-not-fulfilled` (which runs only when they are given).
+    pub revocations: Option<Vec<annexa_core::campaign::Revocation>>,
     imports: HashMap<i64, (&'g str, &'g str)>,
 }
 
@@ -68,6 +71,7 @@ impl<'g> Context<'g> {
             badges_of_person,
             imports,
             ledger: None,
+            revocations: None,
         }
     }
 

@@ -24,5 +24,5 @@ pub mod jml;
 pub mod pattern;
 pub mod provision;
 
-pub use checks::{audit, audit_stream, audit_with_ledger, AuditResult, AuditSummary, UnknownCheck};
+pub use checks::{audit, audit_stream, audit_with_ledger, AuditResult, AuditSummary, OwnRecords, UnknownCheck};
 pub use context::LedgerStatus;

@@ -180,6 +180,30 @@ fn a_campaign_from_the_first_audit_is_reviewed_decided_and_closed() {
         // Ana's, Omar's and Zoë's access is certified now. Leo's AP access is too, but his
         // account still holds erp-admin (revoked, not yet carried out): still overdue.
         assert_eq!(overdue_count(d, db), 1, "{db}");
+
+        // The revocation, proven: not judged before an import made after the decision...
+        let later = (chrono::Utc::now() + chrono::Days::new(8)).format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let not_fulfilled = |as_of: &str| -> Vec<Value> {
+            let report = json(d, db, &["audit", "--as-of", as_of, "--check", "revocation-not-fulfilled"]);
+            report["findings"].as_array().expect("findings").clone()
+        };
+        assert!(not_fulfilled(&later).is_empty(), "{db}: no import since the decision");
+        // ...then an import that still holds it, past the 7-day window, is a finding. (Times
+        // are kept to the second: the import must come in a later second than the decision.)
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        import(d, db, "assignments", ASSIGNMENTS);
+        let found = not_fulfilled(&later);
+        assert_eq!(found.len(), 1, "{db}: {found:?}");
+        assert_eq!(found[0]["subject"]["key"], "erp/leo.berg@example.com/erp-admin", "{db}");
+        assert!(found[0]["message"].as_str().expect("message").contains("was revoked in campaign"), "{db}: {}", found[0]);
+        // Carried out by hand (no connector), confirmed, and gone from the next import.
+        let task = task["id"].to_string();
+        ok(d, db, &["provision", "done", &task, "--note", "removed in the ERP, ticket ERP-77"]);
+        import(d, db, "assignments", &ASSIGNMENTS.replace("erp,leo.berg@example.com,erp-admin,true,2024-01-01,E1,request\n", ""));
+        let report = json(d, db, &["audit", "--as-of", &later, "--check", "revocation-not-fulfilled"]);
+        assert_eq!(report["resolved"].as_array().map(Vec::len), Some(1), "{db}: {report}");
+        let (_, revoked) = item(&items(d, db, &first), "leo.berg@example.com", "erp-admin");
+        assert!(revoked["verified_absent_at"].is_string(), "{db}: {revoked}");
         ok(d, db, &["ledger", "verify"]);
     }
 }

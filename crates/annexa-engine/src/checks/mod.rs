@@ -14,6 +14,7 @@ pub(crate) mod lifecycle;
 mod people;
 mod privilege;
 mod registry;
+pub mod revocation;
 
 pub use registry::{check, checks_for_control, CheckDef, CHECKS};
 
@@ -23,6 +24,15 @@ use annexa_core::finding::{Finding, Severity};
 use annexa_core::graph::IdentityGraph;
 use annexa_core::time::Instant;
 use serde::Serialize;
+
+/// What Annexa itself recorded that some checks judge: the ledger's verification
+/// (`log-integrity`) and the campaigns' revocations (`revocation-not-fulfilled`); each of
+/// those checks runs only when its part is given.
+#[derive(Debug, Clone, Default)]
+pub struct OwnRecords {
+    pub ledger: Option<crate::context::LedgerStatus>,
+    pub revocations: Option<Vec<annexa_core::campaign::Revocation>>,
+}
 
 /// A `--check` id that no built-in check has.
 #[derive(Debug, thiserror::Error)]
@@ -77,7 +87,8 @@ pub fn audit_with_ledger(
     ledger: Option<crate::context::LedgerStatus>,
 ) -> Result<AuditResult, UnknownCheck> {
     let mut findings = Vec::new();
-    let summary = audit_stream(graph, config, as_of, selected, ledger, &|batch| batch, &mut |batch| {
+    let own = OwnRecords { ledger, revocations: None };
+    let summary = audit_stream(graph, config, as_of, selected, own, &|batch| batch, &mut |batch| {
         findings.extend(batch);
         true
     })?;
@@ -96,7 +107,7 @@ pub fn audit_stream<T: Send>(
     config: &Config,
     as_of: Instant,
     selected: &[String],
-    ledger: Option<crate::context::LedgerStatus>,
+    own: OwnRecords,
     prepare: &(dyn Fn(Vec<Finding>) -> T + Sync),
     sink: &mut dyn FnMut(T) -> bool,
 ) -> Result<AuditSummary, UnknownCheck> {
@@ -109,8 +120,10 @@ pub fn audit_stream<T: Send>(
     let resolved = graph.resolved();
     let graph: &IdentityGraph = &resolved;
     let mut ctx = Context::new(graph, config, as_of);
-    let has_ledger = ledger.is_some();
-    ctx.ledger = ledger;
+    let has_ledger = own.ledger.is_some();
+    let has_revocations = own.revocations.is_some();
+    ctx.ledger = own.ledger;
+    ctx.revocations = own.revocations;
     let c = &config.checks;
     let mut runner = Runner { selected, jobs: Vec::new() };
     runner.run("orphaned-account", c.orphaned_account.enabled, c.orphaned_account.severity, &c.orphaned_account, accounts::orphaned);
@@ -178,6 +191,10 @@ pub fn audit_stream<T: Send>(
         &c.contractor_no_end_date,
         people::contractor_no_end_date,
     );
+    if has_revocations {
+        let p = &c.revocation_not_fulfilled;
+        runner.run("revocation-not-fulfilled", p.enabled, p.severity, p, revocation::not_fulfilled);
+    }
     if has_ledger {
         runner.run("log-integrity", c.log_integrity.enabled, c.log_integrity.severity, &c.log_integrity, ledger::integrity);
     }

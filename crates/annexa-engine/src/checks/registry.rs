@@ -141,6 +141,14 @@ pub const CHECKS: &[CheckDef] = &[
         description: "An active contractor or vendor with no end date, or past it.",
     },
     CheckDef {
+        id: "revocation-not-fulfilled",
+        title: "Revocation not carried out",
+        controls: &["A.5.18"],
+        default_severity: Severity::High,
+        description: "Access a reviewer revoked in a certification campaign that an import made after the decision \
+                      still holds, past the fulfilment window: the review decided, nobody acted.",
+    },
+    CheckDef {
         id: "log-integrity",
         title: "Evidence ledger integrity",
         controls: &["A.8.15"],

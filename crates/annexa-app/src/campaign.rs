@@ -10,7 +10,7 @@ use annexa_core::model::TaskAction;
 use annexa_core::time::Instant;
 use annexa_engine::campaign::{population, PopulationInput, ReviewerStrategy, Scope};
 use annexa_engine::context::Context;
-use annexa_store::campaign::{Campaign, Decided, DecisionRequest, ItemFilter, NewCampaign, StoredItem};
+use annexa_store::campaign::{Campaign, Decided, DecisionRequest, ItemFilter, NewCampaign, ReviewerDiligence, StoredItem};
 use annexa_store::provisioning::NewTask;
 use annexa_store::{FindingFilter, FindingStatus};
 use std::collections::HashSet;
@@ -170,15 +170,36 @@ impl App {
         Ok(n)
     }
 
-    /// Closes a campaign, keeping or revoking what is undecided.
+    /// Closes a campaign, keeping or revoking what is undecided. Items whose access the
+    /// graph no longer holds are marked gone (and not revoked again).
     pub fn close_campaign(&self, id: i64, revoke_undecided: bool) -> Result<Campaign> {
         let mut store = self.store()?;
         let now = self.now();
+        store.campaign(id)?;
+        self.progress.step("comparing the campaign's items with the current imports");
+        let present = present_access(&store.load_graph()?);
+        let mut gone = Vec::new();
+        store.campaign_items(id, &ItemFilter::default(), |i| {
+            if !present.contains(&access_hash(i.item.kind, &i.item.system, &i.item.account_id, &i.item.entitlement)) {
+                gone.push(i.id);
+            }
+            Ok(())
+        })?;
         let revocation = |item: &StoredItem| self.revocation(item, now);
         let max_attempts = i64::from(self.settings.config.provisioning.max_attempts);
-        let closed = store.close_campaign(id, revoke_undecided, &revocation, max_attempts, &self.actor, now)?;
+        let closed = store.close_campaign(id, &gone, revoke_undecided, &revocation, max_attempts, &self.actor, now)?;
+        self.progress.finish();
         self.checkpoint(&mut store)?;
         Ok(closed)
+    }
+
+    /// A campaign with how each reviewer reviewed (its items are read with
+    /// [`App::campaign_items`]).
+    pub fn campaign_report(&self, id: i64) -> Result<(Campaign, Vec<ReviewerDiligence>)> {
+        let mut store = self.store()?;
+        let campaign = store.campaign(id)?;
+        let diligence = store.campaign_diligence(id)?;
+        Ok((campaign, diligence))
     }
 
     /// The provisioning task that carries out the revocation of `item`: removing the
@@ -200,4 +221,31 @@ impl App {
             manual: !automatic,
         }
     }
+}
+
+/// A hash of one access (an assignment, or a badge's zone), to tell cheaply whether the
+/// graph still holds an item's access: millions of items need no string copies.
+fn access_hash(kind: ItemKind, system: &str, account: &str, entitlement: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (kind.as_str(), system, account, entitlement).hash(&mut h);
+    h.finish()
+}
+
+/// The access the graph holds now: assignments of enabled accounts, zones of active badges.
+fn present_access(graph: &annexa_core::graph::IdentityGraph) -> HashSet<u64> {
+    let mut out = HashSet::with_capacity(graph.grants.len());
+    for g in &graph.grants {
+        let a = &graph.accounts[g.account as usize];
+        if a.is_enabled() {
+            let e = &graph.entitlements[g.entitlement as usize];
+            out.insert(access_hash(ItemKind::Assignment, &e.system, &a.account_id, &e.name));
+        }
+    }
+    for b in graph.badges.iter().filter(|b| b.status == annexa_core::model::BadgeStatus::Active) {
+        for z in &b.zones {
+            out.insert(access_hash(ItemKind::BadgeZone, &b.system, &b.badge_id, z));
+        }
+    }
+    out
 }

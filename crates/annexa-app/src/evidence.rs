@@ -1,7 +1,9 @@
 //! Evidence packs: one archive an auditor can check on another machine with nothing but
 //! the binary and the ledger's public key.
 //!
-//! The archive holds `findings.json`, `findings.csv`, `imports.json`, `checkpoint.note`,
+//! The archive holds `findings.json`, `findings.csv`, `imports.json`, `campaigns.json` and
+//! `campaign-items.json` (the closed certification campaigns: population proof, diligence,
+//! every decision), `checkpoint.note`,
 //! `ledger-proofs.json` (each ledger entry behind an included item, with its inclusion
 //! proof against the checkpoint) and `manifest.note`: a signed note whose text is a JSON
 //! manifest of every other file's SHA-256.
@@ -125,6 +127,9 @@ impl App {
             Ok(())
         })?;
         let imports = store.current_imports()?;
+        // Closed campaigns are evidence too: their decisions, diligence and population proof.
+        let closed: Vec<annexa_store::campaign::Campaign> = store.campaigns()?.into_iter().filter(|c| c.status == "closed").collect();
+        let closed_ids: HashSet<i64> = closed.iter().map(|c| c.id).collect();
         // The ledger entries behind what the pack holds: each current import, the latest run,
         // and the newest opening of each open finding.
         let import_ids: HashSet<i64> = imports.iter().map(|i| i.id).collect();
@@ -139,6 +144,9 @@ impl App {
             let key = match e.kind.as_str() {
                 "import" if data["import_id"].as_i64().is_some_and(|i| import_ids.contains(&i)) => format!("import:{}", data["import_id"]),
                 "audit-run" if data["run_id"].as_i64() == Some(run.id) => "run".to_string(),
+                "campaign-launched" | "campaign-closed" if data["campaign"].as_i64().is_some_and(|c| closed_ids.contains(&c)) => {
+                    format!("{}:{}", e.kind, data["campaign"])
+                }
                 "finding-opened" if data["finding_id"].as_str().is_some_and(|f| finding_ids.contains(f)) => {
                     format!("finding:{}", data["finding_id"].as_str().unwrap_or_default())
                 }
@@ -218,7 +226,28 @@ impl App {
         let _ = std::fs::remove_file(&csv_path);
         let packed = written?;
 
-        let small: [(&str, Vec<u8>); 3] = [
+        // campaign-items.json: every item of the closed campaigns, written as read.
+        let mut campaigns = Vec::with_capacity(closed.len());
+        {
+            zip.start_file("campaign-items.json", options).map_err(zipped)?;
+            let mut member = std::io::BufWriter::with_capacity(1 << 16, Hashing::new(&mut zip));
+            member.write_all(b"[").map_err(cannot)?;
+            let mut first = true;
+            for c in &closed {
+                store.campaign_items(c.id, &annexa_store::campaign::ItemFilter::default(), |i| {
+                    let io = annexa_store::StoreError::Io;
+                    member.write_all(if first { b"\n" } else { b",\n" }).map_err(io)?;
+                    first = false;
+                    serde_json::to_writer(&mut member, &i).map_err(|e| io(e.into()))
+                })?;
+                campaigns.push(serde_json::json!({ "campaign": c, "diligence": store.campaign_diligence(c.id)? }));
+            }
+            member.write_all(b"\n]\n").map_err(cannot)?;
+            let member = member.into_inner().map_err(|e| cannot(e.into_error()))?;
+            listed.push(member.manifest_entry("campaign-items.json"));
+        }
+        let small: [(&str, Vec<u8>); 4] = [
+            ("campaigns.json", serde_json::to_vec_pretty(&campaigns).map_err(json_err("the campaigns"))?),
             ("imports.json", serde_json::to_vec_pretty(&imports).map_err(json_err("the imports"))?),
             ("checkpoint.note", checkpoint.note.clone().into_bytes()),
             (
@@ -260,7 +289,7 @@ pub fn verify_pack(path: &Path, verifier: &NoteVerifier) -> Result<std::result::
         .map_err(|e| Error::caused(ErrorKind::InvalidInput, format!("{} is not a zip archive", path.display()), e))?;
     // The findings, as large as an organisation's first audit, are checked as streams; the
     // other members are small and read whole.
-    const STREAMED: [&str; 2] = ["findings.json", "findings.csv"];
+    const STREAMED: [&str; 3] = ["findings.json", "findings.csv", "campaign-items.json"];
     let names: Vec<String> = zip.file_names().map(String::from).collect();
     let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     for name in names.iter().filter(|n| !STREAMED.contains(&n.as_str())) {
@@ -330,6 +359,9 @@ pub fn verify_pack(path: &Path, verifier: &NoteVerifier) -> Result<std::result::
             Some("import") => {
                 in_ledger.insert(format!("import:{}:{}", d["import_id"], d["sha256"]));
             }
+            Some("campaign-closed") => {
+                in_ledger.insert(format!("campaign:{}:{}:{}", d["campaign"], d["population_hash"], d["items"]));
+            }
             _ => {}
         }
     }
@@ -339,6 +371,15 @@ pub fn verify_pack(path: &Path, verifier: &NoteVerifier) -> Result<std::result::
         if !in_ledger.contains(&format!("import:{}:{}", i["id"], i["sha256"])) {
             return refuse(format!("import {} ({}) is not in the ledger", i["id"], i["file"]));
         }
+    }
+    let Ok(campaigns) = parse_list("campaigns.json") else { return refuse("campaigns.json is not a list".into()) };
+    let mut campaign_items: HashMap<i64, u64> = HashMap::new();
+    for c in &campaigns {
+        let c = &c["campaign"];
+        if !in_ledger.contains(&format!("campaign:{}:{}:{}", c["id"], c["population_hash"], c["items"])) {
+            return refuse(format!("campaign {} is not in the ledger as packed", c["id"]));
+        }
+        campaign_items.insert(c["id"].as_i64().unwrap_or_default(), 0);
     }
     // The findings: each one read, checked against the ledger and dropped; the member's
     // hash taken on the way. A changed member is named as such before anything it says.
@@ -358,6 +399,17 @@ pub fn verify_pack(path: &Path, verifier: &NoteVerifier) -> Result<std::result::
             };
             let mut de = serde_json::Deserializer::from_reader(&mut reader);
             serde::de::DeserializeSeed::deserialize(EachOf(&mut each), &mut de).and_then(|()| de.end()).is_ok()
+        } else if name == "campaign-items.json" {
+            // Each item belongs to a packed campaign; their counts are checked below.
+            let mut each = |i: serde_json::Value| {
+                match campaign_items.get_mut(&i["campaign_id"].as_i64().unwrap_or_default()) {
+                    Some(n) => *n += 1,
+                    None if not_in_ledger.is_none() => not_in_ledger = Some(format!("item {} of an unpacked campaign", i["id"])),
+                    None => {}
+                }
+            };
+            let mut de = serde_json::Deserializer::from_reader(&mut reader);
+            serde::de::DeserializeSeed::deserialize(EachOf(&mut each), &mut de).and_then(|()| de.end()).is_ok()
         } else {
             true
         };
@@ -370,6 +422,13 @@ pub fn verify_pack(path: &Path, verifier: &NoteVerifier) -> Result<std::result::
         }
         if let Some(id) = not_in_ledger {
             return refuse(format!("finding {id} is not in the ledger as packed"));
+        }
+    }
+    for c in &campaigns {
+        let c = &c["campaign"];
+        let packed = campaign_items.get(&c["id"].as_i64().unwrap_or_default()).copied().unwrap_or_default();
+        if Some(packed) != c["items"].as_u64() {
+            return refuse(format!("campaign {} has {} items in the ledger but {packed} in the pack", c["id"], c["items"]));
         }
     }
     Ok(Ok(PackVerified {

@@ -996,12 +996,14 @@ fn estate_config() -> String {
 fn every_check_finds_something_in_the_estate() {
     let result = audit(&estate(), &estate_config(), AS_OF, &[]);
     assert!(result.not_evaluated.is_empty(), "{:?}", result.not_evaluated);
-    // log-integrity judges the ledger, which only `audit_with_ledger` is given.
-    let all: Vec<&str> = CHECKS.iter().map(|c| c.id).filter(|id| *id != "log-integrity").collect();
+    // log-integrity and revocation-not-fulfilled judge Annexa's own records (the ledger, the
+    // campaigns' decisions), which only `audit_stream` is given.
+    let own = |id: &str| matches!(id, "log-integrity" | "revocation-not-fulfilled");
+    let all: Vec<&str> = CHECKS.iter().map(|c| c.id).filter(|id| !own(id)).collect();
     assert_eq!(result.checks_run, all);
     assert_eq!(all.len(), 17);
     // The estate has no second HR snapshot: the mover checks have their own tests below.
-    for c in CHECKS.iter().filter(|c| !matches!(c.id, "log-integrity" | "mover-residual-access" | "mover-access-review")) {
+    for c in CHECKS.iter().filter(|c| !own(c.id) && !matches!(c.id, "mover-residual-access" | "mover-access-review")) {
         let n = result.findings.iter().filter(|f| f.check == c.id).count();
         assert!(n > 0, "{} found nothing", c.id);
         // Findings carry the registry's controls.
@@ -1287,4 +1289,55 @@ fn mover_access_review() {
     assert_eq!(keys(&g, &format!("{RULES}\n[checks.mover-access-review]\nreview_days = 20\n"), AS_OF, "mover-access-review"), ["crm/ada", "crm/bo"]);
     // Requested access is this check's: mover-residual-access leaves it alone.
     assert!(keys(&g, RULES, AS_OF, "mover-residual-access").is_empty());
+}
+
+// ---------------------------------------------------------------------------------------
+// revocation-not-fulfilled
+
+#[test]
+fn revocation_not_fulfilled_waits_for_an_import_after_the_decision_and_the_window() {
+    use annexa_core::campaign::{ItemKind, Revocation};
+    // The assignments were imported on 2026-03-31 at 20:00; the audit is as of 2026-04-01.
+    let g = graph()
+        .with(account("erp", "a").employee("E1"))
+        .with(account("erp", "off").employee("E1").disabled())
+        .with(assignment("erp", "a", "r12"))
+        .with(assignment("erp", "a", "r7"))
+        .with(assignment("erp", "a", "r6"))
+        .with(assignment("erp", "a", "after"))
+        .with(assignment("erp", "off", "r12"));
+    let revocation = |item: i64, entitlement: &str, account: &str, decided: &str| Revocation {
+        item,
+        campaign: 1,
+        kind: ItemKind::Assignment,
+        system: "erp".into(),
+        account_id: account.into(),
+        entitlement: entitlement.into(),
+        holder: account.into(),
+        decided_at: at(decided),
+        task: Some(item),
+    };
+    let revocations = vec![
+        revocation(1, "r12", "a", "2026-03-20T00:00:00Z"),   // 12 days, import after: a finding
+        revocation(2, "r7", "a", "2026-03-25T00:00:00Z"),    // 7 days exactly: a finding
+        revocation(3, "r6", "a", "2026-03-25T00:00:01Z"),    // under 7 days: not yet
+        revocation(4, "after", "a", "2026-03-31T21:00:00Z"), // no import since the decision
+        revocation(5, "gone", "a", "2026-03-01T00:00:00Z"),  // carried out: nothing held
+        revocation(6, "r12", "off", "2026-03-01T00:00:00Z"), // a disabled account's: unusable
+    ];
+    let mut found = Vec::new();
+    let own = annexa_engine::OwnRecords { ledger: None, revocations: Some(revocations) };
+    let selected = ["revocation-not-fulfilled".to_string()];
+    annexa_engine::audit_stream(&g.0, &config(""), at(AS_OF), &selected, own, &|b| b, &mut |b| {
+        found.extend(b);
+        true
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut subjects: Vec<String> = found.iter().map(|f| f.subject.key.clone()).collect();
+    subjects.sort();
+    assert_eq!(subjects, ["erp/a/r12", "erp/a/r7"]);
+    assert!(found.iter().all(|f| f.controls == ["A.5.18"] && f.evidence.records[0].record == "assignment"));
+    // Without the campaigns' records the check does not run at all.
+    let result = audit(&g, "", AS_OF, &[]);
+    assert!(!result.checks_run.iter().any(|c| c == "revocation-not-fulfilled"));
 }

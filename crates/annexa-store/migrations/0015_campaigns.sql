@@ -45,10 +45,12 @@ CREATE TABLE campaign_items (
     decision TEXT,
     decided_by TEXT,
     decided_at BIGINT,
+    decided_ms BIGINT,
     comment TEXT,
     delegated_by TEXT,
     revocation_task BIGINT,
-    verified_absent_at BIGINT
+    verified_absent_at BIGINT,
+    gone_at BIGINT
 );
 CREATE INDEX campaign_items_by_reviewer ON campaign_items (campaign_id, reviewer, id);
 CREATE INDEX campaign_items_by_access ON campaign_items (system, account_id, entitlement);

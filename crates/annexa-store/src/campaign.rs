@@ -64,6 +64,9 @@ pub struct StoredItem {
     pub delegated_by: Option<String>,
     pub revocation_task: Option<i64>,
     pub verified_absent_at: Option<Instant>,
+    /// When the campaign closed without this access in the graph any more (removed
+    /// outside the campaign, or by its revocation).
+    pub gone_at: Option<Instant>,
 }
 
 /// Which items to read.
@@ -101,7 +104,7 @@ pub struct Decided {
 const ITEM_COLUMNS: &str = "i.id, i.campaign_id, i.kind, i.system, i.account_id, i.entitlement, i.employee_id, i.holder, i.privileged, \
      i.last_used_at, i.granted_at, i.last_certified_at, i.import_id, i.line, i.reviewer, i.reviewer_basis, i.open_findings, i.sod_rules, \
      i.peer_share_permille, i.peers, i.recommendation, i.recommendation_reason, i.decision, i.decided_by, i.decided_at, i.comment, \
-     i.delegated_by, i.revocation_task, i.verified_absent_at";
+     i.delegated_by, i.revocation_task, i.verified_absent_at, i.gone_at";
 
 fn stored_item(r: &DbRow<'_>) -> Result<StoredItem, StoreError> {
     use annexa_core::campaign::{ItemKind, Recommendation};
@@ -137,6 +140,7 @@ fn stored_item(r: &DbRow<'_>) -> Result<StoredItem, StoreError> {
         delegated_by: text(26)?,
         revocation_task: r.int(27)?,
         verified_absent_at: instant(r.int(28)?),
+        gone_at: instant(r.int(29)?),
     })
 }
 
@@ -352,7 +356,7 @@ impl Store {
                 &[id.into()],
                 |r| {
                     row = Some(stored_item(r)?);
-                    status = r.req_text(29)?.to_string();
+                    status = r.req_text(30)?.to_string();
                     Ok(())
                 },
             )?;
@@ -382,12 +386,13 @@ impl Store {
             return Err(StoreError::Invalid(format!("nothing was decided: {}{more}", problems.join("; "))));
         }
         let now = at.timestamp();
+        let millis = at.timestamp_millis();
         let mut also = Vec::new();
         let mut tasks = Vec::new();
         for item in &found {
             let changed = tx.execute(
-                "UPDATE campaign_items SET decision = ?, decided_by = ?, decided_at = ?, comment = ? WHERE id = ? AND decision IS NULL",
-                &[request.decision.as_str().into(), request.reviewer.as_str().into(), now.into(), comment.into(), item.id.into()],
+                "UPDATE campaign_items SET decision = ?, decided_by = ?, decided_at = ?, decided_ms = ?, comment = ? WHERE id = ? AND decision IS NULL",
+                &[request.decision.as_str().into(), request.reviewer.as_str().into(), now.into(), millis.into(), comment.into(), item.id.into()],
             )?;
             if changed == 0 {
                 return Err(StoreError::Conflict(format!("item {} was decided by someone else meanwhile: nothing was decided", item.id)));
@@ -421,8 +426,8 @@ impl Store {
                     None => {
                         let note = format!("decided with item {} (the same access)", item.id);
                         tx.execute(
-                            "UPDATE campaign_items SET decision = ?, decided_by = ?, decided_at = ?, comment = ? WHERE id = ? AND decision IS NULL",
-                            &[request.decision.as_str().into(), request.reviewer.as_str().into(), now.into(), note.as_str().into(), other.into()],
+                            "UPDATE campaign_items SET decision = ?, decided_by = ?, decided_at = ?, decided_ms = ?, comment = ? WHERE id = ? AND decision IS NULL",
+                            &[request.decision.as_str().into(), request.reviewer.as_str().into(), now.into(), millis.into(), note.as_str().into(), other.into()],
                         )?;
                         also.push(other);
                     }
@@ -488,6 +493,7 @@ impl Store {
     pub fn close_campaign(
         &mut self,
         id: i64,
+        gone: &[i64],
         revoke_undecided: bool,
         revocation: &dyn Fn(&StoredItem) -> NewTask,
         max_attempts: i64,
@@ -500,17 +506,26 @@ impl Store {
             return Err(StoreError::Conflict(format!("campaign #{id} is already closed")));
         }
         let now = at.timestamp();
+        // Access that disappeared since launch is marked, and is not revoked again.
+        for item in gone {
+            tx.execute("UPDATE campaign_items SET gone_at = ? WHERE id = ? AND campaign_id = ?", &[now.into(), (*item).into(), id.into()])?;
+        }
         let mut revoked_at_close = 0u64;
         if revoke_undecided {
             let mut undecided = Vec::new();
-            tx.query_each(&format!("SELECT {ITEM_COLUMNS} FROM campaign_items i WHERE i.campaign_id = ? AND i.decision IS NULL"), &[id.into()], |r| {
-                undecided.push(stored_item(r)?);
-                Ok(())
-            })?;
+            tx.query_each(
+                &format!("SELECT {ITEM_COLUMNS} FROM campaign_items i WHERE i.campaign_id = ? AND i.decision IS NULL AND i.gone_at IS NULL"),
+                &[id.into()],
+                |r| {
+                    undecided.push(stored_item(r)?);
+                    Ok(())
+                },
+            )?;
             for item in &undecided {
                 tx.execute(
-                    "UPDATE campaign_items SET decision = 'revoke', decided_by = ?, decided_at = ?, comment = 'undecided when the campaign closed' WHERE id = ?",
-                    &[actor.into(), now.into(), item.id.into()],
+                    "UPDATE campaign_items SET decision = 'revoke', decided_by = ?, decided_at = ?, decided_ms = ?, \
+                     comment = 'undecided when the campaign closed' WHERE id = ?",
+                    &[actor.into(), now.into(), at.timestamp_millis().into(), item.id.into()],
                 )?;
                 let task = revocation(item);
                 crate::provisioning::insert_task(&mut tx, &task, max_attempts, at)?;
@@ -539,7 +554,7 @@ impl Store {
         let closed = read_campaigns(&mut tx, Some(id))?.pop().ok_or_else(|| StoreError::NotFound(format!("no campaign #{id}")))?;
         let data = serde_json::json!({
             "campaign": id, "items": closed.items, "certified": closed.certified, "revoked": closed.revoked,
-            "revoked_at_close": revoked_at_close, "undecided": undecided, "population_hash": closed.population_hash,
+            "revoked_at_close": revoked_at_close, "undecided": undecided, "gone": gone.len(), "population_hash": closed.population_hash,
         });
         tx.ledger_append(actor, at, &[crate::ledger::Change { kind: "campaign-closed", data }])?;
         tx.commit()?;
@@ -576,6 +591,112 @@ impl Store {
         let data = serde_json::json!({ "items": listed });
         tx.ledger_append(actor, at, &[crate::ledger::Change { kind: "campaign-revocations-verified", data }])?;
         tx.commit()
+    }
+}
+
+/// How one reviewer reviewed: what an auditor looks at for rubber-stamping.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ReviewerDiligence {
+    pub reviewer: String,
+    pub items: u64,
+    pub decided: u64,
+    pub certified: u64,
+    pub revoked: u64,
+    /// Certified of decided (0–1).
+    pub certified_share: f64,
+    /// Median hours from the launch to a decision.
+    pub median_hours_to_decide: Option<f64>,
+    /// Runs of at least [`FAST_RUN`] decisions, each less than a second after the one
+    /// before (a bulk decision is one such run), and the items decided in them.
+    pub fast_runs: u64,
+    pub items_in_fast_runs: u64,
+    /// Items certified although they had open findings.
+    pub certified_with_open_findings: u64,
+    /// Items certified although the recommendation was to revoke.
+    pub certified_against_recommendation: u64,
+}
+
+/// Decisions in a row, each under a second after the last, that make a fast run.
+pub const FAST_RUN: u64 = 5;
+
+impl Store {
+    /// Per reviewer of campaign `id`: decisions, time to decide, the share certified, fast
+    /// runs, and certifications against findings or the recommendation.
+    pub fn campaign_diligence(&mut self, id: i64) -> Result<Vec<ReviewerDiligence>, StoreError> {
+        let mut tx = self.conn.read_transaction()?;
+        let mut launched = 0i64;
+        tx.query_each("SELECT created_at FROM campaigns WHERE id = ?", &[id.into()], |r| {
+            launched = r.req_int(0)?;
+            Ok(())
+        })?;
+        let mut out: Vec<ReviewerDiligence> = Vec::new();
+        let mut waits: Vec<i64> = Vec::new();
+        let mut last_ms: Option<i64> = None;
+        let mut run = 0u64;
+        let finish_run = |d: &mut ReviewerDiligence, run: &mut u64| {
+            if *run >= FAST_RUN {
+                d.fast_runs += 1;
+                d.items_in_fast_runs += *run;
+            }
+            *run = 0;
+        };
+        let close = |d: &mut ReviewerDiligence, waits: &mut Vec<i64>, run: &mut u64| {
+            finish_run(d, run);
+            if d.decided > 0 {
+                d.certified_share = d.certified as f64 / d.decided as f64;
+            }
+            if !waits.is_empty() {
+                waits.sort_unstable();
+                d.median_hours_to_decide = Some(waits[waits.len() / 2] as f64 / 3600.0);
+            }
+            waits.clear();
+        };
+        // Decided items by the reviewer who decided them, in the order decided; undecided
+        // ones by the reviewer they wait for.
+        tx.query_each(
+            "SELECT COALESCE(decided_by, reviewer, ''), decision, decided_at, decided_ms, open_findings, recommendation \
+             FROM campaign_items WHERE campaign_id = ? ORDER BY 1, decided_ms, id",
+            &[id.into()],
+            |r| {
+                let reviewer = r.req_text(0)?;
+                if out.last().is_none_or(|d| d.reviewer != reviewer) {
+                    if let Some(d) = out.last_mut() {
+                        close(d, &mut waits, &mut run);
+                    }
+                    out.push(ReviewerDiligence { reviewer: reviewer.to_string(), ..Default::default() });
+                    last_ms = None;
+                }
+                let d = out.last_mut().ok_or_else(|| StoreError::Corrupt("no reviewer".into()))?;
+                d.items += 1;
+                let Some(decision) = r.text(1)? else { return Ok(()) };
+                d.decided += 1;
+                if decision == "certify" {
+                    d.certified += 1;
+                    d.certified_with_open_findings += u64::from(r.req_int(4)? > 0);
+                    d.certified_against_recommendation += u64::from(r.req_text(5)? == "revoke");
+                } else {
+                    d.revoked += 1;
+                }
+                if let Some(at) = r.int(2)? {
+                    waits.push(at - launched);
+                }
+                let ms = r.int(3)?.unwrap_or_default();
+                match last_ms {
+                    Some(prev) if ms - prev < 1000 => run += 1,
+                    _ => {
+                        finish_run(d, &mut run);
+                        run = 1;
+                    }
+                }
+                last_ms = Some(ms);
+                Ok(())
+            },
+        )?;
+        if let Some(d) = out.last_mut() {
+            close(d, &mut waits, &mut run);
+        }
+        tx.commit()?;
+        Ok(out)
     }
 }
 

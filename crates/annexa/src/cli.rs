@@ -422,6 +422,15 @@ Examples:
         #[arg(long, value_name = "EMPLOYEE_ID")]
         to: String,
     },
+    /// The campaign's evidence: population proof, decisions, and each reviewer's diligence
+    /// (time to decide, share certified, fast runs, certifications against findings).
+    #[command(after_help = "--format json writes the campaign, the diligence and every item with its decision,
+comment and the recommendation shown: the evidence an auditor samples.
+
+Examples:
+  annexa campaign report 1
+  annexa --format json campaign report 1 > campaign-1.json")]
+    Report { id: i64 },
     /// Close: certified access is recorded as certified; undecided items are kept or revoked.
     Close {
         id: i64,

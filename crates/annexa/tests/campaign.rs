@@ -204,6 +204,26 @@ fn a_campaign_from_the_first_audit_is_reviewed_decided_and_closed() {
         assert_eq!(report["resolved"].as_array().map(Vec::len), Some(1), "{db}: {report}");
         let (_, revoked) = item(&items(d, db, &first), "leo.berg@example.com", "erp-admin");
         assert!(revoked["verified_absent_at"].is_string(), "{db}: {revoked}");
+
+        // The campaign's evidence: each reviewer's diligence, and every decision.
+        let report = json(d, db, &["campaign", "report", &first]);
+        let by = |r: &str| report["diligence"].as_array().expect("diligence").iter().find(|x| x["reviewer"] == r).expect("reviewer").clone();
+        let e0 = by("E0");
+        assert_eq!((e0["decided"].as_u64(), e0["certified"].as_u64()), (Some(3), Some(3)), "{db}: {e0}");
+        assert_eq!(by("E1")["revoked"], 1, "{db}");
+        assert_eq!(report["items"].as_array().map(Vec::len), Some(5), "{db}");
+        // ...in the evidence pack, which verifies offline.
+        let key = ok(d, db, &["ledger", "key", "show"]);
+        let pack = d.join("pack.zip");
+        ok(d, db, &["evidence", "pack", "--out", pack.to_str().expect("utf8")]);
+        let verified = ok(d, db, &["evidence", "verify", pack.to_str().expect("utf8"), "--key", key.trim()]);
+        assert!(!verified.is_empty(), "{db}");
+        let mut zip = zip::ZipArchive::new(std::fs::File::open(&pack).expect("pack")).expect("zip");
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name("campaigns.json").expect("campaigns.json"), &mut text).expect("read");
+        let packed: Value = serde_json::from_str(&text).expect("json");
+        assert_eq!(packed[0]["campaign"]["id"].to_string(), first, "{db}: the closed campaign, not the open one");
+        std::fs::remove_file(&pack).expect("remove");
         ok(d, db, &["ledger", "verify"]);
     }
 }

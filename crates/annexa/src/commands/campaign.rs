@@ -145,6 +145,44 @@ pub fn run(global: &GlobalArgs, cmd: CampaignCommand) -> anyhow::Result<ExitCode
             let n = app.delegate(&items, &reviewer, &to)?;
             println!("{n} item(s) now with {to}");
         }
+        CampaignCommand::Report { id } => {
+            let (c, diligence) = app.campaign_report(id)?;
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            if json {
+                let head = serde_json::to_string(&serde_json::json!({ "campaign": c, "diligence": diligence }))?;
+                write!(out, "{},\"items\":[", head.strip_suffix('}').unwrap_or(&head))?;
+                let mut first = true;
+                app.campaign_items(id, &ItemFilter::default(), |i| {
+                    out.write_all(if first { b"\n" } else { b",\n" })?;
+                    first = false;
+                    serde_json::to_writer(&mut out, &i).map_err(std::io::Error::other)
+                })?;
+                writeln!(out, "\n]}}")?;
+            } else {
+                writeln!(out, "campaign #{} \"{}\" [{}]: {} items, {} certified, {} revoked, {}", c.id, c.name, c.status, thousands(c.items as u64), c.certified, c.revoked, progress(&c))?;
+                writeln!(out, "population sha256 {} (scope {})", c.population_hash, c.scope)?;
+                writeln!(out)?;
+                let mut table = Table::new(&[
+                    "reviewer", "items", "decided", "certified", "median hours", "fast runs (items)", "certified w/ findings", "certified vs advice",
+                ]);
+                for d in &diligence {
+                    table.push(vec![
+                        d.reviewer.clone(),
+                        d.items.to_string(),
+                        d.decided.to_string(),
+                        format!("{} ({:.0} %)", d.certified, d.certified_share * 100.0),
+                        d.median_hours_to_decide.map(|h| format!("{h:.1}")).unwrap_or_default(),
+                        format!("{} ({})", d.fast_runs, d.items_in_fast_runs),
+                        d.certified_with_open_findings.to_string(),
+                        d.certified_against_recommendation.to_string(),
+                    ]);
+                }
+                table.write_aligned(&mut out)?;
+                writeln!(out, "\nA fast run is {} or more decisions, each within a second of the last (a bulk decision is one).", annexa_store::campaign::FAST_RUN)?;
+            }
+            out.flush()?;
+        }
         CampaignCommand::Close { id, undecided } => {
             let c = app.close_campaign(id, undecided == "revoke")?;
             if json {

@@ -80,12 +80,15 @@ impl App {
             })?;
         }
         let open_findings = store.open_findings_by_subject()?;
+        let mut secret = [0u8; 32];
+        getrandom::getrandom(&mut secret).map_err(|e| Error::internal(format!("no randomness for the campaign's worksheet key: {e}")))?;
         let new = NewCampaign {
             name: request.name.trim().to_string(),
             scope: scope.text(),
             reviewer_strategy: strategy.text(),
             fallback: request.fallback.clone(),
             due: request.due,
+            worksheet_key: annexa_core::to_hex(&secret),
         };
         self.progress.step("drawing the campaign's population");
         let mut writer = store.begin_campaign(&new, &self.actor, now)?;
@@ -193,6 +196,95 @@ impl App {
         Ok(closed)
     }
 
+    /// Writes `reviewer`'s undecided items of campaign `id` to `path` (XLSX or CSV, by its
+    /// name) for review offline; returns how many.
+    pub fn export_worksheet(&self, id: i64, reviewer: &str, path: &std::path::Path) -> Result<usize> {
+        let mut store = self.store()?;
+        let campaign = store.campaign(id)?;
+        if campaign.status != "open" {
+            return Err(Error::conflict(format!("campaign #{id} is closed: there is nothing left to review")));
+        }
+        let key = unhex(&store.campaign_worksheet_key(id)?)?;
+        let mut rows = Vec::new();
+        let filter = ItemFilter { reviewer: Some(reviewer.to_string()), undecided: true, ..Default::default() };
+        store.campaign_items(id, &filter, |i| {
+            rows.push(worksheet_row(&i));
+            Ok(())
+        })?;
+        if rows.is_empty() {
+            return Err(Error::invalid(format!("{reviewer} has no undecided items in campaign #{id}")));
+        }
+        annexa_report::worksheet::write(path, &rows, &key).map_err(|e| Error::new(crate::ErrorKind::Internal, e.to_string()))?;
+        Ok(rows.len())
+    }
+
+    /// Applies the decisions of a returned worksheet of campaign `id`: every row is checked
+    /// first (an item of this campaign, cells other than decision and comment unchanged, the
+    /// row's reviewer still the item's, not decided yet, a comment where one is needed), and
+    /// a file with any bad row applies nothing, naming each. Rows without a decision are
+    /// left for later. One ledger entry records them all, with the file's SHA-256.
+    pub fn import_decisions(&self, id: i64, path: &std::path::Path) -> Result<Decided> {
+        let mut store = self.store()?;
+        let campaign = store.campaign(id)?;
+        if campaign.status != "open" {
+            return Err(Error::conflict(format!("campaign #{id} is closed: it takes no more decisions")));
+        }
+        let key = unhex(&store.campaign_worksheet_key(id)?)?;
+        let bytes = std::fs::read(path).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+        let rows = annexa_report::worksheet::read(path, &key).map_err(|e| Error::invalid(e.to_string()))?;
+        let mut problems = Vec::new();
+        let mut requests = Vec::new();
+        let mut seen = HashSet::new();
+        for r in &rows {
+            let at = format!("row {}", r.row);
+            if !r.intact {
+                problems.push(format!("{at} (item {}): cells other than decision and comment were changed", r.item));
+                continue;
+            }
+            if r.campaign != Some(id) {
+                problems.push(format!("{at}: item {} belongs to another campaign's worksheet", r.item));
+                continue;
+            }
+            if !seen.insert(r.item) {
+                problems.push(format!("{at}: item {} appears twice", r.item));
+                continue;
+            }
+            match r.decision.as_deref() {
+                None => continue,
+                Some("certify" | "revoke") => {}
+                Some(other) => {
+                    problems.push(format!("{at}: decision {other:?} is not certify or revoke"));
+                    continue;
+                }
+            }
+            requests.push(DecisionRequest {
+                items: vec![r.item],
+                reviewer: r.reviewer.clone(),
+                decision: r.decision.clone().unwrap_or_default(),
+                comment: r.comment.clone(),
+            });
+        }
+        if !problems.is_empty() {
+            return Err(Error::invalid(format!("{}: nothing was applied: {}", path.display(), problems.join("; "))));
+        }
+        if requests.is_empty() {
+            return Err(Error::invalid(format!("{}: no row has a decision yet", path.display())));
+        }
+        let source = serde_json::json!({ "file": path.display().to_string(), "sha256": annexa_core::to_hex(&<sha2::Sha256 as sha2::Digest>::digest(&bytes)) });
+        let now = self.now();
+        let revocation = |item: &StoredItem| self.revocation(item, now);
+        let max_attempts = i64::from(self.settings.config.provisioning.max_attempts);
+        let decided = store
+            .decide_all(&requests, Some(source), &revocation, max_attempts, &self.actor, now)
+            .map_err(|e| match e {
+                // The store names items; the reviewer's file has rows.
+                annexa_store::StoreError::Invalid(m) => Error::invalid(format!("{}: {}", path.display(), with_rows(&m, &rows))),
+                e => e.into(),
+            })?;
+        self.checkpoint(&mut store)?;
+        Ok(decided)
+    }
+
     /// A campaign with how each reviewer reviewed (its items are read with
     /// [`App::campaign_items`]).
     pub fn campaign_report(&self, id: i64) -> Result<(Campaign, Vec<ReviewerDiligence>)> {
@@ -248,4 +340,42 @@ fn present_access(graph: &annexa_core::graph::IdentityGraph) -> HashSet<u64> {
         }
     }
     out
+}
+
+/// An item as its reviewer's worksheet shows it.
+fn worksheet_row(i: &StoredItem) -> annexa_report::worksheet::WorksheetRow {
+    let x = &i.item;
+    annexa_report::worksheet::WorksheetRow {
+        campaign: i.campaign_id,
+        item: i.id,
+        reviewer: x.reviewer.clone().unwrap_or_default(),
+        holder: x.holder.clone(),
+        access: format!("{}:{}", x.system, x.entitlement),
+        privileged: x.privileged,
+        last_used: x.last_used_at.map_or_else(|| "never".to_string(), |t| t.format("%Y-%m-%d").to_string()),
+        open_findings: x.open_findings,
+        sod_rules: x.sod_rules.join(" "),
+        peers: x.peer_share.map(|s| format!("{:.0} % of {}", s * 100.0, x.peers)).unwrap_or_default(),
+        recommendation: x.recommendation.as_str().to_string(),
+        reason: x.recommendation_reason.clone(),
+        decision: None,
+        comment: None,
+    }
+}
+
+/// `message` with each "item N" followed by its row in the worksheet.
+fn with_rows(message: &str, rows: &[annexa_report::worksheet::ReturnedRow]) -> String {
+    let mut out = message.to_string();
+    for r in rows {
+        out = out.replace(&format!("item {} ", r.item), &format!("item {} (row {}) ", r.item, r.row));
+    }
+    out
+}
+
+fn unhex(hex: &str) -> Result<Vec<u8>> {
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| hex.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok()))
+        .collect::<Option<Vec<u8>>>()
+        .ok_or_else(|| Error::internal("the campaign's worksheet key is damaged"))
 }

@@ -16,7 +16,9 @@ CREATE TABLE campaigns (
     population TEXT NOT NULL,
     closed_at BIGINT,
     closed_by TEXT,
-    undecided TEXT
+    undecided TEXT,
+    -- The secret of the reviewers' worksheets' integrity codes (hex): never printed.
+    worksheet_key TEXT NOT NULL
 );
 
 CREATE TABLE campaign_items (

@@ -23,6 +23,8 @@ pub struct NewCampaign {
     pub reviewer_strategy: String,
     pub fallback: Option<String>,
     pub due: Instant,
+    /// The secret (hex) that keys the integrity codes of its reviewers' worksheets.
+    pub worksheet_key: String,
 }
 
 /// A campaign as stored.
@@ -159,8 +161,8 @@ impl Store {
     pub fn begin_campaign(&mut self, new: &NewCampaign, actor: &str, at: Instant) -> Result<CampaignWriter<'_>, StoreError> {
         let mut tx = self.conn.transaction()?;
         let id = tx.insert_returning_id(
-            "INSERT INTO campaigns (name, scope, reviewer_strategy, fallback, due_at, status, created_at, created_by, items, population_hash, population) \
-             VALUES (?, ?, ?, ?, ?, 'open', ?, ?, 0, '', '{}')",
+            "INSERT INTO campaigns (name, scope, reviewer_strategy, fallback, due_at, status, created_at, created_by, items, population_hash, \
+             population, worksheet_key) VALUES (?, ?, ?, ?, ?, 'open', ?, ?, 0, '', '{}', ?)",
             &[
                 new.name.as_str().into(),
                 new.scope.as_str().into(),
@@ -169,6 +171,7 @@ impl Store {
                 new.due.timestamp().into(),
                 at.timestamp().into(),
                 actor.into(),
+                new.worksheet_key.as_str().into(),
             ],
         )?;
         Ok(CampaignWriter { tx, id, actor: actor.to_string(), at, batch: Vec::with_capacity(BATCH) })
@@ -281,6 +284,18 @@ impl Store {
         found.ok_or_else(|| StoreError::NotFound(format!("no campaign #{id}")))
     }
 
+    /// The secret keying campaign `id`'s worksheet integrity codes (hex).
+    pub fn campaign_worksheet_key(&mut self, id: i64) -> Result<String, StoreError> {
+        let mut tx = self.conn.read_transaction()?;
+        let mut key = None;
+        tx.query_each("SELECT worksheet_key FROM campaigns WHERE id = ?", &[id.into()], |r| {
+            key = Some(r.req_text(0)?.to_string());
+            Ok(())
+        })?;
+        tx.commit()?;
+        key.ok_or_else(|| StoreError::NotFound(format!("no campaign #{id}")))
+    }
+
     /// Every campaign, newest first.
     pub fn campaigns(&mut self) -> Result<Vec<Campaign>, StoreError> {
         let mut tx = self.conn.read_transaction()?;
@@ -320,13 +335,7 @@ impl Store {
         tx.commit()
     }
 
-    /// Records a decision on `request.items`, as `actor` at `at`. Every item is checked
-    /// before anything is written (it exists, its campaign is open, `request.reviewer` is its
-    /// reviewer and not its holder, it is undecided, a comment is there where one is
-    /// required); one bad item refuses the whole decision, naming each. An item decided by
-    /// someone else meanwhile refuses it too: nothing is decided twice. The same access
-    /// undecided in another open campaign is decided alike; one decided otherwise there
-    /// refuses the decision. `revocation` makes the provisioning task of a revoked item.
+    /// Records a decision on `request.items`, as `actor` at `at` (see [`Store::decide_all`]).
     pub fn decide(
         &mut self,
         request: &DecisionRequest,
@@ -335,50 +344,42 @@ impl Store {
         actor: &str,
         at: Instant,
     ) -> Result<Decided, StoreError> {
-        if request.decision != "certify" && request.decision != "revoke" {
-            return Err(StoreError::Invalid(format!("decision {:?} is not certify or revoke", request.decision)));
-        }
-        let comment = request.comment.as_deref().map(str::trim).filter(|c| !c.is_empty());
-        let mut items: Vec<i64> = request.items.clone();
-        items.sort_unstable();
-        items.dedup();
-        if items.is_empty() {
-            return Err(StoreError::Invalid("no review items to decide".into()));
-        }
+        self.decide_all(std::slice::from_ref(request), None, revocation, max_attempts, actor, at)
+    }
+
+    /// Records several decisions (each with its own comment: a returned worksheet's rows)
+    /// in one transaction and one ledger entry, with `source` (the file) in it. Every item
+    /// is checked before anything is written (it exists, its campaign is open, the request's
+    /// reviewer is its reviewer and not its holder, it is undecided, a comment is there where
+    /// one is required); one bad item refuses everything, naming each. An item decided by
+    /// someone else meanwhile refuses it too: nothing is decided twice. The same access
+    /// undecided in another open campaign is decided alike; one decided otherwise there
+    /// refuses it. `revocation` makes the provisioning task of a revoked item.
+    pub fn decide_all(
+        &mut self,
+        requests: &[DecisionRequest],
+        source: Option<serde_json::Value>,
+        revocation: &dyn Fn(&StoredItem) -> NewTask,
+        max_attempts: i64,
+        actor: &str,
+        at: Instant,
+    ) -> Result<Decided, StoreError> {
         let mut tx = self.conn.transaction()?;
         let mut problems = Vec::new();
-        let mut found = Vec::with_capacity(items.len());
-        for &id in &items {
-            let mut row = None;
-            let mut status = String::new();
-            tx.query_each(
-                &format!("SELECT {ITEM_COLUMNS}, c.status FROM campaign_items i JOIN campaigns c ON c.id = i.campaign_id WHERE i.id = ?"),
-                &[id.into()],
-                |r| {
-                    row = Some(stored_item(r)?);
-                    status = r.req_text(30)?.to_string();
-                    Ok(())
-                },
-            )?;
-            let Some(item) = row else {
-                problems.push(format!("item {id} does not exist"));
-                continue;
-            };
-            if status != "open" {
-                problems.push(format!("item {id} is in campaign #{}, which is closed", item.campaign_id));
-            } else if item.item.employee_id.as_deref() == Some(request.reviewer.as_str()) {
-                problems.push(format!("item {id} is {}'s own access: nobody reviews their own", request.reviewer));
-            } else if item.item.reviewer.as_deref() != Some(request.reviewer.as_str()) {
-                let whose = item.item.reviewer.as_deref().unwrap_or("nobody yet");
-                problems.push(format!("item {id} is for {whose} to review, not {}", request.reviewer));
-            } else if let Some(d) = &item.decision {
-                problems.push(format!("item {id} was already decided ({d}) by {}", item.decided_by.as_deref().unwrap_or("?")));
-            } else if comment.is_none() && request.decision == "revoke" && item.item.privileged {
-                problems.push(format!("item {id} is privileged access: revoking it needs a comment"));
-            } else if comment.is_none() && request.decision == "certify" && item.item.open_findings > 0 {
-                problems.push(format!("item {id} has {} open finding(s): certifying it needs a comment", item.item.open_findings));
+        let mut checked: Vec<(&DecisionRequest, Option<&str>, Vec<StoredItem>)> = Vec::with_capacity(requests.len());
+        for request in requests {
+            if request.decision != "certify" && request.decision != "revoke" {
+                return Err(StoreError::Invalid(format!("decision {:?} is not certify or revoke", request.decision)));
             }
-            found.push(item);
+            let comment = request.comment.as_deref().map(str::trim).filter(|c| !c.is_empty());
+            let mut items: Vec<i64> = request.items.clone();
+            items.sort_unstable();
+            items.dedup();
+            let found = check_items(&mut tx, &items, request, comment, &mut problems)?;
+            checked.push((request, comment, found));
+        }
+        if checked.iter().all(|(_, _, f)| f.is_empty()) && problems.is_empty() {
+            return Err(StoreError::Invalid("no review items to decide".into()));
         }
         if !problems.is_empty() {
             let more = if problems.len() > 10 { format!("; and {} more", problems.len() - 10) } else { String::new() };
@@ -387,73 +388,47 @@ impl Store {
         }
         let now = at.timestamp();
         let millis = at.timestamp_millis();
-        let mut also = Vec::new();
-        let mut tasks = Vec::new();
-        for item in &found {
-            let changed = tx.execute(
-                "UPDATE campaign_items SET decision = ?, decided_by = ?, decided_at = ?, decided_ms = ?, comment = ? WHERE id = ? AND decision IS NULL",
-                &[request.decision.as_str().into(), request.reviewer.as_str().into(), now.into(), millis.into(), comment.into(), item.id.into()],
-            )?;
-            if changed == 0 {
-                return Err(StoreError::Conflict(format!("item {} was decided by someone else meanwhile: nothing was decided", item.id)));
-            }
-            // The same access in other open campaigns: decided alike, never both ways.
-            let mut others: Vec<(i64, Option<String>)> = Vec::new();
-            tx.query_each(
-                "SELECT i.id, i.decision FROM campaign_items i JOIN campaigns c ON c.id = i.campaign_id \
-                 WHERE i.system = ? AND i.account_id = ? AND i.entitlement = ? AND i.kind = ? AND i.id <> ? AND c.status = 'open'",
-                &[
-                    item.item.system.as_str().into(),
-                    item.item.account_id.as_str().into(),
-                    item.item.entitlement.as_str().into(),
-                    item.item.kind.as_str().into(),
-                    item.id.into(),
-                ],
-                |r| {
-                    others.push((r.req_int(0)?, r.text(1)?.map(str::to_string)));
-                    Ok(())
-                },
-            )?;
-            for (other, decision) in others {
-                match decision {
-                    Some(d) if d != request.decision => {
-                        return Err(StoreError::Conflict(format!(
-                            "item {} is the same access as item {other}, already decided {d} in another open campaign: nothing was decided",
-                            item.id
-                        )));
-                    }
-                    Some(_) => {}
-                    None => {
-                        let note = format!("decided with item {} (the same access)", item.id);
-                        tx.execute(
-                            "UPDATE campaign_items SET decision = ?, decided_by = ?, decided_at = ?, decided_ms = ?, comment = ? WHERE id = ? AND decision IS NULL",
-                            &[request.decision.as_str().into(), request.reviewer.as_str().into(), now.into(), millis.into(), note.as_str().into(), other.into()],
-                        )?;
-                        also.push(other);
+        let (mut decided, mut also, mut tasks, mut logged) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (request, comment, found) in &checked {
+            for item in found {
+                let changed = tx.execute(
+                    "UPDATE campaign_items SET decision = ?, decided_by = ?, decided_at = ?, decided_ms = ?, comment = ? WHERE id = ? AND decision IS NULL",
+                    &[request.decision.as_str().into(), request.reviewer.as_str().into(), now.into(), millis.into(), (*comment).into(), item.id.into()],
+                )?;
+                if changed == 0 {
+                    return Err(StoreError::Conflict(format!("item {} was decided by someone else meanwhile: nothing was decided", item.id)));
+                }
+                decided.push(item.id);
+                also.extend(decide_alike(&mut tx, item, request, now, millis)?);
+                if request.decision == "revoke" {
+                    let task = revocation(item);
+                    crate::provisioning::insert_task(&mut tx, &task, max_attempts, at)?;
+                    let mut task_id = None;
+                    tx.query_each("SELECT id FROM provisioning_tasks WHERE idempotency_key = ?", &[task.idempotency_key.as_str().into()], |r| {
+                        task_id = r.int(0)?;
+                        Ok(())
+                    })?;
+                    if let Some(t) = task_id {
+                        tx.execute("UPDATE campaign_items SET revocation_task = ? WHERE id = ?", &[t.into(), item.id.into()])?;
+                        tasks.push(t);
                     }
                 }
             }
-            if request.decision == "revoke" {
-                let task = revocation(item);
-                crate::provisioning::insert_task(&mut tx, &task, max_attempts, at)?;
-                let mut task_id = None;
-                tx.query_each("SELECT id FROM provisioning_tasks WHERE idempotency_key = ?", &[task.idempotency_key.as_str().into()], |r| {
-                    task_id = r.int(0)?;
-                    Ok(())
-                })?;
-                if let Some(t) = task_id {
-                    tx.execute("UPDATE campaign_items SET revocation_task = ? WHERE id = ?", &[t.into(), item.id.into()])?;
-                    tasks.push(t);
-                }
-            }
+            let items: Vec<i64> = found.iter().map(|i| i.id).collect();
+            logged.push(serde_json::json!({ "items": items, "reviewer": request.reviewer, "decision": request.decision, "comment": comment }));
         }
-        let data = serde_json::json!({
-            "items": items, "also": also, "reviewer": request.reviewer, "decision": request.decision,
-            "comment": comment, "tasks": tasks,
-        });
+        let data = match (logged.len(), source) {
+            (1, None) => {
+                let mut one = logged.pop().unwrap_or_default();
+                one["also"] = serde_json::json!(also);
+                one["tasks"] = serde_json::json!(tasks);
+                one
+            }
+            (_, source) => serde_json::json!({ "decisions": logged, "also": also, "tasks": tasks, "source": source }),
+        };
         let entry = tx.ledger_append(actor, at, &[crate::ledger::Change { kind: "campaign-decided", data }])?;
         tx.commit()?;
-        Ok(Decided { items, also, tasks, ledger_entry: entry })
+        Ok(Decided { items: decided, also, tasks, ledger_entry: entry })
     }
 
     /// Hands undecided items from their reviewer to another (an active person who does not
@@ -740,4 +715,91 @@ fn read_campaigns(tx: &mut Tx<'_>, id: Option<i64>) -> Result<Vec<Campaign>, Sto
         },
     )?;
     Ok(out)
+}
+
+/// Checks `items` for `request` (see [`Store::decide_all`]), adding what is wrong to
+/// `problems`; returns the items found.
+fn check_items(
+    tx: &mut Tx<'_>,
+    items: &[i64],
+    request: &DecisionRequest,
+    comment: Option<&str>,
+    problems: &mut Vec<String>,
+) -> Result<Vec<StoredItem>, StoreError> {
+    let mut found = Vec::with_capacity(items.len());
+    for &id in items {
+        let mut row = None;
+        let mut status = String::new();
+        tx.query_each(
+            &format!("SELECT {ITEM_COLUMNS}, c.status FROM campaign_items i JOIN campaigns c ON c.id = i.campaign_id WHERE i.id = ?"),
+            &[id.into()],
+            |r| {
+                row = Some(stored_item(r)?);
+                status = r.req_text(30)?.to_string();
+                Ok(())
+            },
+        )?;
+        let Some(item) = row else {
+            problems.push(format!("item {id} does not exist"));
+            continue;
+        };
+        if status != "open" {
+            problems.push(format!("item {id} is in campaign #{}, which is closed", item.campaign_id));
+        } else if item.item.employee_id.as_deref() == Some(request.reviewer.as_str()) {
+            problems.push(format!("item {id} is {}'s own access: nobody reviews their own", request.reviewer));
+        } else if item.item.reviewer.as_deref() != Some(request.reviewer.as_str()) {
+            let whose = item.item.reviewer.as_deref().unwrap_or("nobody yet");
+            problems.push(format!("item {id} is for {whose} to review, not {}", request.reviewer));
+        } else if let Some(d) = &item.decision {
+            problems.push(format!("item {id} was already decided ({d}) by {}", item.decided_by.as_deref().unwrap_or("?")));
+        } else if comment.is_none() && request.decision == "revoke" && item.item.privileged {
+            problems.push(format!("item {id} is privileged access: revoking it needs a comment"));
+        } else if comment.is_none() && request.decision == "certify" && item.item.open_findings > 0 {
+            problems.push(format!("item {id} has {} open finding(s): certifying it needs a comment", item.item.open_findings));
+        }
+        found.push(item);
+    }
+    Ok(found)
+}
+
+/// Decides the same access alike in the other open campaigns that hold it undecided;
+/// refuses when one of them decided it the other way. Returns the items decided so.
+fn decide_alike(tx: &mut Tx<'_>, item: &StoredItem, request: &DecisionRequest, now: i64, millis: i64) -> Result<Vec<i64>, StoreError> {
+    let mut others: Vec<(i64, Option<String>)> = Vec::new();
+    tx.query_each(
+        "SELECT i.id, i.decision FROM campaign_items i JOIN campaigns c ON c.id = i.campaign_id \
+         WHERE i.system = ? AND i.account_id = ? AND i.entitlement = ? AND i.kind = ? AND i.id <> ? AND c.status = 'open'",
+        &[
+            item.item.system.as_str().into(),
+            item.item.account_id.as_str().into(),
+            item.item.entitlement.as_str().into(),
+            item.item.kind.as_str().into(),
+            item.id.into(),
+        ],
+        |r| {
+            others.push((r.req_int(0)?, r.text(1)?.map(str::to_string)));
+            Ok(())
+        },
+    )?;
+    let mut alike = Vec::new();
+    for (other, decision) in others {
+        match decision {
+            Some(d) if d != request.decision => {
+                return Err(StoreError::Conflict(format!(
+                    "item {} is the same access as item {other}, already decided {d} in another open campaign: nothing was decided",
+                    item.id
+                )));
+            }
+            Some(_) => {}
+            None => {
+                let note = format!("decided with item {} (the same access)", item.id);
+                tx.execute(
+                    "UPDATE campaign_items SET decision = ?, decided_by = ?, decided_at = ?, decided_ms = ?, comment = ? WHERE id = ? AND decision IS NULL",
+                    &[request.decision.as_str().into(), request.reviewer.as_str().into(), now.into(), millis.into(), note.as_str().into(), other.into()],
+                )?;
+                alike.push(other);
+            }
+        }
+    }
+    Ok(alike)
 }

@@ -422,6 +422,24 @@ Examples:
         #[arg(long, value_name = "EMPLOYEE_ID")]
         to: String,
     },
+    /// Write a reviewer's undecided items to a worksheet for offline review: XLSX (every
+    /// cell locked but decision and comment, a drop-down for the decision) or CSV; each row
+    /// carries an integrity code.
+    #[command(after_help = "Examples:
+  annexa campaign export 1 --reviewer E1001 --out review-E1001.xlsx
+  annexa campaign import-decisions 1 review-E1001.xlsx")]
+    Export {
+        id: i64,
+        #[arg(long, value_name = "EMPLOYEE_ID")]
+        reviewer: String,
+        /// FILE.xlsx or FILE.csv
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Apply the decisions of a returned worksheet: every row is checked, and a file with
+    /// any bad row (an unknown item, a cell changed outside decision and comment, a row
+    /// whose reviewer no longer reviews the item, an item already decided) applies nothing.
+    ImportDecisions { id: i64, file: PathBuf },
     /// The campaign's evidence: population proof, decisions, and each reviewer's diligence
     /// (time to decide, share certified, fast runs, certifications against findings).
     #[command(after_help = "--format json writes the campaign, the diligence and every item with its decision,

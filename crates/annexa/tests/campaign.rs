@@ -227,3 +227,95 @@ fn a_campaign_from_the_first_audit_is_reviewed_decided_and_closed() {
         ok(d, db, &["ledger", "verify"]);
     }
 }
+
+/// A returned CSV worksheet with `decisions` (item id -> (decision, comment)) filled in.
+fn fill_csv(path: &Path, decisions: &[(&str, &str, &str)]) {
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_path(path).expect("csv");
+    let mut rows: Vec<Vec<String>> = reader.records().map(|r| r.expect("row").iter().map(str::to_string).collect()).collect();
+    for row in rows.iter_mut().skip(1) {
+        if let Some((_, d, c)) = decisions.iter().find(|(item, _, _)| row[1] == *item) {
+            row[12] = d.to_string();
+            row[13] = c.to_string();
+        }
+    }
+    let mut out = csv::Writer::from_path(path).expect("csv");
+    for row in rows {
+        out.write_record(&row).expect("write");
+    }
+    out.flush().expect("flush");
+}
+
+#[test]
+fn a_returned_worksheet_applies_whole_or_not_at_all() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let due = (chrono::Utc::now().date_naive() + chrono::Days::new(30)).to_string();
+    for db in annexa_store::testing::fresh_databases(d) {
+        let db = db.as_str();
+        import(d, db, "hr", HR);
+        import(d, db, "accounts", ACCOUNTS);
+        import(d, db, "assignments", ASSIGNMENTS);
+        let c = json(d, db, &["campaign", "create", "--name", "Offline", "--scope", "system:erp", "--reviewer", "manager", "--due", &due, "--fallback", "E0"]);
+        let id = c["id"].to_string();
+        let all = items(d, db, &id);
+        let (leo_ap, _) = item(&all, "leo.berg@example.com", "AP/enter");
+        let (leo_admin, _) = item(&all, "leo.berg@example.com", "erp-admin");
+        let (zoe, _) = item(&all, "zoe.ito@example.com", "AP/enter");
+        let csv_path = d.join("e1.csv");
+        let csv_file = csv_path.to_str().expect("utf8");
+        ok(d, db, &["campaign", "export", &id, "--reviewer", "E1", "--out", csv_file]);
+
+        // A row changed outside the decision cells: the whole file is refused, naming it.
+        fill_csv(&csv_path, &[(&zoe, "certify", ""), (&leo_admin, "revoke", "moved to sales")]);
+        let text = std::fs::read_to_string(&csv_path).expect("csv");
+        std::fs::write(&csv_path, text.replace("erp:AP/enter,no", "erp:AP/view,no")).expect("tamper");
+        refused(d, db, &["campaign", "import-decisions", &id, csv_file], "cells other than decision and comment were changed");
+        assert!(items(d, db, &id).iter().all(|i| i["decision"].is_null()), "{db}: nothing applied");
+
+        // A clean file applies; the same file again is refused (already decided).
+        ok(d, db, &["campaign", "export", &id, "--reviewer", "E1", "--out", csv_file]);
+        fill_csv(&csv_path, &[(&zoe, "certify", ""), (&leo_admin, "revoke", "moved to sales")]);
+        let done = json(d, db, &["campaign", "import-decisions", &id, csv_file]);
+        assert_eq!(done["items"].as_array().map(Vec::len), Some(2), "{db}: {done}");
+        assert_eq!(done["tasks"].as_array().map(Vec::len), Some(1), "{db}");
+        refused(d, db, &["campaign", "import-decisions", &id, csv_file], "already decided");
+
+        // A row whose item went to another reviewer since the export: refused.
+        ok(d, db, &["campaign", "export", &id, "--reviewer", "E1", "--out", csv_file]);
+        ok(d, db, &["campaign", "delegate", &leo_ap, "--as", "E1", "--to", "E0"]);
+        fill_csv(&csv_path, &[(&leo_ap, "certify", "")]);
+        refused(d, db, &["campaign", "import-decisions", &id, csv_file], &format!("item {leo_ap} (row 2) is for E0 to review, not E1"));
+
+        // XLSX: protected, a drop-down for the decision; filled by a reviewer, it applies.
+        let xlsx = d.join("e0.xlsx");
+        let xlsx_file = xlsx.to_str().expect("utf8");
+        ok(d, db, &["campaign", "export", &id, "--reviewer", "E0", "--out", xlsx_file]);
+        let mut zip = zip::ZipArchive::new(std::fs::File::open(&xlsx).expect("xlsx")).expect("zip");
+        let mut sheet = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name("xl/worksheets/sheet1.xml").expect("sheet"), &mut sheet).expect("read");
+        assert!(sheet.contains("<sheetProtection") && sheet.contains("<dataValidation"), "{db}: {sheet}");
+        // The reviewer's spreadsheet program rewrites the file with the decisions filled in.
+        use calamine::Reader;
+        let mut book: calamine::Xlsx<_> = calamine::open_workbook(&xlsx).expect("open");
+        let range = book.worksheet_range("Review").expect("sheet");
+        let mut out = rust_xlsxwriter::Workbook::new();
+        let ws = out.add_worksheet();
+        ws.set_name("Review").expect("name");
+        for (r, row) in range.rows().enumerate() {
+            for (c, cell) in row.iter().enumerate() {
+                let mut text = cell.to_string();
+                if r > 0 && c == 12 {
+                    text = "certify".into();
+                }
+                if r > 0 && c == 13 {
+                    text = "checked with the team lead".into();
+                }
+                ws.write_string(r as u32, c as u16, text).expect("cell");
+            }
+        }
+        out.save(&xlsx).expect("save");
+        let done = json(d, db, &["campaign", "import-decisions", &id, xlsx_file]);
+        assert!(done["items"].as_array().is_some_and(|i| i.iter().any(|x| x.to_string() == leo_ap)), "{db}: {done}");
+        ok(d, db, &["ledger", "verify"]);
+    }
+}

@@ -183,6 +183,18 @@ pub fn run(global: &GlobalArgs, cmd: CampaignCommand) -> anyhow::Result<ExitCode
             }
             out.flush()?;
         }
+        CampaignCommand::Export { id, reviewer, out } => {
+            let n = app.export_worksheet(id, &reviewer, &out)?;
+            println!("wrote {n} item(s) for {reviewer} to {}; `annexa campaign import-decisions {id} {}` applies the returned file", out.display(), out.display());
+        }
+        CampaignCommand::ImportDecisions { id, file } => {
+            let done = app.import_decisions(id, &file)?;
+            if json {
+                print_json(&done)?;
+            } else {
+                println!("{} decision(s) applied from {}; {} revocation task(s) queued", done.items.len(), file.display(), done.tasks.len());
+            }
+        }
         CampaignCommand::Close { id, undecided } => {
             let c = app.close_campaign(id, undecided == "revoke")?;
             if json {

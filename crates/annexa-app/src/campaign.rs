@@ -115,8 +115,14 @@ impl App {
             return Err(Error::invalid(format!("the scope {} holds no access to review", scope.text())));
         }
         if drawn.without_reviewer > 0 {
+            let advice = match &request.fallback {
+                // The fallback's own access goes to their manager: one without a manager
+                // leaves it to no one.
+                Some(f) => format!("the fallback {f} cannot review their own access and has no manager in HR to take it: give a fallback who has one"),
+                None => "give --fallback EMPLOYEE_ID".to_string(),
+            };
             return Err(Error::invalid(format!(
-                "{} of {} items would have no reviewer (the {} strategy names nobody, or a leaver): give --fallback EMPLOYEE_ID",
+                "{} of {} items would have no reviewer (the {} strategy names nobody, or a leaver): {advice}",
                 drawn.without_reviewer,
                 drawn.items,
                 strategy.text()
@@ -283,6 +289,26 @@ impl App {
             })?;
         self.checkpoint(&mut store)?;
         Ok(decided)
+    }
+
+    /// Decides up to `count` of `reviewer`'s undecided items of campaign `id` one at a time
+    /// (certify, with a comment), as a reviewer clicking through would, and returns how long
+    /// each took end to end (connection, checks, write, ledger entry, checkpoint): the
+    /// decision benchmark of BENCHMARKS.md.
+    pub fn bench_decisions(&self, id: i64, reviewer: &str, count: usize) -> Result<Vec<std::time::Duration>> {
+        let items = self.undecided_items(id, reviewer, None)?;
+        let mut took = Vec::with_capacity(count.min(items.len()));
+        for item in items.into_iter().take(count) {
+            let started = std::time::Instant::now();
+            self.decide(&DecisionRequest {
+                items: vec![item],
+                reviewer: reviewer.to_string(),
+                decision: "certify".into(),
+                comment: Some("benchmark".into()),
+            })?;
+            took.push(started.elapsed());
+        }
+        Ok(took)
     }
 
     /// A campaign with how each reviewer reviewed (its items are read with

@@ -18,13 +18,20 @@ CREATE TABLE campaigns (
     closed_by TEXT,
     undecided TEXT,
     -- The secret of the reviewers' worksheets' integrity codes (hex): never printed.
-    worksheet_key TEXT NOT NULL
+    worksheet_key TEXT NOT NULL,
+    -- Kept as decisions are recorded: counting millions of items on every read would not do.
+    decided BIGINT NOT NULL DEFAULT 0,
+    certified BIGINT NOT NULL DEFAULT 0,
+    revoked BIGINT NOT NULL DEFAULT 0
 );
 
 CREATE TABLE campaign_items (
     id {{id}},
     campaign_id BIGINT NOT NULL,
     kind TEXT NOT NULL,
+    -- The access reviewed, hashed (see campaign.rs): what finds the same access in other
+    -- campaigns, in an index an eighth the size of one over the three names.
+    access_key BIGINT NOT NULL,
     system TEXT NOT NULL,
     account_id TEXT NOT NULL,
     entitlement TEXT NOT NULL,
@@ -55,7 +62,7 @@ CREATE TABLE campaign_items (
     gone_at BIGINT
 );
 CREATE INDEX campaign_items_by_reviewer ON campaign_items (campaign_id, reviewer, id);
-CREATE INDEX campaign_items_by_access ON campaign_items (system, account_id, entitlement);
+CREATE INDEX campaign_items_by_access ON campaign_items (access_key);
 
 -- Certifications Annexa recorded (a closed campaign's certified items): the graph takes
 -- the later of this and the source's own last-certified date.

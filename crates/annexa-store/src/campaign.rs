@@ -12,8 +12,12 @@ use annexa_core::campaign::{Population, ReviewItem};
 use annexa_core::time::Instant;
 use serde::Serialize;
 
-/// Items written per statement while a population is stored.
-const BATCH: usize = 500;
+/// Items buffered before they are written (a multiple of the rows SQLite takes per
+/// statement, so that every statement is the one prepared and cached).
+const BATCH: usize = 512;
+/// A launch into a table holding fewer items than this builds the items' indexes after
+/// writing them, sorted, instead of item by item (see `run::defer_indexes`).
+const DEFER_INDEXES_BELOW: i64 = 1_000_000;
 
 /// A campaign to launch.
 #[derive(Debug, Clone)]
@@ -154,12 +158,15 @@ pub struct CampaignWriter<'s> {
     actor: String,
     at: Instant,
     batch: Vec<ReviewItem>,
+    /// Indexes dropped for the launch, rebuilt by `finish`.
+    deferred_indexes: Vec<String>,
 }
 
 impl Store {
     /// Begins launching a campaign.
     pub fn begin_campaign(&mut self, new: &NewCampaign, actor: &str, at: Instant) -> Result<CampaignWriter<'_>, StoreError> {
         let mut tx = self.conn.transaction()?;
+        let deferred_indexes = crate::run::defer_indexes(&mut tx, &["campaign_items"], DEFER_INDEXES_BELOW)?;
         let id = tx.insert_returning_id(
             "INSERT INTO campaigns (name, scope, reviewer_strategy, fallback, due_at, status, created_at, created_by, items, population_hash, \
              population, worksheet_key) VALUES (?, ?, ?, ?, ?, 'open', ?, ?, 0, '', '{}', ?)",
@@ -174,7 +181,7 @@ impl Store {
                 new.worksheet_key.as_str().into(),
             ],
         )?;
-        Ok(CampaignWriter { tx, id, actor: actor.to_string(), at, batch: Vec::with_capacity(BATCH) })
+        Ok(CampaignWriter { tx, id, actor: actor.to_string(), at, batch: Vec::with_capacity(BATCH), deferred_indexes })
     }
 }
 
@@ -200,6 +207,7 @@ impl CampaignWriter<'_> {
             &[
                 "campaign_id",
                 "kind",
+                "access_key",
                 "system",
                 "account_id",
                 "entitlement",
@@ -225,6 +233,7 @@ impl CampaignWriter<'_> {
                 v.extend([
                     Value::from(id),
                     i.kind.as_str().into(),
+                    access_key(i).into(),
                     i.system.as_str().into(),
                     i.account_id.as_str().into(),
                     i.entitlement.as_str().into(),
@@ -253,6 +262,9 @@ impl CampaignWriter<'_> {
     /// Records the population's proof, appends the launch to the ledger and commits.
     pub fn finish(mut self, population: &Population) -> Result<i64, StoreError> {
         self.flush()?;
+        for sql in std::mem::take(&mut self.deferred_indexes) {
+            self.tx.execute(&sql, &[])?;
+        }
         let proof = serde_json::to_string(&population.imports).unwrap_or_default();
         self.tx.execute(
             "UPDATE campaigns SET items = ?, population_hash = ?, population = ? WHERE id = ?",
@@ -398,6 +410,7 @@ impl Store {
                 if changed == 0 {
                     return Err(StoreError::Conflict(format!("item {} was decided by someone else meanwhile: nothing was decided", item.id)));
                 }
+                count_decision(&mut tx, item.campaign_id, &request.decision)?;
                 decided.push(item.id);
                 also.extend(decide_alike(&mut tx, item, request, now, millis)?);
                 if request.decision == "revoke" {
@@ -510,6 +523,7 @@ impl Store {
                 )?;
                 revoked_at_close += 1;
             }
+            count_decisions(&mut tx, id, "revoke", revoked_at_close as i64)?;
         }
         // Certified assignments: the later certification wins.
         tx.execute(
@@ -683,10 +697,7 @@ fn read_campaigns(tx: &mut Tx<'_>, id: Option<i64>) -> Result<Vec<Campaign>, Sto
         &format!(
             "SELECT c.id, c.name, c.scope, c.reviewer_strategy, c.fallback, c.due_at, c.status, c.created_at, c.created_by, c.items, \
              c.population_hash, c.population, c.closed_at, c.closed_by, c.undecided, \
-             (SELECT COUNT(*) FROM campaign_items i WHERE i.campaign_id = c.id AND i.decision IS NOT NULL), \
-             (SELECT COUNT(*) FROM campaign_items i WHERE i.campaign_id = c.id AND i.decision = 'certify'), \
-             (SELECT COUNT(*) FROM campaign_items i WHERE i.campaign_id = c.id AND i.decision = 'revoke') \
-             FROM campaigns c {only} ORDER BY c.id DESC"
+             c.decided, c.certified, c.revoked FROM campaigns c {only} ORDER BY c.id DESC"
         ),
         &params,
         |r| {
@@ -765,11 +776,12 @@ fn check_items(
 /// Decides the same access alike in the other open campaigns that hold it undecided;
 /// refuses when one of them decided it the other way. Returns the items decided so.
 fn decide_alike(tx: &mut Tx<'_>, item: &StoredItem, request: &DecisionRequest, now: i64, millis: i64) -> Result<Vec<i64>, StoreError> {
-    let mut others: Vec<(i64, Option<String>)> = Vec::new();
+    let mut others: Vec<(i64, Option<String>, i64)> = Vec::new();
     tx.query_each(
-        "SELECT i.id, i.decision FROM campaign_items i JOIN campaigns c ON c.id = i.campaign_id \
-         WHERE i.system = ? AND i.account_id = ? AND i.entitlement = ? AND i.kind = ? AND i.id <> ? AND c.status = 'open'",
+        "SELECT i.id, i.decision, i.campaign_id FROM campaign_items i JOIN campaigns c ON c.id = i.campaign_id \
+         WHERE i.access_key = ? AND i.system = ? AND i.account_id = ? AND i.entitlement = ? AND i.kind = ? AND i.id <> ? AND c.status = 'open'",
         &[
+            access_key(&item.item).into(),
             item.item.system.as_str().into(),
             item.item.account_id.as_str().into(),
             item.item.entitlement.as_str().into(),
@@ -777,12 +789,12 @@ fn decide_alike(tx: &mut Tx<'_>, item: &StoredItem, request: &DecisionRequest, n
             item.id.into(),
         ],
         |r| {
-            others.push((r.req_int(0)?, r.text(1)?.map(str::to_string)));
+            others.push((r.req_int(0)?, r.text(1)?.map(str::to_string), r.req_int(2)?));
             Ok(())
         },
     )?;
     let mut alike = Vec::new();
-    for (other, decision) in others {
+    for (other, decision, campaign) in others {
         match decision {
             Some(d) if d != request.decision => {
                 return Err(StoreError::Conflict(format!(
@@ -797,9 +809,38 @@ fn decide_alike(tx: &mut Tx<'_>, item: &StoredItem, request: &DecisionRequest, n
                     "UPDATE campaign_items SET decision = ?, decided_by = ?, decided_at = ?, decided_ms = ?, comment = ? WHERE id = ? AND decision IS NULL",
                     &[request.decision.as_str().into(), request.reviewer.as_str().into(), now.into(), millis.into(), note.as_str().into(), other.into()],
                 )?;
+                count_decision(tx, campaign, &request.decision)?;
                 alike.push(other);
             }
         }
     }
     Ok(alike)
+}
+
+/// The campaign's counters, one more decision.
+fn count_decision(tx: &mut Tx<'_>, campaign: i64, decision: &str) -> Result<(), StoreError> {
+    count_decisions(tx, campaign, decision, 1)
+}
+
+fn count_decisions(tx: &mut Tx<'_>, campaign: i64, decision: &str, n: i64) -> Result<(), StoreError> {
+    let (certified, revoked) = if decision == "certify" { (n, 0) } else { (0, n) };
+    tx.execute(
+        "UPDATE campaigns SET decided = decided + ?, certified = certified + ?, revoked = revoked + ? WHERE id = ?",
+        &[n.into(), certified.into(), revoked.into(), campaign.into()],
+    )?;
+    Ok(())
+}
+
+/// The access an item reviews, hashed to a number (the first 8 bytes of a SHA-256 of its
+/// kind, system, account and entitlement): equal for the same access in every campaign. The
+/// names are compared too, so a collision only costs a look.
+fn access_key(i: &ReviewItem) -> i64 {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    for part in [i.kind.as_str(), &i.system, &i.account_id, &i.entitlement] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part.as_bytes());
+    }
+    let d = h.finalize();
+    i64::from_be_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
 }

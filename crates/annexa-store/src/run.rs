@@ -206,7 +206,7 @@ impl Store {
     pub fn begin_run(&mut self, start: &RunStart<'_>) -> Result<RunWriter<'_>, StoreError> {
         let cache_restore = self.widen_cache_for_write()?;
         let mut tx = self.conn.transaction()?;
-        let deferred_indexes = defer_indexes(&mut tx)?;
+        let deferred_indexes = defer_indexes(&mut tx, &["findings", "finding_versions", "run_findings"], DEFER_INDEXES_BELOW)?;
         let check_names: Vec<String> = start.checks.to_vec();
         let index: HashMap<&str, u16> = check_names.iter().enumerate().map(|(i, c)| (c.as_str(), i as u16)).collect();
         let mut known = HashMap::new();
@@ -317,25 +317,30 @@ impl Store {
 /// and [`RunWriter::finish`] creates them again, from the SQL SQLite kept for them (so
 /// they come back exactly as the migrations made them); a rollback restores them. Runs on
 /// an organisation with many findings write few rows and keep their indexes. Returns the
-/// `CREATE INDEX` statements to run.
-fn defer_indexes(tx: &mut Tx<'_>) -> Result<Vec<String>, StoreError> {
+/// `CREATE INDEX` statements to run. (A campaign's launch does the same for its items.)
+pub(crate) fn defer_indexes(tx: &mut Tx<'_>, tables: &[&str], below: i64) -> Result<Vec<String>, StoreError> {
     if !matches!(tx, Tx::Sqlite(_)) {
         return Ok(Vec::new());
     }
     let mut stored = 0;
     // Counted only up to the threshold: a large store is not scanned for it.
-    tx.query_each("SELECT COUNT(*) FROM (SELECT 1 FROM findings LIMIT ?) AS f", &[DEFER_INDEXES_BELOW.into()], |r| {
+    // The first table is the one whose size decides (its name is ours, not input).
+    let first = tables.first().copied().unwrap_or_default();
+    tx.query_each(&format!("SELECT COUNT(*) FROM (SELECT 1 FROM {first} LIMIT ?) AS f"), &[below.into()], |r| {
         stored = r.req_int(0)?;
         Ok(())
     })?;
-    if stored >= DEFER_INDEXES_BELOW {
+    if stored >= below {
         return Ok(Vec::new());
     }
     let mut indexes = Vec::new();
+    let names: Vec<Value<'_>> = tables.iter().map(|t| Value::from(*t)).collect();
     tx.query_each(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
-         AND tbl_name IN ('findings', 'finding_versions', 'run_findings') ORDER BY name",
-        &[],
+        &format!(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({}) ORDER BY name",
+            vec!["?"; tables.len()].join(", ")
+        ),
+        &names,
         |r| {
             indexes.push((r.req_text(0)?.to_string(), r.req_text(1)?.to_string()));
             Ok(())

@@ -440,6 +440,15 @@ Examples:
     /// any bad row (an unknown item, a cell changed outside decision and comment, a row
     /// whose reviewer no longer reviews the item, an item already decided) applies nothing.
     ImportDecisions { id: i64, file: PathBuf },
+    /// Benchmark: decide N of a reviewer's items one at a time and print the latencies.
+    #[command(hide = true)]
+    BenchDecide {
+        id: i64,
+        #[arg(long, value_name = "EMPLOYEE_ID")]
+        reviewer: String,
+        #[arg(long, default_value_t = 200)]
+        count: usize,
+    },
     /// The campaign's evidence: population proof, decisions, and each reviewer's diligence
     /// (time to decide, share certified, fast runs, certifications against findings).
     #[command(after_help = "--format json writes the campaign, the diligence and every item with its decision,

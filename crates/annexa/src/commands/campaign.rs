@@ -195,6 +195,12 @@ pub fn run(global: &GlobalArgs, cmd: CampaignCommand) -> anyhow::Result<ExitCode
                 println!("{} decision(s) applied from {}; {} revocation task(s) queued", done.items.len(), file.display(), done.tasks.len());
             }
         }
+        CampaignCommand::BenchDecide { id, reviewer, count } => {
+            let mut took = app.bench_decisions(id, &reviewer, count)?;
+            took.sort();
+            let at = |q: f64| took.get(((took.len() as f64 * q) as usize).min(took.len().saturating_sub(1))).copied().unwrap_or_default();
+            println!("{} decisions: p50 {:?}, p99 {:?}, max {:?}", took.len(), at(0.5), at(0.99), took.last().copied().unwrap_or_default());
+        }
         CampaignCommand::Close { id, undecided } => {
             let c = app.close_campaign(id, undecided == "revoke")?;
             if json {

@@ -25,6 +25,16 @@ pub struct CampaignRequest {
     pub reviewer: String,
     pub due: Instant,
     pub fallback: Option<String>,
+    /// What opens it when no person does (`recurring:NAME`, `mover:EMPLOYEE_ID`).
+    pub origin: Option<String>,
+}
+
+/// What `run_due_campaigns` did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct DueCampaigns {
+    pub opened: Vec<Campaign>,
+    /// Schedules and movers that were due but could not open, with why.
+    pub not_opened: Vec<String>,
 }
 
 impl App {
@@ -89,6 +99,7 @@ impl App {
             fallback: request.fallback.clone(),
             due: request.due,
             worksheet_key: annexa_core::to_hex(&secret),
+            origin: request.origin.clone(),
         };
         self.progress.step("drawing the campaign's population");
         let mut writer = store.begin_campaign(&new, &self.actor, now)?;
@@ -132,6 +143,81 @@ impl App {
         self.progress.finish();
         self.checkpoint(&mut store)?;
         Ok(store.campaign(id)?)
+    }
+
+    /// Opens what is due: each recurring campaign of the configuration whose interval has
+    /// passed since the last one it opened, and a micro-certification for each mover with
+    /// open `mover-access-review` findings not yet under review (those findings are then
+    /// acknowledged, owned by the campaign, due with it, and say so in a comment). One that
+    /// cannot open (nothing in scope, no reviewer) is reported, not fatal to the others.
+    pub fn run_due_campaigns(&self) -> Result<DueCampaigns> {
+        let now = self.now();
+        let config = &self.settings.config.campaigns;
+        let mut done = DueCampaigns::default();
+        let mut store = self.store()?;
+        let open = |request: CampaignRequest, done: &mut DueCampaigns| -> Result<Option<Campaign>> {
+            match self.create_campaign(&request) {
+                Ok(c) => {
+                    done.opened.push(c.clone());
+                    Ok(Some(c))
+                }
+                Err(e) if e.kind == crate::ErrorKind::InvalidInput => {
+                    done.not_opened.push(format!("{}: {e}", request.name));
+                    Ok(None)
+                }
+                Err(e) => Err(e),
+            }
+        };
+        for r in &config.recurring {
+            let origin = format!("recurring:{}", r.name);
+            let last = store.campaign_from(&origin)?;
+            if last.is_some_and(|c| c.created_at + chrono::Duration::days(i64::from(r.every_days)) > now) {
+                continue;
+            }
+            let due = now + chrono::Duration::days(i64::from(r.due_days.unwrap_or(config.due_days)));
+            let request = CampaignRequest {
+                name: format!("{} {}", r.name, now.format("%Y-%m-%d")),
+                scope: r.scope.clone(),
+                reviewer: r.reviewer.clone(),
+                due,
+                fallback: r.fallback.clone(),
+                origin: Some(origin),
+            };
+            open(request, &mut done)?;
+        }
+        if config.mover_reviews {
+            // The movers whose carried-over access no one is reviewing yet: their findings
+            // are open and nobody acknowledged them.
+            let filter = FindingFilter {
+                check: Some("mover-access-review".into()),
+                state: Some(annexa_core::finding::FindingState::Open),
+                ..Default::default()
+            };
+            let mut movers: std::collections::BTreeMap<String, Vec<String>> = std::collections::BTreeMap::new();
+            store.findings_each(&filter, false, |f| {
+                if let Some(p) = f.finding.evidence.records.iter().find(|r| r.record == "person") {
+                    movers.entry(annexa_core::key::unescape(&p.key).into_owned()).or_default().push(f.finding.id.clone());
+                }
+                Ok(())
+            })?;
+            for (person, findings) in movers {
+                let due = now + chrono::Duration::days(i64::from(config.due_days));
+                let request = CampaignRequest {
+                    name: format!("Mover review: {person}"),
+                    scope: vec!["check:mover-access-review".into(), format!("person:{person}")],
+                    reviewer: config.mover_reviewer.clone(),
+                    due,
+                    fallback: config.mover_fallback.clone(),
+                    origin: Some(format!("mover:{person}")),
+                };
+                let Some(c) = open(request, &mut done)? else { continue };
+                let ids = crate::lifecycle::Selection::Ids(findings);
+                self.triage(&ids, &annexa_store::lifecycle::Triage::Assign { owner: format!("campaign #{}", c.id), due: Some(c.due) })?;
+                let note = format!("under review in campaign #{} \"{}\", due {}", c.id, c.name, c.due.format("%Y-%m-%d"));
+                self.triage(&ids, &annexa_store::lifecycle::Triage::Comment { text: note })?;
+            }
+        }
+        Ok(done)
     }
 
     pub fn campaign(&self, id: i64) -> Result<Campaign> {

@@ -28,6 +28,8 @@ pub enum ScopeTerm {
     Uncertified(u32),
     /// The subjects of a check's open findings.
     Check(String),
+    /// The access of one person (by employee id).
+    Person(String),
 }
 
 /// What a campaign reviews: terms that must all hold (`privileged,system:erp`).
@@ -59,9 +61,10 @@ impl Scope {
                     need(value)?.parse().map_err(|_| format!("scope {part:?}: expected a number of days (uncertified:365)"))?,
                 ),
                 "check" => ScopeTerm::Check(need(value)?),
+                "person" => ScopeTerm::Person(need(value)?),
                 _ => {
                     return Err(format!(
-                        "scope {part:?} is not one of all, privileged, system:NAME, department:NAME, entitlement:PATTERN, uncertified:DAYS, check:CHECK_ID"
+                        "scope {part:?} is not one of all, privileged, system:NAME, department:NAME, entitlement:PATTERN, uncertified:DAYS, check:CHECK_ID, person:EMPLOYEE_ID"
                     ))
                 }
             });
@@ -93,6 +96,7 @@ impl Scope {
                 ScopeTerm::Entitlement(s) => format!("entitlement:{s}"),
                 ScopeTerm::Uncertified(d) => format!("uncertified:{d}"),
                 ScopeTerm::Check(c) => format!("check:{c}"),
+                ScopeTerm::Person(p) => format!("person:{p}"),
             })
             .collect();
         parts.join(",")
@@ -190,6 +194,7 @@ pub fn population(ctx: &Context<'_>, input: &PopulationInput<'_>, each: &mut dyn
             ScopeTerm::System(s) => *entitlement.system == **s,
             ScopeTerm::Department(d) => person.is_some_and(|p| p.department.eq_ignore_ascii_case(d)),
             ScopeTerm::Uncertified(days) => grant.last_certified_at.is_none_or(|t| (as_of - t).num_days() > i64::from(*days)),
+            ScopeTerm::Person(id) => person.is_some_and(|p| *p.employee_id == **id),
         }) && entitlement_terms.iter().all(|p| p.matches(&entitlement.system, &entitlement.name))
             && (input.scope.checks().next().is_none()
                 || input.check_subjects.contains(&key)
@@ -246,6 +251,7 @@ pub fn population(ctx: &Context<'_>, input: &PopulationInput<'_>, each: &mut dyn
                 ScopeTerm::Department(d) => person.is_some_and(|p| p.department.eq_ignore_ascii_case(d)),
                 ScopeTerm::Entitlement(p) => EntitlementPattern::new(p).matches(&b.system, zone),
                 ScopeTerm::Check(_) => input.check_subjects.contains(&key) || input.check_subjects.contains(&badge_key),
+                ScopeTerm::Person(id) => person.is_some_and(|p| *p.employee_id == **id),
                 // Zones are neither privileged nor certified in the source.
                 ScopeTerm::Privileged | ScopeTerm::Uncertified(_) => false,
             });

@@ -39,11 +39,49 @@ pub struct Campaigns {
     pub recommend_peer_share_below: f64,
     /// ...when the peer group has at least this many people.
     pub min_peer_group: u32,
+    /// Campaigns `annexa campaign run-due` (and the server's scheduler) opens on a schedule.
+    pub recurring: Vec<RecurringCampaign>,
+    /// Micro-certification: a review of a mover's access requested before the move (the
+    /// open `mover-access-review` findings), opened by `run-due` for each mover.
+    pub mover_reviews: bool,
+    /// Who reviews a mover's access (a reviewer strategy), and the fallback.
+    pub mover_reviewer: String,
+    pub mover_fallback: Option<String>,
+    /// Days a mover review (and a recurring campaign, unless it says) is due after it opens.
+    pub due_days: u32,
+}
+
+/// `[[campaigns.recurring]]`: a campaign opened every `every_days`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecurringCampaign {
+    /// Names the schedule; each campaign opened is called `NAME YYYY-MM-DD`.
+    pub name: String,
+    /// Scope terms, as `campaign create --scope` takes them.
+    pub scope: Vec<String>,
+    /// A reviewer strategy: manager, entitlement-owner, system-owner, named:EMPLOYEE_ID.
+    pub reviewer: String,
+    #[serde(default)]
+    pub fallback: Option<String>,
+    /// Days between two campaigns (91 for quarterly, 365 for yearly).
+    pub every_days: u32,
+    /// Days each campaign is due after it opens (default: `[campaigns] due_days`).
+    #[serde(default)]
+    pub due_days: Option<u32>,
 }
 
 impl Default for Campaigns {
     fn default() -> Self {
-        Campaigns { recommend_unused_days: 90, recommend_peer_share_below: 10.0, min_peer_group: 5 }
+        Campaigns {
+            recommend_unused_days: 90,
+            recommend_peer_share_below: 10.0,
+            min_peer_group: 5,
+            recurring: Vec::new(),
+            mover_reviews: true,
+            mover_reviewer: "manager".to_string(),
+            mover_fallback: None,
+            due_days: 14,
+        }
     }
 }
 
@@ -569,6 +607,25 @@ impl Config {
             if r.sides.len() < 2 || r.sides.iter().any(Vec::is_empty) {
                 out.push(Problem { at: at(), message: format!("SoD rule {:?} needs at least two non-empty sides", r.id) });
             }
+        }
+        let mut names = std::collections::HashSet::new();
+        for (i, r) in self.campaigns.recurring.iter().enumerate() {
+            let at = || path(&[Key::Name("campaigns"), Key::Name("recurring"), Key::Index(i)]);
+            if !names.insert(r.name.as_str()) {
+                out.push(Problem { at: at(), message: format!("recurring campaign {:?} appears twice", r.name) });
+            }
+            if let Err(e) = crate::campaign::Scope::parse(&r.scope.join(",")) {
+                out.push(Problem { at: at(), message: format!("recurring campaign {:?}: {e}", r.name) });
+            }
+            if let Err(e) = crate::campaign::ReviewerStrategy::parse(&r.reviewer) {
+                out.push(Problem { at: at(), message: format!("recurring campaign {:?}: {e}", r.name) });
+            }
+            if r.every_days == 0 {
+                out.push(Problem { at: at(), message: format!("recurring campaign {:?}: every_days must be at least 1", r.name) });
+            }
+        }
+        if let Err(e) = crate::campaign::ReviewerStrategy::parse(&self.campaigns.mover_reviewer) {
+            out.push(Problem { at: path(&[Key::Name("campaigns"), Key::Name("mover_reviewer")]), message: e });
         }
         let roles: std::collections::HashSet<&str> = self.roles.iter().map(|r| r.id.as_str()).collect();
         if roles.len() != self.roles.len() {

@@ -17,6 +17,8 @@ CREATE TABLE campaigns (
     closed_at BIGINT,
     closed_by TEXT,
     undecided TEXT,
+    -- What opened it when no person did: `recurring:NAME`, `mover:EMPLOYEE_ID`.
+    origin TEXT,
     -- The secret of the reviewers' worksheets' integrity codes (hex): never printed.
     worksheet_key TEXT NOT NULL,
     -- Kept as decisions are recorded: counting millions of items on every read would not do.

@@ -29,6 +29,8 @@ pub struct NewCampaign {
     pub due: Instant,
     /// The secret (hex) that keys the integrity codes of its reviewers' worksheets.
     pub worksheet_key: String,
+    /// What opened it, when no person did (`recurring:NAME`, `mover:EMPLOYEE_ID`).
+    pub origin: Option<String>,
 }
 
 /// A campaign as stored.
@@ -51,6 +53,8 @@ pub struct Campaign {
     pub closed_by: Option<String>,
     /// At close: what happened to undecided items (`keep` or `revoke`).
     pub undecided: Option<String>,
+    /// What opened it, when no person did (`recurring:NAME`, `mover:EMPLOYEE_ID`).
+    pub origin: Option<String>,
     pub decided: i64,
     pub certified: i64,
     pub revoked: i64,
@@ -169,7 +173,7 @@ impl Store {
         let deferred_indexes = crate::run::defer_indexes(&mut tx, &["campaign_items"], DEFER_INDEXES_BELOW)?;
         let id = tx.insert_returning_id(
             "INSERT INTO campaigns (name, scope, reviewer_strategy, fallback, due_at, status, created_at, created_by, items, population_hash, \
-             population, worksheet_key) VALUES (?, ?, ?, ?, ?, 'open', ?, ?, 0, '', '{}', ?)",
+             population, worksheet_key, origin) VALUES (?, ?, ?, ?, ?, 'open', ?, ?, 0, '', '{}', ?, ?)",
             &[
                 new.name.as_str().into(),
                 new.scope.as_str().into(),
@@ -179,6 +183,7 @@ impl Store {
                 at.timestamp().into(),
                 actor.into(),
                 new.worksheet_key.as_str().into(),
+                new.origin.as_deref().into(),
             ],
         )?;
         Ok(CampaignWriter { tx, id, actor: actor.to_string(), at, batch: Vec::with_capacity(BATCH), deferred_indexes })
@@ -306,6 +311,22 @@ impl Store {
         })?;
         tx.commit()?;
         key.ok_or_else(|| StoreError::NotFound(format!("no campaign #{id}")))
+    }
+
+    /// The newest campaign opened by `origin` (`recurring:NAME`, `mover:EMPLOYEE_ID`).
+    pub fn campaign_from(&mut self, origin: &str) -> Result<Option<Campaign>, StoreError> {
+        let mut tx = self.conn.read_transaction()?;
+        let mut id = None;
+        tx.query_each("SELECT MAX(id) FROM campaigns WHERE origin = ?", &[origin.into()], |r| {
+            id = r.int(0)?;
+            Ok(())
+        })?;
+        let found = match id {
+            Some(id) => read_campaigns(&mut tx, Some(id))?.pop(),
+            None => None,
+        };
+        tx.commit()?;
+        Ok(found)
     }
 
     /// Every campaign, newest first.
@@ -697,7 +718,7 @@ fn read_campaigns(tx: &mut Tx<'_>, id: Option<i64>) -> Result<Vec<Campaign>, Sto
         &format!(
             "SELECT c.id, c.name, c.scope, c.reviewer_strategy, c.fallback, c.due_at, c.status, c.created_at, c.created_by, c.items, \
              c.population_hash, c.population, c.closed_at, c.closed_by, c.undecided, \
-             c.decided, c.certified, c.revoked FROM campaigns c {only} ORDER BY c.id DESC"
+             c.decided, c.certified, c.revoked, c.origin FROM campaigns c {only} ORDER BY c.id DESC"
         ),
         &params,
         |r| {
@@ -721,6 +742,7 @@ fn read_campaigns(tx: &mut Tx<'_>, id: Option<i64>) -> Result<Vec<Campaign>, Sto
                 decided: r.req_int(15)?,
                 certified: r.req_int(16)?,
                 revoked: r.req_int(17)?,
+                origin: text(18)?,
             });
             Ok(())
         },

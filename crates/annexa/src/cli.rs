@@ -440,6 +440,20 @@ Examples:
     /// any bad row (an unknown item, a cell changed outside decision and comment, a row
     /// whose reviewer no longer reviews the item, an item already decided) applies nothing.
     ImportDecisions { id: i64, file: PathBuf },
+    /// Open what is due: recurring campaigns of `[[campaigns.recurring]]` whose interval has
+    /// passed, and a review of each mover's access requested before the move (the open
+    /// `mover-access-review` findings). The server's scheduler runs it too.
+    #[command(after_help = "Configuration:
+  [[campaigns.recurring]]
+  name = \"Privileged access\"
+  scope = [\"privileged\"]
+  reviewer = \"manager\"
+  fallback = \"E0007\"
+  every_days = 91
+
+Example:
+  annexa audit && annexa campaign run-due")]
+    RunDue,
     /// Benchmark: decide N of a reviewer's items one at a time and print the latencies.
     #[command(hide = true)]
     BenchDecide {

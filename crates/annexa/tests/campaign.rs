@@ -319,3 +319,52 @@ fn a_returned_worksheet_applies_whole_or_not_at_all() {
         ok(d, db, &["ledger", "verify"]);
     }
 }
+
+#[test]
+fn run_due_opens_recurring_campaigns_and_mover_reviews_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let config = d.join("annexa.toml");
+    std::fs::write(
+        &config,
+        "[campaigns]\nmover_fallback = \"E0\"\n\n[[campaigns.recurring]]\nname = \"Privileged access\"\nscope = [\"privileged\"]\nreviewer = \"manager\"\nfallback = \"E0\"\nevery_days = 91\n",
+    )
+    .expect("config");
+    let config = config.to_str().expect("utf8").to_string();
+    let later = (chrono::Utc::now() + chrono::Days::new(31)).format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    for db in annexa_store::testing::fresh_databases(d) {
+        let db = db.as_str();
+        let with_config = |args: &[&str]| -> Vec<String> { [&["--config", config.as_str()][..], args].concat().iter().map(|s| s.to_string()).collect() };
+        import(d, db, "hr", HR);
+        import(d, db, "accounts", ACCOUNTS);
+        import(d, db, "assignments", ASSIGNMENTS);
+        // Zoë moves from Finance to Sales: her requested AP access is carried over the move.
+        import(d, db, "hr", &HR.replace("E3,zoe.ito@example.com,Zoë,Ito,Finance,Clerk,E1", "E3,zoe.ito@example.com,Zoë,Ito,Sales,Clerk,E0"));
+        let report = json(d, db, &["audit", "--as-of", &later, "--check", "mover-access-review"]);
+        let mover_finding = report["findings"][0]["id"].as_str().expect("a mover-access-review finding").to_string();
+
+        let args = with_config(&["--format", "json", "campaign", "run-due"]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let done: Value = serde_json::from_str(&ok(d, db, &args)).expect("json");
+        let names: Vec<&str> = done["opened"].as_array().expect("opened").iter().filter_map(|c| c["name"].as_str()).collect();
+        assert_eq!(names.len(), 2, "{db}: {done}");
+        assert!(names[0].starts_with("Privileged access 20"), "{db}: {names:?}");
+        assert_eq!(names[1], "Mover review: E3", "{db}");
+        let mover = done["opened"][1]["id"].to_string();
+        let (zoe, zoe_item) = item(&items(d, db, &mover), "zoe.ito@example.com", "AP/enter");
+        assert_eq!(zoe_item["reviewer"], "E0", "{db}: her new manager");
+        // The finding points at its review.
+        let shown = json(d, db, &["findings", "show", &mover_finding]);
+        assert_eq!(shown["state"], "acknowledged", "{db}");
+        assert_eq!(shown["owner"], format!("campaign #{mover}"), "{db}");
+        assert!(shown["comments"][0]["text"].as_str().expect("comment").contains(&format!("campaign #{mover}")), "{db}");
+        // Nothing is due twice.
+        let again: Value = serde_json::from_str(&ok(d, db, &args)).expect("json");
+        assert_eq!(again["opened"].as_array().map(Vec::len), Some(0), "{db}: {again}");
+        // The review done, the next audit no longer reports the carried-over access.
+        ok(d, db, &["campaign", "decide", &zoe, "--as", "E0", "--decision", "certify", "--comment", "still needed in Sales for the handover"]);
+        ok(d, db, &["campaign", "close", &mover]);
+        let report = json(d, db, &["audit", "--as-of", &later, "--check", "mover-access-review"]);
+        assert_eq!(report["resolved"], serde_json::json!([mover_finding]), "{db}");
+    }
+}

@@ -17,7 +17,7 @@ pub fn run(global: &GlobalArgs, cmd: CampaignCommand) -> anyhow::Result<ExitCode
     match cmd {
         CampaignCommand::Create { name, scope, reviewer, due, fallback } => {
             let due = annexa_core::time::parse_instant(&due).ok_or_else(|| anyhow::anyhow!("--due {due:?} is not a date: expected 2027-03-31"))?;
-            let c = app.create_campaign(&CampaignRequest { name, scope, reviewer, due, fallback })?;
+            let c = app.create_campaign(&CampaignRequest { name, scope, reviewer, due, fallback, origin: None })?;
             if json {
                 print_json(&c)?;
             } else {
@@ -200,6 +200,22 @@ pub fn run(global: &GlobalArgs, cmd: CampaignCommand) -> anyhow::Result<ExitCode
             took.sort();
             let at = |q: f64| took.get(((took.len() as f64 * q) as usize).min(took.len().saturating_sub(1))).copied().unwrap_or_default();
             println!("{} decisions: p50 {:?}, p99 {:?}, max {:?}", took.len(), at(0.5), at(0.99), took.last().copied().unwrap_or_default());
+        }
+        CampaignCommand::RunDue => {
+            let done = app.run_due_campaigns()?;
+            if json {
+                print_json(&done)?;
+            } else {
+                for c in &done.opened {
+                    println!("opened campaign #{} \"{}\": {} items, due {}", c.id, c.name, thousands(c.items as u64), c.due.format("%Y-%m-%d"));
+                }
+                for why in &done.not_opened {
+                    eprintln!("not opened: {why}");
+                }
+                if done.opened.is_empty() && done.not_opened.is_empty() {
+                    println!("no campaign is due");
+                }
+            }
         }
         CampaignCommand::Close { id, undecided } => {
             let c = app.close_campaign(id, undecided == "revoke")?;

@@ -100,7 +100,18 @@ fn jobs(app: annexa_app::App, every: u64) -> Vec<annexa_server::Job> {
             Ok(said.join("; "))
         }),
     };
-    let checkpoint = annexa_server::Job {
+    let campaigns_app = app.clone();
+    let campaigns = annexa_server::Job {
+        name: "campaigns",
+        every,
+        run: Box::new(move || {
+            let done = campaigns_app.run_due_campaigns().map_err(why)?;
+            let mut said: Vec<String> = done.opened.iter().map(|c| format!("opened campaign #{} \"{}\" ({} items)", c.id, c.name, c.items)).collect();
+            said.extend(done.not_opened.iter().map(|w| format!("not opened: {w}")));
+            Ok(said.join("; "))
+        }),
+    };
+        let checkpoint = annexa_server::Job {
         name: "checkpoint",
         every,
         run: Box::new(move || {
@@ -115,7 +126,7 @@ fn jobs(app: annexa_app::App, every: u64) -> Vec<annexa_server::Job> {
             Ok(String::new())
         }),
     };
-    vec![lifecycle, checkpoint]
+    vec![lifecycle, campaigns, checkpoint]
 }
 
 /// The server's log on stderr: readable lines on a terminal, JSON lines otherwise (for a log

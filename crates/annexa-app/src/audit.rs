@@ -73,15 +73,21 @@ impl App {
         // Bodies, versions and packing are prepared on other threads; this one writes.
         let preparer = writer.preparer();
         let prepare = |batch| preparer.prepare(batch);
-        let summary = annexa_engine::audit_stream(&graph, config, as_of, checks, OwnRecords { ledger: Some(ledger), revocations: Some(revocations.clone()) }, &prepare, &mut |batch| match batch
-            .and_then(|b| writer.add_prepared(b))
-        {
-            Ok(()) => true,
-            Err(e) => {
-                failed = Some(e);
-                false
-            }
-        })
+        let summary = annexa_engine::audit_stream(
+            &graph,
+            config,
+            as_of,
+            checks,
+            OwnRecords { ledger: Some(ledger), revocations: Some(revocations.clone()) },
+            &prepare,
+            &mut |batch| match batch.and_then(|b| writer.add_prepared(b)) {
+                Ok(()) => true,
+                Err(e) => {
+                    failed = Some(e);
+                    false
+                }
+            },
+        )
         .map_err(Error::from)?;
         if let Some(e) = failed {
             return Err(e.into());

@@ -60,10 +60,16 @@ impl App {
                 p.status != annexa_core::model::PersonStatus::Terminated && p.end_date.is_none_or(|d| d >= now.date_naive())
             })
         };
-        for (what, id) in [("--fallback", request.fallback.as_deref()), ("the named reviewer", match &strategy {
-            ReviewerStrategy::Named(id) => Some(id.as_str()),
-            _ => None,
-        })] {
+        for (what, id) in [
+            ("--fallback", request.fallback.as_deref()),
+            (
+                "the named reviewer",
+                match &strategy {
+                    ReviewerStrategy::Named(id) => Some(id.as_str()),
+                    _ => None,
+                },
+            ),
+        ] {
             if let Some(id) = id {
                 if !active(id) {
                     return Err(Error::invalid(format!("{what} {id} is not an active person in the HR feed")));
@@ -129,7 +135,9 @@ impl App {
             let advice = match &request.fallback {
                 // The fallback's own access goes to their manager: one without a manager
                 // leaves it to no one.
-                Some(f) => format!("the fallback {f} cannot review their own access and has no manager in HR to take it: give a fallback who has one"),
+                Some(f) => format!(
+                    "the fallback {f} cannot review their own access and has no manager in HR to take it: give a fallback who has one"
+                ),
                 None => "give --fallback EMPLOYEE_ID".to_string(),
             };
             return Err(Error::invalid(format!(
@@ -249,7 +257,8 @@ impl App {
     /// The undecided items of `reviewer` in campaign `id` (optionally of one system).
     pub fn undecided_items(&self, id: i64, reviewer: &str, system: Option<&str>) -> Result<Vec<i64>> {
         let mut ids = Vec::new();
-        let filter = ItemFilter { reviewer: Some(reviewer.to_string()), undecided: true, system: system.map(str::to_string), ..Default::default() };
+        let filter =
+            ItemFilter { reviewer: Some(reviewer.to_string()), undecided: true, system: system.map(str::to_string), ..Default::default() };
         self.campaign_items(id, &filter, |i| {
             ids.push(i.id);
             Ok(())
@@ -366,13 +375,11 @@ impl App {
         let now = self.now();
         let revocation = |item: &StoredItem| self.revocation(item, now);
         let max_attempts = i64::from(self.settings.config.provisioning.max_attempts);
-        let decided = store
-            .decide_all(&requests, Some(source), &revocation, max_attempts, &self.actor, now)
-            .map_err(|e| match e {
-                // The store names items; the reviewer's file has rows.
-                annexa_store::StoreError::Invalid(m) => Error::invalid(format!("{}: {}", path.display(), with_rows(&m, &rows))),
-                e => e.into(),
-            })?;
+        let decided = store.decide_all(&requests, Some(source), &revocation, max_attempts, &self.actor, now).map_err(|e| match e {
+            // The store names items; the reviewer's file has rows.
+            annexa_store::StoreError::Invalid(m) => Error::invalid(format!("{}: {}", path.display(), with_rows(&m, &rows))),
+            e => e.into(),
+        })?;
         self.checkpoint(&mut store)?;
         Ok(decided)
     }
@@ -411,8 +418,8 @@ impl App {
     /// Annexa has no automatic connector to it.
     fn revocation(&self, item: &StoredItem, now: Instant) -> NewTask {
         let config = &self.settings.config;
-        let automatic = item.item.kind == ItemKind::Assignment
-            && config.connectors.iter().any(|c| c.system == item.item.system && !c.is_manual());
+        let automatic =
+            item.item.kind == ItemKind::Assignment && config.connectors.iter().any(|c| c.system == item.item.system && !c.is_manual());
         NewTask {
             idempotency_key: format!("campaign-item:{}:revoke", item.id),
             event_id: None,

@@ -401,12 +401,10 @@ pub fn verify_pack(path: &Path, verifier: &NoteVerifier) -> Result<std::result::
             serde::de::DeserializeSeed::deserialize(EachOf(&mut each), &mut de).and_then(|()| de.end()).is_ok()
         } else if name == "campaign-items.json" {
             // Each item belongs to a packed campaign; their counts are checked below.
-            let mut each = |i: serde_json::Value| {
-                match campaign_items.get_mut(&i["campaign_id"].as_i64().unwrap_or_default()) {
-                    Some(n) => *n += 1,
-                    None if not_in_ledger.is_none() => not_in_ledger = Some(format!("item {} of an unpacked campaign", i["id"])),
-                    None => {}
-                }
+            let mut each = |i: serde_json::Value| match campaign_items.get_mut(&i["campaign_id"].as_i64().unwrap_or_default()) {
+                Some(n) => *n += 1,
+                None if not_in_ledger.is_none() => not_in_ledger = Some(format!("item {} of an unpacked campaign", i["id"])),
+                None => {}
             };
             let mut de = serde_json::Deserializer::from_reader(&mut reader);
             serde::de::DeserializeSeed::deserialize(EachOf(&mut each), &mut de).and_then(|()| de.end()).is_ok()

@@ -34,7 +34,9 @@ impl App {
         let ids = match selection {
             Selection::Ids(ids) => {
                 if let Some(short) = ids.iter().find(|id| id.len() < 6) {
-                    return Err(Error::invalid(format!("finding id {short:?} is too short: give the id or at least its first 6 characters")));
+                    return Err(Error::invalid(format!(
+                        "finding id {short:?} is too short: give the id or at least its first 6 characters"
+                    )));
                 }
                 ids.clone()
             }

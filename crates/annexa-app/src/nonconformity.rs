@@ -50,16 +50,18 @@ impl App {
                     return Err(Error::invalid(format!("check {check} tests {}, not {control}", def.controls.join(", "))));
                 }
             }
-            let open = store.finding_ids(&FindingFilter { check: Some(check.clone()), status: Some(FindingStatus::Open), ..Default::default() })?;
+            let open = store.finding_ids(&FindingFilter {
+                check: Some(check.clone()),
+                status: Some(FindingStatus::Open),
+                ..Default::default()
+            })?;
             if open.is_empty() {
                 return Err(Error::invalid(format!("check {check} has no open findings")));
             }
             findings.extend(open);
         }
         if findings.is_empty() && request.description.as_deref().is_none_or(|d| d.trim().is_empty()) {
-            return Err(Error::invalid(
-                "a nonconformity without findings is an audit observation: say what was observed (--description)",
-            ));
+            return Err(Error::invalid("a nonconformity without findings is an audit observation: say what was observed (--description)"));
         }
         let new = NewNonconformity {
             title: request.title.clone(),

@@ -29,9 +29,13 @@ impl App {
     /// One finding by id, or by a unique prefix of at least 6 characters.
     pub fn finding(&self, id: &str) -> Result<StoredFinding> {
         if id.len() < 6 {
-            return Err(Error::invalid(format!("finding id {id:?} is too short: give the id or at least its first 6 characters (F-1a2b…)")));
+            return Err(Error::invalid(format!(
+                "finding id {id:?} is too short: give the id or at least its first 6 characters (F-1a2b…)"
+            )));
         }
-        self.store()?.finding_due(id, &self.due_days())?.ok_or_else(|| Error::not_found(format!("no finding {id:?}: `annexa findings list --status all` lists them")))
+        self.store()?
+            .finding_due(id, &self.due_days())?
+            .ok_or_else(|| Error::not_found(format!("no finding {id:?}: `annexa findings list --status all` lists them")))
     }
 
     /// The joiner, mover and leaver events recorded, of one kind or all.

@@ -103,7 +103,6 @@ pub struct Population {
     pub without_reviewer: u64,
 }
 
-
 /// A revocation decided in a campaign and not yet seen carried out: what the audits check
 /// (`revocation-not-fulfilled`) and verify.
 #[derive(Debug, Clone, PartialEq, Serialize)]

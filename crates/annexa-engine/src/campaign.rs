@@ -7,7 +7,7 @@
 //! access, A.7.2). The population is reconciled against the imports it was drawn from:
 //! for each, how many records it held, how many are in scope, and why the rest are not.
 
-use crate::config::{Campaigns, EntitlementPatterns};
+use crate::config::Campaigns;
 use crate::context::Context;
 use crate::pattern::EntitlementPattern;
 pub use annexa_core::campaign::{ImportCount, ItemKind, Population, Recommendation, ReviewItem};
@@ -177,7 +177,8 @@ pub fn population(ctx: &Context<'_>, input: &PopulationInput<'_>, each: &mut dyn
         each(item);
     };
     for (gi, grant) in g.grants.iter().enumerate() {
-        let count = counts.entry(grant.origin.import_id).or_insert_with(|| ImportCount { import_id: grant.origin.import_id, ..Default::default() });
+        let count =
+            counts.entry(grant.origin.import_id).or_insert_with(|| ImportCount { import_id: grant.origin.import_id, ..Default::default() });
         count.read += 1;
         let account = &g.accounts[grant.account as usize];
         if !account.is_enabled() {
@@ -205,7 +206,8 @@ pub fn population(ctx: &Context<'_>, input: &PopulationInput<'_>, each: &mut dyn
         }
         count.in_scope += 1;
         let (reviewer, reviewer_basis) = reviewers.of(person, entitlement.owner.as_deref(), &entitlement.system);
-        let open_findings = input.open_findings.get(&key).copied().unwrap_or(0) + input.open_findings.get(&account.key()).copied().unwrap_or(0);
+        let open_findings =
+            input.open_findings.get(&key).copied().unwrap_or(0) + input.open_findings.get(&account.key()).copied().unwrap_or(0);
         let (peer_share, peer_count) = peers.share(person, grant.entitlement as usize);
         let last_used = account.last_login_at;
         let (recommendation, recommendation_reason) =
@@ -310,7 +312,10 @@ fn recommend(
         match last_used {
             None => return (Recommendation::Revoke, "never used".into()),
             Some(t) if (as_of - t).num_days() > i64::from(params.recommend_unused_days) => {
-                return (Recommendation::Revoke, format!("not used since {} (over {} days)", t.format("%Y-%m-%d"), params.recommend_unused_days));
+                return (
+                    Recommendation::Revoke,
+                    format!("not used since {} (over {} days)", t.format("%Y-%m-%d"), params.recommend_unused_days),
+                );
             }
             _ => {}
         }
@@ -443,23 +448,7 @@ impl SodMembership {
         if rules.is_empty() {
             return SodMembership { rules_of_grant };
         }
-        let sides: Vec<Vec<EntitlementPatterns>> = rules.iter().map(|r| r.sides.iter().map(|s| EntitlementPatterns::new(s)).collect()).collect();
-        let hits: Vec<Vec<(usize, usize)>> = ctx
-            .graph
-            .entitlements
-            .iter()
-            .map(|e| {
-                let mut v = Vec::new();
-                for (r, rule_sides) in sides.iter().enumerate() {
-                    for (si, side) in rule_sides.iter().enumerate() {
-                        if side.any(&e.system, &e.name) {
-                            v.push((r, si));
-                        }
-                    }
-                }
-                v
-            })
-            .collect();
+        let (sides, hits) = crate::checks::access::sod_hits(ctx, &ctx.config.sod);
         for accounts in &ctx.accounts_of_person {
             let mut matched: HashMap<usize, Vec<Vec<usize>>> = HashMap::new();
             for &a in accounts {

@@ -213,8 +213,12 @@ impl Connector {
 /// A connector's `kind`, refused with the kinds there are.
 fn connector_kind<'de, D: serde::Deserializer<'de>>(d: D) -> Result<ConnectorKind, D::Error> {
     let text = String::deserialize(d)?;
-    ConnectorKind::parse(&text)
-        .ok_or_else(|| serde::de::Error::custom(format!("kind {text:?} is not supported: expected {}", ConnectorKind::expected().replace(", manual", " or manual"))))
+    ConnectorKind::parse(&text).ok_or_else(|| {
+        serde::de::Error::custom(format!(
+            "kind {text:?} is not supported: expected {}",
+            ConnectorKind::expected().replace(", manual", " or manual")
+        ))
+    })
 }
 
 fn default_login() -> String {
@@ -578,8 +582,7 @@ impl Config {
     /// Parses and validates `text` (the content of `file`, named in errors): every problem
     /// is reported at once, each at its line and column.
     pub fn parse(file: &str, text: &str) -> Result<Config, ConfigError> {
-        let config: Config =
-            toml::from_str(text).map_err(|e| ConfigError::Syntax { file: file.to_string(), message: e.to_string() })?;
+        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Syntax { file: file.to_string(), message: e.to_string() })?;
         let problems = config.problems();
         if problems.is_empty() {
             return Ok(config);
@@ -637,7 +640,11 @@ impl Config {
             b.when.attributes(&mut attrs);
             for attr in &attrs {
                 if !PERSON_ATTRIBUTES.contains(&attr.as_str()) {
-                    let message = format!("birthright rule {:?} tests unknown attribute {attr:?}: expected one of {}", b.id, PERSON_ATTRIBUTES.join(", "));
+                    let message = format!(
+                        "birthright rule {:?} tests unknown attribute {attr:?}: expected one of {}",
+                        b.id,
+                        PERSON_ATTRIBUTES.join(", ")
+                    );
                     out.push(Problem { at: at(), message });
                 }
             }
@@ -663,7 +670,12 @@ impl Config {
                 }
                 ConnectorKind::Ldap => {}
                 ConnectorKind::Manual
-                    if !c.url.is_empty() || !c.base.is_empty() || c.bind_dn.is_some() || c.create_accounts || c.starttls || c.ca_file.is_some() =>
+                    if !c.url.is_empty()
+                        || !c.base.is_empty()
+                        || c.bind_dn.is_some()
+                        || c.create_accounts
+                        || c.starttls
+                        || c.ca_file.is_some() =>
                 {
                     problem(format!(
                         "connector for {:?}: a manual connector takes no url, base, bind_dn, create_accounts, starttls or ca_file",
@@ -765,7 +777,8 @@ mod tests {
         assert!(!when.matches(&person("Sales", "employee", "Paris", "Sales Intern")));
         // What `config show` prints parses back.
         assert_eq!(Config::parse("shown", &c.to_toml()).expect("round trip"), c);
-        let bad = "[[roles]]\nid = \"r\"\nentitlements = []\n[[birthright]]\nid = \"b\"\nroles = [\"r\"]\nwhen = { not = { shoe = \"42\" } }\n";
+        let bad =
+            "[[roles]]\nid = \"r\"\nentitlements = []\n[[birthright]]\nid = \"b\"\nroles = [\"r\"]\nwhen = { not = { shoe = \"42\" } }\n";
         assert!(Config::parse("annexa.toml", bad).expect_err("unknown attribute").to_string().contains("unknown attribute \"shoe\""));
     }
 
@@ -776,7 +789,10 @@ mod tests {
             ("[checks.dormant-account]\ndays = \"ninety\"\n", "invalid type"),
             ("[checks.dormant-account]\nseverity = \"urgent\"\n", "unknown variant `urgent`"),
             ("[[sod.rules]]\nid = \"x\"\ndescription = \"d\"\nsides = [[\"a:b\"]]\n", "at least two non-empty sides"),
-            ("[[roles]]\nid = \"r\"\nentitlements = []\n[[birthright]]\nid = \"b\"\nroles = [\"r\"]\nwhen = { shoe_size = \"42\" }\n", "unknown attribute \"shoe_size\""),
+            (
+                "[[roles]]\nid = \"r\"\nentitlements = []\n[[birthright]]\nid = \"b\"\nroles = [\"r\"]\nwhen = { shoe_size = \"42\" }\n",
+                "unknown attribute \"shoe_size\"",
+            ),
             ("[[birthright]]\nid = \"b\"\nroles = [\"nope\"]\n", "unknown role \"nope\""),
         ];
         for (text, want) in cases {

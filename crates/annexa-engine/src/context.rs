@@ -2,10 +2,10 @@
 
 use crate::config::{Config, EntitlementPatterns};
 use crate::correlate::{correlate, people_by_email, Correlation, PeopleByEmail};
-use annexa_core::text::email_key;
 use annexa_core::finding::{finding_id, Evidence, Finding, Severity, SourceRecord, Subject, SubjectKind};
 use annexa_core::graph::IdentityGraph;
 use annexa_core::model::{Account, Origin, Person, PersonStatus};
+use annexa_core::text::email_key;
 use annexa_core::time::Instant;
 use rustc_hash::FxHashMap as HashMap;
 
@@ -266,8 +266,7 @@ struct PeopleIndex<'g> {
 
 impl<'g> PeopleIndex<'g> {
     fn new(graph: &'g IdentityGraph, config: &Config) -> PeopleIndex<'g> {
-        let person_by_id: HashMap<&str, usize> =
-            graph.people.iter().enumerate().map(|(i, p)| (&*p.employee_id, i)).collect();
+        let person_by_id: HashMap<&str, usize> = graph.people.iter().enumerate().map(|(i, p)| (&*p.employee_id, i)).collect();
         let person_by_email = people_by_email(graph);
         let correlation = correlate(graph, &config.correlation, &person_by_id, &person_by_email);
         let owner = graph

@@ -86,11 +86,11 @@ fn leaver_access_sla_boundary() {
     ];
     let sla_48h = "[checks.leaver-access]\nsla_hours = 48";
     let cases: &[(&str, &str, &[(&str, &str)])] = &[
-        ("2026-03-30T12:00:00Z", "", &[]),      // still the last day
-        ("2026-03-31T23:00:00Z", "", &[]),      // 23 h after: within the SLA
+        ("2026-03-30T12:00:00Z", "", &[]),                                  // still the last day
+        ("2026-03-31T23:00:00Z", "", &[]),                                  // 23 h after: within the SLA
         ("2026-04-01T00:00:00Z", "", &[("ad/lver", ""), ("badge/B1", "")]), // 24 h: deadline reached
-        ("2026-04-01T01:00:00Z", "", both),     // 25 h: late
-        ("2026-04-01T01:00:00Z", sla_48h, &[]), // a longer SLA
+        ("2026-04-01T01:00:00Z", "", both),                                 // 25 h: late
+        ("2026-04-01T01:00:00Z", sla_48h, &[]),                             // a longer SLA
         ("2026-04-02T01:00:00Z", sla_48h, &[("ad/lver", ""), ("badge/B1", "")]),
     ];
     for (as_of, config, want) in cases {
@@ -281,9 +281,7 @@ fn stale_credential() {
                 .cred(key("access_key_2").rotated(ago(10))), // not used yet, but new
         )
         .with(
-            account("aws", "carol")
-                .cred(key("access_key_1").inactive().rotated(ago(400)))
-                .cred(key("access_key_2")), // no issue date: nothing to measure
+            account("aws", "carol").cred(key("access_key_1").inactive().rotated(ago(400))).cred(key("access_key_2")), // no issue date: nothing to measure
         )
         // Signing certificates are neither keys nor tokens (and AWS reports no use of them).
         .with(account("aws", "dave").cred(key("cert_1").kind("certificate").rotated(ago(400))))
@@ -299,10 +297,7 @@ fn stale_credential() {
         .with(account("ad", "gina").disabled().password_set(ago(400)));
     let defaults = [
         ("aws/alice/access_key_2", "Active access-key access_key_2 of aws account alice is not rotated for 91 days (limit 90)"),
-        (
-            "aws/bob/access_key_1",
-            "not rotated for 91 days (limit 90) and never used in the 91 days since it was issued",
-        ),
+        ("aws/bob/access_key_1", "not rotated for 91 days (limit 90) and never used in the 91 days since it was issued"),
         ("gitlab/ci/deploy-token", "Active api-token deploy-token of gitlab account ci"),
     ];
     expect(&g, "", AS_OF, "stale-credential", &defaults);
@@ -440,7 +435,10 @@ fn sod_conflict() {
     let records: Vec<(&str, &str)> = s2.evidence.records.iter().map(|r| (r.record.as_str(), r.key.as_str())).collect();
     assert_eq!(records, [("person", "S2"), ("assignment", "erp/s2/Vendor-Master"), ("assignment", "erp/s2-adm/AP-Approver")]);
     // Without rules there is nothing to judge by: the check says so.
-    assert_eq!(not_evaluated(&g, "", AS_OF, "sod-conflict").as_deref(), Some("no segregation-of-duties rules are configured (`sod.rules`)"));
+    assert_eq!(
+        not_evaluated(&g, "", AS_OF, "sod-conflict").as_deref(),
+        Some("no segregation-of-duties rules are configured (`sod.rules`)")
+    );
     assert_eq!(not_evaluated(&g, SOD, AS_OF, "sod-conflict"), None);
 }
 
@@ -576,7 +574,7 @@ fn certification_overdue() {
         .with(account("ad", "gone").disabled())
         .with(assignment("ad", "gone", "VPN").certified(ago(1000)))
         .with(assignment("ad", "nobody", "VPN").certified(ago(1000))); // account not in the graph
-    // One finding per account (the review of its access), covering every overdue assignment.
+                                                                       // One finding per account (the review of its access), covering every overdue assignment.
     let defaults = [("ad/jdoe", "3 entitlements (1 privileged) on ad account jdoe are overdue for certification: Schema Admins, VPN and Wiki; the oldest was last certified or granted on 2025-02-25")];
     expect(&g, "", AS_OF, "certification-overdue", &defaults);
     assert_eq!(covered(&g, "", AS_OF, "certification-overdue"), [cover("ad/jdoe", Severity::High, &["Schema Admins", "VPN", "Wiki"])]);
@@ -742,7 +740,10 @@ fn unexplained_access() {
     // Without birthright rules there is no role model to judge by: the check says so once
     // instead of reporting every assignment.
     assert_eq!(not_evaluated(&g, "", AS_OF, "unexplained-access").as_deref(), Some(NO_ROLE_MODEL));
-    assert_eq!(not_evaluated(&g, "[[roles]]\nid = \"r\"\nentitlements = [\"ad:*\"]\n", AS_OF, "unexplained-access").as_deref(), Some(NO_ROLE_MODEL));
+    assert_eq!(
+        not_evaluated(&g, "[[roles]]\nid = \"r\"\nentitlements = [\"ad:*\"]\n", AS_OF, "unexplained-access").as_deref(),
+        Some(NO_ROLE_MODEL)
+    );
     assert_eq!(not_evaluated(&g, ROLES, AS_OF, "unexplained-access"), None);
 }
 
@@ -821,17 +822,9 @@ fn privilege_outlier_peer_groups() {
         ("a fifth peer makes the group comparable", peers(&[1, 1, 1, 10]).with(ops_sre()), &["P4"]),
         ("a terminated peer does not count", peers(&[1, 1, 1, 10]).with(ops_sre().terminated()), &[]),
         ("another title is another group", peers(&[1, 1, 1, 10]).with(ops_sre().title("Manager")), &[]),
-        (
-            "a disabled account's entitlements do not count",
-            with_admin_account(peers(&[1, 1, 1, 1, 1]), 5, true),
-            &[],
-        ),
+        ("a disabled account's entitlements do not count", with_admin_account(peers(&[1, 1, 1, 1, 1]), 5, true), &[]),
         ("an enabled admin account's do", with_admin_account(peers(&[1, 1, 1, 1, 1]), 5, false), &["P5"]),
-        (
-            "the same entitlement on two accounts counts once",
-            with_admin_account(peers(&[1, 1, 1, 1, 3]), 3, false),
-            &[],
-        ),
+        ("the same entitlement on two accounts counts once", with_admin_account(peers(&[1, 1, 1, 1, 3]), 3, false), &[]),
     ];
     for (what, g, want) in cases {
         assert_eq!(keys(g, "", AS_OF, "privilege-outlier"), *want, "{what}");
@@ -1164,16 +1157,12 @@ fn log_integrity_judges_the_ledger_status() {
         let result = annexa_engine::audit_with_ledger(&graph().0, &config(config_toml), at(AS_OF), &[], Some(status))
             .unwrap_or_else(|e| panic!("{e}"));
         assert!(result.checks_run.iter().any(|c| c == "log-integrity"));
-        result
-            .findings
-            .into_iter()
-            .filter(|f| f.check == "log-integrity")
-            .map(|f| (f.severity, f.message))
-            .collect::<Vec<_>>()
+        result.findings.into_iter().filter(|f| f.check == "log-integrity").map(|f| (f.severity, f.message)).collect::<Vec<_>>()
     };
     let fresh = Some((10, at(AS_OF) - chrono::Duration::hours(23)));
     let stale = Some((10, at(AS_OF) - chrono::Duration::hours(25)));
-    let status = |problem: Option<&str>, newest, entries| LedgerStatus { entries, problem: problem.map(String::from), newest_checkpoint: newest };
+    let status =
+        |problem: Option<&str>, newest, entries| LedgerStatus { entries, problem: problem.map(String::from), newest_checkpoint: newest };
     assert!(run(status(None, fresh, 12), "").is_empty(), "a recent checkpoint is fine");
     assert!(run(status(None, None, 0), "").is_empty(), "an empty ledger is fine");
     let tampered = run(status(Some("entry 3 was changed"), fresh, 12), "");
@@ -1231,7 +1220,10 @@ fn mover_residual_access() {
     // Several such assignments on one account: one finding, covering them all.
     let two = g.clone().with(assignment("crm", "ada", "sales-forecast").source("birthright"));
     expect(&two, RULES, AS_OF, "mover-residual-access", &[("crm/ada", "Ada Lee moved 20 days ago (department Sales → Eng) and crm account ada still holds 2 entitlements that only their old position's birthright gave: sales-forecast and sales-team")]);
-    assert_eq!(covered(&two, RULES, AS_OF, "mover-residual-access"), [cover("crm/ada", Severity::Medium, &["sales-forecast", "sales-team"])]);
+    assert_eq!(
+        covered(&two, RULES, AS_OF, "mover-residual-access"),
+        [cover("crm/ada", Severity::Medium, &["sales-forecast", "sales-team"])]
+    );
     let f = &findings(&two, RULES, AS_OF, "mover-residual-access")[0];
     assert_eq!((f.evidence.values["event"].as_str(), f.evidence.values["days_since_move"].as_i64()), (Some("J-E1"), Some(20)));
     // Without birthright rules, what the old position gave is unknown.
@@ -1280,13 +1272,19 @@ fn mover_access_review() {
              have not been reviewed since (due within 30 days of a move): forecast, pipeline-admin and quotes",
         )],
     );
-    assert_eq!(covered(&g, RULES, AS_OF, "mover-access-review"), [cover("crm/ada", Severity::Low, &["forecast", "pipeline-admin", "quotes"])]);
+    assert_eq!(
+        covered(&g, RULES, AS_OF, "mover-access-review"),
+        [cover("crm/ada", Severity::Low, &["forecast", "pipeline-admin", "quotes"])]
+    );
     // Without birthright rules requested access is still judged (nothing is explained).
     assert_eq!(not_evaluated(&g, "", AS_OF, "mover-access-review"), None);
     assert_eq!(keys(&g, "", AS_OF, "mover-access-review"), ["crm/ada"]);
     // A longer review period covers Ada too; a shorter one reaches Bo.
     assert!(keys(&g, &format!("{RULES}\n[checks.mover-access-review]\nreview_days = 45\n"), AS_OF, "mover-access-review").is_empty());
-    assert_eq!(keys(&g, &format!("{RULES}\n[checks.mover-access-review]\nreview_days = 20\n"), AS_OF, "mover-access-review"), ["crm/ada", "crm/bo"]);
+    assert_eq!(
+        keys(&g, &format!("{RULES}\n[checks.mover-access-review]\nreview_days = 20\n"), AS_OF, "mover-access-review"),
+        ["crm/ada", "crm/bo"]
+    );
     // Requested access is this check's: mover-residual-access leaves it alone.
     assert!(keys(&g, RULES, AS_OF, "mover-residual-access").is_empty());
 }

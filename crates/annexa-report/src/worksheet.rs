@@ -188,7 +188,8 @@ pub fn read(path: &Path, key: &[u8]) -> Result<Vec<ReturnedRow>, ReportError> {
             continue;
         }
         let cell = |c: usize| cells.get(c).map(String::as_str).unwrap_or_default();
-        let item = cell(1).trim().parse::<i64>().map_err(|_| failed(format!("row {row}: item {:?} is not an item number", excerpt(cell(1)))))?;
+        let item =
+            cell(1).trim().parse::<i64>().map_err(|_| failed(format!("row {row}: item {:?} is not an item number", excerpt(cell(1)))))?;
         let locked: Vec<String> = (0..12).map(|c| cell(c).to_string()).collect();
         let filled = |c: usize| Some(cell(c).trim().to_string()).filter(|s| !s.is_empty());
         out.push(ReturnedRow {
@@ -275,7 +276,10 @@ mod tests {
         lines[2] = lines[2].replace("erp:AP/enter", "erp:AP/view");
         std::fs::write(&path, lines.join("\n")).expect("edit");
         let back = read(&path, &key).expect("read");
-        assert_eq!((back[0].decision.as_deref(), back[0].comment.as_deref(), back[0].intact), (Some("revoke"), Some("left the team"), true));
+        assert_eq!(
+            (back[0].decision.as_deref(), back[0].comment.as_deref(), back[0].intact),
+            (Some("revoke"), Some("left the team"), true)
+        );
         assert!(!back[1].intact);
         // Not a worksheet at all.
         std::fs::write(&path, "a,b\n1,2\n").expect("other");

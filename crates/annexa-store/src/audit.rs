@@ -2,8 +2,8 @@
 //! a run is `run.rs`.)
 
 use crate::db::{DbRow, Value};
-use crate::{instant, Store, StoreError};
 use crate::lifecycle::{handling_columns, overdue_sql, read_handling, state_sql, DueDays, Handling, HANDLING_JOINS};
+use crate::{instant, Store, StoreError};
 use annexa_core::finding::{Evidence, Finding, FindingState, Severity, Subject, SubjectKind};
 use annexa_core::time::Instant;
 use serde::Serialize;
@@ -234,7 +234,8 @@ impl Store {
                 })
             })?;
         } else {
-            let sql = format!("SELECT {} FROM {from} WHERE {where_sql} ORDER BY {order} LIMIT ? OFFSET ?", finding_columns(&filter.due_days));
+            let sql =
+                format!("SELECT {} FROM {from} WHERE {where_sql} ORDER BY {order} LIMIT ? OFFSET ?", finding_columns(&filter.due_days));
             tx.query_each(&sql, &page_params, |r| each(stored_finding(r, &mut shared)?))?;
         }
         tx.commit()?;

@@ -429,7 +429,10 @@ impl Store {
                     &[request.decision.as_str().into(), request.reviewer.as_str().into(), now.into(), millis.into(), (*comment).into(), item.id.into()],
                 )?;
                 if changed == 0 {
-                    return Err(StoreError::Conflict(format!("item {} was decided by someone else meanwhile: nothing was decided", item.id)));
+                    return Err(StoreError::Conflict(format!(
+                        "item {} was decided by someone else meanwhile: nothing was decided",
+                        item.id
+                    )));
                 }
                 count_decision(&mut tx, item.campaign_id, &request.decision)?;
                 decided.push(item.id);
@@ -438,10 +441,14 @@ impl Store {
                     let task = revocation(item);
                     crate::provisioning::insert_task(&mut tx, &task, max_attempts, at)?;
                     let mut task_id = None;
-                    tx.query_each("SELECT id FROM provisioning_tasks WHERE idempotency_key = ?", &[task.idempotency_key.as_str().into()], |r| {
-                        task_id = r.int(0)?;
-                        Ok(())
-                    })?;
+                    tx.query_each(
+                        "SELECT id FROM provisioning_tasks WHERE idempotency_key = ?",
+                        &[task.idempotency_key.as_str().into()],
+                        |r| {
+                            task_id = r.int(0)?;
+                            Ok(())
+                        },
+                    )?;
                     if let Some(t) = task_id {
                         tx.execute("UPDATE campaign_items SET revocation_task = ? WHERE id = ?", &[t.into(), item.id.into()])?;
                         tasks.push(t);
@@ -449,7 +456,9 @@ impl Store {
                 }
             }
             let items: Vec<i64> = found.iter().map(|i| i.id).collect();
-            logged.push(serde_json::json!({ "items": items, "reviewer": request.reviewer, "decision": request.decision, "comment": comment }));
+            logged.push(
+                serde_json::json!({ "items": items, "reviewer": request.reviewer, "decision": request.decision, "comment": comment }),
+            );
         }
         let data = match (logged.len(), source) {
             (1, None) => {
@@ -523,7 +532,9 @@ impl Store {
         if revoke_undecided {
             let mut undecided = Vec::new();
             tx.query_each(
-                &format!("SELECT {ITEM_COLUMNS} FROM campaign_items i WHERE i.campaign_id = ? AND i.decision IS NULL AND i.gone_at IS NULL"),
+                &format!(
+                    "SELECT {ITEM_COLUMNS} FROM campaign_items i WHERE i.campaign_id = ? AND i.decision IS NULL AND i.gone_at IS NULL"
+                ),
                 &[id.into()],
                 |r| {
                     undecided.push(stored_item(r)?);
@@ -576,7 +587,9 @@ impl Store {
         let mut tx = self.conn.read_transaction()?;
         let mut out = Vec::new();
         tx.query_each(
-            &format!("SELECT {ITEM_COLUMNS} FROM campaign_items i WHERE i.decision = 'revoke' AND i.verified_absent_at IS NULL ORDER BY i.id"),
+            &format!(
+                "SELECT {ITEM_COLUMNS} FROM campaign_items i WHERE i.decision = 'revoke' AND i.verified_absent_at IS NULL ORDER BY i.id"
+            ),
             &[],
             |r| {
                 out.push(stored_item(r)?);
@@ -597,7 +610,8 @@ impl Store {
         for (id, _) in items {
             tx.execute("UPDATE campaign_items SET verified_absent_at = ? WHERE id = ?", &[at.timestamp().into(), (*id).into()])?;
         }
-        let listed: Vec<serde_json::Value> = items.iter().map(|(id, import)| serde_json::json!({ "item": id, "import_id": import })).collect();
+        let listed: Vec<serde_json::Value> =
+            items.iter().map(|(id, import)| serde_json::json!({ "item": id, "import_id": import })).collect();
         let data = serde_json::json!({ "items": listed });
         tx.ledger_append(actor, at, &[crate::ledger::Change { kind: "campaign-revocations-verified", data }])?;
         tx.commit()

@@ -201,7 +201,10 @@ impl Store {
         }
         match triage {
             Triage::Accept { expires, .. } if *expires <= at => {
-                return Err(StoreError::Invalid(format!("the risk acceptance expires on {}, which is not in the future", expires.format("%Y-%m-%d"))));
+                return Err(StoreError::Invalid(format!(
+                    "the risk acceptance expires on {}, which is not in the future",
+                    expires.format("%Y-%m-%d")
+                )));
             }
             Triage::Assign { owner, .. } if owner.trim().is_empty() => return Err(StoreError::Invalid("an owner is required".into())),
             Triage::Accept { approver, reason, .. } if approver.trim().is_empty() || reason.trim().is_empty() => {
@@ -228,27 +231,33 @@ impl Store {
         let opened_at = run_instants(&mut tx)?;
         let now = at.timestamp();
         for t in &targets {
-            let (owner, due, approver, reason, expires, version): (Option<&str>, Option<i64>, Option<&str>, Option<&str>, Option<i64>, Option<&str>) =
-                match triage {
-                    Triage::Assign { owner, due } => {
-                        // Without a date of its own, the finding keeps the due date it had.
-                        let due = due.map(|d| d.timestamp()).or_else(|| {
-                            let days = days.get(t.rank.clamp(0, 4) as usize).copied().flatten()?;
-                            Some(opened_at.get(&t.opened_run)? + i64::from(days) * 86_400)
-                        });
-                        (Some(owner), due, None, None, None, None)
-                    }
-                    Triage::Accept { approver, reason, expires } => (None, None, Some(approver), Some(reason), Some(expires.timestamp()), None),
-                    Triage::Dismiss { reason } => (None, None, None, Some(reason), None, t.version.as_deref()),
-                    Triage::Reopen { reason } => (None, None, None, Some(reason), None, None),
-                    Triage::Comment { text } => {
-                        tx.execute(
-                            "INSERT INTO finding_comments (finding_id, at, actor, text) VALUES (?, ?, ?, ?)",
-                            &[t.id.as_str().into(), now.into(), actor.into(), text.as_str().into()],
-                        )?;
-                        continue;
-                    }
-                };
+            let (owner, due, approver, reason, expires, version): (
+                Option<&str>,
+                Option<i64>,
+                Option<&str>,
+                Option<&str>,
+                Option<i64>,
+                Option<&str>,
+            ) = match triage {
+                Triage::Assign { owner, due } => {
+                    // Without a date of its own, the finding keeps the due date it had.
+                    let due = due.map(|d| d.timestamp()).or_else(|| {
+                        let days = days.get(t.rank.clamp(0, 4) as usize).copied().flatten()?;
+                        Some(opened_at.get(&t.opened_run)? + i64::from(days) * 86_400)
+                    });
+                    (Some(owner), due, None, None, None, None)
+                }
+                Triage::Accept { approver, reason, expires } => (None, None, Some(approver), Some(reason), Some(expires.timestamp()), None),
+                Triage::Dismiss { reason } => (None, None, None, Some(reason), None, t.version.as_deref()),
+                Triage::Reopen { reason } => (None, None, None, Some(reason), None, None),
+                Triage::Comment { text } => {
+                    tx.execute(
+                        "INSERT INTO finding_comments (finding_id, at, actor, text) VALUES (?, ?, ?, ?)",
+                        &[t.id.as_str().into(), now.into(), actor.into(), text.as_str().into()],
+                    )?;
+                    continue;
+                }
+            };
             let state = triage.state().map_or("open", FindingState::as_str);
             set_workflow(&mut tx, &t.id, state, [owner, approver, reason, version], [due, expires], actor, now)?;
         }
@@ -275,7 +284,11 @@ impl Store {
         let mut tx = self.conn.read_transaction()?;
         let mut out = Vec::new();
         tx.query_each("SELECT at, actor, text FROM finding_comments WHERE finding_id = ? ORDER BY id", &[id.into()], |r| {
-            out.push(Comment { at: instant(r.int(0)?).unwrap_or_default(), actor: r.req_text(1)?.to_string(), text: r.req_text(2)?.to_string() });
+            out.push(Comment {
+                at: instant(r.int(0)?).unwrap_or_default(),
+                actor: r.req_text(1)?.to_string(),
+                text: r.req_text(2)?.to_string(),
+            });
             Ok(())
         })?;
         tx.commit()?;
@@ -355,10 +368,14 @@ fn target(tx: &mut Tx<'_>, id: &str) -> Result<Target, StoreError> {
         Ok(())
     })?;
     if found.is_empty() && id.len() >= 6 && !id.contains(['%', '_']) {
-        tx.query_each(&format!("SELECT {columns} FROM findings WHERE id LIKE ? ORDER BY id LIMIT 2"), &[format!("{id}%").as_str().into()], |r| {
-            found.push(read(r)?);
-            Ok(())
-        })?;
+        tx.query_each(
+            &format!("SELECT {columns} FROM findings WHERE id LIKE ? ORDER BY id LIMIT 2"),
+            &[format!("{id}%").as_str().into()],
+            |r| {
+                found.push(read(r)?);
+                Ok(())
+            },
+        )?;
     }
     match found.len() {
         0 => Err(StoreError::NotFound(format!("no finding {id:?}"))),
@@ -389,14 +406,18 @@ pub(crate) enum Suppression {
 /// suppressed (few: people decided each).
 pub(crate) fn suppressions(tx: &mut Tx<'_>) -> Result<HashMap<Box<str>, Suppression>, StoreError> {
     let mut out = HashMap::new();
-    tx.query_each("SELECT finding_id, state, expires_at, version FROM finding_workflow WHERE state IN ('accepted', 'false-positive')", &[], |r| {
-        let s = match r.req_text(1)? {
-            "accepted" => Suppression::AcceptedUntil(r.int(2)?.unwrap_or(i64::MIN)),
-            _ => Suppression::DismissedAt(r.text(3)?.and_then(crate::run::unhex).unwrap_or([0; 32])),
-        };
-        out.insert(r.req_text(0)?.into(), s);
-        Ok(())
-    })?;
+    tx.query_each(
+        "SELECT finding_id, state, expires_at, version FROM finding_workflow WHERE state IN ('accepted', 'false-positive')",
+        &[],
+        |r| {
+            let s = match r.req_text(1)? {
+                "accepted" => Suppression::AcceptedUntil(r.int(2)?.unwrap_or(i64::MIN)),
+                _ => Suppression::DismissedAt(r.text(3)?.and_then(crate::run::unhex).unwrap_or([0; 32])),
+            };
+            out.insert(r.req_text(0)?.into(), s);
+            Ok(())
+        },
+    )?;
     Ok(out)
 }
 

@@ -136,7 +136,15 @@ impl Store {
     }
 
     /// Adds a corrective action; returns its number within the nonconformity.
-    pub fn add_nc_action(&mut self, nc: i64, description: &str, owner: &str, due: Instant, actor: &str, at: Instant) -> Result<i64, StoreError> {
+    pub fn add_nc_action(
+        &mut self,
+        nc: i64,
+        description: &str,
+        owner: &str,
+        due: Instant,
+        actor: &str,
+        at: Instant,
+    ) -> Result<i64, StoreError> {
         required("a description of the action", description)?;
         required("an owner", owner)?;
         let mut tx = self.conn.transaction()?;
@@ -204,11 +212,8 @@ impl Store {
             "UPDATE nonconformities SET status = 'closed', closed_at = ?, closed_by = ?, closed_run = ?, effectiveness = ? WHERE id = ?",
             &[at.timestamp().into(), actor.into(), latest.into(), effectiveness.into(), nc.into()],
         )?;
-        let confirmed: Vec<serde_json::Value> = current
-            .findings
-            .iter()
-            .map(|f| serde_json::json!({ "id": f.id, "resolved_run": f.resolved_run }))
-            .collect();
+        let confirmed: Vec<serde_json::Value> =
+            current.findings.iter().map(|f| serde_json::json!({ "id": f.id, "resolved_run": f.resolved_run })).collect();
         let data = serde_json::json!({ "nc": nc, "effectiveness": effectiveness, "audit_run": latest, "findings": confirmed });
         tx.ledger_append(actor, at, &[crate::ledger::Change { kind: "nc-closed", data }])?;
         let closed = read_nc(&mut tx, nc)?;
@@ -231,12 +236,14 @@ impl Store {
         let only = if status.is_some() { "WHERE n.status = ?" } else { "" };
         let params: Vec<crate::db::Value<'_>> = status.iter().map(|s| s.as_str().into()).collect();
         tx.query_each(
-            &format!("SELECT n.id, n.title, n.control, n.status, n.opened_at, \
+            &format!(
+                "SELECT n.id, n.title, n.control, n.status, n.opened_at, \
              (SELECT COUNT(*) FROM nc_findings x WHERE x.nc_id = n.id), \
              (SELECT COUNT(*) FROM nc_findings x JOIN findings f ON f.id = x.finding_id WHERE x.nc_id = n.id AND f.status = 'resolved'), \
              (SELECT COUNT(*) FROM nc_actions a WHERE a.nc_id = n.id), \
              (SELECT COUNT(*) FROM nc_actions a WHERE a.nc_id = n.id AND a.status = 'done') \
-             FROM nonconformities n {only} ORDER BY n.id DESC"),
+             FROM nonconformities n {only} ORDER BY n.id DESC"
+            ),
             &params,
             |r| {
                 out.push(NcSummary {
@@ -350,8 +357,7 @@ fn read_nc(tx: &mut Tx<'_>, nc: i64) -> Result<Nonconformity, StoreError> {
             };
             let check = r.req_text(1)?.to_string();
             let resolved_run = if open { None } else { r.int(4)? };
-            let confirmed =
-                resolved_run.is_some_and(|by| runs.iter().any(|(id, checks)| *id > by && checks.iter().any(|c| *c == check)));
+            let confirmed = resolved_run.is_some_and(|by| runs.iter().any(|(id, checks)| *id > by && checks.iter().any(|c| *c == check)));
             findings.push(NcFinding { id: r.req_text(0)?.to_string(), check, state, resolved_run, confirmed });
             Ok(())
         },

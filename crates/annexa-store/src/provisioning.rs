@@ -60,13 +60,15 @@ fn task(r: &DbRow<'_>) -> Result<Task, StoreError> {
             event_id: r.text(2)?.map(String::from),
             employee_id: r.text(3)?.map(String::from),
             system: r.req_text(4)?.to_string(),
-            action: TaskAction::parse(r.req_text(5)?).ok_or_else(|| StoreError::Corrupt(format!("task action {:?}", r.req_text(5).unwrap_or_default())))?,
+            action: TaskAction::parse(r.req_text(5)?)
+                .ok_or_else(|| StoreError::Corrupt(format!("task action {:?}", r.req_text(5).unwrap_or_default())))?,
             account_id: r.req_text(6)?.to_string(),
             entitlement: r.text(7)?.map(String::from),
             not_before: next,
             manual: r.req_int(13)? != 0,
         },
-        status: TaskStatus::parse(r.req_text(8)?).ok_or_else(|| StoreError::Corrupt(format!("task status {:?}", r.req_text(8).unwrap_or_default())))?,
+        status: TaskStatus::parse(r.req_text(8)?)
+            .ok_or_else(|| StoreError::Corrupt(format!("task status {:?}", r.req_text(8).unwrap_or_default())))?,
         attempts: r.req_int(9)?,
         max_attempts: r.req_int(10)?,
         next_attempt_at: next,

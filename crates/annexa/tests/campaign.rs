@@ -6,9 +6,11 @@
 //! one item (exactly one wins), and a close that makes `certification-overdue` fall.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test stops loudly
 
+mod support;
+
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 // E0 heads the team; E1 manages E2 and E3; E4 has no manager; E5 left.
 const HR: &str = "employee_id,email,given_name,family_name,department,title,manager_id,location,worker_type,status,start_date,end_date\n\
@@ -19,7 +21,8 @@ E3,zoe.ito@example.com,Zoë,Ito,Finance,Clerk,E1,Madrid,employee,active,2021-01-
 E4,omar.haddad@example.com,Omar,Haddad,Finance,Clerk,,Madrid,employee,active,2021-01-01,\n\
 E5,kai.lund@example.com,Kai,Lund,Finance,Clerk,E1,Madrid,employee,terminated,2020-01-01,2026-06-30\n";
 
-const ACCOUNTS: &str = "system,account_id,username,email,employee_id,display_name,status,type,created_at,last_login_at,mfa,password_last_set_at,owner\n\
+const ACCOUNTS: &str =
+    "system,account_id,username,email,employee_id,display_name,status,type,created_at,last_login_at,mfa,password_last_set_at,owner\n\
 erp,ana.nunez@example.com,ana.nunez@example.com,,E1,Ana Núñez,enabled,human,2020-01-01,2026-11-20,totp,,\n\
 erp,leo.berg@example.com,leo.berg@example.com,,E2,Leo Berg,enabled,human,2020-01-01,2026-11-20,totp,,\n\
 erp,zoe.ito@example.com,zoe.ito@example.com,,E3,Zoë Ito,enabled,human,2021-01-01,2026-02-01,totp,,\n\
@@ -34,21 +37,7 @@ erp,zoe.ito@example.com,AP/enter,false,2024-01-01,E1,request\n\
 erp,omar.haddad@example.com,AP/enter,false,2024-01-01,E1,request\n\
 erp,kai.lund@example.com,AP/enter,false,2024-01-01,E1,request\n";
 
-fn annexa(dir: &Path, db: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_annexa")).current_dir(dir).args(["--db", db]).args(args).output().expect("annexa runs")
-}
-
-fn ok(dir: &Path, db: &str, args: &[&str]) -> String {
-    let out = annexa(dir, db, args);
-    assert!(out.status.success(), "{db} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).expect("utf8")
-}
-
-fn json(dir: &Path, db: &str, args: &[&str]) -> Value {
-    let mut all = vec!["--format", "json"];
-    all.extend_from_slice(args);
-    serde_json::from_str(&ok(dir, db, &all)).expect("json")
-}
+use support::{annexa_in as annexa, import_in as import, json_in as json, ok_in as ok};
 
 /// Exit 2, with `expected` in what it says.
 fn refused(dir: &Path, db: &str, args: &[&str], expected: &str) {
@@ -56,12 +45,6 @@ fn refused(dir: &Path, db: &str, args: &[&str], expected: &str) {
     let said = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{db} {args:?}: {said}");
     assert!(said.contains(expected), "{db} {args:?}: expected {expected:?} in {said}");
-}
-
-fn import(dir: &Path, db: &str, kind: &str, content: &str) {
-    let file = dir.join(format!("{kind}.csv"));
-    std::fs::write(&file, content).expect("write");
-    ok(dir, db, &["import", kind, file.to_str().expect("utf8")]);
 }
 
 fn items(dir: &Path, db: &str, campaign: &str) -> Vec<Value> {
@@ -95,12 +78,33 @@ fn a_campaign_from_the_first_audit_is_reviewed_decided_and_closed() {
         // Nothing certified yet: one finding per enabled account with access.
         assert_eq!(overdue_count(d, db), 4, "{db}");
 
-        let create = ["campaign", "create", "--name", "First review", "--scope", "check:certification-overdue", "--reviewer", "manager", "--due", &due];
+        let create = [
+            "campaign",
+            "create",
+            "--name",
+            "First review",
+            "--scope",
+            "check:certification-overdue",
+            "--reviewer",
+            "manager",
+            "--due",
+            &due,
+        ];
         // Omar has no manager: without a fallback his item would have no reviewer.
         refused(d, db, &create, "would have no reviewer");
         refused(d, db, &[&create[..], &["--fallback", "E5"]].concat(), "not an active person");
-        refused(d, db, &["campaign", "create", "--name", "x", "--scope", "department:", "--reviewer", "manager", "--due", &due], "needs a value");
-        refused(d, db, &["campaign", "create", "--name", "x", "--scope", "all", "--reviewer", "manager", "--due", "2020-01-01"], "not in the future");
+        refused(
+            d,
+            db,
+            &["campaign", "create", "--name", "x", "--scope", "department:", "--reviewer", "manager", "--due", &due],
+            "needs a value",
+        );
+        refused(
+            d,
+            db,
+            &["campaign", "create", "--name", "x", "--scope", "all", "--reviewer", "manager", "--due", "2020-01-01"],
+            "not in the future",
+        );
         let c = json(d, db, &[&create[..], &["--fallback", "E0"]].concat());
         let first = c["id"].to_string();
         assert_eq!(c["items"], 5, "{db}: the overdue assignments of enabled accounts");
@@ -134,12 +138,21 @@ fn a_campaign_from_the_first_audit_is_reviewed_decided_and_closed() {
         // Every rule of a decision.
         refused(d, db, &["campaign", "decide", &ana, "--as", "E1", "--decision", "certify"], "own access");
         refused(d, db, &["campaign", "decide", &leo_ap, "--as", "E0", "--decision", "certify"], "for E1 to review, not E0");
-        refused(d, db, &["campaign", "decide", &leo_admin, "--as", "E1", "--decision", "revoke"], "privileged access: revoking it needs a comment");
+        refused(
+            d,
+            db,
+            &["campaign", "decide", &leo_admin, "--as", "E1", "--decision", "revoke"],
+            "privileged access: revoking it needs a comment",
+        );
         refused(d, db, &["campaign", "decide", &leo_ap, "999999", "--as", "E1", "--decision", "certify"], "item 999999 does not exist");
         assert_eq!(items(d, db, &first).iter().filter(|i| !i["decision"].is_null()).count(), 0, "{db}: nothing was decided");
 
         // A revocation becomes a provisioning task (manual: no connector reaches the ERP).
-        let done = json(d, db, &["campaign", "decide", &leo_admin, "--as", "E1", "--decision", "revoke", "--comment", "no longer approves payments"]);
+        let done = json(
+            d,
+            db,
+            &["campaign", "decide", &leo_admin, "--as", "E1", "--decision", "revoke", "--comment", "no longer approves payments"],
+        );
         assert_eq!(done["tasks"].as_array().map(Vec::len), Some(1), "{db}");
         let tasks = json(d, db, &["provision", "list"]);
         let task = tasks.as_array().expect("tasks").iter().find(|t| t["entitlement"] == "erp-admin").expect("the revocation task").clone();
@@ -147,7 +160,11 @@ fn a_campaign_from_the_first_audit_is_reviewed_decided_and_closed() {
         refused(d, db, &["campaign", "decide", &leo_admin, "--as", "E1", "--decision", "certify"], "already decided");
 
         // A second campaign over the same access: deciding in one decides the other alike.
-        let second = json(d, db, &["campaign", "create", "--name", "ERP", "--scope", "system:erp", "--reviewer", "manager", "--due", &due, "--fallback", "E0"]);
+        let second = json(
+            d,
+            db,
+            &["campaign", "create", "--name", "ERP", "--scope", "system:erp", "--reviewer", "manager", "--due", &due, "--fallback", "E0"],
+        );
         let second_id = second["id"].to_string();
         let (zoe_again, _) = item(&items(d, db, &second_id), "zoe.ito@example.com", "AP/enter");
         let done = json(d, db, &["campaign", "decide", &zoe, "--as", "E1", "--decision", "certify"]);
@@ -169,12 +186,32 @@ fn a_campaign_from_the_first_audit_is_reviewed_decided_and_closed() {
         assert!(outcomes.iter().filter(|o| !o.status.success()).all(|o| o.status.code() == Some(2)), "{db}");
 
         // Bulk: the rest of E0's items, with one comment.
-        let done = json(d, db, &["campaign", "decide", "--campaign", &first, "--all-of-reviewer", "--as", "E0", "--decision", "certify", "--comment", "team list checked"]);
+        let done = json(
+            d,
+            db,
+            &[
+                "campaign",
+                "decide",
+                "--campaign",
+                &first,
+                "--all-of-reviewer",
+                "--as",
+                "E0",
+                "--decision",
+                "certify",
+                "--comment",
+                "team list checked",
+            ],
+        );
         assert_eq!(done["items"].as_array().map(Vec::len), Some(2), "{db}: Ana's and Omar's");
 
         // Close: certified access is recorded; the next audit sees it.
         let closed = json(d, db, &["campaign", "close", &first]);
-        assert_eq!((closed["status"].as_str(), closed["certified"].as_i64(), closed["revoked"].as_i64()), (Some("closed"), Some(4), Some(1)), "{db}");
+        assert_eq!(
+            (closed["status"].as_str(), closed["certified"].as_i64(), closed["revoked"].as_i64()),
+            (Some("closed"), Some(4), Some(1)),
+            "{db}"
+        );
         refused(d, db, &["campaign", "close", &first], "already closed");
         refused(d, db, &["campaign", "decide", &omar, "--as", "E0", "--decision", "certify"], "closed");
         // Ana's, Omar's and Zoë's access is certified now. Leo's AP access is too, but his
@@ -207,7 +244,8 @@ fn a_campaign_from_the_first_audit_is_reviewed_decided_and_closed() {
 
         // The campaign's evidence: each reviewer's diligence, and every decision.
         let report = json(d, db, &["campaign", "report", &first]);
-        let by = |r: &str| report["diligence"].as_array().expect("diligence").iter().find(|x| x["reviewer"] == r).expect("reviewer").clone();
+        let by =
+            |r: &str| report["diligence"].as_array().expect("diligence").iter().find(|x| x["reviewer"] == r).expect("reviewer").clone();
         let e0 = by("E0");
         assert_eq!((e0["decided"].as_u64(), e0["certified"].as_u64()), (Some(3), Some(3)), "{db}: {e0}");
         assert_eq!(by("E1")["revoked"], 1, "{db}");
@@ -255,7 +293,24 @@ fn a_returned_worksheet_applies_whole_or_not_at_all() {
         import(d, db, "hr", HR);
         import(d, db, "accounts", ACCOUNTS);
         import(d, db, "assignments", ASSIGNMENTS);
-        let c = json(d, db, &["campaign", "create", "--name", "Offline", "--scope", "system:erp", "--reviewer", "manager", "--due", &due, "--fallback", "E0"]);
+        let c = json(
+            d,
+            db,
+            &[
+                "campaign",
+                "create",
+                "--name",
+                "Offline",
+                "--scope",
+                "system:erp",
+                "--reviewer",
+                "manager",
+                "--due",
+                &due,
+                "--fallback",
+                "E0",
+            ],
+        );
         let id = c["id"].to_string();
         let all = items(d, db, &id);
         let (leo_ap, _) = item(&all, "leo.berg@example.com", "AP/enter");
@@ -334,12 +389,18 @@ fn run_due_opens_recurring_campaigns_and_mover_reviews_once() {
     let later = (chrono::Utc::now() + chrono::Days::new(31)).format("%Y-%m-%dT%H:%M:%SZ").to_string();
     for db in annexa_store::testing::fresh_databases(d) {
         let db = db.as_str();
-        let with_config = |args: &[&str]| -> Vec<String> { [&["--config", config.as_str()][..], args].concat().iter().map(|s| s.to_string()).collect() };
+        let with_config =
+            |args: &[&str]| -> Vec<String> { [&["--config", config.as_str()][..], args].concat().iter().map(|s| s.to_string()).collect() };
         import(d, db, "hr", HR);
         import(d, db, "accounts", ACCOUNTS);
         import(d, db, "assignments", ASSIGNMENTS);
         // Zoë moves from Finance to Sales: her requested AP access is carried over the move.
-        import(d, db, "hr", &HR.replace("E3,zoe.ito@example.com,Zoë,Ito,Finance,Clerk,E1", "E3,zoe.ito@example.com,Zoë,Ito,Sales,Clerk,E0"));
+        import(
+            d,
+            db,
+            "hr",
+            &HR.replace("E3,zoe.ito@example.com,Zoë,Ito,Finance,Clerk,E1", "E3,zoe.ito@example.com,Zoë,Ito,Sales,Clerk,E0"),
+        );
         let report = json(d, db, &["audit", "--as-of", &later, "--check", "mover-access-review"]);
         let mover_finding = report["findings"][0]["id"].as_str().expect("a mover-access-review finding").to_string();
 
@@ -362,7 +423,11 @@ fn run_due_opens_recurring_campaigns_and_mover_reviews_once() {
         let again: Value = serde_json::from_str(&ok(d, db, &args)).expect("json");
         assert_eq!(again["opened"].as_array().map(Vec::len), Some(0), "{db}: {again}");
         // The review done, the next audit no longer reports the carried-over access.
-        ok(d, db, &["campaign", "decide", &zoe, "--as", "E0", "--decision", "certify", "--comment", "still needed in Sales for the handover"]);
+        ok(
+            d,
+            db,
+            &["campaign", "decide", &zoe, "--as", "E0", "--decision", "certify", "--comment", "still needed in Sales for the handover"],
+        );
         ok(d, db, &["campaign", "close", &mover]);
         let report = json(d, db, &["audit", "--as-of", &later, "--check", "mover-access-review"]);
         assert_eq!(report["resolved"], serde_json::json!([mover_finding]), "{db}");

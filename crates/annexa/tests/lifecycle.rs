@@ -5,9 +5,10 @@
 //! decision a ledger entry.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test stops loudly
 
+mod support;
+
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output};
 
 const HR: &str = "employee_id,email,given_name,family_name,department,title,manager_id,location,worker_type,status,start_date,end_date\n\
 E1,ana.nunez@example.com,Ana,Núñez,Finance,Controller,,Madrid,employee,active,2019-01-01,\n\
@@ -29,27 +30,7 @@ erp,batch-posting,batch-posting,,,Batch posting,enabled,service,2020-01-01,2026-
 
 const ASSIGNMENTS_HEAD: &str = "system,account_id,entitlement,privileged,granted_at,granted_by,source\n";
 
-fn annexa(dir: &Path, db: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_annexa")).current_dir(dir).args(["--db", db]).args(args).output().expect("annexa runs")
-}
-
-fn ok(dir: &Path, db: &str, args: &[&str]) -> String {
-    let out = annexa(dir, db, args);
-    assert!(out.status.success(), "{db} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).expect("utf8")
-}
-
-fn json(dir: &Path, db: &str, args: &[&str]) -> Value {
-    let mut all = vec!["--format", "json"];
-    all.extend_from_slice(args);
-    serde_json::from_str(&ok(dir, db, &all)).expect("json")
-}
-
-fn import(dir: &Path, db: &str, kind: &str, content: &str) {
-    let file = dir.join(format!("{kind}.csv"));
-    std::fs::write(&file, content).expect("write");
-    ok(dir, db, &["import", kind, file.to_str().expect("utf8")]);
-}
+use support::{annexa_in as annexa, import_in as import, json_in as json, ok_in as ok};
 
 /// The finding of `check` about `subject` in an audit's JSON report.
 fn finding_id(report: &Value, check: &str, subject: &str) -> String {
@@ -74,8 +55,7 @@ fn ledger_kind(dir: &Path, db: &str, decided: &Value) -> String {
     json(dir, db, &["ledger", "show", &seq])["entry"]["kind"].as_str().expect("kind").to_string()
 }
 
-const CHECKS: [&str; 6] =
-    ["--check", "leaver-access", "--check", "service-account-no-owner", "--check", "certification-overdue"];
+const CHECKS: [&str; 6] = ["--check", "leaver-access", "--check", "service-account-no-owner", "--check", "certification-overdue"];
 
 fn audit(dir: &Path, db: &str, as_of: &str) -> Value {
     let mut args = vec!["audit", "--as-of", as_of];
@@ -95,7 +75,12 @@ fn findings_are_acknowledged_accepted_dismissed_reopened_and_remediated() {
         let db = db.as_str();
         import(d, db, "hr", HR);
         import(d, db, "accounts", &accounts("enabled"));
-        import(d, db, "assignments", &format!("{ASSIGNMENTS_HEAD}erp,zoe.ito@example.com,Finance/AP approve,false,2024-01-01,E1,request\n"));
+        import(
+            d,
+            db,
+            "assignments",
+            &format!("{ASSIGNMENTS_HEAD}erp,zoe.ito@example.com,Finance/AP approve,false,2024-01-01,E1,request\n"),
+        );
         let first = audit(d, db, "2026-10-01");
         let leaver = finding_id(&first, "leaver-access", "erp/leo.berg@example.com");
         let service = finding_id(&first, "service-account-no-owner", "erp/batch-posting");
@@ -128,7 +113,18 @@ fn findings_are_acknowledged_accepted_dismissed_reopened_and_remediated() {
         let done = json(
             d,
             db,
-            &["findings", "accept", "--check", "service-account-no-owner", "--approver", "E1", "--reason", "vendor batch job, owner being appointed", "--expires", &expires],
+            &[
+                "findings",
+                "accept",
+                "--check",
+                "service-account-no-owner",
+                "--approver",
+                "E1",
+                "--reason",
+                "vendor batch job, owner being appointed",
+                "--expires",
+                &expires,
+            ],
         );
         assert_eq!(done["findings"], serde_json::json!([service]), "{db}");
         assert_eq!(ledger_kind(d, db, &done), "findings-accepted", "{db}");
@@ -140,7 +136,21 @@ fn findings_are_acknowledged_accepted_dismissed_reopened_and_remediated() {
         assert_eq!(show(d, db, &leaver)["comments"][0]["text"], "ticket IAM-1234", "{db}");
 
         // Suppressed findings are still seen, but neither counted as open nor failing.
-        let out = annexa(d, db, &["audit", "--as-of", "2026-10-12", "--check", "service-account-no-owner", "--check", "certification-overdue", "--fail-on", "low"]);
+        let out = annexa(
+            d,
+            db,
+            &[
+                "audit",
+                "--as-of",
+                "2026-10-12",
+                "--check",
+                "service-account-no-owner",
+                "--check",
+                "certification-overdue",
+                "--fail-on",
+                "low",
+            ],
+        );
         assert!(out.status.success(), "{db}: only suppressed findings, yet: {}", String::from_utf8_lossy(&out.stdout));
         let table = String::from_utf8_lossy(&out.stdout);
         assert!(table.contains("2 more accepted as risks or dismissed as false positives"), "{db}: {table}");
@@ -254,7 +264,18 @@ fn a_nonconformity_closes_only_after_its_actions_and_a_confirming_audit() {
         let nc = json(
             d,
             db,
-            &["nc", "open", "--title", "Leavers keep access", "--control", "A.9.2.6", "--check", "leaver-access", "--root-cause", "terminations reach IT by e-mail"],
+            &[
+                "nc",
+                "open",
+                "--title",
+                "Leavers keep access",
+                "--control",
+                "A.9.2.6",
+                "--check",
+                "leaver-access",
+                "--root-cause",
+                "terminations reach IT by e-mail",
+            ],
         );
         assert_eq!(nc["control"], "A.5.18", "{db}: the 2013 id names its 2022 control");
         assert_eq!(nc["findings"][0]["id"], leaver.as_str(), "{db}");
@@ -273,7 +294,11 @@ fn a_nonconformity_closes_only_after_its_actions_and_a_confirming_audit() {
         ok(d, db, &args);
         let out = annexa(d, db, &["nc", "close", &id, "--effectiveness", "no leaver kept access"]);
         assert_eq!(out.status.code(), Some(2), "{db}");
-        assert!(String::from_utf8_lossy(&out.stderr).contains("no later audit has confirmed"), "{db}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("no later audit has confirmed"),
+            "{db}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let shown = json(d, db, &["nc", "show", &id]);
         assert_eq!(shown["findings"][0]["state"], "remediated", "{db}");
         assert_eq!(shown["findings"][0]["confirmed"], false, "{db}");
@@ -289,7 +314,11 @@ fn a_nonconformity_closes_only_after_its_actions_and_a_confirming_audit() {
         assert_eq!(out.status.code(), Some(2), "{db}: a closed nonconformity takes no more actions");
 
         // A manual observation closes on its actions alone.
-        let obs = json(d, db, &["nc", "open", "--title", "Visitor log not reviewed", "--control", "A.7.2", "--description", "no review since June"]);
+        let obs = json(
+            d,
+            db,
+            &["nc", "open", "--title", "Visitor log not reviewed", "--control", "A.7.2", "--description", "no review since June"],
+        );
         let obs_id = format!("NC-{}", obs["id"]);
         ok(d, db, &["nc", "action", &obs_id, "--add", "Monthly review by facilities", "--owner", "E3", "--due", "2026-12-31"]);
         ok(d, db, &["nc", "action", &obs_id, "--set", "1", "--status", "done"]);

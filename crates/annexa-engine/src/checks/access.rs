@@ -8,15 +8,12 @@ use annexa_core::model::{AccountType, GrantSource, Person};
 use rustc_hash::FxHashMap as HashMap;
 use serde_json::json;
 
-/// People (or uncorrelated accounts) holding an entitlement from every side of a rule.
-pub fn sod_conflict(ctx: &Context<'_>, sod: &Sod, f: &mut FindingBuilder<'_>) {
-    if sod.rules.is_empty() {
-        return f.not_evaluated("no segregation-of-duties rules are configured (`sod.rules`)");
-    }
+/// The SoD rules' sides compiled, and which (rule, side) each entitlement of the graph
+/// satisfies (most satisfy none): what `sod-conflict` and a campaign's items share.
+pub(crate) fn sod_hits(ctx: &Context<'_>, sod: &Sod) -> (Vec<Vec<EntitlementPatterns>>, Vec<Vec<(usize, usize)>>) {
     let sides: Vec<Vec<EntitlementPatterns>> =
         sod.rules.iter().map(|r| r.sides.iter().map(|s| EntitlementPatterns::new(s)).collect()).collect();
-    // Which (rule, side) each entitlement satisfies; most satisfy none.
-    let hits: Vec<Vec<(usize, usize)>> = ctx
+    let hits = ctx
         .graph
         .entitlements
         .iter()
@@ -32,6 +29,15 @@ pub fn sod_conflict(ctx: &Context<'_>, sod: &Sod, f: &mut FindingBuilder<'_>) {
             v
         })
         .collect();
+    (sides, hits)
+}
+
+/// People (or uncorrelated accounts) holding an entitlement from every side of a rule.
+pub fn sod_conflict(ctx: &Context<'_>, sod: &Sod, f: &mut FindingBuilder<'_>) {
+    if sod.rules.is_empty() {
+        return f.not_evaluated("no segregation-of-duties rules are configured (`sod.rules`)");
+    }
+    let (sides, hits) = sod_hits(ctx, sod);
     if hits.iter().all(Vec::is_empty) {
         return;
     }

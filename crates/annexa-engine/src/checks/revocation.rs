@@ -24,7 +24,9 @@ pub fn not_fulfilled(ctx: &Context<'_>, p: &RevocationNotFulfilled, f: &mut Find
             continue;
         }
         let (record, kind, what) = match r.kind {
-            ItemKind::Assignment => ("assignment", SubjectKind::Assignment, format!("{} on {} account {}", r.entitlement, r.system, r.account_id)),
+            ItemKind::Assignment => {
+                ("assignment", SubjectKind::Assignment, format!("{} on {} account {}", r.entitlement, r.system, r.account_id))
+            }
             ItemKind::BadgeZone => ("badge", SubjectKind::Badge, format!("zone {} on {} badge {}", r.entitlement, r.system, r.account_id)),
         };
         let key = annexa_core::key::join(&[&r.system, &r.account_id, &r.entitlement]);
@@ -47,7 +49,8 @@ pub fn not_fulfilled(ctx: &Context<'_>, p: &RevocationNotFulfilled, f: &mut Find
 
 /// The revocations whose access the graph still holds, with where it is recorded.
 pub fn still_held(g: &IdentityGraph, revocations: &[Revocation]) -> HashMap<i64, Origin> {
-    let wanted: HashSet<(&str, &str, &str)> = revocations.iter().map(|r| (r.system.as_str(), r.account_id.as_str(), r.entitlement.as_str())).collect();
+    let wanted: HashSet<(&str, &str, &str)> =
+        revocations.iter().map(|r| (r.system.as_str(), r.account_id.as_str(), r.entitlement.as_str())).collect();
     let mut found: HashMap<(&str, &str, &str), Origin> = HashMap::new();
     if revocations.iter().any(|r| r.kind == ItemKind::Assignment) {
         for grant in &g.grants {
@@ -86,7 +89,11 @@ pub fn verified(graph: &IdentityGraph, revocations: &[Revocation]) -> Vec<(i64, 
         .iter()
         .filter(|r| !held.contains_key(&r.item))
         .filter_map(|r| {
-            let import = graph.imports.iter().filter(|i| i.systems.iter().any(|s| *s == r.system) && i.imported_at > r.decided_at).max_by_key(|i| i.id)?;
+            let import = graph
+                .imports
+                .iter()
+                .filter(|i| i.systems.iter().any(|s| *s == r.system) && i.imported_at > r.decided_at)
+                .max_by_key(|i| i.id)?;
             Some((r.item, import.id))
         })
         .collect()

@@ -16,7 +16,8 @@ pub fn run(global: &GlobalArgs, cmd: CampaignCommand) -> anyhow::Result<ExitCode
     let json = global.format == Format::Json;
     match cmd {
         CampaignCommand::Create { name, scope, reviewer, due, fallback } => {
-            let due = annexa_core::time::parse_instant(&due).ok_or_else(|| anyhow::anyhow!("--due {due:?} is not a date: expected 2027-03-31"))?;
+            let due = annexa_core::time::parse_instant(&due)
+                .ok_or_else(|| anyhow::anyhow!("--due {due:?} is not a date: expected 2027-03-31"))?;
             let c = app.create_campaign(&CampaignRequest { name, scope, reviewer, due, fallback, origin: None })?;
             if json {
                 print_json(&c)?;
@@ -59,9 +60,19 @@ pub fn run(global: &GlobalArgs, cmd: CampaignCommand) -> anyhow::Result<ExitCode
             } else {
                 println!("campaign #{} \"{}\" [{}]", c.id, c.name, c.status);
                 println!("  scope:      {}", c.scope);
-                println!("  reviewers:  {}{}", c.reviewer_strategy, c.fallback.as_deref().map(|f| format!(", fallback {f}")).unwrap_or_default());
+                println!(
+                    "  reviewers:  {}{}",
+                    c.reviewer_strategy,
+                    c.fallback.as_deref().map(|f| format!(", fallback {f}")).unwrap_or_default()
+                );
                 println!("  launched:   {} by {}, due {}", c.created_at.format("%Y-%m-%d %H:%M"), c.created_by, c.due.format("%Y-%m-%d"));
-                println!("  items:      {} ({} certified, {} revoked; {})", thousands(c.items as u64), c.certified, c.revoked, progress(&c));
+                println!(
+                    "  items:      {} ({} certified, {} revoked; {})",
+                    thousands(c.items as u64),
+                    c.certified,
+                    c.revoked,
+                    progress(&c)
+                );
                 println!("  population: sha256 {}", c.population_hash);
                 for i in c.population.as_array().into_iter().flatten() {
                     println!(
@@ -70,7 +81,12 @@ pub fn run(global: &GlobalArgs, cmd: CampaignCommand) -> anyhow::Result<ExitCode
                     );
                 }
                 if let (Some(at), Some(by)) = (c.closed_at, &c.closed_by) {
-                    println!("  closed:     {} by {} (undecided items: {})", at.format("%Y-%m-%d %H:%M"), by, c.undecided.as_deref().unwrap_or("keep"));
+                    println!(
+                        "  closed:     {} by {} (undecided items: {})",
+                        at.format("%Y-%m-%d %H:%M"),
+                        by,
+                        c.undecided.as_deref().unwrap_or("keep")
+                    );
                 }
             }
         }
@@ -89,7 +105,19 @@ pub fn run(global: &GlobalArgs, cmd: CampaignCommand) -> anyhow::Result<ExitCode
                 })?;
                 out.write_all(b"\n]\n")?;
             } else {
-                let mut table = Table::new(&["item", "holder", "access", "priv", "last used", "findings", "sod", "peers", "recommendation", "reviewer", "decision"]);
+                let mut table = Table::new(&[
+                    "item",
+                    "holder",
+                    "access",
+                    "priv",
+                    "last used",
+                    "findings",
+                    "sod",
+                    "peers",
+                    "recommendation",
+                    "reviewer",
+                    "decision",
+                ]);
                 app.campaign_items(id, &filter, |i| {
                     let x = &i.item;
                     table.push(vec![
@@ -160,11 +188,28 @@ pub fn run(global: &GlobalArgs, cmd: CampaignCommand) -> anyhow::Result<ExitCode
                 })?;
                 writeln!(out, "\n]}}")?;
             } else {
-                writeln!(out, "campaign #{} \"{}\" [{}]: {} items, {} certified, {} revoked, {}", c.id, c.name, c.status, thousands(c.items as u64), c.certified, c.revoked, progress(&c))?;
+                writeln!(
+                    out,
+                    "campaign #{} \"{}\" [{}]: {} items, {} certified, {} revoked, {}",
+                    c.id,
+                    c.name,
+                    c.status,
+                    thousands(c.items as u64),
+                    c.certified,
+                    c.revoked,
+                    progress(&c)
+                )?;
                 writeln!(out, "population sha256 {} (scope {})", c.population_hash, c.scope)?;
                 writeln!(out)?;
                 let mut table = Table::new(&[
-                    "reviewer", "items", "decided", "certified", "median hours", "fast runs (items)", "certified w/ findings", "certified vs advice",
+                    "reviewer",
+                    "items",
+                    "decided",
+                    "certified",
+                    "median hours",
+                    "fast runs (items)",
+                    "certified w/ findings",
+                    "certified vs advice",
                 ]);
                 for d in &diligence {
                     table.push(vec![
@@ -179,20 +224,33 @@ pub fn run(global: &GlobalArgs, cmd: CampaignCommand) -> anyhow::Result<ExitCode
                     ]);
                 }
                 table.write_aligned(&mut out)?;
-                writeln!(out, "\nA fast run is {} or more decisions, each within a second of the last (a bulk decision is one).", annexa_store::campaign::FAST_RUN)?;
+                writeln!(
+                    out,
+                    "\nA fast run is {} or more decisions, each within a second of the last (a bulk decision is one).",
+                    annexa_store::campaign::FAST_RUN
+                )?;
             }
             out.flush()?;
         }
         CampaignCommand::Export { id, reviewer, out } => {
             let n = app.export_worksheet(id, &reviewer, &out)?;
-            println!("wrote {n} item(s) for {reviewer} to {}; `annexa campaign import-decisions {id} {}` applies the returned file", out.display(), out.display());
+            println!(
+                "wrote {n} item(s) for {reviewer} to {}; `annexa campaign import-decisions {id} {}` applies the returned file",
+                out.display(),
+                out.display()
+            );
         }
         CampaignCommand::ImportDecisions { id, file } => {
             let done = app.import_decisions(id, &file)?;
             if json {
                 print_json(&done)?;
             } else {
-                println!("{} decision(s) applied from {}; {} revocation task(s) queued", done.items.len(), file.display(), done.tasks.len());
+                println!(
+                    "{} decision(s) applied from {}; {} revocation task(s) queued",
+                    done.items.len(),
+                    file.display(),
+                    done.tasks.len()
+                );
             }
         }
         CampaignCommand::BenchDecide { id, reviewer, count } => {
@@ -207,7 +265,13 @@ pub fn run(global: &GlobalArgs, cmd: CampaignCommand) -> anyhow::Result<ExitCode
                 print_json(&done)?;
             } else {
                 for c in &done.opened {
-                    println!("opened campaign #{} \"{}\": {} items, due {}", c.id, c.name, thousands(c.items as u64), c.due.format("%Y-%m-%d"));
+                    println!(
+                        "opened campaign #{} \"{}\": {} items, due {}",
+                        c.id,
+                        c.name,
+                        thousands(c.items as u64),
+                        c.due.format("%Y-%m-%d")
+                    );
                 }
                 for why in &done.not_opened {
                     eprintln!("not opened: {why}");

@@ -231,7 +231,9 @@ fn decide(global: &GlobalArgs, app: &annexa_app::App, select: &FindingSelect, tr
             })
         }
         (false, true) => anyhow::bail!("give finding ids or a filter (--check, --severity, ...), not both"),
-        (true, false) => anyhow::bail!("which findings? give their ids, or a filter: --check, --severity, --control, --system, --subject, --state"),
+        (true, false) => {
+            anyhow::bail!("which findings? give their ids, or a filter: --check, --severity, --control, --system, --subject, --state")
+        }
     };
     let done = app.triage(&selection, triage)?;
     if global.format == Format::Json {
@@ -241,7 +243,11 @@ fn decide(global: &GlobalArgs, app: &annexa_app::App, select: &FindingSelect, tr
             Some(s) => format!("now {s}"),
             None => "commented".to_string(),
         };
-        println!("{} finding(s) {what} (ledger entry #{})", crate::commands::setup::thousands(done.findings.len() as u64), done.ledger_entries.first().copied().unwrap_or_default());
+        println!(
+            "{} finding(s) {what} (ledger entry #{})",
+            crate::commands::setup::thousands(done.findings.len() as u64),
+            done.ledger_entries.first().copied().unwrap_or_default()
+        );
     }
     Ok(())
 }

@@ -7,9 +7,9 @@ pub mod demo;
 
 pub mod evidence;
 mod findings;
-mod nc;
 pub mod import;
 pub mod ledger;
+mod nc;
 pub mod provision;
 pub mod serve;
 pub mod setup;

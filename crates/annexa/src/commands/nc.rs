@@ -16,7 +16,12 @@ pub fn run(global: &GlobalArgs, cmd: NcCommand) -> anyhow::Result<ExitCode> {
             if json {
                 print_json(&nc)?;
             } else {
-                println!("opened NC-{} with {} finding(s); add corrective actions with `annexa nc action NC-{} --add …`", nc.id, nc.findings.len(), nc.id);
+                println!(
+                    "opened NC-{} with {} finding(s); add corrective actions with `annexa nc action NC-{} --add …`",
+                    nc.id,
+                    nc.findings.len(),
+                    nc.id
+                );
             }
         }
         NcCommand::List { status } => {

@@ -106,12 +106,13 @@ fn jobs(app: annexa_app::App, every: u64) -> Vec<annexa_server::Job> {
         every,
         run: Box::new(move || {
             let done = campaigns_app.run_due_campaigns().map_err(why)?;
-            let mut said: Vec<String> = done.opened.iter().map(|c| format!("opened campaign #{} \"{}\" ({} items)", c.id, c.name, c.items)).collect();
+            let mut said: Vec<String> =
+                done.opened.iter().map(|c| format!("opened campaign #{} \"{}\" ({} items)", c.id, c.name, c.items)).collect();
             said.extend(done.not_opened.iter().map(|w| format!("not opened: {w}")));
             Ok(said.join("; "))
         }),
     };
-        let checkpoint = annexa_server::Job {
+    let checkpoint = annexa_server::Job {
         name: "checkpoint",
         every,
         run: Box::new(move || {

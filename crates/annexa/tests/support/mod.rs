@@ -24,7 +24,10 @@ impl Drop for Served {
 
 /// A `scim` token for `system`, created in `db`.
 pub fn token(db: &str, name: &str, system: &str) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_annexa")).args(["--db", db, "token", "create", name, "--scope", "scim", "--system", system]).output().expect("token");
+    let out = Command::new(env!("CARGO_BIN_EXE_annexa"))
+        .args(["--db", db, "token", "create", name, "--scope", "scim", "--system", system])
+        .output()
+        .expect("token");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).expect("utf8").trim().to_string()
 }
@@ -53,4 +56,33 @@ pub fn serve(db: &str, jobs_every: u64) -> Served {
     let kept = log.clone();
     std::thread::spawn(move || lines.map_while(Result::ok).for_each(|l| kept.lock().expect("log").push(l)));
     Served { child, url, log }
+}
+
+// ---------------------------------------------------------------------------------------
+// Running the CLI
+
+/// `annexa --db DB ARGS…` in `dir`, its output whatever it is.
+pub fn annexa_in(dir: &std::path::Path, db: &str, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_annexa")).current_dir(dir).args(["--db", db]).args(args).output().expect("annexa runs")
+}
+
+/// Its standard output, after asserting that it succeeded.
+pub fn ok_in(dir: &std::path::Path, db: &str, args: &[&str]) -> String {
+    let out = annexa_in(dir, db, args);
+    assert!(out.status.success(), "{db} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("utf8")
+}
+
+/// Its JSON output (`--format json`), after asserting that it succeeded.
+pub fn json_in(dir: &std::path::Path, db: &str, args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["--format", "json"];
+    all.extend_from_slice(args);
+    serde_json::from_str(&ok_in(dir, db, &all)).expect("json")
+}
+
+/// Writes `content` to `KIND.csv` in `dir` and imports it.
+pub fn import_in(dir: &std::path::Path, db: &str, kind: &str, content: &str) {
+    let file = dir.join(format!("{kind}.csv"));
+    std::fs::write(&file, content).expect("write");
+    ok_in(dir, db, &["import", kind, file.to_str().expect("utf8")]);
 }

@@ -35,6 +35,10 @@ pub struct DueCampaigns {
     pub opened: Vec<Campaign>,
     /// Schedules and movers that were due but could not open, with why.
     pub not_opened: Vec<String>,
+    /// Revalidations past due, closed with their account's disabling queued.
+    pub expired: Vec<Campaign>,
+    /// Campaigns past due whose undecided items went to the reviewers' managers: (id, items).
+    pub escalated: Vec<(i64, u64)>,
 }
 
 impl App {
@@ -153,15 +157,19 @@ impl App {
         Ok(store.campaign(id)?)
     }
 
-    /// Opens what is due: each recurring campaign of the configuration whose interval has
-    /// passed since the last one it opened, and a micro-certification for each mover with
-    /// open `mover-access-review` findings not yet under review (those findings are then
-    /// acknowledged, owned by the campaign, due with it, and say so in a comment). One that
+    /// Does what is due: closes unanswered revalidations (disabling their accounts) or
+    /// escalates past-due campaigns; opens each recurring campaign of the configuration whose
+    /// interval has passed since the last one it opened, a micro-certification for each mover
+    /// with open `mover-access-review` findings not yet under review, and a revalidation for
+    /// each new finding of the revalidation checks about an account (those findings are then
+    /// acknowledged, owned by the review, due with it, and say so in a comment). One that
     /// cannot open (nothing in scope, no reviewer) is reported, not fatal to the others.
     pub fn run_due_campaigns(&self) -> Result<DueCampaigns> {
         let now = self.now();
         let config = &self.settings.config.campaigns;
         let mut done = DueCampaigns::default();
+        self.handle_past_due(&mut done)?;
+        self.open_revalidations(&mut done)?;
         let mut store = self.store()?;
         let open = |request: CampaignRequest, done: &mut DueCampaigns| -> Result<Option<Campaign>> {
             match self.create_campaign(&request) {
@@ -228,6 +236,135 @@ impl App {
         Ok(done)
     }
 
+    /// What a revalidation's answer means for its finding: confirmed, the account is kept
+    /// and the finding accepted as a risk (approved by the reviewer, with the justification)
+    /// until the confirmation expires; not confirmed, the finding says the account is being
+    /// disabled (the next audit after that resolves it).
+    fn record_revalidations(&self, decided: &Decided) -> Result<()> {
+        use annexa_store::lifecycle::Triage;
+        let days = i64::from(self.settings.config.campaigns.revalidation_valid_days);
+        for r in &decided.revalidations {
+            let ids = crate::lifecycle::Selection::Ids(vec![r.finding.clone()]);
+            let justification = r.comment.clone().unwrap_or_else(|| "confirmed in its revalidation".into());
+            let triage = match r.decision.as_str() {
+                "certify" => Triage::Accept {
+                    approver: r.reviewer.clone(),
+                    reason: format!("account confirmed as still needed in revalidation campaign #{}: {justification}", r.campaign),
+                    expires: self.now() + chrono::Duration::days(days.max(1)),
+                },
+                _ => Triage::Comment {
+                    text: format!("not confirmed in revalidation campaign #{} by {}: the account is being disabled", r.campaign, r.reviewer),
+                },
+            };
+            match self.triage(&ids, &triage) {
+                // A finding the audits no longer see needs nothing more.
+                Err(e) if e.kind == crate::ErrorKind::Conflict => {}
+                other => {
+                    other?;
+                }
+            }
+            // Its one item answered, the revalidation is over.
+            self.close_campaign(r.campaign, false)?;
+        }
+        Ok(())
+    }
+
+    /// Opens a revalidation for each open finding of the configured checks about an
+    /// account that nobody has acted on yet (see [`App::run_due_campaigns`]).
+    fn open_revalidations(&self, done: &mut DueCampaigns) -> Result<()> {
+        let config = &self.settings.config.campaigns;
+        let mut store = self.store()?;
+        let mut due: Vec<(String, String, String, Vec<String>)> = Vec::new();
+        for check in &config.revalidation_checks {
+            let filter =
+                FindingFilter { check: Some(check.clone()), state: Some(annexa_core::finding::FindingState::Open), ..Default::default() };
+            store.findings_each(&filter, false, |f| {
+                if f.finding.subject.kind == annexa_core::finding::SubjectKind::Account {
+                    due.push((f.finding.id, f.finding.check, f.finding.subject.key, f.finding.controls));
+                }
+                Ok(())
+            })?;
+        }
+        if due.is_empty() {
+            return Ok(());
+        }
+        let now = self.now();
+        let graph = store.load_graph()?;
+        let ctx = Context::new(&graph, &self.settings.config, now);
+        let by_key: std::collections::HashMap<String, usize> = graph.accounts.iter().enumerate().map(|(i, a)| (a.key(), i)).collect();
+        let open_findings = store.open_findings_by_subject()?;
+        for (finding, check, key, controls) in due {
+            let Some(&account) = by_key.get(&key) else { continue };
+            let item = annexa_engine::campaign::revalidation_item(
+                &ctx,
+                account,
+                config.revalidation_fallback.as_deref(),
+                open_findings.get(&key).copied().unwrap_or(1),
+                config,
+            );
+            let name = format!("Revalidation of {key} ({check})");
+            if item.reviewer.is_none() {
+                done.not_opened.push(format!("{name}: no owner, system owner or fallback can review it (campaigns.revalidation_fallback)"));
+                continue;
+            }
+            let mut secret = [0u8; 32];
+            getrandom::getrandom(&mut secret).map_err(|e| Error::internal(format!("no randomness for the campaign's worksheet key: {e}")))?;
+            let new = NewCampaign {
+                name: name.clone(),
+                scope: format!("check:{check},account:{key}"),
+                reviewer_strategy: "account-owner".into(),
+                fallback: config.revalidation_fallback.clone(),
+                due: now + chrono::Duration::days(i64::from(config.revalidation_days)),
+                worksheet_key: annexa_core::to_hex(&secret),
+                origin: Some(format!("revalidation:{finding}")),
+            };
+            let proof = annexa_core::campaign::Population {
+                items: 1,
+                hash: annexa_core::to_hex(&<sha2::Sha256 as sha2::Digest>::digest(format!("{}\n", item.key()).as_bytes())),
+                imports: vec![annexa_core::campaign::ImportCount { import_id: item.origin.import_id, read: 1, in_scope: 1, ..Default::default() }],
+                without_reviewer: 0,
+            };
+            let reviewer = item.reviewer.clone().unwrap_or_default();
+            let mut writer = store.begin_campaign(&new, &self.actor, now)?;
+            writer.add(item)?;
+            let id = writer.finish(&proof)?;
+            self.checkpoint(&mut store)?;
+            let campaign = store.campaign(id)?;
+            let ids = crate::lifecycle::Selection::Ids(vec![finding]);
+            self.triage(&ids, &annexa_store::lifecycle::Triage::Assign { owner: reviewer.clone(), due: Some(campaign.due) })?;
+            let note = format!(
+                "revalidation opened ({}): campaign #{id}, {reviewer} to confirm the account is still needed or have it disabled by {}",
+                controls.join(", "),
+                campaign.due.format("%Y-%m-%d")
+            );
+            self.triage(&ids, &annexa_store::lifecycle::Triage::Comment { text: note })?;
+            done.opened.push(campaign);
+        }
+        Ok(())
+    }
+
+    /// Campaigns past their due date: an unanswered revalidation disables its account (or
+    /// is escalated, by configuration); other campaigns' undecided items go to their
+    /// reviewers' managers, once.
+    fn handle_past_due(&self, done: &mut DueCampaigns) -> Result<()> {
+        let mut store = self.store()?;
+        let now = self.now();
+        for c in store.campaigns_past_due(now)? {
+            let revalidation = c.origin.as_deref().is_some_and(|o| o.starts_with("revalidation:"));
+            if revalidation && self.settings.config.campaigns.revalidation_expiry == "disable" {
+                let closed = self.close_campaign(c.id, true)?;
+                done.expired.push(closed);
+            } else {
+                let moved = store.escalate_campaign(c.id, &self.actor, now)?;
+                if moved > 0 {
+                    self.checkpoint(&mut store)?;
+                    done.escalated.push((c.id, moved));
+                }
+            }
+        }
+        Ok(())
+    }
+
     pub fn campaign(&self, id: i64) -> Result<Campaign> {
         Ok(self.store()?.campaign(id)?)
     }
@@ -251,6 +388,7 @@ impl App {
         let revocation = |item: &StoredItem| self.revocation(item, now);
         let decided = store.decide(request, &revocation, i64::from(config.provisioning.max_attempts), &self.actor, now)?;
         self.checkpoint(&mut store)?;
+        self.record_revalidations(&decided)?;
         Ok(decided)
     }
 
@@ -279,16 +417,19 @@ impl App {
     pub fn close_campaign(&self, id: i64, revoke_undecided: bool) -> Result<Campaign> {
         let mut store = self.store()?;
         let now = self.now();
-        store.campaign(id)?;
-        self.progress.step("comparing the campaign's items with the current imports");
-        let present = present_access(&store.load_graph()?);
+        let campaign = store.campaign(id)?;
         let mut gone = Vec::new();
-        store.campaign_items(id, &ItemFilter::default(), |i| {
-            if !present.contains(&access_hash(i.item.kind, &i.item.system, &i.item.account_id, &i.item.entitlement)) {
-                gone.push(i.id);
-            }
-            Ok(())
-        })?;
+        // Undecided items whose access is gone are not revoked again (nor kept): marked.
+        if campaign.decided < campaign.items {
+            self.progress.step("comparing the campaign's items with the current imports");
+            let present = present_access(&store.load_graph()?);
+            store.campaign_items(id, &ItemFilter { undecided: true, ..Default::default() }, |i| {
+                if !present.contains(&access_hash(i.item.kind, &i.item.system, &i.item.account_id, &i.item.entitlement)) {
+                    gone.push(i.id);
+                }
+                Ok(())
+            })?;
+        }
         let revocation = |item: &StoredItem| self.revocation(item, now);
         let max_attempts = i64::from(self.settings.config.provisioning.max_attempts);
         let closed = store.close_campaign(id, &gone, revoke_undecided, &revocation, max_attempts, &self.actor, now)?;
@@ -381,6 +522,7 @@ impl App {
             e => e.into(),
         })?;
         self.checkpoint(&mut store)?;
+        self.record_revalidations(&decided)?;
         Ok(decided)
     }
 
@@ -419,15 +561,20 @@ impl App {
     fn revocation(&self, item: &StoredItem, now: Instant) -> NewTask {
         let config = &self.settings.config;
         let automatic =
-            item.item.kind == ItemKind::Assignment && config.connectors.iter().any(|c| c.system == item.item.system && !c.is_manual());
+            item.item.kind != ItemKind::BadgeZone && config.connectors.iter().any(|c| c.system == item.item.system && !c.is_manual());
+        // An account revalidated and not confirmed is disabled; other access is removed.
+        let (action, entitlement) = match item.item.kind {
+            ItemKind::Account => (TaskAction::DisableAccount, None),
+            _ => (TaskAction::RemoveMembership, Some(item.item.entitlement.clone())),
+        };
         NewTask {
             idempotency_key: format!("campaign-item:{}:revoke", item.id),
             event_id: None,
             employee_id: item.item.employee_id.clone(),
             system: item.item.system.clone(),
-            action: TaskAction::RemoveMembership,
+            action,
             account_id: item.item.account_id.clone(),
-            entitlement: Some(item.item.entitlement.clone()),
+            entitlement,
             not_before: now,
             manual: !automatic,
         }
@@ -446,6 +593,9 @@ fn access_hash(kind: ItemKind, system: &str, account: &str, entitlement: &str) -
 /// The access the graph holds now: assignments of enabled accounts, zones of active badges.
 fn present_access(graph: &annexa_core::graph::IdentityGraph) -> HashSet<u64> {
     let mut out = HashSet::with_capacity(graph.grants.len());
+    for a in graph.accounts.iter().filter(|a| a.is_enabled()) {
+        out.insert(access_hash(ItemKind::Account, &a.system, &a.account_id, ""));
+    }
     for g in &graph.grants {
         let a = &graph.accounts[g.account as usize];
         if a.is_enabled() {

@@ -6,12 +6,14 @@ use crate::model::Origin;
 use crate::time::Instant;
 use serde::Serialize;
 
-/// Whether an item is an entitlement assignment or a badge's door zone.
+/// Whether an item is an entitlement assignment, a badge's door zone, or an account whose
+/// very existence is revalidated (its `entitlement` is empty; revoking disables it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ItemKind {
     Assignment,
     BadgeZone,
+    Account,
 }
 
 impl ItemKind {
@@ -19,6 +21,7 @@ impl ItemKind {
         match self {
             ItemKind::Assignment => "assignment",
             ItemKind::BadgeZone => "badge-zone",
+            ItemKind::Account => "account",
         }
     }
 }

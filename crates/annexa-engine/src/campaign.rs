@@ -295,6 +295,61 @@ pub fn population(ctx: &Context<'_>, input: &PopulationInput<'_>, each: &mut dyn
     population
 }
 
+/// The one item of an account's revalidation: is the account still needed? Reviewed by
+/// its owner, else its system's owner, else `fallback` (never by the person it belongs to:
+/// their manager instead; never by a leaver).
+pub fn revalidation_item(ctx: &Context<'_>, account: usize, fallback: Option<&str>, open_findings: u32, params: &Campaigns) -> ReviewItem {
+    let a = &ctx.graph.accounts[account];
+    let holder = ctx.person_of(account);
+    let input = PopulationInput {
+        scope: &Scope { terms: vec![ScopeTerm::All] },
+        strategy: &ReviewerStrategy::Named(String::new()),
+        fallback,
+        check_subjects: &HashSet::new(),
+        open_findings: &HashMap::new(),
+        params,
+    };
+    let reviewers = Reviewers { ctx, input: &input };
+    let owner = a.owner.as_deref().and_then(|o| reviewers.person(o));
+    let system_owner = || ctx.graph.systems.iter().find(|s| *s.name == *a.system).and_then(|s| s.owner.as_deref()).and_then(|o| reviewers.person(o));
+    let (chosen, basis) = match owner {
+        Some(p) => (Some(p), "account owner"),
+        None => (system_owner(), "system owner"),
+    };
+    let (reviewer, reviewer_basis) = match chosen {
+        Some(r) if holder.is_none_or(|h| h.employee_id != r.employee_id) && !reviewers.leaver(r) => (Some(r.employee_id.to_string()), basis.to_string()),
+        _ => match holder.and_then(|h| h.manager_id.as_deref()).and_then(|m| reviewers.person(m)).filter(|m| !reviewers.leaver(m)) {
+            Some(m) if chosen.is_some() => (Some(m.employee_id.to_string()), format!("manager (the {basis} is the holder, or has left)")),
+            _ => match fallback {
+                Some(f) if holder.is_none_or(|h| *h.employee_id != *f) => (Some(f.to_string()), format!("fallback ({basis}: none)")),
+                _ => (None, format!("none ({basis}: none)")),
+            },
+        },
+    };
+    let (recommendation, recommendation_reason) = recommend(params, ctx.as_of, a.last_login_known, a.last_login_at, None, 0, holder);
+    ReviewItem {
+        kind: ItemKind::Account,
+        system: a.system.to_string(),
+        account_id: a.account_id.to_string(),
+        entitlement: String::new(),
+        employee_id: holder.map(|p| p.employee_id.to_string()),
+        holder: ctx.account_subject(account).label,
+        privileged: ctx.holds_privileged(account),
+        last_used_at: a.last_login_at,
+        granted_at: a.created_at,
+        last_certified_at: None,
+        origin: a.origin,
+        reviewer,
+        reviewer_basis,
+        open_findings,
+        sod_rules: Vec::new(),
+        peer_share: None,
+        peers: 0,
+        recommendation,
+        recommendation_reason,
+    }
+}
+
 /// Revoke what is unused, or rare among peers; certify the rest: each with why.
 fn recommend(
     params: &Campaigns,

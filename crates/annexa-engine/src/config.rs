@@ -49,6 +49,18 @@ pub struct Campaigns {
     pub mover_fallback: Option<String>,
     /// Days a mover review (and a recurring campaign, unless it says) is due after it opens.
     pub due_days: u32,
+    /// Revalidation: each new finding of these checks about an account opens a one-item
+    /// review by the account's owner (else its system's owner, else the fallback): keep the
+    /// account (with a justification) or disable it.
+    pub revalidation_checks: Vec<String>,
+    pub revalidation_fallback: Option<String>,
+    /// Days a revalidation is due after it opens.
+    pub revalidation_days: u32,
+    /// What happens to a revalidation unanswered by its due date: `disable` the account
+    /// through the provisioning queue, or `escalate` it to the reviewer's manager.
+    pub revalidation_expiry: String,
+    /// Days a confirmation holds: the finding is accepted as a risk until then.
+    pub revalidation_valid_days: u32,
 }
 
 /// `[[campaigns.recurring]]`: a campaign opened every `every_days`.
@@ -81,6 +93,13 @@ impl Default for Campaigns {
             mover_reviewer: "manager".to_string(),
             mover_fallback: None,
             due_days: 14,
+            revalidation_checks: ["orphaned-account", "dormant-account", "service-account-no-owner", "shared-account"]
+                .map(String::from)
+                .to_vec(),
+            revalidation_fallback: None,
+            revalidation_days: 14,
+            revalidation_expiry: "disable".to_string(),
+            revalidation_valid_days: 365,
         }
     }
 }
@@ -625,6 +644,16 @@ impl Config {
             }
             if r.every_days == 0 {
                 out.push(Problem { at: at(), message: format!("recurring campaign {:?}: every_days must be at least 1", r.name) });
+            }
+        }
+        if !matches!(self.campaigns.revalidation_expiry.as_str(), "disable" | "escalate") {
+            let message = format!("campaigns.revalidation_expiry {:?}: expected disable or escalate", self.campaigns.revalidation_expiry);
+            out.push(Problem { at: path(&[Key::Name("campaigns"), Key::Name("revalidation_expiry")]), message });
+        }
+        for c in &self.campaigns.revalidation_checks {
+            if crate::checks::check(c).is_none() {
+                let message = format!("campaigns.revalidation_checks names unknown check {c:?}");
+                out.push(Problem { at: path(&[Key::Name("campaigns"), Key::Name("revalidation_checks")]), message });
             }
         }
         if let Err(e) = crate::campaign::ReviewerStrategy::parse(&self.campaigns.mover_reviewer) {

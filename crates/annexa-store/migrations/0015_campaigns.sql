@@ -61,7 +61,8 @@ CREATE TABLE campaign_items (
     delegated_by TEXT,
     revocation_task BIGINT,
     verified_absent_at BIGINT,
-    gone_at BIGINT
+    gone_at BIGINT,
+    escalated_at BIGINT
 );
 CREATE INDEX campaign_items_by_reviewer ON campaign_items (campaign_id, reviewer, id);
 CREATE INDEX campaign_items_by_access ON campaign_items (access_key);

@@ -100,9 +100,22 @@ pub struct DecisionRequest {
     pub comment: Option<String>,
 }
 
+/// A decision on an account's revalidation (a campaign opened for a finding).
+#[derive(Debug, Clone, Serialize)]
+pub struct Revalidated {
+    pub finding: String,
+    pub campaign: i64,
+    pub decision: String,
+    pub reviewer: String,
+    pub comment: Option<String>,
+}
+
 /// What a decision recorded.
 #[derive(Debug, Clone, Serialize)]
 pub struct Decided {
+    /// Decisions that answer revalidations: the app records them on their findings.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub revalidations: Vec<Revalidated>,
     pub items: Vec<i64>,
     /// Undecided items of the same access in other open campaigns, decided alike.
     pub also: Vec<i64>,
@@ -123,7 +136,11 @@ fn stored_item(r: &DbRow<'_>) -> Result<StoredItem, StoreError> {
         id: r.req_int(0)?,
         campaign_id: r.req_int(1)?,
         item: ReviewItem {
-            kind: if r.req_text(2)? == "badge-zone" { ItemKind::BadgeZone } else { ItemKind::Assignment },
+            kind: match r.req_text(2)? {
+                "badge-zone" => ItemKind::BadgeZone,
+                "account" => ItemKind::Account,
+                _ => ItemKind::Assignment,
+            },
             system: r.req_text(3)?.to_string(),
             account_id: r.req_text(4)?.to_string(),
             entitlement: r.req_text(5)?.to_string(),
@@ -422,6 +439,7 @@ impl Store {
         let now = at.timestamp();
         let millis = at.timestamp_millis();
         let (mut decided, mut also, mut tasks, mut logged) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut revalidations = Vec::new();
         for (request, comment, found) in &checked {
             for item in found {
                 let changed = tx.execute(
@@ -455,6 +473,22 @@ impl Store {
                     }
                 }
             }
+            for item in found {
+                let mut origin = None;
+                tx.query_each("SELECT origin FROM campaigns WHERE id = ?", &[item.campaign_id.into()], |r| {
+                    origin = r.text(0)?.map(str::to_string);
+                    Ok(())
+                })?;
+                if let Some(finding) = origin.as_deref().and_then(|o| o.strip_prefix("revalidation:")) {
+                    revalidations.push(Revalidated {
+                        finding: finding.to_string(),
+                        campaign: item.campaign_id,
+                        decision: request.decision.clone(),
+                        reviewer: request.reviewer.clone(),
+                        comment: comment.map(str::to_string),
+                    });
+                }
+            }
             let items: Vec<i64> = found.iter().map(|i| i.id).collect();
             logged.push(
                 serde_json::json!({ "items": items, "reviewer": request.reviewer, "decision": request.decision, "comment": comment }),
@@ -471,7 +505,7 @@ impl Store {
         };
         let entry = tx.ledger_append(actor, at, &[crate::ledger::Change { kind: "campaign-decided", data }])?;
         tx.commit()?;
-        Ok(Decided { items: decided, also, tasks, ledger_entry: entry })
+        Ok(Decided { revalidations, items: decided, also, tasks, ledger_entry: entry })
     }
 
     /// Hands undecided items from their reviewer to another (an active person who does not
@@ -508,6 +542,7 @@ impl Store {
     /// Closes a campaign: undecided items are kept (left as they are) or revoked (queued
     /// like any revocation); certified assignments are recorded as certified, so that the
     /// next audit's `certification-overdue` sees them.
+    #[allow(clippy::too_many_arguments)] // the campaign, what to mark, how to revoke, and who and when
     pub fn close_campaign(
         &mut self,
         id: i64,
@@ -580,6 +615,61 @@ impl Store {
         tx.ledger_append(actor, at, &[crate::ledger::Change { kind: "campaign-closed", data }])?;
         tx.commit()?;
         Ok(closed)
+    }
+
+    /// The open campaigns whose due date has passed at `now`.
+    pub fn campaigns_past_due(&mut self, now: Instant) -> Result<Vec<Campaign>, StoreError> {
+        let mut tx = self.conn.read_transaction()?;
+        let out = read_campaigns(&mut tx, None)?.into_iter().filter(|c| c.status == "open" && c.due < now).collect();
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Hands the undecided items of campaign `id` that were not escalated yet to their
+    /// reviewer's manager (an active person in HR who does not hold the access); returns
+    /// how many moved. One ledger entry says from whom to whom.
+    pub fn escalate_campaign(&mut self, id: i64, actor: &str, at: Instant) -> Result<u64, StoreError> {
+        let mut tx = self.conn.transaction()?;
+        let mut reviewers: Vec<String> = Vec::new();
+        tx.query_each(
+            "SELECT DISTINCT reviewer FROM campaign_items WHERE campaign_id = ? AND decision IS NULL AND escalated_at IS NULL AND reviewer IS NOT NULL ORDER BY reviewer",
+            &[id.into()],
+            |r| {
+                reviewers.push(r.req_text(0)?.to_string());
+                Ok(())
+            },
+        )?;
+        let today = at.format("%Y-%m-%d").to_string();
+        let mut moved = 0u64;
+        let mut handed = Vec::new();
+        for reviewer in reviewers {
+            let mut manager = None;
+            tx.query_each(
+                "SELECT m.employee_id FROM people p JOIN people m ON m.employee_id = p.manager_id \
+                 WHERE p.employee_id = ? AND m.status <> 'terminated' AND (m.end_date IS NULL OR m.end_date >= ?)",
+                &[reviewer.as_str().into(), today.as_str().into()],
+                |r| {
+                    manager = Some(r.req_text(0)?.to_string());
+                    Ok(())
+                },
+            )?;
+            let Some(manager) = manager else { continue };
+            let n = tx.execute(
+                "UPDATE campaign_items SET reviewer = ?, delegated_by = ?, escalated_at = ? WHERE campaign_id = ? AND reviewer = ? \
+                 AND decision IS NULL AND escalated_at IS NULL AND (employee_id IS NULL OR employee_id <> ?)",
+                &[manager.as_str().into(), reviewer.as_str().into(), at.timestamp().into(), id.into(), reviewer.as_str().into(), manager.as_str().into()],
+            )?;
+            if n > 0 {
+                moved += n;
+                handed.push(serde_json::json!({ "from": reviewer, "to": manager, "items": n }));
+            }
+        }
+        if moved > 0 {
+            let data = serde_json::json!({ "campaign": id, "escalated": handed });
+            tx.ledger_append(actor, at, &[crate::ledger::Change { kind: "campaign-escalated", data }])?;
+        }
+        tx.commit()?;
+        Ok(moved)
     }
 
     /// Revocations decided and not yet seen gone: what the next audit verifies.

@@ -103,6 +103,9 @@ pub struct Triaged {
     pub ledger_entries: Vec<u64>,
 }
 
+/// A decision's columns of a workflow row: owner, due, approver, reason, expiry, version.
+type Decided<'a> = (Option<&'a str>, Option<i64>, Option<&'a str>, Option<&'a str>, Option<i64>, Option<&'a str>);
+
 /// At most this many findings per ledger entry of a decision.
 const LEDGER_BATCH: usize = 1000;
 
@@ -231,14 +234,7 @@ impl Store {
         let opened_at = run_instants(&mut tx)?;
         let now = at.timestamp();
         for t in &targets {
-            let (owner, due, approver, reason, expires, version): (
-                Option<&str>,
-                Option<i64>,
-                Option<&str>,
-                Option<&str>,
-                Option<i64>,
-                Option<&str>,
-            ) = match triage {
+            let (owner, due, approver, reason, expires, version): Decided<'_> = match triage {
                 Triage::Assign { owner, due } => {
                     // Without a date of its own, the finding keeps the due date it had.
                     let due = due.map(|d| d.timestamp()).or_else(|| {

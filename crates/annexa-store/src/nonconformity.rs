@@ -357,7 +357,7 @@ fn read_nc(tx: &mut Tx<'_>, nc: i64) -> Result<Nonconformity, StoreError> {
             };
             let check = r.req_text(1)?.to_string();
             let resolved_run = if open { None } else { r.int(4)? };
-            let confirmed = resolved_run.is_some_and(|by| runs.iter().any(|(id, checks)| *id > by && checks.iter().any(|c| *c == check)));
+            let confirmed = resolved_run.is_some_and(|by| runs.iter().any(|(id, checks)| *id > by && checks.contains(&check)));
             findings.push(NcFinding { id: r.req_text(0)?.to_string(), check, state, resolved_run, confirmed });
             Ok(())
         },

@@ -433,3 +433,68 @@ fn run_due_opens_recurring_campaigns_and_mover_reviews_once() {
         assert_eq!(report["resolved"], serde_json::json!([mover_finding]), "{db}");
     }
 }
+
+#[test]
+fn a_revalidation_confirms_an_account_or_disables_it_when_unanswered() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let config = d.join("annexa.toml");
+    // Due at once: the second run-due finds it unanswered.
+    std::fs::write(&config, "[campaigns]\nrevalidation_fallback = \"E0\"\nrevalidation_days = 0\nmover_reviews = false\n").expect("config");
+    let config = config.to_str().expect("utf8").to_string();
+    let accounts = format!("{ACCOUNTS}erp,ghost,ghost,,,Former temp,enabled,human,2020-01-01,2026-11-20,totp,,\n");
+    for db in annexa_store::testing::fresh_databases(d) {
+        let db = db.as_str();
+        import(d, db, "hr", HR);
+        import(d, db, "accounts", &accounts);
+        import(d, db, "assignments", ASSIGNMENTS);
+        let report = json(d, db, &["audit", "--check", "orphaned-account", "--check", "dormant-account"]);
+        let finding = |check: &str, subject: &str| {
+            report["findings"].as_array().expect("findings").iter().find(|f| f["check"] == check && f["subject"]["key"] == subject).expect("finding")["id"]
+                .as_str()
+                .expect("id")
+                .to_string()
+        };
+        let ghost = finding("orphaned-account", "erp/ghost");
+        let dormant = finding("dormant-account", "erp/zoe.ito@example.com");
+
+        let run_due = ["--config", config.as_str(), "--format", "json", "campaign", "run-due"];
+        let done: Value = serde_json::from_str(&ok(d, db, &run_due)).expect("json");
+        let opened = done["opened"].as_array().expect("opened");
+        assert_eq!(opened.len(), 2, "{db}: {done}");
+        let by = |f: &str| opened.iter().find(|c| c["origin"] == format!("revalidation:{f}")).expect("revalidation")["id"].to_string();
+        let (ghost_review, dormant_review) = (by(&ghost), by(&dormant));
+        // The findings point at their revalidation, owned by its reviewer (the fallback:
+        // neither account has an owner, nor its system one).
+        let shown = json(d, db, &["findings", "show", &ghost]);
+        assert_eq!((shown["state"].as_str(), shown["owner"].as_str()), (Some("acknowledged"), Some("E0")), "{db}: {shown}");
+        assert!(shown["comments"][0]["text"].as_str().expect("comment").contains("A.5.16"), "{db}: the control is named");
+
+        // Zoë's account is confirmed, with a justification: the finding is accepted for a year.
+        let zoe = items(d, db, &dormant_review)[0]["id"].to_string();
+        refused(d, db, &["campaign", "decide", &zoe, "--as", "E0", "--decision", "certify"], "needs a comment");
+        ok(d, db, &["campaign", "decide", &zoe, "--as", "E0", "--decision", "certify", "--comment", "seasonal closing work"]);
+        let shown = json(d, db, &["findings", "show", &dormant]);
+        assert_eq!((shown["state"].as_str(), shown["approver"].as_str()), (Some("accepted"), Some("E0")), "{db}: {shown}");
+        assert!(shown["reason"].as_str().expect("reason").contains("seasonal closing work"), "{db}");
+
+        // The ghost account's review goes unanswered past its due date: it is closed and the
+        // account's disabling queued (a manual task: no connector reaches the ERP).
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        let done: Value = serde_json::from_str(&ok(d, db, &run_due)).expect("json");
+        let expired: Vec<String> = done["expired"].as_array().expect("expired").iter().map(|c| c["id"].to_string()).collect();
+        assert_eq!(expired, [ghost_review.clone()], "{db}: {done}");
+        let tasks = json(d, db, &["provision", "list"]);
+        let task = tasks.as_array().expect("tasks").iter().find(|t| t["account_id"] == "ghost").expect("the disabling").clone();
+        assert_eq!((task["action"].as_str(), task["status"].as_str()), (Some("disable-account"), Some("manual")), "{db}: {task}");
+        // Carried out, imported, audited: the finding is remediated, the disabling verified.
+        ok(d, db, &["provision", "done", &task["id"].to_string(), "--note", "disabled in the ERP"]);
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        import(d, db, "accounts", &accounts.replace("erp,ghost,ghost,,,Former temp,enabled", "erp,ghost,ghost,,,Former temp,disabled"));
+        let report = json(d, db, &["audit", "--check", "orphaned-account"]);
+        assert_eq!(report["resolved"], serde_json::json!([ghost]), "{db}");
+        let item = &items(d, db, &ghost_review)[0];
+        assert!(item["verified_absent_at"].is_string(), "{db}: {item}");
+        ok(d, db, &["ledger", "verify"]);
+    }
+}

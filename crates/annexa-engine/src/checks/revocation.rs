@@ -23,24 +23,31 @@ pub fn not_fulfilled(ctx: &Context<'_>, p: &RevocationNotFulfilled, f: &mut Find
         if import.imported_at <= r.decided_at || (ctx.as_of - r.decided_at).num_days() < i64::from(p.days) {
             continue;
         }
-        let (record, kind, what) = match r.kind {
-            ItemKind::Assignment => {
-                ("assignment", SubjectKind::Assignment, format!("{} on {} account {}", r.entitlement, r.system, r.account_id))
-            }
-            ItemKind::BadgeZone => ("badge", SubjectKind::Badge, format!("zone {} on {} badge {}", r.entitlement, r.system, r.account_id)),
+        let (decided, window) = (r.decided_at.format("%Y-%m-%d"), p.days);
+        let (seen, item) = (format!("import #{} of {}", import.id, import.imported_at.format("%Y-%m-%d")), r.item);
+        let (record, kind, key, message) = match r.kind {
+            ItemKind::Assignment => (
+                "assignment",
+                SubjectKind::Assignment,
+                annexa_core::key::join(&[&r.system, &r.account_id, &r.entitlement]),
+                format!("{} on {} account {} was revoked in campaign #{} on {decided} (item {item}) but {seen} still holds it, past the {window}-day fulfilment window", r.entitlement, r.system, r.account_id, r.campaign),
+            ),
+            ItemKind::BadgeZone => (
+                "badge",
+                SubjectKind::Badge,
+                annexa_core::key::join(&[&r.system, &r.account_id, &r.entitlement]),
+                format!("zone {} on {} badge {} was revoked in campaign #{} on {decided} (item {item}) but {seen} still holds it, past the {window}-day fulfilment window", r.entitlement, r.system, r.account_id, r.campaign),
+            ),
+            ItemKind::Account => (
+                "account",
+                SubjectKind::Account,
+                annexa_core::key::join(&[&r.system, &r.account_id]),
+                format!("{} account {} was to be disabled after campaign #{} on {decided} (item {item}) but {seen} still has it enabled, past the {window}-day fulfilment window", r.system, r.account_id, r.campaign),
+            ),
         };
-        let key = annexa_core::key::join(&[&r.system, &r.account_id, &r.entitlement]);
         f.push(
             Subject { kind, key: key.clone(), label: r.holder.clone() },
-            format!(
-                "{what} was revoked in campaign #{} on {} (item {}) but import #{} of {} still holds it, past the {}-day fulfilment window",
-                r.campaign,
-                r.decided_at.format("%Y-%m-%d"),
-                r.item,
-                import.id,
-                import.imported_at.format("%Y-%m-%d"),
-                p.days
-            ),
+            message,
             vec![ctx.source(record, key, *origin)],
             json!({ "campaign": r.campaign, "item": r.item, "decided_at": r.decided_at, "task": r.task, "import_id": import.id }),
         );
@@ -62,6 +69,14 @@ pub fn still_held(g: &IdentityGraph, revocations: &[Revocation]) -> HashMap<i64,
                 if wanted.contains(&key) {
                     found.insert(key, grant.origin);
                 }
+            }
+        }
+    }
+    if revocations.iter().any(|r| r.kind == ItemKind::Account) {
+        for a in g.accounts.iter().filter(|a| a.is_enabled()) {
+            let key = (&*a.system, &*a.account_id, "");
+            if wanted.contains(&key) {
+                found.insert(key, a.origin);
             }
         }
     }

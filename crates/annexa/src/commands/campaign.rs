@@ -273,10 +273,16 @@ pub fn run(global: &GlobalArgs, cmd: CampaignCommand) -> anyhow::Result<ExitCode
                         c.due.format("%Y-%m-%d")
                     );
                 }
+                for c in &done.expired {
+                    println!("closed revalidation #{} \"{}\" unanswered: the account's disabling is queued", c.id, c.name);
+                }
+                for (id, n) in &done.escalated {
+                    println!("campaign #{id} is past due: {n} undecided item(s) escalated to the reviewers' managers");
+                }
                 for why in &done.not_opened {
                     eprintln!("not opened: {why}");
                 }
-                if done.opened.is_empty() && done.not_opened.is_empty() {
+                if done.opened.is_empty() && done.not_opened.is_empty() && done.expired.is_empty() && done.escalated.is_empty() {
                     println!("no campaign is due");
                 }
             }

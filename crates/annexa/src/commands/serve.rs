@@ -109,6 +109,8 @@ fn jobs(app: annexa_app::App, every: u64) -> Vec<annexa_server::Job> {
             let mut said: Vec<String> =
                 done.opened.iter().map(|c| format!("opened campaign #{} \"{}\" ({} items)", c.id, c.name, c.items)).collect();
             said.extend(done.not_opened.iter().map(|w| format!("not opened: {w}")));
+            said.extend(done.expired.iter().map(|c| format!("revalidation #{} unanswered: disabling queued", c.id)));
+            said.extend(done.escalated.iter().map(|(id, n)| format!("campaign #{id} past due: {n} items escalated")));
             Ok(said.join("; "))
         }),
     };

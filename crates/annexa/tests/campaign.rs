@@ -450,7 +450,12 @@ fn a_revalidation_confirms_an_account_or_disables_it_when_unanswered() {
         import(d, db, "assignments", ASSIGNMENTS);
         let report = json(d, db, &["audit", "--check", "orphaned-account", "--check", "dormant-account"]);
         let finding = |check: &str, subject: &str| {
-            report["findings"].as_array().expect("findings").iter().find(|f| f["check"] == check && f["subject"]["key"] == subject).expect("finding")["id"]
+            report["findings"]
+                .as_array()
+                .expect("findings")
+                .iter()
+                .find(|f| f["check"] == check && f["subject"]["key"] == subject)
+                .expect("finding")["id"]
                 .as_str()
                 .expect("id")
                 .to_string()

@@ -39,6 +39,9 @@ pub struct DueCampaigns {
     pub expired: Vec<Campaign>,
     /// Campaigns past due whose undecided items went to the reviewers' managers: (id, items).
     pub escalated: Vec<(i64, u64)>,
+    /// Reminders sent, and those that could not be (tried again at the next run).
+    pub reminded: Vec<String>,
+    pub not_sent: Vec<String>,
 }
 
 impl App {
@@ -233,6 +236,7 @@ impl App {
                 self.triage(&ids, &annexa_store::lifecycle::Triage::Comment { text: note })?;
             }
         }
+        self.send_reminders(&mut done)?;
         Ok(done)
     }
 
@@ -253,7 +257,10 @@ impl App {
                     expires: self.now() + chrono::Duration::days(days.max(1)),
                 },
                 _ => Triage::Comment {
-                    text: format!("not confirmed in revalidation campaign #{} by {}: the account is being disabled", r.campaign, r.reviewer),
+                    text: format!(
+                        "not confirmed in revalidation campaign #{} by {}: the account is being disabled",
+                        r.campaign, r.reviewer
+                    ),
                 },
             };
             match self.triage(&ids, &triage) {
@@ -308,7 +315,8 @@ impl App {
                 continue;
             }
             let mut secret = [0u8; 32];
-            getrandom::getrandom(&mut secret).map_err(|e| Error::internal(format!("no randomness for the campaign's worksheet key: {e}")))?;
+            getrandom::getrandom(&mut secret)
+                .map_err(|e| Error::internal(format!("no randomness for the campaign's worksheet key: {e}")))?;
             let new = NewCampaign {
                 name: name.clone(),
                 scope: format!("check:{check},account:{key}"),
@@ -321,7 +329,12 @@ impl App {
             let proof = annexa_core::campaign::Population {
                 items: 1,
                 hash: annexa_core::to_hex(&<sha2::Sha256 as sha2::Digest>::digest(format!("{}\n", item.key()).as_bytes())),
-                imports: vec![annexa_core::campaign::ImportCount { import_id: item.origin.import_id, read: 1, in_scope: 1, ..Default::default() }],
+                imports: vec![annexa_core::campaign::ImportCount {
+                    import_id: item.origin.import_id,
+                    read: 1,
+                    in_scope: 1,
+                    ..Default::default()
+                }],
                 without_reviewer: 0,
             };
             let reviewer = item.reviewer.clone().unwrap_or_default();
@@ -362,6 +375,80 @@ impl App {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// Reminds the reviewers of open campaigns who still have items to decide: once per
+    /// `remind_days_before` threshold as the due date nears, and once when it has passed
+    /// (their items then go to their managers, who are reminded in turn). By e-mail to the
+    /// address HR has for them and on the webhook, as configured; each notice sent is a
+    /// ledger entry, and one that could not be sent is tried again at the next run.
+    fn send_reminders(&self, done: &mut DueCampaigns) -> Result<()> {
+        let n = &self.settings.config.notifications;
+        if n.webhook_url.is_none() && n.smtp_host.is_none() {
+            return Ok(());
+        }
+        let timeout = std::time::Duration::from_secs(u64::from(n.timeout_secs.max(1)));
+        let smtp = n.smtp_host.as_ref().map(|host| annexa_connect::notify::Smtp {
+            host: host.clone(),
+            port: n.smtp_port,
+            from: n.smtp_from.clone(),
+            timeout,
+        });
+        let mut thresholds = n.remind_days_before.clone();
+        thresholds.sort_unstable();
+        let mut store = self.store()?;
+        let now = self.now();
+        for c in store.open_campaigns()? {
+            let left = (c.due - now).num_seconds();
+            let kind = if left < 0 {
+                "overdue".to_string()
+            } else {
+                match thresholds.iter().find(|t| left <= i64::from(**t) * 86_400) {
+                    Some(t) => format!("before-{t}"),
+                    None => continue,
+                }
+            };
+            for (reviewer, items, email, sent) in store.reviewers_to_notify(c.id, &kind)? {
+                if sent {
+                    continue;
+                }
+                let due = c.due.format("%Y-%m-%d");
+                let text = if kind == "overdue" {
+                    format!("Campaign #{} \"{}\" was due on {due}: {reviewer} has {items} item(s) to review.", c.id, c.name)
+                } else {
+                    format!("Campaign #{} \"{}\": {reviewer} has {items} item(s) to review by {due}.", c.id, c.name)
+                };
+                let how = format!("annexa campaign items {} --reviewer {reviewer} --undecided", c.id);
+                let mut channels = Vec::new();
+                if let (Some(smtp), Some(to)) = (&smtp, &email) {
+                    let mail = annexa_connect::notify::Mail {
+                        to: to.clone(),
+                        subject: format!("Access review: {items} item(s) to decide by {due}"),
+                        body: format!("{text}\n\nSee them with `{how}`, or ask for your worksheet.\n"),
+                    };
+                    match annexa_connect::notify::send_mail(smtp, &mail) {
+                        Ok(()) => channels.push("email"),
+                        Err(e) => done.not_sent.push(format!("e-mail to {reviewer} ({to}): {e}")),
+                    }
+                }
+                if let Some(url) = &n.webhook_url {
+                    let body = serde_json::json!({
+                        "text": text, "campaign": c.id, "reviewer": reviewer, "items": items,
+                        "due": due.to_string(), "kind": kind,
+                    });
+                    match annexa_connect::notify::post_webhook(url, &body, timeout) {
+                        Ok(()) => channels.push("webhook"),
+                        Err(e) => done.not_sent.push(format!("webhook for {reviewer}: {e}")),
+                    }
+                }
+                if !channels.is_empty() {
+                    store.record_notice(c.id, &reviewer, &kind, &channels, &self.actor, now)?;
+                    done.reminded.push(format!("{reviewer} (campaign #{}, {kind}, by {})", c.id, channels.join(" and ")));
+                }
+            }
+        }
+        self.checkpoint(&mut store)?;
         Ok(())
     }
 

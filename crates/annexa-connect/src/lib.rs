@@ -35,6 +35,7 @@ pub mod google_workspace;
 pub mod hr;
 pub mod ldap;
 pub mod ldif;
+pub mod notify;
 pub mod okta;
 pub mod scim_client;
 pub mod scim_snapshot;

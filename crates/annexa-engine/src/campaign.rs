@@ -311,13 +311,16 @@ pub fn revalidation_item(ctx: &Context<'_>, account: usize, fallback: Option<&st
     };
     let reviewers = Reviewers { ctx, input: &input };
     let owner = a.owner.as_deref().and_then(|o| reviewers.person(o));
-    let system_owner = || ctx.graph.systems.iter().find(|s| *s.name == *a.system).and_then(|s| s.owner.as_deref()).and_then(|o| reviewers.person(o));
+    let system_owner =
+        || ctx.graph.systems.iter().find(|s| *s.name == *a.system).and_then(|s| s.owner.as_deref()).and_then(|o| reviewers.person(o));
     let (chosen, basis) = match owner {
         Some(p) => (Some(p), "account owner"),
         None => (system_owner(), "system owner"),
     };
     let (reviewer, reviewer_basis) = match chosen {
-        Some(r) if holder.is_none_or(|h| h.employee_id != r.employee_id) && !reviewers.leaver(r) => (Some(r.employee_id.to_string()), basis.to_string()),
+        Some(r) if holder.is_none_or(|h| h.employee_id != r.employee_id) && !reviewers.leaver(r) => {
+            (Some(r.employee_id.to_string()), basis.to_string())
+        }
         _ => match holder.and_then(|h| h.manager_id.as_deref()).and_then(|m| reviewers.person(m)).filter(|m| !reviewers.leaver(m)) {
             Some(m) if chosen.is_some() => (Some(m.employee_id.to_string()), format!("manager (the {basis} is the holder, or has left)")),
             _ => match fallback {

@@ -26,6 +26,38 @@ pub struct Config {
     pub findings: FindingsPolicy,
     /// Access certification campaigns: recommendations and how long a revocation may take.
     pub campaigns: Campaigns,
+    /// How reviewers are reminded: a webhook, e-mail through an SMTP relay.
+    pub notifications: Notifications,
+}
+
+/// `[notifications]`: reminders of campaign reviews and their escalation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Notifications {
+    /// A webhook that takes a JSON POST (Slack and Teams incoming webhooks show its `text`).
+    pub webhook_url: Option<String>,
+    /// An SMTP relay (no authentication, no TLS: a local MTA or the network's relay).
+    pub smtp_host: Option<String>,
+    pub smtp_port: u16,
+    pub smtp_from: String,
+    /// Remind a reviewer with undecided items this many days before the due date (each
+    /// once), and once more when it has passed.
+    pub remind_days_before: Vec<u32>,
+    /// Seconds a webhook or the relay may take.
+    pub timeout_secs: u32,
+}
+
+impl Default for Notifications {
+    fn default() -> Self {
+        Notifications {
+            webhook_url: None,
+            smtp_host: None,
+            smtp_port: 25,
+            smtp_from: "annexa@localhost".to_string(),
+            remind_days_before: vec![7, 1],
+            timeout_secs: 10,
+        }
+    }
 }
 
 /// `[campaigns]`: what a review item recommends, and when a revocation must be done.

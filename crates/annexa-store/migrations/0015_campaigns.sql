@@ -78,3 +78,14 @@ CREATE TABLE certifications (
     campaign_id BIGINT NOT NULL,
     PRIMARY KEY (system, account_id, entitlement)
 );
+
+-- Reminders sent, so that each goes once: per campaign, reviewer and kind (`before-7`,
+-- `overdue`).
+CREATE TABLE campaign_notices (
+    campaign_id BIGINT NOT NULL,
+    reviewer TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    sent_at BIGINT NOT NULL,
+    channels TEXT NOT NULL,
+    PRIMARY KEY (campaign_id, reviewer, kind)
+);

@@ -657,7 +657,14 @@ impl Store {
             let n = tx.execute(
                 "UPDATE campaign_items SET reviewer = ?, delegated_by = ?, escalated_at = ? WHERE campaign_id = ? AND reviewer = ? \
                  AND decision IS NULL AND escalated_at IS NULL AND (employee_id IS NULL OR employee_id <> ?)",
-                &[manager.as_str().into(), reviewer.as_str().into(), at.timestamp().into(), id.into(), reviewer.as_str().into(), manager.as_str().into()],
+                &[
+                    manager.as_str().into(),
+                    reviewer.as_str().into(),
+                    at.timestamp().into(),
+                    id.into(),
+                    reviewer.as_str().into(),
+                    manager.as_str().into(),
+                ],
             )?;
             if n > 0 {
                 moved += n;
@@ -670,6 +677,55 @@ impl Store {
         }
         tx.commit()?;
         Ok(moved)
+    }
+
+    /// Per reviewer of campaign `id` with undecided items: how many, their e-mail address
+    /// in HR, and whether a notice of `kind` was sent to them already.
+    pub fn reviewers_to_notify(&mut self, id: i64, kind: &str) -> Result<Vec<(String, u64, Option<String>, bool)>, StoreError> {
+        let mut tx = self.conn.read_transaction()?;
+        let mut out = Vec::new();
+        tx.query_each(
+            "SELECT i.reviewer, COUNT(*), p.email, (SELECT COUNT(*) FROM campaign_notices n WHERE n.campaign_id = ? \
+             AND n.reviewer = i.reviewer AND n.kind = ?) FROM campaign_items i LEFT JOIN people p ON p.employee_id = i.reviewer \
+             WHERE i.campaign_id = ? AND i.decision IS NULL AND i.reviewer IS NOT NULL GROUP BY i.reviewer, p.email ORDER BY i.reviewer",
+            &[id.into(), kind.into(), id.into()],
+            |r| {
+                out.push((r.req_text(0)?.to_string(), r.req_int(1)? as u64, r.text(2)?.map(str::to_string), r.req_int(3)? > 0));
+                Ok(())
+            },
+        )?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Records a notice sent (once per campaign, reviewer and kind), with a ledger entry.
+    pub fn record_notice(
+        &mut self,
+        id: i64,
+        reviewer: &str,
+        kind: &str,
+        channels: &[&str],
+        actor: &str,
+        at: Instant,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.conn.transaction()?;
+        let joined = channels.join(" ");
+        tx.execute(
+            "INSERT INTO campaign_notices (campaign_id, reviewer, kind, sent_at, channels) VALUES (?, ?, ?, ?, ?) \
+             ON CONFLICT (campaign_id, reviewer, kind) DO NOTHING",
+            &[id.into(), reviewer.into(), kind.into(), at.timestamp().into(), joined.as_str().into()],
+        )?;
+        let data = serde_json::json!({ "campaign": id, "reviewer": reviewer, "kind": kind, "channels": channels });
+        tx.ledger_append(actor, at, &[crate::ledger::Change { kind: "campaign-reminded", data }])?;
+        tx.commit()
+    }
+
+    /// The open campaigns.
+    pub fn open_campaigns(&mut self) -> Result<Vec<Campaign>, StoreError> {
+        let mut tx = self.conn.read_transaction()?;
+        let out = read_campaigns(&mut tx, None)?.into_iter().filter(|c| c.status == "open").collect();
+        tx.commit()?;
+        Ok(out)
     }
 
     /// Revocations decided and not yet seen gone: what the next audit verifies.

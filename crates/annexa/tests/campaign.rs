@@ -503,3 +503,133 @@ fn a_revalidation_confirms_an_account_or_disables_it_when_unanswered() {
         ok(d, db, &["ledger", "verify"]);
     }
 }
+
+/// A listener on loopback that answers each connection with `serve` and keeps what it got.
+fn sink(serve: fn(std::net::TcpStream) -> String) -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = got.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().map_while(Result::ok) {
+            let seen = serve(stream);
+            kept.lock().expect("lock").push(seen);
+        }
+    });
+    (port, got)
+}
+
+/// An SMTP relay that accepts every message.
+fn smtp_session(stream: std::net::TcpStream) -> String {
+    use std::io::{BufRead, Write};
+    let mut reader = std::io::BufReader::new(stream.try_clone().expect("clone"));
+    let mut w = stream;
+    let mut seen = String::new();
+    let _ = w.write_all(b"220 sink\r\n");
+    let mut data = false;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            break;
+        }
+        seen.push_str(&line);
+        let reply: &[u8] = if data {
+            if line != ".\r\n" {
+                continue;
+            }
+            data = false;
+            b"250 queued\r\n"
+        } else if line.starts_with("DATA") {
+            data = true;
+            b"354 go on\r\n"
+        } else if line.starts_with("QUIT") {
+            let _ = w.write_all(b"221 bye\r\n");
+            break;
+        } else {
+            b"250 ok\r\n"
+        };
+        let _ = w.write_all(reply);
+    }
+    seen
+}
+
+/// A webhook that answers 200 and keeps the request's body.
+fn webhook_request(stream: std::net::TcpStream) -> String {
+    use std::io::{BufRead, Read, Write};
+    let mut reader = std::io::BufReader::new(stream.try_clone().expect("clone"));
+    let mut length = 0usize;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+            break;
+        }
+        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            length = v.trim().parse().unwrap_or(0);
+        }
+    }
+    let mut body = vec![0; length];
+    let _ = reader.read_exact(&mut body);
+    let mut w = stream;
+    let _ = w.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+    String::from_utf8_lossy(&body).into_owned()
+}
+
+#[test]
+fn reviewers_are_reminded_by_email_and_webhook_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let (smtp_port, mails) = sink(smtp_session);
+    let (hook_port, posts) = sink(webhook_request);
+    let config = d.join("annexa.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[notifications]\nwebhook_url = \"http://127.0.0.1:{hook_port}/hook\"\nsmtp_host = \"127.0.0.1\"\nsmtp_port = {smtp_port}\n\
+             smtp_from = \"annexa@example.com\"\nremind_days_before = [7]\n"
+        ),
+    )
+    .expect("config");
+    let config = config.to_str().expect("utf8").to_string();
+    let due = (chrono::Utc::now().date_naive() + chrono::Days::new(2)).to_string();
+    for db in annexa_store::testing::fresh_databases(d) {
+        let db = db.as_str();
+        let (mails_before, posts_before) = (mails.lock().expect("lock").len(), posts.lock().expect("lock").len());
+        import(d, db, "hr", HR);
+        import(d, db, "accounts", ACCOUNTS);
+        import(d, db, "assignments", ASSIGNMENTS);
+        let c = json(
+            d,
+            db,
+            &[
+                "campaign",
+                "create",
+                "--name",
+                "Soon due",
+                "--scope",
+                "system:erp",
+                "--reviewer",
+                "manager",
+                "--due",
+                &due,
+                "--fallback",
+                "E0",
+            ],
+        );
+        let run_due = ["--config", config.as_str(), "--format", "json", "campaign", "run-due"];
+        let done: Value = serde_json::from_str(&ok(d, db, &run_due)).expect("json");
+        assert_eq!(done["reminded"].as_array().map(Vec::len), Some(2), "{db}: E0 and E1: {done}");
+        assert_eq!(done["not_sent"], serde_json::json!([]), "{db}");
+        let got: Vec<String> = mails.lock().expect("lock")[mails_before..].to_vec();
+        assert!(got.iter().any(|m| m.contains("RCPT TO:<ana.nunez@example.com>") && m.contains("item(s) to review")), "{db}: {got:?}");
+        let hooks: Vec<Value> =
+            posts.lock().expect("lock")[posts_before..].iter().map(|b| serde_json::from_str(b).expect("json")).collect();
+        assert!(
+            hooks.iter().all(|h| h["campaign"] == c["id"] && h["text"].as_str().is_some_and(|t| t.contains("to review by"))),
+            "{db}: {hooks:?}"
+        );
+        // Once each.
+        let again: Value = serde_json::from_str(&ok(d, db, &run_due)).expect("json");
+        assert_eq!(again["reminded"], serde_json::json!([]), "{db}: {again}");
+        ok(d, db, &["ledger", "verify"]);
+    }
+}

@@ -279,10 +279,21 @@ pub fn run(global: &GlobalArgs, cmd: CampaignCommand) -> anyhow::Result<ExitCode
                 for (id, n) in &done.escalated {
                     println!("campaign #{id} is past due: {n} undecided item(s) escalated to the reviewers' managers");
                 }
+                for who in &done.reminded {
+                    println!("reminded {who}");
+                }
                 for why in &done.not_opened {
                     eprintln!("not opened: {why}");
                 }
-                if done.opened.is_empty() && done.not_opened.is_empty() && done.expired.is_empty() && done.escalated.is_empty() {
+                for why in &done.not_sent {
+                    eprintln!("not sent: {why}");
+                }
+                if done.opened.is_empty()
+                    && done.not_opened.is_empty()
+                    && done.expired.is_empty()
+                    && done.escalated.is_empty()
+                    && done.reminded.is_empty()
+                {
                     println!("no campaign is due");
                 }
             }

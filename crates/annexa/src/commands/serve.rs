@@ -111,6 +111,8 @@ fn jobs(app: annexa_app::App, every: u64) -> Vec<annexa_server::Job> {
             said.extend(done.not_opened.iter().map(|w| format!("not opened: {w}")));
             said.extend(done.expired.iter().map(|c| format!("revalidation #{} unanswered: disabling queued", c.id)));
             said.extend(done.escalated.iter().map(|(id, n)| format!("campaign #{id} past due: {n} items escalated")));
+            said.extend(done.reminded.iter().map(|w| format!("reminded {w}")));
+            said.extend(done.not_sent.iter().map(|w| format!("not sent: {w}")));
             Ok(said.join("; "))
         }),
     };

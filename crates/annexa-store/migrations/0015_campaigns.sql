@@ -62,7 +62,9 @@ CREATE TABLE campaign_items (
     revocation_task BIGINT,
     verified_absent_at BIGINT,
     gone_at BIGINT,
-    escalated_at BIGINT
+    escalated_at BIGINT,
+    -- At close: the latest automatic import of this item's system had failed (why, when).
+    source_failed TEXT
 );
 CREATE INDEX campaign_items_by_reviewer ON campaign_items (campaign_id, reviewer, id);
 CREATE INDEX campaign_items_by_access ON campaign_items (access_key);

@@ -77,6 +77,9 @@ pub struct StoredItem {
     /// When the campaign closed without this access in the graph any more (removed
     /// outside the campaign, or by its revocation).
     pub gone_at: Option<Instant>,
+    /// At close, the latest automatic import of the item's system had failed: what it said.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_failed: Option<String>,
 }
 
 /// Which items to read.
@@ -127,7 +130,7 @@ pub struct Decided {
 const ITEM_COLUMNS: &str = "i.id, i.campaign_id, i.kind, i.system, i.account_id, i.entitlement, i.employee_id, i.holder, i.privileged, \
      i.last_used_at, i.granted_at, i.last_certified_at, i.import_id, i.line, i.reviewer, i.reviewer_basis, i.open_findings, i.sod_rules, \
      i.peer_share_permille, i.peers, i.recommendation, i.recommendation_reason, i.decision, i.decided_by, i.decided_at, i.comment, \
-     i.delegated_by, i.revocation_task, i.verified_absent_at, i.gone_at";
+     i.delegated_by, i.revocation_task, i.verified_absent_at, i.gone_at, i.source_failed";
 
 fn stored_item(r: &DbRow<'_>) -> Result<StoredItem, StoreError> {
     use annexa_core::campaign::{ItemKind, Recommendation};
@@ -168,6 +171,7 @@ fn stored_item(r: &DbRow<'_>) -> Result<StoredItem, StoreError> {
         revocation_task: r.int(27)?,
         verified_absent_at: instant(r.int(28)?),
         gone_at: instant(r.int(29)?),
+        source_failed: text(30)?,
     })
 }
 
@@ -592,6 +596,26 @@ impl Store {
             }
             count_decisions(&mut tx, id, "revoke", revoked_at_close as i64)?;
         }
+        // A source whose latest automatic import failed does not hold the campaign up: its
+        // items are marked, so the evidence says their state was not confirmed by it.
+        let mut failed: Vec<(String, String)> = Vec::new();
+        tx.query_each(
+            "SELECT DISTINCT f.system, f.error, f.last_failed_at FROM import_failures f \
+             WHERE f.system IN (SELECT DISTINCT system FROM campaign_items WHERE campaign_id = ?) ORDER BY f.system",
+            &[id.into()],
+            |r| {
+                let when = instant(r.int(2)?).map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default();
+                let error: String = r.req_text(1)?.chars().take(200).collect();
+                failed.push((r.req_text(0)?.to_string(), format!("the latest import of {} failed on {when}: {error}", r.req_text(0)?)));
+                Ok(())
+            },
+        )?;
+        for (system, why) in &failed {
+            tx.execute(
+                "UPDATE campaign_items SET source_failed = ? WHERE campaign_id = ? AND system = ?",
+                &[why.as_str().into(), id.into(), system.as_str().into()],
+            )?;
+        }
         // Certified assignments: the later certification wins.
         tx.execute(
             "INSERT INTO certifications (system, account_id, entitlement, certified_at, certified_by, campaign_id) \
@@ -611,6 +635,7 @@ impl Store {
         let data = serde_json::json!({
             "campaign": id, "items": closed.items, "certified": closed.certified, "revoked": closed.revoked,
             "revoked_at_close": revoked_at_close, "undecided": undecided, "gone": gone.len(), "population_hash": closed.population_hash,
+            "failed_sources": failed.iter().map(|(s, _)| s).collect::<Vec<_>>(),
         });
         tx.ledger_append(actor, at, &[crate::ledger::Change { kind: "campaign-closed", data }])?;
         tx.commit()?;
@@ -928,7 +953,7 @@ fn check_items(
             &[id.into()],
             |r| {
                 row = Some(stored_item(r)?);
-                status = r.req_text(30)?.to_string();
+                status = r.req_text(31)?.to_string();
                 Ok(())
             },
         )?;

@@ -371,6 +371,17 @@ fn a_returned_worksheet_applies_whole_or_not_at_all() {
         out.save(&xlsx).expect("save");
         let done = json(d, db, &["campaign", "import-decisions", &id, xlsx_file]);
         assert!(done["items"].as_array().is_some_and(|i| i.iter().any(|x| x.to_string() == leo_ap)), "{db}: {done}");
+
+        // The ERP's latest automatic import failed: the campaign still closes, its items marked.
+        let mut store = annexa_store::Store::open(db).expect("open");
+        store
+            .record_import_failure("scim", "erp", &"0".repeat(64), "erp.jsonl", "line 3: userName is missing", chrono::Utc::now())
+            .expect("failure");
+        drop(store);
+        let closed = json(d, db, &["campaign", "close", &id]);
+        assert_eq!(closed["status"], "closed", "{db}");
+        let marked = items(d, db, &id);
+        assert!(marked.iter().all(|i| i["source_failed"].as_str().is_some_and(|s| s.contains("userName is missing"))), "{db}: {marked:?}");
         ok(d, db, &["ledger", "verify"]);
     }
 }

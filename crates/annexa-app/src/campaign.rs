@@ -633,6 +633,134 @@ impl App {
         Ok(took)
     }
 
+    /// Writes campaign `id`'s evidence as an XLSX workbook: a summary, the population proof,
+    /// each reviewer's diligence, and every item with its decision (reviewer, time, comment,
+    /// the recommendation shown). Returns how many items.
+    pub fn campaign_report_xlsx(&self, id: i64, path: &std::path::Path) -> Result<u64> {
+        let (c, diligence) = self.campaign_report(id)?;
+        let wrote = |e: annexa_report::ReportError| Error::new(crate::ErrorKind::Internal, e.to_string());
+        let day = |t: Option<Instant>| t.map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_default();
+        let mut t = annexa_report::tables::Tables::new();
+        t.table("Summary", &["field", "value"]).map_err(wrote)?;
+        let fields = [
+            ("campaign", c.id.to_string()),
+            ("name", c.name.clone()),
+            ("status", c.status.clone()),
+            ("scope", c.scope.clone()),
+            ("reviewers", c.reviewer_strategy.clone()),
+            ("fallback", c.fallback.clone().unwrap_or_default()),
+            ("launched", format!("{} by {}", day(Some(c.created_at)), c.created_by)),
+            ("due", day(Some(c.due))),
+            ("closed", c.closed_by.as_ref().map(|by| format!("{} by {by}", day(c.closed_at))).unwrap_or_default()),
+            ("items", c.items.to_string()),
+            ("decided", c.decided.to_string()),
+            ("certified", c.certified.to_string()),
+            ("revoked", c.revoked.to_string()),
+            ("undecided at close", c.undecided.clone().unwrap_or_default()),
+            ("population sha256", c.population_hash.clone()),
+        ];
+        for (k, v) in fields {
+            t.row(&[k.to_string(), v]).map_err(wrote)?;
+        }
+        t.table("Population", &["import", "records read", "in scope", "inactive", "out of scope"]).map_err(wrote)?;
+        for i in c.population.as_array().into_iter().flatten() {
+            let cell = |k: &str| i[k].to_string();
+            t.row(&[cell("import_id"), cell("read"), cell("in_scope"), cell("inactive"), cell("out_of_scope")]).map_err(wrote)?;
+        }
+        t.table(
+            "Diligence",
+            &[
+                "reviewer",
+                "items",
+                "decided",
+                "certified",
+                "revoked",
+                "median hours",
+                "fast runs",
+                "items in fast runs",
+                "certified with findings",
+                "certified against advice",
+            ],
+        )
+        .map_err(wrote)?;
+        for d in &diligence {
+            t.row(&[
+                d.reviewer.clone(),
+                d.items.to_string(),
+                d.decided.to_string(),
+                d.certified.to_string(),
+                d.revoked.to_string(),
+                d.median_hours_to_decide.map(|h| format!("{h:.1}")).unwrap_or_default(),
+                d.fast_runs.to_string(),
+                d.items_in_fast_runs.to_string(),
+                d.certified_with_open_findings.to_string(),
+                d.certified_against_recommendation.to_string(),
+            ])
+            .map_err(wrote)?;
+        }
+        t.table(
+            "Items",
+            &[
+                "item",
+                "kind",
+                "holder",
+                "access",
+                "privileged",
+                "last used",
+                "open findings",
+                "sod rules",
+                "recommendation",
+                "reason",
+                "reviewer",
+                "decision",
+                "decided by",
+                "decided at",
+                "comment",
+                "revocation task",
+                "verified absent",
+                "gone at close",
+                "source failed",
+            ],
+        )
+        .map_err(wrote)?;
+        let mut n = 0u64;
+        let mut failed = None;
+        self.campaign_items(id, &ItemFilter::default(), |i| {
+            let x = &i.item;
+            let row = [
+                i.id.to_string(),
+                x.kind.as_str().to_string(),
+                x.holder.clone(),
+                if x.entitlement.is_empty() { x.system.clone() } else { format!("{}:{}", x.system, x.entitlement) },
+                if x.privileged { "yes".into() } else { "no".into() },
+                day(x.last_used_at),
+                x.open_findings.to_string(),
+                x.sod_rules.join(" "),
+                x.recommendation.as_str().to_string(),
+                x.recommendation_reason.clone(),
+                x.reviewer.clone().unwrap_or_default(),
+                i.decision.clone().unwrap_or_default(),
+                i.decided_by.clone().unwrap_or_default(),
+                day(i.decided_at),
+                i.comment.clone().unwrap_or_default(),
+                i.revocation_task.map(|t| t.to_string()).unwrap_or_default(),
+                day(i.verified_absent_at),
+                day(i.gone_at),
+                i.source_failed.clone().unwrap_or_default(),
+            ];
+            n += 1;
+            if let Err(e) = t.row(&row) {
+                failed.get_or_insert(e);
+            }
+            Ok(())
+        })?;
+        if let Some(e) = failed {
+            return Err(wrote(e));
+        }
+        t.save(path).map_err(wrote)?;
+        Ok(n)
+    }
+
     /// A campaign with how each reviewer reviewed (its items are read with
     /// [`App::campaign_items`]).
     pub fn campaign_report(&self, id: i64) -> Result<(Campaign, Vec<ReviewerDiligence>)> {

@@ -470,8 +470,14 @@ comment and the recommendation shown: the evidence an auditor samples.
 
 Examples:
   annexa campaign report 1
-  annexa --format json campaign report 1 > campaign-1.json")]
-    Report { id: i64 },
+  annexa --format json campaign report 1 > campaign-1.json
+  annexa campaign report 1 --out campaign-1.xlsx")]
+    Report {
+        id: i64,
+        /// Write the evidence as an XLSX workbook (summary, population, diligence, items).
+        #[arg(long, value_name = "FILE.xlsx")]
+        out: Option<PathBuf>,
+    },
     /// Close: certified access is recorded as certified; undecided items are kept or revoked.
     Close {
         id: i64,

@@ -250,6 +250,18 @@ fn a_campaign_from_the_first_audit_is_reviewed_decided_and_closed() {
         assert_eq!((e0["decided"].as_u64(), e0["certified"].as_u64()), (Some(3), Some(3)), "{db}: {e0}");
         assert_eq!(by("E1")["revoked"], 1, "{db}");
         assert_eq!(report["items"].as_array().map(Vec::len), Some(5), "{db}");
+        // ...and as a workbook an auditor opens.
+        let book_path = d.join("campaign.xlsx");
+        ok(d, db, &["campaign", "report", &first, "--out", book_path.to_str().expect("utf8")]);
+        {
+            use calamine::Reader;
+            let mut book: calamine::Xlsx<_> = calamine::open_workbook(&book_path).expect("open");
+            assert_eq!(book.sheet_names(), ["Summary", "Population", "Diligence", "Items"], "{db}");
+            let items = book.worksheet_range("Items").expect("items");
+            assert_eq!(items.height(), 6, "{db}: a header and five items");
+            let decisions: Vec<String> = (1..6).map(|r| items.get((r, 11)).map(ToString::to_string).unwrap_or_default()).collect();
+            assert_eq!(decisions.iter().filter(|d| *d == "revoke").count(), 1, "{db}: {decisions:?}");
+        }
         // ...in the evidence pack, which verifies offline.
         let key = ok(d, db, &["ledger", "key", "show"]);
         let pack = d.join("pack.zip");

@@ -173,7 +173,11 @@ pub fn run(global: &GlobalArgs, cmd: CampaignCommand) -> anyhow::Result<ExitCode
             let n = app.delegate(&items, &reviewer, &to)?;
             println!("{n} item(s) now with {to}");
         }
-        CampaignCommand::Report { id } => {
+        CampaignCommand::Report { id, out: Some(path) } => {
+            let n = app.campaign_report_xlsx(id, &path)?;
+            println!("wrote campaign #{id}'s evidence ({n} items) to {}", path.display());
+        }
+        CampaignCommand::Report { id, out: None } => {
             let (c, diligence) = app.campaign_report(id)?;
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());

@@ -280,6 +280,9 @@ impl App {
     /// account that nobody has acted on yet (see [`App::run_due_campaigns`]).
     fn open_revalidations(&self, done: &mut DueCampaigns) -> Result<()> {
         let config = &self.settings.config.campaigns;
+        if !config.revalidations {
+            return Ok(());
+        }
         let mut store = self.store()?;
         let mut due: Vec<(String, String, String, Vec<String>)> = Vec::new();
         for check in &config.revalidation_checks {
@@ -300,6 +303,7 @@ impl App {
         let ctx = Context::new(&graph, &self.settings.config, now);
         let by_key: std::collections::HashMap<String, usize> = graph.accounts.iter().enumerate().map(|(i, a)| (a.key(), i)).collect();
         let open_findings = store.open_findings_by_subject()?;
+        let mut without_reviewer = 0u64;
         for (finding, check, key, controls) in due {
             let Some(&account) = by_key.get(&key) else { continue };
             let item = annexa_engine::campaign::revalidation_item(
@@ -311,7 +315,7 @@ impl App {
             );
             let name = format!("Revalidation of {key} ({check})");
             if item.reviewer.is_none() {
-                done.not_opened.push(format!("{name}: no owner, system owner or fallback can review it (campaigns.revalidation_fallback)"));
+                without_reviewer += 1;
                 continue;
             }
             let mut secret = [0u8; 32];
@@ -352,6 +356,11 @@ impl App {
             );
             self.triage(&ids, &annexa_store::lifecycle::Triage::Comment { text: note })?;
             done.opened.push(campaign);
+        }
+        if without_reviewer > 0 {
+            done.not_opened.push(format!(
+                "{without_reviewer} revalidation(s): no account owner, system owner or fallback can review them (campaigns.revalidation_fallback)"
+            ));
         }
         Ok(())
     }

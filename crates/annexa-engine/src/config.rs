@@ -81,9 +81,11 @@ pub struct Campaigns {
     pub mover_fallback: Option<String>,
     /// Days a mover review (and a recurring campaign, unless it says) is due after it opens.
     pub due_days: u32,
-    /// Revalidation: each new finding of these checks about an account opens a one-item
-    /// review by the account's owner (else its system's owner, else the fallback): keep the
-    /// account (with a justification) or disable it.
+    /// Revalidation (off unless turned on: on a first audit it opens a review per finding):
+    /// each new finding of `revalidation_checks` about an account opens a one-item review by
+    /// the account's owner (else its system's owner, else the fallback): keep the account
+    /// (with a justification) or disable it.
+    pub revalidations: bool,
     pub revalidation_checks: Vec<String>,
     pub revalidation_fallback: Option<String>,
     /// Days a revalidation is due after it opens.
@@ -125,6 +127,7 @@ impl Default for Campaigns {
             mover_reviewer: "manager".to_string(),
             mover_fallback: None,
             due_days: 14,
+            revalidations: false,
             revalidation_checks: ["orphaned-account", "dormant-account", "service-account-no-owner", "shared-account"]
                 .map(String::from)
                 .to_vec(),

@@ -463,7 +463,7 @@ fn a_revalidation_confirms_an_account_or_disables_it_when_unanswered() {
     let d = dir.path();
     let config = d.join("annexa.toml");
     // Due at once: the second run-due finds it unanswered.
-    std::fs::write(&config, "[campaigns]\nrevalidation_fallback = \"E0\"\nrevalidation_days = 0\nmover_reviews = false\n").expect("config");
+    std::fs::write(&config, "[campaigns]\nrevalidations = true\nrevalidation_fallback = \"E0\"\nrevalidation_days = 0\nmover_reviews = false\n").expect("config");
     let config = config.to_str().expect("utf8").to_string();
     let accounts = format!("{ACCOUNTS}erp,ghost,ghost,,,Former temp,enabled,human,2020-01-01,2026-11-20,totp,,\n");
     for db in annexa_store::testing::fresh_databases(d) {

@@ -59,9 +59,11 @@ impl App {
             return Err(Error::invalid(format!("the due date {} is not in the future", request.due.format("%Y-%m-%d"))));
         }
         let mut store = self.store()?;
+        let loading = std::time::Instant::now();
         let graph = store.load_graph()?;
         let config = &self.settings.config;
         let ctx = Context::new(&graph, config, now);
+        let indexed = loading.elapsed();
         let active = |id: &str| {
             ctx.person_by_id.get(id).map(|&p| &graph.people[p]).is_some_and(|p| {
                 p.status != annexa_core::model::PersonStatus::Terminated && p.end_date.is_none_or(|d| d >= now.date_naive())
@@ -124,17 +126,41 @@ impl App {
             open_findings: &open_findings,
             params: &config.campaigns,
         };
+        // The population is drawn on a thread of its own and written on this one as it
+        // comes, in batches through a bounded channel: drawing and storing overlap, and
+        // nothing holds more than a few batches.
+        let started = std::time::Instant::now();
         let mut failed = None;
-        let drawn = population(&ctx, &input, &mut |item| {
-            if failed.is_none() {
-                if let Err(e) = writer.add(item) {
-                    failed = Some(e);
+        let (send, receive) = std::sync::mpsc::sync_channel::<Vec<annexa_core::campaign::ReviewItem>>(8);
+        let drawn = std::thread::scope(|threads| {
+            let drawing = threads.spawn(|| {
+                let mut batch = Vec::with_capacity(1024);
+                let drawn = population(&ctx, &input, &mut |item| {
+                    batch.push(item);
+                    if batch.len() == 1024 {
+                        // The writer stopped (it failed): the rest is not needed.
+                        let _ = send.send(std::mem::replace(&mut batch, Vec::with_capacity(1024)));
+                    }
+                });
+                let _ = send.send(batch);
+                drop(send);
+                drawn
+            });
+            for batch in receive {
+                for item in batch {
+                    if failed.is_none() {
+                        if let Err(e) = writer.add(item) {
+                            failed = Some(e);
+                        }
+                    }
                 }
             }
+            drawing.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
         });
         if let Some(e) = failed {
             return Err(e.into());
         }
+        let drawn_and_stored = started.elapsed();
         if drawn.items == 0 {
             return Err(Error::invalid(format!("the scope {} holds no access to review", scope.text())));
         }
@@ -154,9 +180,17 @@ impl App {
                 strategy.text()
             )));
         }
+        let finishing = std::time::Instant::now();
         let id = writer.finish(&drawn)?;
         self.progress.finish();
         self.checkpoint(&mut store)?;
+        if std::env::var_os("ANNEXA_TIMINGS").is_some() {
+            self.progress.note(&format!(
+                "timings: graph loaded and indexed {:?}, items drawn and stored {drawn_and_stored:?}, indexes and commit {:?}",
+                indexed,
+                finishing.elapsed()
+            ));
+        }
         Ok(store.campaign(id)?)
     }
 

@@ -172,7 +172,8 @@ fn a_campaign_from_the_first_audit_is_reviewed_decided_and_closed() {
         refused(d, db, &["campaign", "decide", &zoe_again, "--as", "E1", "--decision", "revoke"], "already decided");
 
         // Delegation, then concurrent deciders of one item: exactly one decision is recorded.
-        ok(d, db, &["campaign", "delegate", &leo_ap, "--as", "E1", "--to", "E0"]);
+        let delegated = json(d, db, &["campaign", "delegate", &leo_ap, "--as", "E1", "--to", "E0"]);
+        assert_eq!(delegated["delegated"], 1, "{db}: {delegated}");
         refused(d, db, &["campaign", "decide", &leo_ap, "--as", "E1", "--decision", "certify"], "for E0 to review");
         let racers: Vec<std::thread::JoinHandle<Output>> = (0..6)
             .map(|_| {
@@ -463,7 +464,11 @@ fn a_revalidation_confirms_an_account_or_disables_it_when_unanswered() {
     let d = dir.path();
     let config = d.join("annexa.toml");
     // Due at once: the second run-due finds it unanswered.
-    std::fs::write(&config, "[campaigns]\nrevalidations = true\nrevalidation_fallback = \"E0\"\nrevalidation_days = 0\nmover_reviews = false\n").expect("config");
+    std::fs::write(
+        &config,
+        "[campaigns]\nrevalidations = true\nrevalidation_fallback = \"E0\"\nrevalidation_days = 0\nmover_reviews = false\n",
+    )
+    .expect("config");
     let config = config.to_str().expect("utf8").to_string();
     let accounts = format!("{ACCOUNTS}erp,ghost,ghost,,,Former temp,enabled,human,2020-01-01,2026-11-20,totp,,\n");
     for db in annexa_store::testing::fresh_databases(d) {

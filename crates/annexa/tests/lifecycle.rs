@@ -285,8 +285,14 @@ fn a_nonconformity_closes_only_after_its_actions_and_a_confirming_audit() {
         let said = String::from_utf8_lossy(&out.stderr);
         assert!(said.contains("no corrective action") && said.contains(&format!("finding {leaver} is still open")), "{db}: {said}");
 
-        ok(d, db, &["nc", "action", &id, "--add", "Terminations trigger the leaver workflow", "--owner", "E1", "--due", "2026-11-30"]);
-        ok(d, db, &["nc", "action", &id, "--set", "1", "--status", "done"]);
+        let with_action = json(
+            d,
+            db,
+            &["nc", "action", &id, "--add", "Terminations trigger the leaver workflow", "--owner", "E1", "--due", "2026-11-30"],
+        );
+        assert_eq!(with_action["actions"][0]["status"], "planned", "{db}: {with_action}");
+        let done = json(d, db, &["nc", "action", &id, "--set", "1", "--status", "done"]);
+        assert_eq!(done["actions"][0]["status"], "done", "{db}");
         // Remediated by an audit, but not yet confirmed by a later one.
         import(d, db, "accounts", &accounts("disabled"));
         let mut args = vec!["audit", "--as-of", "2026-10-20"];

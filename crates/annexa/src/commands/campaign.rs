@@ -171,10 +171,18 @@ pub fn run(global: &GlobalArgs, cmd: CampaignCommand) -> anyhow::Result<ExitCode
                 anyhow::bail!("which items? give their ids");
             }
             let n = app.delegate(&items, &reviewer, &to)?;
-            println!("{n} item(s) now with {to}");
+            if json {
+                print_json(&serde_json::json!({ "items": items, "from": reviewer, "to": to, "delegated": n }))?;
+            } else {
+                println!("{n} item(s) now with {to}");
+            }
         }
         CampaignCommand::Report { id, out: Some(path) } => {
             let n = app.campaign_report_xlsx(id, &path)?;
+            if json {
+                print_json(&serde_json::json!({ "campaign": id, "items": n, "file": path.display().to_string() }))?;
+                return Ok(ExitCode::SUCCESS);
+            }
             println!("wrote campaign #{id}'s evidence ({n} items) to {}", path.display());
         }
         CampaignCommand::Report { id, out: None } => {
@@ -238,6 +246,10 @@ pub fn run(global: &GlobalArgs, cmd: CampaignCommand) -> anyhow::Result<ExitCode
         }
         CampaignCommand::Export { id, reviewer, out } => {
             let n = app.export_worksheet(id, &reviewer, &out)?;
+            if json {
+                print_json(&serde_json::json!({ "campaign": id, "reviewer": reviewer, "items": n, "file": out.display().to_string() }))?;
+                return Ok(ExitCode::SUCCESS);
+            }
             println!(
                 "wrote {n} item(s) for {reviewer} to {}; `annexa campaign import-decisions {id} {}` applies the returned file",
                 out.display(),

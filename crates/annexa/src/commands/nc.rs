@@ -60,18 +60,27 @@ pub fn run(global: &GlobalArgs, cmd: NcCommand) -> anyhow::Result<ExitCode> {
                     let due = annexa_core::time::parse_instant(&due)
                         .ok_or_else(|| anyhow::anyhow!("--due {due:?} is not a date: expected 2027-01-31"))?;
                     let seq = app.add_nc_action(nc, &description, &owner, due)?;
-                    println!("NC-{nc}: action {seq} added");
+                    if !json {
+                        println!("NC-{nc}: action {seq} added");
+                    }
                 }
                 (None, Some(seq), None) => {
                     let Some(status) = status else { anyhow::bail!("--set needs --status") };
                     app.set_nc_action(nc, seq, status)?;
-                    println!("NC-{nc}: action {seq} is {status}");
+                    if !json {
+                        println!("NC-{nc}: action {seq} is {status}");
+                    }
                 }
                 (None, None, Some(cause)) => {
                     app.set_nc_root_cause(nc, &cause)?;
-                    println!("NC-{nc}: root cause recorded");
+                    if !json {
+                        println!("NC-{nc}: root cause recorded");
+                    }
                 }
                 _ => anyhow::bail!("say what to do: --add TEXT --owner X --due DATE, --set N --status STATUS, or --root-cause TEXT"),
+            }
+            if json {
+                print_json(&app.nc(nc)?)?;
             }
         }
         NcCommand::Close { nc, effectiveness } => {

@@ -89,6 +89,21 @@ impl Severity {
     }
 }
 
+/// What a finding rests on, as a fingerprint: which records (kind and key), not where they
+/// were read (import, line) nor what its message says of them today ("not used for 91
+/// days" becomes 92 tomorrow). A finding dismissed as a false positive stays dismissed
+/// while this stays the same.
+pub fn records_fingerprint(records: &[SourceRecord]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    for r in records {
+        for part in [r.record.as_str(), r.key.as_str()] {
+            h.update((part.len() as u64).to_be_bytes());
+            h.update(part.as_bytes());
+        }
+    }
+    h.finalize().into()
+}
+
 /// One source record a finding rests on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SourceRecord {

@@ -1,8 +1,9 @@
 -- The findings lifecycle (see lifecycle.rs). `findings.status` stays what the audits see
 -- (open, or resolved: remediated); what people decided about an open finding lives beside
 -- it, one row per finding anyone has acted on: acknowledged (owner, due date), accepted as
--- a risk (approver, reason, expiry), dismissed as a false positive (at the version it was
--- dismissed: new evidence reopens it), or reopened. Most findings never get a row.
+-- a risk (approver, reason, expiry), dismissed as a false positive (with the fingerprint of
+-- the records it rests on: other records reopen it), or reopened. Most findings never get
+-- a row.
 CREATE TABLE finding_workflow (
     finding_id TEXT PRIMARY KEY,
     state TEXT NOT NULL,
@@ -11,7 +12,7 @@ CREATE TABLE finding_workflow (
     approver TEXT,
     reason TEXT,
     expires_at BIGINT,
-    version TEXT,
+    rests_on TEXT,
     updated_at BIGINT NOT NULL,
     updated_by TEXT NOT NULL
 );

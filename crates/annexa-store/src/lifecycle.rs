@@ -3,7 +3,7 @@
 //! reopen, comment), each decision a ledger entry in the transaction that makes it.
 //!
 //! An audit owns the rest (`run.rs`): it remediates a finding by no longer seeing it, and
-//! reopens one that is seen again, whose risk acceptance expired, or whose evidence changed
+//! reopens one that is seen again, whose risk acceptance expired, or whose records changed
 //! since it was dismissed. `findings.status` is what the audits see; `finding_workflow`
 //! holds a row only for the findings someone acted on (see migration 13), so a first audit
 //! of a quarter of a million findings writes nothing here.
@@ -60,7 +60,7 @@ pub enum Triage {
     Assign { owner: String, due: Option<Instant> },
     /// Risk accepted by `approver` for `reason`, until `expires` (then it reopens).
     Accept { approver: String, reason: String, expires: Instant },
-    /// A false positive: suppressed until its evidence changes.
+    /// A false positive: suppressed while the records it rests on stay the same.
     Dismiss { reason: String },
     /// Back to work: an acknowledgement, acceptance or dismissal withdrawn.
     Reopen { reason: String },
@@ -103,7 +103,8 @@ pub struct Triaged {
     pub ledger_entries: Vec<u64>,
 }
 
-/// A decision's columns of a workflow row: owner, due, approver, reason, expiry, version.
+/// A decision's columns of a workflow row: owner, due, approver, reason, expiry, and what a
+/// dismissed finding rests on.
 type Decided<'a> = (Option<&'a str>, Option<i64>, Option<&'a str>, Option<&'a str>, Option<i64>, Option<&'a str>);
 
 /// At most this many findings per ledger entry of a decision.
@@ -234,7 +235,8 @@ impl Store {
         let opened_at = run_instants(&mut tx)?;
         let now = at.timestamp();
         for t in &targets {
-            let (owner, due, approver, reason, expires, version): Decided<'_> = match triage {
+            let fingerprint = if matches!(triage, Triage::Dismiss { .. }) { Some(rests_on(&mut tx, t)?) } else { None };
+            let (owner, due, approver, reason, expires, rests): Decided<'_> = match triage {
                 Triage::Assign { owner, due } => {
                     // Without a date of its own, the finding keeps the due date it had.
                     let due = due.map(|d| d.timestamp()).or_else(|| {
@@ -244,7 +246,7 @@ impl Store {
                     (Some(owner), due, None, None, None, None)
                 }
                 Triage::Accept { approver, reason, expires } => (None, None, Some(approver), Some(reason), Some(expires.timestamp()), None),
-                Triage::Dismiss { reason } => (None, None, None, Some(reason), None, t.version.as_deref()),
+                Triage::Dismiss { reason } => (None, None, None, Some(reason), None, fingerprint.as_deref()),
                 Triage::Reopen { reason } => (None, None, None, Some(reason), None, None),
                 Triage::Comment { text } => {
                     tx.execute(
@@ -255,7 +257,7 @@ impl Store {
                 }
             };
             let state = triage.state().map_or("open", FindingState::as_str);
-            set_workflow(&mut tx, &t.id, state, [owner, approver, reason, version], [due, expires], actor, now)?;
+            set_workflow(&mut tx, &t.id, state, [owner, approver, reason, rests], [due, expires], actor, now)?;
         }
         let mut entries = Vec::new();
         for chunk in targets.chunks(LEDGER_BATCH) {
@@ -313,22 +315,22 @@ impl Store {
 }
 
 /// Writes a finding's workflow row: its state and the handling that goes with it (owner,
-/// approver, reason, dismissed version; due, expiry), replacing what was there.
+/// approver, reason, what a dismissal rests on; due, expiry), replacing what was there.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn set_workflow(
     tx: &mut Tx<'_>,
     id: &str,
     state: &str,
-    [owner, approver, reason, version]: [Option<&str>; 4],
+    [owner, approver, reason, rests_on]: [Option<&str>; 4],
     [due, expires]: [Option<i64>; 2],
     actor: &str,
     now: i64,
 ) -> Result<(), StoreError> {
     tx.execute(
-        "INSERT INTO finding_workflow (finding_id, state, owner, due_at, approver, reason, expires_at, version, updated_at, updated_by) \
+        "INSERT INTO finding_workflow (finding_id, state, owner, due_at, approver, reason, expires_at, rests_on, updated_at, updated_by) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (finding_id) DO UPDATE SET state = excluded.state, owner = excluded.owner, \
          due_at = excluded.due_at, approver = excluded.approver, reason = excluded.reason, expires_at = excluded.expires_at, \
-         version = excluded.version, updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+         rests_on = excluded.rests_on, updated_at = excluded.updated_at, updated_by = excluded.updated_by",
         &[
             id.into(),
             state.into(),
@@ -337,7 +339,7 @@ pub(crate) fn set_workflow(
             approver.into(),
             reason.into(),
             expires.into(),
-            version.into(),
+            rests_on.into(),
             now.into(),
             actor.into(),
         ],
@@ -391,7 +393,7 @@ fn run_instants(tx: &mut Tx<'_>) -> Result<HashMap<i64, i64>, StoreError> {
 }
 
 /// What stands for a suppressed finding while a run is written: accepted until an instant,
-/// or dismissed at a version.
+/// or dismissed while it rests on the same records (their fingerprint).
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Suppression {
     AcceptedUntil(i64),
@@ -403,7 +405,7 @@ pub(crate) enum Suppression {
 pub(crate) fn suppressions(tx: &mut Tx<'_>) -> Result<HashMap<Box<str>, Suppression>, StoreError> {
     let mut out = HashMap::new();
     tx.query_each(
-        "SELECT finding_id, state, expires_at, version FROM finding_workflow WHERE state IN ('accepted', 'false-positive')",
+        "SELECT finding_id, state, expires_at, rests_on FROM finding_workflow WHERE state IN ('accepted', 'false-positive')",
         &[],
         |r| {
             let s = match r.req_text(1)? {
@@ -430,4 +432,21 @@ pub(crate) fn reopen(tx: &mut Tx<'_>, run_id: i64, reopened: &[(String, String)]
         tx.ledger_append(actor, at, &[crate::ledger::Change { kind: "findings-reopened", data }])?;
     }
     Ok(())
+}
+
+/// Which records finding `t`'s latest version rests on, hex (`records_fingerprint`): kept
+/// with a dismissal, which holds while they stay the same.
+fn rests_on(tx: &mut Tx<'_>, t: &Target) -> Result<String, StoreError> {
+    let mut body = None;
+    tx.query_each(
+        "SELECT packed FROM finding_versions WHERE finding_id = ? AND sha256 = ?",
+        &[t.id.as_str().into(), t.version.as_deref().unwrap_or_default().into()],
+        |r| {
+            body = r.opt_blob(0)?.map(<[u8]>::to_vec);
+            Ok(())
+        },
+    )?;
+    let body = body.ok_or_else(|| StoreError::Corrupt(format!("finding {} has no stored version", t.id)))?;
+    let finding = crate::run::finding_of_body(&crate::run::unpack(&body)?)?;
+    Ok(annexa_core::to_hex(&annexa_core::finding::records_fingerprint(&finding.evidence.records)))
 }

@@ -68,7 +68,7 @@ pub struct RunOutcome {
     pub changed: u64,
     /// Of those reported, the ones accepted as risks or dismissed as false positives.
     pub suppressed: u64,
-    /// Findings the run reopened: seen again, acceptance expired, dismissed evidence changed.
+    /// Findings the run reopened: seen again, acceptance expired, a dismissed finding's records changed.
     pub reopened: u64,
     pub resolved: u64,
     /// Per check that ran, in the order of [`RunEnd::checks_run`].
@@ -108,6 +108,8 @@ type KnownFindings = Arc<HashMap<Box<str>, Known>>;
 #[derive(Clone)]
 pub struct Preparer {
     known: KnownFindings,
+    /// The findings dismissed as false positives: only theirs is what they rest on worked out.
+    dismissed: Arc<std::collections::HashSet<Box<str>>>,
 }
 
 /// A finding ready to be stored ([`Preparer::prepare`]): what the run records of it. Its
@@ -119,6 +121,9 @@ pub struct Prepared {
     subject_kind: SubjectKind,
     subject_key: String,
     hash: [u8; 32],
+    /// For a dismissed finding, which records it rests on (`records_fingerprint`): what
+    /// keeps its dismissal.
+    rests_on: Option<[u8; 32]>,
     /// What the run writes, when it writes it: new, or a version the store does not have.
     write: Option<Written>,
 }
@@ -154,8 +159,9 @@ impl Preparer {
                     packed: packer.pack(&body)?,
                 })
             };
+            let rests_on = self.dismissed.contains(f.id.as_str()).then(|| annexa_core::finding::records_fingerprint(&f.evidence.records));
             let Finding { id, check, severity, subject, .. } = f;
-            out.push(Prepared { id, check, severity, subject_kind: subject.kind, subject_key: subject.key, hash, write });
+            out.push(Prepared { id, check, severity, subject_kind: subject.kind, subject_key: subject.key, hash, rests_on, write });
         }
         Ok(out)
     }
@@ -191,8 +197,9 @@ pub struct RunWriter<'s> {
     /// Still open findings whose severity changed: the ledger says so.
     regraded: Vec<serde_json::Value>,
     /// Accepted and dismissed findings: suppressed while the acceptance lasts or the
-    /// evidence is the one dismissed (`lifecycle.rs`).
+    /// finding rests on the records it was dismissed with (`lifecycle.rs`).
     suppressions: HashMap<Box<str>, crate::lifecycle::Suppression>,
+    dismissed: Arc<std::collections::HashSet<Box<str>>>,
     /// Findings the run reopens, with why.
     reopened: Vec<(String, String)>,
     outcome: RunOutcome,
@@ -259,6 +266,9 @@ impl Store {
             batch: Vec::with_capacity(BATCH),
             opened: Vec::new(),
             regraded: Vec::new(),
+            dismissed: Arc::new(
+                suppressions.iter().filter(|(_, s)| matches!(s, Suppression::DismissedAt(_))).map(|(id, _)| id.clone()).collect(),
+            ),
             suppressions,
             reopened: Vec::new(),
             outcome: RunOutcome { run_id, ..RunOutcome::default() },
@@ -386,7 +396,7 @@ impl RunWriter<'_> {
 
     /// What prepares findings for this run on other threads ([`RunWriter::add_prepared`]).
     pub fn preparer(&self) -> Preparer {
-        Preparer { known: Arc::clone(&self.known) }
+        Preparer { known: Arc::clone(&self.known), dismissed: Arc::clone(&self.dismissed) }
     }
 
     /// Takes findings as the checks hand them on; writes them a batch at a time.
@@ -434,18 +444,18 @@ impl RunWriter<'_> {
                 }
             };
             // Accepted and dismissed findings are still seen, but nobody has to act on them
-            // (nor does --fail-on): unless the acceptance expired or the evidence changed.
+            // (nor does --fail-on): unless the acceptance expired or the dismissed finding rests on other records.
             let suppressed = match self.suppressions.get(p.id.as_str()) {
                 None => false,
                 Some(Suppression::AcceptedUntil(t)) if *t > self.as_of.timestamp() => true,
-                Some(Suppression::DismissedAt(v)) if *v == p.hash => true,
+                Some(Suppression::DismissedAt(v)) if Some(*v) == p.rests_on => true,
                 Some(Suppression::AcceptedUntil(t)) => {
                     let day = crate::instant(Some(*t)).map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_default();
                     self.reopened.push((p.id.clone(), format!("its risk acceptance expired on {day}")));
                     false
                 }
                 Some(Suppression::DismissedAt(_)) => {
-                    self.reopened.push((p.id.clone(), "its evidence changed since it was dismissed as a false positive".into()));
+                    self.reopened.push((p.id.clone(), "the records it rests on changed since it was dismissed as a false positive".into()));
                     false
                 }
             };

@@ -314,7 +314,7 @@ Examples:
         #[arg(long, value_name = "DATE")]
         expires: String,
     },
-    /// Dismiss findings as false positives: suppressed until their evidence changes.
+    /// Dismiss findings as false positives: suppressed while they rest on the same records.
     #[command(after_help = "Examples:
   annexa findings dismiss F-90b54cb0 --reason \"break-glass account, sealed in the safe\"")]
     Dismiss {

@@ -167,7 +167,7 @@ fn findings_are_acknowledged_accepted_dismissed_reopened_and_remediated() {
         assert_eq!(report["totals"]["suppressed"], 2, "{db}");
         assert_eq!(report["overdue"]["total"], 1, "{db}");
 
-        // New evidence reopens a dismissed finding: the account got another entitlement.
+        // Other records reopen a dismissed finding: the account got another entitlement.
         import(
             d,
             db,
@@ -181,7 +181,7 @@ fn findings_are_acknowledged_accepted_dismissed_reopened_and_remediated() {
         assert_eq!(report["totals"]["reopened"], 1, "{db}");
         let shown = show(d, db, &overdue_cert);
         assert_eq!(shown["state"], "reopened", "{db}");
-        assert!(shown["reason"].as_str().expect("reason").contains("evidence changed"), "{db}: {shown}");
+        assert!(shown["reason"].as_str().expect("reason").contains("records it rests on changed"), "{db}: {shown}");
 
         // The acceptance expires: the next audit after it reopens the finding.
         assert_eq!(show(d, db, &service)["state"], "accepted", "{db}");
@@ -337,5 +337,27 @@ fn a_nonconformity_closes_only_after_its_actions_and_a_confirming_audit() {
             assert!(kinds.iter().any(|k| k == kind), "{db}: no {kind} in the ledger: {kinds:?}");
         }
         ok(d, db, &["ledger", "verify"]);
+    }
+}
+
+#[test]
+fn a_dismissal_holds_while_the_finding_rests_on_the_same_records() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    for db in annexa_store::testing::fresh_databases(d) {
+        let db = db.as_str();
+        import(d, db, "hr", HR);
+        import(d, db, "accounts", &accounts("enabled"));
+        let leaver_only = |as_of: &str| json(d, db, &["audit", "--as-of", as_of, "--check", "leaver-access"]);
+        let first = leaver_only("2026-10-01");
+        let leaver = finding_id(&first, "leaver-access", "erp/leo.berg@example.com");
+        ok(d, db, &["findings", "dismiss", &leaver, "--reason", "a shared training login kept on purpose"]);
+        // Days later the message counts more days, but the finding rests on the same person
+        // and account: it stays dismissed.
+        let later = leaver_only("2026-10-05");
+        let message = |r: &Value| r["findings"][0]["message"].as_str().expect("message").to_string();
+        assert_ne!(message(&first), message(&later), "{db}: the message moved on");
+        assert_eq!((later["totals"]["suppressed"].as_u64(), later["totals"]["reopened"].as_u64()), (Some(1), Some(0)), "{db}: {later}");
+        assert_eq!(show(d, db, &leaver)["state"], "false-positive", "{db}");
     }
 }

@@ -602,8 +602,15 @@ impl App {
             return Err(Error::conflict(format!("campaign #{id} is closed: it takes no more decisions")));
         }
         let key = unhex(&store.campaign_worksheet_key(id)?)?;
+        // A reviewer's worksheet of even a very large campaign is far below this.
+        const LIMIT: u64 = 256 << 20;
+        let size = std::fs::metadata(path).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?.len();
+        if size > LIMIT {
+            return Err(Error::invalid(format!("{} is {size} bytes: a returned worksheet is at most {LIMIT}", path.display())));
+        }
         let bytes = std::fs::read(path).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
-        let rows = annexa_report::worksheet::read(path, &key).map_err(|e| Error::invalid(e.to_string()))?;
+        // What is hashed for the ledger is exactly what is parsed.
+        let rows = annexa_report::worksheet::read_bytes(path, &bytes, &key).map_err(|e| Error::invalid(e.to_string()))?;
         let mut problems = Vec::new();
         let mut requests = Vec::new();
         let mut seen = HashSet::new();

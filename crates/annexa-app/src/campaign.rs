@@ -516,8 +516,9 @@ impl App {
         let now = self.now();
         let config = &self.settings.config;
         let revocation = |item: &StoredItem| self.revocation(item, now);
-        let decided = store.decide(request, &revocation, i64::from(config.provisioning.max_attempts), &self.actor, now)?;
-        self.checkpoint(&mut store)?;
+        // The checkpoint that covers the decision is signed in its transaction.
+        let signer = self.signer()?;
+        let decided = store.decide(request, &revocation, i64::from(config.provisioning.max_attempts), &self.actor, now, Some(&signer))?;
         self.record_revalidations(&decided)?;
         Ok(decided)
     }
@@ -653,12 +654,12 @@ impl App {
         let now = self.now();
         let revocation = |item: &StoredItem| self.revocation(item, now);
         let max_attempts = i64::from(self.settings.config.provisioning.max_attempts);
-        let decided = store.decide_all(&requests, Some(source), &revocation, max_attempts, &self.actor, now).map_err(|e| match e {
+        let signer = self.signer()?;
+        let decided = store.decide_all(&requests, Some(source), &revocation, max_attempts, &self.actor, now, Some(&signer)).map_err(|e| match e {
             // The store names items; the reviewer's file has rows.
             annexa_store::StoreError::Invalid(m) => Error::invalid(format!("{}: {}", path.display(), with_rows(&m, &rows))),
             e => e.into(),
         })?;
-        self.checkpoint(&mut store)?;
         self.record_revalidations(&decided)?;
         Ok(decided)
     }

@@ -390,6 +390,7 @@ impl Store {
     }
 
     /// Records a decision on `request.items`, as `actor` at `at` (see [`Store::decide_all`]).
+    #[allow(clippy::too_many_arguments)] // the decision, how to revoke, who, when, and the key that signs
     pub fn decide(
         &mut self,
         request: &DecisionRequest,
@@ -397,8 +398,9 @@ impl Store {
         max_attempts: i64,
         actor: &str,
         at: Instant,
+        signer: Option<&annexa_ledger::note::NoteSigner>,
     ) -> Result<Decided, StoreError> {
-        self.decide_all(std::slice::from_ref(request), None, revocation, max_attempts, actor, at)
+        self.decide_all(std::slice::from_ref(request), None, revocation, max_attempts, actor, at, signer)
     }
 
     /// Records several decisions (each with its own comment: a returned worksheet's rows)
@@ -409,6 +411,10 @@ impl Store {
     /// someone else meanwhile refuses it too: nothing is decided twice. The same access
     /// undecided in another open campaign is decided alike; one decided otherwise there
     /// refuses it. `revocation` makes the provisioning task of a revoked item.
+    ///
+    /// With `signer`, the ledger checkpoint that covers the decision is signed in the same
+    /// transaction: one durable commit instead of two.
+    #[allow(clippy::too_many_arguments)] // the decisions, their file, how to revoke, who, when, the key
     pub fn decide_all(
         &mut self,
         requests: &[DecisionRequest],
@@ -417,6 +423,7 @@ impl Store {
         max_attempts: i64,
         actor: &str,
         at: Instant,
+        signer: Option<&annexa_ledger::note::NoteSigner>,
     ) -> Result<Decided, StoreError> {
         let mut tx = self.conn.transaction()?;
         let mut problems = Vec::new();
@@ -508,6 +515,9 @@ impl Store {
             (_, source) => serde_json::json!({ "decisions": logged, "also": also, "tasks": tasks, "source": source }),
         };
         let entry = tx.ledger_append(actor, at, &[crate::ledger::Change { kind: "campaign-decided", data }])?;
+        if let Some(signer) = signer {
+            tx.ledger_checkpoint_in(signer, at)?;
+        }
         tx.commit()?;
         Ok(Decided { revalidations, items: decided, also, tasks, ledger_entry: entry })
     }

@@ -77,6 +77,32 @@ impl Tx<'_> {
         found.ok_or_else(|| StoreError::Corrupt(format!("ledger node ({level}, {index}) is missing")))
     }
 
+    /// Signs and stores a checkpoint of the tree as this transaction leaves it (unless one
+    /// of that size exists), committed with the change it covers: one durable commit for
+    /// both, where a use case that changes little (a decision) would otherwise make two.
+    pub(crate) fn ledger_checkpoint_in(&mut self, signer: &NoteSigner, at: Instant) -> Result<StoredCheckpoint, StoreError> {
+        let size = self.ledger_size()?;
+        let mut existing = None;
+        self.query_each("SELECT note, created_at FROM ledger_checkpoints WHERE size = ?", &[(size as i64).into()], |r| {
+            existing = Some(StoredCheckpoint { size, note: r.req_text(0)?.to_string(), created_at: r.req_int(1)? });
+            Ok(())
+        })?;
+        if let Some(c) = existing {
+            return Ok(c);
+        }
+        let root = {
+            let tree = DbTree { tx: RefCell::new(self), size };
+            merkle::root(&tree, size).map_err(proof_error)?
+        };
+        let checkpoint = Checkpoint { origin: signer.name().to_string(), size, root, extensions: Vec::new() };
+        let note = signer.sign(&checkpoint.to_text()).map_err(|e| StoreError::Corrupt(format!("cannot sign the checkpoint: {e}")))?;
+        self.execute(
+            "INSERT INTO ledger_checkpoints (size, note, created_at) VALUES (?, ?, ?)",
+            &[(size as i64).into(), note.as_str().into(), at.timestamp().into()],
+        )?;
+        Ok(StoredCheckpoint { size, note, created_at: at.timestamp() })
+    }
+
     /// Appends `changes` to the ledger, with their tree nodes; returns the first new seq.
     pub(crate) fn ledger_append(&mut self, actor: &str, at: Instant, changes: &[Change]) -> Result<u64, StoreError> {
         if changes.is_empty() {
@@ -187,28 +213,9 @@ impl Store {
     /// returns the checkpoint of the current size.
     pub fn ledger_checkpoint(&mut self, signer: &NoteSigner, at: Instant) -> Result<StoredCheckpoint, StoreError> {
         let mut tx = self.conn.transaction()?;
-        let size = tx.ledger_size()?;
-        let mut existing = None;
-        tx.query_each("SELECT note, created_at FROM ledger_checkpoints WHERE size = ?", &[(size as i64).into()], |r| {
-            existing = Some(StoredCheckpoint { size, note: r.req_text(0)?.to_string(), created_at: r.req_int(1)? });
-            Ok(())
-        })?;
-        if let Some(c) = existing {
-            tx.commit()?;
-            return Ok(c);
-        }
-        let root = {
-            let tree = DbTree { tx: RefCell::new(&mut tx), size };
-            merkle::root(&tree, size).map_err(proof_error)?
-        };
-        let checkpoint = Checkpoint { origin: signer.name().to_string(), size, root, extensions: Vec::new() };
-        let note = signer.sign(&checkpoint.to_text()).map_err(|e| StoreError::Corrupt(format!("cannot sign the checkpoint: {e}")))?;
-        tx.execute(
-            "INSERT INTO ledger_checkpoints (size, note, created_at) VALUES (?, ?, ?)",
-            &[(size as i64).into(), note.as_str().into(), at.timestamp().into()],
-        )?;
+        let checkpoint = tx.ledger_checkpoint_in(signer, at)?;
         tx.commit()?;
-        Ok(StoredCheckpoint { size, note, created_at: at.timestamp() })
+        Ok(checkpoint)
     }
 
     /// Every stored checkpoint, oldest first.

@@ -661,3 +661,178 @@ fn reviewers_are_reminded_by_email_and_webhook_once() {
         ok(d, db, &["ledger", "verify"]);
     }
 }
+
+/// The demo organisation end to end: its first audit's `certification-overdue` findings as
+/// one campaign; a self-review refused; one reviewer deciding online, another offline with a
+/// tampered worksheet refused first; a revocation carried out by hand, confirmed and proven by
+/// the next import; another left undone that becomes `revocation-not-fulfilled`; the close
+/// lowering `certification-overdue`; the campaign in a verified evidence pack.
+#[test]
+fn the_demo_organisation_is_reviewed_from_first_audit_to_evidence_pack() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let apps = ["jira", "confluence", "github", "salesforce", "erp"];
+    for (n, db) in annexa_store::testing::fresh_databases(d).iter().enumerate() {
+        let db = db.as_str();
+        let org = d.join(format!("org{n}"));
+        let org_dir = org.to_str().expect("utf8");
+        ok(d, db, &["demo", "--people", "200", "--out", org_dir]);
+        let overdue = |db: &str| -> u64 {
+            let r = json(
+                d,
+                db,
+                &["--config", &format!("{org_dir}/annexa.toml"), "audit", "--as-of", "2026-10-01", "--check", "certification-overdue"],
+            );
+            r["summary"][0]["open"].as_u64().expect("open")
+        };
+        let before = overdue(db);
+        let hr = std::fs::read_to_string(org.join("hr.csv")).expect("hr");
+        // A fallback who has a manager of their own, so that nobody is left without a reviewer.
+        let fallback =
+            hr.lines().skip(1).map(|l| l.split(',').collect::<Vec<_>>()).find(|c| !c[6].is_empty() && c[9] == "active").expect("someone")
+                [0]
+            .to_string();
+        let due = (chrono::Utc::now().date_naive() + chrono::Days::new(30)).to_string();
+        let c = json(
+            d,
+            db,
+            &[
+                "campaign",
+                "create",
+                "--name",
+                "First review",
+                "--scope",
+                "check:certification-overdue",
+                "--reviewer",
+                "manager",
+                "--due",
+                &due,
+                "--fallback",
+                &fallback,
+            ],
+        );
+        let id = c["id"].to_string();
+        let all = items(d, db, &id);
+        assert_eq!(all.len() as u64, c["items"].as_u64().expect("items"), "{db}");
+        let in_apps = |i: &&Value| apps.contains(&i["system"].as_str().unwrap_or_default());
+
+        // Nobody decides on their own access.
+        let someone = all.iter().find(|i| i["employee_id"].is_string()).expect("an item of a person");
+        refused(
+            d,
+            db,
+            &[
+                "campaign",
+                "decide",
+                &someone["id"].to_string(),
+                "--as",
+                someone["employee_id"].as_str().expect("holder"),
+                "--decision",
+                "certify",
+                "--comment",
+                "mine",
+            ],
+            "own access",
+        );
+
+        // Reviewer one, online: revokes an application entitlement.
+        let x = all.iter().filter(in_apps).next().expect("an application item").clone();
+        let online = x["reviewer"].as_str().expect("reviewer").to_string();
+        ok(
+            d,
+            db,
+            &["campaign", "decide", &x["id"].to_string(), "--as", &online, "--decision", "revoke", "--comment", "no longer in the project"],
+        );
+
+        // Reviewer two, offline: a tampered worksheet is refused; the clean one revokes one
+        // item and certifies the rest.
+        let offline = all
+            .iter()
+            .filter_map(|i| i["reviewer"].as_str())
+            .find(|r| *r != online && all.iter().filter(|i| in_apps(i) && i["reviewer"] == *r).count() >= 1)
+            .expect("a second reviewer")
+            .to_string();
+        let theirs: Vec<&Value> = all.iter().filter(|i| i["reviewer"] == offline.as_str() && i["decision"].is_null()).collect();
+        let y = theirs.iter().find(|i| in_apps(i)).expect("an application item of the second reviewer");
+        let sheet = d.join(format!("review-{n}.csv"));
+        let sheet_file = sheet.to_str().expect("utf8");
+        ok(d, db, &["campaign", "export", &id, "--reviewer", &offline, "--out", sheet_file]);
+        let fill = |path: &Path| {
+            let decisions: Vec<(String, &str, &str)> = theirs
+                .iter()
+                .map(|i| {
+                    if i["id"] == y["id"] {
+                        (i["id"].to_string(), "revoke", "not needed after the reorganisation")
+                    } else {
+                        (i["id"].to_string(), "certify", "checked with the team")
+                    }
+                })
+                .collect();
+            let refs: Vec<(&str, &str, &str)> = decisions.iter().map(|(i, d, c)| (i.as_str(), *d, *c)).collect();
+            fill_csv(path, &refs);
+        };
+        fill(&sheet);
+        let text = std::fs::read_to_string(&sheet).expect("csv");
+        let access = format!("{}:{}", y["system"].as_str().expect("s"), y["entitlement"].as_str().expect("e"));
+        let tampered = text.replacen(&access, &format!("{access}-x"), 1);
+        assert_ne!(tampered, text, "{db}: the tamper changed something");
+        std::fs::write(&sheet, &tampered).expect("tamper");
+        refused(d, db, &["campaign", "import-decisions", &id, sheet_file], "cells other than decision and comment were changed");
+        ok(d, db, &["campaign", "export", &id, "--reviewer", &offline, "--out", sheet_file]);
+        fill(&sheet);
+        ok(d, db, &["campaign", "import-decisions", &id, sheet_file]);
+
+        // The applications have no connector: both revocations are manual tasks. The first is
+        // carried out and confirmed; the next export no longer has it.
+        let tasks = json(d, db, &["provision", "list"]);
+        let task_of = |i: &Value| {
+            tasks
+                .as_array()
+                .expect("tasks")
+                .iter()
+                .find(|t| t["account_id"] == i["account_id"] && t["entitlement"] == i["entitlement"])
+                .expect("a task")
+                .clone()
+        };
+        assert_eq!(task_of(&x)["status"], "manual", "{db}");
+        assert_eq!(task_of(y)["status"], "manual", "{db}");
+        ok(d, db, &["provision", "done", &task_of(&x)["id"].to_string(), "--note", "removed in the application, ticket APP-1"]);
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        let assignments = std::fs::read_to_string(org.join("app-assignments.csv")).expect("assignments");
+        let row = format!(
+            "{},{},{},",
+            x["system"].as_str().expect("s"),
+            x["account_id"].as_str().expect("a"),
+            x["entitlement"].as_str().expect("e")
+        );
+        let without: String = assignments.lines().filter(|l| !l.starts_with(&row)).map(|l| format!("{l}\n")).collect();
+        assert_eq!(without.lines().count() + 1, assignments.lines().count(), "{db}: one row removed");
+        let reimport = d.join(format!("app-assignments-{n}.csv"));
+        std::fs::write(&reimport, without).expect("write");
+        ok(d, db, &["import", "assignments", reimport.to_str().expect("utf8")]);
+        let later = (chrono::Utc::now() + chrono::Days::new(8)).format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let report = json(d, db, &["audit", "--as-of", &later, "--check", "revocation-not-fulfilled"]);
+        let subjects: Vec<&str> =
+            report["findings"].as_array().expect("findings").iter().filter_map(|f| f["subject"]["key"].as_str()).collect();
+        let y_key = format!(
+            "{}/{}/{}",
+            y["system"].as_str().expect("s"),
+            y["account_id"].as_str().expect("a"),
+            y["entitlement"].as_str().expect("e")
+        );
+        assert_eq!(subjects, [y_key.as_str()], "{db}: only the revocation left undone");
+        let now_items = items(d, db, &id);
+        let x_now = now_items.iter().find(|i| i["id"] == x["id"]).expect("x");
+        assert!(x_now["verified_absent_at"].is_string(), "{db}: {x_now}");
+
+        // Closed: the certifications count, and the campaign is in the evidence pack.
+        ok(d, db, &["campaign", "close", &id]);
+        let after = overdue(db);
+        assert!(after < before, "{db}: certification-overdue {before} -> {after}");
+        let key = ok(d, db, &["ledger", "key", "show"]);
+        let pack = d.join(format!("pack-{n}.zip"));
+        ok(d, db, &["--config", &format!("{org_dir}/annexa.toml"), "evidence", "pack", "--out", pack.to_str().expect("utf8")]);
+        ok(d, db, &["evidence", "verify", pack.to_str().expect("utf8"), "--key", key.trim()]);
+        ok(d, db, &["ledger", "verify"]);
+    }
+}

@@ -296,6 +296,34 @@ fn fill_csv(path: &Path, decisions: &[(&str, &str, &str)]) {
     out.flush().expect("flush");
 }
 
+/// A returned XLSX worksheet: rewritten as a reviewer's spreadsheet program would, with
+/// `decisions` (item id -> (decision, comment)) filled in, and the access cell of
+/// `tampered` (an item id) edited behind the protection.
+fn fill_xlsx(path: &Path, decisions: &[(&str, &str, &str)], tampered: Option<&str>) {
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(path).expect("open");
+    let range = book.worksheet_range("Review").expect("sheet");
+    let mut out = rust_xlsxwriter::Workbook::new();
+    let ws = out.add_worksheet();
+    ws.set_name("Review").expect("name");
+    for (r, row) in range.rows().enumerate() {
+        let item = row.get(1).map(ToString::to_string).unwrap_or_default();
+        let decided = decisions.iter().find(|(i, _, _)| *i == item);
+        for (c, cell) in row.iter().enumerate() {
+            let mut text = cell.to_string();
+            match (r, c, decided) {
+                (0, _, _) => {}
+                (_, 12, Some((_, d, _))) => text = d.to_string(),
+                (_, 13, Some((_, _, comment))) => text = comment.to_string(),
+                (_, 4, _) if tampered == Some(item.as_str()) => text.push_str("-x"),
+                _ => {}
+            }
+            ws.write_string(r as u32, c as u16, text).expect("cell");
+        }
+    }
+    out.save(path).expect("save");
+}
+
 #[test]
 fn a_returned_worksheet_applies_whole_or_not_at_all() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -744,8 +772,8 @@ fn the_demo_organisation_is_reviewed_from_first_audit_to_evidence_pack() {
             &["campaign", "decide", &x["id"].to_string(), "--as", &online, "--decision", "revoke", "--comment", "no longer in the project"],
         );
 
-        // Reviewer two, offline: a tampered worksheet is refused; the clean one revokes one
-        // item and certifies the rest.
+        // Reviewer two, offline in XLSX: a worksheet with a cell changed behind its protection
+        // is refused; the clean one revokes one item and certifies the rest.
         let offline = all
             .iter()
             .filter_map(|i| i["reviewer"].as_str())
@@ -754,32 +782,25 @@ fn the_demo_organisation_is_reviewed_from_first_audit_to_evidence_pack() {
             .to_string();
         let theirs: Vec<&Value> = all.iter().filter(|i| i["reviewer"] == offline.as_str() && i["decision"].is_null()).collect();
         let y = theirs.iter().find(|i| in_apps(i)).expect("an application item of the second reviewer");
-        let sheet = d.join(format!("review-{n}.csv"));
+        let sheet = d.join(format!("review-{n}.xlsx"));
         let sheet_file = sheet.to_str().expect("utf8");
+        let decisions: Vec<(String, &str, &str)> = theirs
+            .iter()
+            .map(|i| {
+                let id = i["id"].to_string();
+                if i["id"] == y["id"] {
+                    (id, "revoke", "not needed after the reorganisation")
+                } else {
+                    (id, "certify", "checked with the team")
+                }
+            })
+            .collect();
+        let decisions: Vec<(&str, &str, &str)> = decisions.iter().map(|(i, d, c)| (i.as_str(), *d, *c)).collect();
         ok(d, db, &["campaign", "export", &id, "--reviewer", &offline, "--out", sheet_file]);
-        let fill = |path: &Path| {
-            let decisions: Vec<(String, &str, &str)> = theirs
-                .iter()
-                .map(|i| {
-                    if i["id"] == y["id"] {
-                        (i["id"].to_string(), "revoke", "not needed after the reorganisation")
-                    } else {
-                        (i["id"].to_string(), "certify", "checked with the team")
-                    }
-                })
-                .collect();
-            let refs: Vec<(&str, &str, &str)> = decisions.iter().map(|(i, d, c)| (i.as_str(), *d, *c)).collect();
-            fill_csv(path, &refs);
-        };
-        fill(&sheet);
-        let text = std::fs::read_to_string(&sheet).expect("csv");
-        let access = format!("{}:{}", y["system"].as_str().expect("s"), y["entitlement"].as_str().expect("e"));
-        let tampered = text.replacen(&access, &format!("{access}-x"), 1);
-        assert_ne!(tampered, text, "{db}: the tamper changed something");
-        std::fs::write(&sheet, &tampered).expect("tamper");
+        fill_xlsx(&sheet, &decisions, Some(&y["id"].to_string()));
         refused(d, db, &["campaign", "import-decisions", &id, sheet_file], "cells other than decision and comment were changed");
         ok(d, db, &["campaign", "export", &id, "--reviewer", &offline, "--out", sheet_file]);
-        fill(&sheet);
+        fill_xlsx(&sheet, &decisions, None);
         ok(d, db, &["campaign", "import-decisions", &id, sheet_file]);
 
         // The applications have no connector: both revocations are manual tasks. The first is

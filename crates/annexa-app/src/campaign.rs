@@ -577,7 +577,7 @@ impl App {
         if campaign.status != "open" {
             return Err(Error::conflict(format!("campaign #{id} is closed: there is nothing left to review")));
         }
-        let key = unhex(&store.campaign_worksheet_key(id)?)?;
+        let key = worksheet_key(&store.campaign_worksheet_key(id)?)?;
         let mut rows = Vec::new();
         let filter = ItemFilter { reviewer: Some(reviewer.to_string()), undecided: true, ..Default::default() };
         store.campaign_items(id, &filter, |i| {
@@ -602,7 +602,7 @@ impl App {
         if campaign.status != "open" {
             return Err(Error::conflict(format!("campaign #{id} is closed: it takes no more decisions")));
         }
-        let key = unhex(&store.campaign_worksheet_key(id)?)?;
+        let key = worksheet_key(&store.campaign_worksheet_key(id)?)?;
         // A reviewer's worksheet of even a very large campaign is far below this.
         const LIMIT: u64 = 256 << 20;
         let size = std::fs::metadata(path).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?.len();
@@ -655,11 +655,12 @@ impl App {
         let revocation = |item: &StoredItem| self.revocation(item, now);
         let max_attempts = i64::from(self.settings.config.provisioning.max_attempts);
         let signer = self.signer()?;
-        let decided = store.decide_all(&requests, Some(source), &revocation, max_attempts, &self.actor, now, Some(&signer)).map_err(|e| match e {
-            // The store names items; the reviewer's file has rows.
-            annexa_store::StoreError::Invalid(m) => Error::invalid(format!("{}: {}", path.display(), with_rows(&m, &rows))),
-            e => e.into(),
-        })?;
+        let decided =
+            store.decide_all(&requests, Some(source), &revocation, max_attempts, &self.actor, now, Some(&signer)).map_err(|e| match e {
+                // The store names items; the reviewer's file has rows.
+                annexa_store::StoreError::Invalid(m) => Error::invalid(format!("{}: {}", path.display(), with_rows(&m, &rows))),
+                e => e.into(),
+            })?;
         self.record_revalidations(&decided)?;
         Ok(decided)
     }
@@ -907,10 +908,7 @@ fn with_rows(message: &str, rows: &[annexa_report::worksheet::ReturnedRow]) -> S
     out
 }
 
-fn unhex(hex: &str) -> Result<Vec<u8>> {
-    (0..hex.len())
-        .step_by(2)
-        .map(|i| hex.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok()))
-        .collect::<Option<Vec<u8>>>()
-        .ok_or_else(|| Error::internal("the campaign's worksheet key is damaged"))
+/// A campaign's worksheet secret, from its hex form.
+fn worksheet_key(hex: &str) -> Result<[u8; 32]> {
+    crate::ledger::unhex_hash(hex).map_err(|_| Error::internal("the campaign's worksheet key is damaged"))
 }

@@ -251,12 +251,13 @@ pub fn population(ctx: &Context<'_>, input: &PopulationInput<'_>, each: &mut dyn
                 ScopeTerm::All => true,
                 ScopeTerm::System(s) => *b.system == **s,
                 ScopeTerm::Department(d) => person.is_some_and(|p| p.department.eq_ignore_ascii_case(d)),
-                ScopeTerm::Entitlement(p) => EntitlementPattern::new(p).matches(&b.system, zone),
+                // Compiled once, above, and tested after the other terms.
+                ScopeTerm::Entitlement(_) => true,
                 ScopeTerm::Check(_) => input.check_subjects.contains(&key) || input.check_subjects.contains(&badge_key),
                 ScopeTerm::Person(id) => person.is_some_and(|p| *p.employee_id == **id),
                 // Zones are neither privileged nor certified in the source.
                 ScopeTerm::Privileged | ScopeTerm::Uncertified(_) => false,
-            });
+            }) && entitlement_terms.iter().all(|p| p.matches(&b.system, zone));
             if !in_scope {
                 count.out_of_scope += 1;
                 continue;

@@ -451,6 +451,9 @@ impl Store {
         let millis = at.timestamp_millis();
         let (mut decided, mut also, mut tasks, mut logged) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut revalidations = Vec::new();
+        // Each campaign's origin, read once: a returned worksheet decides thousands of items
+        // of one campaign.
+        let mut origins: std::collections::HashMap<i64, Option<String>> = std::collections::HashMap::new();
         for (request, comment, found) in &checked {
             for item in found {
                 let changed = tx.execute(
@@ -485,12 +488,16 @@ impl Store {
                 }
             }
             for item in found {
-                let mut origin = None;
-                tx.query_each("SELECT origin FROM campaigns WHERE id = ?", &[item.campaign_id.into()], |r| {
-                    origin = r.text(0)?.map(str::to_string);
-                    Ok(())
-                })?;
-                if let Some(finding) = origin.as_deref().and_then(|o| o.strip_prefix("revalidation:")) {
+                if !origins.contains_key(&item.campaign_id) {
+                    let mut origin = None;
+                    tx.query_each("SELECT origin FROM campaigns WHERE id = ?", &[item.campaign_id.into()], |r| {
+                        origin = r.text(0)?.map(str::to_string);
+                        Ok(())
+                    })?;
+                    origins.insert(item.campaign_id, origin);
+                }
+                let origin = origins.get(&item.campaign_id).and_then(Option::as_deref);
+                if let Some(finding) = origin.and_then(|o| o.strip_prefix("revalidation:")) {
                     revalidations.push(Revalidated {
                         finding: finding.to_string(),
                         campaign: item.campaign_id,

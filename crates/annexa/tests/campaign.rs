@@ -854,6 +854,57 @@ fn the_demo_organisation_is_reviewed_from_first_audit_to_evidence_pack() {
         let pack = d.join(format!("pack-{n}.zip"));
         ok(d, db, &["--config", &format!("{org_dir}/annexa.toml"), "evidence", "pack", "--out", pack.to_str().expect("utf8")]);
         ok(d, db, &["evidence", "verify", pack.to_str().expect("utf8"), "--key", key.trim()]);
+
+        // Physical access (A.7.2): the badges' zones are reviewed like entitlements, and a
+        // revoked zone is a task for whoever runs the badge system (it has no connector).
+        let doors = json(
+            d,
+            db,
+            &[
+                "campaign",
+                "create",
+                "--name",
+                "Office doors",
+                "--scope",
+                "system:hq-badges,entitlement:hq-badges:office",
+                "--reviewer",
+                "manager",
+                "--due",
+                &due,
+                "--fallback",
+                &fallback,
+            ],
+        );
+        let zones = items(d, db, &doors["id"].to_string());
+        assert!(!zones.is_empty() && zones.iter().all(|i| i["kind"] == "badge-zone" && i["entitlement"] == "office"), "{db}: {zones:?}");
+        let zone = zones.iter().find(|i| i["employee_id"] != i["reviewer"]).expect("a zone");
+        let revoked = json(
+            d,
+            db,
+            &[
+                "campaign",
+                "decide",
+                &zone["id"].to_string(),
+                "--as",
+                zone["reviewer"].as_str().expect("reviewer"),
+                "--decision",
+                "revoke",
+                "--comment",
+                "moved to the plant",
+            ],
+        );
+        let task = json(d, db, &["provision", "list"])
+            .as_array()
+            .expect("tasks")
+            .iter()
+            .find(|t| t["id"] == revoked["tasks"][0])
+            .expect("the task")
+            .clone();
+        assert_eq!(
+            (task["system"].as_str(), task["action"].as_str(), task["entitlement"].as_str(), task["status"].as_str()),
+            (Some("hq-badges"), Some("remove-membership"), Some("office"), Some("manual")),
+            "{db}: {task}"
+        );
         ok(d, db, &["ledger", "verify"]);
     }
 }

@@ -4,24 +4,14 @@
 //! recording the revocation as verified.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test stops loudly
 
+mod support;
+
 use ldap3::LdapConn;
 use serde_json::Value;
 use std::collections::HashSet;
 use std::process::{Command, Output};
 
-fn add(ldap: &mut LdapConn, dn: &str, attrs: &[(&str, &[&str])]) {
-    let attrs: Vec<(&str, HashSet<&str>)> = attrs.iter().map(|(k, vs)| (*k, vs.iter().copied().collect())).collect();
-    ldap.add(dn, attrs).and_then(|r| r.success()).unwrap_or_else(|e| panic!("add {dn}: {e}"));
-}
-
-fn members(ldap: &mut LdapConn, group_dn: &str) -> Vec<String> {
-    let (entries, _) =
-        ldap.search(group_dn, ldap3::Scope::Base, "(objectClass=*)", vec!["member"]).and_then(|r| r.success()).expect("search");
-    let entry = ldap3::SearchEntry::construct(entries.into_iter().next().expect("the group"));
-    let mut m = entry.attrs.get("member").cloned().unwrap_or_default();
-    m.sort();
-    m
-}
+use support::{ldap_add as add, ldap_members as members};
 
 #[test]
 fn a_revocation_is_carried_out_on_the_directory_and_verified_by_reading_it_again() {

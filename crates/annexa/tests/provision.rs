@@ -5,7 +5,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test stops loudly
 
 use ldap3::{LdapConn, Scope, SearchEntry};
-use std::collections::HashSet;
 use std::path::Path;
 use std::process::{Command, Output};
 use support::Served;
@@ -21,18 +20,7 @@ fn serve_app(d: &Path) -> (Served, String) {
     (support::serve(&db, 0), token)
 }
 
-fn add(ldap: &mut LdapConn, dn: &str, attrs: &[(&str, &[&str])]) {
-    let attrs: Vec<(&str, HashSet<&str>)> = attrs.iter().map(|(k, vs)| (*k, vs.iter().copied().collect())).collect();
-    ldap.add(dn, attrs).and_then(|r| r.success()).unwrap_or_else(|e| panic!("add {dn}: {e}"));
-}
-
-fn members(ldap: &mut LdapConn, group_dn: &str) -> Vec<String> {
-    let (entries, _) = ldap.search(group_dn, Scope::Base, "(objectClass=*)", vec!["member"]).and_then(|r| r.success()).expect("search");
-    let mut m: Vec<String> =
-        entries.into_iter().next().map(SearchEntry::construct).and_then(|e| e.attrs.get("member").cloned()).unwrap_or_default();
-    m.sort();
-    m
-}
+use support::{ldap_add as add, ldap_members as members};
 
 #[test]
 fn leavers_and_movers_are_carried_out_once_even_when_a_worker_dies() {
@@ -46,13 +34,29 @@ fn leavers_and_movers_are_carried_out_once_even_when_a_worker_dies() {
     let ou = format!("ou={name},{base}");
     add(&mut ldap, &ou, &[("objectClass", &["organizationalUnit"]), ("ou", &[name.as_str()])]);
     let (ada, bob) = (format!("uid=ada,{ou}"), format!("uid=bob,{ou}"));
-    add(&mut ldap, &ada, &[("objectClass", &["inetOrgPerson"]), ("uid", &["ada"]), ("cn", &["Ada"]), ("sn", &["L"]), ("employeeNumber", &["E1"])]);
-    add(&mut ldap, &bob, &[("objectClass", &["inetOrgPerson"]), ("uid", &["bob"]), ("cn", &["Bob"]), ("sn", &["B"]), ("employeeNumber", &["E2"])]);
+    add(
+        &mut ldap,
+        &ada,
+        &[("objectClass", &["inetOrgPerson"]), ("uid", &["ada"]), ("cn", &["Ada"]), ("sn", &["L"]), ("employeeNumber", &["E1"])],
+    );
+    add(
+        &mut ldap,
+        &bob,
+        &[("objectClass", &["inetOrgPerson"]), ("uid", &["bob"]), ("cn", &["Bob"]), ("sn", &["B"]), ("employeeNumber", &["E2"])],
+    );
     let group = |g: &str| format!("cn={g},{ou}");
     // groupOfNames must keep one member: directories hold a placeholder for that.
     let placeholder = format!("cn=placeholder,{ou}");
-    add(&mut ldap, &group("sales-team"), &[("objectClass", &["groupOfNames"]), ("cn", &["sales-team"]), ("member", &[ada.as_str(), bob.as_str(), placeholder.as_str()])]);
-    add(&mut ldap, &group("eng-team"), &[("objectClass", &["groupOfNames"]), ("cn", &["eng-team"]), ("member", &[bob.as_str(), placeholder.as_str()])]);
+    add(
+        &mut ldap,
+        &group("sales-team"),
+        &[("objectClass", &["groupOfNames"]), ("cn", &["sales-team"]), ("member", &[ada.as_str(), bob.as_str(), placeholder.as_str()])],
+    );
+    add(
+        &mut ldap,
+        &group("eng-team"),
+        &[("objectClass", &["groupOfNames"]), ("cn", &["eng-team"]), ("member", &[bob.as_str(), placeholder.as_str()])],
+    );
 
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
@@ -111,7 +115,21 @@ fn leavers_and_movers_are_carried_out_once_even_when_a_worker_dies() {
     write("hr2.csv", &format!("{HR}\nE1,a@x.io,Ada,L,Eng,Dev,,London,employee,active,2020-01-01,\nE2,b@x.io,Bob,B,Eng,Dev,,London,employee,terminated,2020-01-01,{yesterday}\nE3,cy@x.io,Cy,Press,Eng,Dev,,London,employee,active,2020-01-01,\n"));
     write("dead.csv", "system,account_id,username,email,employee_id,display_name,status,type,created_at,last_login_at,mfa,password_last_set_at,owner\ndead,bob,bob,,E2,Bob,enabled,human,2020-01-01,,,,\n");
     ok(&["import", "hr", "hr1.csv"]);
-    ok(&["import", "ldap", "corp.ldif", "--system", "corp", "--url", &url, "--base", &ou, "--bind-dn", &admin, "--password-env", "LDAP_PASSWORD"]);
+    ok(&[
+        "import",
+        "ldap",
+        "corp.ldif",
+        "--system",
+        "corp",
+        "--url",
+        &url,
+        "--base",
+        &ou,
+        "--bind-dn",
+        &admin,
+        "--password-env",
+        "LDAP_PASSWORD",
+    ]);
     ok(&["import", "accounts", "dead.csv"]);
     ok(&["import", "scim", "app.jsonl", "--system", "app", "--url", &app.url, "--token-env", "APP_TOKEN"]);
     ok(&["import", "hr", "hr2.csv"]);
@@ -124,7 +142,15 @@ fn leavers_and_movers_are_carried_out_once_even_when_a_worker_dies() {
         .as_array()
         .expect("list")
         .iter()
-        .map(|t| format!("{} {} {} {}", t["system"].as_str().unwrap_or(""), t["action"].as_str().unwrap_or(""), t["account_id"].as_str().unwrap_or(""), t["entitlement"].as_str().unwrap_or("-")))
+        .map(|t| {
+            format!(
+                "{} {} {} {}",
+                t["system"].as_str().unwrap_or(""),
+                t["action"].as_str().unwrap_or(""),
+                t["account_id"].as_str().unwrap_or(""),
+                t["entitlement"].as_str().unwrap_or("-")
+            )
+        })
         .collect();
     planned.sort();
     assert_eq!(
@@ -158,13 +184,15 @@ fn leavers_and_movers_are_carried_out_once_even_when_a_worker_dies() {
     assert_eq!(second.status.code(), Some(1), "the dead target fails: {}", String::from_utf8_lossy(&second.stderr));
 
     // The directory now says what HR says.
-    let (entries, _) = ldap.search(&bob, Scope::Base, "(objectClass=*)", vec!["pwdAccountLockedTime"]).and_then(|r| r.success()).expect("bob");
+    let (entries, _) =
+        ldap.search(&bob, Scope::Base, "(objectClass=*)", vec!["pwdAccountLockedTime"]).and_then(|r| r.success()).expect("bob");
     let bob_entry = entries.into_iter().next().map(SearchEntry::construct).expect("bob");
     assert!(bob_entry.attrs.contains_key("pwdAccountLockedTime"), "bob is locked");
     assert_eq!(members(&mut ldap, &group("sales-team")), std::slice::from_ref(&placeholder));
     // The joiner's account was created, with the birthright group.
     let cy = format!("uid=cy.press,{ou}");
-    let (entries, _) = ldap.search(&cy, Scope::Base, "(objectClass=*)", vec!["employeeNumber", "mail"]).and_then(|r| r.success()).expect("cy");
+    let (entries, _) =
+        ldap.search(&cy, Scope::Base, "(objectClass=*)", vec!["employeeNumber", "mail"]).and_then(|r| r.success()).expect("cy");
     let cy_entry = entries.into_iter().next().map(SearchEntry::construct).expect("cy created");
     assert_eq!(cy_entry.attrs.get("employeeNumber"), Some(&vec!["E3".to_string()]));
     let mut eng = vec![ada.clone(), cy.clone(), placeholder.clone()];
@@ -174,12 +202,8 @@ fn leavers_and_movers_are_carried_out_once_even_when_a_worker_dies() {
     // Each task's completion is recorded once; the dead target's task failed for good and
     // can be retried.
     let tasks: serde_json::Value = serde_json::from_str(&ok(&["--format", "json", "provision", "list"])).expect("json");
-    let statuses: Vec<(&str, &str)> = tasks
-        .as_array()
-        .expect("list")
-        .iter()
-        .map(|t| (t["system"].as_str().unwrap_or(""), t["status"].as_str().unwrap_or("")))
-        .collect();
+    let statuses: Vec<(&str, &str)> =
+        tasks.as_array().expect("list").iter().map(|t| (t["system"].as_str().unwrap_or(""), t["status"].as_str().unwrap_or(""))).collect();
     assert_eq!(statuses.iter().filter(|(s, st)| *s == "corp" && *st == "done").count(), 7, "{tasks}");
     assert_eq!(statuses.iter().filter(|(s, st)| *s == "app" && *st == "done").count(), 7, "{tasks}");
     let failed: serde_json::Value = serde_json::from_str(&ok(&["--format", "json", "provision", "list", "--failed"])).expect("json");
@@ -188,7 +212,10 @@ fn leavers_and_movers_are_carried_out_once_even_when_a_worker_dies() {
     assert!(failed[0]["last_error"].as_str().unwrap_or("").contains("cannot connect"), "{failed:?}");
     let id = failed[0]["id"].to_string();
     ok(&["provision", "retry", &id]);
-    assert_eq!(serde_json::from_str::<serde_json::Value>(&ok(&["--format", "json", "provision", "list", "--failed"])).expect("json"), serde_json::json!([]));
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&ok(&["--format", "json", "provision", "list", "--failed"])).expect("json"),
+        serde_json::json!([])
+    );
     ok(&["ledger", "export", "export"]);
     let entries = std::fs::read_to_string(d.join("export/entries.jsonl")).expect("entries");
     assert_eq!(entries.lines().filter(|l| l.contains("\"kind\":\"task-done\"")).count(), 14);
@@ -196,7 +223,21 @@ fn leavers_and_movers_are_carried_out_once_even_when_a_worker_dies() {
 
     // Re-imported, both systems say what HR says: Bob disabled, Ada only in eng-team, Cy
     // created with his birthright group.
-    ok(&["import", "ldap", "corp-after.ldif", "--system", "corp", "--url", &url, "--base", &ou, "--bind-dn", &admin, "--password-env", "LDAP_PASSWORD"]);
+    ok(&[
+        "import",
+        "ldap",
+        "corp-after.ldif",
+        "--system",
+        "corp",
+        "--url",
+        &url,
+        "--base",
+        &ou,
+        "--bind-dn",
+        &admin,
+        "--password-env",
+        "LDAP_PASSWORD",
+    ]);
     ok(&["import", "scim", "app-after.jsonl", "--system", "app", "--url", &app.url, "--token-env", "APP_TOKEN"]);
     let ldif = std::fs::read_to_string(d.join("corp-after.ldif")).expect("ldif");
     let bob_block = ldif.split("\n\n").find(|b| b.starts_with(&format!("dn: {bob}"))).expect("bob in the LDIF");
@@ -208,7 +249,12 @@ fn leavers_and_movers_are_carried_out_once_even_when_a_worker_dies() {
     assert_eq!(user("cy.press")["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["employeeNumber"], "E3");
     for who in ["E1", "E3"] {
         let explained: serde_json::Value = serde_json::from_str(&ok(&["--format", "json", "roles", "explain", who])).expect("json");
-        let mut held: Vec<String> = explained["holdings"].as_array().expect("holdings").iter().map(|h| format!("{} {}", h["account"].as_str().unwrap_or(""), h["entitlement"].as_str().unwrap_or(""))).collect();
+        let mut held: Vec<String> = explained["holdings"]
+            .as_array()
+            .expect("holdings")
+            .iter()
+            .map(|h| format!("{} {}", h["account"].as_str().unwrap_or(""), h["entitlement"].as_str().unwrap_or("")))
+            .collect();
         held.sort();
         let login = if who == "E1" { "ada" } else { "cy.press" };
         assert_eq!(held, [format!("app/{login} app:eng-team"), format!("corp/{login} corp:eng-team")], "{who}: {explained}");

@@ -86,3 +86,22 @@ pub fn import_in(dir: &std::path::Path, db: &str, kind: &str, content: &str) {
     std::fs::write(&file, content).expect("write");
     ok_in(dir, db, &["import", kind, file.to_str().expect("utf8")]);
 }
+
+// ---------------------------------------------------------------------------------------
+// A real directory
+
+/// Adds an entry to the directory.
+pub fn ldap_add(ldap: &mut ldap3::LdapConn, dn: &str, attrs: &[(&str, &[&str])]) {
+    let attrs: Vec<(&str, std::collections::HashSet<&str>)> = attrs.iter().map(|(k, vs)| (*k, vs.iter().copied().collect())).collect();
+    ldap.add(dn, attrs).and_then(|r| r.success()).unwrap_or_else(|e| panic!("add {dn}: {e}"));
+}
+
+/// A group's members, sorted.
+pub fn ldap_members(ldap: &mut ldap3::LdapConn, group_dn: &str) -> Vec<String> {
+    let (entries, _) =
+        ldap.search(group_dn, ldap3::Scope::Base, "(objectClass=*)", vec!["member"]).and_then(|r| r.success()).expect("search");
+    let mut m: Vec<String> =
+        entries.into_iter().next().map(ldap3::SearchEntry::construct).and_then(|e| e.attrs.get("member").cloned()).unwrap_or_default();
+    m.sort();
+    m
+}

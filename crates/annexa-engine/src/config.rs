@@ -28,6 +28,53 @@ pub struct Config {
     pub campaigns: Campaigns,
     /// How reviewers are reminded: a webhook, e-mail through an SMTP relay.
     pub notifications: Notifications,
+    /// The risk matrix: likelihood in events per year, impact in money, levels by score.
+    pub risk: RiskConfig,
+}
+
+/// `[risk]`: the 5×5 matrix, with each likelihood and impact level also defined in numbers,
+/// so that a risk's qualitative level and its quantified loss cannot contradict each other.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RiskConfig {
+    /// The currency losses are given in (a label only).
+    pub currency: String,
+    /// Events per year at which likelihood 2, 3, 4 and 5 begin (likelihood 1 is below the
+    /// first).
+    pub likelihood_per_year: Vec<f64>,
+    /// Loss of one event at which impact 2, 3, 4 and 5 begin.
+    pub impact_loss: Vec<f64>,
+    /// The highest score (likelihood × impact) that is low, medium and high; above the last
+    /// is critical.
+    pub level_scores: Vec<u8>,
+    /// Days until a risk added or reviewed is due for its next review.
+    pub review_days: u32,
+    /// Risks whose event frequencies move together in the simulation (by default every
+    /// risk is independent of the others).
+    pub correlations: Vec<RiskCorrelation>,
+}
+
+/// Risks whose event frequencies are correlated (a Gaussian copula on their rates).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RiskCorrelation {
+    /// Risks as `R-1`, or library keys (`former-staff-access`).
+    pub risks: Vec<String>,
+    /// Between 0 (independent) and 1 (moving together).
+    pub rho: f64,
+}
+
+impl Default for RiskConfig {
+    fn default() -> Self {
+        RiskConfig {
+            currency: "EUR".to_string(),
+            likelihood_per_year: vec![0.1, 0.3, 1.0, 3.0],
+            impact_loss: vec![10_000.0, 50_000.0, 250_000.0, 1_000_000.0],
+            level_scores: vec![4, 9, 16],
+            review_days: 365,
+            correlations: Vec::new(),
+        }
+    }
 }
 
 /// `[notifications]`: reminders of campaign reviews and their escalation.
@@ -605,6 +652,43 @@ fn path(keys: &[Key]) -> Vec<Key> {
     keys.to_vec()
 }
 
+impl RiskConfig {
+    fn problems(&self) -> Vec<Problem> {
+        let mut out = Vec::new();
+        let at = |name: &'static str| path(&[Key::Name("risk"), Key::Name(name)]);
+        let increasing = |v: &[f64]| v.len() == 4 && v.iter().all(|x| x.is_finite() && *x > 0.0) && v.windows(2).all(|w| w[0] < w[1]);
+        if !increasing(&self.likelihood_per_year) {
+            out.push(Problem {
+                at: at("likelihood_per_year"),
+                message: "likelihood_per_year needs four increasing positive numbers: the events per year at which likelihood 2, 3, 4 and 5 begin".into(),
+            });
+        }
+        if !increasing(&self.impact_loss) {
+            out.push(Problem {
+                at: at("impact_loss"),
+                message: "impact_loss needs four increasing positive amounts: the loss of one event at which impact 2, 3, 4 and 5 begin".into(),
+            });
+        }
+        let scores = &self.level_scores;
+        if scores.len() != 3 || scores[0] < 1 || scores[2] >= 25 || scores.windows(2).any(|w| w[0] >= w[1]) {
+            out.push(Problem {
+                at: at("level_scores"),
+                message: "level_scores needs three increasing scores between 1 and 24: the highest that is low, medium and high".into(),
+            });
+        }
+        for (i, c) in self.correlations.iter().enumerate() {
+            let at = || path(&[Key::Name("risk"), Key::Name("correlations"), Key::Index(i)]);
+            if c.risks.len() < 2 {
+                out.push(Problem { at: at(), message: "a correlation names at least two risks".into() });
+            }
+            if !(0.0..=1.0).contains(&c.rho) || !c.rho.is_finite() {
+                out.push(Problem { at: at(), message: format!("rho {} is not between 0 and 1", c.rho) });
+            }
+        }
+        out
+    }
+}
+
 /// A problem of the configuration and the path to what it is about.
 struct Problem {
     at: Vec<Key>,
@@ -665,6 +749,7 @@ impl Config {
                 out.push(Problem { at: at(), message: format!("SoD rule {:?} needs at least two non-empty sides", r.id) });
             }
         }
+        out.extend(self.risk.problems());
         let mut names = std::collections::HashSet::new();
         for (i, r) in self.campaigns.recurring.iter().enumerate() {
             let at = || path(&[Key::Name("campaigns"), Key::Name("recurring"), Key::Index(i)]);

@@ -23,6 +23,7 @@ pub mod explain;
 pub mod jml;
 pub mod pattern;
 pub mod provision;
+pub mod risk;
 
 pub use checks::{audit, audit_stream, audit_with_ledger, AuditResult, AuditSummary, OwnRecords, UnknownCheck};
 pub use context::LedgerStatus;

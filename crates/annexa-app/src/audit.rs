@@ -97,12 +97,14 @@ impl App {
         self.progress.step("resolving what was not found, recording the run");
         let parameters = serde_json::Value::Object(summary.parameters.clone()).to_string();
         let not_evaluated: Vec<(String, String)> = summary.not_evaluated.iter().map(|n| (n.check.clone(), n.reason.clone())).collect();
+        let posture = serde_json::to_value(summary.posture).ok();
         let outcome = writer.finish(&RunEnd {
             finished_at: self.now(),
             checks_run: &summary.checks_run,
             not_evaluated: &not_evaluated,
             imports: &graph.imports,
             parameters: &parameters,
+            posture: posture.as_ref(),
         })?;
         // Revocations an import since their decision no longer holds are carried out.
         let verified = annexa_engine::checks::revocation::verified(&graph, &revocations);

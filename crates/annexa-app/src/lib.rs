@@ -30,6 +30,7 @@ pub mod nonconformity;
 pub mod provision;
 pub mod pushed;
 mod queries;
+pub mod risk;
 pub mod tokens;
 
 pub use error::{chain as error_chain, Error, ErrorKind, Result};

@@ -25,6 +25,7 @@ pub mod finding;
 pub mod graph;
 pub mod key;
 pub mod model;
+pub mod posture;
 pub mod risk;
 pub mod text;
 pub mod time;

@@ -22,6 +22,7 @@ pub mod correlate;
 pub mod explain;
 pub mod jml;
 pub mod pattern;
+pub mod posture;
 pub mod provision;
 pub mod risk;
 

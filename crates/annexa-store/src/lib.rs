@@ -27,6 +27,7 @@ mod migrate;
 pub mod nonconformity;
 pub mod provisioning;
 mod rekey;
+pub mod risk;
 mod run;
 pub mod scim;
 mod snapshot;

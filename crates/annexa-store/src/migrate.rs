@@ -23,6 +23,7 @@ const MIGRATIONS: &[(i64, &str, &str, Option<DataStep>)] = &[
     (13, "findings-lifecycle", include_str!("../migrations/0013_findings_lifecycle.sql"), None),
     (14, "nonconformities", include_str!("../migrations/0014_nonconformities.sql"), None),
     (15, "campaigns", include_str!("../migrations/0015_campaigns.sql"), None),
+    (16, "risks", include_str!("../migrations/0016_risks.sql"), None),
 ];
 
 /// The highest schema version this build knows.

@@ -54,6 +54,8 @@ pub struct RunEnd<'a> {
     pub imports: &'a [ImportRecord],
     /// The effective check parameters, by check id, as a JSON object.
     pub parameters: &'a str,
+    /// The authentication posture the run measured, as JSON.
+    pub posture: Option<&'a serde_json::Value>,
 }
 
 /// What a stored run found, per check and in all.
@@ -316,6 +318,7 @@ impl Store {
             not_evaluated: &[],
             imports: run.imports,
             parameters: run.parameters,
+            posture: None,
         })
     }
 }
@@ -610,7 +613,7 @@ impl RunWriter<'_> {
         let o = &self.outcome;
         self.tx.execute(
             "UPDATE audit_runs SET finished_at = ?, checks = ?, imports = ?, parameters = ?, not_evaluated = ?, total = ?, \
-             new_count = ?, still_open_count = ?, resolved_count = ? WHERE id = ?",
+             new_count = ?, still_open_count = ?, resolved_count = ?, posture = ? WHERE id = ?",
             &[
                 end.finished_at.timestamp().into(),
                 json(&end.checks_run).as_str().into(),
@@ -621,10 +624,11 @@ impl RunWriter<'_> {
                 (o.new as i64).into(),
                 (o.still_open as i64).into(),
                 (o.resolved as i64).into(),
+                end.posture.map(|p| p.to_string()).as_deref().into(),
                 run_id.into(),
             ],
         )?;
-        let run = crate::ledger::Change {
+        let mut run = crate::ledger::Change {
             kind: "audit-run",
             data: serde_json::json!({
                 "run_id": run_id,
@@ -638,6 +642,9 @@ impl RunWriter<'_> {
                 "resolved": o.resolved,
             }),
         };
+        if let (Some(posture), Some(data)) = (end.posture, run.data.as_object_mut()) {
+            data.insert("posture".into(), posture.clone());
+        }
         self.tx.ledger_append(&self.actor, end.finished_at, &[run])?;
         let mut per_check = std::mem::take(&mut self.per_check);
         self.outcome.checks = end

@@ -3,6 +3,7 @@
 use crate::output::Format;
 use annexa_core::finding::{ActionStatus, FindingState, NcStatus, Severity};
 use annexa_core::model::{JmlKind, TokenScope, Vocabulary};
+use annexa_core::risk::{LossShape, Treatment};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -102,6 +103,9 @@ Examples:
     /// Nonconformities and corrective actions (clause 10.2): open, act, verify, close.
     #[command(subcommand)]
     Nc(NcCommand),
+    /// The risk register (clause 6.1): risks, treatment, suggestions from the evidence, simulation.
+    #[command(subcommand)]
+    Risk(RiskCommand),
     /// The ISO/IEC 27001:2022 Annex A control catalog.
     #[command(subcommand)]
     Controls(ControlsCommand),
@@ -549,6 +553,142 @@ pub enum NcCommand {
         #[arg(long, value_name = "TEXT")]
         effectiveness: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RiskCommand {
+    /// Add a risk, or risks of the built-in library (--library).
+    #[command(after_help = "Likelihood and impact are 1 to 5 on the matrix of [risk] in annexa.toml, where each level is
+also a band of events a year and of loss per event. A risk quantified with --frequency and --loss
+gets its residual rating from the ranges; a rating given that falls in another band is refused.
+
+Examples:
+  annexa risk add --library all --owner E0007
+  annexa risk add --title \"Payroll data leaked by a vendor\" --asset \"Payroll data\" \\
+      --threat \"A vendor's account is misused\" --vulnerability \"Vendor accounts never expire\" \\
+      --owner E0007 --likelihood 3 --impact 4 --control A.5.19 --frequency 0.1-0.4 --loss 20000-400000")]
+    Add {
+        /// Library risks to add (repeatable), or `all` for every one not yet in the register.
+        #[arg(long = "library", value_name = "KEY")]
+        library: Vec<String>,
+        #[command(flatten)]
+        fields: RiskFields,
+    },
+    /// List the register: ratings, levels, treatment, review date, the latest simulation's ALE.
+    List,
+    /// Show a risk whole.
+    Show { risk: String },
+    /// Change a risk (only what is given changes).
+    #[command(after_help = "Examples:
+  annexa risk edit R-3 --owner E0042 --review 2027-06-30
+  annexa risk edit R-1 --frequency 0.05-0.2 --driver open-findings:leaver-access
+  annexa risk edit R-2 --unquantify")]
+    Edit {
+        risk: String,
+        /// Refuse the edit unless the risk is still at this version.
+        #[arg(long)]
+        version: Option<i64>,
+        #[command(flatten)]
+        fields: RiskFields,
+        /// Remove the quantification.
+        #[arg(long)]
+        unquantify: bool,
+    },
+    /// Record a risk's treatment: how, the plan, the controls, the residual rating.
+    #[command(after_help = "Examples:
+  annexa risk treat R-2 --treatment modify --control A.8.5 --plan \"FIDO2 keys for every admin by Q2\"
+  annexa risk treat R-6 --treatment retain --plan \"Within appetite: the ledger is verified daily\"")]
+    Treat {
+        risk: String,
+        #[arg(long)]
+        version: Option<i64>,
+        #[command(flatten)]
+        fields: RiskFields,
+    },
+    /// What the latest findings and campaigns suggest changing, with the reasoning; --apply applies.
+    #[command(after_help = "Examples:
+  annexa risk suggest
+  annexa risk suggest --apply R-1 --apply R-2
+  annexa risk suggest --apply all")]
+    Suggest {
+        /// Apply the suggestion for this risk (repeatable), or `all`.
+        #[arg(long, value_name = "RISK")]
+        apply: Vec<String>,
+    },
+    /// Quantify the register by Monte Carlo: ALE, percentiles, loss-exceedance curves.
+    #[command(after_help = "The seed, iteration count, generator and a hash of every input are recorded in the ledger with
+the result: the same command on the same register reproduces it bit for bit.
+
+Examples:
+  annexa risk simulate --seed 7
+  annexa risk simulate --seed 7 --iterations 1000000 --format json")]
+    Simulate {
+        /// The generator's seed (by default one is drawn and printed).
+        #[arg(long)]
+        seed: Option<u64>,
+        #[arg(long, default_value_t = 100_000)]
+        iterations: u32,
+    },
+    /// The built-in library of identity risks.
+    Library,
+}
+
+/// A risk's fields, for add, edit and treat.
+#[derive(Debug, Clone, Args)]
+pub struct RiskFields {
+    #[arg(long)]
+    pub title: Option<String>,
+    /// What is at risk.
+    #[arg(long)]
+    pub asset: Option<String>,
+    #[arg(long)]
+    pub threat: Option<String>,
+    #[arg(long)]
+    pub vulnerability: Option<String>,
+    /// Who owns the risk (an employee id or a name).
+    #[arg(long)]
+    pub owner: Option<String>,
+    /// Inherent likelihood, 1 to 5.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=5))]
+    pub likelihood: Option<u8>,
+    /// Inherent impact, 1 to 5.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=5))]
+    pub impact: Option<u8>,
+    /// Residual likelihood, 1 to 5 (derived from --frequency when quantified).
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=5))]
+    pub residual_likelihood: Option<u8>,
+    /// Residual impact, 1 to 5 (derived from --loss when quantified).
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=5))]
+    pub residual_impact: Option<u8>,
+    #[arg(long, value_parser = vocab::<Treatment>())]
+    pub treatment: Option<Treatment>,
+    #[arg(long)]
+    pub plan: Option<String>,
+    /// An Annex A control that treats it (repeatable; replaces the list).
+    #[arg(long = "control", value_name = "CONTROL")]
+    pub controls: Vec<String>,
+    /// A built-in check whose findings show it (repeatable; replaces the list).
+    #[arg(long = "check", value_name = "CHECK")]
+    pub checks: Vec<String>,
+    /// The next review date.
+    #[arg(long, value_name = "DATE")]
+    pub review: Option<String>,
+    /// Events a year, LOW-HIGH (e.g. 0.1-0.5); per unit of --driver when there is one.
+    #[arg(long, value_name = "LOW-HIGH")]
+    pub frequency: Option<String>,
+    /// What scales the frequency: open-findings:CHECK, privileged-without-phishing-resistant-mfa,
+    /// accounts-without-mfa, or none.
+    #[arg(long)]
+    pub driver: Option<String>,
+    /// Loss per event, a 90 % range LOW-HIGH (e.g. 10000-250000).
+    #[arg(long, value_name = "LOW-HIGH")]
+    pub loss: Option<String>,
+    /// The most likely loss of one event (PERT).
+    #[arg(long)]
+    pub loss_most_likely: Option<f64>,
+    /// The loss distribution.
+    #[arg(long, value_parser = vocab::<LossShape>())]
+    pub shape: Option<LossShape>,
 }
 
 /// Which findings a decision applies to: ids, or a filter over the open findings.

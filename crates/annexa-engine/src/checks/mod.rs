@@ -51,6 +51,8 @@ pub struct AuditResult {
     pub not_evaluated: Vec<NotEvaluated>,
     /// Each check's effective parameters, by check id.
     pub parameters: serde_json::Map<String, serde_json::Value>,
+    /// How strongly the accounts authenticate.
+    pub posture: annexa_core::posture::Posture,
 }
 
 /// What an evaluation did, besides the findings it handed on.
@@ -62,6 +64,8 @@ pub struct AuditSummary {
     pub not_evaluated: Vec<NotEvaluated>,
     /// Each check's effective parameters, by check id.
     pub parameters: serde_json::Map<String, serde_json::Value>,
+    /// How strongly the accounts authenticate.
+    pub posture: annexa_core::posture::Posture,
 }
 
 /// A selected check that could not judge: its configuration is missing.
@@ -94,7 +98,7 @@ pub fn audit_with_ledger(
     })?;
     let position = |id: &str| CHECKS.iter().position(|c| c.id == id).unwrap_or(usize::MAX);
     findings.sort_by(|a, b| position(&a.check).cmp(&position(&b.check)).then_with(|| a.subject.key.cmp(&b.subject.key)));
-    Ok(AuditResult { findings, checks_run: summary.checks_run, not_evaluated: summary.not_evaluated, parameters: summary.parameters })
+    Ok(AuditResult { findings, checks_run: summary.checks_run, not_evaluated: summary.not_evaluated, parameters: summary.parameters, posture: summary.posture })
 }
 
 /// Runs the selected checks and hands their findings to `sink` in batches as they are
@@ -198,7 +202,10 @@ pub fn audit_stream<T: Send>(
     if has_ledger {
         runner.run("log-integrity", c.log_integrity.enabled, c.log_integrity.severity, &c.log_integrity, ledger::integrity);
     }
-    Ok(execute(&ctx, runner.jobs, prepare, sink))
+    let posture = crate::posture::measure(&ctx);
+    let mut summary = execute(&ctx, runner.jobs, prepare, sink);
+    summary.posture = posture;
+    Ok(summary)
 }
 
 /// One check to run, with its effective severity and parameters.

@@ -11,6 +11,7 @@ pub mod import;
 pub mod ledger;
 mod nc;
 pub mod provision;
+mod risk;
 pub mod serve;
 pub mod setup;
 
@@ -25,6 +26,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit(args) => audit::run(global, args),
         Command::Findings(cmd) => findings::run(global, cmd),
         Command::Nc(cmd) => nc::run(global, cmd),
+        Command::Risk(cmd) => risk::run(global, cmd),
         Command::Campaign(cmd) => campaign::run(global, cmd),
         Command::Controls(cmd) => controls::run(global, cmd),
         Command::Demo(args) => demo::run(global, args),

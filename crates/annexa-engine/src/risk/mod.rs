@@ -70,7 +70,7 @@ impl<'c> RiskMatrix<'c> {
     /// "0.3 to 1 events a year".
     pub fn describe_likelihood(&self, level: u8) -> String {
         match self.likelihood_band(level) {
-            (lo, Some(hi)) if lo == 0.0 => format!("under {} events a year", number(hi)),
+            (0.0, Some(hi)) => format!("under {} events a year", number(hi)),
             (lo, Some(hi)) => format!("{} to {} events a year", number(lo), number(hi)),
             (lo, None) => format!("{} or more events a year", number(lo)),
         }
@@ -80,7 +80,7 @@ impl<'c> RiskMatrix<'c> {
     pub fn describe_impact(&self, level: u8) -> String {
         let c = self.currency();
         match self.impact_band(level) {
-            (lo, Some(hi)) if lo == 0.0 => format!("under {} {c} an event", money(hi)),
+            (0.0, Some(hi)) => format!("under {} {c} an event", money(hi)),
             (lo, Some(hi)) => format!("{} to {} {c} an event", money(lo), money(hi)),
             (lo, None) => format!("{} {c} or more an event", money(lo)),
         }

@@ -31,6 +31,7 @@ pub mod provision;
 pub mod pushed;
 mod queries;
 pub mod risk;
+pub mod soa;
 pub mod tokens;
 
 pub use error::{chain as error_chain, Error, ErrorKind, Result};

@@ -27,6 +27,7 @@ pub mod key;
 pub mod model;
 pub mod posture;
 pub mod risk;
+pub mod soa;
 pub mod text;
 pub mod time;
 

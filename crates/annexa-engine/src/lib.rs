@@ -25,6 +25,7 @@ pub mod pattern;
 pub mod posture;
 pub mod provision;
 pub mod risk;
+pub mod soa;
 
 pub use checks::{audit, audit_stream, audit_with_ledger, AuditResult, AuditSummary, OwnRecords, UnknownCheck};
 pub use context::LedgerStatus;

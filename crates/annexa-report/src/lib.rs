@@ -19,6 +19,7 @@
 //! Architecture invariant: no database and no use case here: values in, files out (and
 //! back). The app decides what a returned row means.
 
+pub mod soa;
 pub mod tables;
 pub mod worksheet;
 

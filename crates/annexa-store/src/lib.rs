@@ -30,6 +30,7 @@ mod rekey;
 pub mod risk;
 mod run;
 pub mod scim;
+pub mod soa;
 mod snapshot;
 #[doc(hidden)]
 pub mod testing;

@@ -24,6 +24,7 @@ const MIGRATIONS: &[(i64, &str, &str, Option<DataStep>)] = &[
     (14, "nonconformities", include_str!("../migrations/0014_nonconformities.sql"), None),
     (15, "campaigns", include_str!("../migrations/0015_campaigns.sql"), None),
     (16, "risks", include_str!("../migrations/0016_risks.sql"), None),
+    (17, "soa", include_str!("../migrations/0017_soa.sql"), None),
 ];
 
 /// The highest schema version this build knows.

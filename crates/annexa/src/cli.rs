@@ -4,6 +4,7 @@ use crate::output::Format;
 use annexa_core::finding::{ActionStatus, FindingState, NcStatus, Severity};
 use annexa_core::model::{JmlKind, TokenScope, Vocabulary};
 use annexa_core::risk::{LossShape, Treatment};
+use annexa_core::soa::{Implementation, InclusionReason};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -106,6 +107,9 @@ Examples:
     /// The risk register (clause 6.1): risks, treatment, suggestions from the evidence, simulation.
     #[command(subcommand)]
     Risk(RiskCommand),
+    /// The Statement of Applicability: all 93 Annex A controls, set, drafted, approved, compared, exported.
+    #[command(subcommand)]
+    Soa(SoaCommand),
     /// The ISO/IEC 27001:2022 Annex A control catalog.
     #[command(subcommand)]
     Controls(ControlsCommand),
@@ -631,6 +635,94 @@ Examples:
     },
     /// The built-in library of identity risks.
     Library,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SoaCommand {
+    /// Show the SoA: one row per control (or only those named), with risks, checks and their
+    /// latest results, and what changed since the latest approval.
+    #[command(after_help = "Examples:
+  annexa soa show
+  annexa soa show --control A.5.15 --control A.8.5
+  annexa soa show --theme Technological --format json")]
+    Show {
+        /// Only this control (repeatable).
+        #[arg(long = "control", value_name = "CONTROL")]
+        controls: Vec<String>,
+        /// Only this theme: Organizational, People, Physical, Technological, or Clause.
+        #[arg(long)]
+        theme: Option<String>,
+    },
+    /// Record applicability, reasons, justification, status, implementation, owner or documents.
+    #[command(after_help = "Every change is a ledger entry; a change that is not valid for every control named is refused
+whole. Excluding a control needs a specific justification; including one needs a reason. The status
+of a control that built-in checks test follows the latest audit; a status set here stands for the
+others (and for the clauses 4.1 to 10.2, which are mandatory).
+
+Examples:
+  annexa soa set A.5.15 A.5.18 --applicable yes --reason regulatory --reason risk-assessment --owner E0007
+  annexa soa set A.8.28 --applicable no --justification \"No software is developed in house; all applications are SaaS\"
+  annexa soa set A.5.1 --status implemented --implementation \"Policy approved by the board\" --document \"ISMS-POL-001 v3\"
+  annexa soa set 9.2 --status partial --owner E0003")]
+    Set {
+        /// Controls (2022 ids, or 2013 ids that map to one) or clauses.
+        #[arg(required = true)]
+        controls: Vec<String>,
+        /// yes or no.
+        #[arg(long, value_parser = clap::builder::BoolishValueParser::new())]
+        applicable: Option<bool>,
+        /// Why it is included (repeatable; replaces the reasons).
+        #[arg(long = "reason", value_parser = vocab::<InclusionReason>())]
+        reasons: Vec<InclusionReason>,
+        /// Why an excluded control does not apply.
+        #[arg(long)]
+        justification: Option<String>,
+        #[arg(long, value_parser = vocab::<Implementation>())]
+        status: Option<Implementation>,
+        /// How it is implemented.
+        #[arg(long)]
+        implementation: Option<String>,
+        #[arg(long)]
+        owner: Option<String>,
+        /// A document reference to add (repeatable): an id, a title and version, a URL.
+        #[arg(long = "document", value_name = "REFERENCE")]
+        documents: Vec<String>,
+        /// Remove the document references first.
+        #[arg(long)]
+        clear_documents: bool,
+    },
+    /// Mark the undecided controls that the risk register or the audit shows matter as
+    /// applicable by risk assessment.
+    Draft,
+    /// Approve the SoA as it stands: its next version (refused while a control is undecided).
+    Approve {
+        /// Who approves it.
+        #[arg(long)]
+        approver: String,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// The approved versions.
+    Versions,
+    /// What changed between two approved versions (by default: the latest approved one and
+    /// the SoA as it stands).
+    #[command(after_help = "Examples:
+  annexa soa diff
+  annexa soa diff --from 1 --to 2")]
+    Diff {
+        #[arg(long)]
+        from: Option<i64>,
+        #[arg(long)]
+        to: Option<i64>,
+    },
+    /// Write the SoA as XLSX (what an auditor opens), CSV or HTML: `--format xlsx|csv|html`.
+    #[command(after_help = "Examples:
+  annexa soa export --format xlsx --out SoA.xlsx
+  annexa soa export --format html --out soa.html")]
+    Export {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
 }
 
 /// A risk's fields, for add, edit and treat.

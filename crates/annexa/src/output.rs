@@ -11,6 +11,10 @@ pub enum Format {
     Csv,
     /// JUnit XML, for `annexa audit` in CI systems.
     Junit,
+    /// A workbook, for exports (`annexa soa export`).
+    Xlsx,
+    /// A self-contained page, for exports (`annexa soa export`).
+    Html,
 }
 
 /// A list to print: column names and string cells.
@@ -34,6 +38,7 @@ impl Table {
         match format {
             Format::Table => self.write_aligned(&mut out)?,
             Format::Junit => anyhow::bail!("--format junit is for `annexa audit`; lists print as table, json or csv"),
+            Format::Xlsx | Format::Html => anyhow::bail!("--format xlsx and html are for exports (`annexa soa export`); lists print as table, json or csv"),
             Format::Csv => {
                 let mut w = csv::Writer::from_writer(out);
                 w.write_record(&self.headers)?;

@@ -28,6 +28,9 @@ pub fn run(global: &GlobalArgs, args: AuditArgs) -> anyhow::Result<ExitCode> {
             anyhow::anyhow!("--as-of {s:?} is not a time: expected RFC 3339 (2026-01-31T00:00:00Z) or a date (2026-01-31)")
         })?,
     };
+    if matches!(global.format, Format::Xlsx | Format::Html) {
+        anyhow::bail!("--format xlsx and html are for exports; an audit prints as table, json, csv or junit");
+    }
     let app = crate::commands::setup::app_with_config(global)?;
     let audit = app.audit(&args.checks, Some(as_of))?;
     let report = Report { app: &app, not_evaluated: &audit.summary.not_evaluated, outcome: &audit.outcome, as_of };
@@ -38,6 +41,7 @@ pub fn run(global: &GlobalArgs, args: AuditArgs) -> anyhow::Result<ExitCode> {
         Format::Json => report.json(&mut out)?,
         Format::Csv => write_findings_csv(&mut out, |each| app.findings_each(&report.filter(None), false, each).map(|_| ()))?,
         Format::Junit => report.junit(&mut out)?,
+        Format::Xlsx | Format::Html => {}
     }
     out.flush()?;
     drop(out);

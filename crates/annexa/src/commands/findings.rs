@@ -71,7 +71,7 @@ pub fn run(global: &GlobalArgs, cmd: FindingsCommand) -> anyhow::Result<ExitCode
                     })?;
                     total
                 }
-                Format::Table | Format::Junit => {
+                Format::Table | Format::Junit | Format::Xlsx | Format::Html => {
                     let mut table = Table::new(&["id", "severity", "check", "state", "due", "subject", "message"]);
                     let total = app.findings_each(&filter, true, |f| {
                         shown += 1;
@@ -115,7 +115,7 @@ pub fn run(global: &GlobalArgs, cmd: FindingsCommand) -> anyhow::Result<ExitCode
                     json["comments"] = serde_json::to_value(&comments)?;
                     print_json(&json)?
                 }
-                Format::Table => {
+                Format::Table | Format::Xlsx | Format::Html => {
                     let x = &f.finding;
                     println!("{}  [{}] {}", x.id, x.severity, x.check);
                     println!("  {}", x.message);

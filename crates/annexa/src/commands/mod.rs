@@ -12,6 +12,7 @@ pub mod ledger;
 mod nc;
 pub mod provision;
 mod risk;
+mod soa;
 pub mod serve;
 pub mod setup;
 
@@ -27,6 +28,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Findings(cmd) => findings::run(global, cmd),
         Command::Nc(cmd) => nc::run(global, cmd),
         Command::Risk(cmd) => risk::run(global, cmd),
+        Command::Soa(cmd) => soa::run(global, cmd),
         Command::Campaign(cmd) => campaign::run(global, cmd),
         Command::Controls(cmd) => controls::run(global, cmd),
         Command::Demo(args) => demo::run(global, args),

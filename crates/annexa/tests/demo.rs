@@ -62,6 +62,11 @@ fn the_demo_finds_every_seeded_problem_on_both_engines() {
             assert_eq!(report["expected"][check], *count, "{db}: {check}");
         }
         let total: u64 = SEEDED.iter().map(|(_, c)| c).sum();
+        // Plan: the library's risks in the register, the SoA drafted from them and the audit.
+        assert_eq!(report["risks"], 7, "{db}");
+        assert_eq!(report["soa_drafted"], 13, "{db}");
+        let risks = json(&annexa(&db, &["--format", "json", "risk", "list"]));
+        assert!(risks.as_array().expect("risks").iter().all(|r| r["quantification"].is_object()), "quantified: {risks}");
 
         // The stored findings answer queries.
         let open = json(&annexa(&db, &["--format", "json", "findings", "list"]));

@@ -86,6 +86,11 @@ pub fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
     demo_app.settings.config = config;
     let audit = demo_app.audit(&[], Some(as_of))?;
     let outcome = &audit.outcome;
+    // Plan: the identity risks of the built-in library, their likelihood following what the
+    // audit measured, and the SoA drafted from the register and the audit.
+    let risks = demo_app.add_library_risks(&[], "Information Security Officer")?;
+    let suggestions = demo_app.suggest_risks()?.len();
+    let drafted = demo_app.draft_soa()?;
     let mut store = demo_app.store()?;
     let ledger_entries = store.ledger_size()?;
     let ledger = demo_app.ledger_status(&mut store)?;
@@ -105,6 +110,7 @@ pub fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
             "out": args.out, "db": db, "seed": args.seed, "people": org.people, "accounts": org.accounts,
             "assignments": org.assignments, "as_of": AS_OF, "run_id": outcome.run_id,
             "expected": org.expected, "found": found, "all_found": all_found, "ledger_entries": ledger_entries,
+            "risks": risks.len(), "soa_drafted": drafted.len(),
         }))?;
     } else {
         println!();
@@ -127,8 +133,13 @@ pub fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
         let top = demo_app.findings(&annexa_store::FindingFilter { run: Some(outcome.run_id), limit: Some(1), ..Default::default() })?;
         let example = top.findings.first().map(|f| f.finding.id.clone()).unwrap_or_else(|| "F-...".into());
         println!(
-            "\nEvery import, the audit run and the findings it opened (up to a thousand to an entry) are {} entries in the tamper-evident ledger, under a signed checkpoint; the ledger verifies.",
+            "\nEvery import, the audit run, the findings it opened (up to a thousand to an entry), the risks and the SoA decisions are {} entries in the tamper-evident ledger, under a signed checkpoint; the ledger verifies.",
             thousands(ledger_entries)
+        );
+        println!(
+            "\nThe risk register holds the {} identity risks of the built-in library, quantified, their likelihood following the audit ({suggestions} change(s) suggested); the Statement of Applicability is drafted: {} of 93 controls applicable by risk assessment.",
+            risks.len(),
+            drafted.len()
         );
         println!("\nThe demo is audited as of {AS_OF}, its reference date, so the results are the same every day.");
         println!("What to try next:");
@@ -141,6 +152,11 @@ pub fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
                 format!("annexa{db_arg} --config {} --format junit audit --as-of {AS_OF}", config_path.display()),
                 "the audit as JUnit XML for CI",
             ),
+            (format!("annexa{db_arg} risk list"), "the risk register, inherent and residual"),
+            (format!("annexa{db_arg} risk suggest"), "what the findings say about the risks, with the reasoning"),
+            (format!("annexa{db_arg} risk simulate --seed 42"), "the annual loss: ALE, P10 to P99, reproducible from the seed"),
+            (format!("annexa{db_arg} soa show"), "the Statement of Applicability, automated controls following the audit"),
+            (format!("annexa{db_arg} soa export --format xlsx --out SoA.xlsx"), "the SoA as an auditor opens it"),
             (format!("annexa{db_arg} imports"), "what was imported, with SHA-256"),
             (format!("annexa{db_arg} ledger verify"), "prove that no record was altered since"),
         ] {

@@ -279,6 +279,123 @@ impl App {
     }
 }
 
+/// A framework's identity requirement, with the evidence of the Annex A controls it maps to.
+#[derive(Debug, Clone, Serialize)]
+pub struct RequirementStatus {
+    /// `CC6.1`, `PR.AA-05`, `6.8`, or an Annex A control.
+    pub requirement: String,
+    /// `passed` (every mapped control's checks passed), `failed` (findings open),
+    /// `not tested` (no check of a mapped control has judged), or the controls' recorded
+    /// status when no check tests them.
+    pub result: String,
+    pub controls: Vec<MappedControl>,
+}
+
+/// An Annex A control behind a requirement, as the SoA shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct MappedControl {
+    pub control: String,
+    pub title: String,
+    pub applicable: Option<bool>,
+    pub status: Option<Implementation>,
+    pub status_source: String,
+    pub checks: Vec<annexa_core::soa::CheckResult>,
+    /// The crosswalk's confidence in the mapping: H, M or L.
+    pub confidence: String,
+}
+
+/// The frameworks the identity crosswalk reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framework {
+    Iso27001,
+    Soc2,
+    NistCsf,
+    Cis,
+}
+
+impl Framework {
+    pub fn parse(s: &str) -> Result<Framework> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "iso27001" | "iso" | "annex-a" => Ok(Framework::Iso27001),
+            "soc2" | "soc-2" => Ok(Framework::Soc2),
+            "nist-csf" | "nist" | "csf" => Ok(Framework::NistCsf),
+            "cis" | "cis-v8" => Ok(Framework::Cis),
+            _ => Err(Error::invalid(format!("framework {s:?}: expected soc2, nist-csf, cis or iso27001"))),
+        }
+    }
+}
+
+impl App {
+    /// Each identity requirement of `framework`, with the evidence of its Annex A controls.
+    pub fn framework_status(&self, framework: Framework) -> Result<Vec<RequirementStatus>> {
+        let view = self.soa()?;
+        let catalog = annexa_core::catalog::Catalog::get();
+        let mut by_requirement: std::collections::BTreeMap<String, Vec<MappedControl>> = Default::default();
+        for row in &view.controls {
+            let Some(x) = catalog.crosswalk(&row.control) else { continue };
+            let ids: Vec<String> = match framework {
+                Framework::Iso27001 => vec![row.control.clone()],
+                Framework::Soc2 => x.soc2.clone(),
+                Framework::NistCsf => x.nist_csf_2.clone(),
+                Framework::Cis => x.cis_v8.clone(),
+            };
+            for id in ids {
+                by_requirement.entry(id).or_default().push(MappedControl {
+                    control: row.control.clone(),
+                    title: row.title.clone(),
+                    applicable: row.applicable,
+                    status: row.status,
+                    status_source: row.status_source.clone(),
+                    checks: row.checks.clone(),
+                    confidence: x.confidence.clone(),
+                });
+            }
+        }
+        let mut out: Vec<RequirementStatus> = by_requirement
+            .into_iter()
+            .map(|(requirement, controls)| {
+                let judged: Vec<&annexa_core::soa::CheckResult> =
+                    controls.iter().flat_map(|c| &c.checks).filter(|c| c.result == "passed" || c.result == "failed").collect();
+                let tested = controls.iter().filter(|c| c.checks.iter().any(|k| k.result == "passed" || k.result == "failed")).count();
+                let result = if judged.iter().any(|c| c.result == "failed") {
+                    "failed".to_string()
+                } else if tested == controls.len() {
+                    "passed".to_string()
+                } else if tested > 0 {
+                    format!("passed ({tested} of {} controls tested)", controls.len())
+                } else if controls.iter().all(|c| c.status == Some(Implementation::Implemented)) {
+                    "implemented (recorded)".to_string()
+                } else {
+                    "not tested".to_string()
+                };
+                RequirementStatus { requirement, result, controls }
+            })
+            .collect();
+        out.sort_by(|a, b| natural(&a.requirement).cmp(&natural(&b.requirement)));
+        Ok(out)
+    }
+}
+
+/// Sorts `CC6.10` after `CC6.9` and `A.5.18` after `A.5.9`.
+fn natural(s: &str) -> Vec<(String, u64)> {
+    let mut out = Vec::new();
+    let mut text = String::new();
+    let mut num = String::new();
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            num.push(c);
+        } else {
+            if !num.is_empty() || !text.is_empty() {
+                out.push((std::mem::take(&mut text), num.parse().unwrap_or(0)));
+                num.clear();
+            }
+            text.push(c);
+        }
+    }
+    out.push((text, num.parse().unwrap_or(0)));
+    out
+}
+
 fn approved_rows(store: &mut Store, version: i64) -> Result<Approved> {
     let rows = store.soa_version_rows(version)?;
     serde_json::from_str(&rows).map_err(|e| Error::internal(format!("SoA version {version} cannot be read: {e}")))

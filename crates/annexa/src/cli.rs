@@ -822,6 +822,17 @@ pub enum ControlsCommand {
     /// Show one control: title, theme, the checks that test it, the crosswalk.
     /// A 2013 id (A.9.2.6) answers with the 2022 control(s).
     Show { id: String },
+    /// Each identity requirement of a framework with the evidence of the Annex A controls it
+    /// maps to: their checks' latest results and their status in the SoA.
+    #[command(after_help = "Examples:
+  annexa controls status --framework soc2
+  annexa controls status --framework nist-csf --format json
+  annexa controls status --framework cis")]
+    Status {
+        /// soc2, nist-csf, cis, or iso27001 (the identity controls of Annex A themselves).
+        #[arg(long, default_value = "iso27001")]
+        framework: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -64,6 +64,18 @@ fn the_soa_is_kept_approved_compared_and_exported() {
         // A.8.5 is tested by MFA checks, which passed: implemented.
         assert_eq!(row(&view, "A.8.5")["status"], "implemented");
 
+        // The same evidence seen through another framework: SOC 2's CC1.5 is A.6.5 (the
+        // leaver kept access), NIST CSF's PR.AA-03 is A.8.5 (MFA checks passed).
+        let soc2 = json(d, db, &["controls", "status", "--framework", "soc2"]);
+        let req = |all: &Value, id: &str| all.as_array().expect("list").iter().find(|r| r["requirement"] == id).cloned().expect("requirement");
+        let cc15 = req(&soc2, "CC1.5");
+        assert_eq!(cc15["result"], "failed");
+        assert_eq!(cc15["controls"][0]["control"], "A.6.5");
+        assert_eq!(req(&json(d, db, &["controls", "status", "--framework", "nist-csf"]), "PR.AA-03")["result"], "passed");
+        assert!(json(d, db, &["controls", "status", "--framework", "cis"]).as_array().expect("list").iter().any(|r| r["requirement"] == "6.2"));
+        let out = annexa(d, db, &["controls", "status", "--framework", "pci"]);
+        assert_eq!(out.status.code(), Some(2));
+
         // Bad edits: refused whole, nothing changed.
         refused(d, db, &["soa", "set", "A.8.28", "--applicable", "no"], "excluding A.8.28 needs a justification");
         refused(d, db, &["soa", "set", "A.8.28", "--applicable", "no", "--justification", "N/A"], "does not justify excluding A.8.28");

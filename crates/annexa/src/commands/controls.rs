@@ -61,6 +61,24 @@ pub fn run(global: &GlobalArgs, cmd: ControlsCommand) -> anyhow::Result<ExitCode
                 }
             }
         }
+        ControlsCommand::Status { framework } => {
+            let framework = annexa_app::soa::Framework::parse(&framework)?;
+            let app = crate::commands::setup::app_with_config(global)?;
+            let status = app.framework_status(framework)?;
+            if global.format == Format::Json {
+                print_json(&status)?;
+            } else {
+                let mut table = Table::new(&["requirement", "result", "ISO/IEC 27001 controls", "checks (latest result)"]);
+                for r in &status {
+                    let controls: Vec<String> = r.controls.iter().map(|c| format!("{} {}", c.control, c.title)).collect();
+                    let mut checks: Vec<String> = r.controls.iter().flat_map(|c| &c.checks).map(|c| format!("{} {}", c.check, c.result)).collect();
+                    checks.sort();
+                    checks.dedup();
+                    table.push(vec![r.requirement.clone(), r.result.clone(), controls.join("; "), checks.join(", ")]);
+                }
+                table.print(global.format)?;
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -30,6 +30,7 @@ pub mod nonconformity;
 pub mod provision;
 pub mod pushed;
 mod queries;
+pub mod report;
 pub mod risk;
 pub mod soa;
 pub mod tokens;

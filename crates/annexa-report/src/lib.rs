@@ -19,7 +19,9 @@
 //! Architecture invariant: no database and no use case here: values in, files out (and
 //! back). The app decides what a returned row means.
 
+pub mod auditor;
 pub mod soa;
+pub mod svg;
 pub mod tables;
 pub mod worksheet;
 

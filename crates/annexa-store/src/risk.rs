@@ -333,3 +333,47 @@ fn changed_fields(before: &Risk, after: &Risk) -> Vec<&'static str> {
     note("quantification", before.quantification == after.quantification);
     out
 }
+
+/// Counts a report needs, read in one transaction.
+#[derive(Debug, Clone, Default)]
+pub struct ReportCounts {
+    /// Open findings per (check, severity).
+    pub open: Vec<(String, annexa_core::finding::Severity, u64)>,
+    /// Open findings accepted as risks or dismissed as false positives.
+    pub suppressed: u64,
+    /// The posture of the last runs that measured one, oldest first.
+    pub postures: Vec<(i64, Instant, Posture)>,
+}
+
+impl Store {
+    /// What the auditor's report counts: open findings by check and severity, suppressed
+    /// findings, and the posture of the last `runs` runs.
+    pub fn report_counts(&mut self, runs: i64) -> Result<ReportCounts, StoreError> {
+        let mut tx = self.conn.read_transaction()?;
+        let mut out = ReportCounts::default();
+        tx.query_each("SELECT check_id, severity_rank, COUNT(*) FROM findings WHERE status = 'open' GROUP BY check_id, severity_rank", &[], |r| {
+            let rank = r.req_int(1)?;
+            let sev = annexa_core::finding::Severity::ALL.iter().copied().find(|s| s.rank() == rank);
+            let sev = sev.ok_or_else(|| StoreError::Corrupt(format!("severity rank {rank}")))?;
+            out.open.push((r.req_text(0)?.to_string(), sev, r.req_int(2)?.max(0) as u64));
+            Ok(())
+        })?;
+        tx.query_each(
+            "SELECT COUNT(*) FROM findings f JOIN finding_workflow w ON w.finding_id = f.id \
+             WHERE f.status = 'open' AND w.state IN ('accepted', 'false-positive')",
+            &[],
+            |r| {
+                out.suppressed = r.req_int(0)?.max(0) as u64;
+                Ok(())
+            },
+        )?;
+        tx.query_each("SELECT id, started_at, posture FROM audit_runs WHERE posture IS NOT NULL ORDER BY id DESC LIMIT ?", &[runs.into()], |r| {
+            let posture = serde_json::from_str(r.req_text(2)?).map_err(|e| StoreError::Corrupt(format!("run posture: {e}")))?;
+            out.postures.push((r.req_int(0)?, instant(r.int(1)?).unwrap_or_default(), posture));
+            Ok(())
+        })?;
+        out.postures.reverse();
+        tx.commit()?;
+        Ok(out)
+    }
+}

@@ -110,6 +110,9 @@ Examples:
     /// The Statement of Applicability: all 93 Annex A controls, set, drafted, approved, compared, exported.
     #[command(subcommand)]
     Soa(SoaCommand),
+    /// The auditor's report: one self-contained HTML page, or the same as PDF.
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// The ISO/IEC 27001:2022 Annex A control catalog.
     #[command(subcommand)]
     Controls(ControlsCommand),
@@ -635,6 +638,28 @@ Examples:
     },
     /// The built-in library of identity risks.
     Library,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Write the auditor's report as one HTML file that makes no request: summary, posture
+    /// per theme, authentication strength, findings by control with evidence, trend, SoA,
+    /// risk heat map and loss exceedance, campaigns and reviewer diligence, JML, the ledger
+    /// checkpoint that covers it.
+    #[command(after_help = "Examples:
+  annexa report html --out report.html")]
+    Html {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Write the same report as PDF, printed by headless Chromium (Debian `chromium`, or
+    /// ANNEXA_CHROMIUM).
+    #[command(after_help = "Examples:
+  annexa report pdf --out report.pdf")]
+    Pdf {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

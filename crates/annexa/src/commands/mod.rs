@@ -29,6 +29,21 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Nc(cmd) => nc::run(global, cmd),
         Command::Risk(cmd) => risk::run(global, cmd),
         Command::Soa(cmd) => soa::run(global, cmd),
+        Command::Report(cmd) => {
+            let app = setup::app_with_config(global)?;
+            let out = match cmd {
+                crate::cli::ReportCommand::Html { out } => {
+                    app.report_html(&out)?;
+                    out
+                }
+                crate::cli::ReportCommand::Pdf { out } => {
+                    app.report_pdf(&out)?;
+                    out
+                }
+            };
+            eprintln!("wrote {}", out.display());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Campaign(cmd) => campaign::run(global, cmd),
         Command::Controls(cmd) => controls::run(global, cmd),
         Command::Demo(args) => demo::run(global, args),

@@ -27,6 +27,7 @@ pub mod keys;
 pub mod ledger;
 pub mod lifecycle;
 pub mod nonconformity;
+pub mod oscal;
 pub mod provision;
 pub mod pushed;
 mod queries;

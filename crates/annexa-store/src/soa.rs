@@ -242,3 +242,24 @@ impl Store {
         Ok(rows)
     }
 }
+
+impl Store {
+    /// The ledger entry that last recorded each finding of `ids` (opened or regraded).
+    pub fn finding_ledger_entries(&mut self, ids: &std::collections::HashSet<String>) -> Result<BTreeMap<String, u64>, StoreError> {
+        let mut tx = self.conn.read_transaction()?;
+        let mut out = BTreeMap::new();
+        for kind in ["findings-opened", "findings-regraded"] {
+            for (seq, data) in entries_of_kind(&mut tx, kind)? {
+                for item in data.get("findings").and_then(|f| f.as_array()).into_iter().flatten() {
+                    let id = item.as_str().or_else(|| item.get("id").and_then(|i| i.as_str()));
+                    if let Some(id) = id.filter(|id| ids.contains(*id)) {
+                        let slot = out.entry(id.to_string()).or_insert(seq);
+                        *slot = (*slot).max(seq);
+                    }
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+}

@@ -660,6 +660,19 @@ pub enum ReportCommand {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
+    /// Write the latest audit as NIST OSCAL 1.1: assessment results to FILE, and beside it
+    /// the assessment plan (NAME.assessment-plan.json) and a component definition of the
+    /// checks (NAME.component-definition.json).
+    #[command(after_help = "The results hold an observation per check and per open finding (the 1,000 most severe), a
+finding per Annex A control, the risk register, and the ledger entries that record them with
+their inclusion proofs (back-matter, base64), against a checkpoint signed for the export.
+
+Examples:
+  annexa report oscal --out assessment-results.json")]
+    Oscal {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -40,6 +40,20 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     app.report_pdf(&out)?;
                     out
                 }
+                crate::cli::ReportCommand::Oscal { out } => {
+                    let files = app.report_oscal(&out)?;
+                    if global.format == crate::output::Format::Json {
+                        crate::output::print_json(&files)?;
+                    }
+                    eprintln!(
+                        "wrote {} and {} ({} of {} open findings reported as observations)",
+                        files.assessment_plan.display(),
+                        files.component_definition.display(),
+                        files.findings_reported,
+                        files.open_total
+                    );
+                    out
+                }
             };
             eprintln!("wrote {}", out.display());
             Ok(ExitCode::SUCCESS)

@@ -35,11 +35,6 @@ impl App {
     /// Runs `checks` (every check when empty) as of `as_of` (now when `None`), with the
     /// configuration of [`crate::Settings`], stores the run and signs a checkpoint.
     pub fn audit(&self, checks: &[String], as_of: Option<Instant>) -> Result<AuditOutcome> {
-        for c in checks {
-            if annexa_engine::checks::check(c).is_none() {
-                return Err(annexa_engine::UnknownCheck(c.clone()).into());
-            }
-        }
         let as_of = as_of.unwrap_or_else(|| self.now());
         let mut store = self.store()?;
         let outcome = self.evaluate(&mut store, &self.settings.config, as_of, checks)?;
@@ -57,6 +52,13 @@ impl App {
         checks: &[String],
     ) -> Result<AuditOutcome> {
         let started_at = self.now();
+        // Rego policies first: compiling them registers their checks' ids.
+        let (policies, policy_errors) = self.policies()?;
+        for c in checks {
+            if annexa_engine::checks::check(c).is_none() && !policy_errors.iter().any(|e| e.check == *c) {
+                return Err(annexa_engine::UnknownCheck(c.clone()).into());
+            }
+        }
         self.progress.step("loading the identity graph");
         let t0 = std::time::Instant::now();
         let graph = store.load_graph()?;
@@ -65,8 +67,12 @@ impl App {
         let ledger = self.ledger_status(store)?;
         // The run may resolve the open findings of any check it runs; which ones run (and
         // which cannot judge) is known at the end.
-        let selected: Vec<String> =
+        let mut selected: Vec<String> =
             if checks.is_empty() { annexa_engine::checks::CHECKS.iter().map(|c| c.id.to_string()).collect() } else { checks.to_vec() };
+        if checks.is_empty() {
+            selected.extend(policies.iter().map(|(p, _)| p.def.id.to_string()));
+            selected.extend(policy_errors.iter().map(|e| e.check.clone()));
+        }
         let revocations = self.pending_revocations(store)?;
         let mut writer = store.begin_run(&RunStart { actor: &self.actor, started_at, as_of, checks: &selected })?;
         let mut failed = None;
@@ -78,7 +84,7 @@ impl App {
             config,
             as_of,
             checks,
-            OwnRecords { ledger: Some(ledger), revocations: Some(revocations.clone()) },
+            OwnRecords { ledger: Some(ledger), revocations: Some(revocations.clone()), policies, policy_errors },
             &prepare,
             &mut |batch| match batch.and_then(|b| writer.add_prepared(b)) {
                 Ok(()) => true,

@@ -28,6 +28,7 @@ pub mod ledger;
 pub mod lifecycle;
 pub mod nonconformity;
 pub mod oscal;
+pub mod policy;
 pub mod provision;
 pub mod pushed;
 mod queries;

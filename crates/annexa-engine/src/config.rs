@@ -30,6 +30,27 @@ pub struct Config {
     pub notifications: Notifications,
     /// The risk matrix: likelihood in events per year, impact in money, levels by score.
     pub risk: RiskConfig,
+    /// Checks written in Rego.
+    pub policy: PolicyConfig,
+}
+
+/// `[policy]`: custom checks written in Rego.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PolicyConfig {
+    /// A directory of `.rego` files, each adding a check (`*_test.rego` files hold tests).
+    /// Relative to the working directory. None: no custom checks.
+    pub dir: Option<String>,
+    /// How long one batch of subjects may take a policy, in milliseconds.
+    pub timeout_ms: u32,
+    /// Each check's parameters, by check id, given to it as `input.parameters`.
+    pub parameters: BTreeMap<String, toml::Table>,
+}
+
+impl Default for PolicyConfig {
+    fn default() -> Self {
+        PolicyConfig { dir: None, timeout_ms: 10_000, parameters: BTreeMap::new() }
+    }
 }
 
 /// `[risk]`: the 5×5 matrix, with each likelihood and impact level also defined in numbers,

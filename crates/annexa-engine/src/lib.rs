@@ -24,6 +24,7 @@ pub mod jml;
 pub mod pattern;
 pub mod posture;
 pub mod provision;
+pub mod rego;
 pub mod risk;
 pub mod soa;
 

@@ -1324,7 +1324,7 @@ fn revocation_not_fulfilled_waits_for_an_import_after_the_decision_and_the_windo
         revocation(6, "r12", "off", "2026-03-01T00:00:00Z"), // a disabled account's: unusable
     ];
     let mut found = Vec::new();
-    let own = annexa_engine::OwnRecords { ledger: None, revocations: Some(revocations) };
+    let own = annexa_engine::OwnRecords { ledger: None, revocations: Some(revocations), ..Default::default() };
     let selected = ["revocation-not-fulfilled".to_string()];
     annexa_engine::audit_stream(&g.0, &config(""), at(AS_OF), &selected, own, &|b| b, &mut |b| {
         found.extend(b);

@@ -110,6 +110,10 @@ Examples:
     /// The Statement of Applicability: all 93 Annex A controls, set, drafted, approved, compared, exported.
     #[command(subcommand)]
     Soa(SoaCommand),
+    /// Checks written in Rego: test them, query them, compare the built-in checks with their
+    /// reference policies.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
     /// The auditor's report: one self-contained HTML page, or the same as PDF.
     #[command(subcommand)]
     Report(ReportCommand),
@@ -638,6 +642,46 @@ Examples:
     },
     /// The built-in library of identity risks.
     Library,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Run the `test_` rules of the policies, as `opa test` does: exit 1 if one fails.
+    #[command(after_help = "Examples:
+  annexa policy test policies/
+  annexa policy test --format json")]
+    Test {
+        /// The policy directory (default: [policy] dir of annexa.toml).
+        dir: Option<PathBuf>,
+    },
+    /// Answer one ad-hoc query against the policies, with an input document.
+    #[command(after_help = "Examples:
+  annexa policy eval 'data.annexa.custom.badges.findings' --input batch.json --dir policies/
+  annexa policy eval '1 + 1'")]
+    Eval {
+        query: String,
+        /// A JSON input document (the shape docs/rego-input.schema.json documents).
+        #[arg(long, value_name = "FILE")]
+        input: Option<PathBuf>,
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+    /// Run built-in checks natively and through their reference Rego policies over the
+    /// stored organisation, side by side: findings that differ, and the time each took.
+    #[command(after_help = "Examples:
+  annexa policy compare
+  annexa policy compare --check dormant-account --as-of 2026-10-01T00:00:00Z --format json")]
+    Compare {
+        #[arg(long = "check", value_name = "CHECK")]
+        checks: Vec<String>,
+        #[arg(long)]
+        as_of: Option<String>,
+    },
+    /// Write the reference policies of the built-in checks into DIR, to start a check from.
+    Reference {
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -13,7 +13,7 @@ mod ledger;
 pub(crate) mod lifecycle;
 mod people;
 mod privilege;
-mod registry;
+pub(crate) mod registry;
 pub mod revocation;
 
 pub use registry::{check, checks_for_control, CheckDef, CHECKS};
@@ -32,6 +32,10 @@ use serde::Serialize;
 pub struct OwnRecords {
     pub ledger: Option<crate::context::LedgerStatus>,
     pub revocations: Option<Vec<annexa_core::campaign::Revocation>>,
+    /// Checks written in Rego (compiled by [`crate::rego::compile`]), with their parameters;
+    /// and the policies that did not compile, each reported as its check's error.
+    pub policies: Vec<(crate::rego::Policy, serde_json::Value)>,
+    pub policy_errors: Vec<crate::rego::PolicyError>,
 }
 
 /// A `--check` id that no built-in check has.
@@ -91,7 +95,7 @@ pub fn audit_with_ledger(
     ledger: Option<crate::context::LedgerStatus>,
 ) -> Result<AuditResult, UnknownCheck> {
     let mut findings = Vec::new();
-    let own = OwnRecords { ledger, revocations: None };
+    let own = OwnRecords { ledger, ..Default::default() };
     let summary = audit_stream(graph, config, as_of, selected, own, &|batch| batch, &mut |batch| {
         findings.extend(batch);
         true
@@ -128,6 +132,34 @@ pub fn audit_stream<T: Send>(
     let has_revocations = own.revocations.is_some();
     ctx.ledger = own.ledger;
     ctx.revocations = own.revocations;
+    let mut jobs = builtin_jobs(config, selected, has_revocations, has_ledger);
+    for (policy, parameters) in &own.policies {
+        let wanted = selected.is_empty() || selected.iter().any(|s| s == policy.def.id);
+        if wanted {
+            let parameters_map = parameters.as_object().cloned().unwrap_or_default();
+            jobs.push(Job {
+                def: policy.def,
+                severity: policy.def.default_severity,
+                parameters: parameters_map,
+                run: Box::new(move |ctx, builder| crate::rego::run(ctx, policy, parameters, builder)),
+            });
+        }
+    }
+    let errors: Vec<NotEvaluated> = own
+        .policy_errors
+        .iter()
+        .filter(|e| selected.is_empty() || selected.iter().any(|s| *s == e.check))
+        .map(|e| NotEvaluated { check: e.check.clone(), reason: format!("error: {}: {}", e.file, e.message) })
+        .collect();
+    let posture = crate::posture::measure(&ctx);
+    let mut summary = execute(&ctx, jobs, prepare, sink);
+    summary.posture = posture;
+    summary.not_evaluated.extend(errors);
+    Ok(summary)
+}
+
+/// The built-in checks selected (all enabled ones when `selected` is empty), as jobs.
+fn builtin_jobs<'a>(config: &'a Config, selected: &'a [String], has_revocations: bool, has_ledger: bool) -> Vec<Job<'a>> {
     let c = &config.checks;
     let mut runner = Runner { selected, jobs: Vec::new() };
     runner.run("orphaned-account", c.orphaned_account.enabled, c.orphaned_account.severity, &c.orphaned_account, accounts::orphaned);
@@ -202,10 +234,34 @@ pub fn audit_stream<T: Send>(
     if has_ledger {
         runner.run("log-integrity", c.log_integrity.enabled, c.log_integrity.severity, &c.log_integrity, ledger::integrity);
     }
-    let posture = crate::posture::measure(&ctx);
-    let mut summary = execute(&ctx, runner.jobs, prepare, sink);
-    summary.posture = posture;
-    Ok(summary)
+    runner.jobs
+}
+
+/// Runs one built-in check alone over `ctx`, single-threaded, and returns its findings
+/// (for comparing it with its reference policy).
+pub fn evaluate_one(ctx: &Context<'_>, config: &Config, id: &str) -> Option<(Vec<Finding>, Severity, serde_json::Map<String, serde_json::Value>)> {
+    let selected = [id.to_string()];
+    let jobs = builtin_jobs(config, &selected, true, true);
+    let job = jobs.into_iter().next()?;
+    let found = std::sync::Mutex::new(Vec::new());
+    let send = |batch: Vec<Finding>| {
+        if let Ok(mut f) = found.lock() {
+            f.extend(batch);
+        }
+        true
+    };
+    let mut builder = FindingBuilder {
+        check: job.def,
+        severity: job.severity,
+        parameters: job.parameters.clone(),
+        as_of: ctx.as_of,
+        out: crate::context::Emitter::new(&send),
+        not_evaluated: None,
+    };
+    (job.run)(ctx, &mut builder);
+    builder.out.flush();
+    drop(builder);
+    Some((found.into_inner().unwrap_or_default(), job.severity, job.parameters))
 }
 
 /// One check to run, with its effective severity and parameters.

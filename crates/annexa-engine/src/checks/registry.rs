@@ -158,9 +158,29 @@ pub const CHECKS: &[CheckDef] = &[
     },
 ];
 
-/// The definition of the check with this id.
+/// Checks loaded from Rego policies in this process, beside the built-in ones.
+static CUSTOM: std::sync::RwLock<Vec<&'static CheckDef>> = std::sync::RwLock::new(Vec::new());
+
+/// Registers a check of a Rego policy so that [`check`] finds it; a check already
+/// registered under that id keeps its definition if it is the same, else is replaced (a
+/// policy edited between two loads in one process).
+pub(crate) fn register_custom(def: CheckDef) -> &'static CheckDef {
+    if let Some(builtin) = CHECKS.iter().find(|c| c.id == def.id) {
+        return builtin;
+    }
+    let Ok(mut custom) = CUSTOM.write() else { return Box::leak(Box::new(def)) };
+    if let Some(existing) = custom.iter().find(|c| c.id == def.id && **c == &def) {
+        return existing;
+    }
+    let leaked: &'static CheckDef = Box::leak(Box::new(def));
+    custom.retain(|c| c.id != leaked.id);
+    custom.push(leaked);
+    leaked
+}
+
+/// The definition of the check with this id: built in, or from a Rego policy loaded.
 pub fn check(id: &str) -> Option<&'static CheckDef> {
-    CHECKS.iter().find(|c| c.id == id)
+    CHECKS.iter().find(|c| c.id == id).or_else(|| CUSTOM.read().ok()?.iter().copied().find(|c| c.id == id))
 }
 
 /// The checks that evidence a control (`A.5.18`).

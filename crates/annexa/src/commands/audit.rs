@@ -57,7 +57,9 @@ pub fn run(global: &GlobalArgs, args: AuditArgs) -> anyhow::Result<ExitCode> {
         }
     }
     crate::commands::warn_of_failed_imports(&app)?;
-    let failing = fail_on.is_some_and(|min| audit.outcome.checks.iter().any(|c| c.most_severe.is_some_and(|s| s >= min)));
+    // A check in error could not say whether anything is wrong: with --fail-on, that fails.
+    let errored = audit.summary.not_evaluated.iter().any(|n| n.reason.starts_with("error: "));
+    let failing = fail_on.is_some_and(|min| errored || audit.outcome.checks.iter().any(|c| c.most_severe.is_some_and(|s| s >= min)));
     Ok(if failing { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
@@ -110,7 +112,11 @@ impl Report<'_> {
             writeln!(out, "passed (nothing found): {}", passed.join(", "))?;
         }
         for n in self.not_evaluated {
-            writeln!(out, "{}: not evaluated: {}", n.check, n.reason)?;
+            if n.reason.starts_with("error: ") {
+                writeln!(out, "{}: {}", n.check, n.reason)?;
+            } else {
+                writeln!(out, "{}: not evaluated: {}", n.check, n.reason)?;
+            }
         }
 
         // Per control: the findings that evidence it, and how many of its checks found some.
@@ -243,12 +249,14 @@ impl Report<'_> {
     pub fn junit(&self, out: &mut impl Write) -> anyhow::Result<()> {
         let o = self.outcome;
         let failures = o.checks.iter().filter(|c| c.open > 0).count();
-        let (n, skipped) = (o.checks.len() + self.not_evaluated.len(), self.not_evaluated.len());
+        // A check that failed (a Rego policy in error) is an error, never skipped or passed.
+        let errors = self.not_evaluated.iter().filter(|n| n.reason.starts_with("error: ")).count();
+        let (n, skipped) = (o.checks.len() + self.not_evaluated.len(), self.not_evaluated.len() - errors);
         writeln!(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>")?;
-        writeln!(out, "<testsuites name=\"annexa\" tests=\"{n}\" failures=\"{failures}\" skipped=\"{skipped}\">")?;
+        writeln!(out, "<testsuites name=\"annexa\" tests=\"{n}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\">")?;
         writeln!(
             out,
-            "  <testsuite name=\"annexa audit run {}\" tests=\"{n}\" failures=\"{failures}\" skipped=\"{skipped}\" timestamp=\"{}\">",
+            "  <testsuite name=\"annexa audit run {}\" tests=\"{n}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\" timestamp=\"{}\">",
             o.run_id,
             self.as_of.format("%Y-%m-%dT%H:%M:%S")
         )?;
@@ -275,7 +283,10 @@ impl Report<'_> {
         }
         for s in self.not_evaluated {
             case(out, &s.check)?;
-            writeln!(out, "      <skipped message=\"not evaluated: {}\"/>", xml(&s.reason))?;
+            match s.reason.strip_prefix("error: ") {
+                Some(error) => writeln!(out, "      <error message=\"{}\"/>", xml(error))?,
+                None => writeln!(out, "      <skipped message=\"not evaluated: {}\"/>", xml(&s.reason))?,
+            }
             writeln!(out, "    </testcase>")?;
         }
         writeln!(out, "  </testsuite>\n</testsuites>")?;

@@ -11,6 +11,7 @@ pub mod import;
 pub mod ledger;
 mod nc;
 pub mod provision;
+mod policy;
 mod risk;
 mod soa;
 pub mod serve;
@@ -29,6 +30,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Nc(cmd) => nc::run(global, cmd),
         Command::Risk(cmd) => risk::run(global, cmd),
         Command::Soa(cmd) => soa::run(global, cmd),
+        Command::Policy(cmd) => policy::run(global, cmd),
         Command::Report(cmd) => {
             let app = setup::app_with_config(global)?;
             let out = match cmd {

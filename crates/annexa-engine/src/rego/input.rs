@@ -1,0 +1,132 @@
+//! What a Rego check is given: its subjects in batches, each batch a JSON document
+//! `{as_of, as_of_date, parameters, items: [...]}` (the shape `docs/rego-input.schema.json`
+//! documents). An account item holds the account, the person it belongs to (correlation is
+//! done before), whether its owner is an active person, and its grants; a person item holds
+//! the person. Times are seconds since the epoch (exact in Rego's numbers), dates ISO strings.
+
+use super::SubjectSort;
+use crate::context::Context;
+use annexa_core::finding::SourceRecord;
+use annexa_core::model::{Account, Person};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+/// A subject of a batch: how findings about it are labelled, and its source records.
+#[derive(Debug, Clone)]
+pub struct BatchSubject {
+    pub label: String,
+    pub records: Vec<SourceRecord>,
+}
+
+/// One batch: the input document, and its subjects by key.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    pub input: Value,
+    subjects: HashMap<String, BatchSubject>,
+}
+
+impl Batch {
+    pub fn subject(&self, key: &str) -> Option<&BatchSubject> {
+        self.subjects.get(key)
+    }
+}
+
+fn secs(t: Option<annexa_core::time::Instant>) -> Value {
+    t.map(|t| json!(t.timestamp())).unwrap_or(Value::Null)
+}
+
+fn day(d: Option<chrono::NaiveDate>) -> Value {
+    d.map(|d| json!(d.to_string())).unwrap_or(Value::Null)
+}
+
+/// A person as a policy sees them.
+pub fn person(p: &Person) -> Value {
+    json!({
+        "employee_id": &*p.employee_id,
+        "display_name": p.display_name(),
+        "email": p.email,
+        "department": p.department,
+        "title": p.title,
+        "manager_id": p.manager_id.as_deref(),
+        "location": p.location,
+        "worker_type": p.worker_type,
+        "status": p.status,
+        "start_date": day(p.start_date),
+        "end_date": day(p.end_date),
+    })
+}
+
+fn account(ctx: &Context<'_>, i: usize, a: &Account) -> Value {
+    let grants: Vec<Value> =
+        ctx.grants_of(i).map(|g| json!({ "entitlement": ctx.grant_label(g), "privileged": ctx.privileged(g) })).collect();
+    json!({
+        "account": {
+            "system": &*a.system,
+            "account_id": &*a.account_id,
+            "username": a.username,
+            "display_name": a.display_name,
+            "email": a.email,
+            "employee_id": a.employee_id.as_deref(),
+            "status": a.status,
+            "type": a.kind,
+            "created_at": secs(a.created_at),
+            "last_login_at": secs(a.last_login_at),
+            "last_login_known": a.last_login_known,
+            "mfa": a.mfa,
+            "interactive": a.interactive,
+            "root": a.root,
+            "owner": a.owner,
+            "source_kind": ctx.import_kind(a.origin),
+        },
+        "person": ctx.person_of(i).map(person),
+        "owner_active": ctx.owner[i].is_some(),
+        "grants": grants,
+    })
+}
+
+/// Hands `each` the subjects in batches of `size`; stops when it returns false.
+pub fn batches(ctx: &Context<'_>, sort: SubjectSort, parameters: &Value, size: usize, each: &mut dyn FnMut(&Batch) -> bool) {
+    let head = |items: Vec<Value>| {
+        json!({
+            "as_of": ctx.as_of.timestamp(),
+            "as_of_date": ctx.as_of.date_naive().to_string(),
+            "parameters": parameters,
+            "items": items,
+        })
+    };
+    let mut items = Vec::with_capacity(size);
+    let mut subjects = HashMap::with_capacity(size);
+    let mut flush = |items: &mut Vec<Value>, subjects: &mut HashMap<String, BatchSubject>| -> bool {
+        if items.is_empty() {
+            return true;
+        }
+        let batch = Batch { input: head(std::mem::take(items)), subjects: std::mem::take(subjects) };
+        each(&batch)
+    };
+    match sort {
+        SubjectSort::Account => {
+            for (i, a) in ctx.graph.accounts.iter().enumerate() {
+                let subject = ctx.account_subject(i);
+                let mut item = account(ctx, i, a);
+                item["subject"] = json!({ "key": subject.key, "label": subject.label });
+                subjects.insert(subject.key, BatchSubject { label: subject.label, records: vec![ctx.account_source(a)] });
+                items.push(item);
+                if items.len() >= size && !flush(&mut items, &mut subjects) {
+                    return;
+                }
+            }
+        }
+        SubjectSort::Person => {
+            for p in &ctx.graph.people {
+                let subject = ctx.person_subject(p);
+                let item = json!({ "subject": { "key": subject.key, "label": subject.label }, "person": person(p) });
+                subjects.insert(subject.key, BatchSubject { label: subject.label, records: vec![ctx.person_source(p)] });
+                items.push(item);
+                if items.len() >= size && !flush(&mut items, &mut subjects) {
+                    return;
+                }
+            }
+        }
+    }
+    flush(&mut items, &mut subjects);
+}

@@ -27,6 +27,11 @@ use std::time::Duration;
 
 pub use input::Batch;
 
+/// The batches a policy of `sort` is given (for tests and tools).
+pub fn input_batches(ctx: &Context<'_>, sort: SubjectSort, parameters: &serde_json::Value, size: usize, each: &mut dyn FnMut(&Batch) -> bool) {
+    input::batches(ctx, sort, parameters, size, each)
+}
+
 /// A policy file's name and text.
 #[derive(Debug, Clone)]
 pub struct PolicySource {

@@ -1,0 +1,107 @@
+//! The reference Rego policies against the native checks at their boundaries (the same
+//! edge cases the native tables hold), and the policies' input against its documented JSON
+//! Schema, so that the schema a policy author reads is the input they get.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test stops loudly
+
+mod support;
+
+use annexa_engine::config::Config;
+use annexa_engine::context::Context;
+use annexa_engine::rego::{self, reference, SubjectSort};
+use support::*;
+
+fn edge_cases() -> Graph {
+    graph()
+        .with(person("E1").name("Ann", "Lee"))
+        .with(person("E2").name("Bo", "Ek").worker("contractor"))
+        .with(person("E3").name("Cy", "Ng").worker("contractor").ends("2026-03-31"))
+        .with(person("E4").name("Di", "Øst").worker("vendor").ends("2026-04-01"))
+        .with(person("E5").name("Ed", "Fay").worker("contractor").terminated_on("2025-12-31"))
+        .with(account("ad", "used-90d").employee("E1").last_login(ago(90)))
+        .with(account("ad", "used-91d").employee("E1").last_login(ago(91)))
+        .with(account("ad", "never-used-old").created(ago(200)))
+        .with(account("ad", "never-used-new").created(ago(10)))
+        .with(account("ad", "svc-idle").kind("service").last_login(ago(400)))
+        .with(account("ad", "unknown-login").login_unknown())
+        .with(account("ad", "no-mfa").employee("E1").mfa("none"))
+        .with(account("ad", "sms").employee("E1").mfa("sms"))
+        .with(account("ad", "mfa-unknown").employee("E1"))
+        .with(account("ad", "adm-totp").kind("admin").employee("E1").mfa("totp"))
+        .with(account("ad", "adm-fido").kind("admin").employee("E1").mfa("webauthn"))
+        .with(account("aws", "<root_account>").root().mfa(""))
+        .with(account("ad", "ops-totp").employee("E2").mfa("totp"))
+        .with(entitlement("ad", "Domain Admins").privileged())
+        .with(assignment("ad", "ops-totp", "Domain Admins").privileged())
+        .with(account("ad", "svc-orphan").kind("service"))
+        .with(account("ad", "svc-owned").kind("service").owner("E1"))
+        .with(account("ad", "svc-leaver").kind("service").owner("E5"))
+        .with(account("ad", "svc-off").kind("service").disabled())
+}
+
+#[test]
+fn reference_policies_give_the_native_findings_at_the_boundaries() {
+    for g in [edge_cases(), edge_cases().reversed()] {
+        let graph = g.0.resolved();
+        let config = Config::default();
+        let ctx = Context::new(&graph, &config, at(AS_OF));
+        let ids: Vec<&str> = reference::REFERENCE.iter().map(|(id, _)| *id).collect();
+        for c in reference::compare(&ctx, &config, &ids) {
+            assert_eq!(c.error, None, "{}", c.check);
+            assert!(c.only_native.is_empty() && c.only_rego.is_empty() && c.different.is_empty(), "{c:#?}");
+            assert!(c.native_findings > 0, "{} has a case", c.check);
+        }
+    }
+}
+
+/// The properties a schema object declares, and those it requires.
+fn declared(schema: &serde_json::Value, def: &serde_json::Value) -> (Vec<String>, Vec<String>) {
+    let def = match def.get("$ref").and_then(|r| r.as_str()) {
+        Some(r) => &schema["$defs"][r.trim_start_matches("#/$defs/")],
+        None => def,
+    };
+    let props = def["properties"].as_object().map(|p| p.keys().cloned().collect()).unwrap_or_default();
+    let required = def["required"].as_array().map(|r| r.iter().filter_map(|x| x.as_str().map(String::from)).collect()).unwrap_or_default();
+    (props, required)
+}
+
+fn conforms(schema: &serde_json::Value, def: &serde_json::Value, value: &serde_json::Value, at: &str) {
+    let (props, required) = declared(schema, def);
+    let obj = value.as_object().unwrap_or_else(|| panic!("{at} is not an object"));
+    for k in obj.keys() {
+        assert!(props.contains(k), "{at}.{k} is not in docs/rego-input.schema.json");
+    }
+    for r in required {
+        assert!(obj.contains_key(&r), "{at} lacks {r}, which the schema requires");
+    }
+}
+
+#[test]
+fn the_input_is_what_its_schema_documents() {
+    let schema: serde_json::Value = serde_json::from_str(include_str!("../../../docs/rego-input.schema.json")).expect("schema");
+    let g = edge_cases();
+    let graph = g.0.resolved();
+    let config = Config::default();
+    let ctx = Context::new(&graph, &config, at(AS_OF));
+    for (sort, def) in [(SubjectSort::Account, "accountItem"), (SubjectSort::Person, "personItem")] {
+        let mut seen = 0;
+        rego::input_batches(&ctx, sort, &serde_json::json!({}), 7, &mut |batch| {
+            conforms(&schema, &schema, &batch.input, "input");
+            for item in batch.input["items"].as_array().expect("items") {
+                let item_def = &schema["$defs"][def];
+                conforms(&schema, item_def, item, def);
+                for (field, sub) in item.as_object().expect("item") {
+                    let sub_def = &item_def["properties"][field];
+                    if sub.is_object() && (sub_def.get("$ref").is_some() || sub_def.get("properties").is_some()) {
+                        conforms(&schema, sub_def, sub, &format!("{def}.{field}"));
+                    }
+                    if field == "person" && sub.is_object() {
+                        conforms(&schema, &schema["$defs"]["person"], sub, "person");
+                    }
+                }
+                seen += 1;
+            }
+            true
+        });
+        assert!(seen > 0);
+    }
+}

@@ -57,6 +57,11 @@ pub fn person(p: &Person) -> Value {
 }
 
 fn account(ctx: &Context<'_>, i: usize, a: &Account) -> Value {
+    let credentials: Vec<Value> = a
+        .credentials
+        .iter()
+        .map(|c| json!({ "slot": c.slot, "kind": c.kind, "active": c.active, "rotated_at": secs(c.rotated_at), "last_used_at": secs(c.last_used_at) }))
+        .collect();
     let grants: Vec<Value> =
         ctx.grants_of(i).map(|g| json!({ "entitlement": ctx.grant_label(g), "privileged": ctx.privileged(g) })).collect();
     json!({
@@ -77,6 +82,7 @@ fn account(ctx: &Context<'_>, i: usize, a: &Account) -> Value {
             "root": a.root,
             "owner": a.owner,
             "source_kind": ctx.import_kind(a.origin),
+            "credentials": credentials,
         },
         "person": ctx.person_of(i).map(person),
         "owner_active": ctx.owner[i].is_some(),

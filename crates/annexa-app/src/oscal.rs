@@ -6,7 +6,6 @@
 
 use crate::{App, Error, Result};
 use annexa_report::oscal::{OscalCheck, OscalFinding, OscalInput, OscalRisk, OscalRun};
-use annexa_store::{FindingFilter, FindingStatus};
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -62,12 +61,7 @@ impl App {
                 }
             })
             .collect();
-        let page = store.findings_page(&FindingFilter {
-            status: Some(FindingStatus::Open),
-            limit: Some(OSCAL_FINDINGS),
-            due_days: self.due_days(),
-            ..Default::default()
-        })?;
+        let page = self.most_severe_open(&mut store, OSCAL_FINDINGS)?;
         let ids: HashSet<String> = page.findings.iter().map(|f| f.finding.id.clone()).collect();
         let entries = store.finding_ledger_entries(&ids)?;
         let findings: Vec<OscalFinding> = page

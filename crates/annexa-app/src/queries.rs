@@ -50,4 +50,14 @@ impl App {
         annexa_engine::explain::explain(&graph, &self.settings.config, self.now(), employee_id)
             .ok_or_else(|| Error::not_found(format!("no person {employee_id:?} in the HR feed")))
     }
+
+    /// The `limit` most severe open findings, and how many are open in all.
+    pub fn most_severe_open(&self, store: &mut annexa_store::Store, limit: u64) -> Result<FindingPage> {
+        Ok(store.findings_page(&FindingFilter {
+            status: Some(annexa_store::FindingStatus::Open),
+            limit: Some(limit),
+            due_days: self.due_days(),
+            ..Default::default()
+        })?)
+    }
 }

@@ -8,7 +8,6 @@ use annexa_core::finding::Severity;
 use annexa_core::risk::risk_label;
 use annexa_engine::risk::RiskMatrix;
 use annexa_report::auditor::{AuditorReport, CampaignLine, FindingLine, RiskLine, RunLine};
-use annexa_store::{FindingFilter, FindingStatus};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -61,12 +60,7 @@ impl App {
             .collect();
         by_control.sort_by_key(|(c, _, _)| catalog.controls().iter().position(|x| x.id == *c).unwrap_or(usize::MAX));
 
-        let page = store.findings_page(&FindingFilter {
-            status: Some(FindingStatus::Open),
-            limit: Some(TOP_FINDINGS),
-            due_days: self.due_days(),
-            ..Default::default()
-        })?;
+        let page = self.most_severe_open(&mut store, TOP_FINDINGS)?;
         let top_findings = page
             .findings
             .iter()

@@ -39,6 +39,11 @@ fn edge_cases() -> Graph {
         .with(account("ad", "svc-owned").kind("service").owner("E1"))
         .with(account("ad", "svc-leaver").kind("service").owner("E5"))
         .with(account("ad", "svc-off").kind("service").disabled())
+        .with(account("ad", "frontdesk").kind("shared"))
+        .with(account("ad", "CORP\\Test01"))
+        .with(account("ad", "shared-ops@corp.example"))
+        .with(account("ad", "tester"))
+        .with(account("ad", "test.owned").owner("E1"))
 }
 
 #[test]

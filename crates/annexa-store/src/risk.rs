@@ -79,6 +79,31 @@ fn one_risk(tx: &mut Tx<'_>, id: i64) -> Result<Risk, StoreError> {
     out.ok_or_else(|| StoreError::NotFound(format!("there is no risk {}", risk_label(id))))
 }
 
+/// The columns a risk's state is written to, in the order of [`fields`].
+const FIELDS: &str = "title, asset, threat, vulnerability, owner, inherent_likelihood, inherent_impact, residual_likelihood, \
+    residual_impact, treatment, plan, controls, checks, review_due, quantification";
+
+/// A risk's state as the values of [`FIELDS`].
+fn fields<'a>(risk: &'a Risk, controls: &'a str, checks: &'a str, quantification: Option<&'a str>) -> Vec<crate::db::Value<'a>> {
+    vec![
+        risk.title.as_str().into(),
+        risk.asset.as_str().into(),
+        risk.threat.as_str().into(),
+        risk.vulnerability.as_str().into(),
+        risk.owner.as_str().into(),
+        i64::from(risk.inherent.likelihood).into(),
+        i64::from(risk.inherent.impact).into(),
+        i64::from(risk.residual.likelihood).into(),
+        i64::from(risk.residual.impact).into(),
+        risk.treatment.as_str().into(),
+        risk.plan.as_deref().into(),
+        controls.into(),
+        checks.into(),
+        risk.review_due.map(|t| t.timestamp()).into(),
+        quantification.into(),
+    ]
+}
+
 fn quantification_json(risk: &Risk) -> Result<Option<String>, StoreError> {
     risk.quantification.as_ref().map(|q| serde_json::to_string(q).map_err(|e| StoreError::Invalid(e.to_string()))).transpose()
 }
@@ -97,34 +122,16 @@ impl Store {
                 return Err(StoreError::Conflict(format!("the library risk {key} is already in the register as {}", risk_label(id))));
             }
         }
-        let quantification = quantification_json(risk)?;
-        let (controls, checks) = (risk.controls.join(" "), risk.checks.join(" "));
+        let (controls, checks, quantification) = (risk.controls.join(" "), risk.checks.join(" "), quantification_json(risk)?);
+        let mut values = vec![risk.key.as_deref().into()];
+        values.extend(fields(risk, &controls, &checks, quantification.as_deref()));
+        values.extend::<[crate::db::Value<'_>; 4]>([at.timestamp().into(), actor.into(), at.timestamp().into(), actor.into()]);
         let id = tx.insert_returning_id(
-            "INSERT INTO risks (library_key, title, asset, threat, vulnerability, owner, inherent_likelihood, inherent_impact, \
-             residual_likelihood, residual_impact, treatment, plan, controls, checks, review_due, quantification, version, \
-             created_at, created_by, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
-            &[
-                risk.key.as_deref().into(),
-                risk.title.as_str().into(),
-                risk.asset.as_str().into(),
-                risk.threat.as_str().into(),
-                risk.vulnerability.as_str().into(),
-                risk.owner.as_str().into(),
-                i64::from(risk.inherent.likelihood).into(),
-                i64::from(risk.inherent.impact).into(),
-                i64::from(risk.residual.likelihood).into(),
-                i64::from(risk.residual.impact).into(),
-                risk.treatment.as_str().into(),
-                risk.plan.as_deref().into(),
-                controls.as_str().into(),
-                checks.as_str().into(),
-                risk.review_due.map(|t| t.timestamp()).into(),
-                quantification.as_deref().into(),
-                at.timestamp().into(),
-                actor.into(),
-                at.timestamp().into(),
-                actor.into(),
-            ],
+            &format!(
+                "INSERT INTO risks (library_key, {FIELDS}, version, created_at, created_by, updated_at, updated_by) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)"
+            ),
+            &values,
         )?;
         let stored = one_risk(&mut tx, id)?;
         let data = serde_json::json!({ "risk": risk_label(id), "state": stored });
@@ -149,33 +156,13 @@ impl Store {
                 risk.version
             )));
         }
-        let quantification = quantification_json(risk)?;
-        let (controls, checks) = (risk.controls.join(" "), risk.checks.join(" "));
+        let (controls, checks, quantification) = (risk.controls.join(" "), risk.checks.join(" "), quantification_json(risk)?);
+        let mut values = fields(risk, &controls, &checks, quantification.as_deref());
+        values.extend::<[crate::db::Value<'_>; 4]>([at.timestamp().into(), actor.into(), risk.id.into(), risk.version.into()]);
+        let assignments: Vec<String> = FIELDS.split(", ").map(|f| format!("{f} = ?")).collect();
         tx.execute(
-            "UPDATE risks SET title = ?, asset = ?, threat = ?, vulnerability = ?, owner = ?, inherent_likelihood = ?, \
-             inherent_impact = ?, residual_likelihood = ?, residual_impact = ?, treatment = ?, plan = ?, controls = ?, checks = ?, \
-             review_due = ?, quantification = ?, version = version + 1, updated_at = ?, updated_by = ? WHERE id = ? AND version = ?",
-            &[
-                risk.title.as_str().into(),
-                risk.asset.as_str().into(),
-                risk.threat.as_str().into(),
-                risk.vulnerability.as_str().into(),
-                risk.owner.as_str().into(),
-                i64::from(risk.inherent.likelihood).into(),
-                i64::from(risk.inherent.impact).into(),
-                i64::from(risk.residual.likelihood).into(),
-                i64::from(risk.residual.impact).into(),
-                risk.treatment.as_str().into(),
-                risk.plan.as_deref().into(),
-                controls.as_str().into(),
-                checks.as_str().into(),
-                risk.review_due.map(|t| t.timestamp()).into(),
-                quantification.as_deref().into(),
-                at.timestamp().into(),
-                actor.into(),
-                risk.id.into(),
-                risk.version.into(),
-            ],
+            &format!("UPDATE risks SET {}, version = version + 1, updated_at = ?, updated_by = ? WHERE id = ? AND version = ?", assignments.join(", ")),
+            &values,
         )?;
         let stored = one_risk(&mut tx, risk.id)?;
         let changed = changed_fields(&before, &stored);

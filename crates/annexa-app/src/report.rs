@@ -77,7 +77,9 @@ impl App {
                     .evidence
                     .records
                     .iter()
-                    .map(|r| format!("{} {}: {} line {} (SHA-256 {}…)", r.record, r.key, r.file, r.line, r.sha256.get(..12).unwrap_or(&r.sha256)))
+                    .map(|r| {
+                        format!("{} {}: {} line {} (SHA-256 {}…)", r.record, r.key, r.file, r.line, r.sha256.get(..12).unwrap_or(&r.sha256))
+                    })
                     .collect(),
             })
             .collect();
@@ -88,8 +90,8 @@ impl App {
         let mut curves = Vec::new();
         let mut simulation_line = None;
         if let Some(sim) = &simulation {
-            let outcome: annexa_engine::risk::simulate::Outcome =
-                serde_json::from_value(sim.outcome.clone()).map_err(|e| Error::internal(format!("simulation #{} cannot be read: {e}", sim.id)))?;
+            let outcome: annexa_engine::risk::simulate::Outcome = serde_json::from_value(sim.outcome.clone())
+                .map_err(|e| Error::internal(format!("simulation #{} cannot be read: {e}", sim.id)))?;
             for s in &outcome.risks {
                 ale.insert(s.label.clone(), s.ale);
             }
@@ -141,7 +143,9 @@ impl App {
                 revoked: c.revoked.max(0) as u64,
                 reviewers: diligence
                     .iter()
-                    .map(|d| (d.reviewer.clone(), d.decided, d.items, d.certified_share, d.items_in_fast_runs, d.certified_with_open_findings))
+                    .map(|d| {
+                        (d.reviewer.clone(), d.decided, d.items, d.certified_share, d.items_in_fast_runs, d.certified_with_open_findings)
+                    })
                     .collect(),
             });
         }

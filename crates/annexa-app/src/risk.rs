@@ -195,7 +195,9 @@ impl App {
     /// residual rating expected. A treatment needs a plan (what is done, or why the risk
     /// is retained); modifying needs a control that does it.
     pub fn treat_risk(&self, id: i64, draft: &RiskDraft, version: Option<i64>) -> Result<Risk> {
-        let Some(treatment) = draft.treatment else { return Err(Error::invalid("say how the risk is treated: --treatment modify|retain|avoid|share")) };
+        let Some(treatment) = draft.treatment else {
+            return Err(Error::invalid("say how the risk is treated: --treatment modify|retain|avoid|share"));
+        };
         let mut store = self.store()?;
         let current = store.risk(id)?;
         let plan = draft.plan.clone().or(current.plan.clone()).unwrap_or_default();
@@ -323,9 +325,7 @@ impl App {
         let inputs_sha256 = annexa_core::to_hex(&Sha256::digest(inputs.to_string().as_bytes()));
         let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
         let outcome = simulate::run(&sim, threads).map_err(|e| Error::invalid(e.0))?;
-        let brief = |s: &simulate::LossSummary| {
-            serde_json::json!({ "label": s.label, "ale": s.ale, "p10": s.p10, "p50": s.p50, "p90": s.p90, "p99": s.p99, "std_error": s.std_error })
-        };
+        let brief = |s: &simulate::LossSummary| serde_json::json!({ "label": s.label, "ale": s.ale, "p10": s.p10, "p50": s.p50, "p90": s.p90, "p99": s.p99, "std_error": s.std_error });
         let mut summary: Vec<serde_json::Value> = outcome.risks.iter().map(brief).collect();
         summary.push(brief(&outcome.portfolio));
         let outcome_json = serde_json::to_value(&outcome).map_err(|e| Error::internal(e.to_string()))?;
@@ -382,7 +382,11 @@ fn apply(risk: &mut Risk, draft: &RiskDraft) -> Result<Given> {
         risk.inherent.impact = i;
     }
     // An unquantified, untreated risk's residual rating moves with its inherent one.
-    if risk.quantification.is_none() && risk.residual == inherent_before && draft.residual_likelihood.is_none() && draft.residual_impact.is_none() {
+    if risk.quantification.is_none()
+        && risk.residual == inherent_before
+        && draft.residual_likelihood.is_none()
+        && draft.residual_impact.is_none()
+    {
         risk.residual = risk.inherent;
     }
     if let Some(l) = draft.residual_likelihood {
@@ -409,13 +413,19 @@ fn apply(risk: &mut Risk, draft: &RiskDraft) -> Result<Given> {
     if draft.unquantify {
         risk.quantification = None;
     }
-    let touches = draft.frequency.is_some() || draft.loss.is_some() || draft.driver.is_some() || draft.shape.is_some() || draft.loss_most_likely.is_some();
+    let touches = draft.frequency.is_some()
+        || draft.loss.is_some()
+        || draft.driver.is_some()
+        || draft.shape.is_some()
+        || draft.loss_most_likely.is_some();
     if touches && !draft.unquantify {
         let q = match risk.quantification.take() {
             Some(q) => q,
             None => {
                 let (Some(f), Some(l)) = (draft.frequency, draft.loss) else {
-                    return Err(Error::invalid("quantifying a risk needs both --frequency LOW-HIGH (events a year) and --loss LOW-HIGH (per event)"));
+                    return Err(Error::invalid(
+                        "quantifying a risk needs both --frequency LOW-HIGH (events a year) and --loss LOW-HIGH (per event)",
+                    ));
                 };
                 Quantification {
                     frequency_low: f.0,

@@ -211,7 +211,8 @@ impl App {
         if view.approved.is_some() && view.changes_since_approval.is_empty() {
             return Err(Error::conflict("nothing changed since the latest approved version"));
         }
-        let rows = serde_json::to_string(&Approved { controls: view.controls, clauses: view.clauses }).map_err(|e| Error::internal(e.to_string()))?;
+        let rows = serde_json::to_string(&Approved { controls: view.controls, clauses: view.clauses })
+            .map_err(|e| Error::internal(e.to_string()))?;
         let mut store = self.store()?;
         let version = store.approve_soa(&rows, approver, note, &self.actor, self.now())?;
         self.checkpoint(&mut store)?;
@@ -267,14 +268,22 @@ impl App {
                 v.approver,
                 v.approved_at.format("%Y-%m-%d"),
                 v.sha256,
-                if view.changes_since_approval.is_empty() { String::new() } else { format!("; {} change(s) since, not yet approved", view.changes_since_approval.len()) }
+                if view.changes_since_approval.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {} change(s) since, not yet approved", view.changes_since_approval.len())
+                }
             ),
             None => "Draft: no version approved yet".to_string(),
         };
         SoaMeta {
             generated: self.now().format("%Y-%m-%d %H:%M UTC").to_string(),
             approval,
-            changes_since_approval: view.changes_since_approval.iter().map(|c| format!("{} {}: {:?} → {:?}", c.control, c.field, c.from, c.to)).collect(),
+            changes_since_approval: view
+                .changes_since_approval
+                .iter()
+                .map(|c| format!("{} {}: {:?} → {:?}", c.control, c.field, c.from, c.to))
+                .collect(),
         }
     }
 }

@@ -687,7 +687,8 @@ impl RiskConfig {
         if !increasing(&self.impact_loss) {
             out.push(Problem {
                 at: at("impact_loss"),
-                message: "impact_loss needs four increasing positive amounts: the loss of one event at which impact 2, 3, 4 and 5 begin".into(),
+                message: "impact_loss needs four increasing positive amounts: the loss of one event at which impact 2, 3, 4 and 5 begin"
+                    .into(),
             });
         }
         let scores = &self.level_scores;

@@ -54,8 +54,7 @@ pub fn rows(facts: &SoaFacts) -> Vec<SoaRow> {
                 })
                 .collect();
             let risks: Vec<String> = facts.risks.iter().filter(|r| r.controls.contains(&c.id)).map(|r| risk_label(r.id)).collect();
-            let mut evidence: Vec<LedgerReference> =
-                checks.iter().filter_map(|r| facts.check_entries.get(&r.check).cloned()).collect();
+            let mut evidence: Vec<LedgerReference> = checks.iter().filter_map(|r| facts.check_entries.get(&r.check).cloned()).collect();
             evidence.extend(facts.entry_refs.get(&c.id).cloned());
             evidence.sort_by_key(|e| e.seq);
             evidence.dedup_by_key(|e| e.seq);
@@ -116,7 +115,8 @@ fn status(entry: &SoaEntry, checks: &[CheckResult]) -> (Option<Implementation>, 
     let judged: Vec<&CheckResult> = checks.iter().filter(|c| c.result == "passed" || c.result == "failed").collect();
     if let Some(latest) = judged.iter().filter_map(|c| c.run.map(|r| (r, c.at))).max_by_key(|(r, _)| *r) {
         let day = latest.1.map(|t| format!(" ({})", t.format("%Y-%m-%d"))).unwrap_or_default();
-        let failed: Vec<String> = judged.iter().filter(|c| c.result == "failed").map(|c| format!("{} {}", c.check, c.open_findings)).collect();
+        let failed: Vec<String> =
+            judged.iter().filter(|c| c.result == "failed").map(|c| format!("{} {}", c.check, c.open_findings)).collect();
         return if failed.is_empty() {
             let names: Vec<&str> = judged.iter().map(|c| c.check.as_str()).collect();
             (Some(Implementation::Implemented), format!("audit run #{}{day}: {} passed", latest.0, names.join(", ")))
@@ -174,10 +174,7 @@ pub fn problems(entry: &SoaEntry) -> Vec<String> {
         }
         Some(true) => {
             if entry.reasons.is_empty() {
-                out.push(format!(
-                    "including {id} needs a reason (--reason): {}",
-                    InclusionReason::expected()
-                ));
+                out.push(format!("including {id} needs a reason (--reason): {}", InclusionReason::expected()));
             }
         }
         None => {}

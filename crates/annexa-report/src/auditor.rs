@@ -100,7 +100,6 @@ pub struct CampaignLine {
     pub reviewers: Vec<(String, u64, u64, f64, u64, u64)>,
 }
 
-
 fn level_colour(level_scores: &[u8], l: u8, i: u8) -> &'static str {
     let score = l * i;
     match level_scores.iter().position(|s| score <= *s) {
@@ -150,7 +149,11 @@ pub fn html(r: &AuditorReport) -> String {
     authentication(&mut h, r);
     findings(&mut h, r);
     trend(&mut h, r);
-    let _ = write!(h, "<section><h2 id=\"soa\">Statement of Applicability</h2>{}</section>", html_section(&r.soa_controls, &r.soa_clauses, &r.soa_meta));
+    let _ = write!(
+        h,
+        "<section><h2 id=\"soa\">Statement of Applicability</h2>{}</section>",
+        html_section(&r.soa_controls, &r.soa_clauses, &r.soa_meta)
+    );
     risks(&mut h, r);
     campaigns(&mut h, r);
     jml(&mut h, r);
@@ -231,7 +234,10 @@ fn authentication(h: &mut String, r: &AuditorReport) {
         share(&p.accounts),
         share(&p.privileged)
     );
-    let bars = vec![("All accounts".to_string(), strength_segments(&p.accounts)), ("Privileged accounts".to_string(), strength_segments(&p.privileged))];
+    let bars = vec![
+        ("All accounts".to_string(), strength_segments(&p.accounts)),
+        ("Privileged accounts".to_string(), strength_segments(&p.privileged)),
+    ];
     h.push_str(&svg::stacked_shares("Accounts by strongest authentication factor", &bars));
     if r.posture_trend.len() > 1 {
         let labels: Vec<String> = r.posture_trend.iter().map(|(run, day, _)| format!("#{run} {day}")).collect();
@@ -381,9 +387,12 @@ fn jml(h: &mut String, r: &AuditorReport) {
         h.push_str("<p>No lifecycle event detected yet (they come from successive HR imports).</p></section>");
         return;
     }
-    h.push_str("<table><thead><tr><th scope=\"col\">Event</th><th scope=\"col\">Pending</th><th scope=\"col\">Planned</th></tr></thead><tbody>");
+    h.push_str(
+        "<table><thead><tr><th scope=\"col\">Event</th><th scope=\"col\">Pending</th><th scope=\"col\">Planned</th></tr></thead><tbody>",
+    );
     for (kind, pending, planned) in &r.jml {
-        let _ = write!(h, "<tr><th scope=\"row\">{}</th><td class=\"num\">{pending}</td><td class=\"num\">{planned}</td></tr>", escape(kind));
+        let _ =
+            write!(h, "<tr><th scope=\"row\">{}</th><td class=\"num\">{pending}</td><td class=\"num\">{planned}</td></tr>", escape(kind));
     }
     let _ = write!(h, "</tbody></table><p>Leavers still pending after their leaving date: {}.</p></section>", r.leavers_overdue);
 }
@@ -429,8 +438,9 @@ pub fn find_chromium() -> Option<std::path::PathBuf> {
 /// Prints `html` (a file) to `pdf` with headless Chromium, within `timeout`.
 pub fn print_pdf(html: &Path, pdf: &Path, timeout: std::time::Duration) -> Result<(), ReportError> {
     let fail = |message: String| ReportError::Write { file: pdf.display().to_string(), message };
-    let chromium = find_chromium()
-        .ok_or_else(|| fail("no Chromium to print with: install Debian's `chromium` (or set ANNEXA_CHROMIUM to a Chrome or Chromium binary)".into()))?;
+    let chromium = find_chromium().ok_or_else(|| {
+        fail("no Chromium to print with: install Debian's `chromium` (or set ANNEXA_CHROMIUM to a Chrome or Chromium binary)".into())
+    })?;
     let html = std::fs::canonicalize(html).map_err(|e| fail(e.to_string()))?;
     // A profile of its own, removed afterwards: nothing of the user's browser is read.
     let profile = tempfile::tempdir().map_err(|e| fail(e.to_string()))?;

@@ -327,7 +327,13 @@ fn results(input: &OscalInput, controls: &[String]) -> Value {
             let related_observations: Vec<Value> = checks
                 .iter()
                 .map(|c| json!({ "observation-uuid": id(&format!("observation:run-{}:check:{}", input.run.id, c.id)) }))
-                .chain(input.findings.iter().filter(|f| f.controls.contains(control)).map(|f| json!({ "observation-uuid": id(&format!("observation:finding:{}", f.id)) })))
+                .chain(
+                    input
+                        .findings
+                        .iter()
+                        .filter(|f| f.controls.contains(control))
+                        .map(|f| json!({ "observation-uuid": id(&format!("observation:finding:{}", f.id)) })),
+                )
                 .collect();
             let related_risks: Vec<Value> =
                 input.risks.iter().filter(|r| r.controls.contains(control)).map(|r| json!({ "risk-uuid": risk_uuid(&r.label) })).collect();

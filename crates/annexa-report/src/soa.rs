@@ -128,7 +128,22 @@ pub fn write_xlsx(path: &Path, controls: &[SoaRow], clauses: &[SoaRow], meta: &S
     {
         let sheet = book.add_worksheet();
         sheet.set_name("Clauses 4-10").map_err(&err)?;
-        let header = ["Clause", "Title", "Theme", "Applicable", "", "", "Status", "Status from", "How it is met (and what Annexa holds)", "Owner", "", "", "Evidence (ledger entry, checkpoint)", "Documents"];
+        let header = [
+            "Clause",
+            "Title",
+            "Theme",
+            "Applicable",
+            "",
+            "",
+            "Status",
+            "Status from",
+            "How it is met (and what Annexa holds)",
+            "Owner",
+            "",
+            "",
+            "Evidence (ledger entry, checkpoint)",
+            "Documents",
+        ];
         table(sheet, &header, clauses, &head, &wrap).map_err(&err)?;
         for hidden in [2u16, 3, 4, 5, 10, 11] {
             sheet.set_column_hidden(hidden).map_err(&err)?;
@@ -307,7 +322,8 @@ pub fn html_section(controls: &[SoaRow], clauses: &[SoaRow], meta: &SoaMeta) -> 
 }
 
 /// The CSS the SoA's HTML uses (inline: the page makes no request).
-pub const CSS: &str = "body{font-family:system-ui,sans-serif;margin:2rem;color:#1a1a1a}table{border-collapse:collapse;margin:1rem 0;font-size:.85rem}\
+pub const CSS: &str =
+    "body{font-family:system-ui,sans-serif;margin:2rem;color:#1a1a1a}table{border-collapse:collapse;margin:1rem 0;font-size:.85rem}\
 th,td{border:1px solid #bbb;padding:.3rem .5rem;vertical-align:top;text-align:left}thead th{background:#d9e1f2;position:sticky;top:0}\
 caption{font-weight:bold;text-align:left;padding:.5rem 0}.implemented{background:#c6efce}.partial{background:#ffeb9c}\
 .not-started{background:#ffc7ce}.na{background:#d9d9d9}";

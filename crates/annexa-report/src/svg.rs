@@ -77,10 +77,20 @@ pub fn lines(title: &str, x_labels: &[String], series: &[(String, &'static str, 
     let y_of = |v: f64| 10.0 + (h - bottom - 10.0) * (1.0 - v / max);
     let mut out = open(title, w, h);
     let _ = write!(out, "<line x1=\"{left}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"#888\"/>", h - bottom, w - 10.0, h - bottom);
-    let _ = write!(out, "<text x=\"0\" y=\"16\" font-size=\"11\">{}</text><text x=\"0\" y=\"{:.1}\" font-size=\"11\">0</text>", fmt(max), h - bottom);
+    let _ = write!(
+        out,
+        "<text x=\"0\" y=\"16\" font-size=\"11\">{}</text><text x=\"0\" y=\"{:.1}\" font-size=\"11\">0</text>",
+        fmt(max),
+        h - bottom
+    );
     for (i, label) in x_labels.iter().enumerate() {
         let x = left + step * i as f64;
-        let _ = write!(out, "<text x=\"{x:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"middle\">{}</text>", h - bottom + 14.0, escape(label));
+        let _ = write!(
+            out,
+            "<text x=\"{x:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"middle\">{}</text>",
+            h - bottom + 14.0,
+            escape(label)
+        );
     }
     for (k, (name, colour, values)) in series.iter().enumerate() {
         let pts: Vec<String> = values.iter().enumerate().map(|(i, v)| format!("{:.1},{:.1}", left + step * i as f64, y_of(*v))).collect();
@@ -126,13 +136,18 @@ pub fn heat_map(title: &str, level_colour: &dyn Fn(u8, u8) -> &'static str, risk
                 if here.is_empty() { "no risk".to_string() } else { escape(&here.join(", ")) }
             );
             for (k, r) in here.iter().take(4).enumerate() {
-                let _ = write!(out, "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\">{}</text>", x + 5.0, y + 15.0 + 14.0 * k as f64, escape(r));
+                let _ =
+                    write!(out, "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\">{}</text>", x + 5.0, y + 15.0 + 14.0 * k as f64, escape(r));
             }
             if here.len() > 4 {
                 let _ = write!(out, "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\">+{}</text>", x + 5.0, y + cell - 5.0, here.len() - 4);
             }
         }
-        let _ = write!(out, "<text x=\"20\" y=\"{:.1}\" font-size=\"11\">{likelihood}</text>", top + (5 - likelihood) as f64 * cell + cell / 2.0);
+        let _ = write!(
+            out,
+            "<text x=\"20\" y=\"{:.1}\" font-size=\"11\">{likelihood}</text>",
+            top + (5 - likelihood) as f64 * cell + cell / 2.0
+        );
     }
     for impact in 1..=5u8 {
         let _ = write!(
@@ -183,10 +198,21 @@ pub fn exceedance(title: &str, currency: &str, curves: &[(String, &'static str, 
         );
         decade += 1.0;
     }
-    let _ = write!(out, "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\">annual loss ({}), log scale</text>", w / 2.0, h - bottom + 28.0, escape(currency));
+    let _ = write!(
+        out,
+        "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\">annual loss ({}), log scale</text>",
+        w / 2.0,
+        h - bottom + 28.0,
+        escape(currency)
+    );
     for (k, (name, colour, curve)) in curves.iter().enumerate() {
         let pts: Vec<String> = curve.iter().filter(|p| p.0 > 0.0).map(|(x, p)| format!("{:.1},{:.1}", x_of(*x), y_of(*p))).collect();
-        let _ = write!(out, "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{}\"><title>{}</title></polyline>", pts.join(" "), escape(name));
+        let _ = write!(
+            out,
+            "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{}\"><title>{}</title></polyline>",
+            pts.join(" "),
+            escape(name)
+        );
         let _ = write!(
             out,
             "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"10\" height=\"10\" fill=\"{colour}\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\">{}</text>",

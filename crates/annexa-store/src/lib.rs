@@ -30,8 +30,8 @@ mod rekey;
 pub mod risk;
 mod run;
 pub mod scim;
-pub mod soa;
 mod snapshot;
+pub mod soa;
 #[doc(hidden)]
 pub mod testing;
 

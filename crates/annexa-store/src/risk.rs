@@ -143,7 +143,14 @@ impl Store {
     /// Replaces a risk's state with `risk`, if it is still at `risk.version`; `kind` names
     /// the change in the ledger (`risk-edited`, `risk-treated`, `risk-suggestion-applied`)
     /// and `why` adds to its entry (the reasoning of a suggestion).
-    pub fn update_risk(&mut self, risk: &Risk, kind: &'static str, why: serde_json::Value, actor: &str, at: Instant) -> Result<Risk, StoreError> {
+    pub fn update_risk(
+        &mut self,
+        risk: &Risk,
+        kind: &'static str,
+        why: serde_json::Value,
+        actor: &str,
+        at: Instant,
+    ) -> Result<Risk, StoreError> {
         let mut tx = self.conn.transaction()?;
         let before = one_risk(&mut tx, risk.id)?;
         if before.version != risk.version {
@@ -161,7 +168,10 @@ impl Store {
         values.extend::<[crate::db::Value<'_>; 4]>([at.timestamp().into(), actor.into(), risk.id.into(), risk.version.into()]);
         let assignments: Vec<String> = FIELDS.split(", ").map(|f| format!("{f} = ?")).collect();
         tx.execute(
-            &format!("UPDATE risks SET {}, version = version + 1, updated_at = ?, updated_by = ? WHERE id = ? AND version = ?", assignments.join(", ")),
+            &format!(
+                "UPDATE risks SET {}, version = version + 1, updated_at = ?, updated_by = ? WHERE id = ? AND version = ?",
+                assignments.join(", ")
+            ),
             &values,
         )?;
         let stored = one_risk(&mut tx, risk.id)?;
@@ -338,13 +348,17 @@ impl Store {
     pub fn report_counts(&mut self, runs: i64) -> Result<ReportCounts, StoreError> {
         let mut tx = self.conn.read_transaction()?;
         let mut out = ReportCounts::default();
-        tx.query_each("SELECT check_id, severity_rank, COUNT(*) FROM findings WHERE status = 'open' GROUP BY check_id, severity_rank", &[], |r| {
-            let rank = r.req_int(1)?;
-            let sev = annexa_core::finding::Severity::ALL.iter().copied().find(|s| s.rank() == rank);
-            let sev = sev.ok_or_else(|| StoreError::Corrupt(format!("severity rank {rank}")))?;
-            out.open.push((r.req_text(0)?.to_string(), sev, r.req_int(2)?.max(0) as u64));
-            Ok(())
-        })?;
+        tx.query_each(
+            "SELECT check_id, severity_rank, COUNT(*) FROM findings WHERE status = 'open' GROUP BY check_id, severity_rank",
+            &[],
+            |r| {
+                let rank = r.req_int(1)?;
+                let sev = annexa_core::finding::Severity::ALL.iter().copied().find(|s| s.rank() == rank);
+                let sev = sev.ok_or_else(|| StoreError::Corrupt(format!("severity rank {rank}")))?;
+                out.open.push((r.req_text(0)?.to_string(), sev, r.req_int(2)?.max(0) as u64));
+                Ok(())
+            },
+        )?;
         tx.query_each(
             "SELECT COUNT(*) FROM findings f JOIN finding_workflow w ON w.finding_id = f.id \
              WHERE f.status = 'open' AND w.state IN ('accepted', 'false-positive')",
@@ -354,11 +368,15 @@ impl Store {
                 Ok(())
             },
         )?;
-        tx.query_each("SELECT id, started_at, posture FROM audit_runs WHERE posture IS NOT NULL ORDER BY id DESC LIMIT ?", &[runs.into()], |r| {
-            let posture = serde_json::from_str(r.req_text(2)?).map_err(|e| StoreError::Corrupt(format!("run posture: {e}")))?;
-            out.postures.push((r.req_int(0)?, instant(r.int(1)?).unwrap_or_default(), posture));
-            Ok(())
-        })?;
+        tx.query_each(
+            "SELECT id, started_at, posture FROM audit_runs WHERE posture IS NOT NULL ORDER BY id DESC LIMIT ?",
+            &[runs.into()],
+            |r| {
+                let posture = serde_json::from_str(r.req_text(2)?).map_err(|e| StoreError::Corrupt(format!("run posture: {e}")))?;
+                out.postures.push((r.req_int(0)?, instant(r.int(1)?).unwrap_or_default(), posture));
+                Ok(())
+            },
+        )?;
         out.postures.reverse();
         tx.commit()?;
         Ok(out)

@@ -72,7 +72,8 @@ fn read_entries(tx: &mut Tx<'_>) -> Result<BTreeMap<String, SoaEntry>, StoreErro
 fn entries_of_kind(tx: &mut Tx<'_>, kind: &str) -> Result<Vec<(u64, serde_json::Value)>, StoreError> {
     let mut out = Vec::new();
     tx.query_each("SELECT seq, body FROM ledger_entries WHERE kind = ? ORDER BY seq", &[kind.into()], |r| {
-        let body: serde_json::Value = serde_json::from_str(r.req_text(1)?).map_err(|e| StoreError::Corrupt(format!("ledger entry: {e}")))?;
+        let body: serde_json::Value =
+            serde_json::from_str(r.req_text(1)?).map_err(|e| StoreError::Corrupt(format!("ledger entry: {e}")))?;
         out.push((r.req_int(0)? as u64, body.get("data").cloned().unwrap_or_default()));
         Ok(())
     })?;
@@ -190,7 +191,14 @@ impl Store {
     }
 
     /// Approves the SoA as `rows` (its JSON) shows it: the next version, and its ledger entry.
-    pub fn approve_soa(&mut self, rows: &str, approver: &str, note: Option<&str>, actor: &str, at: Instant) -> Result<SoaVersion, StoreError> {
+    pub fn approve_soa(
+        &mut self,
+        rows: &str,
+        approver: &str,
+        note: Option<&str>,
+        actor: &str,
+        at: Instant,
+    ) -> Result<SoaVersion, StoreError> {
         let mut tx = self.conn.transaction()?;
         let mut version = 1;
         tx.query_each("SELECT COALESCE(MAX(version), 0) + 1 FROM soa_versions", &[], |r| {

@@ -38,7 +38,9 @@ impl Table {
         match format {
             Format::Table => self.write_aligned(&mut out)?,
             Format::Junit => anyhow::bail!("--format junit is for `annexa audit`; lists print as table, json or csv"),
-            Format::Xlsx | Format::Html => anyhow::bail!("--format xlsx and html are for exports (`annexa soa export`); lists print as table, json or csv"),
+            Format::Xlsx | Format::Html => {
+                anyhow::bail!("--format xlsx and html are for exports (`annexa soa export`); lists print as table, json or csv")
+            }
             Format::Csv => {
                 let mut w = csv::Writer::from_writer(out);
                 w.write_record(&self.headers)?;
@@ -52,12 +54,7 @@ impl Table {
                     .rows
                     .iter()
                     .map(|r| {
-                        let obj = self
-                            .headers
-                            .iter()
-                            .zip(r)
-                            .map(|(h, v)| (h.to_string(), serde_json::Value::String(v.clone())))
-                            .collect();
+                        let obj = self.headers.iter().zip(r).map(|(h, v)| (h.to_string(), serde_json::Value::String(v.clone()))).collect();
                         serde_json::Value::Object(obj)
                     })
                     .collect();

@@ -96,7 +96,8 @@ fn the_demo_finds_every_seeded_problem_on_both_engines() {
         assert_eq!(again["findings"].as_array().map(Vec::len), Some(total as usize));
         let fail = annexa(&db, &["--config", config, "audit", "--as-of", "2026-10-01", "--fail-on", "critical"]);
         assert_eq!(fail.status.code(), Some(1), "{db}");
-        let pass = annexa(&db, &["--config", config, "audit", "--as-of", "2026-10-01", "--check", "privilege-outlier", "--fail-on", "medium"]);
+        let pass =
+            annexa(&db, &["--config", config, "audit", "--as-of", "2026-10-01", "--check", "privilege-outlier", "--fail-on", "medium"]);
         assert_eq!(pass.status.code(), Some(0), "{}", String::from_utf8_lossy(&pass.stderr));
         let junit = annexa(&db, &["--config", config, "audit", "--as-of", "2026-10-01", "--format", "junit"]);
         let xml = String::from_utf8_lossy(&junit.stdout);
@@ -110,9 +111,14 @@ fn the_demo_finds_every_seeded_problem_on_both_engines() {
         assert!(table.contains("unexplained-access: not evaluated: no role model"), "{table}");
         assert!(table.contains("sod-conflict: not evaluated: no segregation-of-duties rules"), "{table}");
         let bare = json(&annexa(&db, &["--format", "json", "audit", "--as-of", "2026-10-01"]));
-        let skipped: Vec<&str> = bare["not_evaluated"].as_array().expect("not_evaluated").iter().filter_map(|n| n["check"].as_str()).collect();
+        let skipped: Vec<&str> =
+            bare["not_evaluated"].as_array().expect("not_evaluated").iter().filter_map(|n| n["check"].as_str()).collect();
         assert_eq!(skipped, ["sod-conflict", "mover-residual-access", "unexplained-access"], "{db}");
-        assert!(bare["findings"].as_array().expect("findings").iter().all(|f| f["check"] != "unexplained-access" && f["check"] != "sod-conflict"));
+        assert!(bare["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .all(|f| f["check"] != "unexplained-access" && f["check"] != "sod-conflict"));
         let junit = annexa(&db, &["audit", "--as-of", "2026-10-01", "--format", "junit"]);
         let xml = String::from_utf8_lossy(&junit.stdout);
         assert!(xml.contains("skipped=\"3\"") && xml.contains("<skipped message=\"not evaluated: no role model"), "{xml}");
@@ -148,13 +154,17 @@ fn the_same_seed_gives_the_same_files() {
     let dir = tempfile::tempdir().expect("tempdir");
     let gen = |name: &str, seed: &str| {
         let out = dir.path().join(name);
-        let o = annexa("sqlite://unused.db", &["demo", "--generate-only", "--people", "300", "--seed", seed, "--out", out.to_str().expect("utf8")]);
+        let o = annexa(
+            "sqlite://unused.db",
+            &["demo", "--generate-only", "--people", "300", "--seed", seed, "--out", out.to_str().expect("utf8")],
+        );
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         out
     };
     let (a, b, c) = (gen("a", "7"), gen("b", "7"), gen("c", "8"));
     let read = |d: &Path, f: &str| std::fs::read(d.join(f)).expect("file");
-    for f in ["hr.csv", "corp-ad.ldif", "aws-credential-report.csv", "app-accounts.csv", "app-assignments.csv", "badges.csv", "annexa.toml"] {
+    for f in ["hr.csv", "corp-ad.ldif", "aws-credential-report.csv", "app-accounts.csv", "app-assignments.csv", "badges.csv", "annexa.toml"]
+    {
         assert_eq!(read(&a, f), read(&b, f), "{f} differs for one seed");
     }
     assert_ne!(read(&a, "hr.csv"), read(&c, "hr.csv"));

@@ -18,7 +18,11 @@ fn reference_policies_agree_with_the_native_checks_on_the_demo() {
     let org = d.join("org");
     ok(d, &db, &["demo", "--out", org.to_str().expect("utf8")]);
     let config = org.join("annexa.toml");
-    let out = annexa(d, &db, &["--config", config.to_str().expect("utf8"), "--format", "json", "policy", "compare", "--as-of", "2026-10-01T00:00:00Z"]);
+    let out = annexa(
+        d,
+        &db,
+        &["--config", config.to_str().expect("utf8"), "--format", "json", "policy", "compare", "--as-of", "2026-10-01T00:00:00Z"],
+    );
     let report: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert!(out.status.success(), "{report:#}");
     let checks = report.as_array().expect("list");
@@ -41,7 +45,8 @@ E1,ana.nunez@example.com,Ana,Núñez,IT/Ops,CISO,,Madrid,employee,active,2019-01
 E2,søren.kierkegaard@example.com,Søren,Kierkegaard,IT/Ops,Consultant,E1,Oslo,contractor,active,2025-01-01,2027-06-30\n\
 E3,zoe.ito@example.com,Zoë,Ito,Finance,Clerk,E1,Madrid,contractor,active,2025-01-01,2027-06-30\n";
 
-const ACCOUNTS: &str = "system,account_id,username,email,employee_id,display_name,status,type,created_at,last_login_at,mfa,password_last_set_at,owner\n\
+const ACCOUNTS: &str =
+    "system,account_id,username,email,employee_id,display_name,status,type,created_at,last_login_at,mfa,password_last_set_at,owner\n\
 cloud,ana@example.com,ana@example.com,,E1,Ana Núñez,enabled,admin,2020-01-01,2026-11-20,webauthn,,\n\
 cloud,soren@example.com,soren@example.com,,E2,Søren Kierkegaard,enabled,human,2025-01-01,2026-11-20,totp,,\n\
 cloud,zoe@example.com,zoe@example.com,,E3,Zoë Ito,enabled,human,2025-01-01,2026-11-20,totp,,\n";
@@ -108,7 +113,11 @@ fn custom_checks_run_in_the_audit_and_broken_ones_are_errors() {
     std::fs::create_dir(&policies).expect("dir");
     std::fs::write(policies.join("contractor_privileged.rego"), CUSTOM).expect("write");
     std::fs::write(policies.join("contractor_privileged_test.rego"), CUSTOM_TEST).expect("write");
-    std::fs::write(policies.join("broken_syntax.rego"), "package annexa.custom.broken\n\nmetadata := {\"id\": \"broken\"\n\nfindings contains f if {\n").expect("write");
+    std::fs::write(
+        policies.join("broken_syntax.rego"),
+        "package annexa.custom.broken\n\nmetadata := {\"id\": \"broken\"\n\nfindings contains f if {\n",
+    )
+    .expect("write");
     std::fs::write(
         policies.join("runtime_error.rego"),
         "package annexa.custom.runtime\n\nmetadata := {\"id\": \"runtime-error\", \"severity\": \"low\", \"controls\": [\"A.5.15\"]}\n\nfindings contains f if {\n\tsome item in input.items\n\tn := to_number(item.account.username)\n\tf := {\"key\": item.subject.key, \"message\": sprintf(\"%v\", [n])}\n}\n",
@@ -121,7 +130,10 @@ fn custom_checks_run_in_the_audit_and_broken_ones_are_errors() {
     .expect("write");
     std::fs::write(
         d.join("annexa.toml"),
-        format!("[policy]\ndir = \"{}\"\n\n[policy.parameters.contractor-privileged]\nworker_types = [\"contractor\", \"vendor\"]\n", policies.display()),
+        format!(
+            "[policy]\ndir = \"{}\"\n\n[policy.parameters.contractor-privileged]\nworker_types = [\"contractor\", \"vendor\"]\n",
+            policies.display()
+        ),
     )
     .expect("write");
     for db in annexa_store::testing::fresh_databases(d) {
@@ -130,7 +142,8 @@ fn custom_checks_run_in_the_audit_and_broken_ones_are_errors() {
         import(d, db, "accounts", ACCOUNTS);
         import(d, db, "assignments", ASSIGNMENTS);
         let report = json(d, db, &["audit", "--as-of", "2026-12-01T00:00:00Z"]);
-        let custom: Vec<&Value> = report["findings"].as_array().expect("findings").iter().filter(|f| f["check"] == "contractor-privileged").collect();
+        let custom: Vec<&Value> =
+            report["findings"].as_array().expect("findings").iter().filter(|f| f["check"] == "contractor-privileged").collect();
         assert_eq!(custom.len(), 1, "{report:#}");
         assert_eq!(custom[0]["message"], "contractor Søren Kierkegaard holds cloud:org/admins");
         assert_eq!(custom[0]["severity"], "high");
@@ -142,10 +155,24 @@ fn custom_checks_run_in_the_audit_and_broken_ones_are_errors() {
             .iter()
             .map(|n| (n["check"].as_str().unwrap().to_string(), n["reason"].as_str().unwrap().to_string()))
             .collect();
-        let reason = |check: &str| errors.iter().find(|(c, _)| c == check).map(|(_, r)| r.clone()).unwrap_or_else(|| panic!("{check} not reported: {errors:#?}"));
-        assert!(reason("broken_syntax").starts_with("error: ") && reason("broken_syntax").contains("broken_syntax.rego:"), "{}", reason("broken_syntax"));
-        assert!(reason("runtime-error").contains("runtime_error.rego") && reason("runtime-error").contains("findings"), "{}", reason("runtime-error"));
-        assert!(reason("wrong-shape").contains("no \"key\"") || reason("wrong-shape").contains("set of objects"), "{}", reason("wrong-shape"));
+        let reason = |check: &str| {
+            errors.iter().find(|(c, _)| c == check).map(|(_, r)| r.clone()).unwrap_or_else(|| panic!("{check} not reported: {errors:#?}"))
+        };
+        assert!(
+            reason("broken_syntax").starts_with("error: ") && reason("broken_syntax").contains("broken_syntax.rego:"),
+            "{}",
+            reason("broken_syntax")
+        );
+        assert!(
+            reason("runtime-error").contains("runtime_error.rego") && reason("runtime-error").contains("findings"),
+            "{}",
+            reason("runtime-error")
+        );
+        assert!(
+            reason("wrong-shape").contains("no \"key\"") || reason("wrong-shape").contains("set of objects"),
+            "{}",
+            reason("wrong-shape")
+        );
         // Never passed: the table says error, JUnit has an error, --fail-on fails.
         let table = ok(d, db, &["audit", "--as-of", "2026-12-01T00:00:00Z"]);
         assert!(table.contains("runtime-error: error: "), "{table}");
@@ -173,8 +200,12 @@ fn policy_test_and_eval() {
     std::fs::write(policies.join("contractor_privileged_test.rego"), CUSTOM_TEST).expect("write");
     let db = "sqlite://unused.db";
     let tests = json(d, db, &["policy", "test", policies.to_str().expect("utf8")]);
-    let outcomes: Vec<(String, String)> =
-        tests.as_array().expect("tests").iter().map(|t| (t["test"].as_str().unwrap().to_string(), t["outcome"].as_str().unwrap().to_string())).collect();
+    let outcomes: Vec<(String, String)> = tests
+        .as_array()
+        .expect("tests")
+        .iter()
+        .map(|t| (t["test"].as_str().unwrap().to_string(), t["outcome"].as_str().unwrap().to_string()))
+        .collect();
     assert_eq!(outcomes.len(), 2, "{tests:#}");
     assert!(outcomes.iter().all(|(_, o)| o == "pass"), "{tests:#}");
     std::fs::write(policies.join("failing_test.rego"), "package failing_test\n\ntest_one_is_two if { 1 == 2 }\n").expect("write");
@@ -188,7 +219,19 @@ fn policy_test_and_eval() {
         r#"{"parameters": {"worker_types": ["vendor"]}, "items": [{"subject": {"key": "a/b", "label": "b"}, "person": {"worker_type": "vendor", "display_name": "B"}, "grants": [{"entitlement": "a:x", "privileged": true}]}]}"#,
     )
     .expect("write");
-    let answer = json(d, db, &["policy", "eval", "count(data.annexa.custom.contractor_privileged.findings)", "--input", input.to_str().expect("utf8"), "--dir", policies.to_str().expect("utf8")]);
+    let answer = json(
+        d,
+        db,
+        &[
+            "policy",
+            "eval",
+            "count(data.annexa.custom.contractor_privileged.findings)",
+            "--input",
+            input.to_str().expect("utf8"),
+            "--dir",
+            policies.to_str().expect("utf8"),
+        ],
+    );
     assert_eq!(answer["result"][0]["expressions"][0]["value"], 1, "{answer:#}");
     let out = annexa(d, db, &["policy", "eval", "data.x[", "--dir", policies.to_str().expect("utf8")]);
     assert_eq!(out.status.code(), Some(2), "a bad query is bad input");

@@ -17,7 +17,10 @@ fn chromium() -> Option<String> {
         .find(|c| Command::new(c).arg("--version").output().is_ok_and(|o| o.status.success()))
         .map(str::to_string);
     if found.is_none() {
-        assert!(std::env::var("CI").is_err(), "Chromium is not installed: under CI the report tests must render (scripts/test installs it)");
+        assert!(
+            std::env::var("CI").is_err(),
+            "Chromium is not installed: under CI the report tests must render (scripts/test installs it)"
+        );
         use std::io::Write as _;
         let _ = writeln!(std::io::stderr(), "skipped: rendering the report without Chromium (scripts/test installs it)");
     }
@@ -57,7 +60,18 @@ fn the_auditor_report_renders_and_prints() {
         let html = d.join(format!("report{n}.html"));
         ok(d, db, &["report", "html", "--out", html.to_str().expect("utf8")]);
         let page = std::fs::read_to_string(&html).expect("html");
-        for section in ["id=\"summary\"", "id=\"posture\"", "id=\"authentication\"", "id=\"findings\"", "id=\"trend\"", "id=\"soa\"", "id=\"risks\"", "id=\"campaigns\"", "id=\"jml\"", "id=\"ledger\""] {
+        for section in [
+            "id=\"summary\"",
+            "id=\"posture\"",
+            "id=\"authentication\"",
+            "id=\"findings\"",
+            "id=\"trend\"",
+            "id=\"soa\"",
+            "id=\"risks\"",
+            "id=\"campaigns\"",
+            "id=\"jml\"",
+            "id=\"ledger\"",
+        ] {
             assert!(page.contains(section), "{section} missing");
         }
         assert!(page.matches("<svg").count() >= 5, "posture, authentication, trend, heat map, loss exceedance");
@@ -87,7 +101,13 @@ fn the_auditor_report_renders_and_prints() {
         assert!(pages >= 5, "{pages} pages");
         let text = Command::new("pdftotext").arg(&pdf).arg("-").output().expect("pdftotext runs");
         let text = String::from_utf8_lossy(&text.stdout);
-        for expected in ["audit report", "Statement of Applicability", "Authentication strength", "Unauthorised access by former staff", "Evidence ledger"] {
+        for expected in [
+            "audit report",
+            "Statement of Applicability",
+            "Authentication strength",
+            "Unauthorised access by former staff",
+            "Evidence ledger",
+        ] {
             assert!(text.contains(expected), "the PDF lacks {expected:?}");
         }
     }
@@ -145,10 +165,17 @@ fn the_audit_exports_as_valid_oscal_with_verifiable_proofs() {
     assert_eq!(per_finding.len(), 58);
     assert!(per_finding.iter().all(|o| o["relevant-evidence"].as_array().is_some_and(|e| e.iter().any(|x| x["href"].is_string()))));
     assert_eq!(result["risks"].as_array().expect("risks").len(), 7);
-    let treated = result["risks"].as_array().expect("risks").iter().find(|r| r["title"].as_str().is_some_and(|t| t.starts_with("R-2 "))).expect("R-2");
+    let treated = result["risks"]
+        .as_array()
+        .expect("risks")
+        .iter()
+        .find(|r| r["title"].as_str().is_some_and(|t| t.starts_with("R-2 ")))
+        .expect("R-2");
     assert_eq!(treated["remediations"][0]["description"], "FIDO2 keys for every admin by Q2");
     assert!(ap["assessment-plan"]["local-definitions"]["activities"].as_array().is_some_and(|a| a.len() >= 17));
-    assert!(cd["component-definition"]["components"][0]["control-implementations"][0]["implemented-requirements"].as_array().is_some_and(|r| r.len() > 10));
+    assert!(cd["component-definition"]["components"][0]["control-implementations"][0]["implemented-requirements"]
+        .as_array()
+        .is_some_and(|r| r.len() > 10));
 
     // Every ledger link resolves to a back-matter resource whose proof verifies offline.
     let resources = ar["back-matter"]["resources"].as_array().expect("resources");

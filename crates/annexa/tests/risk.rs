@@ -81,7 +81,10 @@ fn the_register_follows_the_evidence_and_the_simulation_reproduces() {
         let sim = json(d, db, &["risk", "simulate", "--seed", "1", "--iterations", "1000"]);
         assert_eq!(sim["outcome"]["risks"].as_array().expect("risks").len(), 4);
         assert_eq!(sim["not_simulated"][0][0].as_str(), Some(former_label.as_str()));
-        assert_eq!(sim["not_simulated"][0][1], "its frequency follows open-findings:leaver-access, but no audit has evaluated leaver-access yet");
+        assert_eq!(
+            sim["not_simulated"][0][1],
+            "its frequency follows open-findings:leaver-access, but no audit has evaluated leaver-access yet"
+        );
 
         // The first audit: two leavers keep their ERP accounts, the admin has TOTP only.
         ok(d, db, &["audit", "--as-of", "2026-12-01T00:00:00Z"]);
@@ -122,9 +125,30 @@ fn the_register_follows_the_evidence_and_the_simulation_reproduces() {
             d,
             db,
             &[
-                "risk", "add", "--title", "Vendor access to payroll", "--asset", "Payroll data", "--threat", "A vendor account is misused",
-                "--vulnerability", "Vendor accounts never expire", "--owner", "E1", "--likelihood", "3", "--impact", "4", "--control",
-                "A.15.1.1", "--frequency", "0.5-1.5", "--loss", "60_000-2,000,000", "--shape", "lognormal",
+                "risk",
+                "add",
+                "--title",
+                "Vendor access to payroll",
+                "--asset",
+                "Payroll data",
+                "--threat",
+                "A vendor account is misused",
+                "--vulnerability",
+                "Vendor accounts never expire",
+                "--owner",
+                "E1",
+                "--likelihood",
+                "3",
+                "--impact",
+                "4",
+                "--control",
+                "A.15.1.1",
+                "--frequency",
+                "0.5-1.5",
+                "--loss",
+                "60_000-2,000,000",
+                "--shape",
+                "lognormal",
             ],
         );
         let mine_label = label(&mine[0]);
@@ -140,7 +164,12 @@ fn the_register_follows_the_evidence_and_the_simulation_reproduces() {
         refused(d, db, &["risk", "edit", &mine_label, "--owner", "E4", "--version", "7"], "is at version 1, not 7");
         refused(d, db, &["risk", "edit", "R-99", "--owner", "E4"], "there is no risk R-99");
         refused(d, db, &["risk", "treat", &mine_label, "--treatment", "modify"], "needs a plan");
-        refused(d, db, &["risk", "add", "--title", "x", "--owner", "E1"], "a new risk needs --asset, --threat, --vulnerability, --likelihood, --impact");
+        refused(
+            d,
+            db,
+            &["risk", "add", "--title", "x", "--owner", "E1"],
+            "a new risk needs --asset, --threat, --vulnerability, --likelihood, --impact",
+        );
         refused(d, db, &["risk", "simulate", "--iterations", "0"], "0 iterations");
         let treated = json(
             d,
@@ -157,11 +186,16 @@ fn the_register_follows_the_evidence_and_the_simulation_reproduces() {
         assert_ne!(a["simulation"], b["simulation"], "each run is recorded");
         // The SoD risk's driver was not evaluated (no SoD rules): it is left out, and said so.
         assert_eq!(a["outcome"]["risks"].as_array().expect("risks").len(), 7);
-        assert!(a["not_simulated"][0][1].as_str().expect("why").contains("no audit has evaluated sod-conflict"), "{:#}", a["not_simulated"]);
+        assert!(
+            a["not_simulated"][0][1].as_str().expect("why").contains("no audit has evaluated sod-conflict"),
+            "{:#}",
+            a["not_simulated"]
+        );
         let other = json(d, db, &["risk", "simulate", "--seed", "7", "--iterations", "20000"]);
         assert_ne!(other["outcome"]["portfolio"]["ale"], a["outcome"]["portfolio"]["ale"]);
         let p = &a["outcome"]["portfolio"];
-        let (p10, p50, p90, p99) = (p["p10"].as_f64().unwrap(), p["p50"].as_f64().unwrap(), p["p90"].as_f64().unwrap(), p["p99"].as_f64().unwrap());
+        let (p10, p50, p90, p99) =
+            (p["p10"].as_f64().unwrap(), p["p50"].as_f64().unwrap(), p["p90"].as_f64().unwrap(), p["p99"].as_f64().unwrap());
         assert!(p10 <= p50 && p50 <= p90 && p90 <= p99 && p99 > 0.0, "{p:#}");
         let listed = ok(d, db, &["risk", "list"]);
         assert!(listed.contains(" EUR"), "the list shows the latest ALE: {listed}");

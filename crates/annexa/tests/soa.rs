@@ -16,7 +16,8 @@ const HR: &str = "employee_id,email,given_name,family_name,department,title,mana
 E1,ana.nunez@example.com,Ana,Núñez,IT/Ops,CISO,,Madrid,employee,active,2019-01-01,\n\
 E2,leo.berg@example.com,Leo,Berg,Finance,Clerk,E1,Madrid,employee,terminated,2020-01-01,2026-09-01\n";
 
-const ACCOUNTS: &str = "system,account_id,username,email,employee_id,display_name,status,type,created_at,last_login_at,mfa,password_last_set_at,owner\n\
+const ACCOUNTS: &str =
+    "system,account_id,username,email,employee_id,display_name,status,type,created_at,last_login_at,mfa,password_last_set_at,owner\n\
 erp,ana.nunez@example.com,ana.nunez@example.com,,E1,Ana Núñez,enabled,human,2020-01-01,2026-11-20,webauthn,,\n\
 erp,leo.berg@example.com,leo.berg@example.com,,E2,Leo Berg,enabled,human,2020-01-01,2026-08-20,totp,,\n";
 
@@ -67,12 +68,17 @@ fn the_soa_is_kept_approved_compared_and_exported() {
         // The same evidence seen through another framework: SOC 2's CC1.5 is A.6.5 (the
         // leaver kept access), NIST CSF's PR.AA-03 is A.8.5 (MFA checks passed).
         let soc2 = json(d, db, &["controls", "status", "--framework", "soc2"]);
-        let req = |all: &Value, id: &str| all.as_array().expect("list").iter().find(|r| r["requirement"] == id).cloned().expect("requirement");
+        let req =
+            |all: &Value, id: &str| all.as_array().expect("list").iter().find(|r| r["requirement"] == id).cloned().expect("requirement");
         let cc15 = req(&soc2, "CC1.5");
         assert_eq!(cc15["result"], "failed");
         assert_eq!(cc15["controls"][0]["control"], "A.6.5");
         assert_eq!(req(&json(d, db, &["controls", "status", "--framework", "nist-csf"]), "PR.AA-03")["result"], "passed");
-        assert!(json(d, db, &["controls", "status", "--framework", "cis"]).as_array().expect("list").iter().any(|r| r["requirement"] == "6.2"));
+        assert!(json(d, db, &["controls", "status", "--framework", "cis"])
+            .as_array()
+            .expect("list")
+            .iter()
+            .any(|r| r["requirement"] == "6.2"));
         let out = annexa(d, db, &["controls", "status", "--framework", "pci"]);
         assert_eq!(out.status.code(), Some(2));
 
@@ -81,14 +87,32 @@ fn the_soa_is_kept_approved_compared_and_exported() {
         refused(d, db, &["soa", "set", "A.8.28", "--applicable", "no", "--justification", "N/A"], "does not justify excluding A.8.28");
         refused(d, db, &["soa", "set", "A.5.15", "A.99.1", "--applicable", "yes", "--reason", "regulatory"], "\"A.99.1\" is neither");
         refused(d, db, &["soa", "set", "A.5.15", "--applicable", "yes"], "including A.5.15 needs a reason");
-        refused(d, db, &["soa", "set", "6.1.2", "--applicable", "no", "--justification", "We do not assess risks at all here"], "is mandatory");
+        refused(
+            d,
+            db,
+            &["soa", "set", "6.1.2", "--applicable", "no", "--justification", "We do not assess risks at all here"],
+            "is mandatory",
+        );
         refused(d, db, &["soa", "approve", "--approver", "E1"], "93 control(s) are undecided");
 
         // Decide: two by hand (a 2013 id names its 2022 control), the rest in one go.
         let set = json(
             d,
             db,
-            &["soa", "set", "A.9.2.1", "A.5.18", "--applicable", "yes", "--reason", "regulatory", "--reason", "risk-assessment", "--owner", "E1"],
+            &[
+                "soa",
+                "set",
+                "A.9.2.1",
+                "A.5.18",
+                "--applicable",
+                "yes",
+                "--reason",
+                "regulatory",
+                "--reason",
+                "risk-assessment",
+                "--owner",
+                "E1",
+            ],
         );
         let controls: Vec<&str> = set.as_array().expect("rows").iter().map(|r| r["control"].as_str().expect("id")).collect();
         assert_eq!(controls, ["A.5.16", "A.5.18"]);
@@ -117,7 +141,13 @@ fn the_soa_is_kept_approved_compared_and_exported() {
             .as_array()
             .expect("changes")
             .iter()
-            .map(|c| (format!("{} {}", c["control"].as_str().unwrap(), c["field"].as_str().unwrap()), c["from"].as_str().unwrap().into(), c["to"].as_str().unwrap().into()))
+            .map(|c| {
+                (
+                    format!("{} {}", c["control"].as_str().unwrap(), c["field"].as_str().unwrap()),
+                    c["from"].as_str().unwrap().into(),
+                    c["to"].as_str().unwrap().into(),
+                )
+            })
             .collect();
         assert_eq!(
             changes,
@@ -145,7 +175,9 @@ fn the_soa_is_kept_approved_compared_and_exported() {
         assert_eq!(soa.get((excluded, 5)).map(ToString::to_string).as_deref(), Some(why));
         assert_eq!(soa.get((excluded, 6)).map(ToString::to_string).as_deref(), Some("n/a"));
         let summary = book.worksheet_range("Summary").expect("summary");
-        let all = (1..summary.height() as u32).find(|r| summary.get((*r as usize, 0)).map(ToString::to_string).as_deref() == Some("All")).expect("All");
+        let all = (1..summary.height() as u32)
+            .find(|r| summary.get((*r as usize, 0)).map(ToString::to_string).as_deref() == Some("All"))
+            .expect("All");
         let count = |c: usize| summary.get((all as usize, c)).map(ToString::to_string);
         assert_eq!((count(1).as_deref(), count(2).as_deref(), count(3).as_deref()), (Some("93"), Some("92"), Some("1")));
         assert_eq!(book.worksheet_range("Clauses 4-10").expect("clauses").height(), 26);

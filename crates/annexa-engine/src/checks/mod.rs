@@ -102,7 +102,13 @@ pub fn audit_with_ledger(
     })?;
     let position = |id: &str| CHECKS.iter().position(|c| c.id == id).unwrap_or(usize::MAX);
     findings.sort_by(|a, b| position(&a.check).cmp(&position(&b.check)).then_with(|| a.subject.key.cmp(&b.subject.key)));
-    Ok(AuditResult { findings, checks_run: summary.checks_run, not_evaluated: summary.not_evaluated, parameters: summary.parameters, posture: summary.posture })
+    Ok(AuditResult {
+        findings,
+        checks_run: summary.checks_run,
+        not_evaluated: summary.not_evaluated,
+        parameters: summary.parameters,
+        posture: summary.posture,
+    })
 }
 
 /// Runs the selected checks and hands their findings to `sink` in batches as they are
@@ -239,7 +245,11 @@ fn builtin_jobs<'a>(config: &'a Config, selected: &'a [String], has_revocations:
 
 /// Runs one built-in check alone over `ctx`, single-threaded, and returns its findings
 /// (for comparing it with its reference policy).
-pub fn evaluate_one(ctx: &Context<'_>, config: &Config, id: &str) -> Option<(Vec<Finding>, Severity, serde_json::Map<String, serde_json::Value>)> {
+pub fn evaluate_one(
+    ctx: &Context<'_>,
+    config: &Config,
+    id: &str,
+) -> Option<(Vec<Finding>, Severity, serde_json::Map<String, serde_json::Value>)> {
     let selected = [id.to_string()];
     let jobs = builtin_jobs(config, &selected, true, true);
     let job = jobs.into_iter().next()?;

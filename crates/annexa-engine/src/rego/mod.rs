@@ -28,7 +28,13 @@ use std::time::Duration;
 pub use input::Batch;
 
 /// The batches a policy of `sort` is given (for tests and tools).
-pub fn input_batches(ctx: &Context<'_>, sort: SubjectSort, parameters: &serde_json::Value, size: usize, each: &mut dyn FnMut(&Batch) -> bool) {
+pub fn input_batches(
+    ctx: &Context<'_>,
+    sort: SubjectSort,
+    parameters: &serde_json::Value,
+    size: usize,
+    each: &mut dyn FnMut(&Batch) -> bool,
+) {
     input::batches(ctx, sort, parameters, size, each)
 }
 
@@ -123,9 +129,8 @@ fn compile_one(s: &PolicySource, timeout: Duration) -> Result<Policy, (Option<St
     let mut engine = engine_with(&[s], timeout).map_err(|(_, m)| (None, m))?;
     let packages = engine.get_packages().map_err(|e| (None, e.to_string()))?;
     let Some(package) = packages.first().cloned() else { return Err((None, "no package".into())) };
-    let meta = engine
-        .eval_rule(format!("{package}.metadata"))
-        .map_err(|e| (None, format!("rule metadata: {}", first_lines(&e.to_string()))))?;
+    let meta =
+        engine.eval_rule(format!("{package}.metadata")).map_err(|e| (None, format!("rule metadata: {}", first_lines(&e.to_string()))))?;
     let meta: serde_json::Value = serde_json::to_value(&meta).map_err(|e| (None, e.to_string()))?;
     let id = meta.get("id").and_then(|v| v.as_str()).map(str::to_string);
     let bad = |what: &str| (id.clone(), format!("rule metadata: {what}"));
@@ -253,19 +258,28 @@ fn interpret(item: &serde_json::Value, batch: &Batch, policy: &Policy) -> Result
             s
         }
     };
-    let key = item.get("key").and_then(|k| k.as_str()).ok_or_else(|| format!("an element has no \"key\" naming its subject: {}", shown()))?;
+    let key =
+        item.get("key").and_then(|k| k.as_str()).ok_or_else(|| format!("an element has no \"key\" naming its subject: {}", shown()))?;
     let message = item.get("message").and_then(|m| m.as_str()).ok_or_else(|| format!("an element has no \"message\": {}", shown()))?;
     let subject = batch.subject(key).ok_or_else(|| format!("\"key\" {key:?} is not a subject of this batch: {}", shown()))?;
     let severity = match item.get("severity") {
         None => None,
-        Some(s) => Some(s.as_str().and_then(Severity::parse).ok_or_else(|| format!("\"severity\" must be one of {}", Severity::expected()))?),
+        Some(s) => {
+            Some(s.as_str().and_then(Severity::parse).ok_or_else(|| format!("\"severity\" must be one of {}", Severity::expected()))?)
+        }
     };
     let values = item.get("values").cloned().unwrap_or_else(|| serde_json::json!({}));
     let kind = match policy.subjects {
         SubjectSort::Account => SubjectKind::Account,
         SubjectSort::Person => SubjectKind::Person,
     };
-    Ok((Subject { kind, key: key.to_string(), label: subject.label.clone() }, message.to_string(), subject.records.clone(), values, severity))
+    Ok((
+        Subject { kind, key: key.to_string(), label: subject.label.clone() },
+        message.to_string(),
+        subject.records.clone(),
+        values,
+        severity,
+    ))
 }
 
 /// Evaluates one ad-hoc query against the policies, with `input`.

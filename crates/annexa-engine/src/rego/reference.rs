@@ -24,7 +24,10 @@ pub const REFERENCE: &[(&str, &str)] = &[
 
 /// The reference policy of a built-in check, as a source.
 pub fn source(check: &str) -> Option<PolicySource> {
-    REFERENCE.iter().find(|(id, _)| *id == check).map(|(id, text)| PolicySource { file: format!("builtin:{id}.rego"), text: text.to_string() })
+    REFERENCE
+        .iter()
+        .find(|(id, _)| *id == check)
+        .map(|(id, text)| PolicySource { file: format!("builtin:{id}.rego"), text: text.to_string() })
 }
 
 /// How a check's native and Rego implementations compare on one graph.

@@ -200,11 +200,9 @@ impl Measures {
                 number(value * 100.0),
                 self.privileged_accounts.unwrap_or(0)
             ),
-            Driver::AccountsWithoutMfa => format!(
-                "{} % of {} account(s) without a second factor",
-                number(value * 100.0),
-                self.accounts_with_known_mfa.unwrap_or(0)
-            ),
+            Driver::AccountsWithoutMfa => {
+                format!("{} % of {} account(s) without a second factor", number(value * 100.0), self.accounts_with_known_mfa.unwrap_or(0))
+            }
         }
     }
 }
@@ -312,7 +310,8 @@ pub fn settle(risk: &mut Risk, given: Given, matrix: &RiskMatrix<'_>, measures: 
 
 fn quantification_problems(q: &Quantification) -> Vec<String> {
     let mut out = Vec::new();
-    let finite = [q.frequency_low, q.frequency_high, q.loss_low, q.loss_high, q.loss_most_likely.unwrap_or(1.0)].iter().all(|x| x.is_finite());
+    let finite =
+        [q.frequency_low, q.frequency_high, q.loss_low, q.loss_high, q.loss_most_likely.unwrap_or(1.0)].iter().all(|x| x.is_finite());
     if !finite {
         return vec!["the ranges must be numbers".into()];
     }

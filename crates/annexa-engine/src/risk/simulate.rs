@@ -242,7 +242,8 @@ fn normal_cdf(x: f64) -> f64 {
         + t * (1.000_023_68
             + t * (0.374_091_96
                 + t * (0.096_784_18
-                    + t * (-0.186_288_06 + t * (0.278_868_07 + t * (-1.135_203_98 + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
+                    + t * (-0.186_288_06
+                        + t * (0.278_868_07 + t * (-1.135_203_98 + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
     let erfc = t * poly.exp();
     if x >= 0.0 {
         1.0 - 0.5 * erfc
@@ -343,8 +344,11 @@ mod tests {
             // Rebuild the years to count joint losses.
             let _ = out;
             let models: Vec<LossModel> = sim.risks.iter().map(|r| LossModel::new(r).expect("model")).collect();
-            let groups: Vec<Option<(usize, f64)>> =
-                sim.risks.iter().map(|r| sim.correlations.iter().position(|c| c.risks.contains(&r.id)).map(|g| (g, sim.correlations[g].rho))).collect();
+            let groups: Vec<Option<(usize, f64)>> = sim
+                .risks
+                .iter()
+                .map(|r| sim.correlations.iter().position(|c| c.risks.contains(&r.id)).map(|g| (g, sim.correlations[g].rho)))
+                .collect();
             let ya = simulate_risk(sim, &sim.risks[0], &models[0], groups[0]);
             let yb = simulate_risk(sim, &sim.risks[1], &models[1], groups[1]);
             ya.iter().zip(&yb).filter(|(x, y)| **x > 0.0 && **y > 0.0).count()

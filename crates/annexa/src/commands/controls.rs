@@ -71,7 +71,8 @@ pub fn run(global: &GlobalArgs, cmd: ControlsCommand) -> anyhow::Result<ExitCode
                 let mut table = Table::new(&["requirement", "result", "ISO/IEC 27001 controls", "checks (latest result)"]);
                 for r in &status {
                     let controls: Vec<String> = r.controls.iter().map(|c| format!("{} {}", c.control, c.title)).collect();
-                    let mut checks: Vec<String> = r.controls.iter().flat_map(|c| &c.checks).map(|c| format!("{} {}", c.check, c.result)).collect();
+                    let mut checks: Vec<String> =
+                        r.controls.iter().flat_map(|c| &c.checks).map(|c| format!("{} {}", c.check, c.result)).collect();
                     checks.sort();
                     checks.dedup();
                     table.push(vec![r.requirement.clone(), r.result.clone(), controls.join("; "), checks.join(", ")]);

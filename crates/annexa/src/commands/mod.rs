@@ -10,12 +10,12 @@ mod findings;
 pub mod import;
 pub mod ledger;
 mod nc;
-pub mod provision;
 mod policy;
+pub mod provision;
 mod risk;
-mod soa;
 pub mod serve;
 pub mod setup;
+mod soa;
 
 use crate::cli::{Cli, Command, ConfigCommand};
 use crate::output::Table;

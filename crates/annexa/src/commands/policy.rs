@@ -28,7 +28,10 @@ pub fn run(global: &GlobalArgs, cmd: PolicyCommand) -> anyhow::Result<ExitCode> 
                 None => None,
                 Some(path) => {
                     let text = std::fs::read_to_string(&path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-                    Some(serde_json::from_str(&text).map_err(|e| annexa_app::Error::invalid(format!("{}: not JSON: {e}", path.display())))?)
+                    Some(
+                        serde_json::from_str(&text)
+                            .map_err(|e| annexa_app::Error::invalid(format!("{}: not JSON: {e}", path.display())))?,
+                    )
                 }
             };
             print_json(&app.policy_eval(dir.as_deref(), &query, input)?)?;
@@ -36,10 +39,13 @@ pub fn run(global: &GlobalArgs, cmd: PolicyCommand) -> anyhow::Result<ExitCode> 
         PolicyCommand::Compare { checks, as_of } => {
             let as_of = match as_of {
                 None => app.now(),
-                Some(t) => annexa_core::time::parse_instant(&t).ok_or_else(|| anyhow::anyhow!("--as-of {t:?} is not a time: expected 2026-10-01T00:00:00Z"))?,
+                Some(t) => annexa_core::time::parse_instant(&t)
+                    .ok_or_else(|| anyhow::anyhow!("--as-of {t:?} is not a time: expected 2026-10-01T00:00:00Z"))?,
             };
             let results = app.compare_policies(&checks, as_of)?;
-            let differ = results.iter().any(|c| c.error.is_some() || !c.only_native.is_empty() || !c.only_rego.is_empty() || !c.different.is_empty());
+            let differ = results
+                .iter()
+                .any(|c| c.error.is_some() || !c.only_native.is_empty() || !c.only_rego.is_empty() || !c.different.is_empty());
             if json {
                 print_json(&results)?;
             } else {

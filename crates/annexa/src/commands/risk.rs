@@ -11,7 +11,9 @@ use std::process::ExitCode;
 fn draft(f: RiskFields, unquantify: bool) -> anyhow::Result<RiskDraft> {
     let review_due = match &f.review {
         None => None,
-        Some(d) => Some(annexa_core::time::parse_instant(d).ok_or_else(|| anyhow::anyhow!("--review {d:?} is not a date: expected 2027-06-30"))?),
+        Some(d) => {
+            Some(annexa_core::time::parse_instant(d).ok_or_else(|| anyhow::anyhow!("--review {d:?} is not a date: expected 2027-06-30"))?)
+        }
     };
     Ok(RiskDraft {
         title: f.title,
@@ -128,7 +130,10 @@ pub fn run(global: &GlobalArgs, cmd: RiskCommand) -> anyhow::Result<ExitCode> {
                 } else {
                     for s in &suggestions {
                         let verb = if s.likelihood_to > s.likelihood_from { "raise" } else { "lower" };
-                        println!("{} {}: {verb} the residual likelihood from {} to {}", s.label, s.title, s.likelihood_from, s.likelihood_to);
+                        println!(
+                            "{} {}: {verb} the residual likelihood from {} to {}",
+                            s.label, s.title, s.likelihood_from, s.likelihood_to
+                        );
                         for why in &s.reasons {
                             println!("    - {why}");
                         }
@@ -149,7 +154,13 @@ pub fn run(global: &GlobalArgs, cmd: RiskCommand) -> anyhow::Result<ExitCode> {
                     println!("nothing to apply: the register agrees with the latest evidence");
                 } else {
                     for (s, r) in &applied {
-                        println!("{}: residual likelihood {} → {} (residual {})", s.label, s.likelihood_from, s.likelihood_to, rating(&matrix, r.residual));
+                        println!(
+                            "{}: residual likelihood {} → {} (residual {})",
+                            s.label,
+                            s.likelihood_from,
+                            s.likelihood_to,
+                            rating(&matrix, r.residual)
+                        );
                     }
                 }
             }

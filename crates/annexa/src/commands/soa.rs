@@ -123,7 +123,9 @@ pub fn run(global: &GlobalArgs, cmd: SoaCommand) -> anyhow::Result<ExitCode> {
                     Some("xlsx") => SoaFormat::Xlsx,
                     Some("csv") => SoaFormat::Csv,
                     Some("html" | "htm") => SoaFormat::Html,
-                    _ => anyhow::bail!(annexa_app::Error::invalid("say the format: --format xlsx|csv|html (or an --out ending in .xlsx, .csv or .html)")),
+                    _ => anyhow::bail!(annexa_app::Error::invalid(
+                        "say the format: --format xlsx|csv|html (or an --out ending in .xlsx, .csv or .html)"
+                    )),
                 },
                 Format::Json | Format::Junit => anyhow::bail!(annexa_app::Error::invalid(
                     "the SoA exports as --format xlsx, csv or html (`annexa soa show --format json` prints it as JSON)"
@@ -131,7 +133,12 @@ pub fn run(global: &GlobalArgs, cmd: SoaCommand) -> anyhow::Result<ExitCode> {
             };
             let view = app.export_soa(format, &out)?;
             let applicable = view.controls.iter().filter(|r| r.applicable == Some(true)).count();
-            eprintln!("wrote {} ({} controls, {applicable} applicable, {} clauses)", out.display(), view.controls.len(), view.clauses.len());
+            eprintln!(
+                "wrote {} ({} controls, {applicable} applicable, {} clauses)",
+                out.display(),
+                view.controls.len(),
+                view.clauses.len()
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

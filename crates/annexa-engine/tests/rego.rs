@@ -113,3 +113,53 @@ fn the_input_is_what_its_schema_documents() {
         assert!(seen > 0);
     }
 }
+
+#[test]
+fn a_policy_failing_in_a_later_batch_stores_nothing_and_is_an_error() {
+    // 500 subjects make the first batch, in which every finding is fine; the 501st account
+    // makes the second batch fail.
+    let mut g = graph();
+    for i in 1..=500 {
+        g = g.with(account("app", &i.to_string()));
+    }
+    g = g.with(account("app", "not-a-number"));
+    let policy = rego::PolicySource {
+        file: "policies/numbers.rego".into(),
+        text: r#"package annexa.custom.numbers
+
+metadata := {"id": "numbers", "severity": "low", "controls": ["A.5.15"]}
+
+findings contains f if {
+	some item in input.items
+	n := to_number(item.account.username)
+	n > 0
+	f := {"key": item.subject.key, "message": "a number"}
+}
+"#
+        .into(),
+    };
+    let (policies, errors) = rego::compile(&[policy], rego::DEFAULT_TIMEOUT);
+    assert!(errors.is_empty(), "{errors:?}");
+    let own = annexa_engine::OwnRecords {
+        policies: policies.into_iter().map(|p| (p, serde_json::json!({}))).collect(),
+        ..Default::default()
+    };
+    let mut found = Vec::new();
+    let summary = annexa_engine::audit_stream(
+        &g.0,
+        &Config::default(),
+        at(AS_OF),
+        &["numbers".to_string()],
+        own,
+        &|batch| batch,
+        &mut |batch| {
+            found.extend(batch);
+            true
+        },
+    )
+    .expect("audit");
+    assert!(found.is_empty(), "{} findings of a check that failed", found.len());
+    assert_eq!(summary.not_evaluated.len(), 1);
+    assert!(summary.not_evaluated[0].reason.starts_with("error: policies/numbers.rego: rule findings:"), "{:?}", summary.not_evaluated);
+    assert!(!summary.checks_run.contains(&"numbers".to_string()), "never passed");
+}

@@ -184,14 +184,25 @@ fn register(def: CheckDef) -> &'static CheckDef {
     crate::checks::registry::register_custom(def)
 }
 
-/// Runs a policy over the graph, handing its findings to `f`; a failure stops the check
-/// with an error (reported as not evaluated: `error: …`).
+/// Runs a policy over the graph and hands its findings to `f`, all of them once every batch
+/// has been evaluated: a policy that fails in a later batch must not have stored the
+/// findings of the earlier ones (its check reports an error, `error: …`, and nothing else).
+/// What is held meanwhile is the findings of this one check.
 pub fn run(ctx: &Context<'_>, policy: &Policy, parameters: &serde_json::Value, f: &mut FindingBuilder<'_>) {
-    if let Err(e) = run_batches(ctx, policy, parameters, &mut |subject, message, records, values, severity| match severity {
-        Some(s) => f.push_with_severity(s, subject, message, records, values),
-        None => f.push(subject, message, records, values),
-    }) {
-        f.not_evaluated(&format!("error: {e}"));
+    let mut found = Vec::new();
+    let outcome = run_batches(ctx, policy, parameters, &mut |subject, message, records, values, severity| {
+        found.push((subject, message, records, values, severity));
+    });
+    match outcome {
+        Err(e) => f.not_evaluated(&format!("error: {e}")),
+        Ok(()) => {
+            for (subject, message, records, values, severity) in found {
+                match severity {
+                    Some(s) => f.push_with_severity(s, subject, message, records, values),
+                    None => f.push(subject, message, records, values),
+                }
+            }
+        }
     }
 }
 

@@ -117,6 +117,16 @@ impl App {
         let signer = self.signer()?;
         let runs = store.runs(1)?;
         let Some(run) = runs.first() else { return Err(Error::conflict("no audit has run yet: run `annexa audit` first")) };
+        // What the auditor reads first: the report, the SoA and the risk register, made
+        // before the pack's checkpoint so that it covers what they show.
+        let report = annexa_report::auditor::html(&self.auditor_report()?).into_bytes();
+        let soa_xlsx = {
+            let dir = tempfile::tempdir().map_err(|e| Error::io("cannot make a temporary directory", e))?;
+            let path = dir.path().join("soa.xlsx");
+            self.export_soa(crate::soa::SoaFormat::Xlsx, &path)?;
+            std::fs::read(&path).map_err(|e| Error::io("cannot read the SoA workbook back", e))?
+        };
+        let risks = store.risks()?;
         let checkpoint = store.ledger_checkpoint(&signer, self.now())?;
         // The pack's findings are the open ones: their ids first (the ledger entries behind
         // them are chosen by id), then the findings themselves, streamed into the archive.
@@ -246,7 +256,10 @@ impl App {
             let member = member.into_inner().map_err(|e| cannot(e.into_error()))?;
             listed.push(member.manifest_entry("campaign-items.json"));
         }
-        let small: [(&str, Vec<u8>); 4] = [
+        let small: [(&str, Vec<u8>); 7] = [
+            ("report.html", report),
+            ("soa.xlsx", soa_xlsx),
+            ("risks.json", serde_json::to_vec_pretty(&risks).map_err(json_err("the risks"))?),
             ("campaigns.json", serde_json::to_vec_pretty(&campaigns).map_err(json_err("the campaigns"))?),
             ("imports.json", serde_json::to_vec_pretty(&imports).map_err(json_err("the imports"))?),
             ("checkpoint.note", checkpoint.note.clone().into_bytes()),

@@ -114,7 +114,7 @@ Examples:
     /// reference policies.
     #[command(subcommand)]
     Policy(PolicyCommand),
-    /// The auditor's report: one self-contained HTML page, or the same as PDF.
+    /// Reports for the auditor: one self-contained HTML page, the same as PDF, and OSCAL.
     #[command(subcommand)]
     Report(ReportCommand),
     /// The ISO/IEC 27001:2022 Annex A control catalog.

@@ -135,7 +135,14 @@ fn the_demo_leaves_a_verified_ledger_and_proofs_check_offline() {
         };
         let good = check(&pack);
         assert!(good.status.success(), "{}", String::from_utf8_lossy(&good.stderr));
-        for (member, from, to) in [("findings.json", "\"critical\"", "\"low\""), ("imports.json", "hr.csv", "hx.csv")] {
+        // The report, the SoA and the risk register travel with the evidence, under the
+        // same signed manifest.
+        for (member, from, to) in [
+            ("findings.json", "\"critical\"", "\"low\""),
+            ("imports.json", "hr.csv", "hx.csv"),
+            ("risks.json", "Unauthorised access", "Authorised access"),
+            ("report.html", "audit report", "audit rapport"),
+        ] {
             let bad = l.dir.join(format!("bad-{member}.zip"));
             rewrite_member(&pack, &bad, member, from, to);
             let out = check(&bad);

@@ -17,6 +17,20 @@ fn edge_cases() -> Graph {
         .with(person("E3").name("Cy", "Ng").worker("contractor").ends("2026-03-31"))
         .with(person("E4").name("Di", "Øst").worker("vendor").ends("2026-04-01"))
         .with(person("E5").name("Ed", "Fay").worker("contractor").terminated_on("2025-12-31"))
+        // Leavers at the SLA's edge (24 hours after the end of the last day).
+        .with(person("L1").name("Lo", "Ke").terminated_on("2026-03-30"))
+        .with(person("L2").name("Mo", "Ri").terminated_on("2026-03-31"))
+        .with(person("L3").name("Ny", "Ås").terminated())
+        .with(person("L4").name("Oz", "Pe").ends("2026-03-30"))
+        .with(person("L5").name("Pi", "Qu").status("terminated").ends("2026-06-30"))
+        .with(account("ad", "lo.ke").employee("L1"))
+        .with(account("ad", "mo.ri").employee("L2"))
+        .with(account("ad", "ny.as").employee("L3"))
+        .with(account("ad", "ny.old").employee("L3").disabled())
+        .with(account("ad", "oz.pe").employee("L4"))
+        .with(account("ad", "pi.qu").employee("L5"))
+        .with(badge("B1", "L1"))
+        .with(badge("B3", "L3"))
         .with(account("ad", "used-90d").employee("E1").last_login(ago(90)))
         .with(account("ad", "used-91d").employee("E1").last_login(ago(91)))
         .with(account("ad", "never-used-old").created(ago(200)))
@@ -140,24 +154,15 @@ findings contains f if {
     };
     let (policies, errors) = rego::compile(&[policy], rego::DEFAULT_TIMEOUT);
     assert!(errors.is_empty(), "{errors:?}");
-    let own = annexa_engine::OwnRecords {
-        policies: policies.into_iter().map(|p| (p, serde_json::json!({}))).collect(),
-        ..Default::default()
-    };
+    let own =
+        annexa_engine::OwnRecords { policies: policies.into_iter().map(|p| (p, serde_json::json!({}))).collect(), ..Default::default() };
     let mut found = Vec::new();
-    let summary = annexa_engine::audit_stream(
-        &g.0,
-        &Config::default(),
-        at(AS_OF),
-        &["numbers".to_string()],
-        own,
-        &|batch| batch,
-        &mut |batch| {
+    let summary =
+        annexa_engine::audit_stream(&g.0, &Config::default(), at(AS_OF), &["numbers".to_string()], own, &|batch| batch, &mut |batch| {
             found.extend(batch);
             true
-        },
-    )
-    .expect("audit");
+        })
+        .expect("audit");
     assert!(found.is_empty(), "{} findings of a check that failed", found.len());
     assert_eq!(summary.not_evaluated.len(), 1);
     assert!(summary.not_evaluated[0].reason.starts_with("error: policies/numbers.rego: rule findings:"), "{:?}", summary.not_evaluated);

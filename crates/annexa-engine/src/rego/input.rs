@@ -6,7 +6,7 @@
 
 use super::SubjectSort;
 use crate::context::Context;
-use annexa_core::finding::SourceRecord;
+use annexa_core::finding::{SourceRecord, SubjectKind};
 use annexa_core::model::{Account, Person};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -14,6 +14,7 @@ use std::collections::HashMap;
 /// A subject of a batch: how findings about it are labelled, and its source records.
 #[derive(Debug, Clone)]
 pub struct BatchSubject {
+    pub kind: SubjectKind,
     pub label: String,
     pub records: Vec<SourceRecord>,
 }
@@ -53,6 +54,8 @@ pub fn person(p: &Person) -> Value {
         "status": p.status,
         "start_date": day(p.start_date),
         "end_date": day(p.end_date),
+        // The end date as a time (its first second, UTC), to compare with `as_of`.
+        "end_date_start": p.end_date.map(|d| json!(annexa_core::time::start_of_day(d).timestamp())).unwrap_or(Value::Null),
     })
 }
 
@@ -115,7 +118,10 @@ pub fn batches(ctx: &Context<'_>, sort: SubjectSort, parameters: &Value, size: u
                 let subject = ctx.account_subject(i);
                 let mut item = account(ctx, i, a);
                 item["subject"] = json!({ "key": subject.key, "label": subject.label });
-                subjects.insert(subject.key, BatchSubject { label: subject.label, records: vec![ctx.account_source(a)] });
+                subjects.insert(
+                    subject.key,
+                    BatchSubject { kind: SubjectKind::Account, label: subject.label, records: vec![ctx.account_source(a)] },
+                );
                 items.push(item);
                 if items.len() >= size && !flush(&mut items, &mut subjects) {
                     return;
@@ -123,10 +129,43 @@ pub fn batches(ctx: &Context<'_>, sort: SubjectSort, parameters: &Value, size: u
             }
         }
         SubjectSort::Person => {
-            for p in &ctx.graph.people {
+            for (pi, p) in ctx.graph.people.iter().enumerate() {
                 let subject = ctx.person_subject(p);
-                let item = json!({ "subject": { "key": subject.key, "label": subject.label }, "person": person(p) });
-                subjects.insert(subject.key, BatchSubject { label: subject.label, records: vec![ctx.person_source(p)] });
+                let person_source = ctx.person_source(p);
+                // The person's accounts and badges are subjects too: a finding about a
+                // leaver names the account or the badge still open.
+                let mut accounts = Vec::new();
+                for &ai in &ctx.accounts_of_person[pi] {
+                    let a = &ctx.graph.accounts[ai];
+                    let s = ctx.account_subject(ai);
+                    accounts.push(json!({
+                        "subject": { "key": s.key, "label": s.label },
+                        "system": &*a.system, "username": a.username, "status": a.status, "type": a.kind,
+                    }));
+                    let records = vec![person_source.clone(), ctx.account_source(a)];
+                    subjects.insert(s.key, BatchSubject { kind: SubjectKind::Account, label: s.label, records });
+                }
+                let mut badges = Vec::new();
+                for &bi in &ctx.badges_of_person[pi] {
+                    let b = &ctx.graph.badges[bi];
+                    let key = annexa_core::key::join(&[&b.system, &b.badge_id]);
+                    let label = format!("badge {} ({})", b.badge_id, p.display_name());
+                    badges.push(json!({
+                        "subject": { "key": key, "label": label },
+                        "system": &*b.system, "badge_id": &*b.badge_id, "status": b.status, "zones": b.zones,
+                        "last_used_at": secs(b.last_used_at),
+                    }));
+                    let records = vec![person_source.clone(), ctx.source("badge", key.clone(), b.origin)];
+                    subjects.insert(key, BatchSubject { kind: SubjectKind::Badge, label, records });
+                }
+                let item = json!({
+                    "subject": { "key": subject.key, "label": subject.label },
+                    "person": person(p),
+                    "accounts": accounts,
+                    "badges": badges,
+                });
+                subjects
+                    .insert(subject.key, BatchSubject { kind: SubjectKind::Person, label: subject.label, records: vec![person_source] });
                 items.push(item);
                 if items.len() >= size && !flush(&mut items, &mut subjects) {
                     return;

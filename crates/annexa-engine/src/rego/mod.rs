@@ -20,7 +20,7 @@ pub mod test;
 
 use crate::checks::registry::CheckDef;
 use crate::context::{Context, FindingBuilder};
-use annexa_core::finding::{Severity, Subject, SubjectKind};
+use annexa_core::finding::{Severity, Subject};
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
@@ -280,12 +280,10 @@ fn interpret(item: &serde_json::Value, batch: &Batch, policy: &Policy) -> Result
         }
     };
     let values = item.get("values").cloned().unwrap_or_else(|| serde_json::json!({}));
-    let kind = match policy.subjects {
-        SubjectSort::Account => SubjectKind::Account,
-        SubjectSort::Person => SubjectKind::Person,
-    };
+    // The subject's own kind: a check of people may find about their accounts and badges.
+    let _ = policy;
     Ok((
-        Subject { kind, key: key.to_string(), label: subject.label.clone() },
+        Subject { kind: subject.kind, key: key.to_string(), label: subject.label.clone() },
         message.to_string(),
         subject.records.clone(),
         values,

@@ -9,12 +9,12 @@
 use annexa_core::finding::{Finding, Severity};
 use annexa_core::graph::IdentityGraph;
 use annexa_core::model::{
-    Account, AccountStatus, AccountType, Assignment, Badge, BadgeStatus, Credential, CredentialKind, Entitlement, GrantSource,
-    ImportRecord, MfaFactor, Origin, Person, PersonStatus, WorkerType,
+    Account, AccountStatus, AccountType, Assignment, Badge, BadgeStatus, Credential, CredentialKind, Entitlement,
+    GrantSource, ImportRecord, MfaFactor, Origin, Person, PersonStatus, WorkerType,
 };
 use annexa_core::time::{parse_date, parse_instant, Instant};
-use annexa_engine::checks::AuditResult;
 use annexa_engine::config::Config;
+use annexa_engine::checks::AuditResult;
 
 /// The as-of instant of most tests.
 pub const AS_OF: &str = "2026-04-01T00:00:00Z";
@@ -24,12 +24,8 @@ pub const HR: i64 = 1;
 pub const ACCOUNTS: i64 = 2;
 pub const ASSIGNMENTS: i64 = 3;
 pub const BADGES: i64 = 4;
-const DEFAULT_IMPORTS: &[(i64, &str, &str)] = &[
-    (HR, "hr", "hr.csv"),
-    (ACCOUNTS, "accounts", "accounts.csv"),
-    (ASSIGNMENTS, "assignments", "assignments.csv"),
-    (BADGES, "badges", "badges.csv"),
-];
+const DEFAULT_IMPORTS: &[(i64, &str, &str)] =
+    &[(HR, "hr", "hr.csv"), (ACCOUNTS, "accounts", "accounts.csv"), (ASSIGNMENTS, "assignments", "assignments.csv"), (BADGES, "badges", "badges.csv")];
 
 /// The fake SHA-256 recorded for import `id`: its digit, 64 times.
 pub fn sha_of(id: i64) -> String {

@@ -30,6 +30,13 @@ fn edge_cases() -> Graph {
         .with(account("ad", "oz.pe").employee("L4"))
         .with(account("ad", "pi.qu").employee("L5"))
         .with(badge("B1", "L1"))
+        // Credentials at the 90-day limit, and passwords.
+        .with(account("aws", "ci-bot").kind("service").cred(key("access_key_1").rotated(ago(90)).used(ago(1))))
+        .with(account("aws", "old-bot").kind("service").cred(key("access_key_1").rotated(ago(91)).used(ago(1))))
+        .with(account("aws", "idle-bot").kind("service").cred(key("access_key_1").rotated(ago(120))).cred(key("cert").kind("certificate").rotated(ago(900))))
+        .with(account("aws", "tok/bot").kind("service").cred(key("tok/1").kind("api-token").rotated(ago(95)).inactive()))
+        .with(account("ad", "pw-old").employee("E1").password_set(ago(400)))
+        .with(account("ad", "pw-new").employee("E1").password_set(ago(30)))
         .with(badge("B3", "L3"))
         .with(account("ad", "used-90d").employee("E1").last_login(ago(90)))
         .with(account("ad", "used-91d").employee("E1").last_login(ago(91)))
@@ -62,9 +69,9 @@ fn edge_cases() -> Graph {
 
 #[test]
 fn reference_policies_give_the_native_findings_at_the_boundaries() {
-    for g in [edge_cases(), edge_cases().reversed()] {
+    let with_password_age = config("[checks.stale-credential]\nmax_password_age_days = 365\n");
+    for (g, config) in [(edge_cases(), Config::default()), (edge_cases().reversed(), with_password_age)] {
         let graph = g.0.resolved();
-        let config = Config::default();
         let ctx = Context::new(&graph, &config, at(AS_OF));
         let ids: Vec<&str> = reference::REFERENCE.iter().map(|(id, _)| *id).collect();
         for c in reference::compare(&ctx, &config, &ids) {

@@ -59,12 +59,22 @@ pub fn person(p: &Person) -> Value {
     })
 }
 
-fn account(ctx: &Context<'_>, i: usize, a: &Account) -> Value {
+/// A credential's subject: the account's key and the slot, as the built-in checks name it.
+fn credential_subject(account: &annexa_core::finding::Subject, slot: &str) -> (String, String) {
+    (format!("{}/{}", account.key, annexa_core::key::part(slot)), format!("{} {slot}", account.label))
+}
+
+fn account(ctx: &Context<'_>, i: usize, a: &Account, subject: &annexa_core::finding::Subject) -> Value {
     let credentials: Vec<Value> = a
         .credentials
         .iter()
-        .map(|c| json!({ "slot": c.slot, "kind": c.kind, "active": c.active, "rotated_at": secs(c.rotated_at), "last_used_at": secs(c.last_used_at) }))
+        .map(|c| {
+            let (key, label) = credential_subject(subject, &c.slot);
+            json!({ "subject": { "key": key, "label": label }, "slot": c.slot, "kind": c.kind, "active": c.active,
+                    "rotated_at": secs(c.rotated_at), "last_used_at": secs(c.last_used_at) })
+        })
         .collect();
+    let (password_key, password_label) = credential_subject(subject, "password");
     let grants: Vec<Value> =
         ctx.grants_of(i).map(|g| json!({ "entitlement": ctx.grant_label(g), "privileged": ctx.privileged(g) })).collect();
     json!({
@@ -86,6 +96,8 @@ fn account(ctx: &Context<'_>, i: usize, a: &Account) -> Value {
             "owner": a.owner,
             "source_kind": ctx.import_kind(a.origin),
             "credentials": credentials,
+            "password_last_set_at": secs(a.password_last_set_at),
+            "password_subject": { "key": password_key, "label": password_label },
         },
         "person": ctx.person_of(i).map(person),
         "owner_active": ctx.owner[i].is_some(),
@@ -116,8 +128,13 @@ pub fn batches(ctx: &Context<'_>, sort: SubjectSort, parameters: &Value, size: u
         SubjectSort::Account => {
             for (i, a) in ctx.graph.accounts.iter().enumerate() {
                 let subject = ctx.account_subject(i);
-                let mut item = account(ctx, i, a);
+                let mut item = account(ctx, i, a, &subject);
                 item["subject"] = json!({ "key": subject.key, "label": subject.label });
+                // Its credentials and its password are subjects too (stale-credential).
+                for slot in a.credentials.iter().map(|c| c.slot.as_str()).chain(std::iter::once("password")) {
+                    let (key, label) = credential_subject(&subject, slot);
+                    subjects.insert(key, BatchSubject { kind: SubjectKind::Credential, label, records: vec![ctx.account_source(a)] });
+                }
                 subjects.insert(
                     subject.key,
                     BatchSubject { kind: SubjectKind::Account, label: subject.label, records: vec![ctx.account_source(a)] },

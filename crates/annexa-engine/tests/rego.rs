@@ -30,6 +30,17 @@ fn edge_cases() -> Graph {
         .with(account("ad", "oz.pe").employee("L4"))
         .with(account("ad", "pi.qu").employee("L5"))
         .with(badge("B1", "L1"))
+        // Orphans, each for its own reason; and accounts that are not.
+        .with(person("K1").name("Kim", "Ng").email("team@corp.example"))
+        .with(person("K2").name("Lee", "Ng").email("team@corp.example"))
+        .with(account("ad", "ghost").employee("E404"))
+        .with(account("ad", "mailer").email("nobody@corp.example"))
+        .with(account("ad", "zz"))
+        .with(account("aws", "team@corp.example"))
+        .with(account("aws", "stranger@corp.example"))
+        .with(account("ad", "adm-ghost").kind("admin").employee("E404"))
+        .with(account("ad", "owned").employee("E404").owner("E1"))
+        .with(account("ad", "ghost-off").employee("E404").disabled())
         // Credentials at the 90-day limit, and passwords.
         .with(account("aws", "ci-bot").kind("service").cred(key("access_key_1").rotated(ago(90)).used(ago(1))))
         .with(account("aws", "old-bot").kind("service").cred(key("access_key_1").rotated(ago(91)).used(ago(1))))

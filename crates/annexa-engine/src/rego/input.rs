@@ -75,6 +75,12 @@ fn account(ctx: &Context<'_>, i: usize, a: &Account, subject: &annexa_core::find
         })
         .collect();
     let (password_key, password_label) = credential_subject(subject, "password");
+    // The address correlation compared (the account's e-mail, or its login when that is an
+    // address), and whether more than one person in HR has it.
+    let correlation_email = crate::correlate::account_email(a).map(|(address, from_login)| {
+        let shared = matches!(ctx.person_by_email.get(&address), Some(None));
+        json!({ "address": address, "from_login": from_login, "shared": shared })
+    });
     let grants: Vec<Value> =
         ctx.grants_of(i).map(|g| json!({ "entitlement": ctx.grant_label(g), "privileged": ctx.privileged(g) })).collect();
     json!({
@@ -98,6 +104,7 @@ fn account(ctx: &Context<'_>, i: usize, a: &Account, subject: &annexa_core::find
             "credentials": credentials,
             "password_last_set_at": secs(a.password_last_set_at),
             "password_subject": { "key": password_key, "label": password_label },
+            "correlation_email": correlation_email,
         },
         "person": ctx.person_of(i).map(person),
         "owner_active": ctx.owner[i].is_some(),

@@ -98,7 +98,7 @@ impl App {
     pub fn soa(&self) -> Result<SoaView> {
         let mut store = self.store()?;
         let facts = self.soa_facts(&mut store)?;
-        let (controls, clauses) = (logic::rows(&facts), logic::clause_rows(&facts));
+        let (mut controls, mut clauses) = (logic::rows(&facts), logic::clause_rows(&facts));
         let approved = store.soa_versions()?.pop();
         let changes_since_approval = match &approved {
             Some(v) => {
@@ -109,6 +109,16 @@ impl App {
             }
             None => Vec::new(),
         };
+        // Each row says which approval covers it as it stands, or that it changed since.
+        for row in controls.iter_mut().chain(clauses.iter_mut()) {
+            row.approval = Some(match &approved {
+                None => "not approved yet".to_string(),
+                Some(v) if changes_since_approval.iter().any(|c| c.control == row.control) => {
+                    format!("changed since version {}, not yet approved", v.version)
+                }
+                Some(v) => format!("version {}, approved by {} on {}", v.version, v.approver, v.approved_at.format("%Y-%m-%d")),
+            });
+        }
         Ok(SoaView { controls, clauses, approved, changes_since_approval })
     }
 

@@ -100,6 +100,11 @@ pub struct SoaRow {
     /// ledger). Changes as they do, so it is not part of what a version approves.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub held: Option<String>,
+    /// The approval that covers the row as it stands (`version 2, approved by E0001 on
+    /// 2026-12-01`), or that it changed since (`changed since version 2, not yet approved`).
+    /// Not part of what a version approves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<String>,
 }
 
 /// The mandatory clauses of ISO/IEC 27001:2022, by number, each with a short title.

@@ -75,6 +75,7 @@ pub fn rows(facts: &SoaFacts) -> Vec<SoaRow> {
                 evidence,
                 documents: entry.documents.clone(),
                 held: None,
+                approval: None,
             }
         })
         .collect()
@@ -103,6 +104,7 @@ pub fn clause_rows(facts: &SoaFacts) -> Vec<SoaRow> {
                 evidence: facts.entry_refs.get(*id).cloned().into_iter().collect(),
                 documents: entry.documents.clone(),
                 held: facts.clause_notes.get(*id).cloned(),
+                approval: None,
             }
         })
         .collect()

@@ -35,6 +35,7 @@ const HEADER: &[&str] = &[
     "Automated checks (latest result)",
     "Evidence (ledger entry, checkpoint)",
     "Documents",
+    "Approval",
 ];
 
 /// The cells of a row, in [`HEADER`] order.
@@ -73,6 +74,7 @@ fn cells(r: &SoaRow) -> Vec<String> {
             .collect::<Vec<_>>()
             .join("\n"),
         r.documents.join("\n"),
+        r.approval.clone().unwrap_or_default(),
     ]
 }
 

@@ -131,11 +131,19 @@ fn the_soa_is_kept_approved_compared_and_exported() {
         ok(d, db, &["soa", "set", "5.2", "--status", "implemented", "--document", "ISMS-POL-001 Information security policy v3"]);
         let v1 = json(d, db, &["soa", "approve", "--approver", "E1", "--note", "first SoA"]);
         assert_eq!(v1["version"], 1);
+        // (By prefix: the approval's date is the clock's, and a test may run over midnight.)
+        let approved = |v: &Value, control: &str, version: u32| {
+            row(v, control)["approval"].as_str().is_some_and(|a| a.starts_with(&format!("version {version}, approved by E1 on ")))
+        };
+        assert!(approved(&json(d, db, &["soa", "show", "--control", "A.8.28"]), "A.8.28", 1));
         refused(d, db, &["soa", "approve", "--approver", "E1"], "nothing changed since the latest approved version");
 
         // A change after approval is listed, and becomes version 2.
         let why = "No software is developed in house; every application is bought as SaaS";
         ok(d, db, &["soa", "set", "A.8.28", "--applicable", "no", "--justification", why]);
+        let pending = json(d, db, &["soa", "show"]);
+        assert_eq!(row(&pending, "A.8.28")["approval"], "changed since version 1, not yet approved");
+        assert!(approved(&pending, "A.5.15", 1), "an unchanged row stays approved");
         let diff = json(d, db, &["soa", "diff"]);
         let changes: Vec<(String, String, String)> = diff["changes"]
             .as_array()
@@ -174,6 +182,8 @@ fn the_soa_is_kept_approved_compared_and_exported() {
         let excluded = (1..94).find(|r| soa.get((*r, 0)).map(ToString::to_string).as_deref() == Some("A.8.28")).expect("A.8.28");
         assert_eq!(soa.get((excluded, 5)).map(ToString::to_string).as_deref(), Some(why));
         assert_eq!(soa.get((excluded, 6)).map(ToString::to_string).as_deref(), Some("n/a"));
+        assert_eq!(soa.get((0, 14)).map(ToString::to_string).as_deref(), Some("Approval"));
+        assert!(soa.get((excluded, 14)).map(ToString::to_string).is_some_and(|a| a.starts_with("version 2, approved by E1 on ")));
         let summary = book.worksheet_range("Summary").expect("summary");
         let all = (1..summary.height() as u32)
             .find(|r| summary.get((*r as usize, 0)).map(ToString::to_string).as_deref() == Some("All"))
@@ -187,7 +197,7 @@ fn the_soa_is_kept_approved_compared_and_exported() {
         let mut sheet = String::new();
         zip.by_name("xl/worksheets/sheet1.xml").expect("sheet1").read_to_string(&mut sheet).expect("read");
         assert!(sheet.contains("<pane xSplit=\"1\" ySplit=\"1\""), "frozen header and first column");
-        assert!(sheet.contains("<autoFilter ref=\"A1:N94\""), "filters");
+        assert!(sheet.contains("<autoFilter ref=\"A1:O94\""), "filters");
         assert!(sheet.contains("<cols>"), "column widths");
         let mut styles = String::new();
         zip.by_name("xl/styles.xml").expect("styles").read_to_string(&mut styles).expect("read");

@@ -41,6 +41,22 @@ fn edge_cases() -> Graph {
         .with(account("ad", "adm-ghost").kind("admin").employee("E404"))
         .with(account("ad", "owned").employee("E404").owner("E1"))
         .with(account("ad", "ghost-off").employee("E404").disabled())
+        // Segregation of duties: over two accounts of one person, on one account linked to
+        // no one, a disabled account that does not count, patterns in any case and system.
+        .with(person("S1").name("Sam", "Oak"))
+        .with(account("erp", "sam").employee("S1"))
+        .with(account("bank", "sam.oak").employee("S1"))
+        .with(assignment("erp", "sam", "AP-Create-Vendor"))
+        .with(assignment("bank", "sam.oak", "Pay.Approve"))
+        .with(account("erp", "batch-x"))
+        .with(assignment("erp", "batch-x", "ap-create-vendor"))
+        .with(assignment("erp", "batch-x", "AP-Create-Invoice"))
+        .with(assignment("erp", "batch-x", "GL-Post"))
+        .with(person("S2").name("Una", "Fir"))
+        .with(account("erp", "una").employee("S2"))
+        .with(account("bank", "una.old").employee("S2").disabled())
+        .with(assignment("erp", "una", "AP-Create-Vendor"))
+        .with(assignment("bank", "una.old", "Pay.Approve"))
         // Credentials at the 90-day limit, and passwords.
         .with(account("aws", "ci-bot").kind("service").cred(key("access_key_1").rotated(ago(90)).used(ago(1))))
         .with(account("aws", "old-bot").kind("service").cred(key("access_key_1").rotated(ago(91)).used(ago(1))))
@@ -80,8 +96,12 @@ fn edge_cases() -> Graph {
 
 #[test]
 fn reference_policies_give_the_native_findings_at_the_boundaries() {
-    let with_password_age = config("[checks.stale-credential]\nmax_password_age_days = 365\n");
-    for (g, config) in [(edge_cases(), Config::default()), (edge_cases().reversed(), with_password_age)] {
+    let sod = "[[sod.rules]]\nid = \"vendor-pay\"\ndescription = \"create vendors and approve payments\"\n\
+               sides = [[\"erp:AP-Create-*\", \"ERP:ap-create-vendor\"], [\"*.approve\"]]\n\n\
+               [[sod.rules]]\nid = \"post-own\"\ndescription = \"create invoices and post them\"\nseverity = \"medium\"\n\
+               sides = [[\"erp:AP-Create-Invoice\"], [\"erp:GL-*\"]]\n";
+    let with_password_age = config(&format!("[checks.stale-credential]\nmax_password_age_days = 365\n\n{sod}"));
+    for (g, config) in [(edge_cases(), config(sod)), (edge_cases().reversed(), with_password_age)] {
         let graph = g.0.resolved();
         let ctx = Context::new(&graph, &config, at(AS_OF));
         let ids: Vec<&str> = reference::REFERENCE.iter().map(|(id, _)| *id).collect();
@@ -122,7 +142,7 @@ fn the_input_is_what_its_schema_documents() {
     let graph = g.0.resolved();
     let config = Config::default();
     let ctx = Context::new(&graph, &config, at(AS_OF));
-    for (sort, def) in [(SubjectSort::Account, "accountItem"), (SubjectSort::Person, "personItem")] {
+    for (sort, def) in [(SubjectSort::Account, "accountItem"), (SubjectSort::Person, "personItem"), (SubjectSort::Holder, "holderItem")] {
         let mut seen = 0;
         rego::input_batches(&ctx, sort, &serde_json::json!({}), 7, &mut |batch| {
             conforms(&schema, &schema, &batch.input, "input");

@@ -152,6 +152,48 @@ pub fn batches(ctx: &Context<'_>, sort: SubjectSort, parameters: &Value, size: u
                 }
             }
         }
+        SubjectSort::Holder => {
+            let holding = |ai: usize| {
+                let a = &ctx.graph.accounts[ai];
+                let s = ctx.account_subject(ai);
+                let grants: Vec<Value> = ctx
+                    .grants_of(ai)
+                    .map(|g| {
+                        let e = ctx.entitlement_of(g);
+                        json!({ "entitlement": ctx.grant_label(g), "system": &*e.system, "name": &*e.name, "privileged": ctx.privileged(g) })
+                    })
+                    .collect();
+                json!({ "subject": { "key": s.key, "label": s.label }, "system": &*a.system, "username": a.username,
+                        "status": a.status, "type": a.kind, "grants": grants })
+            };
+            for (pi, p) in ctx.graph.people.iter().enumerate() {
+                if ctx.accounts_of_person[pi].is_empty() {
+                    continue;
+                }
+                let subject = ctx.person_subject(p);
+                let accounts: Vec<Value> = ctx.accounts_of_person[pi].iter().map(|&ai| holding(ai)).collect();
+                items.push(json!({ "subject": { "key": subject.key, "label": subject.label }, "person": person(p), "accounts": accounts }));
+                subjects.insert(
+                    subject.key,
+                    BatchSubject { kind: SubjectKind::Person, label: subject.label, records: vec![ctx.person_source(p)] },
+                );
+                if items.len() >= size && !flush(&mut items, &mut subjects) {
+                    return;
+                }
+            }
+            for (ai, c) in ctx.correlation.iter().enumerate() {
+                if c.is_some() {
+                    continue;
+                }
+                let subject = ctx.account_subject(ai);
+                items.push(json!({ "subject": { "key": subject.key, "label": subject.label }, "person": null, "accounts": [holding(ai)] }));
+                let records = vec![ctx.account_source(&ctx.graph.accounts[ai])];
+                subjects.insert(subject.key, BatchSubject { kind: SubjectKind::Account, label: subject.label, records });
+                if items.len() >= size && !flush(&mut items, &mut subjects) {
+                    return;
+                }
+            }
+        }
         SubjectSort::Person => {
             for (pi, p) in ctx.graph.people.iter().enumerate() {
                 let subject = ctx.person_subject(p);

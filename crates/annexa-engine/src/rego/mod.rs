@@ -50,6 +50,8 @@ pub struct PolicySource {
 pub enum SubjectSort {
     Account,
     Person,
+    /// Who holds access: each person with their accounts, and each account linked to no one.
+    Holder,
 }
 
 /// A compiled policy: one check.
@@ -160,7 +162,8 @@ fn compile_one(s: &PolicySource, timeout: Duration) -> Result<Policy, (Option<St
     let subjects = match meta.get("subjects").and_then(|v| v.as_str()) {
         Some("accounts") | None => SubjectSort::Account,
         Some("people") => SubjectSort::Person,
-        Some(other) => return Err(bad(&format!("\"subjects\" is {other:?}: expected \"accounts\" or \"people\""))),
+        Some("holders") => SubjectSort::Holder,
+        Some(other) => return Err(bad(&format!("\"subjects\" is {other:?}: expected \"accounts\", \"people\" or \"holders\""))),
     };
     let description = meta.get("description").and_then(|v| v.as_str()).unwrap_or("A check written in Rego.").to_string();
     let def = register(CheckDef {
@@ -272,7 +275,9 @@ fn interpret(item: &serde_json::Value, batch: &Batch, policy: &Policy) -> Result
     let key =
         item.get("key").and_then(|k| k.as_str()).ok_or_else(|| format!("an element has no \"key\" naming its subject: {}", shown()))?;
     let message = item.get("message").and_then(|m| m.as_str()).ok_or_else(|| format!("an element has no \"message\": {}", shown()))?;
-    let subject = batch.subject(key).ok_or_else(|| format!("\"key\" {key:?} is not a subject of this batch: {}", shown()))?;
+    // `SUBJECT#qualifier` names one of several findings about one subject (one per SoD rule).
+    let base = batch.subject(key).or_else(|| key.rsplit_once('#').and_then(|(base, _)| batch.subject(base)));
+    let subject = base.ok_or_else(|| format!("\"key\" {key:?} is not a subject of this batch: {}", shown()))?;
     let severity = match item.get("severity") {
         None => None,
         Some(s) => {

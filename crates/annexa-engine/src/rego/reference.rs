@@ -1,7 +1,7 @@
 //! The built-in checks written again in Rego, as references: to show how a check reads in
 //! Rego, as a starting point for custom checks, and to hold the two implementations to the
 //! same answers ([`compare`], which the test suite runs on the demo organisation and the
-//! benchmark on a large one). So far eleven of the built-in checks have one.
+//! benchmark on a large one). So far twelve of the built-in checks have one.
 
 use super::{compile, PolicySource, DEFAULT_TIMEOUT};
 use crate::config::Config;
@@ -22,6 +22,7 @@ pub const REFERENCE: &[(&str, &str)] = &[
     ("root-account-use", include_str!("../../policies/root-account-use.rego")),
     ("admin-not-separated", include_str!("../../policies/admin-not-separated.rego")),
     ("shared-account", include_str!("../../policies/shared-account.rego")),
+    ("sod-conflict", include_str!("../../policies/sod-conflict.rego")),
     ("stale-credential", include_str!("../../policies/stale-credential.rego")),
 ];
 

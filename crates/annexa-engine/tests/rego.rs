@@ -57,6 +57,26 @@ fn edge_cases() -> Graph {
         .with(account("bank", "una.old").employee("S2").disabled())
         .with(assignment("erp", "una", "AP-Create-Vendor"))
         .with(assignment("bank", "una.old", "Pay.Approve"))
+        // Certification: privileged at 90/91 days, standard at 365/366, granted and never
+        // certified, several on one account (named, then counted), undated.
+        .with(entitlement("app", "root").privileged())
+        .with(account("app", "c1").employee("E1"))
+        .with(assignment("app", "c1", "root").privileged().certified(ago(90)))
+        .with(account("app", "c2").employee("E1"))
+        .with(assignment("app", "c2", "root").privileged().certified(ago(91)))
+        .with(account("app", "c3").employee("E1"))
+        .with(assignment("app", "c3", "reader").granted(ago(366)))
+        .with(assignment("app", "c3", "writer").granted(ago(365)))
+        .with(account("app", "c4").employee("E1"))
+        .with(assignment("app", "c4", "g-f").certified(ago(400)))
+        .with(assignment("app", "c4", "g-b").granted(ago(500)))
+        .with(assignment("app", "c4", "g-e").granted(ago(600)))
+        .with(assignment("app", "c4", "g-a").certified(ago(700)))
+        .with(assignment("app", "c4", "g-d").granted(ago(800)))
+        .with(assignment("app", "c4", "g-c").granted(ago(900)))
+        .with(assignment("app", "c4", "root").privileged().granted(ago(100)))
+        .with(account("app", "c5").employee("E1"))
+        .with(assignment("app", "c5", "undated"))
         // Credentials at the 90-day limit, and passwords.
         .with(account("aws", "ci-bot").kind("service").cred(key("access_key_1").rotated(ago(90)).used(ago(1))))
         .with(account("aws", "old-bot").kind("service").cred(key("access_key_1").rotated(ago(91)).used(ago(1))))
@@ -100,7 +120,9 @@ fn reference_policies_give_the_native_findings_at_the_boundaries() {
                sides = [[\"erp:AP-Create-*\", \"ERP:ap-create-vendor\"], [\"*.approve\"]]\n\n\
                [[sod.rules]]\nid = \"post-own\"\ndescription = \"create invoices and post them\"\nseverity = \"medium\"\n\
                sides = [[\"erp:AP-Create-Invoice\"], [\"erp:GL-*\"]]\n";
-    let with_password_age = config(&format!("[checks.stale-credential]\nmax_password_age_days = 365\n\n{sod}"));
+    let with_password_age = config(&format!(
+        "[checks.stale-credential]\nmax_password_age_days = 365\n\n[checks.certification-overdue]\ninclude_undated = true\nseverity = \"critical\"\n\n{sod}"
+    ));
     for (g, config) in [(edge_cases(), config(sod)), (edge_cases().reversed(), with_password_age)] {
         let graph = g.0.resolved();
         let ctx = Context::new(&graph, &config, at(AS_OF));

@@ -26,7 +26,7 @@ fn reference_policies_agree_with_the_native_checks_on_the_demo() {
     let report: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert!(out.status.success(), "{report:#}");
     let checks = report.as_array().expect("list");
-    assert_eq!(checks.len(), 12);
+    assert_eq!(checks.len(), 13);
     for c in checks {
         assert_eq!(c["error"], Value::Null, "{c:#}");
         assert_eq!((c["only_native"].as_array().map(Vec::len), c["only_rego"].as_array().map(Vec::len)), (Some(0), Some(0)), "{c:#}");

@@ -81,8 +81,19 @@ fn account(ctx: &Context<'_>, i: usize, a: &Account, subject: &annexa_core::find
         let shared = matches!(ctx.person_by_email.get(&address), Some(None));
         json!({ "address": address, "from_login": from_login, "shared": shared })
     });
-    let grants: Vec<Value> =
-        ctx.grants_of(i).map(|g| json!({ "entitlement": ctx.grant_label(g), "privileged": ctx.privileged(g) })).collect();
+    let on = |t: Option<annexa_core::time::Instant>| t.map(|t| json!(annexa_core::time::day(t))).unwrap_or(Value::Null);
+    let grants: Vec<Value> = ctx
+        .grants_of(i)
+        .map(|g| {
+            let x = &ctx.graph.grants[g];
+            let e = ctx.entitlement_of(g);
+            json!({
+                "entitlement": ctx.grant_label(g), "system": &*e.system, "name": &*e.name, "privileged": ctx.privileged(g),
+                "granted_at": secs(x.granted_at), "granted_on": on(x.granted_at),
+                "last_certified_at": secs(x.last_certified_at), "last_certified_on": on(x.last_certified_at),
+            })
+        })
+        .collect();
     json!({
         "account": {
             "system": &*a.system,

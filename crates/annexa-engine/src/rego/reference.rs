@@ -1,7 +1,7 @@
 //! The built-in checks written again in Rego, as references: to show how a check reads in
 //! Rego, as a starting point for custom checks, and to hold the two implementations to the
 //! same answers ([`compare`], which the test suite runs on the demo organisation and the
-//! benchmark on a large one). So far twelve of the built-in checks have one.
+//! benchmark on a large one). So far thirteen of the built-in checks have one.
 
 use super::{compile, PolicySource, DEFAULT_TIMEOUT};
 use crate::config::Config;
@@ -23,6 +23,7 @@ pub const REFERENCE: &[(&str, &str)] = &[
     ("admin-not-separated", include_str!("../../policies/admin-not-separated.rego")),
     ("shared-account", include_str!("../../policies/shared-account.rego")),
     ("sod-conflict", include_str!("../../policies/sod-conflict.rego")),
+    ("certification-overdue", include_str!("../../policies/certification-overdue.rego")),
     ("stale-credential", include_str!("../../policies/stale-credential.rego")),
 ];
 

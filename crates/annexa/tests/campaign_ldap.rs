@@ -6,7 +6,6 @@
 
 mod support;
 
-use ldap3::LdapConn;
 use serde_json::Value;
 use std::collections::HashSet;
 use std::process::{Command, Output};
@@ -15,26 +14,7 @@ use support::{ldap_add as add, ldap_members as members};
 
 #[test]
 fn a_revocation_is_carried_out_on_the_directory_and_verified_by_reading_it_again() {
-    let Some(url) = annexa_store::testing::component("ANNEXA_TEST_LDAP", "slapd") else { return };
-    let base = std::env::var("ANNEXA_TEST_LDAP_BASE").expect("base");
-    let admin = std::env::var("ANNEXA_TEST_LDAP_ADMIN").expect("admin");
-    let password = std::env::var("ANNEXA_TEST_LDAP_PASSWORD").expect("password");
-    let mut ldap = LdapConn::new(&url).expect("connect");
-    ldap.simple_bind(&admin, &password).and_then(|r| r.success()).expect("bind");
-    let name = format!("c{}-{}", std::process::id(), chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0));
-    let ou = format!("ou={name},{base}");
-    add(&mut ldap, &ou, &[("objectClass", &["organizationalUnit"]), ("ou", &[name.as_str()])]);
-    let (ada, bob) = (format!("uid=ada,{ou}"), format!("uid=bob,{ou}"));
-    add(
-        &mut ldap,
-        &ada,
-        &[("objectClass", &["inetOrgPerson"]), ("uid", &["ada"]), ("cn", &["Ada"]), ("sn", &["L"]), ("employeeNumber", &["E1"])],
-    );
-    add(
-        &mut ldap,
-        &bob,
-        &[("objectClass", &["inetOrgPerson"]), ("uid", &["bob"]), ("cn", &["Bob"]), ("sn", &["B"]), ("employeeNumber", &["E2"])],
-    );
+    let Some(support::LdapSandbox { mut ldap, url, admin, password, ou, ada, bob }) = support::ldap_sandbox("c") else { return };
     // A group name with a '/' in it, as directories have them.
     let group = format!("cn=Finance/AP,{ou}");
     let placeholder = format!("cn=placeholder,{ou}");

@@ -4,7 +4,7 @@
 //! that dies mid-batch and one target that is down.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test stops loudly
 
-use ldap3::{LdapConn, Scope, SearchEntry};
+use ldap3::{Scope, SearchEntry};
 use std::path::Path;
 use std::process::{Command, Output};
 use support::Served;
@@ -24,26 +24,7 @@ use support::{ldap_add as add, ldap_members as members};
 
 #[test]
 fn leavers_and_movers_are_carried_out_once_even_when_a_worker_dies() {
-    let Some(url) = annexa_store::testing::component("ANNEXA_TEST_LDAP", "slapd") else { return };
-    let base = std::env::var("ANNEXA_TEST_LDAP_BASE").expect("base");
-    let admin = std::env::var("ANNEXA_TEST_LDAP_ADMIN").expect("admin");
-    let password = std::env::var("ANNEXA_TEST_LDAP_PASSWORD").expect("password");
-    let mut ldap = LdapConn::new(&url).expect("connect");
-    ldap.simple_bind(&admin, &password).and_then(|r| r.success()).expect("bind");
-    let name = format!("p{}-{}", std::process::id(), chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0));
-    let ou = format!("ou={name},{base}");
-    add(&mut ldap, &ou, &[("objectClass", &["organizationalUnit"]), ("ou", &[name.as_str()])]);
-    let (ada, bob) = (format!("uid=ada,{ou}"), format!("uid=bob,{ou}"));
-    add(
-        &mut ldap,
-        &ada,
-        &[("objectClass", &["inetOrgPerson"]), ("uid", &["ada"]), ("cn", &["Ada"]), ("sn", &["L"]), ("employeeNumber", &["E1"])],
-    );
-    add(
-        &mut ldap,
-        &bob,
-        &[("objectClass", &["inetOrgPerson"]), ("uid", &["bob"]), ("cn", &["Bob"]), ("sn", &["B"]), ("employeeNumber", &["E2"])],
-    );
+    let Some(support::LdapSandbox { mut ldap, url, admin, password, ou, ada, bob }) = support::ldap_sandbox("p") else { return };
     let group = |g: &str| format!("cn={g},{ou}");
     // groupOfNames must keep one member: directories hold a placeholder for that.
     let placeholder = format!("cn=placeholder,{ou}");

@@ -22,7 +22,6 @@ use crate::checks::registry::CheckDef;
 use crate::context::{Context, FindingBuilder};
 use annexa_core::finding::{Severity, Subject};
 use std::num::NonZeroU32;
-use std::sync::Arc;
 use std::time::Duration;
 
 pub use input::Batch;
@@ -236,7 +235,7 @@ pub fn run_batches(ctx: &Context<'_>, policy: &Policy, parameters: &serde_json::
             }
         };
         for item in json {
-            match interpret(&item, batch, policy) {
+            match interpret(&item, batch) {
                 Ok((subject, message, records, values, severity)) => sink(subject, message, records, values, severity),
                 Err(e) => {
                     failure = Some(format!("{}: rule findings: {e}", policy.file));
@@ -263,7 +262,7 @@ fn short(v: &regorus::Value) -> String {
 
 type Interpreted = (Subject, String, Vec<annexa_core::finding::SourceRecord>, serde_json::Value, Option<Severity>);
 
-fn interpret(item: &serde_json::Value, batch: &Batch, policy: &Policy) -> Result<Interpreted, String> {
+fn interpret(item: &serde_json::Value, batch: &Batch) -> Result<Interpreted, String> {
     let shown = || {
         let s = item.to_string();
         if s.chars().count() > 80 {
@@ -286,7 +285,6 @@ fn interpret(item: &serde_json::Value, batch: &Batch, policy: &Policy) -> Result
     };
     let values = item.get("values").cloned().unwrap_or_else(|| serde_json::json!({}));
     // The subject's own kind: a check of people may find about their accounts and badges.
-    let _ = policy;
     Ok((
         Subject { kind: subject.kind, key: key.to_string(), label: subject.label.clone() },
         message.to_string(),
@@ -306,6 +304,3 @@ pub fn eval(sources: &[PolicySource], query: &str, input: Option<serde_json::Val
     let results = engine.eval_query(query.to_string(), false).map_err(|e| first_lines(&e.to_string()))?;
     serde_json::to_value(&results).map_err(|e| e.to_string())
 }
-
-/// A shared, compiled set of policies for an audit.
-pub type Policies = Arc<Vec<Policy>>;

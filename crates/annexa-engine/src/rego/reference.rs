@@ -8,7 +8,7 @@ use crate::config::Config;
 use crate::context::{Context, FindingBuilder};
 use annexa_core::finding::Finding;
 use serde::Serialize;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// (check id, policy text).
 pub const REFERENCE: &[(&str, &str)] = &[
@@ -118,9 +118,4 @@ fn diff(native: &[Finding], rego: &[Finding], cmp: &mut Comparison) {
     }
     let native_ids: std::collections::HashSet<&str> = native.iter().map(|f| f.id.as_str()).collect();
     cmp.only_rego = rego.iter().filter(|f| !native_ids.contains(f.id.as_str())).map(|f| f.id.clone()).collect();
-}
-
-/// The default time limit, for callers that configure none.
-pub fn timeout() -> Duration {
-    DEFAULT_TIMEOUT
 }

@@ -90,6 +90,40 @@ pub fn import_in(dir: &std::path::Path, db: &str, kind: &str, content: &str) {
 // ---------------------------------------------------------------------------------------
 // A real directory
 
+/// A throw-away branch of the test directory (`ou=PREFIX…` under its base) holding two
+/// people, ada (E1) and bob (E2), and a bound admin connection to it.
+pub struct LdapSandbox {
+    pub ldap: ldap3::LdapConn,
+    pub url: String,
+    pub admin: String,
+    pub password: String,
+    pub ou: String,
+    pub ada: String,
+    pub bob: String,
+}
+
+/// The sandbox, or `None` (after saying so) when no slapd is configured.
+pub fn ldap_sandbox(prefix: &str) -> Option<LdapSandbox> {
+    let url = annexa_store::testing::component("ANNEXA_TEST_LDAP", "slapd")?;
+    let base = std::env::var("ANNEXA_TEST_LDAP_BASE").expect("base");
+    let admin = std::env::var("ANNEXA_TEST_LDAP_ADMIN").expect("admin");
+    let password = std::env::var("ANNEXA_TEST_LDAP_PASSWORD").expect("password");
+    let mut ldap = ldap3::LdapConn::new(&url).expect("connect");
+    ldap.simple_bind(&admin, &password).and_then(|r| r.success()).expect("bind");
+    let name = format!("{prefix}{}-{}", std::process::id(), chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0));
+    let ou = format!("ou={name},{base}");
+    ldap_add(&mut ldap, &ou, &[("objectClass", &["organizationalUnit"]), ("ou", &[name.as_str()])]);
+    let (ada, bob) = (format!("uid=ada,{ou}"), format!("uid=bob,{ou}"));
+    for (dn, uid, cn, sn, id) in [(&ada, "ada", "Ada", "L", "E1"), (&bob, "bob", "Bob", "B", "E2")] {
+        ldap_add(
+            &mut ldap,
+            dn,
+            &[("objectClass", &["inetOrgPerson"]), ("uid", &[uid]), ("cn", &[cn]), ("sn", &[sn]), ("employeeNumber", &[id])],
+        );
+    }
+    Some(LdapSandbox { ldap, url, admin, password, ou, ada, bob })
+}
+
 /// Adds an entry to the directory.
 pub fn ldap_add(ldap: &mut ldap3::LdapConn, dn: &str, attrs: &[(&str, &[&str])]) {
     let attrs: Vec<(&str, std::collections::HashSet<&str>)> = attrs.iter().map(|(k, vs)| (*k, vs.iter().copied().collect())).collect();

@@ -134,7 +134,7 @@ fn drop_in_background<T: Send + 'static>(value: T) {
 
 impl App {
     /// The revocations decided in campaigns and not yet verified, as the checks read them.
-    fn pending_revocations(&self, store: &mut Store) -> Result<Vec<annexa_core::campaign::Revocation>> {
+    pub(crate) fn pending_revocations(&self, store: &mut Store) -> Result<Vec<annexa_core::campaign::Revocation>> {
         Ok(store
             .pending_revocations()?
             .into_iter()

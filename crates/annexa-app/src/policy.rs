@@ -74,7 +74,10 @@ impl App {
         let mut store = self.store()?;
         let loaded = store.load_graph()?;
         let graph = loaded.resolved();
-        let ctx = annexa_engine::context::Context::new(&graph, &self.settings.config, as_of);
+        let mut ctx = annexa_engine::context::Context::new(&graph, &self.settings.config, as_of);
+        // What an audit gives the checks of Annexa's own records.
+        ctx.ledger = Some(self.ledger_status(&mut store)?);
+        ctx.revocations = Some(self.pending_revocations(&mut store)?);
         let ids: Vec<&str> = if checks.is_empty() {
             rego::reference::REFERENCE.iter().map(|(id, _)| *id).collect()
         } else {

@@ -26,12 +26,17 @@ fn reference_policies_agree_with_the_native_checks_on_the_demo() {
     let report: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert!(out.status.success(), "{report:#}");
     let checks = report.as_array().expect("list");
-    assert_eq!(checks.len(), 13);
+    assert_eq!(checks.len(), annexa_engine::checks::CHECKS.len(), "every built-in check has a reference policy");
     for c in checks {
         assert_eq!(c["error"], Value::Null, "{c:#}");
         assert_eq!((c["only_native"].as_array().map(Vec::len), c["only_rego"].as_array().map(Vec::len)), (Some(0), Some(0)), "{c:#}");
         assert_eq!(c["different"].as_array().map(Vec::len), Some(0), "{c:#}");
-        assert!(c["native_findings"].as_u64() > Some(0), "the demo seeds every one of them: {c:#}");
+        // The demo has no mover past its grace period on that day, no revocation left
+        // undone, and a sound ledger: the engine's tests hold those to their edges.
+        let quiet = ["mover-residual-access", "mover-access-review", "revocation-not-fulfilled", "log-integrity"];
+        if !quiet.contains(&c["check"].as_str().unwrap_or_default()) {
+            assert!(c["native_findings"].as_u64() > Some(0), "the demo seeds it: {c:#}");
+        }
         assert_eq!(c["native_findings"], c["rego_findings"]);
     }
     // The reference policies can be written out to start a check from.

@@ -10,7 +10,7 @@ use rustc_hash::FxHashMap as HashMap;
 use serde_json::json;
 
 /// The latest move of each person: it decides what their old position was.
-fn latest_moves<'g>(ctx: &Context<'g>) -> HashMap<&'g str, &'g JmlEvent> {
+pub(crate) fn latest_moves<'g>(ctx: &Context<'g>) -> HashMap<&'g str, &'g JmlEvent> {
     let mut latest: HashMap<&str, &JmlEvent> = HashMap::default();
     for m in &ctx.graph.movers {
         let slot = latest.entry(&m.employee_id).or_insert(m);

@@ -12,7 +12,7 @@ mod grouped;
 mod ledger;
 pub(crate) mod lifecycle;
 mod people;
-mod privilege;
+pub(crate) mod privilege;
 pub(crate) mod registry;
 pub mod revocation;
 
@@ -243,13 +243,18 @@ fn builtin_jobs<'a>(config: &'a Config, selected: &'a [String], has_revocations:
     runner.jobs
 }
 
+/// What one built-in check run alone found.
+pub struct OneCheck {
+    pub findings: Vec<Finding>,
+    pub severity: Severity,
+    pub parameters: serde_json::Map<String, serde_json::Value>,
+    /// Why it could not judge, if it could not.
+    pub not_evaluated: Option<String>,
+}
+
 /// Runs one built-in check alone over `ctx`, single-threaded, and returns its findings
 /// (for comparing it with its reference policy).
-pub fn evaluate_one(
-    ctx: &Context<'_>,
-    config: &Config,
-    id: &str,
-) -> Option<(Vec<Finding>, Severity, serde_json::Map<String, serde_json::Value>)> {
+pub fn evaluate_one(ctx: &Context<'_>, config: &Config, id: &str) -> Option<OneCheck> {
     let selected = [id.to_string()];
     let jobs = builtin_jobs(config, &selected, true, true);
     let job = jobs.into_iter().next()?;
@@ -270,8 +275,9 @@ pub fn evaluate_one(
     };
     (job.run)(ctx, &mut builder);
     builder.out.flush();
+    let not_evaluated = builder.not_evaluated.take();
     drop(builder);
-    Some((found.into_inner().unwrap_or_default(), job.severity, job.parameters))
+    Some(OneCheck { findings: found.into_inner().unwrap_or_default(), severity: job.severity, parameters: job.parameters, not_evaluated })
 }
 
 /// One check to run, with its effective severity and parameters.

@@ -3,8 +3,8 @@
 use crate::config::{AdminNotSeparated, PrivilegeOutlier, PrivilegedWeakMfa, RootAccountUse};
 use crate::context::{Context, FindingBuilder};
 use annexa_core::model::{AccountType, CredentialKind, PersonStatus};
-use serde_json::json;
 use rustc_hash::FxHashMap as HashMap;
+use serde_json::json;
 use std::collections::BTreeSet;
 
 /// The privileged entitlements an account holds, as `system:name`.
@@ -97,10 +97,10 @@ pub fn admin_not_separated(ctx: &Context<'_>, _: &AdminNotSeparated, f: &mut Fin
     }
 }
 
-/// People with far more privileged entitlements than their department-and-title peers.
-pub fn outlier(ctx: &Context<'_>, p: &PrivilegeOutlier, f: &mut FindingBuilder<'_>) {
-    let counts: Vec<usize> = ctx
-        .accounts_of_person
+/// How many distinct privileged entitlements each person holds over their enabled accounts,
+/// by person index.
+pub(crate) fn privileged_counts(ctx: &Context<'_>) -> Vec<usize> {
+    ctx.accounts_of_person
         .iter()
         .map(|accounts| {
             let mut held = BTreeSet::new();
@@ -114,13 +114,24 @@ pub fn outlier(ctx: &Context<'_>, p: &PrivilegeOutlier, f: &mut FindingBuilder<'
             }
             held.len()
         })
-        .collect();
+        .collect()
+}
+
+/// Peer groups: the people (by index) of each department and title, leavers left out.
+pub(crate) fn peer_groups<'g>(ctx: &Context<'g>) -> HashMap<(&'g str, &'g str), Vec<usize>> {
     let mut groups: HashMap<(&str, &str), Vec<usize>> = HashMap::default();
     for (i, person) in ctx.graph.people.iter().enumerate() {
         if person.status != PersonStatus::Terminated {
             groups.entry((&person.department, &person.title)).or_default().push(i);
         }
     }
+    groups
+}
+
+/// People with far more privileged entitlements than their department-and-title peers.
+pub fn outlier(ctx: &Context<'_>, p: &PrivilegeOutlier, f: &mut FindingBuilder<'_>) {
+    let counts = privileged_counts(ctx);
+    let groups = peer_groups(ctx);
     for ((department, title), members) in groups {
         if members.len() < p.min_peers as usize {
             continue;

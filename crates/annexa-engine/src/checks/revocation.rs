@@ -25,25 +25,11 @@ pub fn not_fulfilled(ctx: &Context<'_>, p: &RevocationNotFulfilled, f: &mut Find
         }
         let (decided, window) = (r.decided_at.format("%Y-%m-%d"), p.days);
         let (seen, item) = (format!("import #{} of {}", import.id, import.imported_at.format("%Y-%m-%d")), r.item);
-        let (record, kind, key, message) = match r.kind {
-            ItemKind::Assignment => (
-                "assignment",
-                SubjectKind::Assignment,
-                annexa_core::key::join(&[&r.system, &r.account_id, &r.entitlement]),
-                format!("{} on {} account {} was revoked in campaign #{} on {decided} (item {item}) but {seen} still holds it, past the {window}-day fulfilment window", r.entitlement, r.system, r.account_id, r.campaign),
-            ),
-            ItemKind::BadgeZone => (
-                "badge",
-                SubjectKind::Badge,
-                annexa_core::key::join(&[&r.system, &r.account_id, &r.entitlement]),
-                format!("zone {} on {} badge {} was revoked in campaign #{} on {decided} (item {item}) but {seen} still holds it, past the {window}-day fulfilment window", r.entitlement, r.system, r.account_id, r.campaign),
-            ),
-            ItemKind::Account => (
-                "account",
-                SubjectKind::Account,
-                annexa_core::key::join(&[&r.system, &r.account_id]),
-                format!("{} account {} was to be disabled after campaign #{} on {decided} (item {item}) but {seen} still has it enabled, past the {window}-day fulfilment window", r.system, r.account_id, r.campaign),
-            ),
+        let (record, kind, key) = subject_of(r);
+        let message = match r.kind {
+            ItemKind::Assignment => format!("{} on {} account {} was revoked in campaign #{} on {decided} (item {item}) but {seen} still holds it, past the {window}-day fulfilment window", r.entitlement, r.system, r.account_id, r.campaign),
+            ItemKind::BadgeZone => format!("zone {} on {} badge {} was revoked in campaign #{} on {decided} (item {item}) but {seen} still holds it, past the {window}-day fulfilment window", r.entitlement, r.system, r.account_id, r.campaign),
+            ItemKind::Account => format!("{} account {} was to be disabled after campaign #{} on {decided} (item {item}) but {seen} still has it enabled, past the {window}-day fulfilment window", r.system, r.account_id, r.campaign),
         };
         f.push(
             Subject { kind, key: key.clone(), label: r.holder.clone() },
@@ -51,6 +37,18 @@ pub fn not_fulfilled(ctx: &Context<'_>, p: &RevocationNotFulfilled, f: &mut Find
             vec![ctx.source(record, key, *origin)],
             json!({ "campaign": r.campaign, "item": r.item, "decided_at": r.decided_at, "task": r.task, "import_id": import.id }),
         );
+    }
+}
+
+/// What a finding about a revocation is about: the kind of record that still holds it, the
+/// subject's kind and key (the assignment, the badge's zone, or the account).
+pub(crate) fn subject_of(r: &Revocation) -> (&'static str, SubjectKind, String) {
+    match r.kind {
+        ItemKind::Assignment => {
+            ("assignment", SubjectKind::Assignment, annexa_core::key::join(&[&r.system, &r.account_id, &r.entitlement]))
+        }
+        ItemKind::BadgeZone => ("badge", SubjectKind::Badge, annexa_core::key::join(&[&r.system, &r.account_id, &r.entitlement])),
+        ItemKind::Account => ("account", SubjectKind::Account, annexa_core::key::join(&[&r.system, &r.account_id])),
     }
 }
 

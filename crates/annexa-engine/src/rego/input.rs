@@ -3,11 +3,18 @@
 //! documents). An account item holds the account, the person it belongs to (correlation is
 //! done before), whether its owner is an active person, and its grants; a person item holds
 //! the person. Times are seconds since the epoch (exact in Rego's numbers), dates ISO strings.
+//!
+//! A person carries what Annexa derives about them beyond their HR row: the birthright
+//! rules whose condition they meet (conditions nest, and Rego has no recursion, so Annexa
+//! evaluates them; the policy matches the rules' roles to the grants) and their latest move
+//! with the rules that applied before it. People and holders also carry their peer group's
+//! distribution of privileged access, which no batch could compute alone.
 
 use super::SubjectSort;
+use crate::checks::access::Birthright;
 use crate::context::Context;
 use annexa_core::finding::{SourceRecord, SubjectKind};
-use annexa_core::model::{Account, Person};
+use annexa_core::model::{Account, JmlEvent, Person};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
@@ -40,7 +47,7 @@ fn day(d: Option<chrono::NaiveDate>) -> Value {
     d.map(|d| json!(d.to_string())).unwrap_or(Value::Null)
 }
 
-/// A person as a policy sees them.
+/// A person's HR record as a policy sees it.
 pub fn person(p: &Person) -> Value {
     json!({
         "employee_id": &*p.employee_id,
@@ -59,12 +66,74 @@ pub fn person(p: &Person) -> Value {
     })
 }
 
+/// What is derived about people once per run of a policy: the role model, and each
+/// person's latest move.
+struct People<'g> {
+    birthright: Birthright,
+    moves: rustc_hash::FxHashMap<&'g str, &'g JmlEvent>,
+}
+
+impl<'g> People<'g> {
+    fn new(ctx: &Context<'g>) -> People<'g> {
+        People { birthright: Birthright::new(ctx), moves: crate::checks::lifecycle::latest_moves(ctx) }
+    }
+
+    fn rules(&self, p: &Person) -> Vec<&str> {
+        self.birthright.applying(p).into_iter().map(|r| self.birthright.id(r)).collect()
+    }
+
+    /// A person as a policy sees them: the HR record, the birthright rules that apply,
+    /// the latest move.
+    fn person(&self, p: &Person) -> Value {
+        let mut v = person(p);
+        v["birthright"] = json!(self.rules(p));
+        v["latest_move"] = match self.moves.get(&*p.employee_id) {
+            None => Value::Null,
+            Some(m) => json!({
+                "id": m.id,
+                "effective_at": m.effective_at.timestamp(),
+                "changes": m.changes,
+                "birthright_before": self.rules(&crate::checks::lifecycle::before_move(p, m)),
+            }),
+        };
+        v
+    }
+}
+
+/// The role model as the checks read it: each role's entitlement patterns, each birthright
+/// rule's roles (which people it applies to is in each person's `birthright`).
+fn role_model(ctx: &Context<'_>) -> Value {
+    let roles: serde_json::Map<String, Value> = ctx.config.roles.iter().map(|r| (r.id.clone(), json!(r.entitlements))).collect();
+    let birthright: serde_json::Map<String, Value> = ctx.config.birthright.iter().map(|b| (b.id.clone(), json!(b.roles))).collect();
+    json!({ "roles": roles, "birthright": birthright })
+}
+
+/// Each person's peer group (department and title; leavers neither have one nor count in
+/// one): its size and how many of its members hold each number of distinct privileged
+/// entitlements, as `[[count, people], ...]` by count.
+fn peers(ctx: &Context<'_>) -> Vec<Value> {
+    let counts = crate::checks::privilege::privileged_counts(ctx);
+    let mut out = vec![Value::Null; ctx.graph.people.len()];
+    for ((department, title), members) in crate::checks::privilege::peer_groups(ctx) {
+        let mut histogram = std::collections::BTreeMap::<usize, usize>::new();
+        for &m in &members {
+            *histogram.entry(counts[m]).or_default() += 1;
+        }
+        let histogram: Vec<[usize; 2]> = histogram.into_iter().map(|(c, n)| [c, n]).collect();
+        let group = json!({ "department": department, "title": title, "size": members.len(), "privileged_counts": histogram });
+        for &m in &members {
+            out[m] = group.clone();
+        }
+    }
+    out
+}
+
 /// A credential's subject: the account's key and the slot, as the built-in checks name it.
 fn credential_subject(account: &annexa_core::finding::Subject, slot: &str) -> (String, String) {
     (format!("{}/{}", account.key, annexa_core::key::part(slot)), format!("{} {slot}", account.label))
 }
 
-fn account(ctx: &Context<'_>, i: usize, a: &Account, subject: &annexa_core::finding::Subject) -> Value {
+fn account(ctx: &Context<'_>, people: &People<'_>, i: usize, a: &Account, subject: &annexa_core::finding::Subject) -> Value {
     let credentials: Vec<Value> = a
         .credentials
         .iter()
@@ -91,6 +160,7 @@ fn account(ctx: &Context<'_>, i: usize, a: &Account, subject: &annexa_core::find
                 "entitlement": ctx.grant_label(g), "system": &*e.system, "name": &*e.name, "privileged": ctx.privileged(g),
                 "granted_at": secs(x.granted_at), "granted_on": on(x.granted_at),
                 "last_certified_at": secs(x.last_certified_at), "last_certified_on": on(x.last_certified_at),
+                "source": x.source, "granted_by": x.granted_by,
             })
         })
         .collect();
@@ -117,7 +187,7 @@ fn account(ctx: &Context<'_>, i: usize, a: &Account, subject: &annexa_core::find
             "password_subject": { "key": password_key, "label": password_label },
             "correlation_email": correlation_email,
         },
-        "person": ctx.person_of(i).map(person),
+        "person": ctx.person_of(i).map(|p| people.person(p)),
         "owner_active": ctx.owner[i].is_some(),
         "grants": grants,
     })
@@ -125,13 +195,13 @@ fn account(ctx: &Context<'_>, i: usize, a: &Account, subject: &annexa_core::find
 
 /// Hands `each` the subjects in batches of `size`; stops when it returns false.
 pub fn batches(ctx: &Context<'_>, sort: SubjectSort, parameters: &Value, size: usize, each: &mut dyn FnMut(&Batch) -> bool) {
+    let people = People::new(ctx);
+    let peers = if matches!(sort, SubjectSort::Person | SubjectSort::Holder) { peers(ctx) } else { Vec::new() };
+    let top = head(ctx, parameters);
     let head = |items: Vec<Value>| {
-        json!({
-            "as_of": ctx.as_of.timestamp(),
-            "as_of_date": ctx.as_of.date_naive().to_string(),
-            "parameters": parameters,
-            "items": items,
-        })
+        let mut v = top.clone();
+        v["items"] = Value::Array(items);
+        v
     };
     let mut items = Vec::with_capacity(size);
     let mut subjects = HashMap::with_capacity(size);
@@ -146,7 +216,7 @@ pub fn batches(ctx: &Context<'_>, sort: SubjectSort, parameters: &Value, size: u
         SubjectSort::Account => {
             for (i, a) in ctx.graph.accounts.iter().enumerate() {
                 let subject = ctx.account_subject(i);
-                let mut item = account(ctx, i, a, &subject);
+                let mut item = account(ctx, &people, i, a, &subject);
                 item["subject"] = json!({ "key": subject.key, "label": subject.label });
                 // Its credentials and its password are subjects too (stale-credential).
                 for slot in a.credentials.iter().map(|c| c.slot.as_str()).chain(std::iter::once("password")) {
@@ -183,7 +253,10 @@ pub fn batches(ctx: &Context<'_>, sort: SubjectSort, parameters: &Value, size: u
                 }
                 let subject = ctx.person_subject(p);
                 let accounts: Vec<Value> = ctx.accounts_of_person[pi].iter().map(|&ai| holding(ai)).collect();
-                items.push(json!({ "subject": { "key": subject.key, "label": subject.label }, "person": person(p), "accounts": accounts }));
+                items.push(
+                    json!({ "subject": { "key": subject.key, "label": subject.label }, "person": people.person(p), "accounts": accounts,
+                                   "peers": peers[pi] }),
+                );
                 subjects.insert(
                     subject.key,
                     BatchSubject { kind: SubjectKind::Person, label: subject.label, records: vec![ctx.person_source(p)] },
@@ -197,7 +270,8 @@ pub fn batches(ctx: &Context<'_>, sort: SubjectSort, parameters: &Value, size: u
                     continue;
                 }
                 let subject = ctx.account_subject(ai);
-                items.push(json!({ "subject": { "key": subject.key, "label": subject.label }, "person": null, "accounts": [holding(ai)] }));
+                items.push(json!({ "subject": { "key": subject.key, "label": subject.label }, "person": null, "accounts": [holding(ai)],
+                                   "peers": null }));
                 let records = vec![ctx.account_source(&ctx.graph.accounts[ai])];
                 subjects.insert(subject.key, BatchSubject { kind: SubjectKind::Account, label: subject.label, records });
                 if items.len() >= size && !flush(&mut items, &mut subjects) {
@@ -237,9 +311,10 @@ pub fn batches(ctx: &Context<'_>, sort: SubjectSort, parameters: &Value, size: u
                 }
                 let item = json!({
                     "subject": { "key": subject.key, "label": subject.label },
-                    "person": person(p),
+                    "person": people.person(p),
                     "accounts": accounts,
                     "badges": badges,
+                    "peers": peers[pi],
                 });
                 subjects
                     .insert(subject.key, BatchSubject { kind: SubjectKind::Person, label: subject.label, records: vec![person_source] });
@@ -249,6 +324,53 @@ pub fn batches(ctx: &Context<'_>, sort: SubjectSort, parameters: &Value, size: u
                 }
             }
         }
+        SubjectSort::Revocation => {
+            let Some(revocations) = &ctx.revocations else { return };
+            let held = crate::checks::revocation::still_held(ctx.graph, revocations);
+            for r in revocations {
+                let (record, kind, key) = crate::checks::revocation::subject_of(r);
+                let origin = held.get(&r.item);
+                let import = origin.and_then(|o| ctx.graph.import(o.import_id));
+                let still_held = import.map(|i| {
+                    json!({ "import_id": i.id, "imported_at": i.imported_at.timestamp(), "imported_on": annexa_core::time::day(i.imported_at) })
+                });
+                items.push(json!({
+                    "subject": { "key": key, "label": r.holder },
+                    "revocation": {
+                        "campaign": r.campaign, "item": r.item, "kind": r.kind, "system": r.system, "account_id": r.account_id,
+                        "entitlement": r.entitlement, "holder": r.holder, "decided_at": r.decided_at.timestamp(),
+                        "decided_on": annexa_core::time::day(r.decided_at), "task": r.task,
+                    },
+                    "still_held": still_held,
+                }));
+                let records = origin.map(|o| vec![ctx.source(record, key.clone(), *o)]).unwrap_or_default();
+                subjects.insert(key, BatchSubject { kind, label: r.holder.clone(), records });
+                if items.len() >= size && !flush(&mut items, &mut subjects) {
+                    return;
+                }
+            }
+        }
+        SubjectSort::Ledger => {
+            let Some(status) = &ctx.ledger else { return };
+            let newest = status.newest_checkpoint.map(|(size, at)| json!({ "size": size, "at": at.timestamp() }));
+            items.push(json!({
+                "subject": { "key": "ledger", "label": "evidence ledger" },
+                "ledger": { "entries": status.entries, "problem": status.problem, "newest_checkpoint": newest },
+            }));
+            subjects
+                .insert("ledger".into(), BatchSubject { kind: SubjectKind::Ledger, label: "evidence ledger".into(), records: Vec::new() });
+        }
     }
     flush(&mut items, &mut subjects);
+}
+
+/// The document a policy's `not_evaluated` rule reads: the head of every batch, no items.
+pub fn head(ctx: &Context<'_>, parameters: &Value) -> Value {
+    json!({
+        "as_of": ctx.as_of.timestamp(),
+        "as_of_date": ctx.as_of.date_naive().to_string(),
+        "parameters": parameters,
+        "role_model": role_model(ctx),
+        "items": [],
+    })
 }

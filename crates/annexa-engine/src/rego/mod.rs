@@ -51,6 +51,11 @@ pub enum SubjectSort {
     Person,
     /// Who holds access: each person with their accounts, and each account linked to no one.
     Holder,
+    /// The revocations decided in campaigns and not yet seen carried out (Annexa's own
+    /// records; none when the audit is not given them).
+    Revocation,
+    /// The evidence ledger's verification status: one subject (none when not verified).
+    Ledger,
 }
 
 /// A compiled policy: one check.
@@ -162,7 +167,13 @@ fn compile_one(s: &PolicySource, timeout: Duration) -> Result<Policy, (Option<St
         Some("accounts") | None => SubjectSort::Account,
         Some("people") => SubjectSort::Person,
         Some("holders") => SubjectSort::Holder,
-        Some(other) => return Err(bad(&format!("\"subjects\" is {other:?}: expected \"accounts\", \"people\" or \"holders\""))),
+        Some("revocations") => SubjectSort::Revocation,
+        Some("ledger") => SubjectSort::Ledger,
+        Some(other) => {
+            return Err(bad(&format!(
+                "\"subjects\" is {other:?}: expected \"accounts\", \"people\", \"holders\", \"revocations\" or \"ledger\""
+            )))
+        }
     };
     let description = meta.get("description").and_then(|v| v.as_str()).unwrap_or("A check written in Rego.").to_string();
     let def = register(CheckDef {
@@ -191,6 +202,11 @@ fn register(def: CheckDef) -> &'static CheckDef {
 /// findings of the earlier ones (its check reports an error, `error: …`, and nothing else).
 /// What is held meanwhile is the findings of this one check.
 pub fn run(ctx: &Context<'_>, policy: &Policy, parameters: &serde_json::Value, f: &mut FindingBuilder<'_>) {
+    match cannot_judge(ctx, policy, parameters) {
+        Err(e) => return f.not_evaluated(&format!("error: {e}")),
+        Ok(Some(reason)) => return f.not_evaluated(&reason),
+        Ok(None) => {}
+    }
     let mut found = Vec::new();
     let outcome = run_batches(ctx, policy, parameters, &mut |subject, message, records, values, severity| {
         found.push((subject, message, records, values, severity));
@@ -205,6 +221,24 @@ pub fn run(ctx: &Context<'_>, policy: &Policy, parameters: &serde_json::Value, f
                 }
             }
         }
+    }
+}
+
+/// Why the policy cannot judge, when its `not_evaluated` rule says so: a string, evaluated
+/// once over the input without items (the as-of time, the parameters, the role model), as
+/// a built-in check without its configuration reports "not evaluated" instead of passing.
+fn cannot_judge(ctx: &Context<'_>, policy: &Policy, parameters: &serde_json::Value) -> Result<Option<String>, String> {
+    let mut engine = policy.engine.clone();
+    engine.set_input(regorus::Value::from(input::head(ctx, parameters)));
+    // A query, not `eval_rule`: most policies declare no such rule, which is no error.
+    let results = engine
+        .eval_query(format!("{}.not_evaluated", policy.package), false)
+        .map_err(|e| format!("{}: rule not_evaluated: {}", policy.file, first_lines(&e.to_string())))?;
+    let value = results.result.into_iter().next().and_then(|r| r.expressions.into_iter().next()).map(|e| e.value);
+    match value.unwrap_or(regorus::Value::Undefined) {
+        regorus::Value::Undefined => Ok(None),
+        regorus::Value::String(s) if !s.trim().is_empty() => Ok(Some(s.to_string())),
+        other => Err(format!("{}: rule not_evaluated must be a string saying why, not {}", policy.file, short(&other))),
     }
 }
 

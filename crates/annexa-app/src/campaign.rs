@@ -510,6 +510,11 @@ impl App {
         Ok(store.campaign_items(id, filter, |i| each(i).map_err(annexa_store::StoreError::Io))?)
     }
 
+    /// One review item by id.
+    pub fn campaign_item(&self, id: i64) -> Result<StoredItem> {
+        self.store()?.campaign_item(id)?.ok_or_else(|| Error::not_found(format!("no review item {id}")))
+    }
+
     /// Records a reviewer's decision on items (see [`annexa_store::Store::decide`]).
     pub fn decide(&self, request: &DecisionRequest) -> Result<Decided> {
         let mut store = self.store()?;

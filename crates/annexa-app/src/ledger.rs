@@ -16,7 +16,8 @@ pub fn verifier_from(arg: &str) -> Result<NoteVerifier> {
     } else {
         arg.to_string()
     };
-    NoteVerifier::from_vkey(text.trim()).map_err(|e| Error::caused(ErrorKind::InvalidInput, "not a verifier key (a vkey, as `annexa ledger key show` prints it)", e))
+    NoteVerifier::from_vkey(text.trim())
+        .map_err(|e| Error::caused(ErrorKind::InvalidInput, "not a verifier key (a vkey, as `annexa ledger key show` prints it)", e))
 }
 
 pub fn hashes_hex(hashes: &[[u8; 32]]) -> Vec<String> {
@@ -83,6 +84,11 @@ impl App {
         self.checkpoint(&mut store)
     }
 
+    /// The newest signed checkpoint, if any (signs nothing: a reader's view).
+    pub fn latest_checkpoint(&self) -> Result<Option<annexa_store::ledger::StoredCheckpoint>> {
+        Ok(self.store()?.ledger_checkpoints()?.pop())
+    }
+
     /// The verifier key of this ledger (its signing key must exist).
     pub fn ledger_verifier(&self) -> Result<NoteVerifier> {
         Ok(crate::keys::signer(&self.settings.ledger_key, false)?.verifier())
@@ -94,7 +100,8 @@ impl App {
         let Some(e) = store.ledger_entry(seq)? else {
             return Err(Error::not_found(format!("no ledger entry {seq}: the ledger has {} entries (0 to n-1)", store.ledger_size()?)));
         };
-        let body = serde_json::from_str(&e.body).map_err(|x| Error::caused(ErrorKind::Internal, format!("ledger entry {seq} is not JSON"), x))?;
+        let body =
+            serde_json::from_str(&e.body).map_err(|x| Error::caused(ErrorKind::Internal, format!("ledger entry {seq} is not JSON"), x))?;
         Ok((body, hex(&e.leaf_hash)))
     }
 
@@ -105,16 +112,19 @@ impl App {
     pub fn verify_ledger(&self, verifier: Option<NoteVerifier>, extra: &[PathBuf]) -> Result<std::result::Result<Verified, Tamper>> {
         let verifier = match verifier {
             Some(v) => v,
-            None => self.ledger_verifier().map_err(|e| Error::new(e.kind, format!("no --key given and no ledger key to take it from: {}", e.message())))?,
+            None => self
+                .ledger_verifier()
+                .map_err(|e| Error::new(e.kind, format!("no --key given and no ledger key to take it from: {}", e.message())))?,
         };
         let mut store = self.store()?;
         let mut notes: Vec<(u64, String)> = store.ledger_checkpoints()?.into_iter().map(|c| (c.size, c.note)).collect();
         for path in extra {
             let note = std::fs::read_to_string(path).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
-            let text = verifier
-                .verify(&note)
-                .map_err(|e| Error::caused(ErrorKind::InvalidInput, format!("{}: not a checkpoint signed by this key", path.display()), e))?;
-            let c = Checkpoint::parse(text).map_err(|e| Error::caused(ErrorKind::InvalidInput, format!("{}: not a checkpoint", path.display()), e))?;
+            let text = verifier.verify(&note).map_err(|e| {
+                Error::caused(ErrorKind::InvalidInput, format!("{}: not a checkpoint signed by this key", path.display()), e)
+            })?;
+            let c = Checkpoint::parse(text)
+                .map_err(|e| Error::caused(ErrorKind::InvalidInput, format!("{}: not a checkpoint", path.display()), e))?;
             notes.retain(|(size, _)| *size != c.size);
             notes.push((c.size, note));
         }
@@ -160,7 +170,10 @@ impl App {
         let find = |size: u64| checkpoints.iter().find(|c| c.size == size);
         let (Some(o), Some(n)) = (find(old), find(new)) else {
             let sizes: Vec<String> = checkpoints.iter().map(|c| c.size.to_string()).collect();
-            return Err(Error::not_found(format!("both sizes must be signed checkpoints; the ledger has checkpoints of sizes {}", sizes.join(", "))));
+            return Err(Error::not_found(format!(
+                "both sizes must be signed checkpoints; the ledger has checkpoints of sizes {}",
+                sizes.join(", ")
+            )));
         };
         let proof = store.ledger_consistency_proof(old, new)?;
         Ok(serde_json::json!({
@@ -248,11 +261,13 @@ impl App {
 
 /// What a proof bundle showed, when it verifies.
 pub fn verify_proof(bundle_text: &str, file: &str, verifier: &NoteVerifier) -> Result<Option<String>> {
-    let bundle: serde_json::Value =
-        serde_json::from_str(bundle_text).map_err(|e| Error::caused(ErrorKind::InvalidInput, format!("{file} is not a proof bundle"), e))?;
+    let bundle: serde_json::Value = serde_json::from_str(bundle_text)
+        .map_err(|e| Error::caused(ErrorKind::InvalidInput, format!("{file} is not a proof bundle"), e))?;
     let field = |k: &str| bundle.get(k).ok_or_else(|| Error::invalid(format!("{file}: no {k:?} in the proof bundle")));
     let num = |k: &str| -> Result<u64> { field(k)?.as_u64().ok_or_else(|| Error::invalid(format!("{file}: {k:?} is not a number"))) };
-    let text_of = |k: &str| -> Result<String> { Ok(field(k)?.as_str().ok_or_else(|| Error::invalid(format!("{file}: {k:?} is not text")))?.to_string()) };
+    let text_of = |k: &str| -> Result<String> {
+        Ok(field(k)?.as_str().ok_or_else(|| Error::invalid(format!("{file}: {k:?} is not text")))?.to_string())
+    };
     let proof: Vec<[u8; 32]> = field("proof")?
         .as_array()
         .ok_or_else(|| Error::invalid(format!("{file}: \"proof\" is not a list")))?
@@ -270,7 +285,9 @@ pub fn verify_proof(bundle_text: &str, file: &str, verifier: &NoteVerifier) -> R
         Some("consistency") => {
             let (o, n) = (checked(verifier, &text_of("old_checkpoint")?)?, checked(verifier, &text_of("new_checkpoint")?)?);
             let good = o.size == num("old")? && n.size == num("new")? && verify_consistency(o.size, n.size, &o.root, &n.root, &proof);
-            Ok(good.then(|| format!("the log of {} entries is a prefix of the log of {} entries: nothing was changed, only appended", o.size, n.size)))
+            Ok(good.then(|| {
+                format!("the log of {} entries is a prefix of the log of {} entries: nothing was changed, only appended", o.size, n.size)
+            }))
         }
         _ => Err(Error::invalid(format!("{file}: \"type\" must be inclusion or consistency"))),
     }

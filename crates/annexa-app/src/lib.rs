@@ -29,6 +29,7 @@ pub mod lifecycle;
 pub mod nonconformity;
 pub mod oscal;
 pub mod policy;
+pub mod pool;
 pub mod provision;
 pub mod pushed;
 mod queries;
@@ -121,16 +122,24 @@ pub struct App {
     pub actor: String,
     pub clock: Arc<dyn Clock>,
     pub progress: Arc<dyn Progress>,
+    /// Connections to share (a server's); without, each use case opens its own.
+    pub pool: Option<Arc<pool::StorePool>>,
 }
 
 impl App {
     /// An app acting as `actor`, on the system clock, without progress reports.
     pub fn new(settings: Settings, actor: &str) -> App {
-        App { settings, actor: actor.to_string(), clock: Arc::new(SystemClock), progress: Arc::new(Quiet) }
+        App { settings, actor: actor.to_string(), clock: Arc::new(SystemClock), progress: Arc::new(Quiet), pool: None }
     }
 
     pub fn with_progress(mut self, progress: Arc<dyn Progress>) -> App {
         self.progress = progress;
+        self
+    }
+
+    /// Takes connections from `pool` instead of opening one per use case.
+    pub fn with_pool(mut self, pool: Arc<pool::StorePool>) -> App {
+        self.pool = Some(pool);
         self
     }
 
@@ -145,10 +154,14 @@ impl App {
 
     /// A connection to the database, its schema brought up to date. Each use case opens
     /// its own, so that several run at once (the server's requests, its jobs).
-    pub fn store(&self) -> Result<Store> {
+    pub fn store(&self) -> Result<pool::Connection<'_>> {
         // The URL may carry a password: name only its scheme.
         let scheme = self.settings.db.split("://").next().unwrap_or("");
-        Store::open(&self.settings.db).map_err(|e| match e {
+        let opened = match &self.pool {
+            Some(pool) => pool.get().map(pool::Connection::Lent),
+            None => Store::open(&self.settings.db).map(pool::Connection::Own),
+        };
+        opened.map_err(|e| match e {
             annexa_store::StoreError::Url(_) => Error::from(e),
             e => Error::caused(ErrorKind::Internal, format!("cannot open the {scheme} database"), e),
         })

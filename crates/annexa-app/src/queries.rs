@@ -4,6 +4,11 @@ use crate::{App, Error, Result};
 use annexa_store::{FindingFilter, FindingPage, StoredFinding};
 
 impl App {
+    /// The latest `limit` audit runs, newest first.
+    pub fn audit_runs(&self, limit: i64) -> Result<Vec<annexa_store::RunSummary>> {
+        Ok(self.store()?.runs(limit)?)
+    }
+
     /// One page of the findings `filter` selects (see [`FindingFilter`]).
     pub fn findings(&self, filter: &FindingFilter) -> Result<FindingPage> {
         Ok(self.store()?.findings_page(&self.with_due_days(filter))?)

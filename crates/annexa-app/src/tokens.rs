@@ -6,9 +6,9 @@
 //! The whole token is shown once, when it is made; Annexa keeps only the hash.
 
 use crate::{App, Error, Result};
-use annexa_core::model::TokenScope;
+use annexa_core::model::{Role, TokenScope};
+use annexa_store::tokens::TokenGrant;
 use sha2::{Digest, Sha256};
-
 
 /// A new token: its public id, the whole token to hand out once, and the hash to store.
 pub struct NewToken {
@@ -43,27 +43,109 @@ pub fn matches(secret: &str, hash: &[u8]) -> bool {
     digest.len() == hash.len() && digest.iter().zip(hash).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// What a token is asked to be.
+#[derive(Debug, Clone, Default)]
+pub struct TokenRequest {
+    /// `scim` or `api`; `api` when a role is given and no scope.
+    pub scope: Option<TokenScope>,
+    pub system: Option<String>,
+    pub role: Option<Role>,
+    pub employee_id: Option<String>,
+    /// Days until it expires (API tokens; 90 when not given).
+    pub expires_days: Option<u32>,
+}
+
+/// How long an API token lives when not told: long enough for a quarter's automation, short
+/// enough that a forgotten one dies.
+pub const DEFAULT_EXPIRY_DAYS: u32 = 90;
+/// The longest an API token may live.
+pub const MAX_EXPIRY_DAYS: u32 = 3650;
+
 impl App {
-    /// Makes a token named `name` with `scope` (a `scim` token pushes for one `system`),
-    /// stores its hash, and returns it: the only time the whole token is seen.
-    pub fn create_token(&self, name: &str, scope: TokenScope, system: Option<&str>) -> Result<String> {
-        let system = system.map(str::trim).filter(|s| !s.is_empty());
-        if scope == TokenScope::Scim && system.is_none() {
-            return Err(Error::invalid("a scim token pushes for one system: give --system (e.g. --system okta)"));
-        }
+    /// Makes a token named `name`, stores its hash, and returns it: the only time the whole
+    /// token is seen. A `scim` token pushes for one system; an `api` token has a role, may
+    /// act for a person (required for a reviewer and a system owner: their items and systems
+    /// are that person's) and expires.
+    pub fn create_token(&self, name: &str, request: &TokenRequest) -> Result<String> {
+        let trimmed = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(String::from);
+        let (system, employee_id) = (trimmed(&request.system), trimmed(&request.employee_id));
+        let scope = match (request.scope, request.role) {
+            (Some(s), _) => s,
+            (None, Some(_)) => TokenScope::Api,
+            (None, None) => {
+                return Err(Error::invalid("say what the token may do: --role ROLE for the REST API, or --scope scim --system NAME"))
+            }
+        };
         let name = name.trim();
         if name.is_empty() {
             return Err(Error::invalid("the token needs a name"));
         }
-        let t = new_token()?;
+        let expires_at = match scope {
+            TokenScope::Scim => {
+                if system.is_none() {
+                    return Err(Error::invalid("a scim token pushes for one system: give --system (e.g. --system okta)"));
+                }
+                if request.role.is_some() || employee_id.is_some() || request.expires_days.is_some() {
+                    return Err(Error::invalid("a scim token has no role, person or expiry: leave out --role, --employee and --expires"));
+                }
+                None
+            }
+            TokenScope::Api => {
+                let Some(role) = request.role else {
+                    return Err(Error::invalid(format!("an api token needs a role: --role {}", Role::expected())));
+                };
+                if matches!(role, Role::Reviewer | Role::SystemOwner) && employee_id.is_none() {
+                    return Err(Error::invalid(format!(
+                        "a {role} token acts for one person: give --employee EMPLOYEE_ID (their items and systems are that person's)"
+                    )));
+                }
+                match (role, &system) {
+                    (Role::SystemOwner, None) => {
+                        return Err(Error::invalid("a system-owner token sees one system: give --system NAME"));
+                    }
+                    (Role::SystemOwner, Some(_)) => {}
+                    (_, Some(_)) => return Err(Error::invalid(format!("--system is for scim and system-owner tokens, not {role}"))),
+                    (_, None) => {}
+                }
+                let days = request.expires_days.unwrap_or(DEFAULT_EXPIRY_DAYS);
+                if days == 0 || days > MAX_EXPIRY_DAYS {
+                    return Err(Error::invalid(format!("--expires {days}: expected 1 to {MAX_EXPIRY_DAYS} days")));
+                }
+                Some(self.now() + chrono::Duration::days(i64::from(days)))
+            }
+        };
         let mut store = self.store()?;
-        store.create_token(&t.id, name, scope, system, &t.secret_sha256, &self.actor, self.now())?;
+        if let Some(e) = &employee_id {
+            if !store.person_exists(e)? {
+                return Err(Error::invalid(format!("--employee {e:?}: no such person in the HR feed")));
+            }
+        }
+        let grant = TokenGrant {
+            scope,
+            system: system.as_deref(),
+            role: if scope == TokenScope::Api { request.role } else { None },
+            employee_id: employee_id.as_deref(),
+            expires_at,
+        };
+        let t = new_token()?;
+        store.create_token(&t.id, name, &grant, &t.secret_sha256, &self.actor, self.now())?;
         self.checkpoint(&mut store)?;
         Ok(t.token)
     }
 
+    /// Records the server's authorization policy in the ledger when it differs from the one
+    /// recorded last (the server calls it at start); true when it did.
+    pub fn record_authorization_policy(&self, file: &str, sha256: &str) -> Result<bool> {
+        let mut store = self.store()?;
+        let recorded = store.record_authorization_policy(file, sha256, &self.actor, self.now())?;
+        if recorded {
+            self.checkpoint(&mut store)?;
+        }
+        Ok(recorded)
+    }
+
     /// Every token, oldest first: never a secret.
-    pub fn tokens(&self) -> Result<Vec<annexa_store::scim::ApiToken>> {
+    pub fn tokens(&self) -> Result<Vec<annexa_store::tokens::ApiToken>> {
         Ok(self.store()?.tokens()?)
     }
 

@@ -150,8 +150,24 @@ vocabulary! {
 }
 
 vocabulary! {
-    /// What an API token may do: `Scim` pushes Users and Groups for one system.
-    TokenScope { Scim = "scim" }
+    /// What an API token may do: `Scim` pushes Users and Groups for one system; `Api` calls
+    /// the REST API with a [`Role`].
+    TokenScope { Scim = "scim", Api = "api" }
+}
+
+vocabulary! {
+    /// What a user or an API token may do in the server (the authorization policy decides
+    /// each request from it): `Admin` everything, users and tokens included;
+    /// `ComplianceManager` runs the programme (audits, findings, campaigns, risks, SoA);
+    /// `Auditor` reads everything and exports evidence, changes nothing; `Reviewer` sees and
+    /// decides only their own review items; `SystemOwner` sees their systems.
+    Role {
+        Admin = "admin",
+        ComplianceManager = "compliance-manager",
+        Auditor = "auditor",
+        Reviewer = "reviewer",
+        SystemOwner = "system-owner",
+    }
 }
 
 vocabulary! {

@@ -1,5 +1,6 @@
 //! API tokens checked on every request (`annexa_app::tokens` makes them and says their
-//! form): the id finds the stored row, the secret is compared with its stored SHA-256.
+//! form): the id finds the stored row, the secret is compared with its stored SHA-256; a
+//! revoked or expired token is no token.
 
 use crate::AppState;
 use axum::extract::{Request, State};
@@ -13,34 +14,42 @@ pub struct Principal {
     pub token_id: String,
     pub name: String,
     pub scope: annexa_core::model::TokenScope,
-    /// The system a `scim` token pushes for.
+    /// The system a `scim` token pushes for, or a system owner's system.
     pub system: Option<String>,
+    /// The role of an `api` token.
+    pub role: Option<annexa_core::model::Role>,
+    /// The person an `api` token acts for.
+    pub employee_id: Option<String>,
 }
 
-pub use annexa_app::tokens::{new_token, NewToken};
 use annexa_app::tokens::{matches, parse};
+pub use annexa_app::tokens::{new_token, NewToken};
 
 /// Why a request is refused: never which part of the token was wrong.
 const REFUSED: &str = "a valid bearer token is required (Authorization: Bearer annexa_…)";
 
-/// Middleware: every request needs a live token of the right scope; the principal goes
-/// into the request's extensions.
-pub async fn require_scim_token(State(state): State<Arc<AppState>>, mut request: Request, next: Next) -> Response {
-    let presented = request
-        .headers()
+/// The principal of the bearer token a request presents, if it is a live one.
+pub async fn bearer(state: &Arc<AppState>, headers: &axum::http::HeaderMap) -> Result<Option<Principal>, String> {
+    let presented = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         // The scheme name is case-insensitive (RFC 9110 §11.1).
         .and_then(|v| v.split_once(' ').filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer")).map(|(_, t)| t))
         .map(|t| t.trim().to_string());
-    let checked = match presented.as_deref().and_then(parse) {
+    match presented.as_deref().and_then(parse) {
         None => Ok(None),
         Some((id, secret)) => {
             let (id, secret) = (id.to_string(), secret.to_string());
             let state = state.clone();
             tokio::task::spawn_blocking(move || state.authenticate(&id, &secret)).await.unwrap_or_else(|e| Err(e.to_string()))
         }
-    };
+    }
+}
+
+/// Middleware: every request needs a live token of the right scope; the principal goes
+/// into the request's extensions.
+pub async fn require_scim_token(State(state): State<Arc<AppState>>, mut request: Request, next: Next) -> Response {
+    let checked = bearer(&state, request.headers()).await;
     match checked {
         Ok(Some(principal)) if principal.scope == annexa_core::model::TokenScope::Scim && principal.system.is_some() => {
             request.extensions_mut().insert(principal);
@@ -61,13 +70,20 @@ impl AppState {
     fn authenticate(&self, id: &str, secret: &str) -> Result<Option<Principal>, String> {
         let mut store = self.store.get().map_err(|e| e.to_string())?;
         let Some((token, hash)) = store.token(id).map_err(|e| e.to_string())? else { return Ok(None) };
-        if token.revoked_at.is_some() || !matches(secret, &hash) {
+        let now = chrono::Utc::now();
+        if !token.live_at(now.timestamp()) || !matches(secret, &hash) {
             return Ok(None);
         }
-        let now = chrono::Utc::now();
         if token.last_used_at.is_none_or(|t| now.timestamp() - t >= 60) {
             store.touch_token(id, now).map_err(|e| e.to_string())?;
         }
-        Ok(Some(Principal { token_id: token.id, name: token.name, scope: token.scope, system: token.system }))
+        Ok(Some(Principal {
+            token_id: token.id,
+            name: token.name,
+            scope: token.scope,
+            system: token.system,
+            role: token.role,
+            employee_id: token.employee_id,
+        }))
     }
 }

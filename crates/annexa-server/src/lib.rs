@@ -20,10 +20,15 @@
 //! # Ok(()) }
 //! ```
 
+pub mod api;
 pub mod auth;
+pub mod authz;
 pub mod http;
-pub mod pool;
+pub mod ops;
 pub mod scim;
+
+/// The connection pool lives with the use cases that share it.
+pub use annexa_app::pool;
 
 use annexa_scim::discovery::Limits;
 use annexa_scim::schema::ResourceSchema;
@@ -43,6 +48,11 @@ pub struct ServerConfig {
     pub limits: Limits,
     /// Time, size and connection limits of HTTP itself.
     pub http: http::HttpLimits,
+    /// Where the use cases find their files and configuration; by default those beside
+    /// the database (see [`annexa_app::Settings::beside`]).
+    pub settings: Option<annexa_app::Settings>,
+    /// The authorization policy (file name, text); the shipped one when `None`.
+    pub authorization: Option<(String, String)>,
 }
 
 impl ServerConfig {
@@ -51,6 +61,8 @@ impl ServerConfig {
             public_url: public_url.trim_end_matches('/').to_string(),
             limits: Limits { max_operations: 1000, max_payload_size: 2 * 1024 * 1024, max_results: 1000 },
             http: http::HttpLimits::default(),
+            settings: None,
+            authorization: None,
         }
     }
 }
@@ -58,7 +70,7 @@ impl ServerConfig {
 /// What every request shares: the database connections, the SCIM resources in memory,
 /// the configuration.
 pub struct AppState {
-    pub store: pool::StorePool,
+    pub store: Arc<pool::StorePool>,
     /// Held by each SCIM write: writes are serialised by the database anyway (SQLite's
     /// write lock, the SCIM sequence row on PostgreSQL), and waiting here is cheaper than
     /// waiting in SQLite's busy handler, which sleeps.
@@ -67,20 +79,31 @@ pub struct AppState {
     pub config: ServerConfig,
     user_schema: ResourceSchema,
     group_schema: ResourceSchema,
+    /// What the REST API's use cases are given.
+    pub settings: annexa_app::Settings,
+    pub authorizer: authz::Authorizer,
+    /// The OpenAPI document, as served.
+    pub openapi: String,
 }
 
 impl AppState {
     /// Loads the pushed resources into memory; requests share the one connection given.
     pub fn new(store: Store, config: ServerConfig) -> Result<Arc<AppState>, String> {
-        AppState::with_pool(pool::StorePool::single(store), config)
+        AppState::with_pool(Arc::new(pool::StorePool::single(store)), "sqlite://:memory:", config)
     }
 
     /// Opens the database at `url`, with a connection per request running at once.
     pub fn open(url: &str, config: ServerConfig) -> Result<Arc<AppState>, String> {
-        AppState::with_pool(pool::StorePool::open(url, 32).map_err(|e| e.to_string())?, config)
+        AppState::with_pool(Arc::new(pool::StorePool::open(url, 32).map_err(|e| e.to_string())?), url, config)
     }
 
-    fn with_pool(store: pool::StorePool, config: ServerConfig) -> Result<Arc<AppState>, String> {
+    fn with_pool(store: Arc<pool::StorePool>, url: &str, mut config: ServerConfig) -> Result<Arc<AppState>, String> {
+        let settings = config.settings.take().unwrap_or_else(|| annexa_app::Settings::beside(url));
+        let authorizer = match &config.authorization {
+            None => authz::Authorizer::builtin()?,
+            Some((file, text)) => authz::Authorizer::compile(file, text)?,
+        };
+        let openapi = api::openapi().to_pretty_json().map_err(|e| format!("the OpenAPI document: {e}"))?;
         let mut cache = Cache::new(&format!("{}/scim/v2", config.public_url));
         let mut rows = Vec::new();
         let last = store.get().and_then(|mut s| s.scim_changes(0, |r| rows.push(r))).map_err(|e| e.to_string())?;
@@ -95,6 +118,9 @@ impl AppState {
             config,
             user_schema: ResourceSchema::user(),
             group_schema: ResourceSchema::group(),
+            settings,
+            authorizer,
+            openapi,
         }))
     }
 
@@ -148,8 +174,11 @@ impl AppState {
 /// The whole router.
 pub fn app(state: Arc<AppState>) -> axum::Router {
     let limits = state.config.http.clone();
+    let (api, _) = api::routes(state.clone());
     axum::Router::new()
         .nest("/scim/v2", scim::routes(state.clone()))
+        .merge(api)
+        .merge(ops::routes())
         .with_state(state)
         .layer(axum::middleware::from_fn_with_state(limits, http::check_head))
 }

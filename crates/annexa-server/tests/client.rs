@@ -15,7 +15,9 @@ fn start_server(dir: &std::path::Path) -> (String, String) {
     let url = format!("sqlite://{}", dir.join("scim.db").display());
     let mut store = annexa_store::Store::open(&url).expect("open");
     let t = auth::new_token().expect("token");
-    store.create_token(&t.id, "app", annexa_core::model::TokenScope::Scim, Some("app"), &t.secret_sha256, "test", chrono::Utc::now()).expect("token");
+    store
+        .create_token(&t.id, "app", &annexa_store::tokens::TokenGrant::scim("app"), &t.secret_sha256, "test", chrono::Utc::now())
+        .expect("token");
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr");
     let state = AppState::new(store, ServerConfig::new(&format!("http://{addr}"))).expect("state");
@@ -59,7 +61,9 @@ fn the_client_provisions_to_the_server_idempotently() {
     let ada = client.find_user("ADA").expect("find").expect("ada exists");
     assert_eq!(ada["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["employeeNumber"], "E1");
 
-    client.request("POST", "/Groups", Some(&json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "eng"})), None).expect("group");
+    client
+        .request("POST", "/Groups", Some(&json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "eng"})), None)
+        .expect("group");
     assert_eq!(client.add_member("ada", "eng").expect("add"), "added ada to eng");
     assert_eq!(client.add_member("ada", "eng").expect("add again"), "ada was already a member of eng");
     assert_eq!(client.add_member("bob", "eng").expect("add"), "added bob to eng");
@@ -138,7 +142,10 @@ fn recording(responses: Vec<String>) -> (String, Arc<AtomicUsize>, Arc<std::sync
 }
 
 fn http(status: &str, headers: &str, body: &str) -> String {
-    format!("HTTP/1.1 {status}\r\nContent-Type: application/scim+json\r\nContent-Length: {}\r\nConnection: close\r\n{headers}\r\n{body}", body.len())
+    format!(
+        "HTTP/1.1 {status}\r\nContent-Type: application/scim+json\r\nContent-Length: {}\r\nConnection: close\r\n{headers}\r\n{body}",
+        body.len()
+    )
 }
 
 #[test]
@@ -171,7 +178,10 @@ fn the_client_retries_429_and_5xx_as_retry_after_says() {
 
     // Nobody listening: a transport error after the retries.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr");
-    let err = ScimClient::new(&format!("http://{closed}/scim/v2"), "t", options).expect("client").request("GET", "/Users", None, None).expect_err("fails");
+    let err = ScimClient::new(&format!("http://{closed}/scim/v2"), "t", options)
+        .expect("client")
+        .request("GET", "/Users", None, None)
+        .expect_err("fails");
     assert!(matches!(err, annexa_connect::scim_client::ScimClientError::Transport { .. }), "{err}");
 }
 
@@ -205,7 +215,8 @@ fn https_targets_are_verified_against_the_ca_file() {
     let ca = std::path::PathBuf::from(std::env::var("ANNEXA_TEST_LDAP_CA").expect("ANNEXA_TEST_LDAP_CA"));
     let https = format!("{}/scim/v2", ldaps.replace("ldaps://", "https://"));
     let options = ScimOptions { retries: 0, timeout: Duration::from_secs(5), ..fast() };
-    let untrusted = ScimClient::new(&https, "t", options.clone()).expect("client").request("GET", "/Users", None, None).expect_err("refused");
+    let untrusted =
+        ScimClient::new(&https, "t", options.clone()).expect("client").request("GET", "/Users", None, None).expect_err("refused");
     assert!(untrusted.to_string().contains("UnknownIssuer"), "{untrusted}");
     let trusted = ScimClient::new(&https, "t", ScimOptions { ca_file: Some(ca), ..options.clone() })
         .expect("client")

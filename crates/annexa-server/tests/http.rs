@@ -26,7 +26,9 @@ fn start_with(max_connections: usize, timeout: Duration) -> Running {
     let url = format!("sqlite://{}", dir.path().join("a.db").display());
     let mut store = annexa_store::Store::open(&url).expect("open");
     let t = auth::new_token().expect("token");
-    store.create_token(&t.id, "okta", annexa_core::model::TokenScope::Scim, Some("okta"), &t.secret_sha256, "test", chrono::Utc::now()).expect("token");
+    store
+        .create_token(&t.id, "okta", &annexa_store::tokens::TokenGrant::scim("okta"), &t.secret_sha256, "test", chrono::Utc::now())
+        .expect("token");
     let mut config = ServerConfig::new("http://127.0.0.1");
     config.http = HttpLimits { header_read_timeout: timeout, body_read_timeout: timeout, max_connections, ..HttpLimits::default() };
     let state = AppState::new(store, config).expect("state");
@@ -104,7 +106,8 @@ fn slow_and_idle_clients_are_cut_off_while_others_are_served() {
     assert_eq!(scim_error(&answer), ("408".into(), "408".into()), "{answer}");
     // An idle keep-alive connection is closed too, after answering its request.
     let mut kept = connect(r.addr);
-    kept.write_all(format!("GET /scim/v2/Users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\r\n", r.token).as_bytes()).expect("write");
+    kept.write_all(format!("GET /scim/v2/Users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\r\n", r.token).as_bytes())
+        .expect("write");
     let (answer, after) = read_to_close(&mut kept);
     assert!(answer.starts_with("HTTP/1.1 200 ") && after < Duration::from_secs(8), "{after:?}: {answer}");
 }
@@ -151,7 +154,10 @@ fn heads_too_large_are_refused_with_a_scim_body() {
     assert_eq!(scim_error(&request(&r, garbage)).0, "400");
     // A body over maxPayloadSize.
     let body = "x".repeat(3 * 1024 * 1024);
-    let post = format!("POST /scim/v2/Users HTTP/1.1\r\nHost: x\r\n{auth}\r\nContent-Type: application/scim+json\r\nContent-Length: {}\r\n\r\n{body}", body.len());
+    let post = format!(
+        "POST /scim/v2/Users HTTP/1.1\r\nHost: x\r\n{auth}\r\nContent-Type: application/scim+json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
     assert_eq!(scim_error(&request(&r, &post)), ("413".into(), "413".into()));
     // And the server still serves.
     assert!(get_users(&r).starts_with("HTTP/1.1 200 "));

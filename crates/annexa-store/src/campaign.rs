@@ -389,6 +389,18 @@ impl Store {
         tx.commit()
     }
 
+    /// One review item by id.
+    pub fn campaign_item(&mut self, id: i64) -> Result<Option<StoredItem>, StoreError> {
+        let mut tx = self.conn.read_transaction()?;
+        let mut out = None;
+        tx.query_each(&format!("SELECT {ITEM_COLUMNS} FROM campaign_items i WHERE i.id = ?"), &[id.into()], |r| {
+            out = Some(stored_item(r)?);
+            Ok(())
+        })?;
+        tx.commit()?;
+        Ok(out)
+    }
+
     /// Records a decision on `request.items`, as `actor` at `at` (see [`Store::decide_all`]).
     #[allow(clippy::too_many_arguments)] // the decision, how to revoke, who, when, and the key that signs
     pub fn decide(

@@ -32,6 +32,7 @@ mod run;
 pub mod scim;
 mod snapshot;
 pub mod soa;
+pub mod tokens;
 #[doc(hidden)]
 pub mod testing;
 

@@ -1,4 +1,4 @@
-//! API tokens and the resources an identity provider pushes to Annexa's SCIM server.
+//! The resources an identity provider pushes to Annexa's SCIM server.
 //!
 //! The server keeps the resources in memory for queries; this table is their durable copy.
 //! Every write takes the next number of one sequence, so a server instance catches up with
@@ -7,28 +7,9 @@
 //! the sequence row ([`Store::scim_change`]), so no other writer commits in between. Every
 //! write is a ledger entry in the same transaction.
 
-use crate::db::Value;
 use crate::ledger::Change;
 use crate::{Store, StoreError};
-use annexa_core::model::TokenScope;
 use annexa_core::time::Instant;
-
-/// A token as stored: never the secret, only its hash.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct ApiToken {
-    /// The public part of the token, the key it is looked up by.
-    pub id: String,
-    pub name: String,
-    /// What it may do.
-    pub scope: TokenScope,
-    pub system: Option<String>,
-    pub created_at: i64,
-    pub created_by: String,
-    pub revoked_at: Option<i64>,
-    pub last_used_at: Option<i64>,
-}
-
-const TOKEN_COLUMNS: &str = "id, name, scope, system, created_at, created_by, revoked_at, last_used_at, secret_sha256";
 
 /// One stored SCIM resource (or the tombstone of a deleted one).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,7 +45,10 @@ pub struct ScimWrite {
 /// What became of a write.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ScimWritten {
-    Done { version: i64, seq: i64 },
+    Done {
+        version: i64,
+        seq: i64,
+    },
     /// The plan wrote nothing (the change would leave the resource as it is): nothing was
     /// stored and nothing recorded.
     Unchanged,
@@ -75,85 +59,6 @@ pub enum ScimWritten {
 }
 
 impl Store {
-    /// Stores a new token. A token with the same name is refused.
-    #[allow(clippy::too_many_arguments)]
-    pub fn create_token(
-        &mut self,
-        id: &str,
-        name: &str,
-        scope: TokenScope,
-        system: Option<&str>,
-        secret_sha256: &[u8],
-        actor: &str,
-        now: Instant,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.conn.transaction()?;
-        let mut taken: Option<Option<i64>> = None;
-        tx.query_each("SELECT revoked_at FROM api_tokens WHERE name = ?", &[name.into()], |r| {
-            taken = Some(r.int(0)?);
-            Ok(())
-        })?;
-        match taken {
-            None => {}
-            // Names are never reused, so that the ledger's `token:NAME` always means one token.
-            Some(Some(_)) => return Err(StoreError::Conflict(format!("a token named {name:?} existed and was revoked; names are not reused: choose another"))),
-            Some(None) => return Err(StoreError::Conflict(format!("a token named {name:?} exists already (`annexa token revoke {name}` first, then choose another name)"))),
-        }
-        tx.execute(
-            "INSERT INTO api_tokens (id, name, scope, system, secret_sha256, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            &[id.into(), name.into(), scope.as_str().into(), system.into(), Value::Blob(secret_sha256), now.timestamp().into(), actor.into()],
-        )?;
-        let data = serde_json::json!({ "token_id": id, "name": name, "scope": scope.as_str(), "system": system });
-        tx.ledger_append(actor, now, &[Change { kind: "token-created", data }])?;
-        tx.commit()
-    }
-
-    /// The token with public id `id` and the hash of its secret.
-    pub fn token(&mut self, id: &str) -> Result<Option<(ApiToken, Vec<u8>)>, StoreError> {
-        let mut tx = self.conn.read_transaction()?;
-        let mut out = None;
-        tx.query_each(&format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE id = ?"), &[id.into()], |r| {
-            out = Some((token(r)?, r.blob(8)?.to_vec()));
-            Ok(())
-        })?;
-        tx.commit()?;
-        Ok(out)
-    }
-
-    /// Every token, oldest first.
-    pub fn tokens(&mut self) -> Result<Vec<ApiToken>, StoreError> {
-        let mut tx = self.conn.read_transaction()?;
-        let mut out = Vec::new();
-        tx.query_each(&format!("SELECT {TOKEN_COLUMNS} FROM api_tokens ORDER BY created_at, name"), &[], |r| {
-            out.push(token(r)?);
-            Ok(())
-        })?;
-        tx.commit()?;
-        Ok(out)
-    }
-
-    /// Revokes the token named `name`; false when there is no such live token.
-    pub fn revoke_token(&mut self, name: &str, actor: &str, now: Instant) -> Result<bool, StoreError> {
-        let mut tx = self.conn.transaction()?;
-        let n = tx.execute(
-            "UPDATE api_tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
-            &[now.timestamp().into(), name.into()],
-        )?;
-        if n > 0 {
-            tx.ledger_append(actor, now, &[Change { kind: "token-revoked", data: serde_json::json!({ "name": name }) }])?;
-        }
-        tx.commit()?;
-        Ok(n > 0)
-    }
-
-    /// Notes that a token was used (at most the caller's chosen resolution: the server
-    /// records it once a minute per token, not on every request).
-    pub fn touch_token(&mut self, id: &str, now: Instant) -> Result<(), StoreError> {
-        let mut tx = self.conn.transaction()?;
-        tx.execute("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", &[now.timestamp().into(), id.into()])?;
-        tx.commit()
-    }
-
     /// Calls `f` with every resource row changed after `after_seq`, in `seq` order; returns
     /// the highest `seq` seen (or `after_seq`).
     pub fn scim_changes(&mut self, after_seq: i64, mut f: impl FnMut(ScimRow)) -> Result<i64, StoreError> {
@@ -331,23 +236,19 @@ fn write_one(tx: &mut crate::db::Tx<'_>, w: &ScimWrite) -> Result<ScimWritten, S
         tx.execute(
             "INSERT INTO scim_resources (id, system, resource_type, unique_key, version, seq, deleted, body) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            &[w.id.as_str().into(), w.system.as_str().into(), w.resource_type.into(), unique.into(), version.into(), seq.into(), deleted.into(), body.into()],
+            &[
+                w.id.as_str().into(),
+                w.system.as_str().into(),
+                w.resource_type.into(),
+                unique.into(),
+                version.into(),
+                seq.into(),
+                deleted.into(),
+                body.into(),
+            ],
         )?;
     }
     Ok(ScimWritten::Done { version, seq })
-}
-
-fn token(r: &crate::db::DbRow<'_>) -> Result<ApiToken, StoreError> {
-    Ok(ApiToken {
-        id: r.req_text(0)?.to_string(),
-        name: r.req_text(1)?.to_string(),
-        scope: TokenScope::parse(r.req_text(2)?).ok_or_else(|| StoreError::Corrupt(format!("token scope {:?}", r.req_text(2).unwrap_or_default())))?,
-        system: r.text(3)?.map(String::from),
-        created_at: r.req_int(4)?,
-        created_by: r.req_text(5)?.to_string(),
-        revoked_at: r.int(6)?,
-        last_used_at: r.int(7)?,
-    })
 }
 
 /// Migration 7: pushed Users were stored with the `password` an identity provider sent.
@@ -369,7 +270,12 @@ pub(crate) fn remove_stored_passwords(tx: &mut crate::db::Tx<'_>) -> Result<(), 
         "SELECT id, system, unique_key, body FROM scim_resources WHERE resource_type = 'User' AND deleted = 0 ORDER BY seq",
         &[],
         |r| {
-            users.push(Stored { id: r.req_text(0)?.to_string(), system: r.req_text(1)?.to_string(), key: r.text(2)?.map(String::from), body: r.req_text(3)?.to_string() });
+            users.push(Stored {
+                id: r.req_text(0)?.to_string(),
+                system: r.req_text(1)?.to_string(),
+                key: r.text(2)?.map(String::from),
+                body: r.req_text(3)?.to_string(),
+            });
             Ok(())
         },
     )?;

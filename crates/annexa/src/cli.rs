@@ -2,7 +2,7 @@
 
 use crate::output::Format;
 use annexa_core::finding::{ActionStatus, FindingState, NcStatus, Severity};
-use annexa_core::model::{JmlKind, TokenScope, Vocabulary};
+use annexa_core::model::{JmlKind, Role, TokenScope, Vocabulary};
 use annexa_core::risk::{LossShape, Treatment};
 use annexa_core::soa::{Implementation, InclusionReason};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -1127,22 +1127,42 @@ pub struct ServeArgs {
     /// (keep it below the process's file descriptor limit, `ulimit -n`).
     #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_connections: u64,
+    /// A Rego file that decides who may call what in the REST API, instead of the shipped
+    /// one (`annexa serve --print-authorization` prints that, to start from).
+    #[arg(long)]
+    pub authorization: Option<std::path::PathBuf>,
+    /// Print the shipped authorization policy and exit.
+    #[arg(long)]
+    pub print_authorization: bool,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
     /// Create a token; it is printed once and only its hash is stored.
-    #[command(after_help = "Example:
+    #[command(after_help = "Examples:
+  annexa token create nightly-export --role auditor --expires 30
+  annexa token create ana-reviews --role reviewer --employee E1042
   annexa token create okta-push --scope scim --system okta")]
     Create {
         /// A name to know it by (unique).
         name: String,
-        /// What it may do: scim (push Users and Groups for --system).
+        /// What it may do in the REST API: admin, compliance-manager, auditor, reviewer
+        /// (their own review items: give --employee), system-owner (give --employee).
+        #[arg(long, value_parser = vocab::<Role>())]
+        role: Option<Role>,
+        /// api (with --role; the default) or scim (push Users and Groups for --system).
         #[arg(long, value_parser = vocab::<TokenScope>())]
-        scope: TokenScope,
-        /// The system whose accounts the pushes are (e.g. okta, entra).
+        scope: Option<TokenScope>,
+        /// The system whose accounts a scim token pushes (e.g. okta, entra), or the system
+        /// a system-owner token sees.
         #[arg(long)]
         system: Option<String>,
+        /// The person an api token acts for (employee id in HR).
+        #[arg(long)]
+        employee: Option<String>,
+        /// Days until an api token expires (default 90, at most 3650).
+        #[arg(long)]
+        expires: Option<u32>,
     },
     /// List tokens (never their secrets).
     List,

@@ -23,7 +23,18 @@ fn tokens_are_created_listed_and_revoked_and_bad_requests_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = format!("sqlite://{}", dir.path().join("a.db").display());
     for (args, says) in [
-        (&["token", "create", "x", "--scope", "admin", "--system", "okta"][..], "[possible values: scim]"),
+        (&["token", "create", "x", "--scope", "admin", "--system", "okta"][..], "[possible values: scim, api]"),
+        (&["token", "create", "x"][..], "--role ROLE for the REST API"),
+        (
+            &["token", "create", "x", "--role", "janitor"][..],
+            "[possible values: admin, compliance-manager, auditor, reviewer, system-owner]",
+        ),
+        (&["token", "create", "x", "--role", "reviewer"][..], "give --employee EMPLOYEE_ID"),
+        (&["token", "create", "x", "--role", "reviewer", "--employee", "E404"][..], "no such person in the HR feed"),
+        (&["token", "create", "x", "--role", "system-owner", "--employee", "E404"][..], "give --system NAME"),
+        (&["token", "create", "x", "--role", "auditor", "--expires", "0"][..], "expected 1 to 3650 days"),
+        (&["token", "create", "x", "--role", "auditor", "--system", "erp"][..], "--system is for scim and system-owner tokens"),
+        (&["token", "create", "x", "--scope", "scim", "--system", "okta", "--role", "admin"][..], "a scim token has no role"),
         (&["token", "create", "x", "--scope", "scim"][..], "give --system"),
         (&["token", "revoke", "nobody"][..], "no live token named \"nobody\""),
     ] {
@@ -40,7 +51,11 @@ fn tokens_are_created_listed_and_revoked_and_bad_requests_refused() {
     ok(&db, &["token", "revoke", "okta-push"]);
     let reused = annexa(&db, &["token", "create", "okta-push", "--scope", "scim", "--system", "okta"]);
     assert_eq!(reused.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&reused.stderr).contains("was revoked; names are not reused"), "{}", String::from_utf8_lossy(&reused.stderr));
+    assert!(
+        String::from_utf8_lossy(&reused.stderr).contains("was revoked; names are not reused"),
+        "{}",
+        String::from_utf8_lossy(&reused.stderr)
+    );
     assert!(ok(&db, &["--format", "csv", "token", "list"]).lines().nth(1).is_some_and(|l| !l.ends_with(',')), "revoked time shown");
     assert!(ok(&db, &["ledger", "verify"]).contains("ledger verified"));
 }
@@ -62,7 +77,8 @@ fn pushed_users_and_groups_become_accounts_of_the_tokens_system() {
             "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"employeeNumber": employee},
         })
     };
-    let ada = idp.request("POST", "/Users", Some(&user("ada", "E1", true)), None).expect("push ada").body["id"].as_str().expect("id").to_string();
+    let ada =
+        idp.request("POST", "/Users", Some(&user("ada", "E1", true)), None).expect("push ada").body["id"].as_str().expect("id").to_string();
     idp.request("POST", "/Users", Some(&user("bob", "E2", false)), None).expect("push bob");
     let admins = serde_json::json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Domain Admins", "members": [{"value": ada}]});
     idp.request("POST", "/Groups", Some(&admins), None).expect("push group");
@@ -95,7 +111,73 @@ fn pushed_users_and_groups_become_accounts_of_the_tokens_system() {
     assert_eq!(explained["holdings"][0]["account"], "okta/ada", "{explained}");
     assert_eq!(explained["holdings"][0]["entitlement"], "okta:Domain Admins", "{explained}");
     let audit = annexa(&db, &["--format", "json", "audit", "--check", "admin-not-separated"]);
-    assert!(String::from_utf8_lossy(&audit.stdout).contains("okta/ada"), "a privileged group on Ada's everyday account: {}", String::from_utf8_lossy(&audit.stdout));
+    assert!(
+        String::from_utf8_lossy(&audit.stdout).contains("okta/ada"),
+        "a privileged group on Ada's everyday account: {}",
+        String::from_utf8_lossy(&audit.stdout)
+    );
+    assert!(ok(&db, &["ledger", "verify"]).contains("ledger verified"));
+}
+
+/// One HTTP/1.1 request over loopback: the status and the body.
+fn http(base: &str, method: &str, path: &str, token: Option<&str>) -> (u16, String) {
+    use std::io::{Read, Write};
+    let host = base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(host).expect("connect");
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    write!(stream, "{method} {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Connection: close\r\n\r\n").expect("write");
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).expect("read");
+    let status = reply.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("status line");
+    let body = reply.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
+}
+
+#[test]
+fn the_rest_api_answers_a_role_token_over_loopback_and_the_policy_is_recorded() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}", dir.path().join("a.db").display());
+    let hr = "employee_id,email,given_name,family_name,department,title,manager_id,location,worker_type,status,start_date,end_date\n\
+              E1,ana@example.com,Ana,Núñez,IT/Ops,Head,,Madrid,employee,active,2020-01-01,\n";
+    std::fs::write(dir.path().join("hr.csv"), hr).expect("hr");
+    ok(&db, &["import", "hr", dir.path().join("hr.csv").to_str().expect("utf8")]);
+    let auditor = ok(&db, &["token", "create", "nightly", "--role", "auditor", "--expires", "30"]).trim().to_string();
+    let reviewer = ok(&db, &["token", "create", "ana", "--role", "reviewer", "--employee", "E1"]).trim().to_string();
+    let list = ok(&db, &["--format", "csv", "token", "list"]);
+    assert!(list.contains(",api,auditor,,") && list.contains(",api,reviewer,E1,"), "{list}");
+    let size = || ok(&db, &["ledger", "checkpoint"]).lines().nth(1).and_then(|l| l.trim().parse::<u64>().ok()).expect("size");
+    let before = size();
+    let served = support::serve(&db, 0);
+    let base = served.url.trim_end_matches("/scim/v2").to_string();
+    let (status, me) = http(&base, "GET", "/api/v1/me", Some(&auditor));
+    assert_eq!(status, 200, "{me}");
+    assert!(me.contains("\"role\":\"auditor\""), "{me}");
+    assert_eq!(http(&base, "GET", "/api/v1/findings", None).0, 401);
+    assert_eq!(http(&base, "GET", "/api/v1/findings", Some(&reviewer)).0, 403);
+    assert_eq!(http(&base, "GET", "/api/v1/findings", Some(&auditor)).0, 200);
+    assert_eq!(http(&base, "GET", "/healthz", None).0, 200);
+    let (status, doc) = http(&base, "GET", "/api/openapi.json", None);
+    assert!(status == 200 && doc.contains("/api/v1/campaigns/{id}/items"), "{status}");
+    drop(served);
+    // The policy the server decided with is in the ledger, once however often it starts.
+    let after = size();
+    assert!(after > before, "{before} -> {after}");
+    let entry = ok(&db, &["ledger", "show", &(after - 1).to_string()]);
+    assert!(entry.contains("authorization-policy") && entry.contains("builtin:authorization.rego"), "{entry}");
+    drop(support::serve(&db, 0));
+    assert_eq!(size(), after, "the same policy again records nothing");
+    let mine = dir.path().join("authz.rego");
+    let shipped = ok(&db, &["serve", "--print-authorization"]);
+    std::fs::write(
+        &mine,
+        shipped.replace("admin_only := {\"GET /api/v1/tokens\"}", "admin_only := {\"GET /api/v1/tokens\", \"GET /api/v1/findings\"}"),
+    )
+    .expect("write");
+    let mut served = support::serve_with(&db, 0, &["--authorization", mine.to_str().expect("utf8")]);
+    let base = served.url.trim_end_matches("/scim/v2").to_string();
+    assert_eq!(http(&base, "GET", "/api/v1/findings", Some(&auditor)).0, 403, "the admin's own policy decides");
+    served.stop();
+    assert!(size() > after, "a changed policy is a ledger entry");
     assert!(ok(&db, &["ledger", "verify"]).contains("ledger verified"));
 }
 
@@ -135,7 +217,8 @@ fn a_system_that_fails_to_import_leaves_the_others_running() {
     let okta = annexa_connect::scim_client::ScimClient::new(&base, &okta, Default::default()).expect("client");
     let entra = annexa_connect::scim_client::ScimClient::new(&base, &entra, Default::default()).expect("client");
     let user = |login: &str| serde_json::json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": login, "password": "Hunter2-secret"});
-    let ada = okta.request("POST", "/Users", Some(&user("ada@example.com")), None).expect("ada").body["id"].as_str().expect("id").to_string();
+    let ada =
+        okta.request("POST", "/Users", Some(&user("ada@example.com")), None).expect("ada").body["id"].as_str().expect("id").to_string();
     // Two Groups of one name (Entra ID allows it), both imported.
     for _ in 0..2 {
         let sales = serde_json::json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Sales", "members": [{"value": ada}]});
@@ -143,7 +226,11 @@ fn a_system_that_fails_to_import_leaves_the_others_running() {
     }
     entra.request("POST", "/Users", Some(&user("bob@example.com")), None).expect("bob");
 
-    let imported = |system: &str, rows: &str| ok(&db, &["--format", "csv", "imports"]).lines().any(|l| l.contains(&format!(",scim,{system},")) && l.contains(&format!(",{rows},")));
+    let imported = |system: &str, rows: &str| {
+        ok(&db, &["--format", "csv", "imports"])
+            .lines()
+            .any(|l| l.contains(&format!(",scim,{system},")) && l.contains(&format!(",{rows},")))
+    };
     wait_for("okta and entra to be imported", || imported("okta", "3") && imported("entra", "1"));
     // The failing system is recorded once, and not tried again while its data stays as is.
     std::thread::sleep(Duration::from_secs(3));
@@ -155,7 +242,11 @@ fn a_system_that_fails_to_import_leaves_the_others_running() {
     assert_eq!(said.len(), 1, "{said:?}");
     assert!(said[0].contains("legacy") && said[0].contains("the other systems go on"), "{said:?}");
     let listing = annexa(&db, &["imports"]);
-    assert!(String::from_utf8_lossy(&listing.stderr).contains("what was pushed for legacy has failed to import since"), "{}", String::from_utf8_lossy(&listing.stderr));
+    assert!(
+        String::from_utf8_lossy(&listing.stderr).contains("what was pushed for legacy has failed to import since"),
+        "{}",
+        String::from_utf8_lossy(&listing.stderr)
+    );
     let audit = annexa(&db, &["audit"]);
     assert!(String::from_utf8_lossy(&audit.stderr).contains("legacy"), "the audit warns: {}", String::from_utf8_lossy(&audit.stderr));
 

@@ -69,7 +69,9 @@ pub fn new_token(url: &str, name: &str, system: &str) -> String {
 pub fn new_token_now(url: &str, name: &str, system: &str) -> String {
     let mut store = annexa_store::Store::open(url).expect("open");
     let t = auth::new_token().expect("token");
-    store.create_token(&t.id, name, annexa_core::model::TokenScope::Scim, Some(system), &t.secret_sha256, "test", chrono::Utc::now()).expect("store token");
+    store
+        .create_token(&t.id, name, &annexa_store::tokens::TokenGrant::scim(system), &t.secret_sha256, "test", chrono::Utc::now())
+        .expect("store token");
     t.token
 }
 
@@ -81,7 +83,6 @@ pub fn server(url: &str) -> Server {
 pub fn state(url: &str, public: &str) -> Arc<AppState> {
     sync(|| AppState::new(annexa_store::Store::open(url).expect("open"), ServerConfig::new(public)).expect("state"))
 }
-
 
 impl Server {
     pub async fn send(&self, method: &str, path: &str, body: Option<Value>, headers: &[(&str, &str)]) -> Reply {
@@ -104,7 +105,11 @@ impl Server {
         let status = res.status();
         let headers = res.headers().clone();
         let bytes = res.into_body().collect().await.expect("body").to_bytes();
-        let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{path}: not JSON ({e}): {bytes:?}")) };
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{path}: not JSON ({e}): {bytes:?}"))
+        };
         if !body.is_null() && status != StatusCode::NOT_MODIFIED {
             assert_eq!(headers.get("content-type").and_then(|v| v.to_str().ok()), Some("application/scim+json"), "{method} {path}");
         }
@@ -124,7 +129,12 @@ impl Server {
     pub async fn ids(&self, path: &str) -> Vec<String> {
         let r = self.send("GET", path, None, &[]).await;
         assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.body);
-        r.body["Resources"].as_array().expect("Resources").iter().map(|u| u["userName"].as_str().or(u["displayName"].as_str()).unwrap_or_default().to_string()).collect()
+        r.body["Resources"]
+            .as_array()
+            .expect("Resources")
+            .iter()
+            .map(|u| u["userName"].as_str().or(u["displayName"].as_str()).unwrap_or_default().to_string())
+            .collect()
     }
 }
 
@@ -138,4 +148,3 @@ pub fn each_database(test: impl Fn(&str)) {
         test(&url);
     }
 }
-

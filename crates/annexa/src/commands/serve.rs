@@ -11,22 +11,42 @@ use std::time::Duration;
 pub fn token(global: &GlobalArgs, cmd: TokenCommand) -> anyhow::Result<ExitCode> {
     let app = app(global);
     match cmd {
-        TokenCommand::Create { name, scope, system } => {
-            let token = app.create_token(&name, scope, system.as_deref())?;
-            eprintln!("created token {:?} (scope {scope}); it is shown once, here, and stored only as a hash:", name.trim());
+        TokenCommand::Create { name, role, scope, system, employee, expires } => {
+            let request = annexa_app::tokens::TokenRequest { scope, system, role, employee_id: employee, expires_days: expires };
+            let token = app.create_token(&name, &request)?;
+            let what = match role {
+                Some(role) => format!("role {role}"),
+                None => format!("scope {}", scope.map(|s| s.as_str()).unwrap_or("api")),
+            };
+            eprintln!("created token {:?} ({what}); it is shown once, here, and stored only as a hash:", name.trim());
             println!("{token}");
         }
         TokenCommand::List => {
-            let mut table = Table::new(&["name", "id", "scope", "system", "created", "created_by", "last_used", "revoked"]);
+            let mut table = Table::new(&[
+                "name",
+                "id",
+                "scope",
+                "role",
+                "employee",
+                "system",
+                "created",
+                "created_by",
+                "expires",
+                "last_used",
+                "revoked",
+            ]);
             let when = |t: Option<i64>| t.and_then(|t| chrono::DateTime::from_timestamp(t, 0)).map(|t| t.to_rfc3339()).unwrap_or_default();
             for t in app.tokens()? {
                 table.push(vec![
                     t.name,
                     t.id,
                     t.scope.to_string(),
+                    t.role.map(|r| r.to_string()).unwrap_or_default(),
+                    t.employee_id.unwrap_or_default(),
                     t.system.unwrap_or_default(),
                     when(Some(t.created_at)),
                     t.created_by,
+                    when(t.expires_at),
                     when(t.last_used_at),
                     when(t.revoked_at),
                 ]);
@@ -144,6 +164,10 @@ fn init_log() {
 }
 
 pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
+    if args.print_authorization {
+        print!("{}", annexa_server::authz::BUILTIN);
+        return Ok(ExitCode::SUCCESS);
+    }
     init_log();
     let app = scheduler_app(global)?;
     // The signing key must exist before jobs sign with it; refusing a readable key belongs
@@ -161,11 +185,20 @@ pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{bound}"));
     let mut config = annexa_server::ServerConfig::new(&public_url);
     config.http.max_connections = args.max_connections as usize;
-    let state =
-        annexa_server::AppState::open(&app.settings.db, config).map_err(|e| anyhow::anyhow!("cannot load the SCIM resources: {e}"))?;
+    config.settings = Some(app.settings.clone());
+    if let Some(path) = &args.authorization {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| annexa_app::Error::invalid(format!("--authorization {}: {e}", path.display())))?;
+        config.authorization = Some((path.display().to_string(), text));
+    }
+    let state = annexa_server::AppState::open(&app.settings.db, config).map_err(annexa_app::Error::invalid)?;
+    // Which policy decides is evidence too: each change of it is a ledger entry.
+    if app.record_authorization_policy(&state.authorizer.file, &state.authorizer.sha256)? {
+        tracing::info!(policy = %state.authorizer.file, sha256 = %state.authorizer.sha256, "recorded the authorization policy in the ledger");
+    }
     tracing::info!(listen = %bound, scim = %format!("{public_url}/scim/v2"), "listening");
     // Also as a plain line, which scripts read the address from.
-    eprintln!("annexa serve: listening on http://{bound}; SCIM endpoint {public_url}/scim/v2");
+    eprintln!("annexa serve: listening on http://{bound}; REST API {public_url}/api/v1 (OpenAPI {public_url}/api/openapi.json); SCIM endpoint {public_url}/scim/v2");
     // Keep a handle here, so the state (and its database connection) is dropped outside the
     // runtime after it stops.
     let kept: Arc<annexa_server::AppState> = state.clone();

@@ -32,11 +32,25 @@ pub fn token(db: &str, name: &str, system: &str) -> String {
     String::from_utf8(out.stdout).expect("utf8").trim().to_string()
 }
 
+impl Served {
+    /// Stops it and waits until it has.
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// Starts `annexa serve` on `db`, its jobs every `jobs_every` seconds (0: none), and waits
 /// until it listens.
 pub fn serve(db: &str, jobs_every: u64) -> Served {
+    serve_with(db, jobs_every, &[])
+}
+
+/// [`serve`] with more arguments.
+pub fn serve_with(db: &str, jobs_every: u64, extra: &[&str]) -> Served {
     let mut child = Command::new(env!("CARGO_BIN_EXE_annexa"))
         .args(["--db", db, "serve", "--listen", "127.0.0.1:0", "--jobs-every", &jobs_every.to_string()])
+        .args(extra)
         .stderr(Stdio::piped())
         .spawn()
         .expect("serve");

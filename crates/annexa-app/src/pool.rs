@@ -1,5 +1,8 @@
-//! The server's database connections: taken by a request for as long as it needs one and
-//! given back, so that requests run side by side instead of queueing behind one connection.
+//! Database connections shared by the requests of a server: taken by a use case for as long
+//! as it needs one and given back, so that requests run side by side instead of queueing
+//! behind one connection, and no request pays for opening one (a PostgreSQL connection
+//! costs milliseconds). An [`crate::App`] without a pool opens a connection per use case,
+//! which is what a command line wants.
 //!
 //! A pool opened from a URL opens a new connection whenever none is idle, up to `max_open`
 //! (a PostgreSQL server serves only so many), after which a request waits for one to come
@@ -77,6 +80,31 @@ impl StorePool {
         if let Ok(mut state) = self.state.lock() {
             state.open = state.open.saturating_sub(1);
             self.returned.notify_one();
+        }
+    }
+}
+
+/// The connection a use case works on: its own, or one lent by the pool.
+pub enum Connection<'p> {
+    Own(Store),
+    Lent(Pooled<'p>),
+}
+
+impl Deref for Connection<'_> {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        match self {
+            Connection::Own(s) => s,
+            Connection::Lent(p) => p,
+        }
+    }
+}
+
+impl DerefMut for Connection<'_> {
+    fn deref_mut(&mut self) -> &mut Store {
+        match self {
+            Connection::Own(s) => s,
+            Connection::Lent(p) => p,
         }
     }
 }

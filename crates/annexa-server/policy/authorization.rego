@@ -1,0 +1,87 @@
+# Who may call what in `annexa serve`. Every request to /api/v1 is decided here: first the
+# route (input.resource is null), then, where a handler has loaded what the request touches
+# (a review item's reviewer, a finding's system), that resource as well. An admin may copy
+# this file, change it and point `[server] authorization` at the copy (`annexa serve` records
+# each policy it starts with, by SHA-256, in the ledger).
+#
+# input.principal: {"name", "role", "employee_id", "systems"}
+# input.request:   {"method", "route"}   (the route as declared: /api/v1/findings/{id})
+# input.resource:  null, {"reviewer": EMPLOYEE_ID} or {"system": NAME}
+package annexa.authz
+
+default allow := false
+
+reads := {"GET", "HEAD"}
+
+call := sprintf("%s %s", [input.request.method, input.request.route])
+
+# Anyone signed in may ask who they are.
+everyone := {"GET /api/v1/me"}
+
+# Only an admin manages who may do what.
+admin_only := {"GET /api/v1/tokens"}
+
+# A reviewer sees and decides their own review items, nothing else.
+reviewer_calls := {
+	"GET /api/v1/campaigns/{id}/items",
+	"POST /api/v1/items/{id}/decision",
+}
+
+# A system owner sees the findings and controls of their systems.
+system_owner_calls := {
+	"GET /api/v1/findings",
+	"GET /api/v1/findings/{id}",
+	"GET /api/v1/controls",
+}
+
+# Programme-wide roles: a resource does not narrow what they may see.
+programme := {"admin", "compliance-manager", "auditor"}
+
+route_allowed if call in everyone
+
+route_allowed if input.principal.role == "admin"
+
+route_allowed if {
+	input.principal.role == "compliance-manager"
+	not call in admin_only
+}
+
+# An auditor reads everything and changes nothing.
+route_allowed if {
+	input.principal.role == "auditor"
+	input.request.method in reads
+	not call in admin_only
+}
+
+route_allowed if {
+	input.principal.role == "reviewer"
+	call in reviewer_calls
+}
+
+route_allowed if {
+	input.principal.role == "system-owner"
+	call in system_owner_calls
+}
+
+resource_allowed if input.resource == null
+
+resource_allowed if {
+	input.resource != null
+	input.principal.role in programme
+}
+
+resource_allowed if {
+	input.principal.role == "reviewer"
+	input.principal.employee_id != null
+	input.resource.reviewer == input.principal.employee_id
+}
+
+resource_allowed if {
+	input.principal.role == "system-owner"
+	input.resource.system in input.principal.systems
+}
+
+allow if {
+	route_allowed
+	resource_allowed
+}

@@ -1,0 +1,221 @@
+//! The REST API under `/api/v1`: the use cases of [`annexa_app`] over HTTP, as JSON.
+//!
+//! Every route is declared once, with its OpenAPI description (`utoipa`), so the document at
+//! `/api/openapi.json` is generated from the routes themselves. Every route is behind
+//! [`authenticate`] (a bearer API token; 401 without one) and the authorization policy
+//! ([`crate::authz`]): the route first, then, where the handler loads what the request
+//! touches, that resource (a reviewer's items, a system owner's findings). Use cases run on
+//! the blocking pool, each as the principal (`token:NAME` in the ledger), with connections
+//! from the server's pool.
+//!
+//! Errors have one shape: `{"error": {"status": 404, "code": "not-found", "message": "…"}}`.
+//! An internal error says only that it happened and its request id; the log has the cause.
+
+mod campaigns;
+mod findings;
+mod programme;
+
+use crate::auth::Principal;
+use crate::AppState;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use std::sync::Arc;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Annexa",
+        description = "Identity governance and ISO/IEC 27001 Annex A evidence: findings, campaigns, risks, the Statement of Applicability and the evidence ledger."
+    ),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    tags(
+        (name = "session", description = "Who is calling"),
+        (name = "findings", description = "What the audits found"),
+        (name = "campaigns", description = "Access certification"),
+        (name = "programme", description = "Audits, controls, the SoA, risks, the ledger"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("annexa_<id>_<secret>")
+                    .description(Some("An API token: `annexa token create NAME --role ROLE`"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The API's OpenAPI document, generated from its routes.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    declared().split_for_parts().1
+}
+
+/// The API's routes (behind authentication and authorization) and their OpenAPI document.
+pub fn routes(state: Arc<AppState>) -> (axum::Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
+    let (router, doc) = declared().split_for_parts();
+    let router = router.route_layer(axum::middleware::from_fn_with_state(state, authenticate));
+    (router, doc)
+}
+
+/// Every route with its description: the one list both the router and the document are
+/// made from.
+fn declared() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(me))
+        .routes(routes!(findings::list))
+        .routes(routes!(findings::one))
+        .routes(routes!(campaigns::list))
+        .routes(routes!(campaigns::items))
+        .routes(routes!(campaigns::decide))
+        .routes(routes!(programme::audits))
+        .routes(routes!(programme::controls))
+        .routes(routes!(programme::soa))
+        .routes(routes!(programme::risks))
+        .routes(routes!(programme::checkpoint))
+        .routes(routes!(programme::tokens))
+}
+
+/// One error body for every refusal and failure.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+        ApiError { status, message: message.into() }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    pub fn forbidden() -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "your role does not allow this")
+    }
+
+    /// A failure that is not the caller's: logged with its cause, answered without it.
+    pub fn internal(cause: &str) -> ApiError {
+        tracing::error!(error = %cause, "request failed");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the server failed; the cause is in its log")
+    }
+}
+
+impl From<annexa_app::Error> for ApiError {
+    fn from(e: annexa_app::Error) -> ApiError {
+        use annexa_app::ErrorKind;
+        let status = match e.kind {
+            ErrorKind::InvalidInput => StatusCode::BAD_REQUEST,
+            ErrorKind::NotFound => StatusCode::NOT_FOUND,
+            ErrorKind::Conflict => StatusCode::CONFLICT,
+            ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+            ErrorKind::Internal => return ApiError::internal(&annexa_app::error_chain(&e)),
+        };
+        ApiError::new(status, e.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let code = match self.status {
+            StatusCode::BAD_REQUEST => "invalid",
+            StatusCode::UNAUTHORIZED => "unauthenticated",
+            StatusCode::FORBIDDEN => "forbidden",
+            StatusCode::NOT_FOUND => "not-found",
+            StatusCode::CONFLICT => "conflict",
+            StatusCode::PAYLOAD_TOO_LARGE => "too-large",
+            _ => "internal",
+        };
+        let body = serde_json::json!({ "error": { "status": self.status.as_u16(), "code": code, "message": self.message } });
+        let mut response = (self.status, Json(body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(axum::http::header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"annexa\""));
+        }
+        response
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Middleware of every API route: a live API token, and the policy's yes for its role on
+/// this route. The principal goes into the request's extensions.
+async fn authenticate(State(state): State<Arc<AppState>>, mut request: Request, next: Next) -> Response {
+    let principal = match crate::auth::bearer(&state, request.headers()).await {
+        Ok(Some(p)) if p.scope == annexa_core::model::TokenScope::Api => p,
+        Ok(Some(_)) => return ApiError::new(StatusCode::FORBIDDEN, "this token's scope does not allow the REST API").into_response(),
+        Ok(None) => {
+            return ApiError::new(StatusCode::UNAUTHORIZED, "a valid bearer token is required (Authorization: Bearer annexa_…)")
+                .into_response()
+        }
+        Err(e) => return ApiError::internal(&e).into_response(),
+    };
+    let route = request.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string()).unwrap_or_default();
+    if let Err(e) = state.authorize(&principal, request.method(), &route, serde_json::Value::Null) {
+        return e.into_response();
+    }
+    request.extensions_mut().insert(principal);
+    next.run(request).await
+}
+
+impl AppState {
+    /// Asks the policy whether `principal` may make this call on `resource` (null: the route
+    /// alone); a policy that cannot decide refuses.
+    pub fn authorize(&self, principal: &Principal, method: &Method, route: &str, resource: serde_json::Value) -> ApiResult<()> {
+        let input = serde_json::json!({
+            "principal": {
+                "name": principal.name,
+                "role": principal.role.map(|r| r.as_str()),
+                "employee_id": principal.employee_id,
+                "systems": principal.system.iter().collect::<Vec<_>>(),
+            },
+            "request": { "method": method.as_str(), "route": route },
+            "resource": resource,
+        });
+        match self.authorizer.decide(&input) {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(ApiError::forbidden()),
+            Err(e) => Err(ApiError::internal(&format!("the authorization policy {}: {e}", self.authorizer.file))),
+        }
+    }
+
+    /// The use cases, acting as `principal`, on the server's connections.
+    pub fn app_for(&self, principal: &Principal) -> annexa_app::App {
+        annexa_app::App::new(self.settings.clone(), &format!("token:{}", principal.name)).with_pool(self.store.clone())
+    }
+}
+
+/// Runs a use case on the blocking pool.
+pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> ApiResult<T> + Send + 'static) -> ApiResult<T> {
+    tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| Err(ApiError::internal(&format!("a request's task stopped: {e}"))))
+}
+
+/// Who is calling: the token's name, role, the person it acts for and its systems.
+#[utoipa::path(get, path = "/api/v1/me", tag = "session", responses((status = 200, description = "The calling principal", body = serde_json::Value)))]
+async fn me(axum::Extension(principal): axum::Extension<Principal>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({
+        "name": principal.name,
+        "kind": "token",
+        "role": principal.role.map(|r| r.as_str()),
+        "employee_id": principal.employee_id,
+        "systems": principal.system.iter().collect::<Vec<_>>(),
+    }))
+}

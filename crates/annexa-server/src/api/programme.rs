@@ -1,0 +1,64 @@
+//! The programme as a whole: audit runs, controls and the Statement of Applicability, the
+//! risk register, the ledger's checkpoint, and (admins only) the API tokens.
+
+use super::{blocking, ApiError, ApiResult};
+use crate::auth::Principal;
+use crate::AppState;
+use axum::extract::State;
+use axum::{Extension, Json};
+use std::sync::Arc;
+
+fn json(v: impl serde::Serialize) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(serde_json::to_value(v).map_err(|e| ApiError::internal(&e.to_string()))?))
+}
+
+/// The latest audit runs, newest first, with their counts and authentication posture.
+#[utoipa::path(get, path = "/api/v1/audits", tag = "programme", responses((status = 200, description = "Up to 100 runs", body = serde_json::Value)))]
+pub async fn audits(State(state): State<Arc<AppState>>, Extension(principal): Extension<Principal>) -> ApiResult<Json<serde_json::Value>> {
+    let app = state.app_for(&principal);
+    json(blocking(move || Ok(app.audit_runs(100)?)).await?)
+}
+
+/// Every Annex A control with its checks' latest results and its status in the SoA.
+#[utoipa::path(get, path = "/api/v1/controls", tag = "programme", responses((status = 200, description = "The 93 controls", body = serde_json::Value)))]
+pub async fn controls(
+    State(state): State<Arc<AppState>>,
+    Extension(principal): Extension<Principal>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let app = state.app_for(&principal);
+    json(blocking(move || Ok(app.soa()?.controls)).await?)
+}
+
+/// The Statement of Applicability as it stands: controls, clauses 4 to 10, the latest
+/// approved version and what changed since.
+#[utoipa::path(get, path = "/api/v1/soa", tag = "programme", responses((status = 200, description = "The SoA", body = serde_json::Value)))]
+pub async fn soa(State(state): State<Arc<AppState>>, Extension(principal): Extension<Principal>) -> ApiResult<Json<serde_json::Value>> {
+    let app = state.app_for(&principal);
+    json(blocking(move || Ok(app.soa()?)).await?)
+}
+
+/// The risk register.
+#[utoipa::path(get, path = "/api/v1/risks", tag = "programme", responses((status = 200, description = "Every risk", body = serde_json::Value)))]
+pub async fn risks(State(state): State<Arc<AppState>>, Extension(principal): Extension<Principal>) -> ApiResult<Json<serde_json::Value>> {
+    let app = state.app_for(&principal);
+    json(blocking(move || Ok(app.risks()?)).await?)
+}
+
+/// The ledger's newest signed checkpoint (a C2SP signed note), to verify evidence against.
+#[utoipa::path(get, path = "/api/v1/ledger/checkpoint", tag = "programme", responses((status = 200, description = "`{size, created_at, note}`", body = serde_json::Value), (status = 404, description = "Nothing signed yet")))]
+pub async fn checkpoint(
+    State(state): State<Arc<AppState>>,
+    Extension(principal): Extension<Principal>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let app = state.app_for(&principal);
+    let c = blocking(move || Ok(app.latest_checkpoint()?)).await?;
+    let c = c.ok_or_else(|| ApiError::new(axum::http::StatusCode::NOT_FOUND, "the ledger has no signed checkpoint yet"))?;
+    Ok(Json(serde_json::json!({ "size": c.size, "created_at": c.created_at, "note": c.note })))
+}
+
+/// The API and SCIM tokens (never their secrets).
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "programme", responses((status = 200, description = "Every token", body = serde_json::Value)))]
+pub async fn tokens(State(state): State<Arc<AppState>>, Extension(principal): Extension<Principal>) -> ApiResult<Json<serde_json::Value>> {
+    let app = state.app_for(&principal);
+    json(blocking(move || Ok(app.tokens()?)).await?)
+}

@@ -1,0 +1,302 @@
+//! The REST API through its router: every documented route for every role (the matrix must
+//! name each route the OpenAPI document lists, so a new route cannot go untested), without
+//! credentials, with a token of the wrong scope, expired or revoked; a reviewer reaching for
+//! another reviewer's items; a system owner for another system; hostile filter values. On
+//! SQLite and, when the test script starts one, PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test stops loudly
+
+use annexa_app::tokens::TokenRequest;
+use annexa_app::{App, Settings};
+use annexa_core::model::Role;
+use annexa_server::{app, AppState, ServerConfig};
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+const HR: &str = "employee_id,email,given_name,family_name,department,title,manager_id,location,worker_type,status,start_date,end_date\n\
+M1,ana.nunez@example.com,Ana,Núñez,IT/Ops,Head of Ops,,Madrid,employee,active,2019-01-01,\n\
+M2,soren@example.com,Søren,Kierkegaard,Finance,CFO,,Oslo,employee,active,2019-01-01,\n\
+E1,zoe.ito@example.com,Zoë,Ito,IT/Ops,Engineer,M1,Madrid,employee,active,2021-01-01,\n\
+E2,asa.berg@example.com,Åsa,Berg,Finance,Clerk,M2,Oslo,contractor,active,2021-01-01,2027-06-30\n\
+L1,lars@example.com,Lars,Ødegård,Finance,Clerk,M2,Oslo,employee,terminated,2020-01-01,2026-01-31\n";
+
+const ACCOUNTS: &str =
+    "system,account_id,username,email,employee_id,display_name,status,type,created_at,last_login_at,mfa,password_last_set_at,owner\n\
+erp,zoe,zoe,,E1,Zoë Ito,enabled,human,2021-01-01,2026-11-20,totp,,\n\
+erp,asa,asa,,E2,Åsa Berg,enabled,human,2021-01-01,2026-11-20,totp,,\n\
+erp,lars,lars,,L1,Lars Ødegård,enabled,human,2020-01-01,2026-01-20,totp,,\n\
+cloud,zoe.ito@example.com,zoe.ito@example.com,,,Zoë Ito,enabled,admin,2021-01-01,2026-11-20,sms,,\n\
+cloud,lars@example.com,lars@example.com,,,Lars Ødegård,enabled,human,2020-01-01,2026-01-20,none,,\n";
+
+const ASSIGNMENTS: &str = "system,account_id,entitlement,privileged,granted_at,granted_by,source\n\
+erp,zoe,finance/approve,true,2021-01-01,M1,request\n\
+erp,asa,finance/create-vendor,false,2021-01-01,M2,request\n\
+erp,lars,finance/approve,true,2020-01-01,M2,request\n\
+cloud,zoe.ito@example.com,org/admins,true,2021-01-01,M1,request\n";
+
+struct Org {
+    _dir: tempfile::TempDir,
+    state: Arc<AppState>,
+    /// Role name -> token.
+    tokens: BTreeMap<&'static str, String>,
+    campaign: i64,
+    /// A review item of each manager.
+    item_of: BTreeMap<&'static str, i64>,
+    /// An erp finding and a cloud finding.
+    erp_finding: String,
+    cloud_finding: String,
+}
+
+fn org(url: &str, dir: tempfile::TempDir) -> Org {
+    let mut settings = Settings::beside(url);
+    // Files in the test's own directory, whatever the database.
+    settings.ledger_key = dir.path().join("ledger.key");
+    settings.pushed_dir = dir.path().join("pushed");
+    let admin = App::new(settings.clone(), "test:setup");
+    let kind = |k: &str| annexa_connect::ImportKind::parse(k).expect("kind");
+    for (k, file, text) in [("hr", "hr.csv", HR), ("accounts", "accounts.csv", ACCOUNTS), ("assignments", "assignments.csv", ASSIGNMENTS)] {
+        admin.import_file(kind(k), file, text.as_bytes(), &Default::default(), false).unwrap_or_else(|e| panic!("{file}: {e}"));
+    }
+    admin.audit(&[], None).expect("audit");
+    let campaign = admin
+        .create_campaign(&annexa_app::campaign::CampaignRequest {
+            name: "Q4 review".into(),
+            scope: vec!["system:erp".into()],
+            reviewer: "manager".into(),
+            due: chrono::Utc::now() + chrono::Duration::days(30),
+            fallback: Some("M1".into()),
+            origin: None,
+        })
+        .expect("campaign");
+    let mut item_of = BTreeMap::new();
+    admin
+        .campaign_items(campaign.id, &Default::default(), |i| {
+            let who = match i.item.reviewer.as_deref() {
+                Some("M1") => "M1",
+                Some("M2") => "M2",
+                other => panic!("a reviewer {other:?}"),
+            };
+            item_of.entry(who).or_insert(i.id);
+            Ok(())
+        })
+        .expect("items");
+    let page = admin.findings(&Default::default()).expect("findings");
+    let of_system = |s: &str| page.findings.iter().find(|f| f.finding.subject.system().as_deref() == Some(s)).expect(s).finding.id.clone();
+    let (erp_finding, cloud_finding) = (of_system("erp"), of_system("cloud"));
+    let token = |name: &str, role: Role, employee: Option<&str>, system: Option<&str>| {
+        let request = TokenRequest {
+            role: Some(role),
+            employee_id: employee.map(String::from),
+            system: system.map(String::from),
+            ..Default::default()
+        };
+        admin.create_token(name, &request).unwrap_or_else(|e| panic!("{name}: {e}"))
+    };
+    let mut tokens = BTreeMap::new();
+    tokens.insert("admin", token("admin", Role::Admin, None, None));
+    tokens.insert("compliance-manager", token("cm", Role::ComplianceManager, None, None));
+    tokens.insert("auditor", token("auditor", Role::Auditor, None, None));
+    tokens.insert("reviewer", token("ana", Role::Reviewer, Some("M1"), None));
+    tokens.insert("other-reviewer", token("soren", Role::Reviewer, Some("M2"), None));
+    tokens.insert("system-owner", token("erp-owner", Role::SystemOwner, Some("M1"), Some("erp")));
+    tokens.insert(
+        "scim",
+        admin
+            .create_token(
+                "okta",
+                &TokenRequest { scope: Some(annexa_core::model::TokenScope::Scim), system: Some("okta".into()), ..Default::default() },
+            )
+            .expect("scim"),
+    );
+    tokens.insert("revoked", token("gone", Role::Admin, None, None));
+    admin.revoke_token("gone").expect("revoke");
+    // Expired: made as a store row whose expiry has passed (the app only makes live ones).
+    let t = annexa_server::auth::new_token().expect("token");
+    let grant = annexa_store::tokens::TokenGrant {
+        scope: annexa_core::model::TokenScope::Api,
+        system: None,
+        role: Some(Role::Admin),
+        employee_id: None,
+        expires_at: Some(chrono::Utc::now() - chrono::Duration::seconds(1)),
+    };
+    annexa_store::Store::open(url)
+        .expect("open")
+        .create_token(&t.id, "expired", &grant, &t.secret_sha256, "test", chrono::Utc::now())
+        .expect("expired");
+    tokens.insert("expired", t.token);
+    let mut config = ServerConfig::new("http://annexa.test");
+    config.settings = Some(settings);
+    let state = AppState::open(url, config).expect("state");
+    Org { _dir: dir, state, tokens, campaign: campaign.id, item_of, erp_finding, cloud_finding }
+}
+
+impl Org {
+    async fn call(&self, who: &str, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(t) = self.tokens.get(who) {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        if body.is_some() {
+            req = req.header("content-type", "application/json");
+        }
+        let req = req.body(body.map(|b| Body::from(b.to_string())).unwrap_or_else(Body::empty)).expect("request");
+        let res = app(self.state.clone()).oneshot(req).await.expect("response");
+        let status = res.status();
+        let bytes = res.into_body().collect().await.expect("body").to_bytes();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        (status, body)
+    }
+
+    /// The documented route with its `{id}` filled for this org.
+    fn path(&self, route: &str) -> String {
+        let id = if route.starts_with("/api/v1/findings") {
+            self.erp_finding.clone()
+        } else if route.starts_with("/api/v1/items") {
+            self.item_of["M1"].to_string()
+        } else {
+            self.campaign.to_string()
+        };
+        route.replace("{id}", &id)
+    }
+}
+
+const ROLES: [&str; 5] = ["admin", "compliance-manager", "auditor", "reviewer", "system-owner"];
+
+/// What each role gets on each route (in ROLES order).
+fn expected(method: &str, route: &str) -> [u16; 5] {
+    match (method, route) {
+        ("GET", "/api/v1/me") => [200, 200, 200, 200, 200],
+        ("GET", "/api/v1/findings") | ("GET", "/api/v1/findings/{id}") => [200, 200, 200, 403, 200],
+        ("GET", "/api/v1/controls") => [200, 200, 200, 403, 200],
+        ("GET", "/api/v1/campaigns/{id}/items") => [200, 200, 200, 200, 403],
+        // An admin or compliance manager may call it, but their token acts for no reviewer.
+        ("POST", "/api/v1/items/{id}/decision") => [400, 400, 403, 200, 403],
+        ("GET", "/api/v1/tokens") => [200, 403, 403, 403, 403],
+        ("GET", "/api/v1/campaigns" | "/api/v1/audits" | "/api/v1/soa" | "/api/v1/risks" | "/api/v1/ledger/checkpoint") => {
+            [200, 200, 200, 403, 403]
+        }
+        other => panic!("the role matrix has no row for {other:?}: add one"),
+    }
+}
+
+fn routes() -> Vec<(String, String)> {
+    let doc = annexa_server::api::openapi();
+    let mut out = Vec::new();
+    for (path, item) in &doc.paths.paths {
+        for (method, op) in [("GET", &item.get), ("POST", &item.post), ("PUT", &item.put), ("PATCH", &item.patch), ("DELETE", &item.delete)]
+        {
+            if op.is_some() {
+                out.push((method.to_string(), path.clone()));
+            }
+        }
+    }
+    out
+}
+
+async fn every_route_for_every_role(o: &Org) {
+    let routes = routes();
+    assert!(routes.len() >= 12, "{routes:?}");
+    let decision = || Some(json!({ "decision": "revoke", "comment": "no longer in finance approvals" }));
+    for (method, route) in &routes {
+        let path = o.path(route);
+        let body = (method == "POST").then(decision).flatten();
+        // Nobody without credentials, nor with a token that is not a live API token.
+        for who in ["nobody", "expired", "revoked"] {
+            let (status, body) = o.call(who, method, &path, body.clone()).await;
+            assert_eq!(status, 401, "{who} {method} {route}: {body}");
+            assert_eq!(body["error"]["code"], "unauthenticated");
+        }
+        assert_eq!(o.call("scim", method, &path, body.clone()).await.0, 403, "a SCIM token on {method} {route}");
+        let want = expected(method, route);
+        // The reviewer decides last: their decision changes the item.
+        for (i, role) in ROLES.iter().enumerate().rev() {
+            let (status, reply) = o.call(role, method, &path, body.clone()).await;
+            assert_eq!(status.as_u16(), want[i], "{role} {method} {route}: {reply}");
+            if status.is_client_error() {
+                assert!(reply["error"]["message"].is_string(), "{role} {method} {route}: {reply}");
+            }
+        }
+    }
+}
+
+async fn reviewers_and_owners_see_only_their_own(o: &Org) {
+    let items = format!("/api/v1/campaigns/{}/items", o.campaign);
+    // A reviewer's own items, by default; another's, refused; the other item, not theirs.
+    let (status, mine) = o.call("reviewer", "GET", &items, None).await;
+    assert_eq!(status, 200, "{mine}");
+    let mine = mine["items"].as_array().expect("items");
+    assert!(!mine.is_empty() && mine.iter().all(|i| i["reviewer"] == "M1"), "{mine:?}");
+    assert_eq!(o.call("reviewer", "GET", &format!("{items}?reviewer=M2"), None).await.0, 403);
+    let theirs = format!("/api/v1/items/{}/decision", o.item_of["M2"]);
+    let body = Some(json!({ "decision": "certify", "comment": "ok" }));
+    let (status, reply) = o.call("reviewer", "POST", &theirs, body.clone()).await;
+    assert_eq!(status, 403, "{reply}");
+    // Its own reviewer may; the refusal left it undecided.
+    let (status, reply) = o.call("other-reviewer", "POST", &theirs, body).await;
+    assert_eq!(status, 200, "{reply}");
+    // A decision that is not one is the caller's error, nothing decided.
+    let (status, reply) = o.call("other-reviewer", "POST", &theirs, Some(json!({ "decision": "maybe" }))).await;
+    assert_eq!(status, 400, "{reply}");
+    // A system owner: their system's findings by default, another system refused.
+    let (status, page) = o.call("system-owner", "GET", "/api/v1/findings?status=all", None).await;
+    assert_eq!(status, 200);
+    let findings = page["findings"].as_array().expect("findings");
+    assert!(!findings.is_empty() && findings.iter().all(|f| f["subject"]["key"].as_str().is_some_and(|k| k.starts_with("erp/"))), "{page}");
+    assert_eq!(o.call("system-owner", "GET", "/api/v1/findings?system=cloud", None).await.0, 403);
+    assert_eq!(o.call("system-owner", "GET", &format!("/api/v1/findings/{}", o.cloud_finding), None).await.0, 403);
+    let (status, me) = o.call("system-owner", "GET", "/api/v1/me", None).await;
+    assert_eq!((status.as_u16(), &me["role"], &me["systems"]), (200, &json!("system-owner"), &json!(["erp"])));
+}
+
+async fn hostile_filters_are_data(o: &Org) {
+    let (_, all) = o.call("auditor", "GET", "/api/v1/findings?status=all&limit=1000", None).await;
+    let total = all["total"].as_u64().expect("total");
+    assert!(total > 0);
+    for q in ["check=%27%20OR%201%3D1%20--", "system=x%27%3B%20DROP%20TABLE%20findings%3B--", "state=open%27--"] {
+        let (status, reply) = o.call("auditor", "GET", &format!("/api/v1/findings?{q}"), None).await;
+        assert!(status == 200 && reply["total"] == 0 || status == 400, "{q}: {status} {reply}");
+    }
+    assert_eq!(o.call("auditor", "GET", "/api/v1/findings?status=all&limit=1000", None).await.1["total"], total, "nothing dropped");
+    assert_eq!(o.call("auditor", "GET", "/api/v1/findings?severity=severe", None).await.0, 400);
+    assert_eq!(o.call("auditor", "GET", "/api/v1/findings?bogus=1", None).await.0, 400, "an unknown parameter is refused");
+    assert_eq!(
+        o.call("auditor", "GET", "/api/v1/findings?limit=5000", None).await.1["findings"].as_array().map(Vec::len).unwrap_or(0) <= 1000,
+        true
+    );
+    assert_eq!(o.call("auditor", "GET", "/api/v1/findings/F-nothing-here", None).await.0, 404);
+    assert_eq!(o.call("auditor", "GET", "/api/v1/campaigns/999999/items", None).await.0, 404);
+}
+
+async fn operations_answer_without_credentials(o: &Org) {
+    let (status, _) = o.call("nobody", "GET", "/healthz", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(o.call("nobody", "GET", "/readyz", None).await.0, 200);
+    let (status, doc) = o.call("nobody", "GET", "/api/openapi.json", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(doc["openapi"].as_str().map(|v| v.starts_with("3.")), Some(true), "{doc}");
+    assert!(doc["paths"]["/api/v1/findings"]["get"]["parameters"].as_array().is_some_and(|p| p.len() >= 5));
+    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_answers_each_role_as_the_policy_says() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let urls = tokio::task::block_in_place(|| annexa_store::testing::fresh_databases(root.path()));
+    let mut seen = 0;
+    for url in urls {
+        let o = tokio::task::block_in_place(|| org(&url, tempfile::tempdir().expect("tempdir")));
+        every_route_for_every_role(&o).await;
+        reviewers_and_owners_see_only_their_own(&o).await;
+        hostile_filters_are_data(&o).await;
+        operations_answer_without_credentials(&o).await;
+        let state = o.state.clone();
+        drop(o);
+        tokio::task::block_in_place(move || drop(state));
+        seen += 1;
+    }
+    assert!(seen >= 1);
+}

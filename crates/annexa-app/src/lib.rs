@@ -37,6 +37,7 @@ pub mod report;
 pub mod risk;
 pub mod soa;
 pub mod tokens;
+pub mod users;
 
 pub use error::{chain as error_chain, Error, ErrorKind, Result};
 

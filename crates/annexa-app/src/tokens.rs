@@ -36,6 +36,11 @@ pub fn parse(token: &str) -> Option<(&str, &str)> {
     (hexdigits(id, 16) && hexdigits(secret, 64)).then_some((id, secret))
 }
 
+/// Whether two secrets are equal, compared in time independent of where they differ.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// Whether `secret` is the one whose SHA-256 is `hash`, compared in time independent of
 /// where they differ.
 pub fn matches(secret: &str, hash: &[u8]) -> bool {

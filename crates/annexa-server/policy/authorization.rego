@@ -15,8 +15,8 @@ reads := {"GET", "HEAD"}
 
 call := sprintf("%s %s", [input.request.method, input.request.route])
 
-# Anyone signed in may ask who they are.
-everyone := {"GET /api/v1/me"}
+# Anyone signed in may ask who they are, and sign out.
+everyone := {"GET /api/v1/me", "POST /api/v1/sign-out"}
 
 # Only an admin manages who may do what.
 admin_only := {"GET /api/v1/tokens"}

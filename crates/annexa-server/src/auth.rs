@@ -20,6 +20,40 @@ pub struct Principal {
     pub role: Option<annexa_core::model::Role>,
     /// The person an `api` token acts for.
     pub employee_id: Option<String>,
+    /// Set when a signed-in user calls (by cookie), not a token.
+    pub session: Option<SessionRef>,
+}
+
+/// The session a browser's request came with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRef {
+    /// The id from the cookie (to end it at sign-out).
+    pub id: String,
+    /// What the browser must send back with a change.
+    pub csrf_token: String,
+}
+
+impl Principal {
+    /// A signed-in user, as the session says.
+    pub fn of_session(id: String, s: annexa_store::users::Session) -> Principal {
+        Principal {
+            token_id: String::new(),
+            name: s.user.username,
+            scope: annexa_core::model::TokenScope::Api,
+            system: s.user.system,
+            role: Some(s.user.role),
+            employee_id: s.user.employee_id,
+            session: Some(SessionRef { id, csrf_token: s.csrf_token }),
+        }
+    }
+
+    /// Who the ledger says acted: `token:NAME` or `user:NAME`.
+    pub fn actor(&self) -> String {
+        match self.session {
+            Some(_) => format!("user:{}", self.name),
+            None => format!("token:{}", self.name),
+        }
+    }
 }
 
 use annexa_app::tokens::{matches, parse};
@@ -84,6 +118,7 @@ impl AppState {
             system: token.system,
             role: token.role,
             employee_id: token.employee_id,
+            session: None,
         }))
     }
 }

@@ -26,6 +26,7 @@ pub mod authz;
 pub mod http;
 pub mod ops;
 pub mod scim;
+pub mod setup;
 
 /// The connection pool lives with the use cases that share it.
 pub use annexa_app::pool;
@@ -84,6 +85,8 @@ pub struct AppState {
     pub authorizer: authz::Authorizer,
     /// The OpenAPI document, as served.
     pub openapi: String,
+    /// Failed sign-ins per username, and how many passwords are being verified.
+    pub sign_in: api::session::SignInGuard,
 }
 
 impl AppState {
@@ -121,6 +124,7 @@ impl AppState {
             settings,
             authorizer,
             openapi,
+            sign_in: Default::default(),
         }))
     }
 
@@ -179,6 +183,7 @@ pub fn app(state: Arc<AppState>) -> axum::Router {
         .nest("/scim/v2", scim::routes(state.clone()))
         .merge(api)
         .merge(ops::routes())
+        .merge(setup::routes())
         .with_state(state)
         .layer(axum::middleware::from_fn_with_state(limits, http::check_head))
 }

@@ -33,6 +33,7 @@ pub mod scim;
 mod snapshot;
 pub mod soa;
 pub mod tokens;
+pub mod users;
 #[doc(hidden)]
 pub mod testing;
 

@@ -26,6 +26,7 @@ const MIGRATIONS: &[(i64, &str, &str, Option<DataStep>)] = &[
     (16, "risks", include_str!("../migrations/0016_risks.sql"), None),
     (17, "soa", include_str!("../migrations/0017_soa.sql"), None),
     (18, "api-roles", include_str!("../migrations/0018_api_roles.sql"), None),
+    (19, "users", include_str!("../migrations/0019_users.sql"), None),
 ];
 
 /// The highest schema version this build knows.

@@ -153,9 +153,13 @@ Examples:
 Every --jobs-every seconds (default 300) the scheduler imports what was pushed (as kind scim),
 plans due joiner/mover/leaver events, runs the provisioning queue and signs a ledger checkpoint.")]
     Serve(ServeArgs),
-    /// API tokens for machine clients (an identity provider pushing over SCIM).
+    /// API tokens for machine clients: scripts calling the REST API with a role, an
+    /// identity provider pushing over SCIM.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// People who sign in to the server with a password.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Evidence packs for auditors: one archive, verifiable offline.
     #[command(subcommand)]
     Evidence(EvidenceCommand),
@@ -1168,6 +1172,35 @@ pub enum TokenCommand {
     List,
     /// Revoke a token by name.
     Revoke { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; the password is read from an environment variable, never an argument.
+    #[command(after_help = "Examples:
+  ANNEXA_PASSWORD='…' annexa user add ana --role compliance-manager --password-env ANNEXA_PASSWORD
+  ANNEXA_PASSWORD='…' annexa user add ana.r --role reviewer --employee E1042 --password-env ANNEXA_PASSWORD")]
+    Add {
+        /// The name to sign in with (letters, digits, '.', '_', '-', '@').
+        username: String,
+        /// admin, compliance-manager, auditor, reviewer (give --employee), system-owner
+        /// (give --employee and --system).
+        #[arg(long, value_parser = vocab::<Role>())]
+        role: Role,
+        /// The person they are in HR (employee id).
+        #[arg(long)]
+        employee: Option<String>,
+        /// A system owner's system.
+        #[arg(long)]
+        system: Option<String>,
+        /// The environment variable that holds the password (at least 12 characters).
+        #[arg(long)]
+        password_env: String,
+    },
+    /// List users (never a password or its hash).
+    List,
+    /// Disable a user and end their sessions.
+    Disable { username: String },
 }
 
 /// How the demo writes its Active Directory export.

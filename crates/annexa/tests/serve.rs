@@ -149,6 +149,12 @@ fn the_rest_api_answers_a_role_token_over_loopback_and_the_policy_is_recorded() 
     let before = size();
     let served = support::serve(&db, 0);
     let base = served.url.trim_end_matches("/scim/v2").to_string();
+    // A fresh server has no admin and no default password: it prints a one-time link.
+    let log = served.log.lock().expect("log").join("\n");
+    let link = log.split("/setup?token=").nth(1).and_then(|t| t.split_whitespace().next()).expect("a setup link").to_string();
+    assert_eq!(link.len(), 64, "{log}");
+    let (status, page) = http(&base, "GET", &format!("/setup?token={link}"), None);
+    assert!(status == 200 && page.contains("Create the first admin"), "{status}");
     let (status, me) = http(&base, "GET", "/api/v1/me", Some(&auditor));
     assert_eq!(status, 200, "{me}");
     assert!(me.contains("\"role\":\"auditor\""), "{me}");
@@ -164,7 +170,24 @@ fn the_rest_api_answers_a_role_token_over_loopback_and_the_policy_is_recorded() 
     assert!(after > before, "{before} -> {after}");
     let entry = ok(&db, &["ledger", "show", &(after - 1).to_string()]);
     assert!(entry.contains("authorization-policy") && entry.contains("builtin:authorization.rego"), "{entry}");
-    drop(support::serve(&db, 0));
+    // Users: the password from the environment, never an argument; an admin ends the links.
+    let add = |name: &str, role: &str, password: &str| {
+        Command::new(env!("CARGO_BIN_EXE_annexa"))
+            .args(["--db", &db, "user", "add", name, "--role", role, "--password-env", "TEST_PASSWORD"])
+            .env("TEST_PASSWORD", password)
+            .output()
+            .expect("annexa runs")
+    };
+    let short = add("root", "admin", "short");
+    assert_eq!(short.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 12 are needed"));
+    assert!(add("root", "admin", "a long enough phrase").status.success());
+    let users = ok(&db, &["--format", "csv", "user", "list"]);
+    assert!(users.contains("root,admin,") && !users.contains("argon2"), "{users}");
+    let after = size();
+    let served = support::serve(&db, 0);
+    assert!(!served.log.lock().expect("log").join("\n").contains("setup?token="), "an admin exists: no link");
+    drop(served);
     assert_eq!(size(), after, "the same policy again records nothing");
     let mine = dir.path().join("authz.rego");
     let shipped = ok(&db, &["serve", "--print-authorization"]);

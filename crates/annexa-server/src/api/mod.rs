@@ -14,6 +14,7 @@
 mod campaigns;
 mod findings;
 mod programme;
+pub mod session;
 
 use crate::auth::Principal;
 use crate::AppState;
@@ -65,21 +66,32 @@ impl utoipa::Modify for BearerAuth {
 
 /// The API's OpenAPI document, generated from its routes.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    declared().split_for_parts().1
+    routes_and_doc().2
 }
 
-/// The API's routes (behind authentication and authorization) and their OpenAPI document.
+/// The API's routes (all but signing in and the first admin's setup behind authentication
+/// and authorization) and their OpenAPI document.
 pub fn routes(state: Arc<AppState>) -> (axum::Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
-    let (router, doc) = declared().split_for_parts();
-    let router = router.route_layer(axum::middleware::from_fn_with_state(state, authenticate));
-    (router, doc)
+    let (private, public, doc) = routes_and_doc();
+    (private.route_layer(axum::middleware::from_fn_with_state(state, authenticate)).merge(public), doc)
 }
+
+fn routes_and_doc() -> (axum::Router<Arc<AppState>>, axum::Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
+    let (private, mut doc) = declared().split_for_parts();
+    let (public, public_doc) = OpenApiRouter::new().routes(routes!(session::sign_in)).routes(routes!(session::setup)).split_for_parts();
+    doc.merge(public_doc);
+    (private, public, doc)
+}
+
+/// The routes anyone may call: what they are is their own check (a password, a setup link).
+pub const PUBLIC: &[(&str, &str)] = &[("POST", "/api/v1/sign-in"), ("POST", "/api/v1/setup")];
 
 /// Every route with its description: the one list both the router and the document are
 /// made from.
 fn declared() -> OpenApiRouter<Arc<AppState>> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(me))
+        .routes(routes!(session::sign_out))
         .routes(routes!(findings::list))
         .routes(routes!(findings::one))
         .routes(routes!(campaigns::list))
@@ -143,6 +155,7 @@ impl IntoResponse for ApiError {
             StatusCode::NOT_FOUND => "not-found",
             StatusCode::CONFLICT => "conflict",
             StatusCode::PAYLOAD_TOO_LARGE => "too-large",
+            StatusCode::TOO_MANY_REQUESTS => "too-many",
             _ => "internal",
         };
         let body = serde_json::json!({ "error": { "status": self.status.as_u16(), "code": code, "message": self.message } });
@@ -156,17 +169,14 @@ impl IntoResponse for ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
-/// Middleware of every API route: a live API token, and the policy's yes for its role on
-/// this route. The principal goes into the request's extensions.
+/// Middleware of every API route: a live API token or a signed-in session (with its CSRF
+/// token on a change), and the policy's yes for the role on this route. The principal goes
+/// into the request's extensions.
 async fn authenticate(State(state): State<Arc<AppState>>, mut request: Request, next: Next) -> Response {
-    let principal = match crate::auth::bearer(&state, request.headers()).await {
-        Ok(Some(p)) if p.scope == annexa_core::model::TokenScope::Api => p,
-        Ok(Some(_)) => return ApiError::new(StatusCode::FORBIDDEN, "this token's scope does not allow the REST API").into_response(),
-        Ok(None) => {
-            return ApiError::new(StatusCode::UNAUTHORIZED, "a valid bearer token is required (Authorization: Bearer annexa_…)")
-                .into_response()
-        }
-        Err(e) => return ApiError::internal(&e).into_response(),
+    let (method, headers) = (request.method().clone(), request.headers().clone());
+    let principal = match principal(&state, &method, &headers).await {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
     };
     let route = request.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string()).unwrap_or_default();
     if let Err(e) = state.authorize(&principal, request.method(), &route, serde_json::Value::Null) {
@@ -174,6 +184,34 @@ async fn authenticate(State(state): State<Arc<AppState>>, mut request: Request, 
     }
     request.extensions_mut().insert(principal);
     next.run(request).await
+}
+
+/// Who calls: the bearer token's principal, else the session cookie's.
+async fn principal(state: &Arc<AppState>, method: &Method, headers: &axum::http::HeaderMap) -> ApiResult<Principal> {
+    let unauthenticated =
+        || ApiError::new(StatusCode::UNAUTHORIZED, "sign in, or send a valid bearer token (Authorization: Bearer annexa_…)");
+    match crate::auth::bearer(state, headers).await {
+        Ok(Some(p)) if p.scope == annexa_core::model::TokenScope::Api => return Ok(p),
+        Ok(Some(_)) => return Err(ApiError::new(StatusCode::FORBIDDEN, "this token's scope does not allow the REST API")),
+        Ok(None) => {}
+        Err(e) => return Err(ApiError::internal(&e)),
+    }
+    let Some(id) = session::cookie_session(headers) else { return Err(unauthenticated()) };
+    let app = annexa_app::App::new(state.settings.clone(), "server").with_pool(state.store.clone());
+    let lookup = id.clone();
+    let Some(found) = blocking(move || Ok(app.session(&lookup)?)).await? else { return Err(unauthenticated()) };
+    let principal = Principal::of_session(id, found);
+    // A cookie comes with every request a browser makes, whoever made the page: a change
+    // needs the session's own token and no sign of another site.
+    if !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        session::cross_site_refused(state, headers)?;
+        let sent = headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let expected = principal.session.as_ref().map(|s| s.csrf_token.as_str()).unwrap_or_default();
+        if expected.is_empty() || !annexa_app::tokens::same_secret(sent, expected) {
+            return Err(ApiError::new(StatusCode::FORBIDDEN, "a change needs the session's CSRF token in X-CSRF-Token"));
+        }
+    }
+    Ok(principal)
 }
 
 impl AppState {
@@ -199,7 +237,7 @@ impl AppState {
 
     /// The use cases, acting as `principal`, on the server's connections.
     pub fn app_for(&self, principal: &Principal) -> annexa_app::App {
-        annexa_app::App::new(self.settings.clone(), &format!("token:{}", principal.name)).with_pool(self.store.clone())
+        annexa_app::App::new(self.settings.clone(), &principal.actor()).with_pool(self.store.clone())
     }
 }
 
@@ -213,7 +251,7 @@ pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> ApiResult<T> + Send
 async fn me(axum::Extension(principal): axum::Extension<Principal>) -> Json<serde_json::Value> {
     Json(serde_json::json!({
         "name": principal.name,
-        "kind": "token",
+        "kind": if principal.session.is_some() { "user" } else { "token" },
         "role": principal.role.map(|r| r.as_str()),
         "employee_id": principal.employee_id,
         "systems": principal.system.iter().collect::<Vec<_>>(),

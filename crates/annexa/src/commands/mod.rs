@@ -103,6 +103,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Provision(cmd) => provision::run(global, cmd),
         Command::Serve(args) => serve::run(global, args),
         Command::Token(cmd) => serve::token(global, cmd),
+        Command::User(cmd) => serve::user(global, cmd),
         Command::Jml(crate::cli::JmlCommand::RunDue) => provision::run_due(global),
         Command::Jml(crate::cli::JmlCommand::List { kind }) => {
             let events = setup::app(global).jml_events(kind)?;

@@ -1,7 +1,7 @@
 //! `annexa serve` and `annexa token …`: the arguments turned into the server's settings
 //! and the token use cases of `annexa-app`; the scheduler's jobs call the app as well.
 
-use crate::cli::{GlobalArgs, ServeArgs, TokenCommand};
+use crate::cli::{GlobalArgs, ServeArgs, TokenCommand, UserCommand};
 use crate::commands::setup::{app, load_config, settings};
 use crate::output::Table;
 use std::process::ExitCode;
@@ -56,6 +56,40 @@ pub fn token(global: &GlobalArgs, cmd: TokenCommand) -> anyhow::Result<ExitCode>
         TokenCommand::Revoke { name } => {
             app.revoke_token(&name)?;
             eprintln!("token {name:?} revoked");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn user(global: &GlobalArgs, cmd: UserCommand) -> anyhow::Result<ExitCode> {
+    let app = app(global);
+    match cmd {
+        UserCommand::Add { username, role, employee, system, password_env } => {
+            let password = std::env::var(&password_env)
+                .map_err(|_| annexa_app::Error::invalid(format!("--password-env {password_env}: that environment variable is not set")))?;
+            let request = annexa_app::users::UserRequest { username, role, employee_id: employee, system };
+            let user = app.create_user(&request, &password)?;
+            eprintln!("created user {:?} ({})", user.username, user.role);
+        }
+        UserCommand::List => {
+            let mut table = Table::new(&["username", "role", "employee", "system", "created", "created_by", "disabled"]);
+            let when = |t: Option<i64>| t.and_then(|t| chrono::DateTime::from_timestamp(t, 0)).map(|t| t.to_rfc3339()).unwrap_or_default();
+            for u in app.users()? {
+                table.push(vec![
+                    u.username,
+                    u.role.to_string(),
+                    u.employee_id.unwrap_or_default(),
+                    u.system.unwrap_or_default(),
+                    when(Some(u.created_at)),
+                    u.created_by,
+                    when(u.disabled_at),
+                ]);
+            }
+            table.print(global.format)?;
+        }
+        UserCommand::Disable { username } => {
+            app.disable_user(&username)?;
+            eprintln!("user {username:?} disabled; their sessions ended");
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -195,6 +229,13 @@ pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
     // Which policy decides is evidence too: each change of it is a ledger entry.
     if app.record_authorization_policy(&state.authorizer.file, &state.authorizer.sha256)? {
         tracing::info!(policy = %state.authorizer.file, sha256 = %state.authorizer.sha256, "recorded the authorization policy in the ledger");
+    }
+    // A fresh server has no admin: a one-time link creates one (there is no default password).
+    if let Some(token) = app.setup_link()? {
+        eprintln!(
+            "annexa serve: no admin yet; create one within {} hours at {public_url}/setup?token={token} (the link works once)",
+            annexa_app::users::SETUP_LINK_HOURS
+        );
     }
     tracing::info!(listen = %bound, scim = %format!("{public_url}/scim/v2"), "listening");
     // Also as a plain line, which scripts read the address from.

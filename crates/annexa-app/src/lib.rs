@@ -32,7 +32,7 @@ pub mod policy;
 pub mod pool;
 pub mod provision;
 pub mod pushed;
-mod queries;
+pub mod queries;
 pub mod report;
 pub mod risk;
 pub mod soa;

@@ -3,7 +3,28 @@
 use crate::{App, Error, Result};
 use annexa_store::{FindingFilter, FindingPage, StoredFinding};
 
+/// What a monitoring system scrapes about the programme.
+#[derive(Debug, Clone, Default)]
+pub struct Monitoring {
+    pub open_findings: Vec<(annexa_core::finding::Severity, u64)>,
+    pub tasks: Vec<(annexa_core::model::TaskStatus, u64)>,
+    pub ledger_entries: u64,
+    pub last_audit: Option<annexa_core::time::Instant>,
+}
+
 impl App {
+    /// What monitoring reads: open findings by severity, provisioning tasks by status, the
+    /// ledger's size and the latest audit run's start.
+    pub fn monitoring(&self) -> Result<Monitoring> {
+        let mut store = self.store()?;
+        Ok(Monitoring {
+            open_findings: store.open_findings_by_severity()?,
+            tasks: store.task_counts()?,
+            ledger_entries: store.ledger_size()?,
+            last_audit: store.runs(1)?.into_iter().next().map(|r| r.started_at),
+        })
+    }
+
     /// The latest `limit` audit runs, newest first.
     pub fn audit_runs(&self, limit: i64) -> Result<Vec<annexa_store::RunSummary>> {
         Ok(self.store()?.runs(limit)?)

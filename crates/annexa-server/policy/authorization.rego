@@ -34,7 +34,8 @@ system_owner_calls := {
 	"GET /api/v1/controls",
 }
 
-# Programme-wide roles: a resource does not narrow what they may see.
+# Programme-wide roles: a resource does not narrow what they may see. (GET /metrics is a
+# read of theirs too: give a monitoring system an auditor's token.)
 programme := {"admin", "compliance-manager", "auditor"}
 
 route_allowed if call in everyone

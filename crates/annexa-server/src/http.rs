@@ -69,7 +69,10 @@ impl HttpLimits {
 pub async fn check_head(limits: axum::extract::State<HttpLimits>, request: Request, next: Next) -> Response {
     let target = request.uri().path_and_query().map_or(0, |p| p.as_str().len());
     if target > limits.max_uri_bytes {
-        let detail = format!("the request target is {target} bytes; at most {} are read (send long filters with POST …/.search)", limits.max_uri_bytes);
+        let detail = format!(
+            "the request target is {target} bytes; at most {} are read (send long filters with POST …/.search)",
+            limits.max_uri_bytes
+        );
         return closing(ScimError::new(414, None, detail).into_response());
     }
     let headers: usize = request.headers().iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
@@ -125,7 +128,11 @@ pub fn busy_response() -> Vec<u8> {
 /// A whole HTTP/1.1 response with a SCIM error body, closing the connection.
 fn raw_response(status: u16, reason: &str, detail: &str, extra: &[&str]) -> Vec<u8> {
     let body = serde_json::to_vec(&annexa_scim::discovery::error(status, None, detail)).unwrap_or_default();
-    let mut head = format!("HTTP/1.1 {status} {reason}\r\ncontent-type: {}\r\ncontent-length: {}\r\nconnection: close\r\n", crate::scim::CONTENT_TYPE, body.len());
+    let mut head = format!(
+        "HTTP/1.1 {status} {reason}\r\ncontent-type: {}\r\ncontent-length: {}\r\nconnection: close\r\n",
+        crate::scim::CONTENT_TYPE,
+        body.len()
+    );
     for h in extra {
         head.push_str(h);
         head.push_str("\r\n");
@@ -286,4 +293,44 @@ mod tests {
         assert!(head.contains(&format!("content-length: {}", body.len())));
         assert_eq!(serde_json::from_str::<serde_json::Value>(body).expect("json")["status"], "503");
     }
+}
+
+/// Middleware of every request: its id (the caller's `X-Request-Id` when it is a short
+/// plain token, else a new one), in a log span around the request and echoed in the answer,
+/// so one request can be followed from a client's report to the server's log line.
+pub async fn request_id(mut request: Request, next: Next) -> Response {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        .map(str::to_string)
+        .unwrap_or_else(new_request_id);
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        request.headers_mut().insert("x-request-id", v);
+    }
+    let (method, path) = (request.method().clone(), request.uri().path().to_string());
+    let span = tracing::info_span!("request", request_id = %id, method = %method, path = %path);
+    let started = std::time::Instant::now();
+    let mut response = tracing::Instrument::instrument(next.run(request), span.clone()).await;
+    let status = response.status().as_u16();
+    span.in_scope(|| {
+        if status >= 500 {
+            tracing::warn!(status, ms = started.elapsed().as_millis() as u64, "answered");
+        } else {
+            tracing::debug!(status, ms = started.elapsed().as_millis() as u64, "answered");
+        }
+    });
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", v);
+    }
+    response
+}
+
+fn new_request_id() -> String {
+    let mut b = [0u8; 8];
+    if getrandom::getrandom(&mut b).is_err() {
+        b = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0).to_le_bytes();
+    }
+    annexa_core::to_hex(&b)
 }

@@ -24,6 +24,7 @@ pub mod api;
 pub mod auth;
 pub mod authz;
 pub mod http;
+pub mod metrics;
 pub mod ops;
 pub mod scim;
 pub mod setup;
@@ -87,6 +88,8 @@ pub struct AppState {
     pub openapi: String,
     /// Failed sign-ins per username, and how many passwords are being verified.
     pub sign_in: api::session::SignInGuard,
+    /// Requests answered, for `/metrics`.
+    pub requests: metrics::Requests,
 }
 
 impl AppState {
@@ -125,6 +128,7 @@ impl AppState {
             authorizer,
             openapi,
             sign_in: Default::default(),
+            requests: Default::default(),
         }))
     }
 
@@ -184,7 +188,10 @@ pub fn app(state: Arc<AppState>) -> axum::Router {
         .merge(api)
         .merge(ops::routes())
         .merge(setup::routes())
+        // After routing, so that requests are counted under the route they matched.
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::observe))
         .with_state(state)
+        .layer(axum::middleware::from_fn(http::request_id))
         .layer(axum::middleware::from_fn_with_state(limits, http::check_head))
 }
 

@@ -211,6 +211,7 @@ fn expected(method: &str, route: &str) -> [u16; 5] {
         ("GET", "/api/v1/tokens") => [200, 403, 403, 403, 403],
         // A token has no session to end: revoking it is how.
         ("POST", "/api/v1/sign-out") => [400, 400, 400, 400, 400],
+        ("GET", "/metrics") => [200, 200, 200, 403, 403],
         ("GET", "/api/v1/campaigns" | "/api/v1/audits" | "/api/v1/soa" | "/api/v1/risks" | "/api/v1/ledger/checkpoint") => {
             [200, 200, 200, 403, 403]
         }
@@ -302,6 +303,32 @@ async fn hostile_filters_are_data(o: &Org) {
     assert!(capped["findings"].as_array().is_some_and(|f| f.len() <= 1000), "a page is at most 1000");
     assert_eq!(o.call("auditor", "GET", "/api/v1/findings/F-nothing-here", None).await.0, 404);
     assert_eq!(o.call("auditor", "GET", "/api/v1/campaigns/999999/items", None).await.0, 404);
+}
+
+async fn metrics_count_requests_by_route(o: &Org) {
+    let (status, headers, text) = o.request("auditor", "GET", "/metrics", None, &[("x-request-id", "probe-42")]).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers.get("x-request-id").and_then(|v| v.to_str().ok()), Some("probe-42"), "the caller's id is echoed");
+    let text = text.as_str().expect("text").to_string();
+    // By declared route, never by id: one series for every finding's page.
+    assert!(text.contains("annexa_http_requests_total{method=\"GET\",route=\"/api/v1/findings/{id}\",status=\"200\"}"), "{text}");
+    assert!(!text.contains(&o.erp_finding), "an id in a label would make a series per finding");
+    assert!(text.contains("annexa_http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/v1/me\",le=\"+Inf\"}"));
+    let open: u64 =
+        text.lines().filter(|l| l.starts_with("annexa_open_findings{")).filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok()).sum();
+    let listed = o.call("auditor", "GET", "/api/v1/findings?limit=1", None).await.1["total"].as_u64();
+    assert_eq!(Some(open), listed, "the gauges add up to the open findings: {text}");
+    assert!(open > 0);
+    assert!(text.contains("annexa_provisioning_tasks{status=\"pending\"}"));
+    assert!(text.lines().any(|l| l.starts_with("annexa_ledger_entries ") && l != "annexa_ledger_entries 0"), "{text}");
+    let (_, headers, _) = o.request("auditor", "GET", "/api/v1/me", None, &[("x-request-id", "bad id\twith tabs")]).await;
+    let id = headers.get("x-request-id").and_then(|v| v.to_str().ok()).expect("an id").to_string();
+    assert!(id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit()), "a new id for a strange one: {id}");
+    assert_eq!(headers.get("cache-control").and_then(|v| v.to_str().ok()), Some("no-store"));
+    assert_eq!(headers.get("x-content-type-options").and_then(|v| v.to_str().ok()), Some("nosniff"));
+    let big = json!({ "decision": "x".repeat(2 << 20) });
+    let path = format!("/api/v1/items/{}/decision", o.item_of["M2"]);
+    assert_eq!(o.call("other-reviewer", "POST", &path, Some(big)).await.0, 413, "a body past 1 MiB");
 }
 
 async fn operations_answer_without_credentials(o: &Org) {
@@ -398,6 +425,7 @@ async fn the_api_answers_each_role_as_the_policy_says() {
         reviewers_and_owners_see_only_their_own(&o).await;
         hostile_filters_are_data(&o).await;
         operations_answer_without_credentials(&o).await;
+        metrics_count_requests_by_route(&o).await;
         sessions_sign_in_and_guard_changes(&o).await;
         the_first_admin_comes_from_a_one_time_link(&o, &url).await;
         let state = o.state.clone();

@@ -142,6 +142,21 @@ impl Store {
         Ok(FindingPage { total: total.unwrap_or_default(), offset: filter.offset, findings })
     }
 
+    /// How many findings are open, by severity (for monitoring).
+    pub fn open_findings_by_severity(&mut self) -> Result<Vec<(Severity, u64)>, StoreError> {
+        let mut tx = self.conn.read_transaction()?;
+        let mut out = Vec::new();
+        tx.query_each("SELECT severity_rank, count(*) FROM findings WHERE status = 'open' GROUP BY severity_rank", &[], |r| {
+            let rank = r.req_int(0)?;
+            let severity = Severity::ALL.iter().copied().find(|s| s.rank() == rank);
+            out.push((severity.ok_or_else(|| StoreError::Corrupt(format!("finding severity rank {rank}")))?, r.req_int(1)? as u64));
+            Ok(())
+        })?;
+        tx.commit()?;
+        out.sort();
+        Ok(out)
+    }
+
     /// Calls `each` for every finding matching `filter`, in listing order, streaming: rows
     /// are read and handed on one at a time, never collected. With `count`, first counts
     /// them all (the total a page is part of).

@@ -209,6 +209,20 @@ impl Store {
         tx.commit()
     }
 
+    /// How many tasks are in each status (the queue's depth, for monitoring).
+    pub fn task_counts(&mut self) -> Result<Vec<(TaskStatus, u64)>, StoreError> {
+        let mut tx = self.conn.read_transaction()?;
+        let mut out = Vec::new();
+        tx.query_each("SELECT status, count(*) FROM provisioning_tasks GROUP BY status ORDER BY status", &[], |r| {
+            let status = r.req_text(0)?;
+            let status = TaskStatus::parse(status).ok_or_else(|| StoreError::Corrupt(format!("task status {status:?}")))?;
+            out.push((status, r.req_int(1)? as u64));
+            Ok(())
+        })?;
+        tx.commit()?;
+        Ok(out)
+    }
+
     /// Tasks, newest first; only those with `status` when given.
     pub fn tasks(&mut self, status: Option<TaskStatus>) -> Result<Vec<Task>, StoreError> {
         let mut tx = self.conn.read_transaction()?;

@@ -73,7 +73,11 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// and authorization) and their OpenAPI document.
 pub fn routes(state: Arc<AppState>) -> (axum::Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
     let (private, public, doc) = routes_and_doc();
-    (private.route_layer(axum::middleware::from_fn_with_state(state, authenticate)).merge(public), doc)
+    let router = private.route_layer(axum::middleware::from_fn_with_state(state, authenticate)).merge(public);
+    // A JSON body past 1 MiB is refused before it is read whole; the API's own headers on
+    // every answer.
+    let router = router.layer(axum::extract::DefaultBodyLimit::max(1 << 20)).layer(axum::middleware::from_fn(api_headers));
+    (router, doc)
 }
 
 fn routes_and_doc() -> (axum::Router<Arc<AppState>>, axum::Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
@@ -103,6 +107,19 @@ fn declared() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(programme::risks))
         .routes(routes!(programme::checkpoint))
         .routes(routes!(programme::tokens))
+        .routes(routes!(crate::metrics::metrics))
+}
+
+/// What every API answer carries: never cached, never sniffed, never framed.
+async fn api_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    h.insert(axum::http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(axum::http::header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(axum::http::header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(axum::http::header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(axum::http::header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"));
+    response
 }
 
 /// One error body for every refusal and failure.

@@ -24,6 +24,7 @@ pub mod api;
 pub mod auth;
 pub mod authz;
 pub mod http;
+pub mod jobs;
 pub mod metrics;
 pub mod ops;
 pub mod scim;
@@ -195,35 +196,13 @@ pub fn app(state: Arc<AppState>) -> axum::Router {
         .layer(axum::middleware::from_fn_with_state(limits, http::check_head))
 }
 
-/// A recurring job: its name, how often it runs, and what it does (blocking work, run off
-/// the request threads). Its result is one line for the log.
-pub struct Job {
-    pub name: &'static str,
-    pub every: Duration,
-    pub run: Box<dyn Fn() -> Result<String, String> + Send + Sync>,
-}
+pub use jobs::Job;
 
 /// Serves `state` on `listener` until Ctrl-C or SIGTERM, running `jobs` on their intervals,
 /// within the connection limits of [`http::HttpLimits`]. On shutdown it stops accepting,
 /// lets requests under way finish (up to 10 s), and returns.
 pub async fn serve(listener: tokio::net::TcpListener, state: Arc<AppState>, jobs: Vec<Job>) -> std::io::Result<()> {
-    for job in jobs {
-        let job = Arc::new(job);
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(job.every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                let j = job.clone();
-                match tokio::task::spawn_blocking(move || (j.run)()).await {
-                    Ok(Ok(line)) if line.is_empty() => {}
-                    Ok(Ok(line)) => tracing::info!(job = job.name, "{line}"),
-                    Ok(Err(e)) => tracing::error!(job = job.name, error = %e, "the job failed"),
-                    Err(e) => tracing::error!(job = job.name, error = %e, "the job stopped"),
-                }
-            }
-        });
-    }
+    let scheduler = jobs::spawn(state.clone(), jobs, jobs::instance_id());
     let limits = state.config.http.clone();
     let router = app(state);
     let permits = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
@@ -271,6 +250,9 @@ pub async fn serve(listener: tokio::net::TcpListener, state: Arc<AppState>, jobs
         });
     }
     drop(listener);
+    for job in scheduler {
+        job.abort();
+    }
     tokio::select! {
         _ = graceful.shutdown() => {}
         _ = tokio::time::sleep(Duration::from_secs(10)) => tracing::warn!("requests still running after 10 s were cut off"),

@@ -21,6 +21,7 @@ pub mod db;
 pub mod failures;
 mod identity;
 pub mod jml;
+pub mod jobs;
 pub mod ledger;
 pub mod lifecycle;
 mod migrate;

@@ -27,6 +27,7 @@ const MIGRATIONS: &[(i64, &str, &str, Option<DataStep>)] = &[
     (17, "soa", include_str!("../migrations/0017_soa.sql"), None),
     (18, "api-roles", include_str!("../migrations/0018_api_roles.sql"), None),
     (19, "users", include_str!("../migrations/0019_users.sql"), None),
+    (20, "job-leases", include_str!("../migrations/0020_job_leases.sql"), None),
 ];
 
 /// The highest schema version this build knows.

@@ -113,6 +113,9 @@ fn scheduler_app(global: &GlobalArgs) -> anyhow::Result<annexa_app::App> {
     Ok(annexa_app::App::new(settings, "scheduler").with_progress(Arc::new(ServerLog)))
 }
 
+/// How long a job's lease lasts unless renewed (see `annexa_server::jobs`).
+const JOB_LEASE: Duration = Duration::from_secs(60);
+
 /// The scheduler's jobs: each use case opens its own connection.
 fn jobs(app: annexa_app::App, every: u64) -> Vec<annexa_server::Job> {
     if every == 0 {
@@ -127,6 +130,7 @@ fn jobs(app: annexa_app::App, every: u64) -> Vec<annexa_server::Job> {
     let lifecycle = annexa_server::Job {
         name: "lifecycle",
         every,
+        lease: JOB_LEASE,
         run: Box::new(move || {
             let app = &lifecycle_app;
             let seq = app.pushed_changes().map_err(why)?;
@@ -158,6 +162,7 @@ fn jobs(app: annexa_app::App, every: u64) -> Vec<annexa_server::Job> {
     let campaigns = annexa_server::Job {
         name: "campaigns",
         every,
+        lease: JOB_LEASE,
         run: Box::new(move || {
             let done = campaigns_app.run_due_campaigns().map_err(why)?;
             let mut said: Vec<String> =
@@ -173,6 +178,7 @@ fn jobs(app: annexa_app::App, every: u64) -> Vec<annexa_server::Job> {
     let checkpoint = annexa_server::Job {
         name: "checkpoint",
         every,
+        lease: JOB_LEASE,
         run: Box::new(move || {
             // SCIM pushes are ledger entries; sign what they added since the last checkpoint.
             let mut store = app.store().map_err(why)?;

@@ -27,10 +27,12 @@ reviewer_calls := {
 	"POST /api/v1/items/{id}/decision",
 }
 
-# A system owner sees the findings and controls of their systems.
+# A system owner sees the findings and controls of their systems, and handles those
+# findings (acknowledges, accepts, dismisses, comments).
 system_owner_calls := {
 	"GET /api/v1/findings",
 	"GET /api/v1/findings/{id}",
+	"POST /api/v1/findings/{id}/triage",
 	"GET /api/v1/controls",
 }
 

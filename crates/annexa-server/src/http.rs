@@ -262,39 +262,6 @@ impl AsyncWrite for ParseErrorBodies {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_bodiless_parser_errors_are_replaced() {
-        let r = replacement_for(b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\ndate: x\r\n\r\n").expect("replaced");
-        let text = String::from_utf8(r).expect("utf-8");
-        assert!(text.starts_with("HTTP/1.1 431 "), "{text}");
-        assert!(text.contains("application/scim+json") && text.contains("\"status\":\"431\""), "{text}");
-        assert!(replacement_for(b"HTTP/1.1 414 URI Too Long\r\nContent-Length: 0\r\n\r\n").is_some());
-        for kept in [
-            &b"HTTP/1.1 431 X\r\ncontent-length: 90\r\n\r\n{}"[..],
-            b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n",
-            b"HTTP/1.1 204 No Content\r\n\r\n",
-            b"{\"Resources\": []}",
-            b"",
-        ] {
-            assert!(replacement_for(kept).is_none(), "{}", String::from_utf8_lossy(kept));
-        }
-        assert!(is_error_answer(b"HTTP/1.1 413 Payload Too Large\r\n") && !is_error_answer(b"HTTP/1.1 200 OK\r\n"));
-    }
-
-    #[test]
-    fn the_busy_answer_is_a_whole_scim_response() {
-        let text = String::from_utf8(busy_response()).expect("utf-8");
-        let (head, body) = text.split_once("\r\n\r\n").expect("head and body");
-        assert!(head.starts_with("HTTP/1.1 503 ") && head.contains("retry-after: 1") && head.contains("connection: close"));
-        assert!(head.contains(&format!("content-length: {}", body.len())));
-        assert_eq!(serde_json::from_str::<serde_json::Value>(body).expect("json")["status"], "503");
-    }
-}
-
 /// Middleware of every request: its id (the caller's `X-Request-Id` when it is a short
 /// plain token, else a new one), in a log span around the request and echoed in the answer,
 /// so one request can be followed from a client's report to the server's log line.
@@ -333,4 +300,37 @@ fn new_request_id() -> String {
         b = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0).to_le_bytes();
     }
     annexa_core::to_hex(&b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_bodiless_parser_errors_are_replaced() {
+        let r = replacement_for(b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\ndate: x\r\n\r\n").expect("replaced");
+        let text = String::from_utf8(r).expect("utf-8");
+        assert!(text.starts_with("HTTP/1.1 431 "), "{text}");
+        assert!(text.contains("application/scim+json") && text.contains("\"status\":\"431\""), "{text}");
+        assert!(replacement_for(b"HTTP/1.1 414 URI Too Long\r\nContent-Length: 0\r\n\r\n").is_some());
+        for kept in [
+            &b"HTTP/1.1 431 X\r\ncontent-length: 90\r\n\r\n{}"[..],
+            b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n",
+            b"HTTP/1.1 204 No Content\r\n\r\n",
+            b"{\"Resources\": []}",
+            b"",
+        ] {
+            assert!(replacement_for(kept).is_none(), "{}", String::from_utf8_lossy(kept));
+        }
+        assert!(is_error_answer(b"HTTP/1.1 413 Payload Too Large\r\n") && !is_error_answer(b"HTTP/1.1 200 OK\r\n"));
+    }
+
+    #[test]
+    fn the_busy_answer_is_a_whole_scim_response() {
+        let text = String::from_utf8(busy_response()).expect("utf-8");
+        let (head, body) = text.split_once("\r\n\r\n").expect("head and body");
+        assert!(head.starts_with("HTTP/1.1 503 ") && head.contains("retry-after: 1") && head.contains("connection: close"));
+        assert!(head.contains(&format!("content-length: {}", body.len())));
+        assert_eq!(serde_json::from_str::<serde_json::Value>(body).expect("json")["status"], "503");
+    }
 }

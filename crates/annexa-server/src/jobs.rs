@@ -55,10 +55,13 @@ pub fn spawn(state: Arc<AppState>, jobs: Vec<Job>, holder: String) -> Vec<tokio:
         .collect()
 }
 
+/// A step of the lease's bookkeeping, run on a pooled connection off the async threads.
+type StoreWork = Box<dyn FnOnce(&mut annexa_store::Store) -> Result<bool, annexa_store::StoreError> + Send>;
+
 /// Runs `job` when it is due and this instance gets its lease.
 async fn run_if_due(state: &Arc<AppState>, job: &Arc<Job>, holder: &str) {
     let ttl = job.lease.as_millis() as i64;
-    let store = |f: Box<dyn FnOnce(&mut annexa_store::Store) -> Result<bool, annexa_store::StoreError> + Send>| {
+    let store = |f: StoreWork| {
         let state = state.clone();
         async move {
             tokio::task::spawn_blocking(move || state.store.get().and_then(|mut s| f(&mut s)).map_err(|e| e.to_string()))

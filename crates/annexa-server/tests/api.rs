@@ -44,6 +44,8 @@ struct Org {
     /// Role name -> token.
     tokens: BTreeMap<&'static str, String>,
     campaign: i64,
+    /// A second campaign, for closing.
+    to_close: i64,
     /// A review item of each manager.
     item_of: BTreeMap<&'static str, i64>,
     /// An erp finding and a cloud finding.
@@ -72,6 +74,17 @@ fn org(url: &str, dir: tempfile::TempDir) -> Org {
             origin: None,
         })
         .expect("campaign");
+    let to_close = admin
+        .create_campaign(&annexa_app::campaign::CampaignRequest {
+            name: "to close".into(),
+            scope: vec!["system:cloud".into()],
+            reviewer: "named:M2".into(),
+            due: chrono::Utc::now() + chrono::Duration::days(30),
+            fallback: None,
+            origin: None,
+        })
+        .expect("campaign")
+        .id;
     let mut item_of = BTreeMap::new();
     admin
         .campaign_items(campaign.id, &Default::default(), |i| {
@@ -134,7 +147,7 @@ fn org(url: &str, dir: tempfile::TempDir) -> Org {
     let mut config = ServerConfig::new("http://annexa.test");
     config.settings = Some(settings);
     let state = AppState::open(url, config).expect("state");
-    Org { _dir: dir, state, tokens, campaign: campaign.id, item_of, erp_finding, cloud_finding }
+    Org { _dir: dir, state, tokens, campaign: campaign.id, to_close, item_of, erp_finding, cloud_finding }
 }
 
 impl Org {
@@ -186,6 +199,8 @@ impl Org {
     fn path(&self, route: &str) -> String {
         let id = if route.starts_with("/api/v1/findings") {
             self.erp_finding.clone()
+        } else if route.ends_with("/close") {
+            self.to_close.to_string()
         } else if route.starts_with("/api/v1/items") {
             self.item_of["M1"].to_string()
         } else {
@@ -212,10 +227,30 @@ fn expected(method: &str, route: &str) -> [u16; 5] {
         // A token has no session to end: revoking it is how.
         ("POST", "/api/v1/sign-out") => [400, 400, 400, 400, 400],
         ("GET", "/metrics") => [200, 200, 200, 403, 403],
+        ("POST", "/api/v1/findings/{id}/triage") => [200, 200, 403, 403, 200],
+        ("POST", "/api/v1/audits") => [200, 200, 403, 403, 403],
+        ("POST", "/api/v1/campaigns") => [201, 201, 403, 403, 403],
+        // The compliance manager closes it; the admin, after, finds it closed.
+        ("POST", "/api/v1/campaigns/{id}/close") => [409, 200, 403, 403, 403],
         ("GET", "/api/v1/campaigns" | "/api/v1/audits" | "/api/v1/soa" | "/api/v1/risks" | "/api/v1/ledger/checkpoint") => {
             [200, 200, 200, 403, 403]
         }
         other => panic!("the role matrix has no row for {other:?}: add one"),
+    }
+}
+
+/// A valid body for each route that takes one.
+fn body_for(method: &str, route: &str) -> Option<Value> {
+    match (method, route) {
+        ("POST", "/api/v1/items/{id}/decision") => Some(json!({ "decision": "revoke", "comment": "no longer in finance approvals" })),
+        ("POST", "/api/v1/findings/{id}/triage") => Some(json!({ "action": "comment", "text": "seen, on it" })),
+        ("POST", "/api/v1/audits") => Some(json!({})),
+        ("POST", "/api/v1/campaigns") => {
+            Some(json!({ "name": "Ad hoc", "scope": ["system:erp"], "reviewer": "manager", "due": "2099-01-31", "fallback": "M1" }))
+        }
+        ("POST", "/api/v1/campaigns/{id}/close") => Some(json!({ "revoke_undecided": false })),
+        ("POST", _) => Some(json!({})),
+        _ => None,
     }
 }
 
@@ -236,10 +271,9 @@ fn routes() -> Vec<(String, String)> {
 async fn every_route_for_every_role(o: &Org) {
     let routes = routes();
     assert!(routes.len() >= 12, "{routes:?}");
-    let decision = || Some(json!({ "decision": "revoke", "comment": "no longer in finance approvals" }));
     for (method, route) in &routes {
         let path = o.path(route);
-        let body = (method == "POST").then(decision).flatten();
+        let body = body_for(method, route);
         // Nobody without credentials, nor with a token that is not a live API token.
         for who in ["nobody", "expired", "revoked"] {
             let (status, body) = o.call(who, method, &path, body.clone()).await;
@@ -284,6 +318,16 @@ async fn reviewers_and_owners_see_only_their_own(o: &Org) {
     assert!(!findings.is_empty() && findings.iter().all(|f| f["subject"]["key"].as_str().is_some_and(|k| k.starts_with("erp/"))), "{page}");
     assert_eq!(o.call("system-owner", "GET", "/api/v1/findings?system=cloud", None).await.0, 403);
     assert_eq!(o.call("system-owner", "GET", &format!("/api/v1/findings/{}", o.cloud_finding), None).await.0, 403);
+    let triage = |f: &str| format!("/api/v1/findings/{f}/triage");
+    let ack = Some(json!({ "action": "assign", "owner": "M1", "due": "2027-01-31" }));
+    assert_eq!(o.call("system-owner", "POST", &triage(&o.cloud_finding), ack.clone()).await.0, 403, "another system's finding");
+    let (status, done) = o.call("system-owner", "POST", &triage(&o.erp_finding), ack).await;
+    assert_eq!((status.as_u16(), &done["state"]), (200, &json!("acknowledged")), "{done}");
+    let bad = Some(json!({ "action": "accept", "approver": "M1", "reason": "r", "expires": "soon" }));
+    assert_eq!(o.call("compliance-manager", "POST", &triage(&o.erp_finding), bad).await.0, 400);
+    let unknown = Some(json!({ "action": "delete" }));
+    let (status, reply) = o.call("compliance-manager", "POST", &triage(&o.erp_finding), unknown).await;
+    assert_eq!((status.as_u16(), &reply["error"]["code"]), (422, &json!("invalid")), "not an action, in the API's error shape: {reply}");
     let (status, me) = o.call("system-owner", "GET", "/api/v1/me", None).await;
     assert_eq!((status.as_u16(), &me["role"], &me["systems"]), (200, &json!("system-owner"), &json!(["erp"])));
 }

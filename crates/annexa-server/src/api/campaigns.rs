@@ -6,7 +6,7 @@ use super::{blocking, ApiError, ApiResult};
 use crate::auth::Principal;
 use crate::AppState;
 use annexa_core::model::Role;
-use axum::extract::{MatchedPath, Path, Query, State};
+use axum::extract::{MatchedPath, Path, State};
 use axum::http::Method;
 use axum::{Extension, Json};
 use std::sync::Arc;
@@ -46,7 +46,7 @@ pub async fn items(
     method: Method,
     route: MatchedPath,
     Path(id): Path<i64>,
-    Query(q): Query<ItemQuery>,
+    super::Params(q): super::Params<ItemQuery>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let mut reviewer = q.reviewer;
     if principal.role == Some(Role::Reviewer) && reviewer.is_none() {
@@ -102,7 +102,7 @@ pub async fn decide(
     method: Method,
     route: MatchedPath,
     Path(id): Path<i64>,
-    Json(body): Json<DecisionBody>,
+    super::Body(body): super::Body<DecisionBody>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let app = state.app_for(&principal);
     let item = blocking(move || Ok(app.campaign_item(id)?)).await?;
@@ -114,4 +114,70 @@ pub async fn decide(
     let app = state.app_for(&principal);
     let decided = blocking(move || Ok(app.decide(&request)?)).await?;
     Ok(Json(serde_json::to_value(decided).map_err(|e| ApiError::internal(&e.to_string()))?))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignBody {
+    name: String,
+    /// Scope terms, all of which an item meets: `all`, `privileged`, `system:NAME`,
+    /// `department:NAME`, `entitlement:PATTERN`, `uncertified:DAYS`, `check:CHECK_ID`.
+    scope: Vec<String>,
+    /// `manager`, `entitlement-owner`, `system-owner` or `named:EMPLOYEE_ID`.
+    reviewer: String,
+    /// The due date (`2027-01-31`).
+    due: String,
+    /// Who takes items whose reviewer is missing or a leaver.
+    fallback: Option<String>,
+}
+
+/// Launches a campaign: its scope is drawn and snapshotted now.
+#[utoipa::path(
+    post, path = "/api/v1/campaigns", tag = "campaigns", request_body = CampaignBody,
+    responses((status = 201, description = "The campaign", body = serde_json::Value), (status = 400, description = "A scope, reviewer or date that is not one"))
+)]
+pub async fn create(
+    State(state): State<Arc<AppState>>,
+    Extension(principal): Extension<Principal>,
+    super::Body(body): super::Body<CampaignBody>,
+) -> ApiResult<(axum::http::StatusCode, Json<serde_json::Value>)> {
+    let due = annexa_core::time::parse_instant(&body.due)
+        .ok_or_else(|| ApiError::bad_request(format!("due {:?}: expected 2027-01-31 or RFC 3339", body.due)))?;
+    let request = annexa_app::campaign::CampaignRequest {
+        name: body.name,
+        scope: body.scope,
+        reviewer: body.reviewer,
+        due,
+        fallback: body.fallback,
+        origin: None,
+    };
+    let app = state.app_for(&principal);
+    let campaign = blocking(move || Ok(app.create_campaign(&request)?)).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(serde_json::to_value(campaign).map_err(|e| ApiError::internal(&e.to_string()))?)))
+}
+
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloseBody {
+    /// Revoke what nobody decided (otherwise it stays as it is, reported undecided).
+    #[serde(default)]
+    revoke_undecided: bool,
+}
+
+/// Closes a campaign.
+#[utoipa::path(
+    post, path = "/api/v1/campaigns/{id}/close", tag = "campaigns", request_body = CloseBody,
+    params(("id" = i64, Path, description = "The campaign")),
+    responses((status = 200, description = "The closed campaign", body = serde_json::Value), (status = 409, description = "Closed already"))
+)]
+pub async fn close(
+    State(state): State<Arc<AppState>>,
+    Extension(principal): Extension<Principal>,
+    Path(id): Path<i64>,
+    super::Body(body): super::Body<CloseBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let revoke = body.revoke_undecided;
+    let app = state.app_for(&principal);
+    let campaign = blocking(move || Ok(app.close_campaign(id, revoke)?)).await?;
+    Ok(Json(serde_json::to_value(campaign).map_err(|e| ApiError::internal(&e.to_string()))?))
 }

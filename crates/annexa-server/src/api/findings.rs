@@ -5,7 +5,7 @@ use crate::auth::Principal;
 use crate::AppState;
 use annexa_core::finding::{FindingState, Severity};
 use annexa_core::model::Role;
-use axum::extract::{MatchedPath, Path, Query, State};
+use axum::extract::{MatchedPath, Path, State};
 use axum::http::Method;
 use axum::{Extension, Json};
 use std::sync::Arc;
@@ -48,7 +48,7 @@ pub async fn list(
     Extension(principal): Extension<Principal>,
     method: Method,
     route: MatchedPath,
-    Query(q): Query<FindingQuery>,
+    super::Params(q): super::Params<FindingQuery>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let mut filter = annexa_store::FindingFilter {
         status: match q.status.as_deref().unwrap_or("open") {
@@ -113,4 +113,59 @@ pub async fn one(
     let finding = blocking(move || Ok(app.finding(&id)?)).await?;
     state.authorize(&principal, &method, route.as_str(), serde_json::json!({ "system": finding.finding.subject.system() }))?;
     Ok(Json(serde_json::to_value(finding).map_err(|e| ApiError::internal(&e.to_string()))?))
+}
+
+/// A lifecycle decision on one finding.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(tag = "action", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum TriageBody {
+    /// Someone owns the fix, by a due date (the finding's own by default).
+    Assign { owner: String, due: Option<String> },
+    /// Accepted as a risk by `approver` for `reason` until `expires` (then it reopens).
+    Accept { approver: String, reason: String, expires: String },
+    /// A false positive, suppressed while its records stay the same.
+    Dismiss { reason: String },
+    /// An acknowledgement, acceptance or dismissal withdrawn.
+    Reopen { reason: String },
+    /// A note.
+    Comment { text: String },
+}
+
+fn day(field: &str, s: &str) -> ApiResult<annexa_core::time::Instant> {
+    annexa_core::time::parse_instant(s).ok_or_else(|| ApiError::bad_request(format!("{field} {s:?}: expected 2027-01-31 or RFC 3339")))
+}
+
+/// Acknowledges, accepts, dismisses, reopens or comments on a finding (each a ledger entry).
+#[utoipa::path(
+    post, path = "/api/v1/findings/{id}/triage", tag = "findings", request_body = TriageBody,
+    params(("id" = String, Path, description = "The finding's id")),
+    responses(
+        (status = 200, description = "`{findings, state, ledger_entries}`", body = serde_json::Value),
+        (status = 400, description = "Not a decision, or one the finding's state does not allow"),
+        (status = 404, description = "No such finding"),
+    )
+)]
+pub async fn triage(
+    State(state): State<Arc<AppState>>,
+    Extension(principal): Extension<Principal>,
+    method: Method,
+    route: MatchedPath,
+    Path(id): Path<String>,
+    super::Body(body): super::Body<TriageBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    use annexa_store::lifecycle::Triage;
+    let triage = match body {
+        TriageBody::Assign { owner, due } => Triage::Assign { owner, due: due.as_deref().map(|d| day("due", d)).transpose()? },
+        TriageBody::Accept { approver, reason, expires } => Triage::Accept { approver, reason, expires: day("expires", &expires)? },
+        TriageBody::Dismiss { reason } => Triage::Dismiss { reason },
+        TriageBody::Reopen { reason } => Triage::Reopen { reason },
+        TriageBody::Comment { text } => Triage::Comment { text },
+    };
+    let app = state.app_for(&principal);
+    let lookup = id.clone();
+    let finding = blocking(move || Ok(app.finding(&lookup)?)).await?;
+    state.authorize(&principal, &method, route.as_str(), serde_json::json!({ "system": finding.finding.subject.system() }))?;
+    let app = state.app_for(&principal);
+    let done = blocking(move || Ok(app.triage(&annexa_app::lifecycle::Selection::Ids(vec![finding.finding.id]), &triage)?)).await?;
+    Ok(Json(serde_json::to_value(done).map_err(|e| ApiError::internal(&e.to_string()))?))
 }

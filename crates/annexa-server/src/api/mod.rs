@@ -98,10 +98,12 @@ fn declared() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(session::sign_out))
         .routes(routes!(findings::list))
         .routes(routes!(findings::one))
-        .routes(routes!(campaigns::list))
+        .routes(routes!(findings::triage))
+        .routes(routes!(campaigns::list, campaigns::create))
         .routes(routes!(campaigns::items))
+        .routes(routes!(campaigns::close))
         .routes(routes!(campaigns::decide))
-        .routes(routes!(programme::audits))
+        .routes(routes!(programme::audits, programme::run_audit))
         .routes(routes!(programme::controls))
         .routes(routes!(programme::soa))
         .routes(routes!(programme::risks))
@@ -173,6 +175,7 @@ impl IntoResponse for ApiError {
             StatusCode::CONFLICT => "conflict",
             StatusCode::PAYLOAD_TOO_LARGE => "too-large",
             StatusCode::TOO_MANY_REQUESTS => "too-many",
+            StatusCode::UNPROCESSABLE_ENTITY | StatusCode::UNSUPPORTED_MEDIA_TYPE => "invalid",
             _ => "internal",
         };
         let body = serde_json::json!({ "error": { "status": self.status.as_u16(), "code": code, "message": self.message } });
@@ -185,6 +188,35 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// A JSON request body whose refusals (not JSON, the wrong fields, too large) have the API's
+/// error shape, like every other refusal.
+pub struct Body<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Body(v)),
+            Err(e) => Err(ApiError::new(e.status(), e.body_text())),
+        }
+    }
+}
+
+/// Query parameters whose refusals have the API's error shape.
+pub struct Params<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequestParts<S> for Params<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(Params(v)),
+            Err(e) => Err(ApiError::new(e.status(), e.body_text())),
+        }
+    }
+}
 
 /// Middleware of every API route: a live API token or a signed-in session (with its CSRF
 /// token on a change), and the policy's yes for the role on this route. The principal goes

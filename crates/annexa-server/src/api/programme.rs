@@ -62,3 +62,32 @@ pub async fn tokens(State(state): State<Arc<AppState>>, Extension(principal): Ex
     let app = state.app_for(&principal);
     json(blocking(move || Ok(app.tokens()?)).await?)
 }
+
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuditBody {
+    /// The checks to run (all enabled ones when absent or empty).
+    #[serde(default)]
+    checks: Vec<String>,
+}
+
+/// Runs an audit over the stored identity graph now, and stores its findings.
+#[utoipa::path(
+    post, path = "/api/v1/audits", tag = "programme", request_body = AuditBody,
+    responses((status = 200, description = "The run: its id, counts, the checks that ran and those that could not judge", body = serde_json::Value))
+)]
+pub async fn run_audit(
+    State(state): State<Arc<AppState>>,
+    Extension(principal): Extension<Principal>,
+    super::Body(body): super::Body<AuditBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let checks = body.checks;
+    let app = state.app_for(&principal);
+    let outcome = blocking(move || Ok(app.audit(&checks, None)?)).await?;
+    Ok(Json(serde_json::json!({
+        "run": outcome.outcome,
+        "as_of": outcome.as_of,
+        "checks_run": outcome.summary.checks_run,
+        "not_evaluated": outcome.summary.not_evaluated,
+    })))
+}

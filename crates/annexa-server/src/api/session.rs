@@ -81,7 +81,11 @@ pub struct SignIn {
         (status = 429, description = "Too many failures for this username: wait Retry-After seconds"),
     )
 )]
-pub async fn sign_in(State(state): State<Arc<AppState>>, headers: HeaderMap, Json(body): Json<SignIn>) -> ApiResult<Response> {
+pub async fn sign_in(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    super::Body(body): super::Body<SignIn>,
+) -> ApiResult<Response> {
     cross_site_refused(&state, &headers)?;
     if let Some(wait) = state.sign_in.wait(&body.username) {
         let mut r =
@@ -148,7 +152,11 @@ pub struct FirstAdmin {
         (status = 409, description = "An admin exists already"),
     )
 )]
-pub async fn setup(State(state): State<Arc<AppState>>, headers: HeaderMap, Json(body): Json<FirstAdmin>) -> ApiResult<Response> {
+pub async fn setup(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    super::Body(body): super::Body<FirstAdmin>,
+) -> ApiResult<Response> {
     cross_site_refused(&state, &headers)?;
     let admin = create_first_admin(&state, body.token, body.username, body.password, body.employee_id).await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "username": admin.username, "role": "admin" }))).into_response())

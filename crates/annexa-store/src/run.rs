@@ -756,12 +756,33 @@ impl Packer {
     }
 }
 
+thread_local! {
+    /// One decompression context per thread, reused: making one per body cost more than
+    /// unpacking it (a page of findings unpacks fifty).
+    static UNPACKER: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> = const { std::cell::RefCell::new(None) };
+}
+
 /// A packed body's JSON.
 pub(crate) fn unpack(packed: &[u8]) -> Result<String, StoreError> {
     let corrupt = |why: String| StoreError::Corrupt(format!("finding body: {why}"));
     match packed.split_first() {
         Some((&PACKED_ZSTD, data)) => {
-            let json = zstd::bulk::decompress(data, MAX_BODY).map_err(|e| corrupt(e.to_string()))?;
+            // The frame says how large the body is: allocate that, not the limit.
+            let capacity = match zstd::zstd_safe::get_frame_content_size(data) {
+                Ok(Some(n)) if n <= MAX_BODY as u64 => n as usize,
+                Ok(Some(n)) => return Err(corrupt(format!("{n} bytes unpacked, over the limit"))),
+                _ => MAX_BODY,
+            };
+            let json = UNPACKER.with(|cell| {
+                let mut slot = cell.borrow_mut();
+                if slot.is_none() {
+                    *slot = Some(zstd::bulk::Decompressor::new().map_err(|e| corrupt(e.to_string()))?);
+                }
+                match slot.as_mut() {
+                    Some(d) => d.decompress(data, capacity).map_err(|e| corrupt(e.to_string())),
+                    None => Err(corrupt("no decompression context".into())),
+                }
+            })?;
             String::from_utf8(json).map_err(|_| corrupt("not UTF-8".into()))
         }
         Some((format, _)) => Err(corrupt(format!("unknown format {format}"))),

@@ -15,8 +15,9 @@ reads := {"GET", "HEAD"}
 
 call := sprintf("%s %s", [input.request.method, input.request.route])
 
-# Anyone signed in may ask who they are, and sign out.
-everyone := {"GET /api/v1/me", "POST /api/v1/sign-out"}
+# Anyone signed in may ask who they are, sign out, and see and decide the review items that
+# are theirs (the resource: whose item it is).
+everyone := {"GET /api/v1/me", "POST /api/v1/sign-out", "GET /review", "POST /review/{id}"}
 
 # Only an admin manages who may do what.
 admin_only := {"GET /api/v1/tokens"}
@@ -30,6 +31,7 @@ reviewer_calls := {
 # A system owner sees the findings and controls of their systems, and handles those
 # findings (acknowledges, accepts, dismisses, comments).
 system_owner_calls := {
+	"GET /",
 	"GET /api/v1/findings",
 	"GET /api/v1/findings/{id}",
 	"POST /api/v1/findings/{id}/triage",
@@ -73,8 +75,8 @@ resource_allowed if {
 	input.principal.role in programme
 }
 
+# Anyone's own review items (a system owner may review too).
 resource_allowed if {
-	input.principal.role == "reviewer"
 	input.principal.employee_id != null
 	input.resource.reviewer == input.principal.employee_id
 }

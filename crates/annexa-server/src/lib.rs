@@ -29,6 +29,7 @@ pub mod metrics;
 pub mod ops;
 pub mod scim;
 pub mod setup;
+pub mod web;
 
 /// The connection pool lives with the use cases that share it.
 pub use annexa_app::pool;
@@ -189,6 +190,7 @@ pub fn app(state: Arc<AppState>) -> axum::Router {
         .merge(api)
         .merge(ops::routes())
         .merge(setup::routes())
+        .merge(web::routes())
         // After routing, so that requests are counted under the route they matched.
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::observe))
         .with_state(state)

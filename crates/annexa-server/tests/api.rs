@@ -479,3 +479,116 @@ async fn the_api_answers_each_role_as_the_policy_says() {
     }
     assert!(seen >= 1);
 }
+
+/// A page request with a cookie (or none) and form fields; the status, headers and body.
+async fn page(
+    o: &Org,
+    method: &str,
+    path: &str,
+    cookie: Option<&str>,
+    form: &[(&str, &str)],
+    extra: &[(&str, &str)],
+) -> (u16, axum::http::HeaderMap, String) {
+    let mut req = Request::builder().method(method).uri(path);
+    if let Some(c) = cookie {
+        req = req.header("cookie", c);
+    }
+    for (k, v) in extra {
+        req = req.header(*k, *v);
+    }
+    let body = if form.is_empty() {
+        Body::empty()
+    } else {
+        req = req.header("content-type", "application/x-www-form-urlencoded");
+        let encoded: Vec<String> = form
+            .iter()
+            .map(|(k, v)| {
+                format!(
+                    "{k}={}",
+                    v.bytes()
+                        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+                        .collect::<String>()
+                )
+            })
+            .collect();
+        Body::from(encoded.join("&"))
+    };
+    let res = app(o.state.clone()).oneshot(req.body(body).expect("request")).await.expect("response");
+    let (status, headers) = (res.status().as_u16(), res.headers().clone());
+    let bytes = res.into_body().collect().await.expect("body").to_bytes();
+    (status, headers, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+fn location(h: &axum::http::HeaderMap) -> &str {
+    h.get("location").and_then(|v| v.to_str().ok()).unwrap_or_default()
+}
+
+/// The csrf token a page's forms carry.
+fn form_token(html: &str) -> String {
+    let at = html.find("name=\"csrf_token\" value=\"").expect("a form with a token") + 25;
+    html[at..at + 64].to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pages_sign_in_show_the_dashboard_and_let_a_reviewer_decide_only_their_items() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}", root.path().join("web.db").display());
+    let o = tokio::task::block_in_place(|| org(&url, tempfile::tempdir().expect("tempdir")));
+    let app = App::new(o.state.settings.clone(), "test");
+    let lead = annexa_app::users::UserRequest { username: "lead".into(), role: Role::ComplianceManager, employee_id: None, system: None };
+    tokio::task::block_in_place(|| app.create_user(&lead, PASSWORD)).expect("user");
+
+    // No session: every page sends the browser to sign in.
+    for path in ["/", "/review"] {
+        let (status, h, _) = page(&o, "GET", path, None, &[], &[]).await;
+        assert_eq!((status, location(&h)), (303, "/sign-in"), "{path}");
+    }
+    let (status, h, html) = page(&o, "GET", "/sign-in", None, &[], &[]).await;
+    assert_eq!(status, 200);
+    assert!(h.get("content-security-policy").and_then(|v| v.to_str().ok()).is_some_and(|c| c.contains("default-src 'none'")));
+    assert!(html.contains("<form method=\"post\" action=\"/sign-in\">") && html.contains("autocomplete=\"current-password\""));
+    let (status, _, html) = page(&o, "POST", "/sign-in", None, &[("username", "lead"), ("password", "wrong password here")], &[]).await;
+    assert!(status == 401 && html.contains("wrong username or password") && html.contains("value=\"lead\""), "{status}");
+    let (status, _, _) =
+        page(&o, "POST", "/sign-in", None, &[("username", "lead"), ("password", PASSWORD)], &[("sec-fetch-site", "cross-site")]).await;
+    assert_eq!(status, 403, "a sign-in form posted from another site");
+
+    // The compliance lead's dashboard: findings by severity as SVG, the campaigns.
+    let (status, h, _) = page(&o, "POST", "/sign-in", None, &[("username", "lead"), ("password", PASSWORD)], &[]).await;
+    assert_eq!((status, location(&h)), (303, "/"));
+    let lead_cookie = h.get("set-cookie").and_then(|v| v.to_str().ok()).expect("cookie").split(';').next().expect("pair").to_string();
+    let (status, _, html) = page(&o, "GET", "/", Some(&lead_cookie), &[], &[]).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("<svg role=\"img\"") && html.contains("Open findings by severity") && html.contains("Q4 review"), "{html}");
+    assert!(!html.contains("<script"), "no script on the page");
+
+    // The reviewer: sent to their page, their items only, decided with the form's token.
+    let (status, h, _) = page(&o, "POST", "/sign-in", None, &[("username", "ana.r"), ("password", PASSWORD)], &[]).await;
+    assert_eq!(status, 303);
+    let cookie = h.get("set-cookie").and_then(|v| v.to_str().ok()).expect("cookie").split(';').next().expect("pair").to_string();
+    let (status, h, _) = page(&o, "GET", "/", Some(&cookie), &[], &[]).await;
+    assert_eq!((status, location(&h)), (303, "/review"));
+    let (status, _, html) = page(&o, "GET", "/review", Some(&cookie), &[], &[]).await;
+    assert_eq!(status, 200);
+    let mine = o.item_of["M1"];
+    assert!(html.contains(&format!("action=\"/review/{mine}\"")), "{html}");
+    assert!(!html.contains(&format!("action=\"/review/{}\"", o.item_of["M2"])), "another reviewer's item is not shown");
+    let token = form_token(&html);
+    let decide = |id: i64| format!("/review/{id}");
+    let form = |t: &str| vec![("csrf_token", t.to_string()), ("decision", "revoke".to_string()), ("comment", "left finance".to_string())];
+    let (status, _, _) = page(&o, "POST", &decide(mine), Some(&cookie), &refs(&form(&"0".repeat(64))), &[]).await;
+    assert_eq!(status, 403, "a form without this session's token");
+    let (status, _, _) = page(&o, "POST", &decide(o.item_of["M2"]), Some(&cookie), &refs(&form(&token)), &[]).await;
+    assert_eq!(status, 403, "another reviewer's item");
+    let (status, h, _) = page(&o, "POST", &decide(mine), Some(&cookie), &refs(&form(&token)), &[("sec-fetch-site", "same-origin")]).await;
+    assert_eq!((status, location(&h)), (303, format!("/review?done={mine}#item-{mine}").as_str()));
+    let (_, _, html) = page(&o, "GET", &format!("/review?done={mine}"), Some(&cookie), &[], &[]).await;
+    assert!(html.contains(&format!("Item {mine} decided.")) && !html.contains(&format!("action=\"/review/{mine}\"")), "{html}");
+    // Signing out by the form ends the session.
+    let (status, h, _) = page(&o, "POST", "/sign-out", Some(&cookie), &[("csrf_token", &token)], &[]).await;
+    assert_eq!((status, location(&h)), (303, "/sign-in"));
+    assert_eq!(page(&o, "GET", "/review", Some(&cookie), &[], &[]).await.0, 303);
+    let state = o.state.clone();
+    drop(o);
+    tokio::task::block_in_place(move || drop(state));
+}

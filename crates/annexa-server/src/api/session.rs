@@ -87,33 +87,47 @@ pub async fn sign_in(
     super::Body(body): super::Body<SignIn>,
 ) -> ApiResult<Response> {
     cross_site_refused(&state, &headers)?;
-    if let Some(wait) = state.sign_in.wait(&body.username) {
-        let mut r =
-            ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too many failed sign-ins for this username: wait and try again").into_response();
-        r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait));
-        return Ok(r);
-    }
-    let permit = state.sign_in.verifying.acquire().await.map_err(|_| ApiError::internal("the sign-in semaphore is closed"))?;
-    let app = annexa_app::App::new(state.settings.clone(), "server").with_pool(state.store.clone());
-    let (username, password) = (body.username.clone(), body.password);
-    let signed = blocking(move || Ok(app.sign_in(&username, &password)?)).await?;
-    drop(permit);
-    let Some(s) = signed else {
-        state.sign_in.failed(&body.username);
-        return Err(ApiError::new(StatusCode::UNAUTHORIZED, "wrong username or password"));
-    };
-    state.sign_in.succeeded(&body.username);
-    let secure = if state.config.public_url.starts_with("https://") { "; Secure" } else { "" };
-    let max_age = (s.expires_at - chrono::Utc::now()).num_seconds().max(0);
-    let cookie = format!("{COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}", s.session_id);
+    let started = start_session(&state, body.username, body.password).await?;
+    let s = started.signed;
     let body = serde_json::json!({
         "username": s.user.username, "role": s.user.role.as_str(), "employee_id": s.user.employee_id,
         "csrf_token": s.csrf_token, "expires_at": s.expires_at,
     });
     let mut r = Json(body).into_response();
-    r.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|e| ApiError::internal(&e.to_string()))?);
+    r.headers_mut().insert(header::SET_COOKIE, started.cookie);
     r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(r)
+}
+
+/// A session just started, and the cookie that carries it.
+pub struct Started {
+    pub signed: annexa_app::users::SignedIn,
+    pub cookie: HeaderValue,
+}
+
+/// Checks a password, under the sign-in limits, and starts a session (the API's sign-in and
+/// the sign-in page share it).
+pub async fn start_session(state: &Arc<AppState>, username: String, password: String) -> ApiResult<Started> {
+    if let Some(wait) = state.sign_in.wait(&username) {
+        let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too many failed sign-ins for this username: wait and try again");
+        e.retry_after = Some(wait);
+        return Err(e);
+    }
+    let permit = state.sign_in.verifying.acquire().await.map_err(|_| ApiError::internal("the sign-in semaphore is closed"))?;
+    let app = annexa_app::App::new(state.settings.clone(), "server").with_pool(state.store.clone());
+    let name = username.clone();
+    let signed = blocking(move || Ok(app.sign_in(&name, &password)?)).await?;
+    drop(permit);
+    let Some(s) = signed else {
+        state.sign_in.failed(&username);
+        return Err(ApiError::new(StatusCode::UNAUTHORIZED, "wrong username or password"));
+    };
+    state.sign_in.succeeded(&username);
+    let secure = if state.config.public_url.starts_with("https://") { "; Secure" } else { "" };
+    let max_age = (s.expires_at - chrono::Utc::now()).num_seconds().max(0);
+    let cookie = format!("{COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}", s.session_id);
+    let cookie = HeaderValue::from_str(&cookie).map_err(|e| ApiError::internal(&e.to_string()))?;
+    Ok(Started { signed: s, cookie })
 }
 
 /// Ends the caller's session and clears its cookie.

@@ -14,7 +14,8 @@ pub fn routes() -> axum::Router<Arc<AppState>> {
     axum::Router::new().route("/setup", axum::routing::get(form).post(submit))
 }
 
-/// The headers every page gets: no scripts, no framing, no sniffing, no caching, no referrer.
+/// The headers every page gets: no scripts, no framing, no sniffing, no caching, no
+/// referrer to other sites.
 pub fn page(status: StatusCode, body: String) -> Response {
     let mut r = (status, body).into_response();
     let h = r.headers_mut();
@@ -22,12 +23,14 @@ pub fn page(status: StatusCode, body: String) -> Response {
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    // Not `no-referrer`: with it a browser sends `Origin: null` on a page's own form posts,
+    // which the cross-site check must refuse. `same-origin` still tells no other site.
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
 }
@@ -51,9 +54,7 @@ pub fn escape(s: &str) -> String {
 fn html(title: &str, content: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
-         <title>{title} · Annexa</title><style>body{{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem}}\
-         label{{display:block;margin-top:1rem}}input{{width:100%;padding:.4rem;font:inherit}}button{{margin-top:1.5rem;padding:.5rem 1rem;font:inherit}}\
-         .error{{color:#a00}}</style></head><body><main><h1>{title}</h1>{content}</main></body></html>\n"
+         <title>{title} · Annexa</title><link rel=\"stylesheet\" href=\"/assets/annexa.css\"></head><body><main><h1>{title}</h1>{content}</main></body></html>\n"
     )
 }
 

@@ -15,6 +15,7 @@ use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 use tower::ServiceExt;
 
 const HR: &str = "employee_id,email,given_name,family_name,department,title,manager_id,location,worker_type,status,start_date,end_date\n\
@@ -589,6 +590,146 @@ async fn the_pages_sign_in_show_the_dashboard_and_let_a_reviewer_decide_only_the
     assert_eq!((status, location(&h)), (303, "/sign-in"));
     assert_eq!(page(&o, "GET", "/review", Some(&cookie), &[], &[]).await.0, 303);
     let state = o.state.clone();
+    drop(o);
+    tokio::task::block_in_place(move || drop(state));
+}
+
+/// chromedriver, or `None` (a skip, except under CI: scripts/test installs it).
+fn chromedriver() -> Option<String> {
+    let found = std::process::Command::new("chromedriver").arg("--version").output().is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var("CI").is_err(),
+            "chromedriver is not installed: under CI the browser test must run (scripts/test installs it)"
+        );
+        eprintln!("skipped: the pages in Chromium without chromedriver (scripts/test installs chromium-driver)");
+        return None;
+    }
+    Some("chromedriver".into())
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+/// Kills chromedriver (and so its Chromium) when the test ends, however it ends.
+struct Driver(std::process::Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pages_work_in_headless_chromium_with_the_keyboard() {
+    use fantoccini::{key::Key, ClientBuilder, Locator};
+    let Some(driver) = chromedriver() else { return };
+    let root = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}", root.path().join("browser.db").display());
+    let o = tokio::task::block_in_place(|| org(&url, tempfile::tempdir().expect("tempdir")));
+    let lead = annexa_app::users::UserRequest { username: "lead".into(), role: Role::ComplianceManager, employee_id: None, system: None };
+    tokio::task::block_in_place(|| App::new(o.state.settings.clone(), "test").create_user(&lead, PASSWORD)).expect("user");
+    // The server on a real socket, its public URL the one the browser uses (Origin checks).
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let mut config = ServerConfig::new(&base);
+    config.settings = Some(o.state.settings.clone());
+    let state = tokio::task::block_in_place(|| AppState::open(&url, config)).expect("state");
+    let server = tokio::spawn(std::future::IntoFuture::into_future(axum::serve(listener, app(state.clone()))));
+    // chromedriver, with Chromium's own log (console messages) in its log file.
+    let port = free_port();
+    let log = root.path().join("chromedriver.log");
+    let child = std::process::Command::new(&driver)
+        .arg(format!("--port={port}"))
+        .arg(format!("--log-path={}", log.display()))
+        .arg("--enable-chrome-logs")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let _driver = Driver(child);
+    let profile = root.path().join("profile");
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({ "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1000",
+                         "--enable-logging=stderr", "--v=0", format!("--user-data-dir={}", profile.display())] }),
+    );
+    let mut client = None;
+    for _ in 0..50 {
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        match ClientBuilder::new(connector).capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{port}")).await {
+            Ok(c) => {
+                client = Some(c);
+                break;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+    let c = client.expect("a WebDriver session");
+    let shots = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser");
+    std::fs::create_dir_all(&shots).expect("screenshot folder");
+    let shot = |name: &'static str, png: Vec<u8>| {
+        assert!(png.starts_with(b"\x89PNG") && png.len() > 4000, "{name}: a screenshot with something on it ({} bytes)", png.len());
+        std::fs::write(shots.join(name), png).expect("keep the screenshot");
+    };
+    let sign_in = |who: &'static str| {
+        let c = c.clone();
+        let base = base.clone();
+        async move {
+            c.goto(&format!("{base}/")).await.expect("goto");
+            assert_eq!(c.current_url().await.expect("url").path(), "/sign-in", "a page without a session sends to sign in");
+            c.find(Locator::Id("username")).await.expect("username").send_keys(who).await.expect("type");
+            let password = c.find(Locator::Id("password")).await.expect("password");
+            password.send_keys(&format!("{PASSWORD}{}", char::from(Key::Enter))).await.expect("type and press Enter");
+        }
+    };
+
+    // The compliance lead signs in with the keyboard and sees the dashboard.
+    sign_in("lead").await;
+    if c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("svg[role=img]")).await.is_err() {
+        panic!("no chart at {:?}: {}", c.current_url().await.map(|u| u.to_string()), c.source().await.unwrap_or_default());
+    }
+    assert_eq!(c.current_url().await.expect("url").path(), "/");
+    assert!(c.source().await.expect("source").contains("Q4 review"));
+    shot("dashboard.png", c.screenshot().await.expect("screenshot"));
+    c.find(Locator::Css("header form button")).await.expect("sign out").click().await.expect("click");
+    c.wait().for_element(Locator::Id("username")).await.expect("back at sign-in");
+
+    // The reviewer: their page; a revoke with a comment, by the keyboard alone.
+    sign_in("ana.r").await;
+    c.wait().for_element(Locator::Css("main table")).await.expect("the items");
+    assert_eq!(c.current_url().await.expect("url").path(), "/review");
+    let mine = o.item_of["M1"];
+    let comment = c.find(Locator::Id(&format!("comment-{mine}"))).await.expect("the item's comment field");
+    let tab = char::from(Key::Tab);
+    comment.send_keys(&format!("left finance{tab}{tab}")).await.expect("type, then Tab to Revoke");
+    let focused = c.active_element().await.expect("focus");
+    assert_eq!(focused.attr("value").await.expect("attr").as_deref(), Some("revoke"), "Tab reaches Revoke");
+    focused.send_keys(&char::from(Key::Enter).to_string()).await.expect("Enter");
+    c.wait().for_element(Locator::Css("p.notice")).await.expect("the decision's notice");
+    let source = c.source().await.expect("source");
+    assert!(source.contains(&format!("Item {mine} decided.")) && !source.contains(&format!("action=\"/review/{mine}\"")));
+    shot("review.png", c.screenshot().await.expect("screenshot"));
+
+    // A page the role does not allow is refused.
+    c.goto(&format!("{base}/api/v1/tokens")).await.expect("goto");
+    assert!(c.source().await.expect("source").contains("\"forbidden\""), "a reviewer may not list tokens");
+    c.close().await.expect("close the browser");
+    server.abort();
+
+    // No console message: nothing broke the Content-Security-Policy or the page.
+    let chrome_log = std::fs::read_to_string(&log).unwrap_or_default();
+    let console: Vec<&str> = chrome_log.lines().filter(|l| l.contains(":CONSOLE") || l.contains("Refused to")).collect();
+    assert!(console.is_empty(), "console: {console:?}");
+    let decided = tokio::task::block_in_place(|| {
+        let mut d = None;
+        App::new(o.state.settings.clone(), "test").campaign_item(mine).map(|i| d = i.decision).expect("item");
+        d
+    });
+    assert_eq!(decided.as_deref(), Some("revoke"), "the browser's decision is stored");
     drop(o);
     tokio::task::block_in_place(move || drop(state));
 }

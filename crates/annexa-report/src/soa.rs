@@ -252,20 +252,7 @@ pub fn write_csv(path: &Path, controls: &[SoaRow], clauses: &[SoaRow]) -> Result
 }
 
 /// Escapes text for HTML.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use annexa_core::text::escape_html as escape;
 
 /// The SoA as an HTML fragment: the summary per theme, the controls, the clauses.
 pub fn html_section(controls: &[SoaRow], clauses: &[SoaRow], meta: &SoaMeta) -> String {

@@ -36,20 +36,7 @@ pub fn page(status: StatusCode, body: String) -> Response {
 }
 
 /// Text made safe for HTML content and attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use annexa_core::text::escape_html as escape;
 
 fn html(title: &str, content: &str) -> String {
     format!(

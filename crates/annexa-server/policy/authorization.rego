@@ -1,8 +1,9 @@
-# Who may call what in `annexa serve`. Every request to /api/v1 is decided here: first the
-# route (input.resource is null), then, where a handler has loaded what the request touches
-# (a review item's reviewer, a finding's system), that resource as well. An admin may copy
-# this file, change it and point `[server] authorization` at the copy (`annexa serve` records
-# each policy it starts with, by SHA-256, in the ledger).
+# Who may call what in `annexa serve`. Every request to /api/v1 and every page is decided
+# here: first the route (input.resource is null), then, where a handler has loaded what the
+# request touches (a review item's reviewer, a finding's system), that resource as well. An
+# admin may copy this file, change it and start the server with `annexa serve
+# --authorization FILE` (the server records each policy it starts with, by SHA-256, in the
+# ledger).
 #
 # input.principal: {"name", "role", "employee_id", "systems"}
 # input.request:   {"method", "route"}   (the route as declared: /api/v1/findings/{id})

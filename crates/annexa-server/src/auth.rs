@@ -8,10 +8,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 
-/// Who is calling: the token that authenticated the request.
+/// Who is calling: the token that authenticated the request, or the signed-in user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
-    pub token_id: String,
     pub name: String,
     pub scope: annexa_core::model::TokenScope,
     /// The system a `scim` token pushes for, or a system owner's system.
@@ -37,7 +36,6 @@ impl Principal {
     /// A signed-in user, as the session says.
     pub fn of_session(id: String, s: annexa_store::users::Session) -> Principal {
         Principal {
-            token_id: String::new(),
             name: s.user.username,
             scope: annexa_core::model::TokenScope::Api,
             system: s.user.system,
@@ -112,7 +110,6 @@ impl AppState {
             store.touch_token(id, now).map_err(|e| e.to_string())?;
         }
         Ok(Some(Principal {
-            token_id: token.id,
             name: token.name,
             scope: token.scope,
             system: token.system,

@@ -1,5 +1,5 @@
 //! Authorization: every API request is decided by a Rego policy (`policy/authorization.rego`
-//! is the one shipped; `[server] authorization` may name an admin's own). The policy is
+//! is the one shipped; `annexa serve --authorization FILE` names an admin's own). The policy is
 //! compiled once; each decision evaluates a clone of it, under a time limit, with the
 //! principal, the request's method and declared route, and (when a handler has loaded it)
 //! the resource the request touches. Undefined is a refusal, as is any failure: a policy

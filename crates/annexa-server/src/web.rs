@@ -249,6 +249,9 @@ async fn dashboard(State(state): State<Arc<AppState>>, headers: HeaderMap, metho
     render(StatusCode::OK, &t)
 }
 
+/// Items a campaign shows a reviewer on their page at most (the API pages through the rest).
+const PAGE_ITEMS: u64 = 500;
+
 struct ItemRow {
     id: i64,
     entitlement: String,
@@ -273,6 +276,8 @@ struct ReviewPage {
     total: usize,
     notice: Option<String>,
     error: Option<String>,
+    /// Said when a campaign has more items than the page shows.
+    more: Option<String>,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -323,7 +328,7 @@ async fn review(
     let read = blocking(move || {
         let mut items = Vec::new();
         for c in app.campaigns()?.into_iter().filter(|c| c.status == "open") {
-            let filter = annexa_store::campaign::ItemFilter { reviewer: Some(me.clone()), limit: Some(500), ..Default::default() };
+            let filter = annexa_store::campaign::ItemFilter { reviewer: Some(me.clone()), limit: Some(PAGE_ITEMS), ..Default::default() };
             app.campaign_items(c.id, &filter, |i| {
                 items.push(i);
                 Ok(())
@@ -336,6 +341,11 @@ async fn review(
         Ok(i) => i,
         Err(e) => return e.into_response(),
     };
+    let shown_per_campaign = items.iter().fold(std::collections::HashMap::<i64, u64>::new(), |mut m, i| {
+        *m.entry(i.campaign_id).or_default() += 1;
+        m
+    });
+    let more = shown_per_campaign.values().any(|n| *n >= PAGE_ITEMS);
     let decided = items.iter().filter(|i| i.decision.is_some()).count();
     let total = items.len();
     let mut rows: Vec<ItemRow> = items
@@ -363,6 +373,7 @@ async fn review(
         decided,
         total,
         notice: q.done.map(|id| format!("Item {id} decided.")),
+        more: more.then(|| format!("A campaign has more than {PAGE_ITEMS} items for you: only the first {PAGE_ITEMS} of each are shown here; GET /api/v1/campaigns/ID/items?undecided=true lists them all.")),
         error: q.error,
     };
     render(StatusCode::OK, &t)
@@ -407,21 +418,9 @@ async fn decide(
         Ok(_) => Redirect::to(&format!("/review?done={id}#item-{id}")).into_response(),
         Err(e) if e.status.is_client_error() => {
             let message: String = e.message.chars().filter(|c| !c.is_control()).collect();
-            let query = serde_urlencoded_error(&message);
+            let query = percent_encoding::utf8_percent_encode(&message, percent_encoding::NON_ALPHANUMERIC);
             Redirect::to(&format!("/review?error={query}#item-{id}")).into_response()
         }
         Err(e) => e.into_response(),
     }
-}
-
-/// A message as a query-string value.
-fn serde_urlencoded_error(message: &str) -> String {
-    message
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            b' ' => "+".to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

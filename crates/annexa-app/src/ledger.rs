@@ -319,3 +319,60 @@ pub fn verify_export(dir: &Path, verifier: &NoteVerifier, extra: &[PathBuf]) -> 
     let stored = text.lines().enumerate().map(|(i, body)| StoredEntry { seq: i as u64, body, leaf_hash: leaf_hash(body.as_bytes()) });
     Ok(verify_log(stored, &notes, verifier))
 }
+
+/// Where an entry is in the ledger, with its inclusion proof in the newest signed
+/// checkpoint that covers it, checked here against the ledger's own key.
+#[derive(Debug, Clone)]
+pub struct EntryProof {
+    pub seq: u64,
+    /// What the entry records, and its leaf hash.
+    pub body: serde_json::Value,
+    pub leaf_hash: String,
+    /// The bundle `annexa ledger verify-proof` checks offline; none while no signed
+    /// checkpoint covers the entry.
+    pub bundle: Option<serde_json::Value>,
+    /// What the proof showed when it verified, or why there is none or it failed.
+    pub outcome: std::result::Result<String, String>,
+}
+
+impl App {
+    /// Entry `seq` with its inclusion proof, verified.
+    pub fn entry_proof(&self, seq: u64) -> Result<EntryProof> {
+        let (body, leaf_hash) = self.ledger_entry(seq)?;
+        let bundle = match self.prove_inclusion(seq) {
+            Ok(b) => b,
+            Err(e) if e.kind == ErrorKind::Conflict => {
+                return Ok(EntryProof { seq, body, leaf_hash, bundle: None, outcome: Err(e.message().to_string()) })
+            }
+            Err(e) => return Err(e),
+        };
+        let outcome = match verify_proof(&bundle.to_string(), "the proof", &self.ledger_verifier()?)? {
+            Some(shown) => Ok(shown),
+            None => Err("the proof does not verify against the signed checkpoint: the ledger was changed".to_string()),
+        };
+        Ok(EntryProof { seq, body, leaf_hash, bundle: Some(bundle), outcome })
+    }
+
+    /// The ledger entry that recorded finding `id` (its latest), if any.
+    pub fn finding_ledger_seq(&self, id: &str) -> Result<Option<u64>> {
+        let ids = std::collections::HashSet::from([id.to_string()]);
+        Ok(self.store()?.finding_ledger_entries(&ids)?.get(id).copied())
+    }
+
+    /// The ledger's size and its signed checkpoints, oldest first.
+    pub fn ledger_checkpoints(&self) -> Result<(u64, Vec<annexa_store::ledger::StoredCheckpoint>)> {
+        let mut store = self.store()?;
+        Ok((store.ledger_size()?, store.ledger_checkpoints()?))
+    }
+
+    /// The newest `limit` ledger entries, newest first.
+    pub fn recent_ledger_entries(&self, limit: u64) -> Result<Vec<annexa_store::ledger::LedgerEntry>> {
+        let mut store = self.store()?;
+        let size = store.ledger_size()?;
+        let mut entries = Vec::new();
+        for seq in (size.saturating_sub(limit)..size).rev() {
+            entries.extend(store.ledger_entry(seq)?);
+        }
+        Ok(entries)
+    }
+}

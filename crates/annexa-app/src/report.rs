@@ -17,10 +17,22 @@ const TOP_FINDINGS: u64 = 25;
 const TREND_RUNS: i64 = 12;
 
 impl App {
-    /// Gathers the report.
+    /// Gathers the report, after signing a checkpoint that covers everything in it.
     pub fn auditor_report(&self) -> Result<AuditorReport> {
         let mut store = self.store()?;
         let checkpoint = self.checkpoint(&mut store)?;
+        self.gather_report(&mut store, Some((checkpoint.size, checkpoint.note)))
+    }
+
+    /// The report's figures as they stand, for a page to show: a read, so nothing is
+    /// signed; the newest checkpoint is named instead.
+    pub fn report_figures(&self) -> Result<AuditorReport> {
+        let mut store = self.store()?;
+        let latest = store.ledger_checkpoints()?.pop().map(|c| (c.size, c.note));
+        self.gather_report(&mut store, latest)
+    }
+
+    fn gather_report(&self, store: &mut annexa_store::Store, checkpoint: Option<(u64, String)>) -> Result<AuditorReport> {
         let view = self.soa()?;
         let soa_meta = self.soa_meta(&view);
         let counts = store.report_counts(TREND_RUNS)?;
@@ -60,7 +72,7 @@ impl App {
             .collect();
         by_control.sort_by_key(|(c, _, _)| catalog.controls().iter().position(|x| x.id == *c).unwrap_or(usize::MAX));
 
-        let page = self.most_severe_open(&mut store, TOP_FINDINGS)?;
+        let page = self.most_severe_open(store, TOP_FINDINGS)?;
         let top_findings = page
             .findings
             .iter()
@@ -192,7 +204,7 @@ impl App {
             jml: jml.into_iter().map(|(k, (p, d))| (k, p, d)).collect(),
             leavers_overdue,
             nonconformities: (open_ncs, ncs.len() as u64 - open_ncs),
-            checkpoint: Some((checkpoint.size, checkpoint.note)),
+            checkpoint,
         })
     }
 

@@ -2,10 +2,11 @@
 //! SVG, a Content-Security-Policy that forbids anything else, no script), and the same page
 //! printed to PDF by headless Chromium.
 
+use crate::charts;
 use crate::soa::{escape, html_section, SoaMeta};
-use crate::svg::{self, Segment};
+use crate::svg;
 use crate::ReportError;
-use annexa_core::posture::{Posture, Strength};
+use annexa_core::posture::Posture;
 use annexa_core::soa::SoaRow;
 use std::fmt::Write;
 use std::path::Path;
@@ -100,29 +101,6 @@ pub struct CampaignLine {
     pub reviewers: Vec<(String, u64, u64, f64, u64, u64)>,
 }
 
-fn level_colour(level_scores: &[u8], l: u8, i: u8) -> &'static str {
-    let score = l * i;
-    match level_scores.iter().position(|s| score <= *s) {
-        Some(0) => "#c6efce",
-        Some(1) => "#ffeb9c",
-        Some(2) => "#f4b183",
-        _ => "#ff8080",
-    }
-}
-
-fn strength_segments(s: &Strength) -> Vec<Segment> {
-    let seg = |name: &str, value: u64, colour: &'static str| Segment { name: name.to_string(), value: value as f64, colour };
-    vec![
-        seg("FIDO2/WebAuthn", s.phishing_resistant, "#2e7d32"),
-        seg("push", s.push, "#7cb342"),
-        seg("TOTP", s.totp, "#c0ca33"),
-        seg("MFA (factor not named)", s.unspecified, "#fdd835"),
-        seg("SMS/e-mail", s.sms, "#fb8c00"),
-        seg("password only", s.none, "#c62828"),
-        seg("not reported", s.unknown, "#bdbdbd"),
-    ]
-}
-
 /// The page's CSS: inline, as the policy allows nothing else.
 const CSS: &str = "body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:75rem;color:#1a1a1a;line-height:1.4}\
 h1{font-size:1.8rem}h2{border-bottom:2px solid #d9e1f2;margin-top:2.5rem;page-break-after:avoid}\
@@ -200,24 +178,7 @@ fn summary(h: &mut String, r: &AuditorReport) {
 
 fn posture(h: &mut String, r: &AuditorReport) {
     h.push_str("<section><h2 id=\"posture\">Posture by Annex A theme</h2>");
-    let counts = crate::soa::theme_counts(&r.soa_controls);
-    let bars: Vec<(String, Vec<Segment>)> = counts
-        .iter()
-        .map(|(theme, n)| {
-            let undecided_or_unset = n[0] - n[2] - n[4] - n[5] - n[6];
-            (
-                theme.clone(),
-                vec![
-                    Segment { name: "implemented".into(), value: n[4] as f64, colour: "#66bb6a" },
-                    Segment { name: "partial".into(), value: n[5] as f64, colour: "#ffca28" },
-                    Segment { name: "not started".into(), value: n[6] as f64, colour: "#ef5350" },
-                    Segment { name: "status not set".into(), value: undecided_or_unset as f64, colour: "#e0e0e0" },
-                    Segment { name: "excluded".into(), value: n[2] as f64, colour: "#9e9e9e" },
-                ],
-            )
-        })
-        .collect();
-    h.push_str(&svg::stacked_shares("Annex A controls by theme and implementation status", &bars));
+    h.push_str(&charts::posture_by_theme(r));
     h.push_str("<p>A control that built-in checks test is implemented when they all passed in the latest audit and partial while findings are open; the status of the others is as recorded in the SoA.</p></section>");
 }
 
@@ -227,28 +188,14 @@ fn authentication(h: &mut String, r: &AuditorReport) {
         h.push_str("<p>No audit has measured it yet.</p></section>");
         return;
     };
-    let share = |s: &Strength| if s.known() == 0 { 0.0 } else { 100.0 * s.phishing_resistant as f64 / s.known() as f64 };
     let _ = write!(
         h,
         "<p>Enabled interactive accounts by their strongest second factor. Phishing-resistant (FIDO2/WebAuthn): {:.1} % of accounts whose factors are known, {:.1} % of privileged accounts.</p>",
-        share(&p.accounts),
-        share(&p.privileged)
+        charts::fido2_share(&p.accounts),
+        charts::fido2_share(&p.privileged)
     );
-    let bars = vec![
-        ("All accounts".to_string(), strength_segments(&p.accounts)),
-        ("Privileged accounts".to_string(), strength_segments(&p.privileged)),
-    ];
-    h.push_str(&svg::stacked_shares("Accounts by strongest authentication factor", &bars));
-    if r.posture_trend.len() > 1 {
-        let labels: Vec<String> = r.posture_trend.iter().map(|(run, day, _)| format!("#{run} {day}")).collect();
-        let all: Vec<f64> = r.posture_trend.iter().map(|(_, _, p)| share(&p.accounts)).collect();
-        let privileged: Vec<f64> = r.posture_trend.iter().map(|(_, _, p)| share(&p.privileged)).collect();
-        h.push_str(&svg::lines(
-            "Share on FIDO2/WebAuthn over time (%)",
-            &labels,
-            &[("all accounts".into(), "#1565c0", all), ("privileged".into(), "#2e7d32", privileged)],
-        ));
-    }
+    h.push_str(&charts::authentication_strength(r).unwrap_or_default());
+    h.push_str(&charts::fido2_over_time(r).unwrap_or_default());
     h.push_str("</section>");
 }
 
@@ -298,13 +245,7 @@ fn trend(h: &mut String, r: &AuditorReport) {
         h.push_str("<p>No runs yet.</p></section>");
         return;
     }
-    let labels: Vec<String> = r.trend.iter().map(|t| format!("#{} {}", t.id, t.as_of)).collect();
-    let series = [
-        ("open".to_string(), "#c62828", r.trend.iter().map(|t| t.open as f64).collect()),
-        ("new".to_string(), "#fb8c00", r.trend.iter().map(|t| t.new as f64).collect()),
-        ("resolved".to_string(), "#2e7d32", r.trend.iter().map(|t| t.resolved as f64).collect()),
-    ];
-    h.push_str(&svg::lines("Open, new and resolved findings per audit run", &labels, &series));
+    h.push_str(&charts::findings_over_time(r).unwrap_or_default());
     h.push_str("</section>");
 }
 
@@ -314,9 +255,7 @@ fn risks(h: &mut String, r: &AuditorReport) {
         h.push_str("<p>The risk register is empty.</p></section>");
         return;
     }
-    let placed: Vec<(String, u8, u8)> = r.risks.iter().map(|x| (x.label.clone(), x.residual.0, x.residual.1)).collect();
-    let scores = r.level_scores.clone();
-    h.push_str(&svg::heat_map("Residual risk heat map (likelihood by impact)", &move |l, i| level_colour(&scores, l, i), &placed));
+    h.push_str(&charts::risk_heat_map(r).unwrap_or_default());
     h.push_str("<table><thead><tr><th scope=\"col\">Risk</th><th scope=\"col\">Title</th><th scope=\"col\">Owner</th><th scope=\"col\">Inherent</th><th scope=\"col\">Residual</th><th scope=\"col\">Level</th><th scope=\"col\">Treatment</th><th scope=\"col\">ALE</th></tr></thead><tbody>");
     for x in &r.risks {
         let ale = x.ale.map(|a| format!("{} {}", svg::fmt(a), escape(&r.currency))).unwrap_or_default();

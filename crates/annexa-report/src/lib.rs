@@ -20,6 +20,7 @@
 //! back). The app decides what a returned row means.
 
 pub mod auditor;
+pub mod charts;
 pub mod oscal;
 pub mod soa;
 pub mod svg;

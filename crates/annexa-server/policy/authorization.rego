@@ -30,13 +30,16 @@ reviewer_calls := {
 }
 
 # A system owner sees the findings and controls of their systems, and handles those
-# findings (acknowledges, accepts, dismisses, comments).
+# findings (acknowledges, accepts, dismisses, comments), through the API and the pages.
 system_owner_calls := {
 	"GET /",
 	"GET /api/v1/findings",
 	"GET /api/v1/findings/{id}",
 	"POST /api/v1/findings/{id}/triage",
 	"GET /api/v1/controls",
+	"GET /findings",
+	"GET /findings/{id}",
+	"POST /findings/{id}/triage",
 }
 
 # Programme-wide roles: a resource does not narrow what they may see. (GET /metrics is a

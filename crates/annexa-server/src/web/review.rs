@@ -1,0 +1,181 @@
+//! The reviewer's page: their items in open campaigns, each with its context and the
+//! recommendation, certified or revoked with a comment.
+
+use super::*;
+use axum::extract::{Path, Query};
+
+/// Items a campaign shows a reviewer on their page at most (the API pages through the rest).
+const PAGE_ITEMS: u64 = 500;
+
+struct ItemRow {
+    id: i64,
+    entitlement: String,
+    system: String,
+    account: String,
+    holder: String,
+    privileged: bool,
+    context: String,
+    recommendation: String,
+    reason: String,
+    decision: Option<String>,
+    comment_required: bool,
+}
+
+#[derive(Template)]
+#[template(path = "review.html")]
+struct ReviewPage {
+    signed_in: Option<SignedIn>,
+    csrf_token: String,
+    items: Vec<ItemRow>,
+    decided: usize,
+    total: usize,
+    notice: Option<String>,
+    error: Option<String>,
+    /// Said when a campaign has more items than the page shows.
+    more: Option<String>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub(super) struct ReviewQuery {
+    done: Option<i64>,
+    error: Option<String>,
+}
+
+fn context(i: &annexa_store::campaign::StoredItem) -> String {
+    let mut parts = Vec::new();
+    match i.item.last_used_at {
+        Some(t) => parts.push(format!("last used {}", t.format("%Y-%m-%d"))),
+        None => parts.push("no recorded use".into()),
+    }
+    if i.item.open_findings > 0 {
+        parts.push(format!("{} open finding(s)", i.item.open_findings));
+    }
+    if !i.item.sod_rules.is_empty() {
+        parts.push(format!("SoD: {}", i.item.sod_rules.join(", ")));
+    }
+    if let Some(share) = i.item.peer_share {
+        parts.push(format!("held by {:.0} % of {} peers", share * 100.0, i.item.peers));
+    }
+    parts.join("; ")
+}
+
+pub(super) async fn review(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    method: Method,
+    route: MatchedPath,
+    Query(q): Query<ReviewQuery>,
+) -> Response {
+    let p = match session(&state, &headers).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    if let Err(r) = authorized(&state, &p, &method, route.as_str(), serde_json::json!({ "reviewer": p.employee_id })) {
+        return r;
+    }
+    let Some(me) = p.employee_id.clone() else {
+        return page(
+            StatusCode::OK,
+            "<!doctype html><title>My reviews</title><p>Your user is not a person in HR, so no item is yours.</p>".into(),
+        );
+    };
+    let app = state.app_for(&p);
+    let read = blocking(move || {
+        let mut items = Vec::new();
+        for c in app.campaigns()?.into_iter().filter(|c| c.status == "open") {
+            let filter = annexa_store::campaign::ItemFilter { reviewer: Some(me.clone()), limit: Some(PAGE_ITEMS), ..Default::default() };
+            app.campaign_items(c.id, &filter, |i| {
+                items.push(i);
+                Ok(())
+            })?;
+        }
+        Ok(items)
+    })
+    .await;
+    let items = match read {
+        Ok(i) => i,
+        Err(e) => return e.into_response(),
+    };
+    let shown_per_campaign = items.iter().fold(std::collections::HashMap::<i64, u64>::new(), |mut m, i| {
+        *m.entry(i.campaign_id).or_default() += 1;
+        m
+    });
+    let more = shown_per_campaign.values().any(|n| *n >= PAGE_ITEMS);
+    let decided = items.iter().filter(|i| i.decision.is_some()).count();
+    let total = items.len();
+    let mut rows: Vec<ItemRow> = items
+        .iter()
+        .map(|i| ItemRow {
+            id: i.id,
+            entitlement: if i.item.entitlement.is_empty() { "(the account itself)".into() } else { i.item.entitlement.clone() },
+            system: i.item.system.clone(),
+            account: i.item.account_id.clone(),
+            holder: i.item.holder.clone(),
+            privileged: i.item.privileged,
+            context: context(i),
+            recommendation: i.item.recommendation.as_str().to_string(),
+            reason: i.item.recommendation_reason.clone(),
+            decision: i.decision.clone(),
+            comment_required: i.item.privileged || i.item.open_findings > 0,
+        })
+        .collect();
+    // What is still to decide first.
+    rows.sort_by_key(|r| (r.decision.is_some(), r.id));
+    let t = ReviewPage {
+        csrf_token: p.session.as_ref().map(|s| s.csrf_token.clone()).unwrap_or_default(),
+        signed_in: Some(SignedIn::of(&p)),
+        items: rows,
+        decided,
+        total,
+        notice: q.done.map(|id| format!("Item {id} decided.")),
+        more: more.then(|| format!("A campaign has more than {PAGE_ITEMS} items for you: only the first {PAGE_ITEMS} of each are shown here; GET /api/v1/campaigns/ID/items?undecided=true lists them all.")),
+        error: q.error,
+    };
+    render(StatusCode::OK, &t)
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub(super) struct DecisionForm {
+    csrf_token: String,
+    decision: String,
+    #[serde(default)]
+    comment: String,
+}
+
+pub(super) async fn decide(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    method: Method,
+    route: MatchedPath,
+    Path(id): Path<i64>,
+    Form(f): Form<DecisionForm>,
+) -> Response {
+    let p = match session(&state, &headers).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    if let Err(r) = form_allowed(&state, &headers, &p, &f.csrf_token) {
+        return r;
+    }
+    let app = state.app_for(&p);
+    let item = match blocking(move || Ok(app.campaign_item(id)?)).await {
+        Ok(i) => i,
+        Err(e) => return e.into_response(),
+    };
+    if let Err(r) = authorized(&state, &p, &method, route.as_str(), serde_json::json!({ "reviewer": item.item.reviewer })) {
+        return r;
+    }
+    let Some(reviewer) = p.employee_id.clone() else { return Redirect::to("/review").into_response() };
+    let comment = Some(f.comment.trim().to_string()).filter(|c| !c.is_empty());
+    let request = annexa_store::campaign::DecisionRequest { items: vec![id], reviewer, decision: f.decision, comment };
+    let app = state.app_for(&p);
+    match blocking(move || Ok(app.decide(&request)?)).await {
+        Ok(_) => Redirect::to(&format!("/review?done={id}#item-{id}")).into_response(),
+        Err(e) if e.status.is_client_error() => {
+            let message: String = e.message.chars().filter(|c| !c.is_control()).collect();
+            let query = percent_encoding::utf8_percent_encode(&message, percent_encoding::NON_ALPHANUMERIC);
+            Redirect::to(&format!("/review?error={query}#item-{id}")).into_response()
+        }
+        Err(e) => e.into_response(),
+    }
+}

@@ -177,6 +177,28 @@ async fn the_pages_work_in_headless_chromium_with_the_keyboard() {
     assert_eq!(c.current_url().await.expect("url").path(), "/");
     assert!(c.source().await.expect("source").contains("Q4 review"));
     shot("dashboard.png", c.screenshot().await.expect("screenshot"));
+
+    // The lead runs an audit from the dashboard with the keyboard, then walks the pages of
+    // the cycle: a finding with its proof, the SoA, the risks, the campaigns, the ledger.
+    let run = c.find(Locator::Css("form[action='/audits'] button")).await.expect("the audit button");
+    run.send_keys(&char::from(Key::Enter).to_string()).await.expect("Enter on the button");
+    c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("p.notice")).await.expect("the audit's notice");
+    assert!(c.source().await.expect("source").contains("Audit run #2 done"));
+    c.goto(&format!("{base}/findings")).await.expect("goto");
+    c.find(Locator::Css("main table a")).await.expect("a finding").click().await.expect("open it");
+    c.wait().for_element(Locator::Css("p.ok")).await.expect("the finding's verified proof");
+    shot("finding.png", c.screenshot().await.expect("screenshot"));
+    for (path, name, sign) in [
+        ("/soa", "soa.png", "Annex A controls"),
+        ("/soa/A.5.15", "soa-control.png", "Decide and describe"),
+        ("/risks", "risks.png", "Add a risk"),
+        ("/campaigns", "campaigns.png", "Launch a campaign"),
+        ("/ledger", "ledger.png", "Newest entries"),
+    ] {
+        c.goto(&format!("{base}{path}")).await.expect("goto");
+        assert!(c.source().await.expect("source").contains(sign), "{path} shows {sign:?}");
+        shot(name, c.screenshot().await.expect("screenshot"));
+    }
     c.find(Locator::Css("header form button")).await.expect("sign out").click().await.expect("click");
     c.wait().for_element(Locator::Id("username")).await.expect("back at sign-in");
 

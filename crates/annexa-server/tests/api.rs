@@ -30,9 +30,15 @@ fn expected(method: &str, route: &str) -> [u16; 5] {
         ("POST", "/api/v1/campaigns") => [201, 201, 403, 403, 403],
         // The compliance manager closes it; the admin, after, finds it closed.
         ("POST", "/api/v1/campaigns/{id}/close") => [409, 200, 403, 403, 403],
-        ("GET", "/api/v1/campaigns" | "/api/v1/audits" | "/api/v1/soa" | "/api/v1/risks" | "/api/v1/ledger/checkpoint") => {
-            [200, 200, 200, 403, 403]
-        }
+        (
+            "GET",
+            "/api/v1/campaigns"
+            | "/api/v1/audits"
+            | "/api/v1/soa"
+            | "/api/v1/risks"
+            | "/api/v1/ledger/checkpoint"
+            | "/api/v1/reports/{file}",
+        ) => [200, 200, 200, 403, 403],
         other => panic!("the role matrix has no row for {other:?}: add one"),
     }
 }
@@ -88,6 +94,11 @@ async fn every_route_for_every_role(o: &Org) {
                 assert!(reply["error"]["message"].is_string(), "{role} {method} {route}: {reply}");
             }
         }
+    }
+    // The auditor's files by name only: a path is not a name.
+    for file in ["..%2F..%2Fetc%2Fpasswd", "report.pdf", "%2Fetc%2Fpasswd"] {
+        let (status, reply) = o.call("auditor", "GET", &format!("/api/v1/reports/{file}"), None).await;
+        assert_eq!((status.as_u16(), reply["error"]["code"].as_str()), (404, Some("not-found")), "{file}");
     }
 }
 

@@ -49,7 +49,10 @@ fn a_pushed_password_is_dropped_and_cannot_be_probed() {
             let id = created.body["id"].as_str().expect("id").to_string();
             let put = json!({"schemas": [USER], "userName": "u", "PASSWORD": {"not": "a string"}, "title": "t"});
             assert_eq!(s.send("PUT", &format!("/Users/{id}"), Some(put), &[]).await.status, StatusCode::OK);
-            for ops in [json!([{"op": "replace", "path": "password", "value": SECRET}]), json!([{"op": "add", "value": {"password": SECRET, "nickName": "n"}}])] {
+            for ops in [
+                json!([{"op": "replace", "path": "password", "value": SECRET}]),
+                json!([{"op": "add", "value": {"password": SECRET, "nickName": "n"}}]),
+            ] {
                 let r = s.send("PATCH", &format!("/Users/{id}"), Some(patch(ops.clone())), &[]).await;
                 assert_eq!(r.status, StatusCode::OK, "{ops}: {}", r.body);
             }
@@ -57,7 +60,9 @@ fn a_pushed_password_is_dropped_and_cannot_be_probed() {
                 {"method": "POST", "path": "/Users", "bulkId": "b", "data": {"schemas": [USER], "userName": "v", "password": SECRET}}]});
             assert_eq!(s.send("POST", "/Bulk", Some(bulk), &[]).await.status, StatusCode::OK);
             // Never in a response, the database or the ledger.
-            for path in ["/Users", &format!("/Users/{id}"), &format!("/Users/{id}?attributes=password"), "/Users?attributes=password,userName"] {
+            for path in
+                ["/Users", &format!("/Users/{id}"), &format!("/Users/{id}?attributes=password"), "/Users?attributes=password,userName"]
+            {
                 let r = s.send("GET", path, None, &[]).await;
                 assert!(!r.body.to_string().to_ascii_lowercase().contains("password"), "{path}: {}", r.body);
             }
@@ -81,7 +86,8 @@ fn a_pushed_password_is_dropped_and_cannot_be_probed() {
             assert_eq!(s.send("POST", "/.search", Some(search), &[]).await.outcome(), (400, Some("invalidFilter")));
             // /Schemas says it is write-only and never returned.
             let schema = s.send("GET", &format!("/Schemas/{USER}"), None, &[]).await.body;
-            let password = schema["attributes"].as_array().expect("attributes").iter().find(|a| a["name"] == "password").expect("password").clone();
+            let password =
+                schema["attributes"].as_array().expect("attributes").iter().find(|a| a["name"] == "password").expect("password").clone();
             assert_eq!((&password["mutability"], &password["returned"]), (&json!("writeOnly"), &json!("never")));
         })
     });
@@ -95,7 +101,8 @@ fn passwords_stored_by_an_earlier_version_are_removed_on_upgrade() {
         // A database at schema version 6, holding what that version stored for a push.
         drop(annexa_store::Store::open_at_version(&format!("sqlite://{}", path.display()), 6).expect("version 6"));
         let c = rusqlite::Connection::open(&path).expect("sqlite");
-        let body = json!({"schemas": [USER], "id": "u1", "userName": "Rene\u{301}", "Password": SECRET, "meta": {"version": "W/\"1\""}}).to_string();
+        let body = json!({"schemas": [USER], "id": "u1", "userName": "Rene\u{301}", "Password": SECRET, "meta": {"version": "W/\"1\""}})
+            .to_string();
         c.execute(
             "INSERT INTO scim_resources (id, system, resource_type, unique_key, version, seq, deleted, body) VALUES ('u1', 'okta', 'User', 'rene\u{301}', 1, 1, 0, ?1)",
             [&body],
@@ -108,14 +115,18 @@ fn passwords_stored_by_an_earlier_version_are_removed_on_upgrade() {
     let rows = store.scim_resources("okta").expect("rows");
     assert!(!rows[0].body.contains(SECRET) && !rows[0].body.to_ascii_lowercase().contains("password"), "{}", rows[0].body);
     assert!(rows[0].seq > 1, "running servers pull the change");
-    let key: String = rusqlite::Connection::open(&path).expect("sqlite").query_row("SELECT unique_key FROM scim_resources", [], |r| r.get(0)).expect("key");
+    let key: String = rusqlite::Connection::open(&path)
+        .expect("sqlite")
+        .query_row("SELECT unique_key FROM scim_resources", [], |r| r.get(0))
+        .expect("key");
     assert_eq!(key, "ren\u{e9}", "re-keyed as names are now compared");
     let mut kinds = Vec::new();
-    store.ledger_each(|e| {
-        kinds.push(e.kind.clone());
-        Ok(())
-    })
-    .expect("ledger");
+    store
+        .ledger_each(|e| {
+            kinds.push(e.kind.clone());
+            Ok(())
+        })
+        .expect("ledger");
     assert_eq!(kinds, ["scim-password-removed"]);
     drop(store);
     // The re-keyed name: the other encoding of "René" is taken.
@@ -150,7 +161,12 @@ fn microsoft_entra_id_shapes_are_accepted() {
             let r = s.send("PATCH", &format!("/Users/{id}"), Some(roles), &[]).await;
             assert_eq!(r.status, StatusCode::OK, "{}", r.body);
             assert_eq!(r.body["roles"], json!([{"primary": false, "value": "Writer"}, {"primary": true, "value": "Owner"}]));
-            let posted = s.create_user("x@example.com", json!({"roles": [{"value": "A", "primary": "True", "type": "WindowsAzureActiveDirectoryRole"}]})).await;
+            let posted = s
+                .create_user(
+                    "x@example.com",
+                    json!({"roles": [{"value": "A", "primary": "True", "type": "WindowsAzureActiveDirectoryRole"}]}),
+                )
+                .await;
             assert_eq!(posted["roles"][0]["primary"], true);
         })
     });
@@ -163,7 +179,8 @@ fn a_whole_extension_path_works_whatever_the_user_holds() {
             let s = server(url);
             for op in ["add", "replace"] {
                 let id = s.create_user(&format!("core-only-{op}"), json!({})).await["id"].as_str().expect("id").to_string();
-                let body = patch(json!([{"op": op, "path": ENTERPRISE, "value": {"employeeNumber": "701984", "department": "Tour Operations"}}]));
+                let body =
+                    patch(json!([{"op": op, "path": ENTERPRISE, "value": {"employeeNumber": "701984", "department": "Tour Operations"}}]));
                 let r = s.send("PATCH", &format!("/Users/{id}"), Some(body), &[]).await;
                 assert_eq!(r.status, StatusCode::OK, "{op}: {}", r.body);
                 assert_eq!(r.body[ENTERPRISE], json!({"employeeNumber": "701984", "department": "Tour Operations"}), "{op}");
@@ -230,7 +247,9 @@ fn member_types_and_user_names_are_checked() {
             }
             // The two Unicode encodings of one name are one user, also for lookups.
             s.create_user("Jos\u{e9}.Mu\u{f1}oz@example.com", json!({})).await;
-            for other in ["Jose\u{301}.Mun\u{303}oz@example.com", "JOSE\u{301}.MUN\u{303}OZ@EXAMPLE.COM", " jos\u{e9}.mu\u{f1}oz@example.com "] {
+            for other in
+                ["Jose\u{301}.Mun\u{303}oz@example.com", "JOSE\u{301}.MUN\u{303}OZ@EXAMPLE.COM", " jos\u{e9}.mu\u{f1}oz@example.com "]
+            {
                 let r = s.send("POST", "/Users", Some(json!({"schemas": [USER], "userName": other})), &[]).await;
                 assert_eq!(r.outcome(), (409, Some("uniqueness")), "{other:?}: {}", r.body);
             }
@@ -252,7 +271,11 @@ fn unknown_methods_and_paths_answer_with_the_scim_error_schema() {
         for (method, path) in [("DELETE", "/Users"), ("PUT", "/ServiceProviderConfig"), ("PATCH", "/Groups"), ("POST", "/Schemas")] {
             let r = s.send(method, path, None, &[]).await;
             assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
-            assert_eq!((r.body["schemas"][0].as_str(), r.body["status"].as_str()), (Some("urn:ietf:params:scim:api:messages:2.0:Error"), Some("405")), "{method} {path}");
+            assert_eq!(
+                (r.body["schemas"][0].as_str(), r.body["status"].as_str()),
+                (Some("urn:ietf:params:scim:api:messages:2.0:Error"), Some("405")),
+                "{method} {path}"
+            );
         }
         let long = format!("/Users?filter=userName%20eq%20%22{}%22", "a".repeat(9000));
         let r = s.send("GET", &long, None, &[]).await;
@@ -285,22 +308,34 @@ fn groups_with_one_name_and_a_group_of_twenty_thousand_are_served() {
                 kind: "scim-created",
             })
             .collect();
-        let written = store.scim_change(0, |_, _| Ok::<(), annexa_store::StoreError>(()), || Ok(writes), "test", chrono::Utc::now()).expect("users");
+        let written =
+            store.scim_change(0, |_, _| Ok::<(), annexa_store::StoreError>(()), || Ok(writes), "test", chrono::Utc::now()).expect("users");
         assert!(matches!(written, annexa_store::scim::ScimWritten::Done { .. }));
     });
     runtime().block_on(async {
         let s = server(&url);
         // Two Groups may share a displayName (RFC 7643 and Entra ID allow it).
         for _ in 0..2 {
-            assert_eq!(s.send("POST", "/Groups", Some(json!({"schemas": [GROUP], "displayName": "Sales"})), &[]).await.status, StatusCode::CREATED);
+            assert_eq!(
+                s.send("POST", "/Groups", Some(json!({"schemas": [GROUP], "displayName": "Sales"})), &[]).await.status,
+                StatusCode::CREATED
+            );
         }
         // Into one Group, a thousand members per PATCH: it outgrows the limit on one
         // resource, which does not count members.
         let g = s.send("POST", "/Groups", Some(json!({"schemas": [GROUP], "displayName": "Everyone"})), &[]).await.body;
         let gid = g["id"].as_str().expect("id").to_string();
         for chunk in ids.chunks(1000) {
-            let members: Vec<Value> = chunk.iter().map(|id| json!({"value": id, "display": format!("member {id} of a very large group indeed")})).collect();
-            let r = s.send("PATCH", &format!("/Groups/{gid}?excludedAttributes=members"), Some(patch(json!([{"op": "add", "path": "members", "value": members}]))), &[]).await;
+            let members: Vec<Value> =
+                chunk.iter().map(|id| json!({"value": id, "display": format!("member {id} of a very large group indeed")})).collect();
+            let r = s
+                .send(
+                    "PATCH",
+                    &format!("/Groups/{gid}?excludedAttributes=members"),
+                    Some(patch(json!([{"op": "add", "path": "members", "value": members}]))),
+                    &[],
+                )
+                .await;
             assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         }
         let stored = sync(|| annexa_store::Store::open(&url).expect("open").scim_resources("okta").expect("rows"));

@@ -4,10 +4,10 @@
 
 mod common;
 
-use std::sync::Arc;
 use axum::http::StatusCode;
 use common::*;
 use serde_json::{json, Value};
+use std::sync::Arc;
 
 #[test]
 fn requests_without_a_valid_token_are_refused() {
@@ -169,7 +169,10 @@ fn bad_requests_get_the_rfc_status_and_scim_type_and_change_nothing() {
             (json!({"schemas": [USER], "userName": "x", "emails": {"value": "a@b"}}).to_string().into_bytes(), (400, Some("invalidValue"))),
             (json!({"schemas": [USER], "displayName": "no userName"}).to_string().into_bytes(), (400, Some("invalidValue"))),
             (json!({"schemas": [USER], "userName": "  "}).to_string().into_bytes(), (400, Some("invalidValue"))),
-            (json!({"schemas": [USER, ENTERPRISE], "userName": "x", ENTERPRISE: {"costCenter": 1}}).to_string().into_bytes(), (400, Some("invalidValue"))),
+            (
+                json!({"schemas": [USER, ENTERPRISE], "userName": "x", ENTERPRISE: {"costCenter": 1}}).to_string().into_bytes(),
+                (400, Some("invalidValue")),
+            ),
         ];
         for (body, want) in cases {
             let r = s.raw("POST", "/Users", Some(body.clone()), &s.token.clone(), &[]).await;
@@ -383,7 +386,9 @@ fn each_token_sees_only_its_own_system_and_state_survives_a_restart() {
             let theirs = s.raw("GET", "/Users", None, &entra, &[]).await;
             assert_eq!(theirs.body["totalResults"], 0);
             // The same userName in another system is no conflict.
-            let r = s.raw("POST", "/Users", Some(json!({"schemas": [USER], "userName": "bjensen"}).to_string().into_bytes()), &entra, &[]).await;
+            let r = s
+                .raw("POST", "/Users", Some(json!({"schemas": [USER], "userName": "bjensen"}).to_string().into_bytes()), &entra, &[])
+                .await;
             assert_eq!(r.status, StatusCode::CREATED);
             // A second instance on the same database sees both, and a write of one is read
             // by the other (two servers sharing PostgreSQL).

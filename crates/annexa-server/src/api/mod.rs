@@ -108,6 +108,7 @@ fn declared() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(programme::soa))
         .routes(routes!(programme::risks))
         .routes(routes!(programme::checkpoint))
+        .routes(routes!(programme::report))
         .routes(routes!(programme::tokens))
         .routes(routes!(crate::metrics::metrics))
 }

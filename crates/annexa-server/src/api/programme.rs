@@ -91,3 +91,23 @@ pub async fn run_audit(
         "not_evaluated": outcome.summary.not_evaluated,
     })))
 }
+
+/// The auditor's files, made now (each signs a checkpoint first, so that it covers what they
+/// show): the audit report, the SoA as XLSX, the signed evidence pack.
+#[utoipa::path(
+    get, path = "/api/v1/reports/{file}", tag = "programme",
+    params(("file" = String, Path, description = "`report.html`, `soa.xlsx` or `evidence-pack.zip`")),
+    responses(
+        (status = 200, description = "The file, as an attachment"),
+        (status = 404, description = "No such file"),
+        (status = 409, description = "Nothing to pack yet: no audit has run"),
+    )
+)]
+pub async fn report(
+    State(state): State<Arc<AppState>>,
+    Extension(principal): Extension<Principal>,
+    axum::extract::Path(file): axum::extract::Path<String>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    crate::web::downloads::file(state.app_for(&principal), &file).await.unwrap_or_else(IntoResponse::into_response)
+}

@@ -201,5 +201,7 @@ pub(super) async fn report(
         Err(r) => return r,
     };
     let app = state.app_for(&p);
-    super::downloads::made(&format!("campaign-{id}.xlsx"), move |path| Ok(app.campaign_report_xlsx(id, path).map(|_| ())?)).await
+    super::downloads::made(&format!("campaign-{id}.xlsx"), move |path| Ok(app.campaign_report_xlsx(id, path).map(|_| ())?))
+        .await
+        .unwrap_or_else(failure)
 }

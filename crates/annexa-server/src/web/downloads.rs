@@ -10,23 +10,27 @@ pub(super) async fn download(
     headers: HeaderMap,
     method: Method,
     route: MatchedPath,
-    Path(file): Path<String>,
+    Path(name): Path<String>,
 ) -> Response {
     let p = match viewer(&state, &headers, &method, &route).await {
         Ok(p) => p,
         Err(r) => return r,
     };
-    let app = state.app_for(&p);
-    match file.as_str() {
-        "report.html" => made(&file, move |path| Ok(app.report_html(path)?)).await,
-        "soa.xlsx" => made(&file, move |path| Ok(app.export_soa(annexa_app::soa::SoaFormat::Xlsx, path).map(|_| ())?)).await,
-        "evidence-pack.zip" => made(&file, move |path| Ok(app.evidence_pack(path).map(|_| ())?)).await,
-        _ => failure(ApiError::new(StatusCode::NOT_FOUND, "no such download: report.html, soa.xlsx or evidence-pack.zip")),
+    file(state.app_for(&p), &name).await.unwrap_or_else(failure)
+}
+
+/// The auditor's file `name`, made now as `app`'s principal: for the pages and the API.
+pub(crate) async fn file(app: annexa_app::App, name: &str) -> Result<Response, ApiError> {
+    match name {
+        "report.html" => made(name, move |path| Ok(app.report_html(path)?)).await,
+        "soa.xlsx" => made(name, move |path| Ok(app.export_soa(annexa_app::soa::SoaFormat::Xlsx, path).map(|_| ())?)).await,
+        "evidence-pack.zip" => made(name, move |path| Ok(app.evidence_pack(path).map(|_| ())?)).await,
+        _ => Err(ApiError::new(StatusCode::NOT_FOUND, "no such file: report.html, soa.xlsx or evidence-pack.zip")),
     }
 }
 
 /// Makes `name` with `make` in a directory of its own, then streams it as an attachment.
-pub(super) async fn made(name: &str, make: impl FnOnce(&std::path::Path) -> crate::api::ApiResult<()> + Send + 'static) -> Response {
+pub(super) async fn made(name: &str, make: impl FnOnce(&std::path::Path) -> crate::api::ApiResult<()> + Send + 'static) -> Result<Response, ApiError> {
     let file_name = name.to_string();
     let opened = blocking(move || {
         let dir = tempfile::tempdir().map_err(|e| ApiError::internal(&format!("a temporary directory: {e}")))?;
@@ -38,10 +42,7 @@ pub(super) async fn made(name: &str, make: impl FnOnce(&std::path::Path) -> crat
         Ok((file, len))
     })
     .await;
-    let (file, len) = match opened {
-        Ok(x) => x,
-        Err(e) => return failure(e),
-    };
+    let (file, len) = opened?;
     let kind = match name.rsplit('.').next() {
         Some("html") => "text/html; charset=utf-8",
         Some("xlsx") => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -63,5 +64,5 @@ pub(super) async fn made(name: &str, make: impl FnOnce(&std::path::Path) -> crat
     // The report is a page of its own with its own policy; served as a download it never
     // runs in this origin, and nothing may frame it.
     h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"));
-    r
+    Ok(r)
 }

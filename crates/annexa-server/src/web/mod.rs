@@ -10,7 +10,7 @@
 
 mod campaigns;
 mod dashboard;
-mod downloads;
+pub(crate) mod downloads;
 mod findings;
 mod ledger;
 mod review;

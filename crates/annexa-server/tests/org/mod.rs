@@ -205,7 +205,7 @@ impl Org {
         } else {
             self.campaign.to_string()
         };
-        route.replace("{id}", &id)
+        route.replace("{id}", &id).replace("{file}", "evidence-pack.zip")
     }
 }
 

@@ -76,6 +76,10 @@ fn password_matches(password: &str, phc: &str) -> bool {
     PasswordHash::new(phc).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
+/// What a federated user has for a password hash: not a PHC string, so no password
+/// matches it.
+const NO_PASSWORD: &str = "!federated";
+
 /// A hash nobody's password matches, verified when the user does not exist, so that a
 /// wrong name takes as long as a wrong password.
 fn decoy_hash() -> &'static str {
@@ -96,8 +100,18 @@ impl App {
     /// Creates a user who signs in with `password`. A reviewer and a system owner are a
     /// person in HR; a system owner also names their system.
     pub fn create_user(&self, request: &UserRequest, password: &str) -> Result<User> {
-        let username = check_username(&request.username)?;
         check_password(password)?;
+        self.add_user(request, hash_password(password)?)
+    }
+
+    /// Creates a user who signs in only through the organisation's identity provider
+    /// (OIDC): no password of theirs is kept, and none signs them in.
+    pub fn create_federated_user(&self, request: &UserRequest) -> Result<User> {
+        self.add_user(request, NO_PASSWORD.to_string())
+    }
+
+    fn add_user(&self, request: &UserRequest, password_hash: String) -> Result<User> {
+        let username = check_username(&request.username)?;
         let employee_id = request.employee_id.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(String::from);
         let system = request.system.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(String::from);
         if matches!(request.role, Role::Reviewer | Role::SystemOwner) && employee_id.is_none() {
@@ -123,7 +137,7 @@ impl App {
             created_by: self.actor.clone(),
             disabled_at: None,
         };
-        store.create_user(&user, &hash_password(password)?, &self.actor, self.now())?;
+        store.create_user(&user, &password_hash, &self.actor, self.now())?;
         self.checkpoint(&mut store)?;
         Ok(user)
     }
@@ -157,11 +171,25 @@ impl App {
         if !password_matches(password, &hash) {
             return Ok(None);
         }
+        self.new_session(&mut store, user).map(Some)
+    }
+
+    /// Signs in a user the organisation's identity provider vouched for (an OIDC ID token
+    /// the server verified): a new session, or `None` when no live user has that name.
+    pub fn sign_in_federated(&self, username: &str) -> Result<Option<SignedIn>> {
+        let mut store = self.store()?;
+        match store.user_for_sign_in(username.trim())? {
+            Some((user, _)) => self.new_session(&mut store, user).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn new_session(&self, store: &mut annexa_store::Store, user: User) -> Result<SignedIn> {
         let (session_id, csrf_token) = (random_hex(32)?, random_hex(32)?);
         let expires_at = self.now() + chrono::Duration::hours(SESSION_HOURS);
         let session = NewSession { id_sha256: &digest(&session_id), csrf_token: &csrf_token, expires_at };
         store.create_session(&user.username, &session, self.now())?;
-        Ok(Some(SignedIn { session_id, csrf_token, user, expires_at }))
+        Ok(SignedIn { session_id, csrf_token, user, expires_at })
     }
 
     /// The live session of a cookie's id: not past its end, not idle too long. Its use is

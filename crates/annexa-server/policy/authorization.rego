@@ -18,7 +18,7 @@ call := sprintf("%s %s", [input.request.method, input.request.route])
 
 # Anyone signed in may ask who they are, sign out, and see and decide the review items that
 # are theirs (the resource: whose item it is).
-everyone := {"GET /api/v1/me", "POST /api/v1/sign-out", "GET /review", "POST /review/{id}"}
+everyone := {"GET /api/v1/me", "POST /api/v1/sign-out", "GET /review", "POST /review/{id}", "POST /review/bulk"}
 
 # Only an admin manages who may do what.
 admin_only := {"GET /api/v1/tokens"}

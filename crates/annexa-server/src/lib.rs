@@ -26,6 +26,7 @@ pub mod authz;
 pub mod http;
 pub mod jobs;
 pub mod metrics;
+pub mod oidc;
 pub mod ops;
 pub mod scim;
 pub mod setup;
@@ -57,6 +58,8 @@ pub struct ServerConfig {
     pub settings: Option<annexa_app::Settings>,
     /// The authorization policy (file name, text); the shipped one when `None`.
     pub authorization: Option<(String, String)>,
+    /// Sign-in through the organisation's OpenID Connect provider, when configured.
+    pub oidc: Option<oidc::OidcConfig>,
 }
 
 impl ServerConfig {
@@ -67,6 +70,7 @@ impl ServerConfig {
             http: http::HttpLimits::default(),
             settings: None,
             authorization: None,
+            oidc: None,
         }
     }
 }
@@ -92,6 +96,8 @@ pub struct AppState {
     pub sign_in: api::session::SignInGuard,
     /// Requests answered, for `/metrics`.
     pub requests: metrics::Requests,
+    /// The OIDC provider's metadata and keys, once read.
+    pub oidc_provider: std::sync::Mutex<Option<oidc::Provider>>,
 }
 
 impl AppState {
@@ -107,6 +113,9 @@ impl AppState {
 
     fn with_pool(store: Arc<pool::StorePool>, url: &str, mut config: ServerConfig) -> Result<Arc<AppState>, String> {
         let settings = config.settings.take().unwrap_or_else(|| annexa_app::Settings::beside(url));
+        if let Some(o) = &config.oidc {
+            o.check()?;
+        }
         let authorizer = match &config.authorization {
             None => authz::Authorizer::builtin()?,
             Some((file, text)) => authz::Authorizer::compile(file, text)?,
@@ -131,6 +140,7 @@ impl AppState {
             openapi,
             sign_in: Default::default(),
             requests: Default::default(),
+            oidc_provider: std::sync::Mutex::new(None),
         }))
     }
 

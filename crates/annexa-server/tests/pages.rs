@@ -63,10 +63,43 @@ async fn the_pages_sign_in_show_the_dashboard_and_let_a_reviewer_decide_only_the
     assert_eq!(status, 403, "a form without this session's token");
     let (status, _, _) = page(&o, "POST", &decide(o.item_of["M2"]), Some(&cookie), &refs(&form(&token)), &[]).await;
     assert_eq!(status, 403, "another reviewer's item");
+    // Several at once: nothing ticked, or one item that is not theirs, decides nothing.
+    assert!(html.contains(&format!("value=\"{mine}\" form=\"bulk\"")) && html.contains("action=\"/review/bulk\""), "{html}");
+    let bulk = |items: &[i64], comment: &str| {
+        let mut f = vec![("csrf_token", token.clone()), ("decision", "certify".to_string()), ("comment", comment.to_string())];
+        f.extend(items.iter().map(|i| ("item", i.to_string())));
+        f
+    };
+    let (status, h, _) = page(&o, "POST", "/review/bulk", Some(&cookie), &refs(&bulk(&[], "")), &[]).await;
+    assert!(status == 303 && location(&h).contains("error=tick%20the%20items"), "{}", location(&h));
+    let (status, h, _) = page(&o, "POST", "/review/bulk", Some(&cookie), &refs(&bulk(&[mine, o.item_of["M2"]], "fine")), &[]).await;
+    assert!(status == 303 && location(&h).contains("error=nothing%20was%20decided"), "{}", location(&h));
+    let undecided = |id: i64| tokio::task::block_in_place(|| app.campaign_item(id).expect("item").decision.is_none());
+    assert!(undecided(mine) && undecided(o.item_of["M2"]), "all or nothing");
     let (status, h, _) = page(&o, "POST", &decide(mine), Some(&cookie), &refs(&form(&token)), &[("sec-fetch-site", "same-origin")]).await;
     assert_eq!((status, location(&h)), (303, format!("/review?done={mine}#item-{mine}").as_str()));
     let (_, _, html) = page(&o, "GET", &format!("/review?done={mine}"), Some(&cookie), &[], &[]).await;
     assert!(html.contains(&format!("Item {mine} decided.")) && !html.contains(&format!("action=\"/review/{mine}\"")), "{html}");
+    // Another reviewer certifies all of theirs at once, with the comment their privileged
+    // item needs.
+    let soren =
+        annexa_app::users::UserRequest { username: "soren.r".into(), role: Role::Reviewer, employee_id: Some("M2".into()), system: None };
+    tokio::task::block_in_place(|| app.create_user(&soren, PASSWORD)).expect("user");
+    let (_, h, _) = page(&o, "POST", "/sign-in", None, &[("username", "soren.r"), ("password", PASSWORD)], &[]).await;
+    let theirs_cookie = h.get("set-cookie").and_then(|v| v.to_str().ok()).expect("cookie").split(';').next().expect("pair").to_string();
+    let (_, _, html) = page(&o, "GET", "/review", Some(&theirs_cookie), &[], &[]).await;
+    let theirs: Vec<i64> =
+        html.split("name=\"item\" value=\"").skip(1).filter_map(|s| s.split('"').next().and_then(|n| n.parse().ok())).collect();
+    assert!(theirs.len() >= 2 && theirs.contains(&o.item_of["M2"]), "{theirs:?}");
+    let their_token = form_token(&html);
+    let mut certify = vec![("csrf_token", their_token.clone()), ("decision", "certify".to_string()), ("comment", String::new())];
+    certify.extend(theirs.iter().map(|i| ("item", i.to_string())));
+    let (_, h, _) = page(&o, "POST", "/review/bulk", Some(&theirs_cookie), &refs(&certify), &[]).await;
+    assert!(location(&h).contains("error="), "a privileged item needs the comment: {}", location(&h));
+    certify[2].1 = "reviewed with the finance lead".into();
+    let (_, h, _) = page(&o, "POST", "/review/bulk", Some(&theirs_cookie), &refs(&certify), &[]).await;
+    assert!(location(&h).contains(&format!("notice={}%20items%20decided", theirs.len())), "{}", location(&h));
+    assert!(theirs.iter().all(|i| !undecided(*i)));
     // Signing out by the form ends the session.
     let (status, h, _) = page(&o, "POST", "/sign-out", Some(&cookie), &[("csrf_token", &token)], &[]).await;
     assert_eq!((status, location(&h)), (303, "/sign-in"));

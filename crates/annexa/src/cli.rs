@@ -1138,6 +1138,21 @@ pub struct ServeArgs {
     /// Print the shipped authorization policy and exit.
     #[arg(long)]
     pub print_authorization: bool,
+    /// Sign-in through the organisation's OpenID Connect provider (its issuer URL, https
+    /// except on loopback): authorization code with PKCE and a nonce. Users are matched
+    /// by name (`annexa user add NAME --oidc`).
+    #[arg(long, requires_all = ["oidc_client_id", "oidc_client_secret_env"])]
+    pub oidc_issuer: Option<String>,
+    /// The client id Annexa is registered with at the provider (its redirect URI is the
+    /// public URL plus /sign-in/oidc/callback).
+    #[arg(long)]
+    pub oidc_client_id: Option<String>,
+    /// The environment variable that holds the client secret.
+    #[arg(long)]
+    pub oidc_client_secret_env: Option<String>,
+    /// The ID token's claim that is the Annexa username (email, preferred_username, upn).
+    #[arg(long, default_value = "email")]
+    pub oidc_username_claim: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -1179,7 +1194,8 @@ pub enum UserCommand {
     /// Create a user; the password is read from an environment variable, never an argument.
     #[command(after_help = "Examples:
   ANNEXA_PASSWORD='…' annexa user add ana --role compliance-manager --password-env ANNEXA_PASSWORD
-  ANNEXA_PASSWORD='…' annexa user add ana.r --role reviewer --employee E1042 --password-env ANNEXA_PASSWORD")]
+  ANNEXA_PASSWORD='…' annexa user add ana.r --role reviewer --employee E1042 --password-env ANNEXA_PASSWORD
+  annexa user add ana.nunez@example.com --role reviewer --employee E1042 --oidc")]
     Add {
         /// The name to sign in with (letters, digits, '.', '_', '-', '@').
         username: String,
@@ -1194,8 +1210,12 @@ pub enum UserCommand {
         #[arg(long)]
         system: Option<String>,
         /// The environment variable that holds the password (at least 12 characters).
+        #[arg(long, required_unless_present = "oidc", conflicts_with = "oidc")]
+        password_env: Option<String>,
+        /// Signs in only through the organisation's identity provider (`annexa serve
+        /// --oidc-issuer`), as the username: no password is kept.
         #[arg(long)]
-        password_env: String,
+        oidc: bool,
     },
     /// List users (never a password or its hash).
     List,

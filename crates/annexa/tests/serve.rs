@@ -318,3 +318,91 @@ fn snapshots_an_earlier_version_wrote_are_made_private_and_lose_their_passwords(
     assert_eq!(mode(&file), 0o600);
     assert!(log.lock().expect("log").iter().any(|l| l.contains("removed the passwords earlier versions kept in 1 pushed snapshot files")));
 }
+
+/// One HTTP/1.1 request with headers and a body: the status, the head and the body.
+fn exchange(base: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String, String) {
+    use std::io::{Read, Write};
+    let host = base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(host).expect("connect");
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    write!(stream, "{head}\r\n{body}").expect("write");
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).expect("read");
+    let status = reply.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("status line");
+    let (head, body) = reply.split_once("\r\n\r\n").map(|(h, b)| (h.to_string(), b.to_string())).unwrap_or_default();
+    (status, head, body)
+}
+
+#[test]
+fn two_instances_on_one_postgresql_share_data_and_sessions_and_stop_gracefully() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let Some(db) = annexa_store::testing::fresh_databases(dir.path()).into_iter().find(|u| u.starts_with("postgres")) else { return };
+    let run = |args: &[&str], password: Option<&str>| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_annexa"));
+        c.current_dir(dir.path()).args(["--db", &db]).args(args);
+        if let Some(p) = password {
+            c.env("TEST_PASSWORD", p);
+        }
+        let out = c.output().expect("annexa runs");
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    let hr = "employee_id,email,given_name,family_name,department,title,manager_id,location,worker_type,status,start_date,end_date\n\
+              E1,ana@example.com,Ana,Núñez,IT/Ops,Head,,Madrid,employee,active,2020-01-01,\n";
+    std::fs::write(dir.path().join("hr.csv"), hr).expect("hr");
+    run(&["import", "hr", "hr.csv"], None);
+    run(&["user", "add", "root", "--role", "admin", "--password-env", "TEST_PASSWORD"], Some("a long enough phrase"));
+    let mut a = support::serve_in(Some(dir.path()), &db, 1, &[]);
+    let mut b = support::serve_in(Some(dir.path()), &db, 1, &[]);
+    let base = |s: &support::Served| s.url.trim_end_matches("/scim/v2").to_string();
+    let (a_url, b_url) = (base(&a), base(&b));
+    assert_ne!(a_url, b_url);
+
+    // Signed in on one instance, the session works on the other: sessions live in the database.
+    let json = [("Content-Type", "application/json")];
+    let (status, head, body) =
+        exchange(&a_url, "POST", "/api/v1/sign-in", &json, r#"{"username":"root","password":"a long enough phrase"}"#);
+    assert_eq!(status, 200, "{body}");
+    let cookie = head
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: ").or_else(|| l.strip_prefix("Set-Cookie: ")))
+        .and_then(|c| c.split(';').next())
+        .expect("a session cookie")
+        .to_string();
+    let csrf = body.split("\"csrf_token\":\"").nth(1).and_then(|t| t.split('"').next()).expect("csrf").to_string();
+    let (status, _, me) = exchange(&b_url, "GET", "/api/v1/me", &[("Cookie", &cookie)], "");
+    assert!(status == 200 && me.contains("\"name\":\"root\""), "{status} {me}");
+    // A change on one is seen by the other.
+    let change = [("Cookie", cookie.as_str()), ("X-CSRF-Token", csrf.as_str()), ("Content-Type", "application/json")];
+    let (status, _, run_body) = exchange(&b_url, "POST", "/api/v1/audits", &change, "{}");
+    assert_eq!(status, 200, "{run_body}");
+    let (_, _, runs) = exchange(&a_url, "GET", "/api/v1/audits", &[("Cookie", &cookie)], "");
+    assert!(runs.contains("\"id\":1"), "the audit run on b, read on a: {runs}");
+    // Signed out on one, the session is gone on both.
+    assert_eq!(exchange(&a_url, "POST", "/api/v1/sign-out", &change, "").0, 200);
+    assert_eq!(exchange(&b_url, "GET", "/api/v1/me", &[("Cookie", &cookie)], "").0, 401);
+
+    // One instance killed outright: the other serves on.
+    a.stop();
+    assert_eq!(exchange(&b_url, "GET", "/healthz", &[], "").0, 200);
+
+    // SIGTERM: a request under way is answered, then the instance exits cleanly.
+    use std::io::{Read, Write};
+    let host = b_url.trim_start_matches("http://").to_string();
+    let mut slow = std::net::TcpStream::connect(&host).expect("connect");
+    let sign_in = r#"{"username":"root","password":"not the password at all"}"#;
+    write!(slow, "POST /api/v1/sign-in HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}", sign_in.len(), &sign_in[..10])
+        .expect("the head and part of the body");
+    std::thread::sleep(Duration::from_millis(300));
+    b.terminate();
+    std::thread::sleep(Duration::from_millis(300));
+    slow.write_all(&sign_in.as_bytes()[10..]).expect("the rest of the body");
+    let mut reply = String::new();
+    slow.read_to_string(&mut reply).expect("read");
+    assert!(reply.starts_with("HTTP/1.1 401"), "the request under way was answered: {reply}");
+    let status = b.exited(Duration::from_secs(15)).expect("it stops within the grace period");
+    assert!(status.success(), "a clean exit: {status:?}");
+    assert!(std::net::TcpStream::connect(&host).is_err(), "nothing listens after it stopped");
+}

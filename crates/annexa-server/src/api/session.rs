@@ -123,11 +123,16 @@ pub async fn start_session(state: &Arc<AppState>, username: String, password: St
         return Err(ApiError::new(StatusCode::UNAUTHORIZED, "wrong username or password"));
     };
     state.sign_in.succeeded(&username);
+    let cookie = session_cookie(state, &s)?;
+    Ok(Started { signed: s, cookie })
+}
+
+/// The cookie that carries a new session (Secure when the server is reached over https).
+pub fn session_cookie(state: &AppState, s: &annexa_app::users::SignedIn) -> ApiResult<HeaderValue> {
     let secure = if state.config.public_url.starts_with("https://") { "; Secure" } else { "" };
     let max_age = (s.expires_at - chrono::Utc::now()).num_seconds().max(0);
     let cookie = format!("{COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}", s.session_id);
-    let cookie = HeaderValue::from_str(&cookie).map_err(|e| ApiError::internal(&e.to_string()))?;
-    Ok(Started { signed: s, cookie })
+    HeaderValue::from_str(&cookie).map_err(|e| ApiError::internal(&e.to_string()))
 }
 
 /// Ends the caller's session and clears its cookie.

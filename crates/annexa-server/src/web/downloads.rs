@@ -30,7 +30,10 @@ pub(crate) async fn file(app: annexa_app::App, name: &str) -> Result<Response, A
 }
 
 /// Makes `name` with `make` in a directory of its own, then streams it as an attachment.
-pub(super) async fn made(name: &str, make: impl FnOnce(&std::path::Path) -> crate::api::ApiResult<()> + Send + 'static) -> Result<Response, ApiError> {
+pub(super) async fn made(
+    name: &str,
+    make: impl FnOnce(&std::path::Path) -> crate::api::ApiResult<()> + Send + 'static,
+) -> Result<Response, ApiError> {
     let file_name = name.to_string();
     let opened = blocking(move || {
         let dir = tempfile::tempdir().map_err(|e| ApiError::internal(&format!("a temporary directory: {e}")))?;

@@ -11,6 +11,7 @@
 mod campaigns;
 mod dashboard;
 pub(crate) mod downloads;
+mod federated;
 mod findings;
 mod ledger;
 mod review;
@@ -36,8 +37,11 @@ pub fn routes() -> axum::Router<Arc<AppState>> {
         .route("/", get(dashboard::dashboard))
         .route("/audits", post(dashboard::run_audit))
         .route("/sign-in", get(sign_in_page).post(sign_in))
+        .route("/sign-in/oidc", get(federated::start))
+        .route("/sign-in/oidc/callback", get(federated::callback))
         .route("/sign-out", post(sign_out))
         .route("/review", get(review::review))
+        .route("/review/bulk", post(review::bulk))
         .route("/review/{id}", post(review::decide))
         .route("/findings", get(findings::list))
         .route("/findings/{id}", get(findings::one))
@@ -219,10 +223,12 @@ struct SignInPage {
     signed_in: Option<SignedIn>,
     username: String,
     error: Option<String>,
+    /// Offers sign-in through the organisation's identity provider.
+    oidc: bool,
 }
 
-async fn sign_in_page() -> Response {
-    render(StatusCode::OK, &SignInPage { signed_in: None, username: String::new(), error: None })
+async fn sign_in_page(State(state): State<Arc<AppState>>) -> Response {
+    render(StatusCode::OK, &SignInPage { signed_in: None, username: String::new(), error: None, oidc: state.config.oidc.is_some() })
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -233,7 +239,15 @@ struct SignInForm {
 
 async fn sign_in(State(state): State<Arc<AppState>>, headers: HeaderMap, Form(f): Form<SignInForm>) -> Response {
     let again = |status, error: &str, username: &str| {
-        render(status, &SignInPage { signed_in: None, username: username.to_string(), error: Some(error.to_string()) })
+        render(
+            status,
+            &SignInPage {
+                signed_in: None,
+                username: username.to_string(),
+                error: Some(error.to_string()),
+                oidc: state.config.oidc.is_some(),
+            },
+        )
     };
     if let Err(e) = cross_site_refused(&state, &headers) {
         return again(StatusCode::FORBIDDEN, &e.message, &f.username);

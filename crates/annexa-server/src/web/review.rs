@@ -38,6 +38,7 @@ struct ReviewPage {
 #[derive(Debug, Default, serde::Deserialize)]
 pub(super) struct ReviewQuery {
     done: Option<i64>,
+    notice: Option<String>,
     error: Option<String>,
 }
 
@@ -127,7 +128,7 @@ pub(super) async fn review(
         items: rows,
         decided,
         total,
-        notice: q.done.map(|id| format!("Item {id} decided.")),
+        notice: q.done.map(|id| format!("Item {id} decided.")).or(q.notice),
         more: more.then(|| format!("A campaign has more than {PAGE_ITEMS} items for you: only the first {PAGE_ITEMS} of each are shown here; GET /api/v1/campaigns/ID/items?undecided=true lists them all.")),
         error: q.error,
     };
@@ -178,4 +179,44 @@ pub(super) async fn decide(
         }
         Err(e) => e.into_response(),
     }
+}
+
+/// Several items decided at once with one shared comment: the items ticked on the page (a
+/// checkbox per row, bound to this form by its `form` attribute), all of them or none.
+/// The store decides all or nothing: one item that is not the reviewer's, already decided,
+/// or needing a comment it lacks refuses the lot, naming it.
+pub(super) async fn bulk(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    method: Method,
+    route: MatchedPath,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let field = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str()).unwrap_or_default();
+    let p = match session(&state, &headers).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    if let Err(r) = form_allowed(&state, &headers, &p, field("csrf_token")) {
+        return r;
+    }
+    if let Err(r) = authorized(&state, &p, &method, route.as_str(), serde_json::json!({ "reviewer": p.employee_id })) {
+        return r;
+    }
+    let Some(reviewer) = p.employee_id.clone() else { return Redirect::to("/review").into_response() };
+    let items: Result<Vec<i64>, _> = fields.iter().filter(|(n, _)| n == "item").map(|(_, v)| v.parse::<i64>()).collect();
+    let Ok(items) = items else { return back("/review", Err(ApiError::bad_request("an item that is not a number"))) };
+    if items.is_empty() {
+        return back("/review", Err(ApiError::bad_request("tick the items to decide first")));
+    }
+    let count = items.len();
+    let request = annexa_store::campaign::DecisionRequest {
+        items,
+        reviewer,
+        decision: field("decision").to_string(),
+        comment: given(field("comment")),
+    };
+    let app = state.app_for(&p);
+    let done = blocking(move || Ok(app.decide(&request)?)).await;
+    back("/review", done.map(|_| format!("{count} items decided with one comment.")))
 }

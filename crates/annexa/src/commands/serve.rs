@@ -64,11 +64,16 @@ pub fn token(global: &GlobalArgs, cmd: TokenCommand) -> anyhow::Result<ExitCode>
 pub fn user(global: &GlobalArgs, cmd: UserCommand) -> anyhow::Result<ExitCode> {
     let app = app(global);
     match cmd {
-        UserCommand::Add { username, role, employee, system, password_env } => {
-            let password = std::env::var(&password_env)
-                .map_err(|_| annexa_app::Error::invalid(format!("--password-env {password_env}: that environment variable is not set")))?;
+        UserCommand::Add { username, role, employee, system, password_env, oidc } => {
             let request = annexa_app::users::UserRequest { username, role, employee_id: employee, system };
-            let user = app.create_user(&request, &password)?;
+            let user = match password_env {
+                Some(var) if !oidc => {
+                    let password = std::env::var(&var)
+                        .map_err(|_| annexa_app::Error::invalid(format!("--password-env {var}: that environment variable is not set")))?;
+                    app.create_user(&request, &password)?
+                }
+                _ => app.create_federated_user(&request)?,
+            };
             eprintln!("created user {:?} ({})", user.username, user.role);
         }
         UserCommand::List => {
@@ -226,6 +231,20 @@ pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let mut config = annexa_server::ServerConfig::new(&public_url);
     config.http.max_connections = args.max_connections as usize;
     config.settings = Some(app.settings.clone());
+    if let Some(issuer) = &args.oidc_issuer {
+        let (Some(client_id), Some(var)) = (&args.oidc_client_id, &args.oidc_client_secret_env) else {
+            return Err(annexa_app::Error::invalid("--oidc-issuer needs --oidc-client-id and --oidc-client-secret-env").into());
+        };
+        let client_secret = std::env::var(var)
+            .map_err(|_| annexa_app::Error::invalid(format!("--oidc-client-secret-env {var}: that environment variable is not set")))?;
+        config.oidc = Some(annexa_server::oidc::OidcConfig {
+            issuer: issuer.clone(),
+            client_id: client_id.clone(),
+            client_secret,
+            username_claim: args.oidc_username_claim.clone(),
+            timeout: std::time::Duration::from_secs(10),
+        });
+    }
     if let Some(path) = &args.authorization {
         let text =
             std::fs::read_to_string(path).map_err(|e| annexa_app::Error::invalid(format!("--authorization {}: {e}", path.display())))?;

@@ -38,6 +38,24 @@ impl Served {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+
+    /// Asks it to stop as an orchestrator does (SIGTERM).
+    pub fn terminate(&self) {
+        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().expect("kill runs");
+        assert!(status.success());
+    }
+
+    /// Waits up to `limit` for it to exit; its exit status.
+    pub fn exited(&mut self, limit: std::time::Duration) -> Option<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + limit;
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        None
+    }
 }
 
 /// Starts `annexa serve` on `db`, its jobs every `jobs_every` seconds (0: none), and waits
@@ -48,7 +66,17 @@ pub fn serve(db: &str, jobs_every: u64) -> Served {
 
 /// [`serve`] with more arguments.
 pub fn serve_with(db: &str, jobs_every: u64, extra: &[&str]) -> Served {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_annexa"))
+    serve_in(None, db, jobs_every, extra)
+}
+
+/// [`serve_with`] in the working directory `dir` (where a PostgreSQL database's ledger key
+/// and pushed files are kept).
+pub fn serve_in(dir: Option<&std::path::Path>, db: &str, jobs_every: u64, extra: &[&str]) -> Served {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_annexa"));
+    if let Some(dir) = dir {
+        command.current_dir(dir);
+    }
+    let mut child = command
         .args(["--db", db, "serve", "--listen", "127.0.0.1:0", "--jobs-every", &jobs_every.to_string()])
         .args(extra)
         .stderr(Stdio::piped())

@@ -98,6 +98,8 @@ pub struct AppState {
     pub requests: metrics::Requests,
     /// The OIDC provider's metadata and keys, once read.
     pub oidc_provider: std::sync::Mutex<Option<oidc::Provider>>,
+    /// The API's read answers, kept while the ledger's size stays the same.
+    pub read_cache: api::cache::ReadCache,
 }
 
 impl AppState {
@@ -141,6 +143,7 @@ impl AppState {
             sign_in: Default::default(),
             requests: Default::default(),
             oidc_provider: std::sync::Mutex::new(None),
+            read_cache: Default::default(),
         }))
     }
 

@@ -263,6 +263,26 @@ async fn the_first_admin_comes_from_a_one_time_link(o: &Org, url: &str) {
     let _ = url;
 }
 
+/// A read answered again from the cache is the same answer, until a change (a ledger
+/// entry) makes it stale; one principal's answer is never another's.
+async fn kept_reads_follow_every_change(o: &Org) {
+    let path = format!("/api/v1/findings/{}", o.erp_finding);
+    let (_, first) = o.call("admin", "GET", &path, None).await;
+    let kept = o.state.read_cache.len();
+    let (_, again) = o.call("admin", "GET", &path, None).await;
+    assert_eq!((first.clone(), kept), (again, o.state.read_cache.len()), "the second read was the kept answer");
+    let assign = json!({ "action": "assign", "owner": "M2", "due": "2027-02-28" });
+    assert_eq!(o.call("admin", "POST", &format!("{path}/triage"), Some(assign)).await.0, 200);
+    let (_, after) = o.call("admin", "GET", &path, None).await;
+    assert_eq!(after["owner"], "M2", "a change is seen at once: {after}");
+    assert_ne!(after, first);
+    // The same address, another principal: the system owner's own list, not the admin's.
+    let (_, all) = o.call("admin", "GET", "/api/v1/findings?status=all", None).await;
+    let (_, own) = o.call("system-owner", "GET", "/api/v1/findings?status=all", None).await;
+    assert!(own["total"].as_u64() < all["total"].as_u64(), "{own} / {all}");
+    assert_eq!(o.call("reviewer", "GET", "/api/v1/findings?status=all", None).await.0, 403, "the policy comes before the cache");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_api_answers_each_role_as_the_policy_says() {
     let root = tempfile::tempdir().expect("tempdir");
@@ -275,6 +295,7 @@ async fn the_api_answers_each_role_as_the_policy_says() {
         hostile_filters_are_data(&o).await;
         operations_answer_without_credentials(&o).await;
         metrics_count_requests_by_route(&o).await;
+        kept_reads_follow_every_change(&o).await;
         sessions_sign_in_and_guard_changes(&o).await;
         the_first_admin_comes_from_a_one_time_link(&o, &url).await;
         let state = o.state.clone();

@@ -11,6 +11,7 @@
 //! Errors have one shape: `{"error": {"status": 404, "code": "not-found", "message": "…"}}`.
 //! An internal error says only that it happened and its request id; the log has the cause.
 
+pub mod cache;
 mod campaigns;
 mod findings;
 mod programme;
@@ -73,7 +74,11 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// and authorization) and their OpenAPI document.
 pub fn routes(state: Arc<AppState>) -> (axum::Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
     let (private, public, doc) = routes_and_doc();
-    let router = private.route_layer(axum::middleware::from_fn_with_state(state, authenticate)).merge(public);
+    // Authentication first (the outer layer), then the kept answers of reads.
+    let router = private
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), cache::reads))
+        .route_layer(axum::middleware::from_fn_with_state(state, authenticate))
+        .merge(public);
     // A JSON body past 1 MiB is refused before it is read whole; the API's own headers on
     // every answer.
     let router = router.layer(axum::extract::DefaultBodyLimit::max(1 << 20)).layer(axum::middleware::from_fn(api_headers));

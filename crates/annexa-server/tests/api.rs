@@ -10,6 +10,8 @@ mod org;
 use org::*;
 use serde_json::{json, Value};
 
+const BADGES: &str = "badge_id,employee_id,status,last_used_at,zones\nB-1,E1,active,2026-11-30T08:02:00Z,lobby|office\n";
+
 const ROLES: [&str; 5] = ["admin", "compliance-manager", "auditor", "reviewer", "system-owner"];
 
 /// What each role gets on each route (in ROLES order).
@@ -30,6 +32,12 @@ fn expected(method: &str, route: &str) -> [u16; 5] {
         ("POST", "/api/v1/campaigns") => [201, 201, 403, 403, 403],
         // The compliance manager closes it; the admin, after, finds it closed.
         ("POST", "/api/v1/campaigns/{id}/close") => [409, 200, 403, 403, 403],
+        ("POST", "/api/v1/imports/{kind}") => [201, 201, 403, 403, 403],
+        ("POST", "/api/v1/nonconformities" | "/api/v1/risks") => [201, 201, 403, 403, 403],
+        ("POST", "/api/v1/soa/{control}" | "/api/v1/risks/simulate") => [200, 200, 403, 403, 403],
+        // Refused while controls are undecided, whoever asks.
+        ("POST", "/api/v1/soa/approve") => [409, 409, 403, 403, 403],
+        ("GET", "/api/v1/nonconformities" | "/api/v1/nonconformities/{id}" | "/api/v1/ledger/entries/{seq}") => [200, 200, 200, 403, 403],
         (
             "GET",
             "/api/v1/campaigns"
@@ -48,6 +56,21 @@ fn body_for(method: &str, route: &str) -> Option<Value> {
     match (method, route) {
         ("POST", "/api/v1/items/{id}/decision") => Some(json!({ "decision": "revoke", "comment": "no longer in finance approvals" })),
         ("POST", "/api/v1/findings/{id}/triage") => Some(json!({ "action": "comment", "text": "seen, on it" })),
+        // A file, sent as it is (a JSON string is sent raw).
+        ("POST", "/api/v1/imports/{kind}") => Some(Value::String(BADGES.into())),
+        ("POST", "/api/v1/nonconformities") => {
+            Some(json!({ "title": "Badge readers log no exits", "description": "an observation of the stage 2 audit" }))
+        }
+        ("POST", "/api/v1/soa/{control}") => {
+            Some(json!({ "applicable": true, "reasons": ["regulatory"], "status": "implemented", "implementation": "ISMS-POL-001" }))
+        }
+        ("POST", "/api/v1/soa/approve") => Some(json!({ "approver": "M1" })),
+        ("POST", "/api/v1/risks") => Some(json!({
+            "title": "Leavers keep ERP access", "asset": "ERP", "threat": "A former employee approves payments",
+            "vulnerability": "Leavers are removed by hand", "owner": "M2", "likelihood": 4, "impact": 5, "controls": ["A.5.18"],
+            "frequency": [0.1, 0.5], "loss": [10000.0, 200000.0]
+        })),
+        ("POST", "/api/v1/risks/simulate") => Some(json!({ "seed": 7, "iterations": 1000 })),
         ("POST", "/api/v1/audits") => Some(json!({})),
         ("POST", "/api/v1/campaigns") => {
             Some(json!({ "name": "Ad hoc", "scope": ["system:erp"], "reviewer": "manager", "due": "2099-01-31", "fallback": "M1" }))
@@ -95,6 +118,22 @@ async fn every_route_for_every_role(o: &Org) {
             }
         }
     }
+    // An upload's name is a file's name, never a path; its kind one Annexa reads.
+    for (query, why) in [
+        ("/api/v1/imports/badges?file=..%2F..%2Fetc%2Fpasswd", "a path"),
+        ("/api/v1/imports/badges?file=badges%2Fx.csv", "a path"),
+        ("/api/v1/imports/badges?file=..", "a path"),
+        ("/api/v1/imports/badges?file=a%00b.csv", "a path"),
+        ("/api/v1/imports/spreadsheets?file=x.csv", "expected"),
+        ("/api/v1/imports/badges?file=b.csv&shell=rm", "unknown field"),
+    ] {
+        let (status, reply) = o.call("admin", "POST", query, Some(Value::String(BADGES.into()))).await;
+        assert_eq!(status.as_u16(), 400, "{query}: {reply}");
+        assert!(reply["error"]["message"].as_str().is_some_and(|m| m.contains(why)), "{query}: {reply}");
+    }
+    let (status, reply) =
+        o.call("admin", "POST", "/api/v1/imports/badges?file=bad.csv", Some(Value::String("badge_id\nB-1\n".into()))).await;
+    assert!(status == 400 && reply["error"]["message"].as_str().is_some_and(|m| m.contains("bad.csv")), "a bad file is named: {reply}");
     // The auditor's files by name only: a path is not a name.
     for file in ["..%2F..%2Fetc%2Fpasswd", "report.pdf", "%2Fetc%2Fpasswd"] {
         let (status, reply) = o.call("auditor", "GET", &format!("/api/v1/reports/{file}"), None).await;

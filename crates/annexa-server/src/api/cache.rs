@@ -103,7 +103,8 @@ pub async fn reads(State(state): State<Arc<AppState>>, request: Request, next: N
         return next.run(request).await;
     }
     let store = state.store.clone();
-    let version = match tokio::task::spawn_blocking(move || store.get().and_then(|mut s| s.ledger_size()).map_err(|e| e.to_string())).await {
+    let version = match tokio::task::spawn_blocking(move || store.get().and_then(|mut s| s.ledger_size()).map_err(|e| e.to_string())).await
+    {
         Ok(Ok(v)) => v,
         // Not knowing the version is no reason to fail the read: answer it afresh.
         _ => return next.run(request).await,
@@ -140,6 +141,8 @@ pub async fn reads(State(state): State<Arc<AppState>>, request: Request, next: N
         return crate::api::ApiError::internal("an answer's body failed").into_response();
     };
     let bytes = collected.to_bytes();
-    state.read_cache.put(key, Kept { content_type: parts.headers.get(header::CONTENT_TYPE).cloned(), body: bytes.clone(), at: Instant::now() });
+    state
+        .read_cache
+        .put(key, Kept { content_type: parts.headers.get(header::CONTENT_TYPE).cloned(), body: bytes.clone(), at: Instant::now() });
     Response::from_parts(parts, Body::from(bytes))
 }

@@ -15,6 +15,7 @@ pub mod cache;
 mod campaigns;
 mod findings;
 mod programme;
+mod records;
 pub mod session;
 
 use crate::auth::Principal;
@@ -111,9 +112,20 @@ fn declared() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(programme::audits, programme::run_audit))
         .routes(routes!(programme::controls))
         .routes(routes!(programme::soa))
-        .routes(routes!(programme::risks))
+        .routes(routes!(programme::risks, records::add_risk))
         .routes(routes!(programme::checkpoint))
         .routes(routes!(programme::report))
+        .routes({
+            // An import is a file: its own, larger body limit.
+            let (schemas, paths, method) = routes!(records::import);
+            (schemas, paths, method.layer(axum::extract::DefaultBodyLimit::max(records::MAX_UPLOAD)))
+        })
+        .routes(routes!(records::nonconformities, records::open_nc))
+        .routes(routes!(records::nonconformity))
+        .routes(routes!(records::approve_soa))
+        .routes(routes!(records::set_soa))
+        .routes(routes!(records::simulate))
+        .routes(routes!(records::ledger_entry))
         .routes(routes!(programme::tokens))
         .routes(routes!(crate::metrics::metrics))
 }

@@ -50,6 +50,8 @@ pub struct Org {
     /// An erp finding and a cloud finding.
     pub erp_finding: String,
     pub cloud_finding: String,
+    /// A nonconformity of the leavers' findings.
+    pub nc: i64,
 }
 
 pub fn org(url: &str, dir: tempfile::TempDir) -> Org {
@@ -96,6 +98,15 @@ pub fn org(url: &str, dir: tempfile::TempDir) -> Org {
             Ok(())
         })
         .expect("items");
+    let nc = admin
+        .open_nc(&annexa_app::nonconformity::NcRequest {
+            title: "Leavers keep their access".into(),
+            control: Some("A.5.18".into()),
+            checks: vec!["leaver-access".into()],
+            ..Default::default()
+        })
+        .expect("nonconformity")
+        .id;
     let page = admin.findings(&Default::default()).expect("findings");
     let of_system = |s: &str| page.findings.iter().find(|f| f.finding.subject.system().as_deref() == Some(s)).expect(s).finding.id.clone();
     let (erp_finding, cloud_finding) = (of_system("erp"), of_system("cloud"));
@@ -146,7 +157,7 @@ pub fn org(url: &str, dir: tempfile::TempDir) -> Org {
     let mut config = ServerConfig::new("http://annexa.test");
     config.settings = Some(settings);
     let state = AppState::open(url, config).expect("state");
-    Org { _dir: dir, state, tokens, campaign: campaign.id, to_close, item_of, erp_finding, cloud_finding }
+    Org { _dir: dir, state, tokens, campaign: campaign.id, to_close, item_of, erp_finding, cloud_finding, nc }
 }
 
 impl Org {
@@ -169,13 +180,22 @@ impl Org {
         if let Some(t) = self.tokens.get(who) {
             req = req.header("authorization", format!("Bearer {t}"));
         }
-        if body.is_some() {
-            req = req.header("content-type", "application/json");
-        }
+        let body = match body {
+            // A file, sent as it is.
+            Some(Value::String(raw)) => {
+                req = req.header("content-type", "application/octet-stream");
+                Some(raw)
+            }
+            Some(v) => {
+                req = req.header("content-type", "application/json");
+                Some(v.to_string())
+            }
+            None => None,
+        };
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        let req = req.body(body.map(|b| Body::from(b.to_string())).unwrap_or_else(Body::empty)).expect("request");
+        let req = req.body(body.map(Body::from).unwrap_or_else(Body::empty)).expect("request");
         let res = app(self.state.clone()).oneshot(req).await.expect("response");
         let (status, headers) = (res.status(), res.headers().clone());
         let bytes = res.into_body().collect().await.expect("body").to_bytes();
@@ -196,7 +216,13 @@ impl Org {
 
     /// The documented route with its `{id}` filled for this org.
     pub fn path(&self, route: &str) -> String {
-        let id = if route.starts_with("/api/v1/findings") {
+        if route == "/api/v1/imports/{kind}" {
+            return "/api/v1/imports/badges?file=badges.csv".into();
+        }
+        let route = route.replace("{control}", "A.5.1").replace("{seq}", "1");
+        let id = if route.starts_with("/api/v1/nonconformities") {
+            self.nc.to_string()
+        } else if route.starts_with("/api/v1/findings") {
             self.erp_finding.clone()
         } else if route.ends_with("/close") {
             self.to_close.to_string()

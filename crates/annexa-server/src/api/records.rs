@@ -1,0 +1,334 @@
+//! Changing the programme through the API: imports uploaded as files, nonconformities,
+//! the SoA's controls and its approval, risks and their simulation, and a ledger entry with
+//! its verified inclusion proof. Each is the CLI's use case, as the caller.
+
+use super::{blocking, ApiError, ApiResult, Body, Params};
+use crate::auth::Principal;
+use crate::AppState;
+use annexa_core::model::ImportKind;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::{Extension, Json};
+use std::sync::Arc;
+
+/// The largest file an import takes through the API.
+pub const MAX_UPLOAD: usize = 512 << 20;
+
+fn json(v: impl serde::Serialize) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(serde_json::to_value(v).map_err(|e| ApiError::internal(&e.to_string()))?))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct UploadQuery {
+    /// The file's name as the export named it (`hr.csv`): a name, not a path. It is what
+    /// findings' evidence cites.
+    file: String,
+    /// The system of every record, for the kinds that need one (`--system`).
+    system: Option<String>,
+    /// Import the good rows and set the bad ones aside in a quarantine report.
+    #[serde(default)]
+    lenient: bool,
+}
+
+/// A file name as evidence may cite it: no directory, no way out of one, nothing unprintable.
+fn plain_name(name: &str) -> ApiResult<String> {
+    let ok = !name.is_empty()
+        && name.len() <= 255
+        && name != "."
+        && name != ".."
+        && !name.contains(['/', '\\'])
+        && !name.chars().any(char::is_control);
+    if ok {
+        Ok(name.to_string())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "file {:?}: a file name, not a path (no '/', '\\\\', '..' or control characters)",
+            name.chars().take(80).collect::<String>()
+        )))
+    }
+}
+
+/// Imports the request's body as a file of `kind`, as `annexa import KIND FILE` does: the
+/// whole file or nothing (or, `lenient`, its good rows).
+#[utoipa::path(
+    post, path = "/api/v1/imports/{kind}", tag = "programme", params(("kind" = String, Path, description = "hr, accounts, assignments, ldif, okta, entra, …"), UploadQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file, as exported (at most 512 MiB)"),
+    responses(
+        (status = 201, description = "What was imported", body = serde_json::Value),
+        (status = 400, description = "Not a kind, not a file name, or a file that does not read as the kind (the database is unchanged)"),
+        (status = 413, description = "Larger than 512 MiB"),
+    )
+)]
+pub async fn import(
+    State(state): State<Arc<AppState>>,
+    Extension(principal): Extension<Principal>,
+    Path(kind): Path<String>,
+    Params(q): Params<UploadQuery>,
+    body: axum::body::Bytes,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    let kind =
+        ImportKind::parse(&kind).ok_or_else(|| ApiError::bad_request(format!("kind {kind:?}: expected {}", ImportKind::expected())))?;
+    let file = plain_name(&q.file)?;
+    let options = annexa_connect::ImportOptions { system: q.system, lenient: q.lenient, ..Default::default() };
+    let app = state.app_for(&principal);
+    let outcome = blocking(move || Ok(app.import_file(kind, &file, &body, &options, false)?)).await?;
+    Ok((StatusCode::CREATED, json(outcome)?))
+}
+
+/// The nonconformities, open and closed.
+#[utoipa::path(get, path = "/api/v1/nonconformities", tag = "programme", responses((status = 200, description = "Every nonconformity", body = serde_json::Value)))]
+pub async fn nonconformities(
+    State(state): State<Arc<AppState>>,
+    Extension(principal): Extension<Principal>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let app = state.app_for(&principal);
+    json(blocking(move || Ok(app.ncs(None)?)).await?)
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NcBody {
+    title: String,
+    /// The Annex A control (a 2013 id that maps to one is taken).
+    control: Option<String>,
+    description: Option<String>,
+    root_cause: Option<String>,
+    /// Findings it groups, by id.
+    #[serde(default)]
+    findings: Vec<String>,
+    /// Checks whose open findings it groups.
+    #[serde(default)]
+    checks: Vec<String>,
+}
+
+/// Opens a nonconformity over findings of one control, or for a manual audit observation.
+#[utoipa::path(
+    post, path = "/api/v1/nonconformities", tag = "programme", request_body = NcBody,
+    responses((status = 201, description = "The nonconformity", body = serde_json::Value), (status = 400, description = "Not a valid nonconformity"))
+)]
+pub async fn open_nc(
+    State(state): State<Arc<AppState>>,
+    Extension(principal): Extension<Principal>,
+    Body(b): Body<NcBody>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    let request = annexa_app::nonconformity::NcRequest {
+        title: b.title,
+        control: b.control,
+        description: b.description,
+        root_cause: b.root_cause,
+        findings: b.findings,
+        checks: b.checks,
+    };
+    let app = state.app_for(&principal);
+    Ok((StatusCode::CREATED, json(blocking(move || Ok(app.open_nc(&request)?)).await?)?))
+}
+
+/// One nonconformity with its findings, corrective actions and what keeps it open.
+#[utoipa::path(
+    get, path = "/api/v1/nonconformities/{id}", tag = "programme", params(("id" = i64, Path, description = "The nonconformity's number")),
+    responses((status = 200, description = "The nonconformity", body = serde_json::Value), (status = 404, description = "No such nonconformity"))
+)]
+pub async fn nonconformity(
+    State(state): State<Arc<AppState>>,
+    Extension(principal): Extension<Principal>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let app = state.app_for(&principal);
+    json(blocking(move || Ok(app.nc(id)?)).await?)
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SoaBody {
+    /// Decided applicable or not (unchanged when absent).
+    applicable: Option<bool>,
+    /// Why it is included: regulatory, contractual, best-practice, risk-assessment.
+    reasons: Option<Vec<String>>,
+    justification: Option<String>,
+    /// not-started, partial, implemented (for a control no check tests).
+    status: Option<String>,
+    implementation: Option<String>,
+    owner: Option<String>,
+    /// Document references to add.
+    #[serde(default)]
+    documents: Vec<String>,
+}
+
+/// Decides and describes one control (or clause) of the SoA, as `annexa soa set` does.
+#[utoipa::path(
+    post, path = "/api/v1/soa/{control}", tag = "programme", request_body = SoaBody,
+    params(("control" = String, Path, description = "A.5.15, or a clause (6.1.2)")),
+    responses((status = 200, description = "The control's row as it now stands", body = serde_json::Value), (status = 400, description = "Not a control, or not a valid change"))
+)]
+pub async fn set_soa(
+    State(state): State<Arc<AppState>>,
+    Extension(principal): Extension<Principal>,
+    Path(control): Path<String>,
+    Body(b): Body<SoaBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    use annexa_core::soa::{Implementation, InclusionReason};
+    let reasons = match b.reasons {
+        None => None,
+        Some(r) => Some(
+            r.iter()
+                .map(|x| {
+                    InclusionReason::parse(x)
+                        .ok_or_else(|| ApiError::bad_request(format!("reason {x:?}: expected {}", InclusionReason::expected())))
+                })
+                .collect::<ApiResult<Vec<_>>>()?,
+        ),
+    };
+    let status = match b.status {
+        None => None,
+        Some(s) => Some(
+            Implementation::parse(&s)
+                .ok_or_else(|| ApiError::bad_request(format!("status {s:?}: expected {}", Implementation::expected())))?,
+        ),
+    };
+    let set = annexa_app::soa::SoaSet {
+        controls: vec![control],
+        applicable: b.applicable,
+        reasons,
+        justification: b.justification,
+        status,
+        implementation: b.implementation,
+        owner: b.owner,
+        documents: b.documents,
+        clear_documents: false,
+    };
+    let app = state.app_for(&principal);
+    json(blocking(move || Ok(app.set_soa(&set)?)).await?)
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApproveBody {
+    approver: String,
+    note: Option<String>,
+}
+
+/// Approves the SoA as it stands as its next version (refused while a control is undecided).
+#[utoipa::path(
+    post, path = "/api/v1/soa/approve", tag = "programme", request_body = ApproveBody,
+    responses((status = 200, description = "The version", body = serde_json::Value), (status = 409, description = "Controls are still undecided"))
+)]
+pub async fn approve_soa(
+    State(state): State<Arc<AppState>>,
+    Extension(principal): Extension<Principal>,
+    Body(b): Body<ApproveBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let app = state.app_for(&principal);
+    json(blocking(move || Ok(app.approve_soa(&b.approver, b.note.as_deref())?)).await?)
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RiskBody {
+    title: String,
+    asset: String,
+    threat: String,
+    vulnerability: String,
+    owner: String,
+    /// 1 to 5.
+    likelihood: u8,
+    /// 1 to 5.
+    impact: u8,
+    /// modify, retain, avoid, share.
+    treatment: Option<String>,
+    plan: Option<String>,
+    /// Annex A controls that treat it.
+    #[serde(default)]
+    controls: Vec<String>,
+    /// Quantified: events a year, low and high (90 % interval)...
+    frequency: Option<[f64; 2]>,
+    /// ...and the loss per event, low and high, for the simulation.
+    loss: Option<[f64; 2]>,
+}
+
+/// Adds a risk to the register.
+#[utoipa::path(
+    post, path = "/api/v1/risks", tag = "programme", request_body = RiskBody,
+    responses((status = 201, description = "The risk", body = serde_json::Value), (status = 400, description = "Not a valid risk"))
+)]
+pub async fn add_risk(
+    State(state): State<Arc<AppState>>,
+    Extension(principal): Extension<Principal>,
+    Body(b): Body<RiskBody>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    use annexa_core::risk::Treatment;
+    let treatment = match b.treatment {
+        None => None,
+        Some(t) => Some(
+            Treatment::parse(&t).ok_or_else(|| ApiError::bad_request(format!("treatment {t:?}: expected {}", Treatment::expected())))?,
+        ),
+    };
+    let draft = annexa_app::risk::RiskDraft {
+        title: Some(b.title),
+        asset: Some(b.asset),
+        threat: Some(b.threat),
+        vulnerability: Some(b.vulnerability),
+        owner: Some(b.owner),
+        likelihood: Some(b.likelihood),
+        impact: Some(b.impact),
+        treatment,
+        plan: b.plan,
+        controls: (!b.controls.is_empty()).then_some(b.controls),
+        frequency: b.frequency.map(|[lo, hi]| (lo, hi)),
+        loss: b.loss.map(|[lo, hi]| (lo, hi)),
+        ..Default::default()
+    };
+    let app = state.app_for(&principal);
+    Ok((StatusCode::CREATED, json(blocking(move || Ok(app.add_risk(&draft)?)).await?)?))
+}
+
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SimulateBody {
+    /// The generator's seed (recorded with the result; from the clock when absent).
+    seed: Option<u64>,
+    /// Years drawn: 1,000 to 10,000,000 (100,000 by default).
+    iterations: Option<u32>,
+}
+
+/// Runs the Monte Carlo simulation of the quantified risks (recorded in the ledger).
+#[utoipa::path(
+    post, path = "/api/v1/risks/simulate", tag = "programme", request_body = SimulateBody,
+    responses((status = 200, description = "The simulation: inputs, seed, the portfolio and each risk's loss distribution", body = serde_json::Value), (status = 400, description = "Not a valid simulation"))
+)]
+pub async fn simulate(
+    State(state): State<Arc<AppState>>,
+    Extension(principal): Extension<Principal>,
+    Body(b): Body<SimulateBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let iterations = b.iterations.unwrap_or(100_000);
+    if !(1_000..=10_000_000).contains(&iterations) {
+        return Err(ApiError::bad_request(format!("iterations {iterations}: expected 1,000 to 10,000,000")));
+    }
+    let seed = b.seed.unwrap_or_else(|| chrono::Utc::now().timestamp_micros() as u64);
+    let app = state.app_for(&principal);
+    json(blocking(move || Ok(app.simulate_risks(seed, iterations)?)).await?)
+}
+
+/// A ledger entry with its inclusion proof in the newest signed checkpoint that covers it,
+/// verified here, and the bundle `annexa ledger verify-proof` checks offline.
+#[utoipa::path(
+    get, path = "/api/v1/ledger/entries/{seq}", tag = "programme", params(("seq" = u64, Path, description = "The entry's number, from 0")),
+    responses((status = 200, description = "`{seq, body, leaf_hash, bundle, verified | problem}`", body = serde_json::Value), (status = 404, description = "No such entry"))
+)]
+pub async fn ledger_entry(
+    State(state): State<Arc<AppState>>,
+    Extension(principal): Extension<Principal>,
+    Path(seq): Path<u64>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let app = state.app_for(&principal);
+    let p = blocking(move || Ok(app.entry_proof(seq)?)).await?;
+    let (verified, problem) = match p.outcome {
+        Ok(v) => (Some(v), None),
+        Err(e) => (None, Some(e)),
+    };
+    Ok(Json(serde_json::json!({
+        "seq": p.seq, "body": p.body, "leaf_hash": p.leaf_hash, "bundle": p.bundle, "verified": verified, "problem": problem,
+    })))
+}

@@ -58,19 +58,8 @@ pub async fn list(
             other => return Err(ApiError::bad_request(format!("status {other:?}: expected open, resolved or all"))),
         },
         check: q.check,
-        min_severity: match q.severity.as_deref() {
-            None => None,
-            Some(s) => Some(
-                Severity::parse(s).ok_or_else(|| ApiError::bad_request(format!("severity {s:?}: expected {}", Severity::expected())))?,
-            ),
-        },
-        state: match q.state.as_deref() {
-            None => None,
-            Some(s) => Some(
-                FindingState::parse(s)
-                    .ok_or_else(|| ApiError::bad_request(format!("state {s:?}: expected {}", FindingState::expected())))?,
-            ),
-        },
+        min_severity: super::word::<Severity>("severity", q.severity.as_deref())?,
+        state: super::word::<FindingState>("state", q.state.as_deref())?,
         system: q.system,
         limit: Some(q.limit.unwrap_or(50).min(MAX_PAGE)),
         offset: q.offset.unwrap_or(0),

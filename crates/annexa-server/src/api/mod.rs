@@ -212,6 +212,23 @@ impl IntoResponse for ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// A word of one of the model's vocabularies (a severity, a status, a treatment) given as
+/// `field`: none when absent or blank, a refusal naming what it takes when not one of them.
+pub fn word<V: annexa_core::model::Vocabulary>(field: &str, given: Option<&str>) -> ApiResult<Option<V>> {
+    match given.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => V::parse(s).map(Some).ok_or_else(|| {
+            let expected: Vec<&str> = V::all().iter().map(|v| v.as_str()).collect();
+            ApiError::bad_request(format!("{field} {s:?}: expected {}", expected.join(", ")))
+        }),
+    }
+}
+
+/// Several words of a vocabulary given as `field`.
+pub fn words<V: annexa_core::model::Vocabulary>(field: &str, given: &[&str]) -> ApiResult<Vec<V>> {
+    given.iter().filter_map(|s| word(field, Some(s)).transpose()).collect()
+}
+
 /// A JSON request body whose refusals (not JSON, the wrong fields, too large) have the API's
 /// error shape, like every other refusal.
 pub struct Body<T>(pub T);

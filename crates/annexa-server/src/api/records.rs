@@ -171,22 +171,9 @@ pub async fn set_soa(
     use annexa_core::soa::{Implementation, InclusionReason};
     let reasons = match b.reasons {
         None => None,
-        Some(r) => Some(
-            r.iter()
-                .map(|x| {
-                    InclusionReason::parse(x)
-                        .ok_or_else(|| ApiError::bad_request(format!("reason {x:?}: expected {}", InclusionReason::expected())))
-                })
-                .collect::<ApiResult<Vec<_>>>()?,
-        ),
+        Some(r) => Some(super::words::<InclusionReason>("reason", &r.iter().map(String::as_str).collect::<Vec<_>>())?),
     };
-    let status = match b.status {
-        None => None,
-        Some(s) => Some(
-            Implementation::parse(&s)
-                .ok_or_else(|| ApiError::bad_request(format!("status {s:?}: expected {}", Implementation::expected())))?,
-        ),
-    };
+    let status = super::word::<Implementation>("status", b.status.as_deref())?;
     let set = annexa_app::soa::SoaSet {
         controls: vec![control],
         applicable: b.applicable,
@@ -258,12 +245,7 @@ pub async fn add_risk(
     Body(b): Body<RiskBody>,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
     use annexa_core::risk::Treatment;
-    let treatment = match b.treatment {
-        None => None,
-        Some(t) => Some(
-            Treatment::parse(&t).ok_or_else(|| ApiError::bad_request(format!("treatment {t:?}: expected {}", Treatment::expected())))?,
-        ),
-    };
+    let treatment = super::word::<Treatment>("treatment", b.treatment.as_deref())?;
     let draft = annexa_app::risk::RiskDraft {
         title: Some(b.title),
         asset: Some(b.asset),

@@ -25,17 +25,7 @@ struct ListPage {
     default_due: String,
 }
 
-pub(super) async fn list(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    method: Method,
-    route: MatchedPath,
-    Query(flash): Query<Flash>,
-) -> Response {
-    let p = match viewer(&state, &headers, &method, &route).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+pub(super) async fn list(State(state): State<Arc<AppState>>, Viewer(p): Viewer, Query(flash): Query<Flash>) -> Response {
     let app = state.app_for(&p);
     let campaigns = match read(move || Ok(app.campaigns()?)).await {
         Ok(c) => c,
@@ -124,16 +114,10 @@ struct CampaignPage {
 
 pub(super) async fn one(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    method: Method,
-    route: MatchedPath,
+    Viewer(p): Viewer,
     Path(id): Path<i64>,
     Query(flash): Query<Flash>,
 ) -> Response {
-    let p = match viewer(&state, &headers, &method, &route).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
     let app = state.app_for(&p);
     let (c, diligence) = match read(move || Ok(app.campaign_report(id)?)).await {
         Ok(x) => x,
@@ -189,17 +173,7 @@ pub(super) async fn close(
 
 /// The campaign's evidence as XLSX: who reviewed what, when, the decision, the comment, the
 /// recommendation shown, and the population proof.
-pub(super) async fn report(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    method: Method,
-    route: MatchedPath,
-    Path(id): Path<i64>,
-) -> Response {
-    let p = match viewer(&state, &headers, &method, &route).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+pub(super) async fn report(State(state): State<Arc<AppState>>, Viewer(p): Viewer, Path(id): Path<i64>) -> Response {
     let app = state.app_for(&p);
     super::downloads::made(&format!("campaign-{id}.xlsx"), move |path| Ok(app.campaign_report_xlsx(id, path).map(|_| ())?))
         .await

@@ -5,17 +5,7 @@
 use super::*;
 use axum::extract::Path;
 
-pub(super) async fn download(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    method: Method,
-    route: MatchedPath,
-    Path(name): Path<String>,
-) -> Response {
-    let p = match viewer(&state, &headers, &method, &route).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+pub(super) async fn download(State(state): State<Arc<AppState>>, Viewer(p): Viewer, Path(name): Path<String>) -> Response {
     file(state.app_for(&p), &name).await.unwrap_or_else(failure)
 }
 

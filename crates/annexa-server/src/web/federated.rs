@@ -68,14 +68,7 @@ pub(super) struct Callback {
 }
 
 fn flow_cookie(headers: &HeaderMap) -> Option<Flow> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == FLOW_COOKIE)
-        .and_then(|(_, value)| Flow::from_cookie(value.trim()))
+    crate::api::session::cookie(headers, FLOW_COOKIE).and_then(|v| Flow::from_cookie(&v))
 }
 
 pub(super) async fn callback(State(state): State<Arc<AppState>>, headers: HeaderMap, Query(q): Query<Callback>) -> Response {

@@ -86,20 +86,8 @@ impl ListQuery {
                 other => return Err(ApiError::bad_request(format!("status {other:?}: expected open, resolved or all"))),
             },
             check: given(&self.check),
-            min_severity: match given(&self.severity) {
-                None => None,
-                Some(s) => Some(
-                    Severity::parse(&s)
-                        .ok_or_else(|| ApiError::bad_request(format!("severity {s:?}: expected {}", Severity::expected())))?,
-                ),
-            },
-            state: match given(&self.state) {
-                None => None,
-                Some(s) => Some(
-                    FindingState::parse(&s)
-                        .ok_or_else(|| ApiError::bad_request(format!("state {s:?}: expected {}", FindingState::expected())))?,
-                ),
-            },
+            min_severity: crate::api::word::<Severity>("severity", Some(&self.severity))?,
+            state: crate::api::word::<FindingState>("state", Some(&self.state))?,
             // A system owner sees their own system's findings, whatever the link says.
             system: if p.role == Some(Role::SystemOwner) { p.system.clone() } else { given(&self.system) },
             overdue_at: (self.overdue == "true").then(chrono::Utc::now),
@@ -110,17 +98,7 @@ impl ListQuery {
     }
 }
 
-pub(super) async fn list(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    method: Method,
-    route: MatchedPath,
-    Query(q): Query<ListQuery>,
-) -> Response {
-    let p = match viewer(&state, &headers, &method, &route).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+pub(super) async fn list(State(state): State<Arc<AppState>>, Viewer(p): Viewer, Query(q): Query<ListQuery>) -> Response {
     let (page, error) = match q.filter(&p) {
         Ok(filter) => {
             let app = state.app_for(&p);
@@ -194,16 +172,12 @@ fn pairs(m: &serde_json::Map<String, serde_json::Value>) -> Vec<(String, String)
 
 pub(super) async fn one(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Viewer(p): Viewer,
     method: Method,
     route: MatchedPath,
     Path(id): Path<String>,
     Query(flash): Query<Flash>,
 ) -> Response {
-    let p = match viewer(&state, &headers, &method, &route).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
     let app = state.app_for(&p);
     let lookup = id.clone();
     let f = match read(move || Ok(app.finding(&lookup)?)).await {

@@ -37,17 +37,7 @@ struct LedgerPage {
     verified: Option<Result<String, String>>,
 }
 
-pub(super) async fn overview(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    method: Method,
-    route: MatchedPath,
-    Query(q): Query<LedgerQuery>,
-) -> Response {
-    let p = match viewer(&state, &headers, &method, &route).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+pub(super) async fn overview(State(state): State<Arc<AppState>>, Viewer(p): Viewer, Query(q): Query<LedgerQuery>) -> Response {
     if let Some(seq) = given(&q.seq) {
         return match seq.trim_start_matches('#').parse::<u64>() {
             Ok(n) => Redirect::to(&format!("/ledger/{n}")).into_response(),
@@ -101,17 +91,7 @@ struct EntryPage {
     bundle: String,
 }
 
-pub(super) async fn entry(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    method: Method,
-    route: MatchedPath,
-    Path(seq): Path<u64>,
-) -> Response {
-    let p = match viewer(&state, &headers, &method, &route).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+pub(super) async fn entry(State(state): State<Arc<AppState>>, Viewer(p): Viewer, Path(seq): Path<u64>) -> Response {
     let app = state.app_for(&p);
     let proof = match read(move || Ok(app.entry_proof(seq)?)).await {
         Ok(x) => x,

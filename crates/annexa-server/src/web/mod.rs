@@ -143,11 +143,19 @@ fn authorized(state: &AppState, p: &Principal, method: &Method, route: &str, res
     })
 }
 
-/// The signed-in principal of a page, allowed by the policy on its route.
-async fn viewer(state: &Arc<AppState>, headers: &HeaderMap, method: &Method, route: &MatchedPath) -> Result<Principal, Response> {
-    let p = session(state, headers).await?;
-    authorized(state, &p, method, route.as_str(), serde_json::Value::Null)?;
-    Ok(p)
+/// The signed-in principal of a page, allowed by the policy on the page's declared route;
+/// else the answer that replaces the page (to sign in, forbidden).
+pub(super) struct Viewer(pub Principal);
+
+impl axum::extract::FromRequestParts<Arc<AppState>> for Viewer {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &Arc<AppState>) -> Result<Viewer, Response> {
+        let route = parts.extensions.get::<MatchedPath>().map(|m| m.as_str().to_string()).unwrap_or_default();
+        let p = session(state, &parts.headers).await?;
+        authorized(state, &p, &parts.method, &route, serde_json::Value::Null)?;
+        Ok(Viewer(p))
+    }
 }
 
 /// The signed-in principal of a form: the session's CSRF token, from this site, and the

@@ -33,17 +33,7 @@ struct RiskPage {
     treatments: Vec<&'static str>,
 }
 
-pub(super) async fn register(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    method: Method,
-    route: MatchedPath,
-    Query(flash): Query<Flash>,
-) -> Response {
-    let p = match viewer(&state, &headers, &method, &route).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+pub(super) async fn register(State(state): State<Arc<AppState>>, Viewer(p): Viewer, Query(flash): Query<Flash>) -> Response {
     let app = state.app_for(&p);
     let (risks, simulation) = match read(move || Ok((app.risks()?, app.latest_simulation()?))).await {
         Ok(x) => x,
@@ -136,13 +126,7 @@ impl RiskForm {
             owner: given(&self.owner),
             likelihood: rating("likelihood", &self.likelihood)?,
             impact: rating("impact", &self.impact)?,
-            treatment: match given(&self.treatment) {
-                None => None,
-                Some(t) => Some(
-                    Treatment::parse(&t)
-                        .ok_or_else(|| ApiError::bad_request(format!("treatment {t:?}: expected {}", Treatment::expected())))?,
-                ),
-            },
+            treatment: crate::api::word::<Treatment>("treatment", Some(&self.treatment))?,
             plan: given(&self.plan),
             controls: given(&self.controls).map(|c| c.split([',', ' ']).filter(|s| !s.is_empty()).map(String::from).collect()),
             ..Default::default()

@@ -51,17 +51,7 @@ struct SoaPage {
     changes: usize,
 }
 
-pub(super) async fn table(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    method: Method,
-    route: MatchedPath,
-    Query(flash): Query<Flash>,
-) -> Response {
-    let p = match viewer(&state, &headers, &method, &route).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+pub(super) async fn table(State(state): State<Arc<AppState>>, Viewer(p): Viewer, Query(flash): Query<Flash>) -> Response {
     let app = state.app_for(&p);
     let view = match read(move || Ok(app.soa()?)).await {
         Ok(v) => v,
@@ -97,16 +87,10 @@ struct ControlPage {
 
 pub(super) async fn control(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    method: Method,
-    route: MatchedPath,
+    Viewer(p): Viewer,
     Path(control): Path<String>,
     Query(flash): Query<Flash>,
 ) -> Response {
-    let p = match viewer(&state, &headers, &method, &route).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
     let app = state.app_for(&p);
     let view = match read(move || Ok(app.soa()?)).await {
         Ok(v) => v,
@@ -164,21 +148,9 @@ fn soa_set(control: &str, fields: &[(String, String)]) -> Result<annexa_app::soa
         "" | "undecided" => None,
         other => return Err(ApiError::bad_request(format!("applicable {other:?}: expected yes or no"))),
     };
-    let reasons = fields
-        .iter()
-        .filter(|(n, _)| n == "reason")
-        .map(|(_, v)| {
-            InclusionReason::parse(v)
-                .ok_or_else(|| ApiError::bad_request(format!("reason {v:?}: expected {}", InclusionReason::expected())))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let status = match given(field("status")) {
-        None => None,
-        Some(s) => Some(
-            Implementation::parse(&s)
-                .ok_or_else(|| ApiError::bad_request(format!("status {s:?}: expected {}", Implementation::expected())))?,
-        ),
-    };
+    let given_reasons: Vec<&str> = fields.iter().filter(|(n, _)| n == "reason").map(|(_, v)| v.as_str()).collect();
+    let reasons = crate::api::words::<InclusionReason>("reason", &given_reasons)?;
+    let status = crate::api::word::<Implementation>("status", Some(field("status")))?;
     Ok(annexa_app::soa::SoaSet {
         controls: vec![control.to_string()],
         applicable,

@@ -10,6 +10,8 @@ pub struct Monitoring {
     pub tasks: Vec<(annexa_core::model::TaskStatus, u64)>,
     pub ledger_entries: u64,
     pub last_audit: Option<annexa_core::time::Instant>,
+    /// How long the latest finished audit run took, in seconds.
+    pub last_audit_seconds: Option<i64>,
 }
 
 impl App {
@@ -17,11 +19,13 @@ impl App {
     /// ledger's size and the latest audit run's start.
     pub fn monitoring(&self) -> Result<Monitoring> {
         let mut store = self.store()?;
+        let latest = store.runs(1)?.into_iter().next();
         Ok(Monitoring {
             open_findings: store.open_findings_by_severity()?,
             tasks: store.task_counts()?,
             ledger_entries: store.ledger_size()?,
-            last_audit: store.runs(1)?.into_iter().next().map(|r| r.started_at),
+            last_audit: latest.as_ref().map(|r| r.started_at),
+            last_audit_seconds: latest.and_then(|r| Some((r.finished_at? - r.started_at).num_seconds().max(0))),
         })
     }
 

@@ -127,5 +127,11 @@ pub async fn metrics(State(state): State<Arc<AppState>>, Extension(principal): E
             t.timestamp()
         );
     }
+    if let Some(seconds) = m.last_audit_seconds {
+        let _ = writeln!(
+            out,
+            "# HELP annexa_last_audit_duration_seconds How long the latest audit run took.\n# TYPE annexa_last_audit_duration_seconds gauge\nannexa_last_audit_duration_seconds {seconds}"
+        );
+    }
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], out).into_response())
 }

@@ -35,6 +35,9 @@ fn expected(method: &str, route: &str) -> [u16; 5] {
         ("POST", "/api/v1/imports/{kind}") => [201, 201, 403, 403, 403],
         ("POST", "/api/v1/nonconformities" | "/api/v1/risks") => [201, 201, 403, 403, 403],
         ("POST", "/api/v1/soa/{control}" | "/api/v1/risks/simulate") => [200, 200, 403, 403, 403],
+        ("GET", "/api/v1/jml" | "/api/v1/provisioning/tasks") => [200, 200, 200, 403, 403],
+        // No manual task in this organisation: the number is no task's.
+        ("POST", "/api/v1/provisioning/tasks/{id}/confirm") => [404, 404, 403, 403, 403],
         // Refused while controls are undecided, whoever asks.
         ("POST", "/api/v1/soa/approve") => [409, 409, 403, 403, 403],
         ("GET", "/api/v1/nonconformities" | "/api/v1/nonconformities/{id}" | "/api/v1/ledger/entries/{seq}") => [200, 200, 200, 403, 403],
@@ -71,6 +74,7 @@ fn body_for(method: &str, route: &str) -> Option<Value> {
             "frequency": [0.1, 0.5], "loss": [10000.0, 200000.0]
         })),
         ("POST", "/api/v1/risks/simulate") => Some(json!({ "seed": 7, "iterations": 1000 })),
+        ("POST", "/api/v1/provisioning/tasks/{id}/confirm") => Some(json!({ "note": "zone removed at the door system by facilities" })),
         ("POST", "/api/v1/audits") => Some(json!({})),
         ("POST", "/api/v1/campaigns") => {
             Some(json!({ "name": "Ad hoc", "scope": ["system:erp"], "reviewer": "manager", "due": "2099-01-31", "fallback": "M1" }))
@@ -213,6 +217,7 @@ async fn metrics_count_requests_by_route(o: &Org) {
     assert!(open > 0);
     assert!(text.contains("annexa_provisioning_tasks{status=\"pending\"}"));
     assert!(text.lines().any(|l| l.starts_with("annexa_ledger_entries ") && l != "annexa_ledger_entries 0"), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("annexa_last_audit_duration_seconds ")), "the audit's duration: {text}");
     let (_, headers, _) = o.request("auditor", "GET", "/api/v1/me", None, &[("x-request-id", "bad id\twith tabs")]).await;
     let id = headers.get("x-request-id").and_then(|v| v.to_str().ok()).expect("an id").to_string();
     assert!(id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit()), "a new id for a strange one: {id}");

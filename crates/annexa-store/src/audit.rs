@@ -14,6 +14,8 @@ use std::collections::HashMap;
 pub struct RunSummary {
     pub id: i64,
     pub started_at: Instant,
+    /// When it finished (none while it runs).
+    pub finished_at: Option<Instant>,
     pub as_of: Instant,
     pub checks: Vec<String>,
     pub total: i64,
@@ -99,7 +101,7 @@ impl Store {
         let mut tx = self.conn.read_transaction()?;
         let mut out = Vec::new();
         tx.query_each(
-            "SELECT id, started_at, as_of, checks, total, new_count, still_open_count, resolved_count, not_evaluated \
+            "SELECT id, started_at, as_of, checks, total, new_count, still_open_count, resolved_count, not_evaluated, finished_at \
              FROM audit_runs ORDER BY id DESC LIMIT ?",
             &[limit.into()],
             |r| {
@@ -116,6 +118,7 @@ impl Store {
                     still_open: r.req_int(6)?,
                     resolved: r.req_int(7)?,
                     not_evaluated: json(8)?,
+                    finished_at: instant(r.int(9)?),
                 });
                 Ok(())
             },

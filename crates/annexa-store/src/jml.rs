@@ -5,8 +5,9 @@ use crate::{instant, Store, StoreError};
 use annexa_core::model::{JmlEvent, JmlKind, JmlStatus, Person};
 
 /// A recorded event and where it stands.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct StoredJmlEvent {
+    #[serde(flatten)]
     pub event: JmlEvent,
     pub import_id: i64,
     /// `pending` until the lifecycle engine acts on it.
@@ -28,7 +29,8 @@ fn stored(r: &DbRow<'_>) -> Result<StoredJmlEvent, StoreError> {
             reason: r.req_text(6)?.to_string(),
         },
         import_id: r.req_int(7)?,
-        status: JmlStatus::parse(r.req_text(8)?).ok_or_else(|| StoreError::Corrupt(format!("lifecycle event status {:?}", r.req_text(8).unwrap_or_default())))?,
+        status: JmlStatus::parse(r.req_text(8)?)
+            .ok_or_else(|| StoreError::Corrupt(format!("lifecycle event status {:?}", r.req_text(8).unwrap_or_default())))?,
     })
 }
 

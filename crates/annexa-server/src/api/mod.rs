@@ -126,6 +126,9 @@ fn declared() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(records::set_soa))
         .routes(routes!(records::simulate))
         .routes(routes!(records::ledger_entry))
+        .routes(routes!(records::jml))
+        .routes(routes!(records::tasks))
+        .routes(routes!(records::confirm_task))
         .routes(routes!(programme::tokens))
         .routes(routes!(crate::metrics::metrics))
 }

@@ -220,7 +220,9 @@ impl Org {
             return "/api/v1/imports/badges?file=badges.csv".into();
         }
         let route = route.replace("{control}", "A.5.1").replace("{seq}", "1");
-        let id = if route.starts_with("/api/v1/nonconformities") {
+        let id = if route.starts_with("/api/v1/provisioning") {
+            "999999".to_string()
+        } else if route.starts_with("/api/v1/nonconformities") {
             self.nc.to_string()
         } else if route.starts_with("/api/v1/findings") {
             self.erp_finding.clone()

@@ -43,7 +43,7 @@ async fn the_pages_sign_in_show_the_dashboard_and_let_a_reviewer_decide_only_the
     let (status, _, html) = page(&o, "GET", "/", Some(&lead_cookie), &[], &[]).await;
     assert_eq!(status, 200, "{html}");
     assert!(html.contains("<svg role=\"img\"") && html.contains("Open findings by severity") && html.contains("Q4 review"), "{html}");
-    assert!(!html.contains("<script"), "no script on the page");
+    assert!(only_vendored_script(&html), "no script on the page but the vendored htmx");
 
     // The reviewer: sent to their page, their items only, decided with the form's token.
     let (status, h, _) = page(&o, "POST", "/sign-in", None, &[("username", "ana.r"), ("password", PASSWORD)], &[]).await;
@@ -76,6 +76,15 @@ async fn the_pages_sign_in_show_the_dashboard_and_let_a_reviewer_decide_only_the
     assert!(status == 303 && location(&h).contains("error=nothing%20was%20decided"), "{}", location(&h));
     let undecided = |id: i64| tokio::task::block_in_place(|| app.campaign_item(id).expect("item").decision.is_none());
     assert!(undecided(mine) && undecided(o.item_of["M2"]), "all or nothing");
+    // With htmx the answer is the item's row alone: here, refused, with why.
+    let no_comment = [("csrf_token", token.as_str()), ("decision", "revoke"), ("comment", "")];
+    let (status, _, row) = page(&o, "POST", &decide(mine), Some(&cookie), &no_comment, &[("hx-request", "true")]).await;
+    assert_eq!(status, 200, "{row}");
+    assert!(row.contains(&format!("<tr id=\"item-{mine}\"")) && row.contains("class=\"error\"") && !row.contains("<html"), "{row}");
+    assert!(undecided(mine), "refused: still undecided");
+    let (status, h, js) = page(&o, "GET", "/assets/htmx.min.js", None, &[], &[]).await;
+    assert!(status == 200 && js.len() > 40_000, "the vendored htmx is served");
+    assert!(h.get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|t| t.starts_with("text/javascript")));
     let (status, h, _) = page(&o, "POST", &decide(mine), Some(&cookie), &refs(&form(&token)), &[("sec-fetch-site", "same-origin")]).await;
     assert_eq!((status, location(&h)), (303, format!("/review?done={mine}#item-{mine}").as_str()));
     let (_, _, html) = page(&o, "GET", &format!("/review?done={mine}"), Some(&cookie), &[], &[]).await;
@@ -245,10 +254,13 @@ async fn the_pages_work_in_headless_chromium_with_the_keyboard() {
     comment.send_keys(&format!("left finance{tab}{tab}")).await.expect("type, then Tab to Revoke");
     let focused = c.active_element().await.expect("focus");
     assert_eq!(focused.attr("value").await.expect("attr").as_deref(), Some("revoke"), "Tab reaches Revoke");
+    // htmx is there (its script loaded under the CSP): the decision swaps the row alone.
+    assert_eq!(c.execute("return typeof htmx", vec![]).await.expect("script"), json!("object"), "the vendored htmx runs");
     focused.send_keys(&char::from(Key::Enter).to_string()).await.expect("Enter");
-    c.wait().for_element(Locator::Css("p.notice")).await.expect("the decision's notice");
+    c.wait().for_element(Locator::Css(&format!("#item-{mine} .decided"))).await.expect("the row shows the decision");
     let source = c.source().await.expect("source");
-    assert!(source.contains(&format!("Item {mine} decided.")) && !source.contains(&format!("action=\"/review/{mine}\"")));
+    assert!(!source.contains(&format!("action=\"/review/{mine}\"")), "the item's form is gone");
+    assert_eq!(c.current_url().await.expect("url").as_str(), format!("{base}/review"), "no page load: only the row changed");
     shot("review.png", c.screenshot().await.expect("screenshot"));
 
     // A page the role does not allow is refused.
@@ -269,6 +281,12 @@ async fn the_pages_work_in_headless_chromium_with_the_keyboard() {
     assert_eq!(decided.as_deref(), Some("revoke"), "the browser's decision is stored");
     drop(o);
     tokio::task::block_in_place(move || drop(state));
+}
+
+/// Whether a page's only script is the vendored htmx (no inline script, nothing fetched
+/// from elsewhere).
+fn only_vendored_script(html: &str) -> bool {
+    html.matches("<script").count() == html.matches("<script src=\"/assets/htmx.min.js\" defer></script>").count()
 }
 
 /// Signs `username` in through the sign-in form; the cookie to send back.
@@ -313,7 +331,7 @@ async fn the_cycle_through_the_pages(o: &Org) {
     let lead = signed_in(o, "lead").await;
     let get = |path: String, cookie: String| async move {
         let (status, h, html) = page(o, "GET", &path, Some(&cookie), &[], &[]).await;
-        assert!(status != 200 || !html.contains("<script"), "{path}: no script on a page");
+        assert!(status != 200 || only_vendored_script(&html), "{path}: no script on a page but the vendored htmx");
         if status == 200 && html.starts_with("<!doctype") {
             let csp = h.get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or_default();
             assert!(csp.contains("default-src 'none'") && csp.contains("form-action 'self'"), "{path}: {csp}");

@@ -58,12 +58,22 @@ pub fn routes() -> axum::Router<Arc<AppState>> {
         .route("/ledger/{seq}", get(ledger::entry))
         .route("/downloads/{file}", get(downloads::download))
         .route("/assets/annexa.css", get(css))
+        .route("/assets/htmx.min.js", get(htmx))
 }
 
 async fn css() -> Response {
     let mut r = include_str!("../../assets/annexa.css").into_response();
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8"));
     r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    r.headers_mut().insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    r
+}
+
+/// htmx, vendored (see assets/README.md): it only enhances; every page works without it.
+async fn htmx() -> Response {
+    let mut r = include_str!("../../assets/htmx.min.js").into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/javascript; charset=utf-8"));
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400"));
     r.headers_mut().insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     r
 }

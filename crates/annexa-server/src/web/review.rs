@@ -19,6 +19,34 @@ struct ItemRow {
     reason: String,
     decision: Option<String>,
     comment_required: bool,
+    /// Why a decision on it was just refused (htmx's answer only).
+    error: Option<String>,
+}
+
+fn row(i: &annexa_store::campaign::StoredItem) -> ItemRow {
+    ItemRow {
+        id: i.id,
+        entitlement: if i.item.entitlement.is_empty() { "(the account itself)".into() } else { i.item.entitlement.clone() },
+        system: i.item.system.clone(),
+        account: i.item.account_id.clone(),
+        holder: i.item.holder.clone(),
+        privileged: i.item.privileged,
+        context: context(i),
+        recommendation: i.item.recommendation.as_str().to_string(),
+        reason: i.item.recommendation_reason.clone(),
+        decision: i.decision.clone(),
+        comment_required: i.item.privileged || i.item.open_findings > 0,
+        error: None,
+    }
+}
+
+/// A single item's row, the answer to a decision htmx sent: the page stays as it is and
+/// only the row changes.
+#[derive(Template)]
+#[template(path = "review_row.html")]
+struct RowAnswer {
+    i: ItemRow,
+    csrf_token: String,
 }
 
 #[derive(Template)]
@@ -104,22 +132,7 @@ pub(super) async fn review(
     let more = shown_per_campaign.values().any(|n| *n >= PAGE_ITEMS);
     let decided = items.iter().filter(|i| i.decision.is_some()).count();
     let total = items.len();
-    let mut rows: Vec<ItemRow> = items
-        .iter()
-        .map(|i| ItemRow {
-            id: i.id,
-            entitlement: if i.item.entitlement.is_empty() { "(the account itself)".into() } else { i.item.entitlement.clone() },
-            system: i.item.system.clone(),
-            account: i.item.account_id.clone(),
-            holder: i.item.holder.clone(),
-            privileged: i.item.privileged,
-            context: context(i),
-            recommendation: i.item.recommendation.as_str().to_string(),
-            reason: i.item.recommendation_reason.clone(),
-            decision: i.decision.clone(),
-            comment_required: i.item.privileged || i.item.open_findings > 0,
-        })
-        .collect();
+    let mut rows: Vec<ItemRow> = items.iter().map(row).collect();
     // What is still to decide first.
     rows.sort_by_key(|r| (r.decision.is_some(), r.id));
     let t = ReviewPage {
@@ -170,7 +183,25 @@ pub(super) async fn decide(
     let comment = Some(f.comment.trim().to_string()).filter(|c| !c.is_empty());
     let request = annexa_store::campaign::DecisionRequest { items: vec![id], reviewer, decision: f.decision, comment };
     let app = state.app_for(&p);
-    match blocking(move || Ok(app.decide(&request)?)).await {
+    let decided = blocking(move || Ok(app.decide(&request)?)).await;
+    if headers.get("hx-request").is_some_and(|v| v == "true") {
+        // htmx asked: answer the item's row as it now stands, with the refusal if any.
+        let refused = match decided {
+            Ok(_) => None,
+            Err(e) if e.status.is_client_error() => Some(e.message),
+            Err(e) => return e.into_response(),
+        };
+        let app = state.app_for(&p);
+        let item = match blocking(move || Ok(app.campaign_item(id)?)).await {
+            Ok(i) => i,
+            Err(e) => return e.into_response(),
+        };
+        let mut answer = row(&item);
+        answer.error = refused;
+        let csrf_token = p.session.as_ref().map(|s| s.csrf_token.clone()).unwrap_or_default();
+        return render(StatusCode::OK, &RowAnswer { i: answer, csrf_token });
+    }
+    match decided {
         Ok(_) => Redirect::to(&format!("/review?done={id}#item-{id}")).into_response(),
         Err(e) if e.status.is_client_error() => {
             let message: String = e.message.chars().filter(|c| !c.is_control()).collect();

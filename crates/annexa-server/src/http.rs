@@ -42,6 +42,9 @@ pub struct HttpLimits {
     pub max_uri_bytes: usize,
     /// Of all header names and values together.
     pub max_header_bytes: usize,
+    /// Proxies whose `X-Forwarded-For` names the client (behind a load balancer every
+    /// connection is the proxy's).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for HttpLimits {
@@ -52,6 +55,7 @@ impl Default for HttpLimits {
             max_connections: 1024,
             max_uri_bytes: 8 * 1024,
             max_header_bytes: 16 * 1024,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -332,5 +336,45 @@ mod tests {
         assert!(head.starts_with("HTTP/1.1 503 ") && head.contains("retry-after: 1") && head.contains("connection: close"));
         assert!(head.contains(&format!("content-length: {}", body.len())));
         assert_eq!(serde_json::from_str::<serde_json::Value>(body).expect("json")["status"], "503");
+    }
+}
+
+/// The address a connection came from, put on each of its requests by [`crate::serve`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub std::net::IpAddr);
+
+/// The client a request is from: the connection's address, or, when that is a trusted
+/// proxy, the last address it appended to `X-Forwarded-For` (the only one it vouches for).
+pub fn client_ip(state: &crate::AppState, connection: Option<ClientAddr>, headers: &axum::http::HeaderMap) -> Option<std::net::IpAddr> {
+    let ClientAddr(peer) = connection?;
+    if !state.config.http.trusted_proxies.contains(&peer) {
+        return Some(peer);
+    }
+    let forwarded = headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>().join(",");
+    forwarded.rsplit(',').map(str::trim).find(|s| !s.is_empty()).and_then(|s| s.parse().ok()).or(Some(peer))
+}
+
+/// A service that puts the connection's address on every request it passes on.
+#[derive(Clone)]
+pub struct WithClient<S> {
+    pub inner: S,
+    pub client: ClientAddr,
+}
+
+impl<S, B> tower_service::Service<axum::http::Request<B>> for WithClient<S>
+where
+    S: tower_service::Service<axum::http::Request<B>>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: axum::http::Request<B>) -> Self::Future {
+        request.extensions_mut().insert(self.client);
+        self.inner.call(request)
     }
 }

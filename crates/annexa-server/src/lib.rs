@@ -231,8 +231,8 @@ pub async fn serve(listener: tokio::net::TcpListener, state: Arc<AppState>, jobs
             a = listener.accept() => a,
             _ = &mut stop => break,
         };
-        let stream = match accepted {
-            Ok((stream, _)) => stream,
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
             Err(e) => {
                 // Out of descriptors, most likely: wait for some to be freed rather than stop.
                 tracing::warn!(error = %e, "cannot accept a connection");
@@ -252,7 +252,8 @@ pub async fn serve(listener: tokio::net::TcpListener, state: Arc<AppState>, jobs
             continue;
         };
         let io = hyper_util::rt::TokioIo::new(http::ParseErrorBodies::new(stream));
-        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        let service =
+            hyper_util::service::TowerToHyperService::new(http::WithClient { inner: router.clone(), client: http::ClientAddr(peer.ip()) });
         let connection = hyper::server::conn::http1::Builder::new()
             .timer(hyper_util::rt::TokioTimer::new())
             .header_read_timeout(limits.header_read_timeout)

@@ -162,3 +162,55 @@ fn heads_too_large_are_refused_with_a_scim_body() {
     // And the server still serves.
     assert!(get_users(&r).starts_with("HTTP/1.1 200 "));
 }
+
+/// A sign-in over the socket, with more headers: the status line and the head.
+fn sign_in(addr: SocketAddr, username: &str, extra: &str) -> String {
+    let body = format!("{{\"username\":\"{username}\",\"password\":\"not the password, surely\"}}");
+    let mut s = connect(addr);
+    write!(
+        s,
+        "POST /api/v1/sign-in HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n{extra}\r\n{body}",
+        body.len()
+    )
+    .expect("write");
+    read_to_close(&mut s).0
+}
+
+#[test]
+fn one_client_guessing_many_usernames_is_slowed_down_and_a_trusted_proxy_names_the_client() {
+    let r = start(64);
+    for i in 0..30 {
+        let reply = sign_in(r.addr, &format!("guess{i}"), "");
+        assert!(reply.starts_with("HTTP/1.1 401"), "attempt {i}: {reply}");
+    }
+    let reply = sign_in(r.addr, "guess-another", "");
+    assert!(reply.starts_with("HTTP/1.1 429") && reply.to_lowercase().contains("retry-after:"), "{reply}");
+
+    // Behind a trusted proxy the limit is per forwarded client, not per proxy.
+    let proxied = start_behind_proxy();
+    for i in 0..30 {
+        let reply = sign_in(proxied.addr, &format!("guess{i}"), "X-Forwarded-For: 198.51.100.1, 203.0.113.7\r\n");
+        assert!(reply.starts_with("HTTP/1.1 401"), "attempt {i}: {reply}");
+    }
+    let blocked = sign_in(proxied.addr, "guess-more", "X-Forwarded-For: 203.0.113.7\r\n");
+    assert!(blocked.starts_with("HTTP/1.1 429"), "{blocked}");
+    let other = sign_in(proxied.addr, "someone", "X-Forwarded-For: 203.0.113.8\r\n");
+    assert!(other.starts_with("HTTP/1.1 401"), "another client is not held back: {other}");
+    // A forged header from a client that is not the proxy changes nothing: r's limit holds.
+    let forged = sign_in(r.addr, "guess-forged", "X-Forwarded-For: 192.0.2.99\r\n");
+    assert!(forged.starts_with("HTTP/1.1 429"), "{forged}");
+}
+
+fn start_behind_proxy() -> Running {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}", dir.path().join("p.db").display());
+    let store = annexa_store::Store::open(&url).expect("open");
+    let mut config = ServerConfig::new("http://127.0.0.1");
+    config.http.trusted_proxies = vec!["127.0.0.1".parse().expect("ip")];
+    let state = AppState::new(store, config).expect("state");
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    runtime.spawn(async move { serve(listener, state, Vec::new()).await });
+    Running { addr, token: String::new(), _runtime: runtime, _dir: dir }
+}

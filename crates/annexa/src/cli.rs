@@ -1138,6 +1138,10 @@ pub struct ServeArgs {
     /// Print the shipped authorization policy and exit.
     #[arg(long)]
     pub print_authorization: bool,
+    /// A proxy (load balancer) in front of the server whose X-Forwarded-For names the
+    /// client, for the per-client sign-in limit (repeat for several).
+    #[arg(long, value_name = "ADDRESS")]
+    pub trusted_proxy: Vec<std::net::IpAddr>,
     /// Sign-in through the organisation's OpenID Connect provider (its issuer URL, https
     /// except on loopback): authorization code with PKCE and a nonce. Users are matched
     /// by name (`annexa user add NAME --oidc`).

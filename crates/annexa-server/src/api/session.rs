@@ -3,7 +3,8 @@
 //! A session travels in the `annexa_session` cookie (HttpOnly, SameSite=Strict, Secure when
 //! the server's public URL is https); a browser's change is accepted only with the session's
 //! CSRF token in `X-CSRF-Token` and without signs of coming from another site
-//! (`Sec-Fetch-Site`, `Origin`). Failed sign-ins are limited per username, and Argon2
+//! (`Sec-Fetch-Site`, `Origin`). Failed sign-ins are limited per username and per client
+//! address (the connection's, or the one a trusted proxy forwards), and Argon2
 //! verifications run a few at a time, so guessing is slow and cannot starve the server.
 
 use super::{blocking, ApiError, ApiResult};
@@ -21,6 +22,9 @@ pub const COOKIE: &str = "annexa_session";
 
 /// Failed sign-ins allowed per username within [`WINDOW`].
 const FAILURES: usize = 5;
+/// Failed sign-ins allowed from one client address within [`WINDOW`], whatever the names
+/// (one guesser trying many usernames).
+const CLIENT_FAILURES: usize = 30;
 const WINDOW: Duration = Duration::from_secs(15 * 60);
 /// Password verifications at once (each costs about 19 MiB and tens of milliseconds).
 const VERIFYING: usize = 4;
@@ -38,28 +42,39 @@ impl Default for SignInGuard {
 }
 
 impl SignInGuard {
-    /// Seconds until `username` may try again, if it may not now.
-    fn wait(&self, username: &str) -> Option<u64> {
-        let mut failures = self.failures.lock().ok()?;
-        let now = Instant::now();
-        let list = failures.entry(username.to_lowercase()).or_default();
-        list.retain(|t| now.duration_since(*t) < WINDOW);
-        (list.len() >= FAILURES).then(|| list.first().map_or(1, |t| (WINDOW - now.duration_since(*t)).as_secs().max(1)))
+    /// Seconds until `username` (from `client`) may try again, if it may not now.
+    fn wait(&self, username: &str, client: Option<std::net::IpAddr>) -> Option<u64> {
+        let by_name = self.wait_for(&format!("user:{}", username.to_lowercase()), FAILURES);
+        let by_client = client.and_then(|c| self.wait_for(&format!("client:{c}"), CLIENT_FAILURES));
+        by_name.max(by_client)
     }
 
-    fn failed(&self, username: &str) {
+    fn wait_for(&self, key: &str, limit: usize) -> Option<u64> {
+        let mut failures = self.failures.lock().ok()?;
+        let now = Instant::now();
+        let list = failures.entry(key.to_string()).or_default();
+        list.retain(|t| now.duration_since(*t) < WINDOW);
+        (list.len() >= limit).then(|| list.first().map_or(1, |t| (WINDOW - now.duration_since(*t)).as_secs().max(1)))
+    }
+
+    fn failed(&self, username: &str, client: Option<std::net::IpAddr>) {
         if let Ok(mut failures) = self.failures.lock() {
             // Bounded: forget the oldest names when too many are tracked.
             if failures.len() > 100_000 {
                 failures.clear();
             }
-            failures.entry(username.to_lowercase()).or_default().push(Instant::now());
+            failures.entry(format!("user:{}", username.to_lowercase())).or_default().push(Instant::now());
+            if let Some(c) = client {
+                failures.entry(format!("client:{c}")).or_default().push(Instant::now());
+            }
         }
     }
 
+    /// A good password clears its username's failures (not its client's: one right
+    /// password must not reset a guesser's count for every other name).
     fn succeeded(&self, username: &str) {
         if let Ok(mut failures) = self.failures.lock() {
-            failures.remove(&username.to_lowercase());
+            failures.remove(&format!("user:{}", username.to_lowercase()));
         }
     }
 }
@@ -84,10 +99,12 @@ pub struct SignIn {
 pub async fn sign_in(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
+    client: Option<Extension<crate::http::ClientAddr>>,
     super::Body(body): super::Body<SignIn>,
 ) -> ApiResult<Response> {
     cross_site_refused(&state, &headers)?;
-    let started = start_session(&state, body.username, body.password).await?;
+    let client = crate::http::client_ip(&state, client.map(|Extension(c)| c), &headers);
+    let started = start_session(&state, body.username, body.password, client).await?;
     let s = started.signed;
     let body = serde_json::json!({
         "username": s.user.username, "role": s.user.role.as_str(), "employee_id": s.user.employee_id,
@@ -107,9 +124,17 @@ pub struct Started {
 
 /// Checks a password, under the sign-in limits, and starts a session (the API's sign-in and
 /// the sign-in page share it).
-pub async fn start_session(state: &Arc<AppState>, username: String, password: String) -> ApiResult<Started> {
-    if let Some(wait) = state.sign_in.wait(&username) {
-        let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too many failed sign-ins for this username: wait and try again");
+pub async fn start_session(
+    state: &Arc<AppState>,
+    username: String,
+    password: String,
+    client: Option<std::net::IpAddr>,
+) -> ApiResult<Started> {
+    if let Some(wait) = state.sign_in.wait(&username, client) {
+        let mut e = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many failed sign-ins for this username or from this address: wait and try again",
+        );
         e.retry_after = Some(wait);
         return Err(e);
     }
@@ -119,7 +144,7 @@ pub async fn start_session(state: &Arc<AppState>, username: String, password: St
     let signed = blocking(move || Ok(app.sign_in(&name, &password)?)).await?;
     drop(permit);
     let Some(s) = signed else {
-        state.sign_in.failed(&username);
+        state.sign_in.failed(&username, client);
         return Err(ApiError::new(StatusCode::UNAUTHORIZED, "wrong username or password"));
     };
     state.sign_in.succeeded(&username);

@@ -255,7 +255,12 @@ struct SignInForm {
     password: String,
 }
 
-async fn sign_in(State(state): State<Arc<AppState>>, headers: HeaderMap, Form(f): Form<SignInForm>) -> Response {
+async fn sign_in(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    client: Option<axum::Extension<crate::http::ClientAddr>>,
+    Form(f): Form<SignInForm>,
+) -> Response {
     let again = |status, error: &str, username: &str| {
         render(
             status,
@@ -270,7 +275,8 @@ async fn sign_in(State(state): State<Arc<AppState>>, headers: HeaderMap, Form(f)
     if let Err(e) = cross_site_refused(&state, &headers) {
         return again(StatusCode::FORBIDDEN, &e.message, &f.username);
     }
-    match crate::api::session::start_session(&state, f.username.clone(), f.password).await {
+    let client = crate::http::client_ip(&state, client.map(|axum::Extension(c)| c), &headers);
+    match crate::api::session::start_session(&state, f.username.clone(), f.password, client).await {
         Ok(started) => {
             let mut r = Redirect::to("/").into_response();
             r.headers_mut().insert(header::SET_COOKIE, started.cookie);

@@ -230,6 +230,7 @@ pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{bound}"));
     let mut config = annexa_server::ServerConfig::new(&public_url);
     config.http.max_connections = args.max_connections as usize;
+    config.http.trusted_proxies = args.trusted_proxy.clone();
     config.settings = Some(app.settings.clone());
     if let Some(issuer) = &args.oidc_issuer {
         let (Some(client_id), Some(var)) = (&args.oidc_client_id, &args.oidc_client_secret_env) else {

@@ -158,20 +158,20 @@ fn raw_response(status: u16, reason: &str, detail: &str, extra: &[&str]) -> Vec<
 /// connection, and the client may never read the answer. So when the connection ends after
 /// an error answer, the socket is handed to a task that shuts down the sending side and
 /// reads and discards what still arrives (at most 2 s and 8 MiB) before closing.
-pub struct ParseErrorBodies {
-    inner: Option<TcpStream>,
+pub struct ParseErrorBodies<S: AsyncRead + AsyncWrite + Unpin + Send + 'static = TcpStream> {
+    inner: Option<S>,
     /// A replacement being written, and how much of it is out.
     replacing: Option<(Vec<u8>, usize)>,
     /// An answer of status 400 or more went out.
     answered_error: bool,
 }
 
-impl ParseErrorBodies {
-    pub fn new(inner: TcpStream) -> Self {
+impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> ParseErrorBodies<S> {
+    pub fn new(inner: S) -> Self {
         ParseErrorBodies { inner: Some(inner), replacing: None, answered_error: false }
     }
 
-    fn stream(&mut self) -> io::Result<&mut TcpStream> {
+    fn stream(&mut self) -> io::Result<&mut S> {
         self.inner.as_mut().ok_or_else(|| io::Error::from(io::ErrorKind::NotConnected))
     }
 }
@@ -179,7 +179,7 @@ impl ParseErrorBodies {
 /// At most this many connections are closed gently at once; past that they just close.
 static LINGERING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(64);
 
-impl Drop for ParseErrorBodies {
+impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Drop for ParseErrorBodies<S> {
     fn drop(&mut self) {
         let Some(stream) = self.inner.take() else { return };
         if !self.answered_error {
@@ -224,13 +224,13 @@ fn is_error_answer(buf: &[u8]) -> bool {
     buf.starts_with(b"HTTP/1.1 4") || buf.starts_with(b"HTTP/1.1 5")
 }
 
-impl AsyncRead for ParseErrorBodies {
+impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> AsyncRead for ParseErrorBodies<S> {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         Pin::new(self.get_mut().stream()?).poll_read(cx, buf)
     }
 }
 
-impl AsyncWrite for ParseErrorBodies {
+impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> AsyncWrite for ParseErrorBodies<S> {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         if this.replacing.is_none() {
@@ -377,4 +377,14 @@ where
         request.extensions_mut().insert(self.client);
         self.inner.call(request)
     }
+}
+
+/// Middleware on every answer of a server reached over https: browsers are told to come
+/// back only over https (a year, as is usual).
+pub async fn strict_transport(https: axum::extract::State<bool>, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    if https.0 {
+        response.headers_mut().insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+    }
+    response
 }

@@ -30,6 +30,7 @@ pub mod oidc;
 pub mod ops;
 pub mod scim;
 pub mod setup;
+pub mod tls;
 pub mod web;
 
 /// The connection pool lives with the use cases that share it.
@@ -60,6 +61,8 @@ pub struct ServerConfig {
     pub authorization: Option<(String, String)>,
     /// Sign-in through the organisation's OpenID Connect provider, when configured.
     pub oidc: Option<oidc::OidcConfig>,
+    /// HTTPS served by Annexa itself, when configured.
+    pub tls: Option<tls::TlsFiles>,
 }
 
 impl ServerConfig {
@@ -71,6 +74,7 @@ impl ServerConfig {
             settings: None,
             authorization: None,
             oidc: None,
+            tls: None,
         }
     }
 }
@@ -197,6 +201,7 @@ impl AppState {
 /// The whole router.
 pub fn app(state: Arc<AppState>) -> axum::Router {
     let limits = state.config.http.clone();
+    let state_https = state.config.public_url.starts_with("https://");
     let (api, _) = api::routes(state.clone());
     axum::Router::new()
         .nest("/scim/v2", scim::routes(state.clone()))
@@ -208,6 +213,7 @@ pub fn app(state: Arc<AppState>) -> axum::Router {
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::observe))
         .with_state(state)
         .layer(axum::middleware::from_fn(http::request_id))
+        .layer(axum::middleware::from_fn_with_state(state_https, http::strict_transport))
         .layer(axum::middleware::from_fn_with_state(limits, http::check_head))
 }
 
@@ -217,6 +223,10 @@ pub use jobs::Job;
 /// within the connection limits of [`http::HttpLimits`]. On shutdown it stops accepting,
 /// lets requests under way finish (up to 10 s), and returns.
 pub async fn serve(listener: tokio::net::TcpListener, state: Arc<AppState>, jobs: Vec<Job>) -> std::io::Result<()> {
+    let tls = match &state.config.tls {
+        Some(files) => Some(tls::acceptor(files).map_err(std::io::Error::other)?),
+        None => None,
+    };
     let scheduler = jobs::spawn(state.clone(), jobs, jobs::instance_id());
     let limits = state.config.http.clone();
     let router = app(state);
@@ -251,17 +261,30 @@ pub async fn serve(listener: tokio::net::TcpListener, state: Arc<AppState>, jobs
             }
             continue;
         };
-        let io = hyper_util::rt::TokioIo::new(http::ParseErrorBodies::new(stream));
         let service =
             hyper_util::service::TowerToHyperService::new(http::WithClient { inner: router.clone(), client: http::ClientAddr(peer.ip()) });
-        let connection = hyper::server::conn::http1::Builder::new()
+        let mut http1 = hyper::server::conn::http1::Builder::new();
+        http1
             .timer(hyper_util::rt::TokioTimer::new())
             .header_read_timeout(limits.header_read_timeout)
-            .max_buf_size(limits.max_head_buffer())
-            .serve_connection(io, service);
-        let connection = graceful.watch(connection);
+            .max_buf_size(limits.max_head_buffer());
+        let watcher = graceful.watcher();
+        let (acceptor, handshake_time) = (tls.clone(), limits.header_read_timeout);
         tokio::spawn(async move {
-            let _ = connection.await;
+            match acceptor {
+                None => {
+                    let io = hyper_util::rt::TokioIo::new(http::ParseErrorBodies::new(stream));
+                    let _ = watcher.watch(http1.serve_connection(io, service)).await;
+                }
+                // The handshake under the same limit as a head: a client that never
+                // finishes it holds its connection no longer than a slow head would.
+                Some(acceptor) => {
+                    if let Ok(Ok(stream)) = tokio::time::timeout(handshake_time, acceptor.accept(stream)).await {
+                        let io = hyper_util::rt::TokioIo::new(http::ParseErrorBodies::new(stream));
+                        let _ = watcher.watch(http1.serve_connection(io, service)).await;
+                    }
+                }
+            }
             drop(permit);
         });
     }

@@ -5,6 +5,7 @@
 
 use annexa_server::http::HttpLimits;
 use annexa_server::{auth, serve, AppState, ServerConfig};
+use rustls::pki_types::pem::PemObject;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
@@ -213,4 +214,71 @@ fn start_behind_proxy() -> Running {
     let addr = listener.local_addr().expect("addr");
     runtime.spawn(async move { serve(listener, state, Vec::new()).await });
     Running { addr, token: String::new(), _runtime: runtime, _dir: dir }
+}
+
+/// A throw-away CA, and a certificate it signed for 127.0.0.1 with its key, made by
+/// openssl: (ca, cert, key); `None` where openssl is missing (a skip, except under CI:
+/// scripts/test installs it).
+fn certificate(dir: &std::path::Path) -> Option<(std::path::PathBuf, std::path::PathBuf, std::path::PathBuf)> {
+    let script = "set -e
+        ec='-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes'
+        openssl req -x509 $ec -days 1 -subj '/CN=Annexa test CA' -keyout ca.key -out ca.pem \
+          -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign
+        openssl req $ec -subj /CN=127.0.0.1 -keyout key.pem -out leaf.csr
+        printf 'subjectAltName=IP:127.0.0.1\\nbasicConstraints=critical,CA:FALSE\\n' > leaf.ext
+        openssl x509 -req -days 1 -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -extfile leaf.ext -out cert.pem";
+    let made = std::process::Command::new("sh").arg("-c").arg(script).current_dir(dir).output().is_ok_and(|o| o.status.success());
+    if !made {
+        assert!(std::env::var("CI").is_err(), "openssl is missing: under CI the TLS test must run");
+        eprintln!("skipped: TLS without openssl");
+        return None;
+    }
+    Some((dir.join("ca.pem"), dir.join("cert.pem"), dir.join("key.pem")))
+}
+
+#[test]
+fn annexa_serves_https_by_configuration_and_says_which_file_is_wrong() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let Some((ca, cert, key)) = certificate(dir.path()) else { return };
+    // Wrong files are refused with their names.
+    let swapped = annexa_server::tls::TlsFiles { cert: key.clone(), key: cert.clone() };
+    let e = annexa_server::tls::acceptor(&swapped).err().expect("a key is no certificate");
+    assert!(e.contains("--tls-cert") && e.contains("key.pem"), "{e}");
+    let missing = annexa_server::tls::TlsFiles { cert: cert.clone(), key: dir.path().join("nope.pem") };
+    assert!(annexa_server::tls::acceptor(&missing).err().expect("no key").contains("nope.pem"));
+
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let store = annexa_store::Store::open(&url).expect("open");
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let mut config = ServerConfig::new(&format!("https://{addr}"));
+    config.tls = Some(annexa_server::tls::TlsFiles { cert: cert.clone(), key });
+    let state = AppState::new(store, config).expect("state");
+    runtime.spawn(async move { serve(listener, state, Vec::new()).await });
+
+    // A client that trusts the certificate gets its answers, told to keep to https.
+    let pem = std::fs::read(&ca).expect("the CA");
+    let mut roots = rustls::RootCertStore::empty();
+    for c in rustls::pki_types::CertificateDer::pem_slice_iter(&pem) {
+        roots.add(c.expect("a certificate")).expect("a root");
+    }
+    let client = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let agent = ureq::AgentBuilder::new().tls_config(std::sync::Arc::new(client)).timeout(Duration::from_secs(10)).build();
+    let r = agent.get(&format!("https://{addr}/healthz")).call().expect("https answers");
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.header("strict-transport-security"), Some("max-age=31536000"));
+    // Plain HTTP on the TLS port gets no HTTP answer.
+    let mut s = connect(addr);
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").expect("write");
+    let (reply, _) = read_to_close(&mut s);
+    assert!(!reply.starts_with("HTTP/1.1 200"), "{reply}");
+    // A client that never finishes its handshake is cut off like a slow head.
+    let mut idle = connect(addr);
+    let (_, waited) = read_to_close(&mut idle);
+    assert!(waited < Duration::from_secs(15), "{waited:?}");
 }

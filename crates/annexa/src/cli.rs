@@ -1138,6 +1138,13 @@ pub struct ServeArgs {
     /// Print the shipped authorization policy and exit.
     #[arg(long)]
     pub print_authorization: bool,
+    /// Serve HTTPS with this certificate chain (PEM); with --tls-key. Without it, put a
+    /// TLS-terminating proxy in front and give --public-url https://…
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
     /// A proxy (load balancer) in front of the server whose X-Forwarded-For names the
     /// client, for the per-client sign-in limit (repeat for several).
     #[arg(long, value_name = "ADDRESS")]

@@ -227,10 +227,21 @@ pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
         .block_on(tokio::net::TcpListener::bind(&args.listen))
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
     let bound = listener.local_addr()?;
-    let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{bound}"));
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            let files = annexa_server::tls::TlsFiles { cert: cert.clone(), key: key.clone() };
+            // Checked now, so that a wrong file is a clear refusal before anything listens.
+            annexa_server::tls::acceptor(&files).map_err(annexa_app::Error::invalid)?;
+            Some(files)
+        }
+        _ => None,
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let public_url = args.public_url.clone().unwrap_or_else(|| format!("{scheme}://{bound}"));
     let mut config = annexa_server::ServerConfig::new(&public_url);
     config.http.max_connections = args.max_connections as usize;
     config.http.trusted_proxies = args.trusted_proxy.clone();
+    config.tls = tls;
     config.settings = Some(app.settings.clone());
     if let Some(issuer) = &args.oidc_issuer {
         let (Some(client_id), Some(var)) = (&args.oidc_client_id, &args.oidc_client_secret_env) else {
@@ -265,7 +276,7 @@ pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     tracing::info!(listen = %bound, scim = %format!("{public_url}/scim/v2"), "listening");
     // Also as a plain line, which scripts read the address from.
-    eprintln!("annexa serve: listening on http://{bound}; REST API {public_url}/api/v1 (OpenAPI {public_url}/api/openapi.json); SCIM endpoint {public_url}/scim/v2");
+    eprintln!("annexa serve: listening on {scheme}://{bound}; REST API {public_url}/api/v1 (OpenAPI {public_url}/api/openapi.json); SCIM endpoint {public_url}/scim/v2");
     // Keep a handle here, so the state (and its database connection) is dropped outside the
     // runtime after it stops.
     let kept: Arc<annexa_server::AppState> = state.clone();

@@ -261,6 +261,8 @@ async fn the_pages_work_in_headless_chromium_with_the_keyboard() {
     let source = c.source().await.expect("source");
     assert!(!source.contains(&format!("action=\"/review/{mine}\"")), "the item's form is gone");
     assert_eq!(c.current_url().await.expect("url").as_str(), format!("{base}/review"), "no page load: only the row changed");
+    let progress = c.find(Locator::Id("progress")).await.expect("the progress").text().await.expect("text");
+    assert!(progress.starts_with("1 of 1 decided"), "the progress follows, out of band: {progress}");
     shot("review.png", c.screenshot().await.expect("screenshot"));
 
     // A page the role does not allow is refused.

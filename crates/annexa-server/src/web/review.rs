@@ -43,10 +43,13 @@ fn row(i: &annexa_store::campaign::StoredItem) -> ItemRow {
 /// A single item's row, the answer to a decision htmx sent: the page stays as it is and
 /// only the row changes.
 #[derive(Template)]
-#[template(path = "review_row.html")]
+#[template(path = "review_answer.html")]
 struct RowAnswer {
     i: ItemRow,
     csrf_token: String,
+    /// The reviewer's progress, swapped in out of band.
+    decided: usize,
+    total: usize,
 }
 
 #[derive(Template)]
@@ -68,6 +71,19 @@ pub(super) struct ReviewQuery {
     done: Option<i64>,
     notice: Option<String>,
     error: Option<String>,
+}
+
+/// The reviewer's items in the open campaigns, at most [`PAGE_ITEMS`] of each.
+fn my_items(app: &annexa_app::App, me: &str) -> crate::api::ApiResult<Vec<annexa_store::campaign::StoredItem>> {
+    let mut items = Vec::new();
+    for c in app.campaigns()?.into_iter().filter(|c| c.status == "open") {
+        let filter = annexa_store::campaign::ItemFilter { reviewer: Some(me.to_string()), limit: Some(PAGE_ITEMS), ..Default::default() };
+        app.campaign_items(c.id, &filter, |i| {
+            items.push(i);
+            Ok(())
+        })?;
+    }
+    Ok(items)
 }
 
 fn context(i: &annexa_store::campaign::StoredItem) -> String {
@@ -109,19 +125,7 @@ pub(super) async fn review(
         );
     };
     let app = state.app_for(&p);
-    let read = blocking(move || {
-        let mut items = Vec::new();
-        for c in app.campaigns()?.into_iter().filter(|c| c.status == "open") {
-            let filter = annexa_store::campaign::ItemFilter { reviewer: Some(me.clone()), limit: Some(PAGE_ITEMS), ..Default::default() };
-            app.campaign_items(c.id, &filter, |i| {
-                items.push(i);
-                Ok(())
-            })?;
-        }
-        Ok(items)
-    })
-    .await;
-    let items = match read {
+    let items = match blocking(move || my_items(&app, &me)).await {
         Ok(i) => i,
         Err(e) => return e.into_response(),
     };
@@ -192,14 +196,16 @@ pub(super) async fn decide(
             Err(e) => return e.into_response(),
         };
         let app = state.app_for(&p);
-        let item = match blocking(move || Ok(app.campaign_item(id)?)).await {
-            Ok(i) => i,
+        let me = p.employee_id.clone().unwrap_or_default();
+        let (item, mine) = match blocking(move || Ok((app.campaign_item(id)?, my_items(&app, &me)?))).await {
+            Ok(x) => x,
             Err(e) => return e.into_response(),
         };
         let mut answer = row(&item);
         answer.error = refused;
         let csrf_token = p.session.as_ref().map(|s| s.csrf_token.clone()).unwrap_or_default();
-        return render(StatusCode::OK, &RowAnswer { i: answer, csrf_token });
+        let decided = mine.iter().filter(|i| i.decision.is_some()).count();
+        return render(StatusCode::OK, &RowAnswer { i: answer, csrf_token, decided, total: mine.len() });
     }
     match decided {
         Ok(_) => Redirect::to(&format!("/review?done={id}#item-{id}")).into_response(),

@@ -119,6 +119,10 @@ fn a_campaign_from_the_first_audit_is_reviewed_decided_and_closed() {
         assert_eq!(c["population_hash"].as_str().map(str::len), Some(64), "{db}");
 
         let all = items(d, db, &first);
+        // As CSV: every item, a header and a row each (not the table's page).
+        let csv = ok(d, db, &["--format", "csv", "campaign", "items", &first]);
+        assert!(csv.starts_with("item,holder,access,priv,"), "{db}: {csv}");
+        assert_eq!(csv.lines().count(), all.len() + 1, "{db}: {csv}");
         let (ana, ana_item) = item(&all, "ana.nunez@example.com", "GL/close");
         let (leo_ap, leo_ap_item) = item(&all, "leo.berg@example.com", "AP/enter");
         let (leo_admin, leo_admin_item) = item(&all, "leo.berg@example.com", "erp-admin");

@@ -91,7 +91,7 @@ pub fn run(global: &GlobalArgs, cmd: CampaignCommand) -> anyhow::Result<ExitCode
             }
         }
         CampaignCommand::Items { id, reviewer, undecided, system, limit, offset } => {
-            let limit = if json { limit } else { Some(limit.unwrap_or(TABLE_PAGE)) };
+            let limit = if json || global.format == Format::Csv { limit } else { Some(limit.unwrap_or(TABLE_PAGE)) };
             let filter = ItemFilter { reviewer, undecided, system, limit, offset };
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
@@ -104,35 +104,18 @@ pub fn run(global: &GlobalArgs, cmd: CampaignCommand) -> anyhow::Result<ExitCode
                     serde_json::to_writer(&mut out, &i).map_err(std::io::Error::other)
                 })?;
                 out.write_all(b"\n]\n")?;
-            } else {
-                let mut table = Table::new(&[
-                    "item",
-                    "holder",
-                    "access",
-                    "priv",
-                    "last used",
-                    "findings",
-                    "sod",
-                    "peers",
-                    "recommendation",
-                    "reviewer",
-                    "decision",
-                ]);
+            } else if global.format == Format::Csv {
+                // Every item, streamed, as JSON is: a file for a spreadsheet, not a page.
+                let mut w = csv::Writer::from_writer(&mut out);
+                w.write_record(ITEM_COLUMNS)?;
                 app.campaign_items(id, &filter, |i| {
-                    let x = &i.item;
-                    table.push(vec![
-                        i.id.to_string(),
-                        x.holder.clone(),
-                        format!("{}:{}", x.system, x.entitlement),
-                        if x.privileged { "yes".into() } else { String::new() },
-                        x.last_used_at.map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_else(|| "never".into()),
-                        x.open_findings.to_string(),
-                        x.sod_rules.join(" "),
-                        x.peer_share.map(|s| format!("{:.0}% of {}", s * 100.0, x.peers)).unwrap_or_default(),
-                        format!("{} ({})", x.recommendation.as_str(), x.recommendation_reason),
-                        x.reviewer.clone().unwrap_or_default(),
-                        i.decision.clone().unwrap_or_default(),
-                    ]);
+                    w.write_record(item_cells(&i).iter().map(|c| crate::output::csv_cell(c).into_owned())).map_err(std::io::Error::other)
+                })?;
+                w.flush()?;
+            } else {
+                let mut table = Table::new(ITEM_COLUMNS);
+                app.campaign_items(id, &filter, |i| {
+                    table.push(item_cells(&i));
                     Ok(())
                 })?;
                 table.write_aligned(&mut out)?;
@@ -336,4 +319,25 @@ pub fn run(global: &GlobalArgs, cmd: CampaignCommand) -> anyhow::Result<ExitCode
 fn progress(c: &Campaign) -> String {
     let share = if c.items > 0 { c.decided as f64 * 100.0 / c.items as f64 } else { 0.0 };
     format!("{} decided ({share:.0} %)", thousands(c.decided as u64))
+}
+
+const ITEM_COLUMNS: &[&str] =
+    &["item", "holder", "access", "priv", "last used", "findings", "sod", "peers", "recommendation", "reviewer", "decision"];
+
+/// A review item as the table and CSV show it.
+fn item_cells(i: &annexa_store::campaign::StoredItem) -> Vec<String> {
+    let x = &i.item;
+    vec![
+        i.id.to_string(),
+        x.holder.clone(),
+        format!("{}:{}", x.system, x.entitlement),
+        if x.privileged { "yes".into() } else { String::new() },
+        x.last_used_at.map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_else(|| "never".into()),
+        x.open_findings.to_string(),
+        x.sod_rules.join(" "),
+        x.peer_share.map(|s| format!("{:.0}% of {}", s * 100.0, x.peers)).unwrap_or_default(),
+        format!("{} ({})", x.recommendation.as_str(), x.recommendation_reason),
+        x.reviewer.clone().unwrap_or_default(),
+        i.decision.clone().unwrap_or_default(),
+    ]
 }

@@ -27,6 +27,7 @@ admin_only := {"GET /api/v1/tokens"}
 reviewer_calls := {
 	"GET /api/v1/campaigns/{id}/items",
 	"POST /api/v1/items/{id}/decision",
+	"POST /api/v1/items/delegate",
 }
 
 # A system owner sees the findings and controls of their systems, and handles those

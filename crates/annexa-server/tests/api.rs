@@ -36,6 +36,11 @@ fn expected(method: &str, route: &str) -> [u16; 5] {
         ("POST", "/api/v1/nonconformities" | "/api/v1/risks") => [201, 201, 403, 403, 403],
         ("POST", "/api/v1/soa/{control}" | "/api/v1/risks/simulate") => [200, 200, 403, 403, 403],
         ("GET", "/api/v1/jml" | "/api/v1/provisioning/tasks") => [200, 200, 200, 403, 403],
+        ("POST", "/api/v1/nonconformities/{id}/actions") => [201, 201, 403, 403, 403],
+        // Its findings are still open: not ready to close.
+        ("POST", "/api/v1/nonconformities/{id}/close") => [409, 409, 403, 403, 403],
+        // No such item: nothing handed over; an admin's token is no reviewer's.
+        ("POST", "/api/v1/items/delegate") => [400, 400, 403, 400, 403],
         // No manual task in this organisation: the number is no task's.
         ("POST", "/api/v1/provisioning/tasks/{id}/confirm") => [404, 404, 403, 403, 403],
         // Refused while controls are undecided, whoever asks.
@@ -74,6 +79,11 @@ fn body_for(method: &str, route: &str) -> Option<Value> {
             "frequency": [0.1, 0.5], "loss": [10000.0, 200000.0]
         })),
         ("POST", "/api/v1/risks/simulate") => Some(json!({ "seed": 7, "iterations": 1000 })),
+        ("POST", "/api/v1/nonconformities/{id}/actions") => {
+            Some(json!({ "description": "Leavers' access removed by the JML run, daily", "owner": "M1", "due": "2027-01-31" }))
+        }
+        ("POST", "/api/v1/nonconformities/{id}/close") => Some(json!({ "effectiveness": "the next audit found no leaver access" })),
+        ("POST", "/api/v1/items/delegate") => Some(json!({ "items": [999999], "to": "M2" })),
         ("POST", "/api/v1/provisioning/tasks/{id}/confirm") => Some(json!({ "note": "zone removed at the door system by facilities" })),
         ("POST", "/api/v1/audits") => Some(json!({})),
         ("POST", "/api/v1/campaigns") => {
@@ -307,6 +317,22 @@ async fn the_first_admin_comes_from_a_one_time_link(o: &Org, url: &str) {
     let _ = url;
 }
 
+/// Items handed from one reviewer to another: by an admin naming whose they are, and back by
+/// the reviewer who received them; a reviewer cannot hand over someone else's.
+async fn delegation_hands_items_over(o: &Org) {
+    let (_, undecided) = o.call("admin", "GET", &format!("/api/v1/campaigns/{}/items?reviewer=M2&undecided=true", o.campaign), None).await;
+    let theirs = undecided["items"][0]["id"].as_i64().expect("an undecided item of M2's");
+    let (status, reply) = o.call("reviewer", "POST", "/api/v1/items/delegate", Some(json!({ "items": [theirs], "to": "E1" }))).await;
+    assert_eq!(status, 400, "M1 cannot hand over M2's item: {reply}");
+    let (status, reply) =
+        o.call("admin", "POST", "/api/v1/items/delegate", Some(json!({ "items": [theirs], "from": "M2", "to": "M1" }))).await;
+    assert_eq!((status.as_u16(), reply["delegated"].as_u64()), (200, Some(1)), "{reply}");
+    let (_, mine) = o.call("reviewer", "GET", &format!("/api/v1/campaigns/{}/items", o.campaign), None).await;
+    assert!(mine["items"].as_array().expect("items").iter().any(|i| i["id"] == theirs), "now M1's: {mine}");
+    let (status, reply) = o.call("reviewer", "POST", "/api/v1/items/delegate", Some(json!({ "items": [theirs], "to": "M2" }))).await;
+    assert_eq!((status.as_u16(), reply["delegated"].as_u64()), (200, Some(1)), "and back: {reply}");
+}
+
 /// A read answered again from the cache is the same answer, until a change (a ledger
 /// entry) makes it stale; one principal's answer is never another's.
 async fn kept_reads_follow_every_change(o: &Org) {
@@ -340,6 +366,7 @@ async fn the_api_answers_each_role_as_the_policy_says() {
         operations_answer_without_credentials(&o).await;
         metrics_count_requests_by_route(&o).await;
         kept_reads_follow_every_change(&o).await;
+        delegation_hands_items_over(&o).await;
         sessions_sign_in_and_guard_changes(&o).await;
         the_first_admin_comes_from_a_one_time_link(&o, &url).await;
         let state = o.state.clone();

@@ -380,3 +380,90 @@ pub async fn confirm_task(
     blocking(move || Ok(app.confirm_task(id, &b.note)?)).await?;
     Ok(Json(serde_json::json!({ "task": id, "confirmed": true })))
 }
+
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionBody {
+    description: String,
+    /// Who carries it out (an employee id).
+    owner: String,
+    /// By when (`2027-01-31`).
+    due: String,
+}
+
+/// Adds a corrective action to a nonconformity.
+#[utoipa::path(
+    post, path = "/api/v1/nonconformities/{id}/actions", tag = "programme", request_body = ActionBody,
+    params(("id" = i64, Path, description = "The nonconformity's number")),
+    responses((status = 201, description = "`{nonconformity, action}`: the action's number", body = serde_json::Value), (status = 404, description = "No such nonconformity"))
+)]
+pub async fn add_action(
+    State(state): State<Arc<AppState>>,
+    Extension(principal): Extension<Principal>,
+    Path(id): Path<i64>,
+    Body(b): Body<ActionBody>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    let due = annexa_core::time::parse_instant(&b.due)
+        .ok_or_else(|| ApiError::bad_request(format!("due {:?}: expected 2027-01-31 or RFC 3339", b.due)))?;
+    let app = state.app_for(&principal);
+    let seq = blocking(move || Ok(app.add_nc_action(id, &b.description, &b.owner, due)?)).await?;
+    Ok((StatusCode::CREATED, Json(serde_json::json!({ "nonconformity": id, "action": seq }))))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloseNcBody {
+    /// How the correction was shown to work.
+    effectiveness: String,
+}
+
+/// Closes a nonconformity after its effectiveness check: refused, with every reason, while
+/// its findings are open, its actions not done, or no later audit has confirmed it.
+#[utoipa::path(
+    post, path = "/api/v1/nonconformities/{id}/close", tag = "programme", request_body = CloseNcBody,
+    params(("id" = i64, Path, description = "The nonconformity's number")),
+    responses((status = 200, description = "The closed nonconformity", body = serde_json::Value), (status = 409, description = "Not ready to close, and why"))
+)]
+pub async fn close_nc(
+    State(state): State<Arc<AppState>>,
+    Extension(principal): Extension<Principal>,
+    Path(id): Path<i64>,
+    Body(b): Body<CloseNcBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let app = state.app_for(&principal);
+    json(blocking(move || Ok(app.close_nc(id, &b.effectiveness)?)).await?)
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DelegateBody {
+    /// The review items to hand over.
+    items: Vec<i64>,
+    /// Their current reviewer: a reviewer's own by default (an admin names one).
+    from: Option<String>,
+    /// Who reviews them now (an employee id).
+    to: String,
+}
+
+/// Hands review items to another reviewer (a manager to a team lead, say). A reviewer hands
+/// over only their own; the items' own holders can never receive them.
+#[utoipa::path(
+    post, path = "/api/v1/items/delegate", tag = "campaigns", request_body = DelegateBody,
+    responses((status = 200, description = "`{delegated}`", body = serde_json::Value), (status = 400, description = "An item that is not the reviewer's, or a delegate who cannot take it"))
+)]
+pub async fn delegate(
+    State(state): State<Arc<AppState>>,
+    Extension(principal): Extension<Principal>,
+    Body(b): Body<DelegateBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    // A reviewer hands over their own items only; whose they are is the resource.
+    let from = match (principal.role, b.from) {
+        (Some(annexa_core::model::Role::Reviewer), _) => principal.employee_id.clone(),
+        (_, Some(f)) => Some(f),
+        (_, None) => principal.employee_id.clone(),
+    }
+    .ok_or_else(|| ApiError::bad_request("whose items? give \"from\": their reviewer's employee id"))?;
+    let app = state.app_for(&principal);
+    let n = blocking(move || Ok(app.delegate(&b.items, &from, &b.to)?)).await?;
+    Ok(Json(serde_json::json!({ "delegated": n })))
+}

@@ -43,7 +43,9 @@ pub fn spawn(state: Arc<AppState>, jobs: Vec<Job>, holder: String) -> Vec<tokio:
         .map(|job| {
             let (state, holder, job) = (state.clone(), holder.clone(), Arc::new(job));
             tokio::spawn(async move {
-                let poll = (job.every / 5).clamp(Duration::from_millis(100), Duration::from_secs(5));
+                // A due job is noticed within a fifth of its interval, and one a dead
+                // instance held within about its lease (at most every 5 s, at least 100 ms).
+                let poll = (job.every / 5).min(job.lease).clamp(Duration::from_millis(100), Duration::from_secs(5));
                 let mut tick = tokio::time::interval(poll);
                 tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
                 loop {

@@ -2,7 +2,7 @@
 //! reviewer sees and decides only their own items (the policy judges each item's reviewer).
 
 use super::findings::MAX_PAGE;
-use super::{blocking, ApiError, ApiResult};
+use super::{blocking, ApiError, ApiResult, Body};
 use crate::auth::Principal;
 use crate::AppState;
 use annexa_core::model::Role;
@@ -180,4 +180,38 @@ pub async fn close(
     let app = state.app_for(&principal);
     let campaign = blocking(move || Ok(app.close_campaign(id, revoke)?)).await?;
     Ok(Json(serde_json::to_value(campaign).map_err(|e| ApiError::internal(&e.to_string()))?))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DelegateBody {
+    /// The review items to hand over.
+    items: Vec<i64>,
+    /// Their current reviewer: a reviewer's own by default (an admin names one).
+    from: Option<String>,
+    /// Who reviews them now (an employee id).
+    to: String,
+}
+
+/// Hands review items to another reviewer (a manager to a team lead, say). A reviewer hands
+/// over only their own; the items' own holders can never receive them.
+#[utoipa::path(
+    post, path = "/api/v1/items/delegate", tag = "campaigns", request_body = DelegateBody,
+    responses((status = 200, description = "`{delegated}`", body = serde_json::Value), (status = 400, description = "An item that is not the reviewer's, or a delegate who cannot take it"))
+)]
+pub async fn delegate(
+    State(state): State<Arc<AppState>>,
+    Extension(principal): Extension<Principal>,
+    Body(b): Body<DelegateBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    // A reviewer hands over their own items only; whose they are is the resource.
+    let from = match (principal.role, b.from) {
+        (Some(annexa_core::model::Role::Reviewer), _) => principal.employee_id.clone(),
+        (_, Some(f)) => Some(f),
+        (_, None) => principal.employee_id.clone(),
+    }
+    .ok_or_else(|| ApiError::bad_request("whose items? give \"from\": their reviewer's employee id"))?;
+    let app = state.app_for(&principal);
+    let n = blocking(move || Ok(app.delegate(&b.items, &from, &b.to)?)).await?;
+    Ok(Json(serde_json::json!({ "delegated": n })))
 }

@@ -14,8 +14,11 @@
 pub mod cache;
 mod campaigns;
 mod findings;
+mod imports;
+mod nonconformities;
+mod operations;
 mod programme;
-mod records;
+mod register;
 pub mod session;
 
 use crate::auth::Principal;
@@ -112,26 +115,26 @@ fn declared() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(programme::audits, programme::run_audit))
         .routes(routes!(programme::controls))
         .routes(routes!(programme::soa))
-        .routes(routes!(programme::risks, records::add_risk))
+        .routes(routes!(programme::risks, register::add_risk))
         .routes(routes!(programme::checkpoint))
         .routes(routes!(programme::report))
         .routes({
             // An import is a file: its own, larger body limit.
-            let (schemas, paths, method) = routes!(records::import);
-            (schemas, paths, method.layer(axum::extract::DefaultBodyLimit::max(records::MAX_UPLOAD)))
+            let (schemas, paths, method) = routes!(imports::import);
+            (schemas, paths, method.layer(axum::extract::DefaultBodyLimit::max(imports::MAX_UPLOAD)))
         })
-        .routes(routes!(records::nonconformities, records::open_nc))
-        .routes(routes!(records::nonconformity))
-        .routes(routes!(records::approve_soa))
-        .routes(routes!(records::set_soa))
-        .routes(routes!(records::simulate))
-        .routes(routes!(records::ledger_entry))
-        .routes(routes!(records::jml))
-        .routes(routes!(records::add_action))
-        .routes(routes!(records::close_nc))
-        .routes(routes!(records::delegate))
-        .routes(routes!(records::tasks))
-        .routes(routes!(records::confirm_task))
+        .routes(routes!(nonconformities::nonconformities, nonconformities::open_nc))
+        .routes(routes!(nonconformities::nonconformity))
+        .routes(routes!(register::approve_soa))
+        .routes(routes!(register::set_soa))
+        .routes(routes!(register::simulate))
+        .routes(routes!(operations::ledger_entry))
+        .routes(routes!(operations::jml))
+        .routes(routes!(nonconformities::add_action))
+        .routes(routes!(nonconformities::close_nc))
+        .routes(routes!(campaigns::delegate))
+        .routes(routes!(operations::tasks))
+        .routes(routes!(operations::confirm_task))
         .routes(routes!(programme::tokens))
         .routes(routes!(crate::metrics::metrics))
 }
@@ -217,6 +220,11 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// A use case's value as the JSON answer.
+pub fn json(v: impl serde::Serialize) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(serde_json::to_value(v).map_err(|e| ApiError::internal(&e.to_string()))?))
+}
 
 /// A word of one of the model's vocabularies (a severity, a status, a treatment) given as
 /// `field`: none when absent or blank, a refusal naming what it takes when not one of them.

@@ -1,16 +1,12 @@
 //! The programme as a whole: audit runs, controls and the Statement of Applicability, the
 //! risk register, the ledger's checkpoint, and (admins only) the API tokens.
 
-use super::{blocking, ApiError, ApiResult};
+use super::{blocking, json, ApiError, ApiResult};
 use crate::auth::Principal;
 use crate::AppState;
 use axum::extract::State;
 use axum::{Extension, Json};
 use std::sync::Arc;
-
-fn json(v: impl serde::Serialize) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(serde_json::to_value(v).map_err(|e| ApiError::internal(&e.to_string()))?))
-}
 
 /// The latest audit runs, newest first, with their counts and authentication posture.
 #[utoipa::path(get, path = "/api/v1/audits", tag = "programme", responses((status = 200, description = "Up to 100 runs", body = serde_json::Value)))]

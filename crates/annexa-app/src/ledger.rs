@@ -86,7 +86,7 @@ impl App {
 
     /// The newest signed checkpoint, if any (signs nothing: a reader's view).
     pub fn latest_checkpoint(&self) -> Result<Option<annexa_store::ledger::StoredCheckpoint>> {
-        Ok(self.store()?.ledger_checkpoints()?.pop())
+        Ok(self.store()?.newest_ledger_checkpoints(1)?.pop())
     }
 
     /// The verifier key of this ledger (its signing key must exist).
@@ -151,8 +151,9 @@ impl App {
     /// as a bundle that `verify_proof` checks offline.
     pub fn prove_inclusion(&self, seq: u64) -> Result<serde_json::Value> {
         let mut store = self.store()?;
-        let checkpoints = store.ledger_checkpoints()?;
-        let Some(latest) = checkpoints.iter().rev().find(|c| c.size > seq) else {
+        // Sizes only grow: the newest checkpoint covers the entry if any does.
+        let newest = store.newest_ledger_checkpoints(1)?;
+        let Some(latest) = newest.first().filter(|c| c.size > seq) else {
             return Err(Error::conflict(format!("no signed checkpoint covers entry {seq} yet: run `annexa ledger checkpoint` first")));
         };
         let Some(entry) = store.ledger_entry(seq)? else { return Err(Error::not_found(format!("no ledger entry {seq}"))) };
@@ -359,10 +360,10 @@ impl App {
         Ok(self.store()?.finding_ledger_entries(&ids)?.get(id).copied())
     }
 
-    /// The ledger's size and its signed checkpoints, oldest first.
-    pub fn ledger_checkpoints(&self) -> Result<(u64, Vec<annexa_store::ledger::StoredCheckpoint>)> {
+    /// The ledger's size and its newest `limit` signed checkpoints, newest first.
+    pub fn ledger_checkpoints(&self, limit: u64) -> Result<(u64, Vec<annexa_store::ledger::StoredCheckpoint>)> {
         let mut store = self.store()?;
-        Ok((store.ledger_size()?, store.ledger_checkpoints()?))
+        Ok((store.ledger_size()?, store.newest_ledger_checkpoints(limit)?))
     }
 
     /// The newest `limit` ledger entries, newest first.

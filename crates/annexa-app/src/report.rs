@@ -28,7 +28,7 @@ impl App {
     /// signed; the newest checkpoint is named instead.
     pub fn report_figures(&self) -> Result<AuditorReport> {
         let mut store = self.store()?;
-        let latest = store.ledger_checkpoints()?.pop().map(|c| (c.size, c.note));
+        let latest = store.newest_ledger_checkpoints(1)?.pop().map(|c| (c.size, c.note));
         self.gather_report(&mut store, latest)
     }
 

@@ -81,7 +81,7 @@ impl App {
             let open = ncs.iter().filter(|n| n.status == annexa_core::finding::NcStatus::Open).count();
             notes.insert("10.2".to_string(), format!("Annexa: {open} nonconformity(ies) open, {} closed", ncs.len() - open));
         }
-        if let Some(cp) = store.ledger_checkpoints()?.last() {
+        if let Some(cp) = store.newest_ledger_checkpoints(1)?.first() {
             notes.insert("7.5".to_string(), format!("Annexa: evidence ledger of {} entries under a signed checkpoint", cp.size));
         }
         Ok(SoaFacts {

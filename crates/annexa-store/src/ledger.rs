@@ -133,9 +133,8 @@ impl Tx<'_> {
             nodes.push((0, seq, leaf));
             let (mut hash, mut level, mut index) = (leaf, 0usize, seq);
             while index & 1 == 1 {
-                let left = frontier[level]
-                    .take()
-                    .ok_or_else(|| StoreError::Corrupt(format!("ledger frontier at level {level} is missing")))?;
+                let left =
+                    frontier[level].take().ok_or_else(|| StoreError::Corrupt(format!("ledger frontier at level {level} is missing")))?;
                 hash = node_hash(&left, &hash);
                 level += 1;
                 index >>= 1;
@@ -150,14 +149,7 @@ impl Tx<'_> {
             &["seq", "recorded_at", "actor", "kind", "body", "leaf_hash"],
             &rows,
             |(seq, kind, body, leaf), v| {
-                v.extend([
-                    Value::from(*seq as i64),
-                    at_secs.into(),
-                    actor.into(),
-                    (*kind).into(),
-                    body.as_str().into(),
-                    Value::Blob(leaf),
-                ])
+                v.extend([Value::from(*seq as i64), at_secs.into(), actor.into(), (*kind).into(), body.as_str().into(), Value::Blob(leaf)])
             },
         )?;
         self.bulk_insert("ledger_nodes", &["level", "idx", "hash"], &nodes, |(level, idx, hash), v| {
@@ -216,6 +208,19 @@ impl Store {
         let checkpoint = tx.ledger_checkpoint_in(signer, at)?;
         tx.commit()?;
         Ok(checkpoint)
+    }
+
+    /// The newest `limit` checkpoints, newest first: what a page or a proof needs, without
+    /// reading a checkpoint per decision of a long history.
+    pub fn newest_ledger_checkpoints(&mut self, limit: u64) -> Result<Vec<StoredCheckpoint>, StoreError> {
+        let mut tx = self.conn.read_transaction()?;
+        let mut out = Vec::new();
+        tx.query_each("SELECT size, note, created_at FROM ledger_checkpoints ORDER BY size DESC LIMIT ?", &[(limit as i64).into()], |r| {
+            out.push(StoredCheckpoint { size: r.req_int(0)? as u64, note: r.req_text(1)?.to_string(), created_at: r.req_int(2)? });
+            Ok(())
+        })?;
+        tx.commit()?;
+        Ok(out)
     }
 
     /// Every stored checkpoint, oldest first.

@@ -141,8 +141,7 @@ pub async fn create(
     Extension(principal): Extension<Principal>,
     super::Body(body): super::Body<CampaignBody>,
 ) -> ApiResult<(axum::http::StatusCode, Json<serde_json::Value>)> {
-    let due = annexa_core::time::parse_instant(&body.due)
-        .ok_or_else(|| ApiError::bad_request(format!("due {:?}: expected 2027-01-31 or RFC 3339", body.due)))?;
+    let due = super::day("due", &body.due)?;
     let request = annexa_app::campaign::CampaignRequest {
         name: body.name,
         scope: body.scope,

@@ -120,10 +120,6 @@ pub enum TriageBody {
     Comment { text: String },
 }
 
-fn day(field: &str, s: &str) -> ApiResult<annexa_core::time::Instant> {
-    annexa_core::time::parse_instant(s).ok_or_else(|| ApiError::bad_request(format!("{field} {s:?}: expected 2027-01-31 or RFC 3339")))
-}
-
 /// Acknowledges, accepts, dismisses, reopens or comments on a finding (each a ledger entry).
 #[utoipa::path(
     post, path = "/api/v1/findings/{id}/triage", tag = "findings", request_body = TriageBody,
@@ -144,8 +140,8 @@ pub async fn triage(
 ) -> ApiResult<Json<serde_json::Value>> {
     use annexa_store::lifecycle::Triage;
     let triage = match body {
-        TriageBody::Assign { owner, due } => Triage::Assign { owner, due: due.as_deref().map(|d| day("due", d)).transpose()? },
-        TriageBody::Accept { approver, reason, expires } => Triage::Accept { approver, reason, expires: day("expires", &expires)? },
+        TriageBody::Assign { owner, due } => Triage::Assign { owner, due: due.as_deref().map(|d| super::day("due", d)).transpose()? },
+        TriageBody::Accept { approver, reason, expires } => Triage::Accept { approver, reason, expires: super::day("expires", &expires)? },
         TriageBody::Dismiss { reason } => Triage::Dismiss { reason },
         TriageBody::Reopen { reason } => Triage::Reopen { reason },
         TriageBody::Comment { text } => Triage::Comment { text },

@@ -226,6 +226,12 @@ pub fn json(v: impl serde::Serialize) -> ApiResult<Json<serde_json::Value>> {
     Ok(Json(serde_json::to_value(v).map_err(|e| ApiError::internal(&e.to_string()))?))
 }
 
+/// A day given as `field` (`2027-01-31`, or an RFC 3339 instant).
+pub fn day(field: &str, s: &str) -> ApiResult<annexa_core::time::Instant> {
+    annexa_core::time::parse_instant(s.trim())
+        .ok_or_else(|| ApiError::bad_request(format!("{field} {s:?}: expected a day such as 2027-01-31 (or RFC 3339)")))
+}
+
 /// A word of one of the model's vocabularies (a severity, a status, a treatment) given as
 /// `field`: none when absent or blank, a refusal naming what it takes when not one of them.
 pub fn word<V: annexa_core::model::Vocabulary>(field: &str, given: Option<&str>) -> ApiResult<Option<V>> {

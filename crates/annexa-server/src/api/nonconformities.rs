@@ -1,7 +1,7 @@
 //! Nonconformities through the API: listed, opened, given corrective actions, closed after
 //! their effectiveness check.
 
-use super::{blocking, json, ApiError, ApiResult, Body};
+use super::{blocking, json, ApiResult, Body};
 use crate::auth::Principal;
 use crate::AppState;
 use axum::extract::{Path, State};
@@ -93,8 +93,7 @@ pub async fn add_action(
     Path(id): Path<i64>,
     Body(b): Body<ActionBody>,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
-    let due = annexa_core::time::parse_instant(&b.due)
-        .ok_or_else(|| ApiError::bad_request(format!("due {:?}: expected 2027-01-31 or RFC 3339", b.due)))?;
+    let due = super::day("due", &b.due)?;
     let app = state.app_for(&principal);
     let seq = blocking(move || Ok(app.add_nc_action(id, &b.description, &b.owner, due)?)).await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "nonconformity": id, "action": seq }))))

@@ -5,8 +5,9 @@
 use super::*;
 use axum::extract::{Path, Query};
 
-/// The newest entries the overview lists.
+/// The newest entries and signed checkpoints the overview lists.
 const RECENT: u64 = 25;
+const CHECKPOINTS: u64 = 10;
 
 #[derive(Debug, Default, serde::Deserialize)]
 pub(super) struct LedgerQuery {
@@ -47,7 +48,7 @@ pub(super) async fn overview(State(state): State<Arc<AppState>>, Viewer(p): View
     let app = state.app_for(&p);
     let verify = q.verify == "true";
     let read_all = read(move || {
-        let (size, checkpoints) = app.ledger_checkpoints()?;
+        let (size, checkpoints) = app.ledger_checkpoints(CHECKPOINTS)?;
         let vkey = app.ledger_verifier().ok().map(|v| v.to_vkey());
         let entries = app.recent_ledger_entries(RECENT)?;
         let verified = if verify {
@@ -74,8 +75,8 @@ pub(super) async fn overview(State(state): State<Arc<AppState>>, Viewer(p): View
         signed_in: Some(SignedIn::of(&p)),
         size,
         vkey,
-        newest_note: checkpoints.last().map(|c| c.note.clone()),
-        checkpoints: checkpoints.iter().rev().take(10).map(|c| (c.size, at(c.created_at))).collect(),
+        newest_note: checkpoints.first().map(|c| c.note.clone()),
+        checkpoints: checkpoints.iter().map(|c| (c.size, at(c.created_at))).collect(),
         entries: entries.into_iter().map(|e| EntryRow { seq: e.seq, at: at(e.recorded_at), actor: e.actor, kind: e.kind }).collect(),
         verified,
     };

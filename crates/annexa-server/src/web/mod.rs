@@ -19,7 +19,7 @@ mod risks;
 mod soa;
 
 use crate::api::session::{cookie_session, cross_site_refused, COOKIE};
-use crate::api::{blocking, ApiError};
+use crate::api::{blocking, day, ApiError};
 use crate::auth::Principal;
 use crate::setup::page;
 use crate::AppState;
@@ -227,12 +227,6 @@ struct Flash {
 /// An optional form field: absent when empty.
 fn given(s: &str) -> Option<String> {
     Some(s.trim().to_string()).filter(|s| !s.is_empty())
-}
-
-/// A form's day (`2027-01-31`) as an instant.
-fn day(field: &str, s: &str) -> Result<annexa_core::time::Instant, ApiError> {
-    annexa_core::time::parse_instant(s.trim())
-        .ok_or_else(|| ApiError::bad_request(format!("{field} {s:?}: expected a day such as 2027-01-31")))
 }
 
 #[derive(Template)]

@@ -182,6 +182,14 @@ impl Tx<'_> {
         id.ok_or_else(|| StoreError::Corrupt("INSERT returned no id".into()))
     }
 
+    /// The rowid of the latest row inserted on SQLite; `None` on PostgreSQL.
+    pub(crate) fn last_insert_id(&self) -> Option<i64> {
+        match self {
+            Tx::Sqlite(t) => Some(t.last_insert_rowid()),
+            Tx::Postgres(_) => None,
+        }
+    }
+
     /// Calls `f` for every row of a query, streaming (rows are not collected first).
     pub(crate) fn query_each(
         &mut self,

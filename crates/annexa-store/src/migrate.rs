@@ -28,6 +28,7 @@ const MIGRATIONS: &[(i64, &str, &str, Option<DataStep>)] = &[
     (18, "api-roles", include_str!("../migrations/0018_api_roles.sql"), None),
     (19, "users", include_str!("../migrations/0019_users.sql"), None),
     (20, "job-leases", include_str!("../migrations/0020_job_leases.sql"), None),
+    (21, "campaign-access-by-campaign", include_str!("../migrations/0021_campaign_access_by_campaign.sql"), None),
 ];
 
 /// The highest schema version this build knows.
@@ -42,7 +43,12 @@ fn dialect_sql(sql: &str, dialect: Dialect) -> String {
         Dialect::Sqlite => "BLOB",
         Dialect::Postgres => "BYTEA",
     };
-    sql.replace("{{id}}", id).replace("{{blob}}", blob)
+    // A table that is only its key is stored once as a B-tree of that key on SQLite.
+    let without_rowid = match dialect {
+        Dialect::Sqlite => " WITHOUT ROWID",
+        Dialect::Postgres => "",
+    };
+    sql.replace("{{id}}", id).replace("{{blob}}", blob).replace("{{without_rowid}}", without_rowid)
 }
 
 pub(crate) fn run(conn: &mut Conn) -> Result<(), StoreError> {

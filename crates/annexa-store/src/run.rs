@@ -331,7 +331,7 @@ impl Store {
 /// they come back exactly as the migrations made them); a rollback restores them. Runs on
 /// an organisation with many findings write few rows and keep their indexes. Returns the
 /// `CREATE INDEX` statements to run. (A campaign's launch does the same for its items.)
-pub(crate) fn defer_indexes(tx: &mut Tx<'_>, tables: &[&str], below: i64) -> Result<Vec<String>, StoreError> {
+fn defer_indexes(tx: &mut Tx<'_>, tables: &[&str], below: i64) -> Result<Vec<String>, StoreError> {
     if !matches!(tx, Tx::Sqlite(_)) {
         return Ok(Vec::new());
     }

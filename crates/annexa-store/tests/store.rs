@@ -560,3 +560,56 @@ fn bodies_stored_before_packing_are_packed_by_the_upgrade() {
         .expect("names");
     assert!(!columns.iter().any(|c| c == "body"), "{columns:?}");
 }
+
+/// Migration 21 moves where each access sits in each campaign out of an index over every
+/// item into `campaign_access`: campaigns launched before the upgrade still decide the
+/// same access alike.
+#[test]
+fn campaigns_launched_before_the_access_table_still_decide_alike() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("v20.db");
+    let url = format!("sqlite://{}", path.display());
+    drop(Store::open_at_version(&url, 20).expect("version 20"));
+    {
+        let c = rusqlite::Connection::open(&path).expect("sqlite");
+        for campaign in 1..=2 {
+            c.execute(
+                "INSERT INTO campaigns (name, scope, reviewer_strategy, due_at, status, created_at, created_by, items, population_hash, \
+                 population, worksheet_key) VALUES (?1, 'all', 'named:E1', 4102444800, 'open', 0, 'test', 2, '', '[]', '00')",
+                rusqlite::params![format!("Campaign {campaign}")],
+            )
+            .expect("campaign");
+            for (line, entitlement) in [(1, "erp/AP enter"), (2, "Ärzte/Befunde")] {
+                // The key as campaign.rs hashes it (kind, system, account, entitlement, each
+                // after its length); the migration copies it as stored.
+                let mut h = <sha2::Sha256 as sha2::Digest>::new();
+                for part in ["assignment", "erp", "zoe@example.com", entitlement] {
+                    sha2::Digest::update(&mut h, (part.len() as u64).to_be_bytes());
+                    sha2::Digest::update(&mut h, part.as_bytes());
+                }
+                let d = sha2::Digest::finalize(h);
+                let key = i64::from_be_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]]);
+                c.execute(
+                    "INSERT INTO campaign_items (campaign_id, kind, access_key, system, account_id, entitlement, employee_id, holder, \
+                     privileged, import_id, line, reviewer, reviewer_basis, open_findings, sod_rules, peers, recommendation, \
+                     recommendation_reason) VALUES (?1, 'assignment', ?2, 'erp', 'zoe@example.com', ?3, 'E2', 'Zoë Ito', 0, 1, ?4, \
+                     'E1', 'named', 0, '[]', 0, 'certify', 'used on 2026-11-30')",
+                    rusqlite::params![campaign, key, entitlement, line],
+                )
+                .expect("item");
+            }
+        }
+    }
+    let mut store = Store::open(&url).expect("upgrade");
+    let c = rusqlite::Connection::open(&path).expect("sqlite");
+    let rows: i64 = c.query_row("SELECT COUNT(*) FROM campaign_access", [], |r| r.get(0)).expect("count");
+    assert_eq!(rows, 4, "every item's access copied");
+    let old_index: i64 =
+        c.query_row("SELECT COUNT(*) FROM sqlite_master WHERE name = 'campaign_items_by_access'", [], |r| r.get(0)).expect("index");
+    assert_eq!(old_index, 0, "the index over every item is gone");
+    // Item 2 (Ärzte/Befunde in campaign 1) and item 4 (the same in campaign 2) share the key
+    // and the names: deciding one decides the other.
+    let request = annexa_store::campaign::DecisionRequest { items: vec![2], reviewer: "E1".into(), decision: "certify".into(), comment: None };
+    let decided = store.decide(&request, &|_| panic!("a certification queues no task"), 3, "test", at("2026-12-01"), None).expect("decided");
+    assert_eq!((decided.items, decided.also), (vec![2], vec![4]));
+}

@@ -91,6 +91,9 @@ impl App {
         options: &ImportOptions,
         allow_empty: bool,
     ) -> Result<ImportOutcome> {
+        if kind == ImportKind::Assignments {
+            return self.import_assignments_streamed(store, file, bytes, options, allow_empty);
+        }
         self.progress.step(&format!("reading {file}"));
         let t0 = std::time::Instant::now();
         // Hashing a large export takes a while: do it on another core while parsing.
@@ -104,13 +107,7 @@ impl App {
         let parse = t0.elapsed();
         let records = batch.people.len() + batch.accounts.len() + batch.entitlements.len() + batch.assignments.len() + batch.badges.len();
         if records == 0 && !allow_empty {
-            let what = if kind == ImportKind::Hr {
-                "every person of the HR feed".to_string()
-            } else {
-                format!("every {} record of its systems", kind.as_str())
-            };
-            let message = format!("no records: importing this file would remove {what}; pass --allow-empty to do that on purpose");
-            return Err(annexa_connect::ImportError::new(file, 0, None, message).into());
+            return Err(no_records(kind, file));
         }
         self.progress.step(&format!("storing {} records", thousands(batch.rows)));
         // A new HR snapshot is compared with the current one; the first one is the baseline.
@@ -181,6 +178,120 @@ impl App {
             timings: ImportTimings { parse, lifecycle_diff, store: t0.elapsed().saturating_sub(parse + lifecycle_diff) },
         };
         outcome.summary = summary(&outcome, kind, !jml.is_empty());
+        Ok(outcome)
+    }
+
+    /// [`App::import_into`] for an assignments file, the largest kind (millions of rows):
+    /// stored while it is read, the parser on one thread handing chunks to the store on
+    /// this one, the file hashed on a third; one transaction all the same, rolled back when
+    /// the file turns out bad.
+    fn import_assignments_streamed(
+        &self,
+        store: &mut annexa_store::Store,
+        file: &str,
+        bytes: &[u8],
+        options: &ImportOptions,
+        allow_empty: bool,
+    ) -> Result<ImportOutcome> {
+        /// Assignments handed from the parser to the store at a time.
+        const CHUNK: usize = 16_384;
+        let kind = ImportKind::Assignments;
+        self.progress.step(&format!("reading and storing {file}"));
+        let t0 = std::time::Instant::now();
+        let now = self.now();
+        // What the parser found once it finished: the file refused, or the rest of it.
+        let mut refused: Option<Error> = None;
+        let mut parsed: Option<(annexa_connect::ImportBatch, String, usize)> = None;
+        let mut quarantine: Option<Quarantine> = None;
+        let mut parse = Duration::ZERO;
+        let stored = std::thread::scope(|scope| {
+            let (send, receive) = std::sync::mpsc::sync_channel::<Vec<annexa_core::model::Assignment>>(4);
+            let mut hashing = Some(scope.spawn(|| annexa_core::to_hex(&Sha256::digest(bytes))));
+            let mut parsing = Some(scope.spawn(move || {
+                let batch = annexa_connect::assignments::parse_streamed(file, bytes, options, CHUNK, &mut |chunk| send.send(chunk).is_ok());
+                (batch, t0.elapsed())
+            }));
+            let mut chunks = receive.into_iter();
+            let expected = annexa_connect::line_breaks(bytes);
+            let stored = store.import_assignments_streamed(&self.actor, now, expected, &mut chunks, &mut |assignments| {
+                let (batch, took) = parsing.take()?.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+                let sha256 = hashing.take()?.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+                parse = took;
+                let mut batch = match batch {
+                    Ok(batch) => batch,
+                    Err(e) => {
+                        refused = Some(e.into());
+                        return None;
+                    }
+                };
+                if assignments + batch.entitlements.len() == 0 && !allow_empty {
+                    refused = Some(no_records(kind, file));
+                    return None;
+                }
+                if !batch.refused.is_empty() {
+                    match self.write_quarantine(kind, file, &batch.refused, options) {
+                        Ok(q) => quarantine = Some(q),
+                        Err(e) => {
+                            refused = Some(e);
+                            return None;
+                        }
+                    }
+                }
+                let rest = annexa_store::RestOfImport {
+                    file: file.to_string(),
+                    sha256: sha256.clone(),
+                    rows: batch.rows,
+                    systems: batch.systems.clone(),
+                    entitlements: std::mem::take(&mut batch.entitlements),
+                    quarantine: quarantine.clone(),
+                };
+                batch.entitlements = rest.entitlements.clone();
+                parsed = Some((batch, sha256, assignments));
+                Some(rest)
+            });
+            // A store that stopped early stops the parser: its next chunk finds no receiver.
+            drop(chunks);
+            stored
+        });
+        if let Some(e) = refused {
+            return Err(e);
+        }
+        let record = match stored {
+            Ok(Some(record)) => record,
+            Ok(None) => return Err(Error::internal("the streamed import was abandoned without a reason")),
+            Err(e) => {
+                // The report of an import that did not happen would only mislead.
+                if let Some(q) = &quarantine {
+                    let _ = std::fs::remove_file(&q.file);
+                }
+                return Err(e.into());
+            }
+        };
+        let Some((batch, sha256, assignments)) = parsed else {
+            return Err(Error::internal("the streamed import was stored without its parsed rest"));
+        };
+        self.progress.finish();
+        let mut outcome = ImportOutcome {
+            import_id: record.id,
+            kind: kind.as_str(),
+            file: file.to_string(),
+            sha256,
+            rows: batch.rows,
+            systems: batch.systems.clone(),
+            people: 0,
+            accounts: 0,
+            entitlements: batch.entitlements.len(),
+            assignments,
+            badges: 0,
+            joiners: 0,
+            movers: 0,
+            leavers: 0,
+            quarantine,
+            warnings: batch.warnings.iter().map(ToString::to_string).collect(),
+            summary: String::new(),
+            timings: ImportTimings { parse, lifecycle_diff: Duration::ZERO, store: t0.elapsed().saturating_sub(parse) },
+        };
+        outcome.summary = summary(&outcome, kind, false);
         Ok(outcome)
     }
 
@@ -304,6 +415,18 @@ fn keep_refused_people(
         }
     }
     batch.people.extend(kept);
+}
+
+/// The refusal of a file without records: importing it would retire every record of its
+/// source, which `--allow-empty` does on purpose.
+fn no_records(kind: ImportKind, file: &str) -> Error {
+    let what = if kind == ImportKind::Hr {
+        "every person of the HR feed".to_string()
+    } else {
+        format!("every {} record of its systems", kind.as_str())
+    };
+    let message = format!("no records: importing this file would remove {what}; pass --allow-empty to do that on purpose");
+    annexa_connect::ImportError::new(file, 0, None, message).into()
 }
 
 fn summary(o: &ImportOutcome, kind: ImportKind, diffed: bool) -> String {

@@ -25,9 +25,10 @@ pub const REQUIRED: &[&str] = &[
 pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<ImportBatch, ImportError> {
     let mut table = Table::open(file, bytes, REQUIRED, &[], &Default::default())?;
     let mut batch = ImportBatch::default();
-    batch.accounts.reserve(table.rows_hint());
+    let rows = table.rows_hint();
+    batch.accounts.reserve(rows);
     let mut interner = Interner::default();
-    let mut keys: AccountKeys = KeySet::new("account");
+    let mut keys: AccountKeys = KeySet::with_capacity("account", rows);
     let mut refusals = Refusals::new(options);
     while let Some(row) = table.next_good_row(&mut refusals)? {
         match account(&row, options, &mut interner, &mut keys) {

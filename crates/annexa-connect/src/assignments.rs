@@ -5,19 +5,44 @@ use crate::fields::{boolean, instant, note_system, system, vocab, Interner};
 use crate::table::{KeySet, Row, Table};
 use crate::{ImportBatch, ImportError, ImportOptions};
 use annexa_core::model::{Assignment, Entitlement, GrantSource, Origin};
-use std::collections::HashMap;
 
 pub const REQUIRED: &[&str] = &["system", "account_id", "entitlement", "privileged", "granted_at", "granted_by", "source"];
 pub const OPTIONAL: &[&str] = &["last_certified_at", "last_certified_by", "entitlement_owner"];
 
 pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<ImportBatch, ImportError> {
+    let mut assignments = Vec::new();
+    let mut batch = parse_streamed(file, bytes, options, usize::MAX, &mut |chunk| {
+        if assignments.is_empty() {
+            assignments = chunk;
+        } else {
+            assignments.extend(chunk);
+        }
+        true
+    })?;
+    batch.assignments = assignments;
+    Ok(batch)
+}
+
+/// [`parse`], handing the assignments to `emit` as they are read, `chunk` at a time (with
+/// `usize::MAX`, once, in a vector sized for the whole file), so that they can be stored
+/// while the rest is read; the batch returned holds everything else. `emit` returns false when
+/// its receiver stopped (storing failed): reading stops there.
+pub fn parse_streamed(
+    file: &str,
+    bytes: &[u8],
+    options: &ImportOptions,
+    chunk: usize,
+    emit: &mut dyn FnMut(Vec<Assignment>) -> bool,
+) -> Result<ImportBatch, ImportError> {
     let mut table = Table::open(file, bytes, REQUIRED, OPTIONAL, &Default::default())?;
     let mut batch = ImportBatch::default();
-    batch.assignments.reserve(table.rows_hint());
+    let rows = table.rows_hint();
+    let mut pending = Vec::with_capacity(rows.min(chunk));
+    let mut assignments = 0usize;
     let mut interner = Interner::default();
-    let mut keys: AssignmentKeys = KeySet::new("assignment");
+    let mut keys: AssignmentKeys = KeySet::with_capacity("assignment", rows);
     // (system, entitlement) -> index in batch.entitlements
-    let mut entitlements: HashMap<(annexa_core::Name, annexa_core::Name), usize> = HashMap::new();
+    let mut entitlements: rustc_hash::FxHashMap<(annexa_core::Name, annexa_core::Name), usize> = Default::default();
     let mut refusals = Refusals::new(options);
     while let Some(row) = table.next_good_row(&mut refusals)? {
         // The row is read whole before anything is recorded, so a refused row (lenient)
@@ -60,14 +85,19 @@ pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<Import
                 ent.owner = read.owner;
             }
         }
-        batch.assignments.push(a);
+        pending.push(a);
+        assignments += 1;
+        if pending.len() >= chunk && !emit(std::mem::replace(&mut pending, Vec::with_capacity(chunk))) {
+            return Ok(batch);
+        }
     }
+    emit(pending);
     // A file without rows still speaks for the system it was given (`--allow-empty`
     // then retires that system's records).
     if let Some(system) = options.system.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         note_system(&mut batch.systems, system);
     }
-    batch.rows = (batch.assignments.len() + refusals.len()) as u64;
+    batch.rows = (assignments + refusals.len()) as u64;
     batch.refused = refusals.into_rows();
     Ok(batch)
 }

@@ -45,6 +45,17 @@ pub struct NewImport<'a> {
     pub quarantine: Option<&'a Quarantine>,
 }
 
+/// What a streamed import ([`Store::import_assignments_streamed`]) learns only once its
+/// file is read whole.
+pub struct RestOfImport {
+    pub file: String,
+    pub sha256: String,
+    pub rows: u64,
+    pub systems: Vec<String>,
+    pub entitlements: Vec<Entitlement>,
+    pub quarantine: Option<Quarantine>,
+}
+
 fn date_text(d: Option<chrono::NaiveDate>) -> Option<String> {
     d.map(|d| d.format("%Y-%m-%d").to_string())
 }
@@ -66,39 +77,10 @@ impl Store {
     }
 
     fn import_in_one_transaction(&mut self, new: &NewImport<'_>) -> Result<ImportRecord, StoreError> {
-        let tables = tables_of(new.kind);
-        let kind = new.kind.as_str();
         let mut tx = self.conn.transaction()?;
-        let systems: Vec<&str> = if new.kind == ImportKind::Hr { vec![""] } else { new.systems.iter().map(String::as_str).collect() };
-        check_no_other_feed(&mut tx, kind, tables, &systems)?;
-        let systems_json = serde_json::to_string(&new.systems).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let import_id = tx.insert_returning_id(
-            "INSERT INTO imports (kind, systems, file, sha256, rows_read, imported_at, refused, quarantine_file, quarantine_sha256) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            &[
-                kind.into(),
-                systems_json.as_str().into(),
-                new.file.into(),
-                new.sha256.into(),
-                (new.rows as i64).into(),
-                new.at.timestamp().into(),
-                (new.quarantine.map_or(0, |q| q.refused) as i64).into(),
-                new.quarantine.map(|q| q.file.as_str()).into(),
-                new.quarantine.map(|q| q.sha256.as_str()).into(),
-            ],
-        )?;
-        for table in tables {
-            if *table == "people" {
-                tx.execute("DELETE FROM people", &[])?;
-                continue;
-            }
-            for system in &systems {
-                tx.execute(&format!("DELETE FROM {table} WHERE source_kind = ? AND system = ?"), &[kind.into(), (*system).into()])?;
-            }
-        }
-        // The source imports again: its earlier failure is over.
-        for system in &systems {
-            tx.execute("DELETE FROM import_failures WHERE kind = ? AND system = ?", &[kind.into(), (*system).into()])?;
+        let import_id = begin_import(&mut tx, new.kind)?;
+        for system in &import_systems(new.kind, new.systems) {
+            retire_source(&mut tx, new.kind, system)?;
         }
         // The snapshot is encoded on a second core while the rows are written.
         let blob = std::thread::scope(|scope| {
@@ -115,78 +97,90 @@ impl Store {
             let blob = encoding.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
             written.map(|()| blob)
         })?;
-        tx.execute(
-            "INSERT INTO snapshots (import_id, format, data) VALUES (?, ?, ?)",
-            &[import_id.into(), (crate::snapshot::FORMAT as i64).into(), Value::Blob(&blob)],
-        )?;
-        let mut data = serde_json::json!({
-                    "import_id": import_id,
-                    "kind": kind,
-                    "file": new.file,
-                    "sha256": new.sha256,
-                    "rows": new.rows,
-                    "systems": new.systems,
-                    "records": {
-                        "people": new.people.len(),
-                        "accounts": new.accounts.len(),
-                        "entitlements": new.entitlements.len(),
-                        "assignments": new.assignments.len(),
-                        "badges": new.badges.len(),
-                    },
-        });
-        // Only a lenient import that refused rows says so: other entries read as before.
-        if let (Some(q), Some(fields)) = (new.quarantine, data.as_object_mut()) {
-            fields.insert("refused".into(), q.refused.into());
-            fields.insert("quarantine".into(), serde_json::json!({ "file": q.file, "sha256": q.sha256 }));
+        complete_import(&mut tx, new, import_id, &blob)?;
+        tx.commit()?;
+        Ok(import_record(new, import_id))
+    }
+
+    /// Stores an assignments file while it is still being read: `chunks` yields its
+    /// assignments as the parser reads them, and each chunk is written at once (a system's
+    /// earlier records are retired when its first row arrives), so that parsing and writing
+    /// overlap. Once `chunks` ends, `rest` is given how many came and says the rest of the
+    /// import (known only when the whole file is read), or `None` to abandon it (the file was
+    /// refused): the transaction then rolls back and nothing is kept. One transaction, as
+    /// [`Store::import`]. `expected`: about how many assignments will come (room is
+    /// reserved for them).
+    pub fn import_assignments_streamed(
+        &mut self,
+        actor: &str,
+        at: Instant,
+        expected: usize,
+        chunks: &mut dyn Iterator<Item = Vec<Assignment>>,
+        rest: &mut dyn FnMut(usize) -> Option<RestOfImport>,
+    ) -> Result<Option<ImportRecord>, StoreError> {
+        let usual = self.widen_cache_for_write()?;
+        let imported = self.import_streamed_in_one_transaction(actor, at, expected, chunks, rest);
+        self.restore_cache(usual)?;
+        imported
+    }
+
+    fn import_streamed_in_one_transaction(
+        &mut self,
+        actor: &str,
+        at: Instant,
+        expected: usize,
+        chunks: &mut dyn Iterator<Item = Vec<Assignment>>,
+        rest: &mut dyn FnMut(usize) -> Option<RestOfImport>,
+    ) -> Result<Option<ImportRecord>, StoreError> {
+        let kind = ImportKind::Assignments;
+        let mut tx = self.conn.transaction()?;
+        let import_id = begin_import(&mut tx, kind)?;
+        let mut retired: Vec<Name> = Vec::new();
+        let mut all: Vec<Assignment> = Vec::with_capacity(expected);
+        for chunk in chunks {
+            for a in &chunk {
+                if !retired.contains(&a.system) {
+                    retire_source(&mut tx, kind, &a.system)?;
+                    retired.push(a.system.clone());
+                }
+            }
+            write_assignments(&mut tx, kind.as_str(), import_id, &chunk)?;
+            all.extend(chunk);
         }
-        tx.ledger_append(new.actor, new.at, &[crate::ledger::Change { kind: "import", data }])?;
-        let mut recorded = Vec::new();
-        for e in new.jml_events {
-            let changes = serde_json::to_string(&e.changes).map_err(|x| StoreError::Corrupt(x.to_string()))?;
-            let inserted = tx.execute(
-                "INSERT INTO jml_events (id, kind, employee_id, effective_at, detected_at, import_id, changes, reason, status) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending') ON CONFLICT (id) DO NOTHING",
-                &[
-                    e.id.as_str().into(),
-                    e.kind.as_str().into(),
-                    (&*e.employee_id).into(),
-                    e.effective_at.timestamp().into(),
-                    e.detected_at.timestamp().into(),
-                    import_id.into(),
-                    changes.as_str().into(),
-                    e.reason.as_str().into(),
-                ],
-            )?;
-            if inserted > 0 {
-                recorded.push(crate::ledger::Change {
-                    kind: "jml-event",
-                    data: serde_json::json!({
-                        "event_id": e.id, "kind": e.kind, "employee_id": &*e.employee_id,
-                        "effective_at": e.effective_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-                        "reason": e.reason, "changes": e.changes, "import_id": import_id,
-                    }),
-                });
+        let Some(rest) = rest(all.len()) else { return Ok(None) };
+        // A system given but without rows (`--allow-empty`) is retired all the same.
+        for system in &rest.systems {
+            if !retired.iter().any(|r| **r == **system) {
+                retire_source(&mut tx, kind, system)?;
             }
         }
-        tx.ledger_append(new.actor, new.at, &recorded)?;
-        for system in &systems {
-            tx.execute("DELETE FROM sources WHERE kind = ? AND system = ?", &[kind.into(), (*system).into()])?;
-            tx.execute(
-                "INSERT INTO sources (kind, system, import_id) VALUES (?, ?, ?)",
-                &[kind.into(), (*system).into(), import_id.into()],
-            )?;
-        }
+        write_entitlements(&mut tx, kind.as_str(), import_id, &rest.entitlements)?;
+        let new = NewImport {
+            actor,
+            kind,
+            file: &rest.file,
+            sha256: &rest.sha256,
+            rows: rest.rows,
+            at,
+            systems: &rest.systems,
+            people: &[],
+            accounts: &[],
+            entitlements: &rest.entitlements,
+            assignments: &all,
+            badges: &[],
+            jml_events: &[],
+            quarantine: rest.quarantine.as_ref(),
+        };
+        let blob = crate::snapshot::encode(&crate::snapshot::Records {
+            people: &[],
+            accounts: &[],
+            entitlements: &rest.entitlements,
+            assignments: &all,
+            badges: &[],
+        });
+        complete_import(&mut tx, &new, import_id, &blob)?;
         tx.commit()?;
-        Ok(ImportRecord {
-            id: import_id,
-            kind: kind.to_string(),
-            systems: new.systems.to_vec(),
-            file: new.file.to_string(),
-            sha256: new.sha256.to_string(),
-            rows: new.rows,
-            imported_at: new.at,
-            quarantine: new.quarantine.cloned(),
-        })
+        Ok(Some(import_record(&new, import_id)))
     }
 
     /// The imports whose rows are current (the latest of each source), oldest first.
@@ -442,6 +436,135 @@ fn read_tables(tx: &mut Tx<'_>) -> Result<IdentityGraph, StoreError> {
 
 /// A system is fed by one source kind per table: two kinds replacing each other's rows
 /// would silently lose data, so the second one is refused with a way out.
+/// The systems whose records an import of `kind` replaces (HR: the one feed, `""`).
+fn import_systems<'a>(kind: ImportKind, systems: &'a [String]) -> Vec<&'a str> {
+    if kind == ImportKind::Hr {
+        vec![""]
+    } else {
+        systems.iter().map(String::as_str).collect()
+    }
+}
+
+/// Starts an import: its row, completed by [`complete_import`] once the file is read.
+fn begin_import(tx: &mut Tx<'_>, kind: ImportKind) -> Result<i64, StoreError> {
+    tx.insert_returning_id(
+        "INSERT INTO imports (kind, systems, file, sha256, rows_read, imported_at, refused) VALUES (?, '[]', '', '', 0, 0, 0)",
+        &[kind.as_str().into()],
+    )
+}
+
+/// Removes the records `system` had from earlier imports of `kind`, before the new ones
+/// are written (refused when another kind of import feeds that system's tables).
+fn retire_source(tx: &mut Tx<'_>, kind: ImportKind, system: &str) -> Result<(), StoreError> {
+    let tables = tables_of(kind);
+    let kind = kind.as_str();
+    check_no_other_feed(tx, kind, tables, &[system])?;
+    for table in tables {
+        if *table == "people" {
+            tx.execute("DELETE FROM people", &[])?;
+        } else {
+            tx.execute(&format!("DELETE FROM {table} WHERE source_kind = ? AND system = ?"), &[kind.into(), system.into()])?;
+        }
+    }
+    // The source imports again: its earlier failure is over.
+    tx.execute("DELETE FROM import_failures WHERE kind = ? AND system = ?", &[kind.into(), system.into()])?;
+    Ok(())
+}
+
+/// Completes an import whose rows are written: its row, its snapshot, its ledger entries
+/// (the import and the JML events it brings) and its systems' current import.
+fn complete_import(tx: &mut Tx<'_>, new: &NewImport<'_>, import_id: i64, blob: &[u8]) -> Result<(), StoreError> {
+    let kind = new.kind.as_str();
+    let systems_json = serde_json::to_string(&new.systems).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    tx.execute(
+        "UPDATE imports SET systems = ?, file = ?, sha256 = ?, rows_read = ?, imported_at = ?, refused = ?, quarantine_file = ?, \
+         quarantine_sha256 = ? WHERE id = ?",
+        &[
+            systems_json.as_str().into(),
+            new.file.into(),
+            new.sha256.into(),
+            (new.rows as i64).into(),
+            new.at.timestamp().into(),
+            (new.quarantine.map_or(0, |q| q.refused) as i64).into(),
+            new.quarantine.map(|q| q.file.as_str()).into(),
+            new.quarantine.map(|q| q.sha256.as_str()).into(),
+            import_id.into(),
+        ],
+    )?;
+    tx.execute(
+        "INSERT INTO snapshots (import_id, format, data) VALUES (?, ?, ?)",
+        &[import_id.into(), (crate::snapshot::FORMAT as i64).into(), Value::Blob(blob)],
+    )?;
+    let mut data = serde_json::json!({
+                "import_id": import_id,
+                "kind": kind,
+                "file": new.file,
+                "sha256": new.sha256,
+                "rows": new.rows,
+                "systems": new.systems,
+                "records": {
+                    "people": new.people.len(),
+                    "accounts": new.accounts.len(),
+                    "entitlements": new.entitlements.len(),
+                    "assignments": new.assignments.len(),
+                    "badges": new.badges.len(),
+                },
+    });
+    // Only a lenient import that refused rows says so: other entries read as before.
+    if let (Some(q), Some(fields)) = (new.quarantine, data.as_object_mut()) {
+        fields.insert("refused".into(), q.refused.into());
+        fields.insert("quarantine".into(), serde_json::json!({ "file": q.file, "sha256": q.sha256 }));
+    }
+    tx.ledger_append(new.actor, new.at, &[crate::ledger::Change { kind: "import", data }])?;
+    let mut recorded = Vec::new();
+    for e in new.jml_events {
+        let changes = serde_json::to_string(&e.changes).map_err(|x| StoreError::Corrupt(x.to_string()))?;
+        let inserted = tx.execute(
+            "INSERT INTO jml_events (id, kind, employee_id, effective_at, detected_at, import_id, changes, reason, status) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending') ON CONFLICT (id) DO NOTHING",
+            &[
+                e.id.as_str().into(),
+                e.kind.as_str().into(),
+                (&*e.employee_id).into(),
+                e.effective_at.timestamp().into(),
+                e.detected_at.timestamp().into(),
+                import_id.into(),
+                changes.as_str().into(),
+                e.reason.as_str().into(),
+            ],
+        )?;
+        if inserted > 0 {
+            recorded.push(crate::ledger::Change {
+                kind: "jml-event",
+                data: serde_json::json!({
+                    "event_id": e.id, "kind": e.kind, "employee_id": &*e.employee_id,
+                    "effective_at": e.effective_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                    "reason": e.reason, "changes": e.changes, "import_id": import_id,
+                }),
+            });
+        }
+    }
+    tx.ledger_append(new.actor, new.at, &recorded)?;
+    for system in &import_systems(new.kind, new.systems) {
+        tx.execute("DELETE FROM sources WHERE kind = ? AND system = ?", &[kind.into(), (*system).into()])?;
+        tx.execute("INSERT INTO sources (kind, system, import_id) VALUES (?, ?, ?)", &[kind.into(), (*system).into(), import_id.into()])?;
+    }
+    Ok(())
+}
+
+fn import_record(new: &NewImport<'_>, id: i64) -> ImportRecord {
+    ImportRecord {
+        id,
+        kind: new.kind.as_str().to_string(),
+        systems: new.systems.to_vec(),
+        file: new.file.to_string(),
+        sha256: new.sha256.to_string(),
+        rows: new.rows,
+        imported_at: new.at,
+        quarantine: new.quarantine.cloned(),
+    }
+}
+
 fn check_no_other_feed(tx: &mut Tx<'_>, kind: &str, tables: &[&str], systems: &[&str]) -> Result<(), StoreError> {
     for system in systems {
         let mut other: Option<String> = None;
@@ -593,54 +716,8 @@ fn write_rows(tx: &mut Tx<'_>, new: &NewImport<'_>, import_id: i64) -> Result<()
             ])
         },
     )?;
-    tx.bulk_insert_keyed(
-        "entitlements",
-        &["system", "name", "source_kind", "privileged", "owner", "import_id", "line"],
-        new.entitlements,
-        |e, v| {
-            v.extend([
-                Value::from(&*e.system),
-                (&*e.name).into(),
-                kind.into(),
-                e.privileged.into(),
-                e.owner.as_deref().into(),
-                import_id.into(),
-                i64::from(e.origin.line).into(),
-            ])
-        },
-    )?;
-    tx.bulk_insert(
-        "assignments",
-        &[
-            "system",
-            "account_id",
-            "entitlement",
-            "source_kind",
-            "granted_at",
-            "granted_by",
-            "grant_source",
-            "last_certified_at",
-            "last_certified_by",
-            "import_id",
-            "line",
-        ],
-        new.assignments,
-        |a, v| {
-            v.extend([
-                Value::from(&*a.system),
-                (&*a.account_id).into(),
-                (&*a.entitlement).into(),
-                kind.into(),
-                secs(a.granted_at).into(),
-                a.granted_by.as_deref().into(),
-                a.source.as_str().into(),
-                secs(a.last_certified_at).into(),
-                a.last_certified_by.as_deref().into(),
-                import_id.into(),
-                i64::from(a.origin.line).into(),
-            ])
-        },
-    )?;
+    write_entitlements(tx, kind, import_id, new.entitlements)?;
+    write_assignments(tx, kind, import_id, new.assignments)?;
     let zones: Vec<String> = new.badges.iter().map(|b| b.zones.join("|")).collect();
     let badges: Vec<(&Badge, &String)> = new.badges.iter().zip(zones.iter()).collect();
     tx.bulk_insert_keyed(
@@ -658,6 +735,63 @@ fn write_rows(tx: &mut Tx<'_>, new: &NewImport<'_>, import_id: i64) -> Result<()
                 zones.as_str().into(),
                 import_id.into(),
                 i64::from(b.origin.line).into(),
+            ])
+        },
+    )?;
+    Ok(())
+}
+
+fn write_entitlements(tx: &mut Tx<'_>, kind: &str, import_id: i64, entitlements: &[Entitlement]) -> Result<(), StoreError> {
+    tx.bulk_insert_keyed(
+        "entitlements",
+        &["system", "name", "source_kind", "privileged", "owner", "import_id", "line"],
+        entitlements,
+        |e, v| {
+            v.extend([
+                Value::from(&*e.system),
+                (&*e.name).into(),
+                kind.into(),
+                e.privileged.into(),
+                e.owner.as_deref().into(),
+                import_id.into(),
+                i64::from(e.origin.line).into(),
+            ])
+        },
+    )?;
+    Ok(())
+}
+
+/// Assignments have no key: their rows append, many to a statement.
+fn write_assignments(tx: &mut Tx<'_>, kind: &str, import_id: i64, assignments: &[Assignment]) -> Result<(), StoreError> {
+    tx.bulk_insert(
+        "assignments",
+        &[
+            "system",
+            "account_id",
+            "entitlement",
+            "source_kind",
+            "granted_at",
+            "granted_by",
+            "grant_source",
+            "last_certified_at",
+            "last_certified_by",
+            "import_id",
+            "line",
+        ],
+        assignments,
+        |a, v| {
+            v.extend([
+                Value::from(&*a.system),
+                (&*a.account_id).into(),
+                (&*a.entitlement).into(),
+                kind.into(),
+                secs(a.granted_at).into(),
+                a.granted_by.as_deref().into(),
+                a.source.as_str().into(),
+                secs(a.last_certified_at).into(),
+                a.last_certified_by.as_deref().into(),
+                import_id.into(),
+                i64::from(a.origin.line).into(),
             ])
         },
     )?;

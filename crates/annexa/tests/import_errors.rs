@@ -137,8 +137,7 @@ fn check_refusals(kind: &str, ext: &str, extra: &[&str], valid: &[u8], cases: Ve
 const HR_HEADER: &str =
     "employee_id,email,given_name,family_name,department,title,manager_id,location,worker_type,status,start_date,end_date";
 const HR_ADA: &str = "E1,ada@example.com,Ada,Lovelace,Engineering,CTO,,London,employee,active,2020-01-01,";
-const HR_BOB: &str =
-    "E2,bob@example.com,Bob,Byte,Engineering,Dev,E1,London,contractor,terminated,2021-03-01,2024-02-29";
+const HR_BOB: &str = "E2,bob@example.com,Bob,Byte,Engineering,Dev,E1,London,contractor,terminated,2021-03-01,2024-02-29";
 
 #[test]
 fn hr_bad_input_is_refused() {
@@ -152,7 +151,12 @@ fn hr_bad_input_is_refused() {
              manager_id,location,worker_type,status,start_date,end_date` and data rows",
         ),
         ("only blank lines", b"\n\r\n  \n".to_vec(), 0, "the file is empty"),
-        ("header and no data rows", csv(HR_HEADER, &[]), 0, "no records: importing this file would remove every person of the HR feed; pass --allow-empty"),
+        (
+            "header and no data rows",
+            csv(HR_HEADER, &[]),
+            0,
+            "no records: importing this file would remove every person of the HR feed; pass --allow-empty",
+        ),
         ("no header (data first)", csv(HR_ADA, &[HR_BOB]), 1, "wrong header: missing column(s) employee_id, email,"),
         (
             "header without status",
@@ -215,8 +219,7 @@ fn hr_bad_input_is_refused() {
         ),
         (
             "bad UTF-8 in a field",
-            [HR_HEADER.as_bytes(), b"\nE1,ada@example.com,Ad\xFF,Lovelace,Engineering,CTO,,London,employee,active,2020-01-01,\n"]
-                .concat(),
+            [HR_HEADER.as_bytes(), b"\nE1,ada@example.com,Ad\xFF,Lovelace,Engineering,CTO,,London,employee,active,2020-01-01,\n"].concat(),
             2,
             "column `given_name`: not valid UTF-8 (byte 3 of the field)",
         ),
@@ -343,7 +346,12 @@ fn accounts_bad_input_is_refused() {
             1,
             "wrong header: missing column(s) system, account_id, username, display_name, type, created_at,",
         ),
-        ("truncated row", csv(ACCOUNTS_HEADER, &[ACC_ADA, "x,u2,bob,"]), 3, "expected 13 fields as in the header, found 4 (truncated row?)"),
+        (
+            "truncated row",
+            csv(ACCOUNTS_HEADER, &[ACC_ADA, "x,u2,bob,"]),
+            3,
+            "expected 13 fields as in the header, found 4 (truncated row?)",
+        ),
         (
             "bad date",
             csv(ACCOUNTS_HEADER, &["x,u1,ada,ada@example.com,E1,Ada,enabled,human,2020-01-01,yesterday,totp,,"]),
@@ -395,7 +403,12 @@ fn accounts_bad_input_is_refused() {
         ),
         ("missing account_id", csv(ACCOUNTS_HEADER, &["x,,ada,,,Ada,enabled,human,,,,,"]), 2, "column `account_id`: a value is required"),
         ("10 MB field", csv(ACCOUNTS_HEADER, &[ACC_ADA, &big_username]), 3, "column `username`: field 3 is 10485760 bytes long"),
-        ("NUL byte in an identifier", csv(ACCOUNTS_HEADER, &["x,u\x001,ada,,,Ada,enabled,human,,,,,"]), 2, "column `account_id`: contains a NUL byte"),
+        (
+            "NUL byte in an identifier",
+            csv(ACCOUNTS_HEADER, &["x,u\x001,ada,,,Ada,enabled,human,,,,,"]),
+            2,
+            "column `account_id`: contains a NUL byte",
+        ),
     ];
     check_refusals("accounts", "csv", &["--system", "x"], &csv(ACCOUNTS_HEADER, &[ACC_ADA, ACC_SVC]), cases);
 }
@@ -409,7 +422,24 @@ const ASG_READ: &str = "x,u1,readers,false,,,birthright";
 #[test]
 fn assignments_bad_input_is_refused() {
     let big_entitlement = format!("x,u2,{},false,,,", ten_mb());
+    // Assignments are stored while the file is read, many thousand at a time: a bad row
+    // after several such chunks were written still leaves nothing behind.
+    let many: Vec<String> = (0..50_000).map(|i| format!("x,u{i},readers,false,,,birthright")).collect();
+    let late_duplicate: Vec<&str> = many.iter().map(String::as_str).chain(["x,u1,readers,false,,,manual"]).collect();
+    let late_other_system: Vec<&str> = many.iter().map(String::as_str).chain(["y,u1,readers,false,,,manual"]).collect();
     let cases: Vec<Case> = vec![
+        (
+            "duplicate after 50,000 rows stored",
+            csv(ASSIGNMENTS_HEADER, &late_duplicate),
+            50_002,
+            "column `entitlement`: duplicate assignment \"x/u1/readers\": already on line 3",
+        ),
+        (
+            "another system after 50,000 rows stored",
+            csv(ASSIGNMENTS_HEADER, &late_other_system),
+            50_002,
+            "column `system`: row is for system \"y\" but --system says \"x\"",
+        ),
         ("empty file", b"".to_vec(), 0, "the file is empty: expected a header line `system,account_id,entitlement,"),
         (
             "wrong header (an accounts file)",
@@ -417,12 +447,7 @@ fn assignments_bad_input_is_refused() {
             1,
             "wrong header: missing column(s) entitlement, privileged, granted_at, granted_by, source;",
         ),
-        (
-            "truncated row",
-            csv(ASSIGNMENTS_HEADER, &[ASG_ADMIN, "x,u2"]),
-            3,
-            "expected 7 fields as in the header, found 2 (truncated row?)",
-        ),
+        ("truncated row", csv(ASSIGNMENTS_HEADER, &[ASG_ADMIN, "x,u2"]), 3, "expected 7 fields as in the header, found 2 (truncated row?)"),
         (
             "bad date",
             csv(ASSIGNMENTS_HEADER, &["x,u1,admins,true,01.02.2023,ops,request"]),
@@ -465,12 +490,7 @@ fn assignments_bad_input_is_refused() {
             2,
             "column `last_certified_at`: \"2024-13-01\" is not a date",
         ),
-        (
-            "10 MB field",
-            csv(ASSIGNMENTS_HEADER, &[ASG_ADMIN, &big_entitlement]),
-            3,
-            "column `entitlement`: field 3 is 10485760 bytes long",
-        ),
+        ("10 MB field", csv(ASSIGNMENTS_HEADER, &[ASG_ADMIN, &big_entitlement]), 3, "column `entitlement`: field 3 is 10485760 bytes long"),
     ];
     check_refusals("assignments", "csv", &["--system", "x"], &csv(ASSIGNMENTS_HEADER, &[ASG_ADMIN, ASG_READ]), cases);
 }
@@ -494,12 +514,7 @@ fn badges_bad_input_is_refused() {
             "wrong header: missing column(s) zones; expected a header with badge_id,employee_id,status,last_used_at,zones",
         ),
         ("truncated row", csv(BADGES_HEADER, &[BADGE_1, "B2,E2"]), 3, "expected 5 fields as in the header, found 2 (truncated row?)"),
-        (
-            "bad date",
-            csv(BADGES_HEADER, &["B1,E1,active,last tuesday,hq"]),
-            2,
-            "column `last_used_at`: \"last tuesday\" is not a date",
-        ),
+        ("bad date", csv(BADGES_HEADER, &["B1,E1,active,last tuesday,hq"]), 2, "column `last_used_at`: \"last tuesday\" is not a date"),
         (
             // Badges have no boolean column: a missing status instead.
             "missing status",
@@ -570,7 +585,15 @@ fn ldif_bad_input_is_refused() {
         (
             // LDIF's "wrong header": a change record instead of content.
             "change record",
-            ldif(&[&["version: 1", "", "dn: uid=ada,ou=People,dc=example,dc=com", "changetype: modify", "replace: mail", "mail: a@x", "-"]]),
+            ldif(&[&[
+                "version: 1",
+                "",
+                "dn: uid=ada,ou=People,dc=example,dc=com",
+                "changetype: modify",
+                "replace: mail",
+                "mail: a@x",
+                "-",
+            ]]),
             3,
             "LDIF change records (changetype: modify) are not supported: export the directory content (ldapsearch) instead",
         ),
@@ -581,12 +604,7 @@ fn ldif_bad_input_is_refused() {
             8,
             "entry without dn: an entry must start with a `dn:` line, found `objectClass:`",
         ),
-        (
-            "entries not separated",
-            ldif(&[LDIF_ADA, LDIF_AD_USER]),
-            7,
-            "a `dn:` line inside an entry: separate entries with an empty line",
-        ),
+        ("entries not separated", ldif(&[LDIF_ADA, LDIF_AD_USER]), 7, "a `dn:` line inside an entry: separate entries with an empty line"),
         (
             "bad date",
             ldif(&[&LDIF_ADA[..5], &["createTimestamp: 2020-01-01"]]),
@@ -646,8 +664,18 @@ fn ldif_bad_input_is_refused() {
             "entry without dn",
         ),
         ("UTF-16 export", b"\xFF\xFEd\0n\0:\0 \0".to_vec(), 1, "the file is UTF-16 (ldifde -u?)"),
-        ("NUL byte in a DN", ldif(&[&["dn: uid=a\0da,ou=People,dc=example,dc=com", "objectClass: inetOrgPerson"]]), 1, "column `dn`: the DN contains a NUL byte"),
-        ("NUL byte in a base64 login", ldif(&[&LDIF_ADA[..2], &["uid:: YQBkYQ=="]]), 3, "column `uid`: the value contains a NUL byte (byte 2)"),
+        (
+            "NUL byte in a DN",
+            ldif(&[&["dn: uid=a\0da,ou=People,dc=example,dc=com", "objectClass: inetOrgPerson"]]),
+            1,
+            "column `dn`: the DN contains a NUL byte",
+        ),
+        (
+            "NUL byte in a base64 login",
+            ldif(&[&LDIF_ADA[..2], &["uid:: YQBkYQ=="]]),
+            3,
+            "column `uid`: the value contains a NUL byte (byte 2)",
+        ),
         (
             "changetype: add after attributes",
             ldif(&[&LDIF_ADA[..3], &["changetype: add"]]),
@@ -721,8 +749,7 @@ fn aws_credential_report_bad_input_is_refused() {
     let row_without_mfa = aws_row("bob", &[]).replacen(",false,false,", ",false,", 1);
     let big_arn = format!("arn:aws:iam::123456789012:user/{}", ten_mb());
     let bad_utf8_user =
-        [aws_report(std::slice::from_ref(&root)), b"b\xFFb".to_vec(), aws_row("", &[]).into_bytes(), b"\n".to_vec()]
-            .concat();
+        [aws_report(std::slice::from_ref(&root)), b"b\xFFb".to_vec(), aws_row("", &[]).into_bytes(), b"\n".to_vec()].concat();
     let cases: Vec<Case> = vec![
         ("empty file", b"".to_vec(), 0, "the file is empty: expected a header line `user,arn,user_creation_time,"),
         (
@@ -776,7 +803,12 @@ fn aws_credential_report_bad_input_is_refused() {
             3,
             "column `arn`: field 2 is 10485791 bytes long; at most 65536",
         ),
-        ("duplicate header column", csv(&format!("{AWS_HEADER},MFA_Active"), &[&format!("{root},true")]), 1, "column `mfa_active`: duplicate column in the header: fields 8 and 23"),
+        (
+            "duplicate header column",
+            csv(&format!("{AWS_HEADER},MFA_Active"), &[&format!("{root},true")]),
+            1,
+            "column `mfa_active`: duplicate column in the header: fields 8 and 23",
+        ),
     ];
     check_refusals("aws-credential-report", "csv", &["--system", "x"], &aws_report(&[root, alice]), cases);
 }
@@ -814,8 +846,7 @@ fn missing_file_is_refused_naming_it() {
 }
 
 /// An export with its own column names, and the mapping to the canonical ones.
-const WORKDAY_HEADER: &str =
-    "Employee Number,Work Email,First,Last,Dept,Job,Manager,Office,Type,State,Hire Date,Term Date";
+const WORKDAY_HEADER: &str = "Employee Number,Work Email,First,Last,Dept,Job,Manager,Office,Type,State,Hire Date,Term Date";
 const WORKDAY_MAPPING: &str = r#"[columns]
 employee_id = "Employee Number"
 email = "Work Email"
@@ -923,28 +954,73 @@ fn hr_mapping_errors_are_refused() {
 
 const SCIM_ADA: &str = r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"u1","userName":"ada"}"#;
 const SCIM_BOB: &str = r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"u2","userName":"bob","active":false}"#;
-const SCIM_STAFF: &str = r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"id":"g1","displayName":"staff","members":[{"value":"u1"}]}"#;
+const SCIM_STAFF: &str =
+    r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"id":"g1","displayName":"staff","members":[{"value":"u1"}]}"#;
 
 #[test]
 fn scim_bad_input_is_refused() {
-    let big = format!(r#"{{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"u3","userName":"cy","displayName":"{}"}}"#, ten_mb());
+    let big =
+        format!(r#"{{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"u3","userName":"cy","displayName":"{}"}}"#, ten_mb());
     let cases: Vec<Case> = vec![
         ("empty file", b"".to_vec(), 0, "no records: importing this file would remove every scim record"),
         ("truncated line", text(&[SCIM_ADA, &SCIM_BOB[..40]]), 2, "not a JSON resource: EOF while parsing"),
         ("an array", text(&[SCIM_ADA, "[1, 2]"]), 2, "expected a JSON object (one SCIM resource per line)"),
-        ("not a User or Group", text(&[r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Role"]}"#]), 1, "column `schemas`: expected a SCIM User"),
-        ("no userName", text(&[SCIM_ADA, r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"u2"}"#]), 2, "column `userName`: a User needs a userName"),
-        ("duplicate userName", text(&[SCIM_ADA, &SCIM_BOB.replace("\"bob\"", "\"ADA\"")]), 2, "duplicate userName \"ADA\": line 1 has it too"),
+        (
+            "not a User or Group",
+            text(&[r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Role"]}"#]),
+            1,
+            "column `schemas`: expected a SCIM User",
+        ),
+        (
+            "no userName",
+            text(&[SCIM_ADA, r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"u2"}"#]),
+            2,
+            "column `userName`: a User needs a userName",
+        ),
+        (
+            "duplicate userName",
+            text(&[SCIM_ADA, &SCIM_BOB.replace("\"bob\"", "\"ADA\"")]),
+            2,
+            "duplicate userName \"ADA\": line 1 has it too",
+        ),
         ("active not a boolean", text(&[&SCIM_BOB.replace("false", "\"no\"")]), 1, "column `active`: expected true or false"),
         ("unknown member", text(&[SCIM_ADA, &SCIM_STAFF.replace("u1", "u9")]), 2, "member \"u9\" is no User or Group of this snapshot"),
-        ("bad date", text(&[&SCIM_ADA.replace("}", r#","meta":{"created":"soon"}}"#)]), 1, "column `meta.created`: \"soon\" is not an RFC 3339 date-time"),
+        (
+            "bad date",
+            text(&[&SCIM_ADA.replace("}", r#","meta":{"created":"soon"}}"#)]),
+            1,
+            "column `meta.created`: \"soon\" is not an RFC 3339 date-time",
+        ),
         ("bad UTF-8", [SCIM_ADA.as_bytes(), b"\n{\"x\":\"\xF0\x9F\"}\n"].concat(), 2, "the file is not UTF-8"),
         ("10 MB resource", text(&[SCIM_ADA, &big]), 2, "a resource of 10485861 bytes apart from Group members; expected at most 1114112"),
         ("duplicate Group id", text(&[SCIM_ADA, SCIM_STAFF, SCIM_STAFF]), 3, "column `id`: duplicate Group id \"g1\""),
-        ("duplicate User id", text(&[SCIM_ADA, &SCIM_BOB.replace("u2", "u1")]), 2, "column `id`: duplicate User id \"u1\": line 1 has it too"),
-        ("NUL in a userName", text(&[&SCIM_ADA.replace("\"ada\"", "\"a\\u0000da\"")]), 1, "column `userName`: the value contains a NUL byte"),
-        ("a list answer with a bad User", text(&[&format!(r#"{{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"Resources":[{SCIM_ADA},{}]}}"#, SCIM_BOB.replace("false", "0"))]), 1, "column `active`: expected true or false, found 0"),
-        ("a broken pretty-printed answer", text(&["{", r#"  "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"#, r#"  "Resources": ["#]), 4, "not a JSON document: EOF while parsing"),
+        (
+            "duplicate User id",
+            text(&[SCIM_ADA, &SCIM_BOB.replace("u2", "u1")]),
+            2,
+            "column `id`: duplicate User id \"u1\": line 1 has it too",
+        ),
+        (
+            "NUL in a userName",
+            text(&[&SCIM_ADA.replace("\"ada\"", "\"a\\u0000da\"")]),
+            1,
+            "column `userName`: the value contains a NUL byte",
+        ),
+        (
+            "a list answer with a bad User",
+            text(&[&format!(
+                r#"{{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"Resources":[{SCIM_ADA},{}]}}"#,
+                SCIM_BOB.replace("false", "0")
+            )]),
+            1,
+            "column `active`: expected true or false, found 0",
+        ),
+        (
+            "a broken pretty-printed answer",
+            text(&["{", r#"  "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"#, r#"  "Resources": ["#]),
+            4,
+            "not a JSON document: EOF while parsing",
+        ),
     ];
     check_refusals("scim", "jsonl", &["--system", "okta"], &text(&[SCIM_ADA, SCIM_BOB, SCIM_STAFF]), cases);
 }
@@ -955,7 +1031,8 @@ fn json_array(records: &[&str]) -> Vec<u8> {
     format!("[\n{}\n]\n", records.join(",\n")).into_bytes()
 }
 
-const OKTA_ADA: &str = r#"{"id":"00u1","status":"ACTIVE","created":"2020-01-01T00:00:00.000Z","profile":{"login":"ada@example.com","employeeNumber":"E1"}}"#;
+const OKTA_ADA: &str =
+    r#"{"id":"00u1","status":"ACTIVE","created":"2020-01-01T00:00:00.000Z","profile":{"login":"ada@example.com","employeeNumber":"E1"}}"#;
 const OKTA_BOB: &str = r#"{"id":"00u2","status":"SUSPENDED","lastLogin":null,"profile":{"login":"bob@example.com"}}"#;
 
 #[test]
@@ -966,16 +1043,51 @@ fn okta_bad_input_is_refused() {
         ("empty file", b"".to_vec(), 0, "no records: importing this file would remove every okta record"),
         ("truncated file", valid[..valid.len() - 8].to_vec(), 3, "not valid JSON: EOF while parsing a string (column 84)"),
         ("not objects", json_array(&[OKTA_ADA, "42"]), 3, "expected a JSON object (one record), found a number"),
-        ("missing login", json_array(&[OKTA_ADA, r#"{"id":"00u2","status":"ACTIVE","profile":{}}"#]), 3, "column `profile.login`: missing required field `profile.login` (the user's login)"),
-        ("missing status", json_array(&[&OKTA_ADA.replace(r#""status":"ACTIVE","#, "")]), 2, "column `status`: missing required field `status`"),
-        ("wrong type", json_array(&[&OKTA_ADA.replace(r#""E1""#, "1001")]), 2, "column `profile.employeeNumber`: expected a string, found the number \"1001\""),
-        ("unknown status", json_array(&[&OKTA_ADA.replace("ACTIVE", "ENABLED")]), 2, "column `status`: unknown status \"ENABLED\": expected one of ACTIVE,"),
-        ("bad date", json_array(&[&OKTA_ADA.replace("2020-01-01T00:00:00.000Z", "01/01/2020")]), 2, "column `created`: \"01/01/2020\" is not a date-time: expected RFC 3339"),
+        (
+            "missing login",
+            json_array(&[OKTA_ADA, r#"{"id":"00u2","status":"ACTIVE","profile":{}}"#]),
+            3,
+            "column `profile.login`: missing required field `profile.login` (the user's login)",
+        ),
+        (
+            "missing status",
+            json_array(&[&OKTA_ADA.replace(r#""status":"ACTIVE","#, "")]),
+            2,
+            "column `status`: missing required field `status`",
+        ),
+        (
+            "wrong type",
+            json_array(&[&OKTA_ADA.replace(r#""E1""#, "1001")]),
+            2,
+            "column `profile.employeeNumber`: expected a string, found the number \"1001\"",
+        ),
+        (
+            "unknown status",
+            json_array(&[&OKTA_ADA.replace("ACTIVE", "ENABLED")]),
+            2,
+            "column `status`: unknown status \"ENABLED\": expected one of ACTIVE,",
+        ),
+        (
+            "bad date",
+            json_array(&[&OKTA_ADA.replace("2020-01-01T00:00:00.000Z", "01/01/2020")]),
+            2,
+            "column `created`: \"01/01/2020\" is not a date-time: expected RFC 3339",
+        ),
         ("bad UTF-8", [json_array(&[OKTA_ADA]), b"\xC3(".to_vec()].concat(), 4, "the file is not UTF-8"),
-        ("duplicate user id", json_array(&[OKTA_ADA, OKTA_BOB, &OKTA_BOB.replace("bob@", "rob@")]), 4, "column `id`: duplicate user id \"00u2\": line 3 has it too"),
+        (
+            "duplicate user id",
+            json_array(&[OKTA_ADA, OKTA_BOB, &OKTA_BOB.replace("bob@", "rob@")]),
+            4,
+            "column `id`: duplicate user id \"00u2\": line 3 has it too",
+        ),
         ("NUL in an id", json_array(&[&OKTA_ADA.replace("00u1", "00\\u00001")]), 2, "column `id`: \"00\\01\" contains a NUL byte"),
         ("10 MB record", json_array(&[OKTA_ADA, &big]), 3, "a record of 10485866 bytes; expected at most 1048576"),
-        ("a factor in a file not named after its user", json_array(&[OKTA_ADA, r#"{"factorType":"sms","status":"ACTIVE"}"#]), 3, "an enrolled factor in a file not named after its user"),
+        (
+            "a factor in a file not named after its user",
+            json_array(&[OKTA_ADA, r#"{"factorType":"sms","status":"ACTIVE"}"#]),
+            3,
+            "an enrolled factor in a file not named after its user",
+        ),
         ("a string", b"\"okta\"\n".to_vec(), 1, "expected a JSON array or object"),
     ];
     check_refusals("okta", "json", &[], &valid, cases);
@@ -1025,15 +1137,50 @@ fn entra_bad_input_is_refused() {
         ("empty file", b"".to_vec(), 0, "no records: importing this file would remove every entra record"),
         ("truncated file", valid[..valid.len() - 30].to_vec(), 3, "not valid JSON: EOF while parsing"),
         ("value not an array", br#"{"value":{"id":"u1"}}"#.to_vec(), 1, "column `value`: expected an array of records under `value`"),
-        ("not a Graph record", graph_page(&[ENTRA_ADA, r#"{"id":"x"}"#]), 3, "expected a Microsoft Graph user (with userPrincipalName), group"),
-        ("accountEnabled not selected", graph_page(&[&ENTRA_ADA.replace(r#""accountEnabled":true,"#, "")]), 2, "column `accountEnabled`: missing required field `accountEnabled`: select it"),
-        ("wrong type", graph_page(&[&ENTRA_ADA.replace("true", "1")]), 2, "column `accountEnabled`: expected true or false, found the number \"1\""),
-        ("bad date", graph_page(&[&ENTRA_ADA.replace("}", r#","createdDateTime":"2024-13-01"}"#)]), 2, "column `createdDateTime`: \"2024-13-01\" is not a date-time"),
+        (
+            "not a Graph record",
+            graph_page(&[ENTRA_ADA, r#"{"id":"x"}"#]),
+            3,
+            "expected a Microsoft Graph user (with userPrincipalName), group",
+        ),
+        (
+            "accountEnabled not selected",
+            graph_page(&[&ENTRA_ADA.replace(r#""accountEnabled":true,"#, "")]),
+            2,
+            "column `accountEnabled`: missing required field `accountEnabled`: select it",
+        ),
+        (
+            "wrong type",
+            graph_page(&[&ENTRA_ADA.replace("true", "1")]),
+            2,
+            "column `accountEnabled`: expected true or false, found the number \"1\"",
+        ),
+        (
+            "bad date",
+            graph_page(&[&ENTRA_ADA.replace("}", r#","createdDateTime":"2024-13-01"}"#)]),
+            2,
+            "column `createdDateTime`: \"2024-13-01\" is not a date-time",
+        ),
         ("bad UTF-8", [graph_page(&[ENTRA_ADA]), b"\xFF".to_vec()].concat(), 4, "the file is not UTF-8"),
-        ("duplicate user id", graph_page(&[ENTRA_ADA, ENTRA_BOB, ENTRA_BOB]), 4, "column `id`: duplicate user id \"u2\": line 3 has it too"),
-        ("NUL in a login", graph_page(&[&ENTRA_ADA.replace("ada@", "ada\\u0000@")]), 2, "column `userPrincipalName`: \"ada\\0@example.com\" contains a NUL byte"),
+        (
+            "duplicate user id",
+            graph_page(&[ENTRA_ADA, ENTRA_BOB, ENTRA_BOB]),
+            4,
+            "column `id`: duplicate user id \"u2\": line 3 has it too",
+        ),
+        (
+            "NUL in a login",
+            graph_page(&[&ENTRA_ADA.replace("ada@", "ada\\u0000@")]),
+            2,
+            "column `userPrincipalName`: \"ada\\0@example.com\" contains a NUL byte",
+        ),
         ("10 MB record", graph_page(&[ENTRA_ADA, &big]), 3, "a record of 10485871 bytes; expected at most 1048576"),
-        ("unknown member", graph_page(&[ENTRA_ADA, r#"{"id":"g1","displayName":"Staff","securityEnabled":true,"members":[{"id":"u9"}]}"#]), 3, "column `members`: member \"u9\" of \"g1\" is no user of this import"),
+        (
+            "unknown member",
+            graph_page(&[ENTRA_ADA, r#"{"id":"g1","displayName":"Staff","securityEnabled":true,"members":[{"id":"u9"}]}"#]),
+            3,
+            "column `members`: member \"u9\" of \"g1\" is no user of this import",
+        ),
     ];
     check_refusals("entra", "json", &[], &valid, cases);
 }
@@ -1053,18 +1200,68 @@ fn google_workspace_bad_input_is_refused() {
     let cases: Vec<Case> = vec![
         ("empty file", b"".to_vec(), 0, "no records: importing this file would remove every google-workspace record"),
         ("truncated file", valid[..valid.len() - 40].to_vec(), 3, "not valid JSON: EOF while parsing"),
-        ("users not an array", br#"{"kind":"admin#directory#users","users":{"id":"101"}}"#.to_vec(), 1, "column `users`: expected an array of records under `users`"),
-        ("not a user or group", json_array(&[GOOGLE_ADA, r#"{"id":"x"}"#]), 3, "expected a Directory API user (with primaryEmail) or group (with email)"),
-        ("a user of a page without primaryEmail", google_page(&[GOOGLE_ADA, r#"{"id":"x"}"#]), 3, "column `primaryEmail`: missing required field `primaryEmail`"),
-        ("missing primaryEmail", google_page(&[&GOOGLE_ADA.replace(r#""primaryEmail":"ada@example.com","#, "")]), 2, "column `primaryEmail`: missing required field `primaryEmail`"),
-        ("wrong type", google_page(&[&GOOGLE_ADA.replace(r#""suspended":false"#, r#""suspended":"false""#)]), 2, "column `suspended`: expected true or false, found \"false\""),
-        ("bad date", google_page(&[&GOOGLE_ADA.replace("2026-03-01T10:00:00.000Z", "01/03/2026")]), 2, "column `lastLoginTime`: \"01/03/2026\" is not a date-time: expected RFC 3339"),
+        (
+            "users not an array",
+            br#"{"kind":"admin#directory#users","users":{"id":"101"}}"#.to_vec(),
+            1,
+            "column `users`: expected an array of records under `users`",
+        ),
+        (
+            "not a user or group",
+            json_array(&[GOOGLE_ADA, r#"{"id":"x"}"#]),
+            3,
+            "expected a Directory API user (with primaryEmail) or group (with email)",
+        ),
+        (
+            "a user of a page without primaryEmail",
+            google_page(&[GOOGLE_ADA, r#"{"id":"x"}"#]),
+            3,
+            "column `primaryEmail`: missing required field `primaryEmail`",
+        ),
+        (
+            "missing primaryEmail",
+            google_page(&[&GOOGLE_ADA.replace(r#""primaryEmail":"ada@example.com","#, "")]),
+            2,
+            "column `primaryEmail`: missing required field `primaryEmail`",
+        ),
+        (
+            "wrong type",
+            google_page(&[&GOOGLE_ADA.replace(r#""suspended":false"#, r#""suspended":"false""#)]),
+            2,
+            "column `suspended`: expected true or false, found \"false\"",
+        ),
+        (
+            "bad date",
+            google_page(&[&GOOGLE_ADA.replace("2026-03-01T10:00:00.000Z", "01/03/2026")]),
+            2,
+            "column `lastLoginTime`: \"01/03/2026\" is not a date-time: expected RFC 3339",
+        ),
         ("bad UTF-8", [google_page(&[GOOGLE_ADA]), b"\xC3(".to_vec()].concat(), 4, "the file is not UTF-8"),
-        ("duplicate user id", google_page(&[GOOGLE_ADA, GOOGLE_BOB, &GOOGLE_BOB.replace("bob@", "rob@")]), 4, "column `id`: duplicate user id \"102\": line 3 has it too"),
-        ("NUL in an id", google_page(&[&GOOGLE_ADA.replace("\"101\"", "\"1\\u000001\"")]), 2, "column `id`: \"1\\001\" contains a NUL byte"),
+        (
+            "duplicate user id",
+            google_page(&[GOOGLE_ADA, GOOGLE_BOB, &GOOGLE_BOB.replace("bob@", "rob@")]),
+            4,
+            "column `id`: duplicate user id \"102\": line 3 has it too",
+        ),
+        (
+            "NUL in an id",
+            google_page(&[&GOOGLE_ADA.replace("\"101\"", "\"1\\u000001\"")]),
+            2,
+            "column `id`: \"1\\001\" contains a NUL byte",
+        ),
         ("10 MB record", google_page(&[GOOGLE_ADA, &big]), 3, "a record of 10485912 bytes; expected at most 1048576"),
-        ("a member outside a named file", google_page(&[GOOGLE_ADA, r#"{"kind":"admin#directory#member","id":"101","role":"MEMBER"}"#]), 3, "a group member in a file not named after its group"),
-        ("neither JSON nor the CSV", b"\"users\"\n".to_vec(), 1, "wrong header: missing column(s) Email Address [Required], Status [READ ONLY]"),
+        (
+            "a member outside a named file",
+            google_page(&[GOOGLE_ADA, r#"{"kind":"admin#directory#member","id":"101","role":"MEMBER"}"#]),
+            3,
+            "a group member in a file not named after its group",
+        ),
+        (
+            "neither JSON nor the CSV",
+            b"\"users\"\n".to_vec(),
+            1,
+            "wrong header: missing column(s) Email Address [Required], Status [READ ONLY]",
+        ),
     ];
     check_refusals("google-workspace", "json", &[], &valid, cases);
 }
@@ -1078,22 +1275,70 @@ fn google_workspace_csv_bad_input_is_refused() {
     let big = format!("Cy,{},cy@example.com,/,,Active,,False,False", ten_mb());
     let valid = csv(GOOGLE_CSV_HEADER, &[GOOGLE_CSV_ADA, GOOGLE_CSV_BOB]);
     let cases: Vec<Case> = vec![
-        ("header and no data rows", csv(GOOGLE_CSV_HEADER, &[]), 0, "no records: importing this file would remove every google-workspace record"),
+        (
+            "header and no data rows",
+            csv(GOOGLE_CSV_HEADER, &[]),
+            0,
+            "no records: importing this file would remove every google-workspace record",
+        ),
         (
             "header without 2sv Enrolled",
-            csv("First Name [Required],Last Name [Required],Email Address [Required],Status [READ ONLY],Last Sign In [READ ONLY]", &["Ada,L,ada@example.com,Active,"]),
+            csv(
+                "First Name [Required],Last Name [Required],Email Address [Required],Status [READ ONLY],Last Sign In [READ ONLY]",
+                &["Ada,L,ada@example.com,Active,"],
+            ),
             1,
             "wrong header: missing column(s) 2sv Enrolled [READ ONLY]; expected a header with Email Address [Required],",
         ),
-        ("duplicate column", csv(&format!("{GOOGLE_CSV_HEADER},Email Address [Required]"), &[&format!("{GOOGLE_CSV_ADA},x")]), 1, "duplicate column in the header"),
-        ("truncated row", csv(GOOGLE_CSV_HEADER, &[GOOGLE_CSV_ADA, "Bob,Byte,bob@"]), 3, "expected 9 fields as in the header, found 3 (truncated row?)"),
-        ("bad date", csv(GOOGLE_CSV_HEADER, &[&GOOGLE_CSV_ADA.replace("2026/03/01", "01/03/2026")]), 2, "column `Last Sign In [READ ONLY]`: \"01/03/2026 10:00:00\" is not a date-time"),
-        ("unknown status", csv(GOOGLE_CSV_HEADER, &[&GOOGLE_CSV_ADA.replace("Active", "Enabled")]), 2, "column `Status [READ ONLY]`: unknown status \"Enabled\": expected Active, Suspended or Archived"),
-        ("bad boolean", csv(GOOGLE_CSV_HEADER, &[&GOOGLE_CSV_ADA.replace("True,True", "Yes please,True")]), 2, "column `2sv Enrolled [READ ONLY]`: \"Yes please\" is not a boolean"),
-        ("bad UTF-8", [csv(GOOGLE_CSV_HEADER, &[GOOGLE_CSV_ADA]), b"B\xC3(,Byte,bob@example.com,/,,Active,,True,True\n".to_vec()].concat(), 3, "the file is not UTF-8"),
-        ("duplicate address", csv(GOOGLE_CSV_HEADER, &[GOOGLE_CSV_ADA, GOOGLE_CSV_BOB, &GOOGLE_CSV_BOB.replace("bob@", "BOB@")]), 4, "duplicate user \"bob@example.com\": already on line 3"),
+        (
+            "duplicate column",
+            csv(&format!("{GOOGLE_CSV_HEADER},Email Address [Required]"), &[&format!("{GOOGLE_CSV_ADA},x")]),
+            1,
+            "duplicate column in the header",
+        ),
+        (
+            "truncated row",
+            csv(GOOGLE_CSV_HEADER, &[GOOGLE_CSV_ADA, "Bob,Byte,bob@"]),
+            3,
+            "expected 9 fields as in the header, found 3 (truncated row?)",
+        ),
+        (
+            "bad date",
+            csv(GOOGLE_CSV_HEADER, &[&GOOGLE_CSV_ADA.replace("2026/03/01", "01/03/2026")]),
+            2,
+            "column `Last Sign In [READ ONLY]`: \"01/03/2026 10:00:00\" is not a date-time",
+        ),
+        (
+            "unknown status",
+            csv(GOOGLE_CSV_HEADER, &[&GOOGLE_CSV_ADA.replace("Active", "Enabled")]),
+            2,
+            "column `Status [READ ONLY]`: unknown status \"Enabled\": expected Active, Suspended or Archived",
+        ),
+        (
+            "bad boolean",
+            csv(GOOGLE_CSV_HEADER, &[&GOOGLE_CSV_ADA.replace("True,True", "Yes please,True")]),
+            2,
+            "column `2sv Enrolled [READ ONLY]`: \"Yes please\" is not a boolean",
+        ),
+        (
+            "bad UTF-8",
+            [csv(GOOGLE_CSV_HEADER, &[GOOGLE_CSV_ADA]), b"B\xC3(,Byte,bob@example.com,/,,Active,,True,True\n".to_vec()].concat(),
+            3,
+            "the file is not UTF-8",
+        ),
+        (
+            "duplicate address",
+            csv(GOOGLE_CSV_HEADER, &[GOOGLE_CSV_ADA, GOOGLE_CSV_BOB, &GOOGLE_CSV_BOB.replace("bob@", "BOB@")]),
+            4,
+            "duplicate user \"bob@example.com\": already on line 3",
+        ),
         ("10 MB field", csv(GOOGLE_CSV_HEADER, &[GOOGLE_CSV_ADA, &big]), 3, "field 2 is 10485760 bytes long; at most 65536 are accepted"),
-        ("NUL in an address", csv(GOOGLE_CSV_HEADER, &[&GOOGLE_CSV_ADA.replace("ada@", "ada\0@")]), 2, "column `Email Address [Required]`: contains a NUL byte"),
+        (
+            "NUL in an address",
+            csv(GOOGLE_CSV_HEADER, &[&GOOGLE_CSV_ADA.replace("ada@", "ada\0@")]),
+            2,
+            "column `Email Address [Required]`: contains a NUL byte",
+        ),
     ];
     check_refusals("google-workspace", "csv", &[], &valid, cases);
 }
@@ -1109,18 +1354,68 @@ fn github_bad_input_is_refused() {
         ("empty file", b"".to_vec(), 0, "no records: importing this file would remove every github record"),
         ("truncated file", valid[..valid.len() - 20].to_vec(), 3, "not valid JSON: EOF while parsing"),
         ("not objects", json_array(&[GITHUB_ADA, "42"]), 3, "expected a JSON object (one record), found a number"),
-        ("not a user, team or membership", json_array(&[GITHUB_ADA, r#"{"id":7}"#]), 3, "expected a GitHub user (with login), team (with slug) or organisation membership (with user and role)"),
-        ("missing id", json_array(&[&GITHUB_ADA.replace(r#""id":1001,"#, "")]), 2, "column `id`: missing required field `id` (the user's id)"),
-        ("id not a whole number", json_array(&[&GITHUB_ADA.replace("1001", "10.01")]), 2, "column `id`: expected a whole number, found \"10.01\""),
-        ("wrong type", json_array(&[&GITHUB_ADA.replace(r#""site_admin":false"#, r#""site_admin":0"#)]), 2, "column `site_admin`: expected true or false, found the number \"0\""),
-        ("unknown account type", json_array(&[&GITHUB_ADA.replace("\"User\"", "\"Organization\"")]), 2, "column `type`: unknown account type \"Organization\": expected User or Bot"),
-        ("unknown role", json_array(&[&GITHUB_ADA.replace("}", r#","role":"owner"}"#)]), 2, "column `role`: unknown role \"owner\": expected admin, member or billing_manager"),
+        (
+            "not a user, team or membership",
+            json_array(&[GITHUB_ADA, r#"{"id":7}"#]),
+            3,
+            "expected a GitHub user (with login), team (with slug) or organisation membership (with user and role)",
+        ),
+        (
+            "missing id",
+            json_array(&[&GITHUB_ADA.replace(r#""id":1001,"#, "")]),
+            2,
+            "column `id`: missing required field `id` (the user's id)",
+        ),
+        (
+            "id not a whole number",
+            json_array(&[&GITHUB_ADA.replace("1001", "10.01")]),
+            2,
+            "column `id`: expected a whole number, found \"10.01\"",
+        ),
+        (
+            "wrong type",
+            json_array(&[&GITHUB_ADA.replace(r#""site_admin":false"#, r#""site_admin":0"#)]),
+            2,
+            "column `site_admin`: expected true or false, found the number \"0\"",
+        ),
+        (
+            "unknown account type",
+            json_array(&[&GITHUB_ADA.replace("\"User\"", "\"Organization\"")]),
+            2,
+            "column `type`: unknown account type \"Organization\": expected User or Bot",
+        ),
+        (
+            "unknown role",
+            json_array(&[&GITHUB_ADA.replace("}", r#","role":"owner"}"#)]),
+            2,
+            "column `role`: unknown role \"owner\": expected admin, member or billing_manager",
+        ),
         ("bad UTF-8", [json_array(&[GITHUB_ADA]), b"\xC3(".to_vec()].concat(), 4, "the file is not UTF-8"),
-        ("duplicate user id", json_array(&[GITHUB_ADA, GITHUB_BOB, &GITHUB_BOB.replace("bob", "rob")]), 4, "column `id`: duplicate user id \"1002\": line 3 has it too"),
-        ("NUL in a login", json_array(&[&GITHUB_ADA.replace("\"ada\"", "\"a\\u0000da\"")]), 2, "column `login`: \"a\\0da\" contains a NUL byte"),
+        (
+            "duplicate user id",
+            json_array(&[GITHUB_ADA, GITHUB_BOB, &GITHUB_BOB.replace("bob", "rob")]),
+            4,
+            "column `id`: duplicate user id \"1002\": line 3 has it too",
+        ),
+        (
+            "NUL in a login",
+            json_array(&[&GITHUB_ADA.replace("\"ada\"", "\"a\\u0000da\"")]),
+            2,
+            "column `login`: \"a\\0da\" contains a NUL byte",
+        ),
         ("10 MB record", json_array(&[GITHUB_ADA, &big]), 3, "a record of 10485844 bytes; expected at most 1048576"),
-        ("duplicate team slug", json_array(&[GITHUB_ADA, r#"{"id":1,"slug":"core"}"#, r#"{"id":2,"slug":"core"}"#]), 4, "column `slug`: duplicate team slug \"core\": line 3 has it too"),
-        ("membership of no member", json_array(&[GITHUB_ADA, &format!(r#"{{"state":"active","role":"admin","user":{GITHUB_BOB}}}"#)]), 3, "column `user.id`: the membership's user \"bob\" is no member or outside collaborator of this import"),
+        (
+            "duplicate team slug",
+            json_array(&[GITHUB_ADA, r#"{"id":1,"slug":"core"}"#, r#"{"id":2,"slug":"core"}"#]),
+            4,
+            "column `slug`: duplicate team slug \"core\": line 3 has it too",
+        ),
+        (
+            "membership of no member",
+            json_array(&[GITHUB_ADA, &format!(r#"{{"state":"active","role":"admin","user":{GITHUB_BOB}}}"#)]),
+            3,
+            "column `user.id`: the membership's user \"bob\" is no member or outside collaborator of this import",
+        ),
     ];
     check_refusals("github", "json", &[], &valid, cases);
 }
@@ -1143,8 +1438,12 @@ fn github_several_files_and_a_directory() {
     let members = sandbox.write("members.json", &json_array(&[GITHUB_ADA]));
     let disabled = sandbox.write("members-2fa_disabled.json", &json_array(&[GITHUB_BOB]));
     let out = sandbox.annexa(&["import", "github", members.to_str().expect("path"), disabled.to_str().expect("path")]);
-    let problems =
-        refusal_problems(&out, &disabled, 2, "column `id`: the user without two-factor authentication \"bob\" is no member or outside collaborator");
+    let problems = refusal_problems(
+        &out,
+        &disabled,
+        2,
+        "column `id`: the user without two-factor authentication \"bob\" is no member or outside collaborator",
+    );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     assert_eq!(state(&sandbox), before);
 }

@@ -61,7 +61,7 @@ impl App {
         }
         self.progress.step("loading the identity graph");
         let t0 = std::time::Instant::now();
-        let graph = store.load_graph()?;
+        let graph = self.load_graph(store)?;
         let t1 = std::time::Instant::now();
         self.progress.step(&format!("running checks over {} accounts, storing findings", thousands(graph.accounts.len() as u64)));
         let ledger = self.ledger_status(store)?;

@@ -60,7 +60,7 @@ impl App {
         }
         let mut store = self.store()?;
         let loading = std::time::Instant::now();
-        let graph = store.load_graph()?;
+        let graph = self.load_graph(&mut store)?;
         let config = &self.settings.config;
         let ctx = Context::new(&graph, config, now);
         let indexed = loading.elapsed();
@@ -333,7 +333,7 @@ impl App {
             return Ok(());
         }
         let now = self.now();
-        let graph = store.load_graph()?;
+        let graph = self.load_graph(&mut store)?;
         let ctx = Context::new(&graph, &self.settings.config, now);
         let by_key: std::collections::HashMap<String, usize> = graph.accounts.iter().enumerate().map(|(i, a)| (a.key(), i)).collect();
         let open_findings = store.open_findings_by_subject()?;

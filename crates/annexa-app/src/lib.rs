@@ -153,6 +153,14 @@ impl App {
         self.clock.now()
     }
 
+    /// The identity graph as imported, with the systems' inventory of the configuration
+    /// (owners, tiers, classifications) that no import carries.
+    pub(crate) fn load_graph(&self, store: &mut Store) -> Result<annexa_core::graph::IdentityGraph> {
+        let mut graph = store.load_graph()?;
+        graph.systems = self.settings.config.systems();
+        Ok(graph)
+    }
+
     /// A connection to the database, its schema brought up to date. Each use case opens
     /// its own, so that several run at once (the server's requests, its jobs).
     pub fn store(&self) -> Result<pool::Connection<'_>> {

@@ -72,7 +72,7 @@ impl App {
     /// identity graph as of `as_of`, side by side.
     pub fn compare_policies(&self, checks: &[String], as_of: annexa_core::time::Instant) -> Result<Vec<rego::reference::Comparison>> {
         let mut store = self.store()?;
-        let loaded = store.load_graph()?;
+        let loaded = self.load_graph(&mut store)?;
         let graph = loaded.resolved();
         let mut ctx = annexa_engine::context::Context::new(&graph, &self.settings.config, as_of);
         // What an audit gives the checks of Annexa's own records.

@@ -36,7 +36,7 @@ impl App {
         let mut store = self.store()?;
         let now = self.now();
         let events = store.due_jml_events(now)?;
-        let graph = store.load_graph()?;
+        let graph = self.load_graph(&mut store)?;
         let plan = annexa_engine::provision::plan(&graph, &self.settings.config, &events, now);
         Ok((plan, events.into_iter().map(|e| e.id).collect()))
     }

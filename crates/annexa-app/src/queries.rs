@@ -76,7 +76,7 @@ impl App {
     /// What explains each entitlement `employee_id` holds: the birthright rules and roles
     /// that apply to them, and for each holding the rule, role or request behind it.
     pub fn explain(&self, employee_id: &str) -> Result<annexa_engine::explain::Explanation> {
-        let graph = self.store()?.load_graph()?;
+        let graph = self.load_graph(&mut *self.store()?)?;
         annexa_engine::explain::explain(&graph, &self.settings.config, self.now(), employee_id)
             .ok_or_else(|| Error::not_found(format!("no person {employee_id:?} in the HR feed")))
     }

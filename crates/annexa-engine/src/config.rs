@@ -22,6 +22,8 @@ pub struct Config {
     pub provisioning: Provisioning,
     /// Target systems Annexa may change, and how to reach them.
     pub connectors: Vec<Connector>,
+    /// The systems' inventory: owner, criticality tier, data classification.
+    pub systems: Vec<SystemEntry>,
     /// How findings are handled once found: due dates by severity.
     pub findings: FindingsPolicy,
     /// Access certification campaigns: recommendations and how long a revocation may take.
@@ -267,6 +269,27 @@ impl Default for Provisioning {
     fn default() -> Self {
         Provisioning { max_attempts: 5, mover_grace_days: 14, screening_before_privileged: false }
     }
+}
+
+/// `[[systems]]`: one system of the inventory (A.5.9). Its owner reviews its access in
+/// campaigns with the `system-owner` strategy and answers for its accounts' revalidations
+/// when they have no owner of their own; a system Annexa imports but the inventory does
+/// not list has no owner.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SystemEntry {
+    /// As the imports name it (`--system`, the files' `system` column).
+    pub name: String,
+    /// The owner's employee id in HR.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// Criticality, 1 (most critical) to 4.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<u8>,
+    /// The classification of the data it holds (for example public, internal,
+    /// confidential, restricted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classification: Option<String>,
 }
 
 /// A target system: `kind = "ldap"` for OpenLDAP or Active Directory; `kind = "manual"` for
@@ -758,6 +781,19 @@ impl Config {
         Err(ConfigError::Invalid { file: file.to_string(), problems })
     }
 
+    /// The systems of the inventory, as the identity graph holds them.
+    pub fn systems(&self) -> Vec<annexa_core::model::System> {
+        self.systems
+            .iter()
+            .map(|s| annexa_core::model::System {
+                name: s.name.trim().into(),
+                owner: s.owner.as_deref().map(str::trim).map(String::from),
+                tier: s.tier,
+                classification: s.classification.clone(),
+            })
+            .collect()
+    }
+
     /// Every problem of the configuration, each with where it is (a path into the TOML).
     fn problems(&self) -> Vec<Problem> {
         let mut out = Vec::new();
@@ -772,6 +808,21 @@ impl Config {
             }
         }
         out.extend(self.risk.problems());
+        let mut systems = std::collections::HashSet::new();
+        for (i, sys) in self.systems.iter().enumerate() {
+            let at = || path(&[Key::Name("systems"), Key::Index(i)]);
+            if sys.name.trim().is_empty() {
+                out.push(Problem { at: at(), message: "a system needs a name".into() });
+            } else if !systems.insert(sys.name.as_str()) {
+                out.push(Problem { at: at(), message: format!("system {:?} appears twice", sys.name) });
+            }
+            if sys.owner.as_deref().is_some_and(|o| o.trim().is_empty()) {
+                out.push(Problem { at: at(), message: format!("system {:?}: owner is empty (leave it out when there is none)", sys.name) });
+            }
+            if let Some(tier) = sys.tier.filter(|t| !(1..=4).contains(t)) {
+                out.push(Problem { at: at(), message: format!("system {:?}: tier {tier}: expected 1 (most critical) to 4", sys.name) });
+            }
+        }
         let mut names = std::collections::HashSet::new();
         for (i, r) in self.campaigns.recurring.iter().enumerate() {
             let at = || path(&[Key::Name("campaigns"), Key::Name("recurring"), Key::Index(i)]);

@@ -431,6 +431,73 @@ fn a_returned_worksheet_applies_whole_or_not_at_all() {
     }
 }
 
+/// The `system-owner` strategy: the owner comes from the configuration's inventory of
+/// systems (`[[systems]]`); the owner's own access goes to their manager; a system the
+/// inventory does not list has no owner, so its items go to the fallback; a bad inventory
+/// is refused, each mistake named.
+#[test]
+fn system_owners_from_the_inventory_review_their_systems() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let config = d.join("annexa.toml");
+    std::fs::write(&config, "[[systems]]\nname = \"erp\"\nowner = \"E2\"\ntier = 1\nclassification = \"confidential\"\n").expect("config");
+    let config = config.to_str().expect("utf8").to_string();
+    let bad = d.join("bad.toml");
+    std::fs::write(&bad, "[[systems]]\nname = \"erp\"\ntier = 7\n\n[[systems]]\nname = \"erp\"\nowner = \" \"\n").expect("config");
+    let bad = bad.to_str().expect("utf8").to_string();
+    let due = (chrono::Utc::now().date_naive() + chrono::Days::new(30)).to_string();
+    for db in annexa_store::testing::fresh_databases(d) {
+        let db = db.as_str();
+        import(d, db, "hr", HR);
+        import(d, db, "accounts", ACCOUNTS);
+        import(d, db, "assignments", ASSIGNMENTS);
+        let create = |config: &str, name: &str| {
+            vec![
+                "--config".to_string(),
+                config.to_string(),
+                "--format".into(),
+                "json".into(),
+                "campaign".into(),
+                "create".into(),
+                "--name".into(),
+                name.into(),
+                "--scope".into(),
+                "system:erp".into(),
+                "--reviewer".into(),
+                "system-owner".into(),
+                "--due".into(),
+                due.clone(),
+                "--fallback".into(),
+                "E0".into(),
+            ]
+        };
+        let args = create(&config, "ERP by its owner");
+        let created: Value = serde_json::from_str(&ok(d, db, &args.iter().map(String::as_str).collect::<Vec<_>>())).expect("json");
+        let listed = items(d, db, &created["id"].to_string());
+        assert_eq!(listed.len(), 5, "{db}: every enabled account's erp access: {listed:?}");
+        for i in &listed {
+            let (reviewer, basis) = (i["reviewer"].as_str(), i["reviewer_basis"].as_str().unwrap_or_default());
+            if i["employee_id"] == "E2" {
+                // Leo owns the ERP: his own access goes to his manager, Ana.
+                assert_eq!(reviewer, Some("E1"), "{db}: {i}");
+                assert!(basis.starts_with("manager"), "{db}: {i}");
+            } else {
+                assert_eq!((reviewer, basis), (Some("E2"), "system-owner"), "{db}: {i}");
+            }
+        }
+        // Without the inventory the ERP has no owner: everything goes to the fallback.
+        let args = create("/dev/null", "ERP without an inventory");
+        let created: Value = serde_json::from_str(&ok(d, db, &args.iter().map(String::as_str).collect::<Vec<_>>())).expect("json");
+        let listed = items(d, db, &created["id"].to_string());
+        assert!(listed.iter().all(|i| i["reviewer"] == "E0"), "{db}: {listed:?}");
+        let args = create(&bad, "Refused");
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        refused(d, db, &args, "tier 7: expected 1 (most critical) to 4");
+        refused(d, db, &args, "system \"erp\" appears twice");
+        refused(d, db, &args, "owner is empty");
+    }
+}
+
 #[test]
 fn run_due_opens_recurring_campaigns_and_mover_reviews_once() {
     let dir = tempfile::tempdir().expect("tempdir");

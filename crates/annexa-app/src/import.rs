@@ -91,8 +91,8 @@ impl App {
         options: &ImportOptions,
         allow_empty: bool,
     ) -> Result<ImportOutcome> {
-        if kind == ImportKind::Assignments {
-            return self.import_assignments_streamed(store, file, bytes, options, allow_empty);
+        if matches!(kind, ImportKind::Accounts | ImportKind::Assignments) {
+            return self.import_streamed(store, kind, file, bytes, options, allow_empty);
         }
         self.progress.step(&format!("reading {file}"));
         let t0 = std::time::Instant::now();
@@ -181,21 +181,22 @@ impl App {
         Ok(outcome)
     }
 
-    /// [`App::import_into`] for an assignments file, the largest kind (millions of rows):
-    /// stored while it is read, the parser on one thread handing chunks to the store on
-    /// this one, the file hashed on a third; one transaction all the same, rolled back when
-    /// the file turns out bad.
-    fn import_assignments_streamed(
+    /// [`App::import_into`] for an accounts or assignments file, the largest kinds
+    /// (millions of rows): stored while it is read, the parser on one thread handing chunks
+    /// to the store on this one, the file hashed on a third; one transaction all the same,
+    /// rolled back when the file turns out bad.
+    fn import_streamed(
         &self,
         store: &mut annexa_store::Store,
+        kind: ImportKind,
         file: &str,
         bytes: &[u8],
         options: &ImportOptions,
         allow_empty: bool,
     ) -> Result<ImportOutcome> {
-        /// Assignments handed from the parser to the store at a time.
+        /// Records handed from the parser to the store at a time.
         const CHUNK: usize = 16_384;
-        let kind = ImportKind::Assignments;
+        use annexa_store::StreamedRecords;
         self.progress.step(&format!("reading and storing {file}"));
         let t0 = std::time::Instant::now();
         let now = self.now();
@@ -205,15 +206,21 @@ impl App {
         let mut quarantine: Option<Quarantine> = None;
         let mut parse = Duration::ZERO;
         let stored = std::thread::scope(|scope| {
-            let (send, receive) = std::sync::mpsc::sync_channel::<Vec<annexa_core::model::Assignment>>(4);
+            let (send, receive) = std::sync::mpsc::sync_channel::<StreamedRecords>(4);
             let mut hashing = Some(scope.spawn(|| annexa_core::to_hex(&Sha256::digest(bytes))));
             let mut parsing = Some(scope.spawn(move || {
-                let batch = annexa_connect::assignments::parse_streamed(file, bytes, options, CHUNK, &mut |chunk| send.send(chunk).is_ok());
+                let batch = if kind == ImportKind::Accounts {
+                    let emit = &mut |chunk| send.send(StreamedRecords::Accounts(chunk)).is_ok();
+                    annexa_connect::accounts::parse_streamed(file, bytes, options, CHUNK, emit)
+                } else {
+                    let emit = &mut |chunk| send.send(StreamedRecords::Assignments(chunk)).is_ok();
+                    annexa_connect::assignments::parse_streamed(file, bytes, options, CHUNK, emit)
+                };
                 (batch, t0.elapsed())
             }));
             let mut chunks = receive.into_iter();
             let expected = annexa_connect::line_breaks(bytes);
-            let stored = store.import_assignments_streamed(&self.actor, now, expected, &mut chunks, &mut |assignments| {
+            let stored = store.import_streamed(kind, &self.actor, now, expected, &mut chunks, &mut |records| {
                 let (batch, took) = parsing.take()?.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
                 let sha256 = hashing.take()?.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
                 parse = took;
@@ -224,7 +231,7 @@ impl App {
                         return None;
                     }
                 };
-                if assignments + batch.entitlements.len() == 0 && !allow_empty {
+                if records + batch.entitlements.len() == 0 && !allow_empty {
                     refused = Some(no_records(kind, file));
                     return None;
                 }
@@ -246,7 +253,7 @@ impl App {
                     quarantine: quarantine.clone(),
                 };
                 batch.entitlements = rest.entitlements.clone();
-                parsed = Some((batch, sha256, assignments));
+                parsed = Some((batch, sha256, records));
                 Some(rest)
             });
             // A store that stopped early stops the parser: its next chunk finds no receiver.
@@ -267,7 +274,7 @@ impl App {
                 return Err(e.into());
             }
         };
-        let Some((batch, sha256, assignments)) = parsed else {
+        let Some((batch, sha256, records)) = parsed else {
             return Err(Error::internal("the streamed import was stored without its parsed rest"));
         };
         self.progress.finish();
@@ -279,9 +286,9 @@ impl App {
             rows: batch.rows,
             systems: batch.systems.clone(),
             people: 0,
-            accounts: 0,
+            accounts: if kind == ImportKind::Accounts { records } else { 0 },
             entitlements: batch.entitlements.len(),
-            assignments,
+            assignments: if kind == ImportKind::Assignments { records } else { 0 },
             badges: 0,
             joiners: 0,
             movers: 0,

@@ -23,10 +23,35 @@ pub const REQUIRED: &[&str] = &[
 ];
 
 pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<ImportBatch, ImportError> {
+    let mut accounts = Vec::new();
+    let mut batch = parse_streamed(file, bytes, options, usize::MAX, &mut |chunk| {
+        if accounts.is_empty() {
+            accounts = chunk;
+        } else {
+            accounts.extend(chunk);
+        }
+        true
+    })?;
+    batch.accounts = accounts;
+    Ok(batch)
+}
+
+/// [`parse`], handing the accounts to `emit` as they are read, `chunk` at a time (with
+/// `usize::MAX`, once, in a vector sized for the whole file), so that they can be stored
+/// while the rest is read; the batch returned holds everything else. `emit` returns false
+/// when its receiver stopped (storing failed): reading stops there.
+pub fn parse_streamed(
+    file: &str,
+    bytes: &[u8],
+    options: &ImportOptions,
+    chunk: usize,
+    emit: &mut dyn FnMut(Vec<Account>) -> bool,
+) -> Result<ImportBatch, ImportError> {
     let mut table = Table::open(file, bytes, REQUIRED, &[], &Default::default())?;
     let mut batch = ImportBatch::default();
     let rows = table.rows_hint();
-    batch.accounts.reserve(rows);
+    let mut pending = Vec::with_capacity(rows.min(chunk));
+    let mut accounts = 0usize;
     let mut interner = Interner::default();
     let mut keys: AccountKeys = KeySet::with_capacity("account", rows);
     let mut refusals = Refusals::new(options);
@@ -34,17 +59,22 @@ pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<Import
         match account(&row, options, &mut interner, &mut keys) {
             Ok(account) => {
                 note_system(&mut batch.systems, &account.system);
-                batch.accounts.push(account);
+                pending.push(account);
+                accounts += 1;
+                if pending.len() >= chunk && !emit(std::mem::replace(&mut pending, Vec::with_capacity(chunk))) {
+                    return Ok(batch);
+                }
             }
             Err(e) => refusals.refuse(e)?,
         }
     }
+    emit(pending);
     // A file without rows still speaks for the system it was given (`--allow-empty`
     // then retires that system's records).
     if let Some(system) = options.system.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         note_system(&mut batch.systems, system);
     }
-    batch.rows = (batch.accounts.len() + refusals.len()) as u64;
+    batch.rows = (accounts + refusals.len()) as u64;
     batch.refused = refusals.into_rows();
     Ok(batch)
 }

@@ -45,8 +45,14 @@ pub struct NewImport<'a> {
     pub quarantine: Option<&'a Quarantine>,
 }
 
-/// What a streamed import ([`Store::import_assignments_streamed`]) learns only once its
-/// file is read whole.
+/// A chunk of a streamed import's records ([`Store::import_streamed`]).
+pub enum StreamedRecords {
+    Accounts(Vec<Account>),
+    Assignments(Vec<Assignment>),
+}
+
+/// What a streamed import ([`Store::import_streamed`]) learns only once its file is read
+/// whole.
 pub struct RestOfImport {
     pub file: String,
     pub sha256: String,
@@ -102,57 +108,74 @@ impl Store {
         Ok(import_record(new, import_id))
     }
 
-    /// Stores an assignments file while it is still being read: `chunks` yields its
-    /// assignments as the parser reads them, and each chunk is written at once (a system's
-    /// earlier records are retired when its first row arrives), so that parsing and writing
-    /// overlap. Once `chunks` ends, `rest` is given how many came and says the rest of the
-    /// import (known only when the whole file is read), or `None` to abandon it (the file was
-    /// refused): the transaction then rolls back and nothing is kept. One transaction, as
-    /// [`Store::import`]. `expected`: about how many assignments will come (room is
-    /// reserved for them).
-    pub fn import_assignments_streamed(
+    /// Stores an accounts or assignments file while it is still being read: `chunks` yields
+    /// its records as the parser reads them, and each chunk is written at once (a system's
+    /// earlier records are retired when its first record arrives), so that parsing and
+    /// writing overlap. Once `chunks` ends, `rest` is given how many records came and says
+    /// the rest of the import (known only when the whole file is read), or `None` to
+    /// abandon it (the file was refused): the transaction then rolls back and nothing is
+    /// kept. One transaction, as [`Store::import`]. `expected`: about how many records will
+    /// come (room is reserved for them).
+    pub fn import_streamed(
         &mut self,
+        kind: ImportKind,
         actor: &str,
         at: Instant,
         expected: usize,
-        chunks: &mut dyn Iterator<Item = Vec<Assignment>>,
+        chunks: &mut dyn Iterator<Item = StreamedRecords>,
         rest: &mut dyn FnMut(usize) -> Option<RestOfImport>,
     ) -> Result<Option<ImportRecord>, StoreError> {
         let usual = self.widen_cache_for_write()?;
-        let imported = self.import_streamed_in_one_transaction(actor, at, expected, chunks, rest);
+        let imported = self.import_streamed_in_one_transaction(kind, actor, at, expected, chunks, rest);
         self.restore_cache(usual)?;
         imported
     }
 
     fn import_streamed_in_one_transaction(
         &mut self,
+        kind: ImportKind,
         actor: &str,
         at: Instant,
         expected: usize,
-        chunks: &mut dyn Iterator<Item = Vec<Assignment>>,
+        chunks: &mut dyn Iterator<Item = StreamedRecords>,
         rest: &mut dyn FnMut(usize) -> Option<RestOfImport>,
     ) -> Result<Option<ImportRecord>, StoreError> {
-        let kind = ImportKind::Assignments;
         let mut tx = self.conn.transaction()?;
         let import_id = begin_import(&mut tx, kind)?;
         let mut retired: Vec<Name> = Vec::new();
-        let mut all: Vec<Assignment> = Vec::with_capacity(expected);
+        let mut retire = |tx: &mut Tx<'_>, system: &Name| -> Result<(), StoreError> {
+            if !retired.contains(system) {
+                retire_source(tx, kind, system)?;
+                retired.push(system.clone());
+            }
+            Ok(())
+        };
+        let (mut accounts, mut assignments): (Vec<Account>, Vec<Assignment>) = match kind {
+            ImportKind::Accounts => (Vec::with_capacity(expected), Vec::new()),
+            _ => (Vec::new(), Vec::with_capacity(expected)),
+        };
         for chunk in chunks {
-            for a in &chunk {
-                if !retired.contains(&a.system) {
-                    retire_source(&mut tx, kind, &a.system)?;
-                    retired.push(a.system.clone());
+            match chunk {
+                StreamedRecords::Accounts(chunk) => {
+                    for a in &chunk {
+                        retire(&mut tx, &a.system)?;
+                    }
+                    write_accounts(&mut tx, kind.as_str(), import_id, &chunk)?;
+                    accounts.extend(chunk);
+                }
+                StreamedRecords::Assignments(chunk) => {
+                    for a in &chunk {
+                        retire(&mut tx, &a.system)?;
+                    }
+                    write_assignments(&mut tx, kind.as_str(), import_id, &chunk)?;
+                    assignments.extend(chunk);
                 }
             }
-            write_assignments(&mut tx, kind.as_str(), import_id, &chunk)?;
-            all.extend(chunk);
         }
-        let Some(rest) = rest(all.len()) else { return Ok(None) };
-        // A system given but without rows (`--allow-empty`) is retired all the same.
+        let Some(rest) = rest(accounts.len() + assignments.len()) else { return Ok(None) };
+        // A system given but without records (`--allow-empty`) is retired all the same.
         for system in &rest.systems {
-            if !retired.iter().any(|r| **r == **system) {
-                retire_source(&mut tx, kind, system)?;
-            }
+            retire(&mut tx, &Name::from(system.as_str()))?;
         }
         write_entitlements(&mut tx, kind.as_str(), import_id, &rest.entitlements)?;
         let new = NewImport {
@@ -164,18 +187,18 @@ impl Store {
             at,
             systems: &rest.systems,
             people: &[],
-            accounts: &[],
+            accounts: &accounts,
             entitlements: &rest.entitlements,
-            assignments: &all,
+            assignments: &assignments,
             badges: &[],
             jml_events: &[],
             quarantine: rest.quarantine.as_ref(),
         };
         let blob = crate::snapshot::encode(&crate::snapshot::Records {
             people: &[],
-            accounts: &[],
+            accounts: &accounts,
             entitlements: &rest.entitlements,
-            assignments: &all,
+            assignments: &assignments,
             badges: &[],
         });
         complete_import(&mut tx, &new, import_id, &blob)?;
@@ -657,15 +680,41 @@ fn write_rows(tx: &mut Tx<'_>, new: &NewImport<'_>, import_id: i64) -> Result<()
             ])
         },
     )?;
-    let extras: Vec<(Option<String>, Option<String>)> = new
-        .accounts
+    write_accounts(tx, kind, import_id, new.accounts)?;
+    write_entitlements(tx, kind, import_id, new.entitlements)?;
+    write_assignments(tx, kind, import_id, new.assignments)?;
+    let zones: Vec<String> = new.badges.iter().map(|b| b.zones.join("|")).collect();
+    let badges: Vec<(&Badge, &String)> = new.badges.iter().zip(zones.iter()).collect();
+    tx.bulk_insert_keyed(
+        "badges",
+        &["system", "badge_id", "source_kind", "employee_id", "status", "last_used_at", "zones", "import_id", "line"],
+        &badges,
+        |(b, zones), v| {
+            v.extend([
+                Value::from(&*b.system),
+                (&*b.badge_id).into(),
+                kind.into(),
+                b.employee_id.as_deref().into(),
+                b.status.as_str().into(),
+                secs(b.last_used_at).into(),
+                zones.as_str().into(),
+                import_id.into(),
+                i64::from(b.origin.line).into(),
+            ])
+        },
+    )?;
+    Ok(())
+}
+
+fn write_accounts(tx: &mut Tx<'_>, kind: &str, import_id: i64, accounts: &[Account]) -> Result<(), StoreError> {
+    let extras: Vec<(Option<String>, Option<String>)> = accounts
         .iter()
         .map(|a| {
             let creds = if a.credentials.is_empty() { None } else { serde_json::to_string(&a.credentials).ok() };
             (mfa_text(&a.mfa), creds)
         })
         .collect();
-    let accounts: Vec<(&Account, &(Option<String>, Option<String>))> = new.accounts.iter().zip(extras.iter()).collect();
+    let rows: Vec<(&Account, &(Option<String>, Option<String>))> = accounts.iter().zip(extras.iter()).collect();
     tx.bulk_insert_keyed(
         "accounts",
         &[
@@ -690,7 +739,7 @@ fn write_rows(tx: &mut Tx<'_>, new: &NewImport<'_>, import_id: i64) -> Result<()
             "import_id",
             "line",
         ],
-        &accounts,
+        &rows,
         |(a, (mfa, creds)), v| {
             v.extend([
                 Value::from(&*a.system),
@@ -713,28 +762,6 @@ fn write_rows(tx: &mut Tx<'_>, new: &NewImport<'_>, import_id: i64) -> Result<()
                 creds.as_deref().into(),
                 import_id.into(),
                 i64::from(a.origin.line).into(),
-            ])
-        },
-    )?;
-    write_entitlements(tx, kind, import_id, new.entitlements)?;
-    write_assignments(tx, kind, import_id, new.assignments)?;
-    let zones: Vec<String> = new.badges.iter().map(|b| b.zones.join("|")).collect();
-    let badges: Vec<(&Badge, &String)> = new.badges.iter().zip(zones.iter()).collect();
-    tx.bulk_insert_keyed(
-        "badges",
-        &["system", "badge_id", "source_kind", "employee_id", "status", "last_used_at", "zones", "import_id", "line"],
-        &badges,
-        |(b, zones), v| {
-            v.extend([
-                Value::from(&*b.system),
-                (&*b.badge_id).into(),
-                kind.into(),
-                b.employee_id.as_deref().into(),
-                b.status.as_str().into(),
-                secs(b.last_used_at).into(),
-                zones.as_str().into(),
-                import_id.into(),
-                i64::from(b.origin.line).into(),
             ])
         },
     )?;

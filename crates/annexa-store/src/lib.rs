@@ -40,7 +40,7 @@ pub mod testing;
 
 pub use audit::{FindingFilter, FindingPage, FindingStatus, RunSummary, StoredFinding};
 pub use db::Dialect;
-pub use identity::{tables_of, NewImport, RestOfImport};
+pub use identity::{tables_of, NewImport, RestOfImport, StreamedRecords};
 pub use run::{CheckOutcome, Prepared, Preparer, RunEnd, RunInput, RunOutcome, RunStart, RunWriter};
 
 use db::Conn;

@@ -338,7 +338,17 @@ const ACC_SVC: &str = "x,svc1,svc-backup,,,Backup job,enabled,service,2021-01-01
 #[test]
 fn accounts_bad_input_is_refused() {
     let big_username = format!("x,u2,{},,,Long,enabled,human,,,,,", ten_mb());
+    // Accounts are stored while the file is read: a bad row after several chunks were
+    // written still leaves nothing behind.
+    let many: Vec<String> = (0..50_000).map(|i| format!("x,u{i},user{i},,,User {i},enabled,human,,,,,")).collect();
+    let late_duplicate: Vec<&str> = many.iter().map(String::as_str).chain(["x,u1,again,,,Again,enabled,human,,,,,"]).collect();
     let cases: Vec<Case> = vec![
+        (
+            "duplicate after 50,000 accounts stored",
+            csv(ACCOUNTS_HEADER, &late_duplicate),
+            50_002,
+            "column `account_id`: duplicate account \"x/u1\": already on line 3",
+        ),
         ("empty file", b"".to_vec(), 0, "the file is empty: expected a header line `system,account_id,username,"),
         (
             "wrong header (an HR file)",

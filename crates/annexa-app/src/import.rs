@@ -219,8 +219,7 @@ impl App {
                 (batch, t0.elapsed())
             }));
             let mut chunks = receive.into_iter();
-            let expected = annexa_connect::line_breaks(bytes);
-            let stored = store.import_streamed(kind, &self.actor, now, expected, &mut chunks, &mut |records| {
+            let stored = store.import_streamed(kind, &self.actor, now, &mut chunks, &mut |records| {
                 let (batch, took) = parsing.take()?.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
                 let sha256 = hashing.take()?.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
                 parse = took;

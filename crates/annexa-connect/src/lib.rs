@@ -113,7 +113,7 @@ pub struct ImportBatch {
 
 /// How many line breaks `bytes` holds: about how many rows a CSV file has, for reserving
 /// room before reading it.
-pub fn line_breaks(bytes: &[u8]) -> usize {
+pub(crate) fn line_breaks(bytes: &[u8]) -> usize {
     bytes.iter().filter(|&&b| b == b'\n').count()
 }
 

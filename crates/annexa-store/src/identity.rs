@@ -103,7 +103,8 @@ impl Store {
             let blob = encoding.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
             written.map(|()| blob)
         })?;
-        complete_import(&mut tx, new, import_id, &blob)?;
+        let records = [new.people.len(), new.accounts.len(), new.entitlements.len(), new.assignments.len(), new.badges.len()];
+        complete_import(&mut tx, new, import_id, &blob, records)?;
         tx.commit()?;
         Ok(import_record(new, import_id))
     }
@@ -114,19 +115,17 @@ impl Store {
     /// writing overlap. Once `chunks` ends, `rest` is given how many records came and says
     /// the rest of the import (known only when the whole file is read), or `None` to
     /// abandon it (the file was refused): the transaction then rolls back and nothing is
-    /// kept. One transaction, as [`Store::import`]. `expected`: about how many records will
-    /// come (room is reserved for them).
+    /// kept. One transaction, as [`Store::import`].
     pub fn import_streamed(
         &mut self,
         kind: ImportKind,
         actor: &str,
         at: Instant,
-        expected: usize,
         chunks: &mut dyn Iterator<Item = StreamedRecords>,
         rest: &mut dyn FnMut(usize) -> Option<RestOfImport>,
     ) -> Result<Option<ImportRecord>, StoreError> {
         let usual = self.widen_cache_for_write()?;
-        let imported = self.import_streamed_in_one_transaction(kind, actor, at, expected, chunks, rest);
+        let imported = self.import_streamed_in_one_transaction(kind, actor, at, chunks, rest);
         self.restore_cache(usual)?;
         imported
     }
@@ -136,7 +135,6 @@ impl Store {
         kind: ImportKind,
         actor: &str,
         at: Instant,
-        expected: usize,
         chunks: &mut dyn Iterator<Item = StreamedRecords>,
         rest: &mut dyn FnMut(usize) -> Option<RestOfImport>,
     ) -> Result<Option<ImportRecord>, StoreError> {
@@ -150,10 +148,9 @@ impl Store {
             }
             Ok(())
         };
-        let (mut accounts, mut assignments): (Vec<Account>, Vec<Assignment>) = match kind {
-            ImportKind::Accounts => (Vec::with_capacity(expected), Vec::new()),
-            _ => (Vec::new(), Vec::with_capacity(expected)),
-        };
+        // Each chunk is written, encoded into the snapshot and dropped.
+        let mut snapshot = crate::snapshot::StreamEncoder::new(kind == ImportKind::Accounts);
+        let (mut accounts, mut assignments) = (0, 0);
         for chunk in chunks {
             match chunk {
                 StreamedRecords::Accounts(chunk) => {
@@ -161,18 +158,20 @@ impl Store {
                         retire(&mut tx, &a.system)?;
                     }
                     write_accounts(&mut tx, kind.as_str(), import_id, &chunk)?;
-                    accounts.extend(chunk);
+                    snapshot.accounts(&chunk);
+                    accounts += chunk.len();
                 }
                 StreamedRecords::Assignments(chunk) => {
                     for a in &chunk {
                         retire(&mut tx, &a.system)?;
                     }
                     write_assignments(&mut tx, kind.as_str(), import_id, &chunk)?;
-                    assignments.extend(chunk);
+                    snapshot.assignments(&chunk);
+                    assignments += chunk.len();
                 }
             }
         }
-        let Some(rest) = rest(accounts.len() + assignments.len()) else { return Ok(None) };
+        let Some(rest) = rest(accounts + assignments) else { return Ok(None) };
         // A system given but without records (`--allow-empty`) is retired all the same.
         for system in &rest.systems {
             retire(&mut tx, &Name::from(system.as_str()))?;
@@ -187,21 +186,15 @@ impl Store {
             at,
             systems: &rest.systems,
             people: &[],
-            accounts: &accounts,
+            accounts: &[],
             entitlements: &rest.entitlements,
-            assignments: &assignments,
+            assignments: &[],
             badges: &[],
             jml_events: &[],
             quarantine: rest.quarantine.as_ref(),
         };
-        let blob = crate::snapshot::encode(&crate::snapshot::Records {
-            people: &[],
-            accounts: &accounts,
-            entitlements: &rest.entitlements,
-            assignments: &assignments,
-            badges: &[],
-        });
-        complete_import(&mut tx, &new, import_id, &blob)?;
+        let blob = snapshot.finish(&rest.entitlements);
+        complete_import(&mut tx, &new, import_id, &blob, [0, accounts, rest.entitlements.len(), assignments, 0])?;
         tx.commit()?;
         Ok(Some(import_record(&new, import_id)))
     }
@@ -495,8 +488,9 @@ fn retire_source(tx: &mut Tx<'_>, kind: ImportKind, system: &str) -> Result<(), 
 }
 
 /// Completes an import whose rows are written: its row, its snapshot, its ledger entries
-/// (the import and the JML events it brings) and its systems' current import.
-fn complete_import(tx: &mut Tx<'_>, new: &NewImport<'_>, import_id: i64, blob: &[u8]) -> Result<(), StoreError> {
+/// (the import and the JML events it brings) and its systems' current import. `records`:
+/// how many people, accounts, entitlements, assignments and badges it holds.
+fn complete_import(tx: &mut Tx<'_>, new: &NewImport<'_>, import_id: i64, blob: &[u8], records: [usize; 5]) -> Result<(), StoreError> {
     let kind = new.kind.as_str();
     let systems_json = serde_json::to_string(&new.systems).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     tx.execute(
@@ -526,11 +520,11 @@ fn complete_import(tx: &mut Tx<'_>, new: &NewImport<'_>, import_id: i64, blob: &
                 "rows": new.rows,
                 "systems": new.systems,
                 "records": {
-                    "people": new.people.len(),
-                    "accounts": new.accounts.len(),
-                    "entitlements": new.entitlements.len(),
-                    "assignments": new.assignments.len(),
-                    "badges": new.badges.len(),
+                    "people": records[0],
+                    "accounts": records[1],
+                    "entitlements": records[2],
+                    "assignments": records[3],
+                    "badges": records[4],
                 },
     });
     // Only a lenient import that refused rows says so: other entries read as before.

@@ -34,11 +34,14 @@ pub struct Records<'a> {
     pub badges: &'a [Badge],
 }
 
-struct Writer<'a> {
+/// The encoder's state: the dictionary so far and the body. It owns its strings (a copy of
+/// each distinct one), so that a streamed import's records can be dropped once encoded.
+struct Writer {
     /// FxHash: every string of every record is looked up here (85 million at 1,000,000
     /// people), where SipHash took seconds.
-    dict: rustc_hash::FxHashMap<&'a str, u64>,
-    strings: Vec<&'a str>,
+    dict: rustc_hash::FxHashMap<Box<str>, u64>,
+    /// The dictionary as it will be written: each new string, length-prefixed.
+    dict_bytes: Vec<u8>,
     body: Vec<u8>,
 }
 
@@ -50,19 +53,27 @@ fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     out.push(v as u8);
 }
 
-impl<'a> Writer<'a> {
+impl Writer {
     fn varint(&mut self, v: u64) {
         put_varint(&mut self.body, v);
     }
-    fn str(&mut self, s: &'a str) {
-        let next = self.strings.len() as u64;
-        let id = *self.dict.entry(s).or_insert(next);
-        if id == next {
-            self.strings.push(s);
-        }
+    fn new(body: usize) -> Writer {
+        Writer { dict: Default::default(), dict_bytes: Vec::new(), body: Vec::with_capacity(body) }
+    }
+    fn str(&mut self, s: &str) {
+        let id = match self.dict.get(s) {
+            Some(&id) => id,
+            None => {
+                let id = self.dict.len() as u64;
+                put_varint(&mut self.dict_bytes, s.len() as u64);
+                self.dict_bytes.extend_from_slice(s.as_bytes());
+                self.dict.insert(s.into(), id);
+                id
+            }
+        };
         self.varint(id);
     }
-    fn opt_str(&mut self, s: Option<&'a str>) {
+    fn opt_str(&mut self, s: Option<&str>) {
         match s {
             None => self.body.push(0),
             Some(s) => {
@@ -95,19 +106,46 @@ impl<'a> Writer<'a> {
     }
 
     /// Writes `items` as a chunked section.
-    fn section<T>(&mut self, items: &'a [T], put: fn(&mut Writer<'a>, &'a T)) {
+    fn section<T>(&mut self, items: &[T], put: fn(&mut Writer, &T)) {
         self.varint(items.len() as u64);
         self.varint(items.len().div_ceil(CHUNK) as u64);
         for chunk in items.chunks(CHUNK) {
-            let outer = std::mem::take(&mut self.body);
-            for item in chunk {
-                put(self, item);
-            }
-            let bytes = std::mem::replace(&mut self.body, outer);
+            let bytes = self.encoded(chunk, put, Vec::new());
             self.varint(chunk.len() as u64);
             self.varint(bytes.len() as u64);
             self.body.extend_from_slice(&bytes);
         }
+    }
+
+    /// `items` encoded after what `into` holds (the dictionary grows as they need).
+    fn encoded<T>(&mut self, items: &[T], put: fn(&mut Writer, &T), into: Vec<u8>) -> Vec<u8> {
+        let outer = std::mem::replace(&mut self.body, into);
+        for item in items {
+            put(self, item);
+        }
+        std::mem::replace(&mut self.body, outer)
+    }
+
+    /// Writes a section whose chunks were encoded already (`(records, bytes)` each).
+    fn section_of_chunks(&mut self, chunks: &[(usize, Vec<u8>)]) {
+        self.varint(chunks.iter().map(|(n, _)| *n as u64).sum());
+        self.varint(chunks.len() as u64);
+        for (n, bytes) in chunks {
+            self.varint(*n as u64);
+            self.varint(bytes.len() as u64);
+            self.body.extend_from_slice(bytes);
+        }
+    }
+
+    /// The blob: magic, format, dictionary, then the body.
+    fn finish(self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.body.len() + self.dict_bytes.len() + 16);
+        out.extend_from_slice(MAGIC);
+        put_varint(&mut out, FORMAT);
+        put_varint(&mut out, self.dict.len() as u64);
+        out.extend_from_slice(&self.dict_bytes);
+        out.extend_from_slice(&self.body);
+        out
     }
 }
 
@@ -116,7 +154,7 @@ fn ordinal<T: PartialEq>(all: &[T], v: &T) -> u8 {
     all.iter().position(|x| x == v).unwrap_or(0) as u8
 }
 
-fn put_person<'a>(w: &mut Writer<'a>, p: &'a Person) {
+fn put_person(w: &mut Writer, p: &Person) {
     w.str(&p.employee_id);
     w.opt_str(p.email.as_deref());
     w.str(&p.given_name);
@@ -133,7 +171,7 @@ fn put_person<'a>(w: &mut Writer<'a>, p: &'a Person) {
     w.varint(u64::from(p.origin.line));
 }
 
-fn put_account<'a>(w: &mut Writer<'a>, a: &'a Account) {
+fn put_account(w: &mut Writer, a: &Account) {
     w.str(&a.system);
     w.str(&a.account_id);
     w.str(&a.username);
@@ -167,7 +205,7 @@ fn put_account<'a>(w: &mut Writer<'a>, a: &'a Account) {
     w.varint(u64::from(a.origin.line));
 }
 
-fn put_entitlement<'a>(w: &mut Writer<'a>, e: &'a Entitlement) {
+fn put_entitlement(w: &mut Writer, e: &Entitlement) {
     w.str(&e.system);
     w.str(&e.name);
     w.byte(e.privileged as u8);
@@ -175,7 +213,7 @@ fn put_entitlement<'a>(w: &mut Writer<'a>, e: &'a Entitlement) {
     w.varint(u64::from(e.origin.line));
 }
 
-fn put_assignment<'a>(w: &mut Writer<'a>, a: &'a Assignment) {
+fn put_assignment(w: &mut Writer, a: &Assignment) {
     w.str(&a.system);
     w.str(&a.account_id);
     w.str(&a.entitlement);
@@ -187,7 +225,7 @@ fn put_assignment<'a>(w: &mut Writer<'a>, a: &'a Assignment) {
     w.varint(u64::from(a.origin.line));
 }
 
-fn put_badge<'a>(w: &mut Writer<'a>, b: &'a Badge) {
+fn put_badge(w: &mut Writer, b: &Badge) {
     w.str(&b.system);
     w.str(&b.badge_id);
     w.opt_str(b.employee_id.as_deref());
@@ -202,26 +240,79 @@ fn put_badge<'a>(w: &mut Writer<'a>, b: &'a Badge) {
 
 /// Encodes an import's records.
 pub fn encode(r: &Records<'_>) -> Vec<u8> {
-    let mut w = Writer {
-        dict: Default::default(),
-        strings: Vec::new(),
-        body: Vec::with_capacity(48 * (r.assignments.len() + r.accounts.len() + 16)),
-    };
+    let mut w = Writer::new(48 * (r.assignments.len() + r.accounts.len() + 16));
     w.section(r.people, put_person);
     w.section(r.accounts, put_account);
     w.section(r.entitlements, put_entitlement);
     w.section(r.assignments, put_assignment);
     w.section(r.badges, put_badge);
-    let mut out = Vec::with_capacity(w.body.len() + 16 * w.strings.len() + 16);
-    out.extend_from_slice(MAGIC);
-    put_varint(&mut out, FORMAT);
-    put_varint(&mut out, w.strings.len() as u64);
-    for s in &w.strings {
-        put_varint(&mut out, s.len() as u64);
-        out.extend_from_slice(s.as_bytes());
+    w.finish()
+}
+
+/// Encodes the snapshot of a streamed import (accounts or assignments arriving in chunks,
+/// see `Store::import_streamed`) as they come, so that each chunk of records can be dropped
+/// once written: the import holds its file's bytes, not its records twice over.
+pub struct StreamEncoder {
+    w: Writer,
+    /// The streamed section's chunks so far, `CHUNK` records each but the last.
+    chunks: Vec<(usize, Vec<u8>)>,
+    current: Vec<u8>,
+    current_records: usize,
+    accounts: bool,
+}
+
+impl StreamEncoder {
+    /// An encoder of a streamed accounts (`accounts`) or assignments file.
+    pub fn new(accounts: bool) -> StreamEncoder {
+        StreamEncoder { w: Writer::new(0), chunks: Vec::new(), current: Vec::new(), current_records: 0, accounts }
     }
-    out.extend_from_slice(&w.body);
-    out
+
+    pub fn accounts(&mut self, items: &[Account]) {
+        self.add(items, put_account);
+    }
+
+    pub fn assignments(&mut self, items: &[Assignment]) {
+        self.add(items, put_assignment);
+    }
+
+    fn add<T>(&mut self, items: &[T], put: fn(&mut Writer, &T)) {
+        for part in items.chunks(CHUNK) {
+            let room = CHUNK - self.current_records;
+            let (now, later) = part.split_at(room.min(part.len()));
+            self.current = self.w.encoded(now, put, std::mem::take(&mut self.current));
+            self.current_records += now.len();
+            if self.current_records == CHUNK {
+                self.chunks.push((CHUNK, std::mem::take(&mut self.current)));
+                self.current_records = 0;
+            }
+            if !later.is_empty() {
+                self.current = self.w.encoded(later, put, Vec::new());
+                self.current_records = later.len();
+            }
+        }
+    }
+
+    /// The blob, with the entitlements the file named (known once it is read).
+    pub fn finish(mut self, entitlements: &[Entitlement]) -> Vec<u8> {
+        if self.current_records > 0 {
+            self.chunks.push((self.current_records, std::mem::take(&mut self.current)));
+        }
+        let none: &[Person] = &[];
+        self.w.section(none, put_person);
+        if self.accounts {
+            self.w.section_of_chunks(&self.chunks);
+        } else {
+            self.w.section::<Account>(&[], put_account);
+        }
+        self.w.section(entitlements, put_entitlement);
+        if self.accounts {
+            self.w.section::<Assignment>(&[], put_assignment);
+        } else {
+            self.w.section_of_chunks(&self.chunks);
+        }
+        self.w.section::<Badge>(&[], put_badge);
+        self.w.finish()
+    }
 }
 
 struct Reader<'b> {
@@ -835,6 +926,49 @@ mod tests {
         let mut only_hq = IdentityGraph::default();
         decode(9, &blob, &|s| s == "hq", &mut only_hq).expect("decodes");
         assert_eq!((only_hq.accounts.len(), only_hq.badges.len(), only_hq.people.len()), (0, 1, 1));
+    }
+
+    /// A streamed import's snapshot, encoded chunk by chunk in pieces that straddle the
+    /// snapshot's own chunks, decodes to what the whole-file encoding gives.
+    #[test]
+    fn a_snapshot_encoded_as_records_stream_in_decodes_like_one_encoded_whole() {
+        let (_, accounts, entitlements, _, _) = records();
+        let n = 2 * CHUNK + 123;
+        let assignments: Vec<Assignment> = (0..n)
+            .map(|i| Assignment {
+                system: "aws".into(),
+                account_id: format!("user-{}", i % 5_000).into(),
+                entitlement: format!("group/{}", i / 5_000).into(),
+                granted_at: None,
+                granted_by: (i % 3 == 0).then(|| "E1".into()),
+                source: GrantSource::Manual,
+                last_certified_at: None,
+                last_certified_by: None,
+                origin: Origin { import_id: 9, line: i as u32 + 2 },
+            })
+            .collect();
+        let whole = encode(&Records { people: &[], accounts: &[], entitlements: &entitlements, assignments: &assignments, badges: &[] });
+        let mut streamed = StreamEncoder::new(false);
+        for piece in assignments.chunks(16_384 + 7) {
+            streamed.assignments(piece);
+        }
+        let streamed = streamed.finish(&entitlements);
+        // The accounts they name, as another import would have brought them.
+        let holders: Vec<Account> = (0..5_000)
+            .map(|i| Account { account_id: format!("user-{i}").into(), ..accounts[0].clone() })
+            .collect();
+        let graph = || IdentityGraph { accounts: holders.clone(), ..Default::default() };
+        let (mut a, mut b) = (graph(), graph());
+        decode(9, &whole, &|_| true, &mut a).expect("whole");
+        decode(9, &streamed, &|_| true, &mut b).expect("streamed");
+        assert_eq!((a.grants.len(), a.unattached_assignments), (n, 0), "every assignment resolved");
+        assert_eq!((b.entitlements, b.grants), (a.entitlements, a.grants));
+
+        let mut streamed = StreamEncoder::new(true);
+        streamed.accounts(&accounts);
+        let mut g = IdentityGraph::default();
+        decode(9, &streamed.finish(&[]), &|_| true, &mut g).expect("accounts");
+        assert_eq!(g.accounts, accounts);
     }
 
     #[test]

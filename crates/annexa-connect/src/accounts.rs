@@ -23,15 +23,7 @@ pub const REQUIRED: &[&str] = &[
 ];
 
 pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<ImportBatch, ImportError> {
-    let mut accounts = Vec::new();
-    let mut batch = parse_streamed(file, bytes, options, usize::MAX, &mut |chunk| {
-        if accounts.is_empty() {
-            accounts = chunk;
-        } else {
-            accounts.extend(chunk);
-        }
-        true
-    })?;
+    let (mut batch, accounts) = crate::whole(|emit| parse_streamed(file, bytes, options, usize::MAX, emit))?;
     batch.accounts = accounts;
     Ok(batch)
 }

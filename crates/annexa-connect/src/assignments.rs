@@ -10,15 +10,7 @@ pub const REQUIRED: &[&str] = &["system", "account_id", "entitlement", "privileg
 pub const OPTIONAL: &[&str] = &["last_certified_at", "last_certified_by", "entitlement_owner"];
 
 pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<ImportBatch, ImportError> {
-    let mut assignments = Vec::new();
-    let mut batch = parse_streamed(file, bytes, options, usize::MAX, &mut |chunk| {
-        if assignments.is_empty() {
-            assignments = chunk;
-        } else {
-            assignments.extend(chunk);
-        }
-        true
-    })?;
+    let (mut batch, assignments) = crate::whole(|emit| parse_streamed(file, bytes, options, usize::MAX, emit))?;
     batch.assignments = assignments;
     Ok(batch)
 }

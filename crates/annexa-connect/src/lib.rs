@@ -111,6 +111,23 @@ pub struct ImportBatch {
     pub warnings: Vec<ImportError>,
 }
 
+/// A streamed parser's output taken whole: what it emitted, in one vector (the parser's
+/// first chunk, sized for the file, when it emitted once), with the rest of its batch.
+pub(crate) fn whole<T>(
+    parse: impl FnOnce(&mut dyn FnMut(Vec<T>) -> bool) -> Result<ImportBatch, ImportError>,
+) -> Result<(ImportBatch, Vec<T>), ImportError> {
+    let mut all = Vec::new();
+    let batch = parse(&mut |chunk| {
+        if all.is_empty() {
+            all = chunk;
+        } else {
+            all.extend(chunk);
+        }
+        true
+    })?;
+    Ok((batch, all))
+}
+
 /// How many line breaks `bytes` holds: about how many rows a CSV file has, for reserving
 /// room before reading it.
 pub(crate) fn line_breaks(bytes: &[u8]) -> usize {

@@ -453,7 +453,7 @@ fn read_tables(tx: &mut Tx<'_>) -> Result<IdentityGraph, StoreError> {
 /// A system is fed by one source kind per table: two kinds replacing each other's rows
 /// would silently lose data, so the second one is refused with a way out.
 /// The systems whose records an import of `kind` replaces (HR: the one feed, `""`).
-fn import_systems<'a>(kind: ImportKind, systems: &'a [String]) -> Vec<&'a str> {
+fn import_systems(kind: ImportKind, systems: &[String]) -> Vec<&str> {
     if kind == ImportKind::Hr {
         vec![""]
     } else {

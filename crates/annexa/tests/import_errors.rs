@@ -1457,3 +1457,36 @@ fn github_several_files_and_a_directory() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     assert_eq!(state(&sandbox), before);
 }
+
+/// A file with no rows, imported on purpose (`--allow-empty`), retires what its system had:
+/// for the streamed kinds too (accounts, assignments), where nothing arrives to retire it.
+#[test]
+fn an_empty_file_imported_on_purpose_retires_its_system() {
+    let sandbox = Sandbox::new();
+    let accounts = sandbox.write("accounts.csv", csv(ACCOUNTS_HEADER, &[ACC_ADA, ACC_SVC]));
+    let assignments = sandbox.write("assignments.csv", csv(ASSIGNMENTS_HEADER, &[ASG_ADMIN, ASG_READ]));
+    for (kind, file) in [("accounts", &accounts), ("assignments", &assignments)] {
+        let out = sandbox.import(kind, file, &["--system", "x"]);
+        assert!(out.status.success(), "{kind}: {}", stderr(&out));
+    }
+    let count = |table: &str| -> i64 {
+        let c = rusqlite::Connection::open(sandbox.path("a.db")).expect("sqlite");
+        c.query_row(&format!("SELECT COUNT(*) FROM {table} WHERE system = 'x'"), [], |r| r.get(0)).expect("count")
+    };
+    assert_eq!((count("accounts"), count("assignments")), (2, 2));
+    let graph =
+        || annexa_store::Store::open(&format!("sqlite://{}", sandbox.path("a.db").display())).expect("store").load_graph().expect("graph");
+    assert_eq!((graph().accounts.len(), graph().grants.len()), (2, 2), "the graph as imported: u1 holds admins and readers");
+
+    for (kind, header) in [("assignments", ASSIGNMENTS_HEADER), ("accounts", ACCOUNTS_HEADER)] {
+        let empty = sandbox.write(&format!("empty-{kind}.csv"), csv(header, &[]));
+        let refused = sandbox.import(kind, &empty, &["--system", "x"]);
+        assert_eq!(refused.status.code(), Some(2), "{kind}: without --allow-empty: {}", stderr(&refused));
+        let out = sandbox.import(kind, &empty, &["--system", "x", "--allow-empty"]);
+        assert!(out.status.success(), "{kind}: {}", stderr(&out));
+        assert!(stderr(&out).contains("imported no records for x"), "{kind}: {}", stderr(&out));
+    }
+    assert_eq!((count("accounts"), count("assignments")), (0, 0), "the tables");
+    let g = graph();
+    assert_eq!((g.accounts.len(), g.grants.len(), g.unattached_assignments), (0, 0, 0), "the snapshots");
+}

@@ -59,14 +59,35 @@ pub enum Dialect {
 }
 
 pub(crate) enum Conn {
-    Sqlite(rusqlite::Connection),
+    /// With the process's gate of its file (none for an in-memory database).
+    Sqlite(rusqlite::Connection, Option<std::sync::Arc<crate::gate::WriterGate>>),
     Postgres(Box<postgres::Client>),
 }
 
 /// An open transaction: everything the store writes goes through one.
 pub(crate) enum Tx<'c> {
-    Sqlite(rusqlite::Transaction<'c>),
+    Sqlite(SqliteTx<'c>),
     Postgres(postgres::Transaction<'c>),
+}
+
+/// A SQLite transaction with the writer's turn it holds (a write transaction); the
+/// transaction ends (commit or rollback) before the turn is handed on.
+pub(crate) struct SqliteTx<'c> {
+    tx: rusqlite::Transaction<'c>,
+    _turn: Option<crate::gate::Turn>,
+}
+
+impl<'c> std::ops::Deref for SqliteTx<'c> {
+    type Target = rusqlite::Transaction<'c>;
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for SqliteTx<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
 }
 
 /// A row being read.
@@ -119,14 +140,18 @@ fn pg_params<'v>(params: &'v [Value<'v>]) -> Vec<&'v (dyn postgres::types::ToSql
 impl Conn {
     pub(crate) fn dialect(&self) -> Dialect {
         match self {
-            Conn::Sqlite(_) => Dialect::Sqlite,
+            Conn::Sqlite(..) => Dialect::Sqlite,
             Conn::Postgres(_) => Dialect::Postgres,
         }
     }
 
     pub(crate) fn transaction(&mut self) -> Result<Tx<'_>, StoreError> {
         Ok(match self {
-            Conn::Sqlite(c) => Tx::Sqlite(c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?),
+            Conn::Sqlite(c, gate) => {
+                // The turn first: waiting for it costs no polling (see gate.rs).
+                let turn = gate.as_ref().and_then(|g| g.enter());
+                Tx::Sqlite(SqliteTx { tx: c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?, _turn: turn })
+            }
             Conn::Postgres(c) => Tx::Postgres(c.transaction()?),
         })
     }
@@ -137,7 +162,9 @@ impl Conn {
     /// (the whole identity graph) never mixes two commits.
     pub(crate) fn read_transaction(&mut self) -> Result<Tx<'_>, StoreError> {
         Ok(match self {
-            Conn::Sqlite(c) => Tx::Sqlite(c.transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)?),
+            Conn::Sqlite(c, _) => {
+                Tx::Sqlite(SqliteTx { tx: c.transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)?, _turn: None })
+            }
             Conn::Postgres(c) => {
                 Tx::Postgres(c.build_transaction().isolation_level(postgres::IsolationLevel::RepeatableRead).read_only(true).start()?)
             }
@@ -147,7 +174,7 @@ impl Conn {
     /// Runs several statements separated by `;` (schema migrations).
     pub(crate) fn batch(&mut self, sql: &str) -> Result<(), StoreError> {
         match self {
-            Conn::Sqlite(c) => c.execute_batch(sql)?,
+            Conn::Sqlite(c, _) => c.execute_batch(sql)?,
             Conn::Postgres(c) => c.batch_execute(sql)?,
         }
         Ok(())
@@ -157,7 +184,7 @@ impl Conn {
 impl Tx<'_> {
     pub(crate) fn commit(self) -> Result<(), StoreError> {
         match self {
-            Tx::Sqlite(t) => t.commit()?,
+            Tx::Sqlite(t) => t.tx.commit()?,
             Tx::Postgres(t) => t.commit()?,
         }
         Ok(())

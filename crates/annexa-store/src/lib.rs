@@ -19,6 +19,7 @@ mod audit;
 pub mod campaign;
 pub mod db;
 pub mod failures;
+mod gate;
 mod identity;
 pub mod jml;
 pub mod jobs;
@@ -33,10 +34,10 @@ mod run;
 pub mod scim;
 mod snapshot;
 pub mod soa;
-pub mod tokens;
-pub mod users;
 #[doc(hidden)]
 pub mod testing;
+pub mod tokens;
+pub mod users;
 
 pub use audit::{FindingFilter, FindingPage, FindingStatus, RunSummary, StoredFinding};
 pub use db::Dialect;
@@ -44,6 +45,7 @@ pub use identity::{tables_of, NewImport, RestOfImport, StreamedRecords};
 pub use run::{CheckOutcome, Prepared, Preparer, RunEnd, RunInput, RunOutcome, RunStart, RunWriter};
 
 use db::Conn;
+use std::path::Path;
 use thiserror::Error;
 
 #[derive(Debug, Error)]
@@ -113,7 +115,8 @@ impl Store {
                  PRAGMA temp_store=MEMORY; PRAGMA cache_size=-{}; PRAGMA threads={cores};",
                 sqlite_cache_kib()
             ))?;
-            Conn::Sqlite(c)
+            let gate = (path != ":memory:" && !path.is_empty()).then(|| gate::WriterGate::of(Path::new(path)));
+            Conn::Sqlite(c, gate)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let client = postgres::Client::connect(url, postgres::NoTls)?;
             Conn::Postgres(Box::new(client))
@@ -133,7 +136,7 @@ impl Store {
     #[doc(hidden)]
     pub fn open_at_version(url: &str, version: i64) -> Result<Store, StoreError> {
         let path = url.strip_prefix("sqlite://").ok_or_else(|| StoreError::Url("open_at_version takes sqlite:// URLs".into()))?;
-        let conn = Conn::Sqlite(rusqlite::Connection::open(path)?);
+        let conn = Conn::Sqlite(rusqlite::Connection::open(path)?, Some(gate::WriterGate::of(Path::new(path))));
         let mut store = Store { conn };
         migrate::run_to(&mut store.conn, version)?;
         Ok(store)

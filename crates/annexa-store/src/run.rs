@@ -287,7 +287,7 @@ impl Store {
     /// caller puts the usual size back ([`Store::restore_cache`]). Returns that size (KiB)
     /// when it widened the cache.
     pub(crate) fn widen_cache_for_write(&mut self) -> Result<Option<u64>, StoreError> {
-        let crate::db::Conn::Sqlite(c) = &self.conn else { return Ok(None) };
+        let crate::db::Conn::Sqlite(c, _) = &self.conn else { return Ok(None) };
         if std::env::var_os("ANNEXA_SQLITE_CACHE_MB").is_some() {
             return Ok(None);
         }
@@ -301,7 +301,7 @@ impl Store {
 
     /// Puts back the page cache's usual size (KiB) after [`Store::widen_cache_for_write`].
     pub(crate) fn restore_cache(&mut self, usual: Option<u64>) -> Result<(), StoreError> {
-        if let (Some(kib), crate::db::Conn::Sqlite(c)) = (usual, &self.conn) {
+        if let (Some(kib), crate::db::Conn::Sqlite(c, _)) = (usual, &self.conn) {
             c.execute_batch(&format!("PRAGMA cache_size=-{kib}"))?;
         }
         Ok(())

@@ -152,6 +152,15 @@ impl Store {
         let mut snapshot = crate::snapshot::StreamEncoder::new(kind == ImportKind::Accounts);
         let (mut accounts, mut assignments) = (0, 0);
         for chunk in chunks {
+            // The snapshot's sections follow the kind: records of another kind would be
+            // encoded where they do not belong.
+            let expected = matches!(
+                (&chunk, kind),
+                (StreamedRecords::Accounts(_), ImportKind::Accounts) | (StreamedRecords::Assignments(_), ImportKind::Assignments)
+            );
+            if !expected {
+                return Err(StoreError::Invalid(format!("a {} import streamed records of another kind", kind.as_str())));
+            }
             match chunk {
                 StreamedRecords::Accounts(chunk) => {
                     for a in &chunk {

@@ -596,18 +596,23 @@ impl App {
         Ok(rows.len())
     }
 
+    /// Writes `reviewer`'s worksheet of campaign `id` as [`App::export_worksheet`] does and
+    /// returns it as bytes (XLSX, or CSV when `xlsx` is false), with how many items: the
+    /// API's download.
+    pub fn worksheet_bytes(&self, id: i64, reviewer: &str, xlsx: bool) -> Result<(usize, Vec<u8>)> {
+        let dir = tempfile::tempdir().map_err(|e| Error::io("cannot make a temporary directory for the worksheet", e))?;
+        let path = dir.path().join(if xlsx { "worksheet.xlsx" } else { "worksheet.csv" });
+        let items = self.export_worksheet(id, reviewer, &path)?;
+        let bytes = std::fs::read(&path).map_err(|e| Error::io("cannot read the worksheet back", e))?;
+        Ok((items, bytes))
+    }
+
     /// Applies the decisions of a returned worksheet of campaign `id`: every row is checked
     /// first (an item of this campaign, cells other than decision and comment unchanged, the
     /// row's reviewer still the item's, not decided yet, a comment where one is needed), and
     /// a file with any bad row applies nothing, naming each. Rows without a decision are
     /// left for later. One ledger entry records them all, with the file's SHA-256.
     pub fn import_decisions(&self, id: i64, path: &std::path::Path) -> Result<Decided> {
-        let mut store = self.store()?;
-        let campaign = store.campaign(id)?;
-        if campaign.status != "open" {
-            return Err(Error::conflict(format!("campaign #{id} is closed: it takes no more decisions")));
-        }
-        let key = worksheet_key(&store.campaign_worksheet_key(id)?)?;
         // A reviewer's worksheet of even a very large campaign is far below this.
         const LIMIT: u64 = 256 << 20;
         let size = std::fs::metadata(path).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?.len();
@@ -615,8 +620,30 @@ impl App {
             return Err(Error::invalid(format!("{} is {size} bytes: a returned worksheet is at most {LIMIT}", path.display())));
         }
         let bytes = std::fs::read(path).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
-        // What is hashed for the ledger is exactly what is parsed.
-        let rows = annexa_report::worksheet::read_bytes(path, &bytes, &key).map_err(|e| Error::invalid(e.to_string()))?;
+        self.apply_worksheet(id, path, &bytes, &|_| true)
+    }
+
+    /// [`App::import_decisions`] of a worksheet given as `bytes`; `name` says its format by
+    /// its extension and is what messages and the ledger cite. `may_decide_for` says whose
+    /// rows the caller may return (a reviewer through the API: their own); a file with a
+    /// row of anyone else's is refused whole, as forbidden, naming the rows.
+    pub fn apply_worksheet(&self, id: i64, name: &std::path::Path, bytes: &[u8], may_decide_for: &dyn Fn(&str) -> bool) -> Result<Decided> {
+        let path = name;
+        let mut store = self.store()?;
+        let campaign = store.campaign(id)?;
+        if campaign.status != "open" {
+            return Err(Error::conflict(format!("campaign #{id} is closed: it takes no more decisions")));
+        }
+        let key = worksheet_key(&store.campaign_worksheet_key(id)?)?;
+        let rows = annexa_report::worksheet::read_bytes(path, bytes, &key).map_err(|e| Error::invalid(e.to_string()))?;
+        let others: Vec<String> = rows
+            .iter()
+            .filter(|r| !may_decide_for(&r.reviewer))
+            .map(|r| format!("row {} (item {}, {}'s to review)", r.row, r.item, r.reviewer))
+            .collect();
+        if !others.is_empty() {
+            return Err(Error::forbidden(format!("{}: nothing was applied: not yours to decide: {}", path.display(), others.join("; "))));
+        }
         let mut problems = Vec::new();
         let mut requests = Vec::new();
         let mut seen = HashSet::new();
@@ -655,7 +682,7 @@ impl App {
         if requests.is_empty() {
             return Err(Error::invalid(format!("{}: no row has a decision yet", path.display())));
         }
-        let source = serde_json::json!({ "file": path.display().to_string(), "sha256": annexa_core::to_hex(&<sha2::Sha256 as sha2::Digest>::digest(&bytes)) });
+        let source = serde_json::json!({ "file": path.display().to_string(), "sha256": annexa_core::to_hex(&<sha2::Sha256 as sha2::Digest>::digest(bytes)) });
         let now = self.now();
         let revocation = |item: &StoredItem| self.revocation(item, now);
         let max_attempts = i64::from(self.settings.config.provisioning.max_attempts);

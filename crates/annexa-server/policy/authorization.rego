@@ -26,6 +26,8 @@ admin_only := {"GET /api/v1/tokens"}
 # A reviewer sees and decides their own review items, nothing else.
 reviewer_calls := {
 	"GET /api/v1/campaigns/{id}/items",
+	"GET /api/v1/campaigns/{id}/worksheet",
+	"POST /api/v1/campaigns/{id}/worksheet",
 	"POST /api/v1/items/{id}/decision",
 	"POST /api/v1/items/delegate",
 }

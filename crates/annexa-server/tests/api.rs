@@ -21,6 +21,10 @@ fn expected(method: &str, route: &str) -> [u16; 5] {
         ("GET", "/api/v1/findings") | ("GET", "/api/v1/findings/{id}") => [200, 200, 200, 403, 200],
         ("GET", "/api/v1/controls") => [200, 200, 200, 403, 200],
         ("GET", "/api/v1/campaigns/{id}/items") => [200, 200, 200, 200, 403],
+        // Tokens that act for no person have no worksheet of their own: they name one.
+        ("GET", "/api/v1/campaigns/{id}/worksheet") => [400, 400, 400, 200, 403],
+        // No file named: refused before anything is read.
+        ("POST", "/api/v1/campaigns/{id}/worksheet") => [400, 400, 403, 400, 403],
         // An admin or compliance manager may call it, but their token acts for no reviewer.
         ("POST", "/api/v1/items/{id}/decision") => [400, 400, 403, 200, 403],
         ("GET", "/api/v1/tokens") => [200, 403, 403, 403, 403],
@@ -333,6 +337,64 @@ async fn delegation_hands_items_over(o: &Org) {
     assert_eq!((status.as_u16(), reply["delegated"].as_u64()), (200, Some(1)), "and back: {reply}");
 }
 
+/// A reviewer's worksheet through the API: downloaded (CSV or XLSX), filled in, returned;
+/// another's refused both ways; an edit outside the decision cells refused, naming the row.
+async fn worksheets_go_out_and_come_back(o: &Org) {
+    // The cloud access: the erp access was decided in the open campaign already, and the
+    // same access is decided alike in every open campaign.
+    let body = json!({ "name": "Offline", "scope": ["system:cloud"], "reviewer": "named:M2", "due": "2099-01-31", "fallback": "M1" });
+    let (status, campaign) = o.call("compliance-manager", "POST", "/api/v1/campaigns", Some(body)).await;
+    assert_eq!(status, 201, "{campaign}");
+    let sheet = format!("/api/v1/campaigns/{}/worksheet", campaign["id"]);
+    let (status, headers, csv_text) = o.request("other-reviewer", "GET", &format!("{sheet}?format=csv"), None, &[]).await;
+    assert_eq!(status, 200, "{csv_text}");
+    assert!(headers["content-type"].to_str().expect("type").starts_with("text/csv"), "{headers:?}");
+    assert!(headers["content-disposition"].to_str().expect("name").contains(".csv"), "{headers:?}");
+    let text = csv_text.as_str().expect("CSV text").to_string();
+    let mut rows: Vec<Vec<String>> = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes())
+        .records()
+        .map(|r| r.expect("row").iter().map(str::to_string).collect())
+        .collect();
+    assert!(rows.len() >= 2 && rows[1..].iter().all(|r| r[2] == "M2"), "M2's items: {rows:?}");
+    let first_item: i64 = rows[1][1].parse().expect("item id");
+    rows[1][12] = "certify".into();
+    rows[1][13] = "still approves vendor payments".into();
+    let write = |rows: &[Vec<String>]| {
+        let mut out = csv::Writer::from_writer(Vec::new());
+        for r in rows {
+            out.write_record(r).expect("row");
+        }
+        String::from_utf8(out.into_inner().expect("csv")).expect("utf8")
+    };
+    let filled = write(&rows);
+    let back = |file: &str| format!("{sheet}?file={file}");
+    // Someone else's rows: refused whole, naming them; nothing decided.
+    let (status, reply) = o.call("reviewer", "POST", &back("m2.csv"), Some(Value::String(filled.clone()))).await;
+    assert_eq!(status, 403, "{reply}");
+    assert!(
+        reply["error"]["message"].as_str().is_some_and(|m| m.contains("M2's to review") && m.contains("nothing was applied")),
+        "{reply}"
+    );
+    assert_eq!(o.call("reviewer", "GET", &format!("{sheet}?reviewer=M2"), None).await.0, 403, "another's worksheet");
+    // A row edited outside its decision cells: refused, naming the row.
+    let mut tampered = rows.clone();
+    tampered[1][4] = "cloud: org/everything".into();
+    let (status, reply) = o.call("other-reviewer", "POST", &back("m2.csv"), Some(Value::String(write(&tampered)))).await;
+    assert_eq!(status, 400, "{reply}");
+    assert!(reply["error"]["message"].as_str().is_some_and(|m| m.contains("row 2") && m.contains("changed")), "{reply}");
+    // A compliance manager fetches anyone's, as XLSX by default; a format that is none, refused.
+    let (status, headers, _) = o.request("compliance-manager", "GET", &format!("{sheet}?reviewer=M2"), None, &[]).await;
+    assert_eq!(status, 200);
+    assert!(headers["content-type"].to_str().expect("type").contains("spreadsheetml"), "{headers:?}");
+    assert_eq!(o.call("compliance-manager", "GET", &format!("{sheet}?reviewer=M2&format=pdf"), None).await.0, 400);
+    // Their own, as filled in: applied.
+    let (status, decided) = o.call("other-reviewer", "POST", &back("m2.csv"), Some(Value::String(filled))).await;
+    assert_eq!((status.as_u16(), &decided["items"]), (200, &json!([first_item])), "{decided}");
+    assert_eq!(o.call("other-reviewer", "POST", &back("..%2Fm2.csv"), Some(Value::String(write(&rows)))).await.0, 400, "a path");
+}
+
 /// A read answered again from the cache is the same answer, until a change (a ledger
 /// entry) makes it stale; one principal's answer is never another's.
 async fn kept_reads_follow_every_change(o: &Org) {
@@ -367,6 +429,7 @@ async fn the_api_answers_each_role_as_the_policy_says() {
         metrics_count_requests_by_route(&o).await;
         kept_reads_follow_every_change(&o).await;
         delegation_hands_items_over(&o).await;
+        worksheets_go_out_and_come_back(&o).await;
         sessions_sign_in_and_guard_changes(&o).await;
         the_first_admin_comes_from_a_one_time_link(&o, &url).await;
         let state = o.state.clone();

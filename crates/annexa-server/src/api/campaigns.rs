@@ -214,3 +214,117 @@ pub async fn delegate(
     let n = blocking(move || Ok(app.delegate(&b.items, &from, &b.to)?)).await?;
     Ok(Json(serde_json::json!({ "delegated": n })))
 }
+
+/// The largest returned worksheet the API takes (the CLI's limit too).
+pub const MAX_WORKSHEET: usize = 256 << 20;
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct WorksheetQuery {
+    /// Whose worksheet (employee id); a reviewer's own by default.
+    reviewer: Option<String>,
+    /// `xlsx` (the default: locked cells, a drop-down for the decision) or `csv`.
+    format: Option<String>,
+}
+
+/// A reviewer's undecided items as a worksheet to decide offline: the decision and comment
+/// cells are theirs, every row carries an integrity code (`annexa campaign export`).
+#[utoipa::path(
+    get, path = "/api/v1/campaigns/{id}/worksheet", tag = "campaigns", params(("id" = i64, Path, description = "The campaign"), WorksheetQuery),
+    responses(
+        (status = 200, description = "The worksheet, as a download", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 400, description = "No reviewer named (a token that acts for no person), or nothing left to decide"),
+        (status = 403, description = "Another reviewer's worksheet"),
+        (status = 404, description = "No such campaign"),
+    )
+)]
+pub async fn worksheet(
+    State(state): State<Arc<AppState>>,
+    Extension(principal): Extension<Principal>,
+    method: Method,
+    route: MatchedPath,
+    Path(id): Path<i64>,
+    super::Params(q): super::Params<WorksheetQuery>,
+) -> ApiResult<axum::response::Response> {
+    use axum::http::{header, HeaderValue};
+    use axum::response::IntoResponse;
+    let reviewer = q.reviewer.or_else(|| principal.employee_id.clone()).ok_or_else(|| {
+        ApiError::bad_request("name the reviewer (reviewer=EMPLOYEE_ID): this token acts for no person, so it has no worksheet of its own")
+    })?;
+    state.authorize(&principal, &method, route.as_str(), serde_json::json!({ "reviewer": reviewer }))?;
+    let (xlsx, kind) = match q.format.as_deref() {
+        None | Some("xlsx") => (true, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        Some("csv") => (false, "text/csv; charset=utf-8"),
+        Some(other) => {
+            return Err(ApiError::bad_request(format!("format {:?}: expected xlsx or csv", other.chars().take(40).collect::<String>())))
+        }
+    };
+    // The file's name from the campaign and the reviewer, kept to characters a header and
+    // a file system take as they are.
+    let plain: String = reviewer.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')).take(64).collect();
+    let name = format!("campaign-{id}-{plain}.{}", if xlsx { "xlsx" } else { "csv" });
+    let app = state.app_for(&principal);
+    let (_, bytes) = blocking(move || Ok(app.worksheet_bytes(id, &reviewer, xlsx)?)).await?;
+    let mut r = bytes.into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(r)
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnedQuery {
+    /// The returned file's name (`campaign-7-E0042.xlsx`): its extension says its format,
+    /// and the ledger cites it. A name, not a path.
+    file: String,
+}
+
+/// Applies a returned worksheet (the request's body, as the reviewer saved it): every row
+/// checked first, nothing applied from a file with any bad row (`annexa campaign
+/// import-decisions`). A reviewer returns only their own rows; a compliance manager may
+/// return anyone's worksheet for them.
+#[utoipa::path(
+    post, path = "/api/v1/campaigns/{id}/worksheet", tag = "campaigns", params(("id" = i64, Path, description = "The campaign"), ReturnedQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The worksheet as returned (XLSX or CSV, at most 256 MiB)"),
+    responses(
+        (status = 200, description = "What was decided, the revocation tasks queued and the ledger entry", body = serde_json::Value),
+        (status = 400, description = "A row that was edited outside its decision cells, an item decided already, a comment missing…: each named, nothing applied"),
+        (status = 403, description = "Rows that are another reviewer's (named); nothing applied"),
+        (status = 409, description = "The campaign is closed"),
+        (status = 413, description = "Larger than 256 MiB"),
+    )
+)]
+pub async fn return_worksheet(
+    State(state): State<Arc<AppState>>,
+    Extension(principal): Extension<Principal>,
+    method: Method,
+    route: MatchedPath,
+    Path(id): Path<i64>,
+    super::Params(q): super::Params<ReturnedQuery>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<serde_json::Value>> {
+    let name = super::imports::plain_name(&q.file)?;
+    let app = state.app_for(&principal);
+    let route = route.as_str().to_string();
+    let judge = Arc::clone(&state);
+    let decided = blocking(move || {
+        // Whose rows the caller may return is the policy's to say, once per reviewer.
+        let judged = std::cell::RefCell::new(std::collections::HashMap::<String, bool>::new());
+        let may = |reviewer: &str| {
+            let known = judged.borrow().get(reviewer).copied();
+            known.unwrap_or_else(|| {
+                let ok = judge.authorize(&principal, &method, &route, serde_json::json!({ "reviewer": reviewer })).is_ok();
+                judged.borrow_mut().insert(reviewer.to_string(), ok);
+                ok
+            })
+        };
+        Ok(app.apply_worksheet(id, std::path::Path::new(&name), &body, &may)?)
+    })
+    .await?;
+    Ok(Json(serde_json::to_value(decided).map_err(|e| ApiError::internal(&e.to_string()))?))
+}

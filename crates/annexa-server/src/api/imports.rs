@@ -27,7 +27,7 @@ pub struct UploadQuery {
 }
 
 /// A file name as evidence may cite it: no directory, no way out of one, nothing unprintable.
-fn plain_name(name: &str) -> ApiResult<String> {
+pub(super) fn plain_name(name: &str) -> ApiResult<String> {
     let ok = !name.is_empty()
         && name.len() <= 255
         && name != "."

@@ -112,6 +112,11 @@ fn declared() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(campaigns::items))
         .routes(routes!(campaigns::close))
         .routes(routes!(campaigns::decide))
+        .routes({
+            // A returned worksheet is a file: its own, larger body limit.
+            let (schemas, paths, method) = routes!(campaigns::worksheet, campaigns::return_worksheet);
+            (schemas, paths, method.layer(axum::extract::DefaultBodyLimit::max(campaigns::MAX_WORKSHEET)))
+        })
         .routes(routes!(programme::audits, programme::run_audit))
         .routes(routes!(programme::controls))
         .routes(routes!(programme::soa))

@@ -145,40 +145,11 @@ impl App {
             jml_events: &jml,
             quarantine: quarantine.as_ref(),
         });
-        let record = match stored {
-            Ok(record) => record,
-            Err(e) => {
-                // The report of an import that did not happen would only mislead.
-                if let Some(q) = &quarantine {
-                    let _ = std::fs::remove_file(&q.file);
-                }
-                return Err(e.into());
-            }
-        };
+        let record = forget_report_unless_stored(stored, &quarantine)?;
         self.progress.finish();
-        let count = |k: JmlKind| jml.iter().filter(|e| e.kind == k).count();
-        let mut outcome = ImportOutcome {
-            import_id: record.id,
-            kind: kind.as_str(),
-            file: file.to_string(),
-            sha256,
-            rows: batch.rows,
-            systems: batch.systems.clone(),
-            people: batch.people.len(),
-            accounts: batch.accounts.len(),
-            entitlements: batch.entitlements.len(),
-            assignments: batch.assignments.len(),
-            badges: batch.badges.len(),
-            joiners: count(JmlKind::Joiner),
-            movers: count(JmlKind::Mover),
-            leavers: count(JmlKind::Leaver),
-            quarantine,
-            warnings,
-            summary: String::new(),
-            timings: ImportTimings { parse, lifecycle_diff, store: t0.elapsed().saturating_sub(parse + lifecycle_diff) },
-        };
-        outcome.summary = summary(&outcome, kind, !jml.is_empty());
-        Ok(outcome)
+        let records = [batch.people.len(), batch.accounts.len(), batch.entitlements.len(), batch.assignments.len(), batch.badges.len()];
+        let timings = ImportTimings { parse, lifecycle_diff, store: t0.elapsed().saturating_sub(parse + lifecycle_diff) };
+        Ok(outcome(kind, record, records, &jml, warnings, timings))
     }
 
     /// [`App::import_into`] for an accounts or assignments file, the largest kinds
@@ -202,7 +173,8 @@ impl App {
         let now = self.now();
         // What the parser found once it finished: the file refused, or the rest of it.
         let mut refused: Option<Error> = None;
-        let mut parsed: Option<(annexa_connect::ImportBatch, String, usize)> = None;
+        // Its warnings, and how many entitlements and records it held.
+        let mut parsed: Option<(Vec<String>, usize, usize)> = None;
         let mut quarantine: Option<Quarantine> = None;
         let mut parse = Duration::ZERO;
         let stored = std::thread::scope(|scope| {
@@ -223,7 +195,7 @@ impl App {
                 let (batch, took) = parsing.take()?.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
                 let sha256 = hashing.take()?.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
                 parse = took;
-                let mut batch = match batch {
+                let batch = match batch {
                     Ok(batch) => batch,
                     Err(e) => {
                         refused = Some(e.into());
@@ -243,17 +215,15 @@ impl App {
                         }
                     }
                 }
-                let rest = annexa_store::RestOfImport {
+                parsed = Some((batch.warnings.iter().map(ToString::to_string).collect(), batch.entitlements.len(), records));
+                Some(annexa_store::RestOfImport {
                     file: file.to_string(),
-                    sha256: sha256.clone(),
+                    sha256,
                     rows: batch.rows,
-                    systems: batch.systems.clone(),
-                    entitlements: std::mem::take(&mut batch.entitlements),
+                    systems: batch.systems,
+                    entitlements: batch.entitlements,
                     quarantine: quarantine.clone(),
-                };
-                batch.entitlements = rest.entitlements.clone();
-                parsed = Some((batch, sha256, records));
-                Some(rest)
+                })
             });
             // A store that stopped early stops the parser: its next chunk finds no receiver.
             drop(chunks);
@@ -262,43 +232,19 @@ impl App {
         if let Some(e) = refused {
             return Err(e);
         }
-        let record = match stored {
-            Ok(Some(record)) => record,
-            Ok(None) => return Err(Error::internal("the streamed import was abandoned without a reason")),
-            Err(e) => {
-                // The report of an import that did not happen would only mislead.
-                if let Some(q) = &quarantine {
-                    let _ = std::fs::remove_file(&q.file);
-                }
-                return Err(e.into());
-            }
+        let Some(record) = forget_report_unless_stored(stored, &quarantine)? else {
+            return Err(Error::internal("the streamed import was abandoned without a reason"));
         };
-        let Some((batch, sha256, records)) = parsed else {
+        let Some((warnings, entitlements, records)) = parsed else {
             return Err(Error::internal("the streamed import was stored without its parsed rest"));
         };
         self.progress.finish();
-        let mut outcome = ImportOutcome {
-            import_id: record.id,
-            kind: kind.as_str(),
-            file: file.to_string(),
-            sha256,
-            rows: batch.rows,
-            systems: batch.systems.clone(),
-            people: 0,
-            accounts: if kind == ImportKind::Accounts { records } else { 0 },
-            entitlements: batch.entitlements.len(),
-            assignments: if kind == ImportKind::Assignments { records } else { 0 },
-            badges: 0,
-            joiners: 0,
-            movers: 0,
-            leavers: 0,
-            quarantine,
-            warnings: batch.warnings.iter().map(ToString::to_string).collect(),
-            summary: String::new(),
-            timings: ImportTimings { parse, lifecycle_diff: Duration::ZERO, store: t0.elapsed().saturating_sub(parse) },
+        let records = match kind {
+            ImportKind::Accounts => [0, records, entitlements, 0, 0],
+            _ => [0, 0, entitlements, records, 0],
         };
-        outcome.summary = summary(&outcome, kind, false);
-        Ok(outcome)
+        let timings = ImportTimings { parse, lifecycle_diff: Duration::ZERO, store: t0.elapsed().saturating_sub(parse) };
+        Ok(outcome(kind, record, records, &[], warnings, timings))
     }
 
     /// Writes the report of the rows a lenient import refused: to `options.quarantine`, or
@@ -421,6 +367,53 @@ fn keep_refused_people(
         }
     }
     batch.people.extend(kept);
+}
+
+/// What an import stored (`records`: people, accounts, entitlements, assignments, badges),
+/// with the events it brought and its one-line summary.
+fn outcome(
+    kind: ImportKind,
+    record: annexa_core::model::ImportRecord,
+    records: [usize; 5],
+    jml: &[annexa_core::model::JmlEvent],
+    warnings: Vec<String>,
+    timings: ImportTimings,
+) -> ImportOutcome {
+    let count = |k: JmlKind| jml.iter().filter(|e| e.kind == k).count();
+    let [people, accounts, entitlements, assignments, badges] = records;
+    let mut outcome = ImportOutcome {
+        import_id: record.id,
+        kind: kind.as_str(),
+        file: record.file,
+        sha256: record.sha256,
+        rows: record.rows,
+        systems: record.systems,
+        people,
+        accounts,
+        entitlements,
+        assignments,
+        badges,
+        joiners: count(JmlKind::Joiner),
+        movers: count(JmlKind::Mover),
+        leavers: count(JmlKind::Leaver),
+        quarantine: record.quarantine,
+        warnings,
+        summary: String::new(),
+        timings,
+    };
+    outcome.summary = summary(&outcome, kind, !jml.is_empty());
+    outcome
+}
+
+/// What was stored; when storing failed, the quarantine report written for it is removed:
+/// the report of an import that did not happen would only mislead.
+fn forget_report_unless_stored<T>(stored: std::result::Result<T, annexa_store::StoreError>, report: &Option<Quarantine>) -> Result<T> {
+    stored.map_err(|e| {
+        if let Some(q) = report {
+            let _ = std::fs::remove_file(&q.file);
+        }
+        e.into()
+    })
 }
 
 /// The refusal of a file without records: importing it would retire every record of its

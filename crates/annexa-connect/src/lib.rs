@@ -128,12 +128,6 @@ pub(crate) fn whole<T>(
     Ok((batch, all))
 }
 
-/// How many line breaks `bytes` holds: about how many rows a CSV file has, for reserving
-/// room before reading it.
-pub(crate) fn line_breaks(bytes: &[u8]) -> usize {
-    bytes.iter().filter(|&&b| b == b'\n').count()
-}
-
 /// Parses `bytes` (the content of `file`) as `kind`. `file` is only used in messages.
 pub fn parse(kind: ImportKind, file: &str, bytes: &[u8], options: &ImportOptions) -> Result<ImportBatch, ImportError> {
     match kind {

@@ -29,6 +29,7 @@ const MIGRATIONS: &[(i64, &str, &str, Option<DataStep>)] = &[
     (19, "users", include_str!("../migrations/0019_users.sql"), None),
     (20, "job-leases", include_str!("../migrations/0020_job_leases.sql"), None),
     (21, "campaign-access-by-campaign", include_str!("../migrations/0021_campaign_access_by_campaign.sql"), None),
+    (22, "finding-keys", include_str!("../migrations/0022_finding_keys.sql"), None),
 ];
 
 /// The highest schema version this build knows.

@@ -179,8 +179,12 @@ pub struct RunWriter<'s> {
     tx: Tx<'s>,
     /// The page cache's usual size (KiB), when the run widened it.
     cache_restore: Option<u64>,
-    /// Secondary indexes dropped for the run, rebuilt by [`RunWriter::finish`]: `CREATE` SQL.
+    /// Indexes dropped for the run, keys included, rebuilt by [`RunWriter::finish`]: `CREATE` SQL.
     deferred_indexes: Vec<String>,
+    /// While the keys are dropped: every finding id stored before the run. Their rows are
+    /// updated, not appended, so they wait in `late` until the keys are back.
+    stored: Option<std::collections::HashSet<Box<str>>>,
+    late: Vec<(Prepared, Written, &'static str)>,
     run_id: i64,
     actor: String,
     started_at: Instant,
@@ -216,6 +220,16 @@ impl Store {
         let cache_restore = self.widen_cache_for_write()?;
         let mut tx = self.conn.transaction()?;
         let deferred_indexes = defer_indexes(&mut tx, &["findings", "finding_versions", "run_findings"], DEFER_INDEXES_BELOW)?;
+        let mut stored = None;
+        if !deferred_indexes.is_empty() {
+            // Fewer than DEFER_INDEXES_BELOW: the ids fit in memory.
+            let mut ids = std::collections::HashSet::new();
+            tx.query_each("SELECT id FROM findings", &[], |r| {
+                ids.insert(Box::<str>::from(r.req_text(0)?));
+                Ok(())
+            })?;
+            stored = Some(ids);
+        }
         let check_names: Vec<String> = start.checks.to_vec();
         let index: HashMap<&str, u16> = check_names.iter().enumerate().map(|(i, c)| (c.as_str(), i as u16)).collect();
         let mut known = HashMap::new();
@@ -256,6 +270,8 @@ impl Store {
             tx,
             cache_restore,
             deferred_indexes,
+            stored,
+            late: Vec::new(),
             run_id,
             actor: start.actor.to_string(),
             started_at: start.started_at,
@@ -486,54 +502,14 @@ impl RunWriter<'_> {
             };
             written.push((p, w, change));
         }
-        let rows: Vec<(&Prepared, &Written, &'static str)> = written.iter().map(|(p, w, change)| (p, w, *change)).collect();
-        let run_id = self.run_id;
-        let mut columns = FINDING_COLUMNS.to_vec();
-        columns.push("status");
-        self.tx.insert_rows(
-            "findings",
-            &columns,
-            &rows,
-            |(p, w, _), v| {
-                v.extend([
-                    Value::from(p.id.as_str()),
-                    p.check.as_str().into(),
-                    p.severity.rank().into(),
-                    w.system.as_str().into(),
-                    p.subject_kind.as_str().into(),
-                    p.subject_key.as_str().into(),
-                    w.controls.as_str().into(),
-                    w.version.as_str().into(),
-                    run_id.into(),
-                    run_id.into(),
-                    "open".into(),
-                ])
-            },
-            "ON CONFLICT (id) DO UPDATE SET severity_rank = excluded.severity_rank, controls = excluded.controls, \
-             version = excluded.version, status = 'open', last_run = excluded.last_run, resolved_run = NULL, \
-             reopened_run = CASE WHEN findings.status = 'resolved' THEN excluded.last_run ELSE findings.reopened_run END",
-        )?;
-        self.tx.insert_rows(
-            "finding_versions",
-            &["finding_id", "sha256", "check_id", "severity_rank", "system", "subject_key", "controls", "packed"],
-            &rows,
-            |(p, w, _), v| {
-                v.extend([
-                    Value::from(p.id.as_str()),
-                    w.version.as_str().into(),
-                    p.check.as_str().into(),
-                    p.severity.rank().into(),
-                    w.system.as_str().into(),
-                    p.subject_key.as_str().into(),
-                    w.controls.as_str().into(),
-                    Value::Blob(&w.packed),
-                ])
-            },
-            "ON CONFLICT (finding_id, sha256) DO NOTHING",
-        )?;
-        self.tx.bulk_insert_keyed("run_findings", &["run_id", "finding_id", "change", "version"], &rows, |(p, w, change), v| {
-            v.extend([Value::from(run_id), p.id.as_str().into(), (*change).into(), w.version.as_str().into()])
-        })?;
+        if let Some(stored) = &self.stored {
+            // The keys are dropped: what is new appends, what was stored waits for them.
+            let (late, fresh): (Vec<_>, Vec<_>) = written.into_iter().partition(|(p, _, _)| stored.contains(p.id.as_str()));
+            self.late.extend(late);
+            append_rows(&mut self.tx, self.run_id, &fresh)?;
+        } else {
+            write_keyed(&mut self.tx, self.run_id, &written)?;
+        }
         if self.opened.len() >= LEDGER_BATCH {
             self.log("findings-opened", false)?;
         }
@@ -565,6 +541,10 @@ impl RunWriter<'_> {
         for sql in std::mem::take(&mut self.deferred_indexes) {
             self.tx.execute(&sql, &[])?;
         }
+        // The keys are back: findings stored before the run are updated through them.
+        self.stored = None;
+        let late = std::mem::take(&mut self.late);
+        write_keyed(&mut self.tx, self.run_id, &late)?;
         self.log("findings-opened", true)?;
         self.log("findings-regraded", true)?;
         let ran: Vec<bool> = self.check_names.iter().map(|c| end.checks_run.contains(c)).collect();
@@ -684,6 +664,79 @@ impl RunWriter<'_> {
         let actor = format!("audit run #{run_id}");
         crate::lifecycle::reopen(&mut self.tx, run_id, &reopened, &actor, at)
     }
+}
+
+/// Writes findings' rows where their keys decide: a new finding inserted, a stored one
+/// updated, a version stored once.
+fn write_keyed(tx: &mut Tx<'_>, run_id: i64, written: &[(Prepared, Written, &'static str)]) -> Result<(), StoreError> {
+    let mut columns = FINDING_COLUMNS.to_vec();
+    columns.push("status");
+    tx.insert_rows(
+        "findings",
+        &columns,
+        written,
+        |(p, w, _), v| finding_row(p, w, run_id, v),
+        "ON CONFLICT (id) DO UPDATE SET severity_rank = excluded.severity_rank, controls = excluded.controls, \
+         version = excluded.version, status = 'open', last_run = excluded.last_run, resolved_run = NULL, \
+         reopened_run = CASE WHEN findings.status = 'resolved' THEN excluded.last_run ELSE findings.reopened_run END",
+    )?;
+    tx.insert_rows(
+        "finding_versions",
+        &VERSION_COLUMNS,
+        written,
+        |(p, w, _), v| version_row(p, w, v),
+        "ON CONFLICT (finding_id, sha256) DO NOTHING",
+    )?;
+    tx.bulk_insert_keyed("run_findings", &["run_id", "finding_id", "change", "version"], written, |(p, w, change), v| {
+        v.extend([Value::from(run_id), p.id.as_str().into(), (*change).into(), w.version.as_str().into()])
+    })
+}
+
+/// A finding's row in `findings`, in [`FINDING_COLUMNS`] order and then its status.
+fn finding_row<'v>(p: &'v Prepared, w: &'v Written, run_id: i64, v: &mut Vec<Value<'v>>) {
+    v.extend([
+        Value::from(p.id.as_str()),
+        p.check.as_str().into(),
+        p.severity.rank().into(),
+        w.system.as_str().into(),
+        p.subject_kind.as_str().into(),
+        p.subject_key.as_str().into(),
+        w.controls.as_str().into(),
+        w.version.as_str().into(),
+        run_id.into(),
+        run_id.into(),
+        "open".into(),
+    ])
+}
+
+/// The columns of a finding's version.
+const VERSION_COLUMNS: [&str; 8] = ["finding_id", "sha256", "check_id", "severity_rank", "system", "subject_key", "controls", "packed"];
+
+/// A finding's row in `finding_versions`, in [`VERSION_COLUMNS`] order.
+fn version_row<'v>(p: &'v Prepared, w: &'v Written, v: &mut Vec<Value<'v>>) {
+    v.extend([
+        Value::from(p.id.as_str()),
+        w.version.as_str().into(),
+        p.check.as_str().into(),
+        p.severity.rank().into(),
+        w.system.as_str().into(),
+        p.subject_key.as_str().into(),
+        w.controls.as_str().into(),
+        Value::Blob(&w.packed),
+    ])
+}
+
+/// Writes new findings' rows at the ends of their tables, for a run whose keys are dropped
+/// ([`defer_indexes`]): none of them is stored yet, so none can conflict (a check that
+/// reported one id twice fails when the keys are built again).
+fn append_rows(tx: &mut Tx<'_>, run_id: i64, fresh: &[(Prepared, Written, &'static str)]) -> Result<(), StoreError> {
+    let mut columns = FINDING_COLUMNS.to_vec();
+    columns.push("status");
+    tx.bulk_insert("findings", &columns, fresh, |(p, w, _), v| finding_row(p, w, run_id, v))?;
+    tx.bulk_insert("finding_versions", &VERSION_COLUMNS, fresh, |(p, w, _), v| version_row(p, w, v))?;
+    tx.bulk_insert("run_findings", &["run_id", "finding_id", "change", "version"], fresh, |(p, w, change), v| {
+        v.extend([Value::from(run_id), p.id.as_str().into(), (*change).into(), w.version.as_str().into()])
+    })
 }
 
 /// What the ledger says of a finding opened (or regraded) by a run: enough to find it, its

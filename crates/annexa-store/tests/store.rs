@@ -609,7 +609,55 @@ fn campaigns_launched_before_the_access_table_still_decide_alike() {
     assert_eq!(old_index, 0, "the index over every item is gone");
     // Item 2 (Ärzte/Befunde in campaign 1) and item 4 (the same in campaign 2) share the key
     // and the names: deciding one decides the other.
-    let request = annexa_store::campaign::DecisionRequest { items: vec![2], reviewer: "E1".into(), decision: "certify".into(), comment: None };
-    let decided = store.decide(&request, &|_| panic!("a certification queues no task"), 3, "test", at("2026-12-01"), None).expect("decided");
+    let request =
+        annexa_store::campaign::DecisionRequest { items: vec![2], reviewer: "E1".into(), decision: "certify".into(), comment: None };
+    let decided =
+        store.decide(&request, &|_| panic!("a certification queues no task"), 3, "test", at("2026-12-01"), None).expect("decided");
     assert_eq!((decided.items, decided.also), (vec![2], vec![4]));
+}
+
+/// Migration 22 rebuilds the findings' tables with their keys as unique indexes of their
+/// own: every row is still there, the keys still refuse a second row, and a run that
+/// reports one finding twice (its keys dropped while it writes) fails whole.
+#[test]
+fn findings_keyed_by_unique_indexes_keep_their_rows_and_their_uniqueness() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("v21.db");
+    let url = format!("sqlite://{}", path.display());
+    let checks = vec!["dormant-account".to_string()];
+    let first: Vec<Finding> = (0..300).map(|i| finding("dormant-account", &format!("corp/ü{i}"))).collect();
+    {
+        let mut store = Store::open_at_version(&url, 21).expect("version 21");
+        store.record_run(&run(&checks, &first)).expect("run at 21");
+    }
+    let mut store = Store::open(&url).expect("upgrade");
+    let c = rusqlite::Connection::open(&path).expect("sqlite");
+    let count = |sql: &str| -> i64 { c.query_row(sql, [], |r| r.get(0)).expect("count") };
+    assert_eq!(count("SELECT COUNT(*) FROM findings"), 300);
+    assert_eq!(count("SELECT COUNT(*) FROM finding_versions WHERE packed IS NOT NULL"), 300);
+    assert_eq!(count("SELECT COUNT(*) FROM run_findings WHERE run_id = 1 AND change = 'new'"), 300);
+    assert_eq!(count("SELECT COUNT(*) FROM sqlite_master WHERE name IN ('findings_id', 'finding_versions_key', 'run_findings_key')"), 3);
+    let again = c.execute(
+        "INSERT INTO findings (id, check_id, subject_kind, subject_key, controls, status, first_run, last_run) \
+         SELECT id, check_id, subject_kind, subject_key, controls, status, first_run, last_run FROM findings LIMIT 1",
+        [],
+    );
+    assert!(again.is_err(), "a second row for one finding id is refused");
+    let one = store.finding(&first[7].id).expect("get").expect("found");
+    assert_eq!(one.finding.message, first[7].message);
+
+    // The next run changes some, keeps some, finds new ones and reports one of them twice.
+    let mut second: Vec<Finding> = first[..200].to_vec();
+    second[0].message = "worse".into();
+    second.extend((0..50).map(|i| finding("dormant-account", &format!("corp/new{i}"))));
+    let mut twice = second.clone();
+    twice.push(second[210].clone());
+    let before = (count("SELECT COUNT(*) FROM findings"), count("SELECT COUNT(*) FROM run_findings"));
+    assert!(store.record_run(&run(&checks, &twice)).is_err(), "one finding reported twice");
+    assert_eq!((count("SELECT COUNT(*) FROM findings"), count("SELECT COUNT(*) FROM run_findings")), before, "nothing written");
+    let out = store.record_run(&run(&checks, &second)).expect("run 2");
+    assert_eq!((out.new, out.still_open, out.changed, out.resolved), (50, 200, 1, 100));
+    assert_eq!(store.finding(&second[0].id).expect("get").expect("found").finding.message, "worse");
+    assert_eq!(count("SELECT COUNT(*) FROM findings"), 350);
+    assert_eq!(count("SELECT COUNT(DISTINCT id) FROM findings"), 350);
 }

@@ -432,6 +432,12 @@ impl<'b> Reader<'b> {
 /// Reads one record; `None` when its system is not kept.
 type Get<T> = fn(&mut Reader<'_>, i64, Keep<'_>) -> Result<Option<T>, StoreError>;
 
+/// Chunks decoded at once. Their records are then moved into place and their buffers
+/// freed, to be reused by the next wave: decoding every chunk of a section at once held
+/// all its records twice, and at 1,000,000 people the kernel zeroed 1.5 GB of fresh memory
+/// for chunks of assignments that were copied once and given back (BENCHMARKS.md).
+const WAVE: usize = 8;
+
 /// Runs `work` on every item, spread over the cores (items dealt round-robin), and returns
 /// the results in item order. A thread that dies yields an error, never a missing result.
 fn on_every_core<I: Sync, T: Send>(items: &[I], work: impl Fn(&I) -> Result<T, StoreError> + Sync) -> Vec<Result<T, StoreError>> {
@@ -486,10 +492,11 @@ fn section<T: Send>(r: &mut Reader<'_>, import_id: i64, keep: Keep<'_>, get: Get
         }
         Ok(out)
     };
-    let decoded = on_every_core(&parts, decode);
     into.reserve(count);
-    for part in decoded {
-        into.extend(part?);
+    for wave in parts.chunks(WAVE) {
+        for part in on_every_core(wave, &decode) {
+            into.extend(part?);
+        }
     }
     Ok(())
 }
@@ -673,12 +680,35 @@ pub fn decode_records<'b>(
 pub struct Resolver<'g> {
     accounts: rustc_hash::FxHashMap<(&'g str, &'g str), u32>,
     entitlements: rustc_hash::FxHashMap<(&'g str, &'g str), u32>,
-    /// Entitlements only assignments name, added after the graph's own.
-    added: Vec<Entitlement>,
-    added_index: rustc_hash::FxHashMap<(Name, Name), u32>,
-    base: u32,
+    added: Added,
     pub grants: Vec<annexa_core::model::Grant>,
     pub unattached: u64,
+}
+
+/// Entitlements only assignments name, added after the graph's own.
+struct Added {
+    entitlements: Vec<Entitlement>,
+    index: rustc_hash::FxHashMap<(Name, Name), u32>,
+    /// The position of the first: the graph's own come before.
+    base: u32,
+}
+
+impl Added {
+    /// The position of entitlement `name` of `system`: the graph's own (`known`), or one
+    /// added for it.
+    fn entitlement(&mut self, known: &rustc_hash::FxHashMap<(&str, &str), u32>, system: &str, name: &str, origin: Origin) -> u32 {
+        if let Some(i) = known.get(&(system, name)) {
+            return *i;
+        }
+        let key: (Name, Name) = (system.into(), name.into());
+        if let Some(i) = self.index.get(&key) {
+            return *i;
+        }
+        let i = self.base + self.entitlements.len() as u32;
+        self.entitlements.push(Entitlement { system: key.0.clone(), name: key.1.clone(), privileged: false, owner: None, origin });
+        self.index.insert(key, i);
+        i
+    }
 }
 
 impl<'g> Resolver<'g> {
@@ -686,31 +716,15 @@ impl<'g> Resolver<'g> {
         Resolver {
             accounts: accounts.iter().enumerate().map(|(i, a)| ((&*a.system, &*a.account_id), i as u32)).collect(),
             entitlements: entitlements.iter().enumerate().map(|(i, e)| ((&*e.system, &*e.name), i as u32)).collect(),
-            added: Vec::new(),
-            added_index: Default::default(),
-            base: entitlements.len() as u32,
+            added: Added { entitlements: Vec::new(), index: Default::default(), base: entitlements.len() as u32 },
             grants: Vec::with_capacity(grants),
             unattached: 0,
         }
     }
 
-    fn entitlement(&mut self, system: &str, name: &str, origin: Origin) -> u32 {
-        if let Some(i) = self.entitlements.get(&(system, name)) {
-            return *i;
-        }
-        let key: (Name, Name) = (system.into(), name.into());
-        if let Some(i) = self.added_index.get(&key) {
-            return *i;
-        }
-        let i = self.base + self.added.len() as u32;
-        self.added.push(Entitlement { system: key.0.clone(), name: key.1.clone(), privileged: false, owner: None, origin });
-        self.added_index.insert(key, i);
-        i
-    }
-
     /// The entitlements that only assignments named, to append to the graph's.
     pub fn into_parts(self) -> (Vec<annexa_core::model::Grant>, Vec<Entitlement>, u64) {
-        (self.grants, self.added, self.unattached)
+        (self.grants, self.added.entitlements, self.unattached)
     }
 }
 
@@ -735,7 +749,8 @@ pub fn decode_grants(p: &Pending<'_>, keep: Keep<'_>, resolver: &mut Resolver<'_
     if total != count {
         return Err(corrupt("chunk sizes do not add up"));
     }
-    let (accounts, entitlements) = (&resolver.accounts, &resolver.entitlements);
+    let Resolver { accounts, entitlements, added, grants: all, unattached: all_unattached } = resolver;
+    let (accounts, entitlements) = (&*accounts, &*entitlements);
     let decode = |(n, bytes): &(usize, &[u8])| -> Result<ChunkGrants<'_>, StoreError> {
         let mut r = Reader { buf: bytes, pos: 0, dict: &p.dict, names: Default::default(), kept: Vec::new() };
         let text = |i: u64| p.dict.get(i as usize).copied().ok_or_else(|| corrupt("string index out of range"));
@@ -795,15 +810,16 @@ pub fn decode_grants(p: &Pending<'_>, keep: Keep<'_>, resolver: &mut Resolver<'_
         }
         Ok((grants, unattached, missing))
     };
-    let decoded = on_every_core(&chunks, decode);
-    for part in decoded {
-        let (mut grants, unattached, missing) = part?;
-        for (at, system, name) in missing {
-            let origin = grants[at].origin;
-            grants[at].entitlement = resolver.entitlement(system, name, origin);
+    for wave in chunks.chunks(WAVE) {
+        for part in on_every_core(wave, &decode) {
+            let (mut grants, unattached, missing) = part?;
+            for (at, system, name) in missing {
+                let origin = grants[at].origin;
+                grants[at].entitlement = added.entitlement(entitlements, system, name, origin);
+            }
+            *all_unattached += unattached;
+            all.extend(grants);
         }
-        resolver.unattached += unattached;
-        resolver.grants.extend(grants);
     }
     Ok(())
 }
@@ -954,9 +970,7 @@ mod tests {
         }
         let streamed = streamed.finish(&entitlements);
         // The accounts they name, as another import would have brought them.
-        let holders: Vec<Account> = (0..5_000)
-            .map(|i| Account { account_id: format!("user-{i}").into(), ..accounts[0].clone() })
-            .collect();
+        let holders: Vec<Account> = (0..5_000).map(|i| Account { account_id: format!("user-{i}").into(), ..accounts[0].clone() }).collect();
         let graph = || IdentityGraph { accounts: holders.clone(), ..Default::default() };
         let (mut a, mut b) = (graph(), graph());
         decode(9, &whole, &|_| true, &mut a).expect("whole");
@@ -969,6 +983,37 @@ mod tests {
         let mut g = IdentityGraph::default();
         decode(9, &streamed.finish(&[]), &|_| true, &mut g).expect("accounts");
         assert_eq!(g.accounts, accounts);
+    }
+
+    /// More chunks than one wave decodes at once: every grant in its place, in file order,
+    /// and an entitlement that only assignments name added once, whichever wave names it.
+    #[test]
+    fn assignments_over_many_waves_decode_in_order() {
+        let (_, accounts, _, _, _) = records();
+        let n = (WAVE + 2) * CHUNK + 17;
+        let assignments: Vec<Assignment> = (0..n)
+            .map(|i| Assignment {
+                system: "aws".into(),
+                account_id: format!("user-{}", i % 1_000).into(),
+                entitlement: format!("group/{}", i % 7).into(),
+                granted_at: None,
+                granted_by: None,
+                source: GrantSource::Manual,
+                last_certified_at: None,
+                last_certified_by: None,
+                origin: Origin { import_id: 4, line: i as u32 + 2 },
+            })
+            .collect();
+        let blob = encode(&Records { people: &[], accounts: &[], entitlements: &[], assignments: &assignments, badges: &[] });
+        let holders: Vec<Account> = (0..1_000).map(|i| Account { account_id: format!("user-{i}").into(), ..accounts[0].clone() }).collect();
+        let mut g = IdentityGraph { accounts: holders, ..Default::default() };
+        decode(4, &blob, &|_| true, &mut g).expect("decodes");
+        assert_eq!((g.grants.len(), g.unattached_assignments, g.entitlements.len()), (n, 0, 7));
+        for (i, grant) in g.grants.iter().enumerate() {
+            assert_eq!(grant.origin.line, i as u32 + 2, "grant {i} in file order");
+            let (account, entitlement) = (&g.accounts[grant.account as usize], &g.entitlements[grant.entitlement as usize]);
+            assert_eq!((&*account.account_id, &*entitlement.name), (&*format!("user-{}", i % 1_000), &*format!("group/{}", i % 7)));
+        }
     }
 
     #[test]

@@ -33,14 +33,14 @@ pub fn parse_streamed(
     let mut assignments = 0usize;
     let mut interner = Interner::default();
     let mut keys: AssignmentKeys = KeySet::with_capacity("assignment", rows);
-    // (system, entitlement) -> index in batch.entitlements
-    let mut entitlements: rustc_hash::FxHashMap<(annexa_core::Name, annexa_core::Name), usize> = Default::default();
+    // (system, entitlement), by identity -> index in batch.entitlements
+    let mut entitlements: rustc_hash::FxHashMap<(usize, usize), usize> = Default::default();
     let mut refusals = Refusals::new(options);
     while let Some(row) = table.next_good_row(&mut refusals)? {
         // The row is read whole before anything is recorded, so a refused row (lenient)
         // leaves no entitlement behind.
         let read = assignment(&row, options, &mut interner, &mut keys).and_then(|read| {
-            let known = entitlements.get(&(read.assignment.system.clone(), read.assignment.entitlement.clone()));
+            let known = entitlements.get(&(Interner::identity(&read.assignment.system), Interner::identity(&read.assignment.entitlement)));
             match known.and_then(|&slot| batch.entitlements.get(slot)) {
                 Some(ent) if ent.privileged != read.privileged => Err(row.error(
                     "privileged",
@@ -62,7 +62,7 @@ pub fn parse_streamed(
         };
         let a = read.assignment;
         note_system(&mut batch.systems, &a.system);
-        let slot = *entitlements.entry((a.system.clone(), a.entitlement.clone())).or_insert_with(|| {
+        let slot = *entitlements.entry((Interner::identity(&a.system), Interner::identity(&a.entitlement))).or_insert_with(|| {
             batch.entitlements.push(Entitlement {
                 system: a.system.clone(),
                 name: a.entitlement.clone(),
@@ -94,7 +94,8 @@ pub fn parse_streamed(
     Ok(batch)
 }
 
-type AssignmentKeys = KeySet<(annexa_core::Name, annexa_core::Name, annexa_core::Name)>;
+/// (system, account, entitlement), each by its identity in the parse's [`Interner`].
+type AssignmentKeys = KeySet<(usize, usize, usize)>;
 
 /// A row, read: the assignment and what it says of its entitlement.
 struct Read {
@@ -108,7 +109,9 @@ fn assignment(row: &Row<'_>, options: &ImportOptions, interner: &mut Interner, k
     let account_id = row.required("account_id")?;
     let entitlement = interner.get(row.required("entitlement")?);
     let account_id = interner.get(account_id);
-    keys.insert_with(row, "entitlement", (system.clone(), account_id.clone(), entitlement.clone()), |(s, a, e)| format!("{s}/{a}/{e}"))?;
+    let key = (Interner::identity(&system), Interner::identity(&account_id), Interner::identity(&entitlement));
+    // A duplicate's names are this row's: equal identities are equal names.
+    keys.insert_with(row, "entitlement", key, |_| format!("{system}/{account_id}/{entitlement}"))?;
     let privileged = boolean(row, "privileged", false)?;
     let owner = row.optional("entitlement_owner")?.map(String::from);
     let assignment = Assignment {

@@ -70,6 +70,14 @@ impl Interner {
         self.names.insert(s.into(), n.clone());
         n
     }
+
+    /// The identity of a name this interner handed out: it keeps one allocation per
+    /// distinct string for as long as it lives, so two of its names are equal exactly when
+    /// their identities are. A key of identities hashes and compares in a few instructions
+    /// and takes no reference counts (an assignments file checks millions of keys).
+    pub(crate) fn identity(name: &annexa_core::Name) -> usize {
+        std::sync::Arc::as_ptr(name) as *const u8 as usize
+    }
 }
 
 /// The system of a CSV row: its `system` column, or `--system` when the column is empty.

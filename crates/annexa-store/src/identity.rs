@@ -717,7 +717,10 @@ fn write_accounts(tx: &mut Tx<'_>, kind: &str, import_id: i64, accounts: &[Accou
             (mfa_text(&a.mfa), creds)
         })
         .collect();
-    let rows: Vec<(&Account, &(Option<String>, Option<String>))> = accounts.iter().zip(extras.iter()).collect();
+    let mut rows: Vec<(&Account, &(Option<String>, Option<String>))> = accounts.iter().zip(extras.iter()).collect();
+    // In key order: a file lists accounts by person, so each would go to a random place in
+    // the key; sorted, the next one lands on a page the last one just used.
+    rows.sort_unstable_by(|(a, _), (b, _)| (&*a.system, &*a.account_id).cmp(&(&*b.system, &*b.account_id)));
     tx.bulk_insert_keyed(
         "accounts",
         &[

@@ -494,7 +494,7 @@ fn section<T: Send>(r: &mut Reader<'_>, import_id: i64, keep: Keep<'_>, get: Get
     };
     into.reserve(count);
     for wave in parts.chunks(WAVE) {
-        for part in on_every_core(wave, &decode) {
+        for part in on_every_core(wave, decode) {
             into.extend(part?);
         }
     }
@@ -811,7 +811,7 @@ pub fn decode_grants(p: &Pending<'_>, keep: Keep<'_>, resolver: &mut Resolver<'_
         Ok((grants, unattached, missing))
     };
     for wave in chunks.chunks(WAVE) {
-        for part in on_every_core(wave, &decode) {
+        for part in on_every_core(wave, decode) {
             let (mut grants, unattached, missing) = part?;
             for (at, system, name) in missing {
                 let origin = grants[at].origin;

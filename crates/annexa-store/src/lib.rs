@@ -135,8 +135,12 @@ impl Store {
     /// then upgrades it.
     #[doc(hidden)]
     pub fn open_at_version(url: &str, version: i64) -> Result<Store, StoreError> {
-        let path = url.strip_prefix("sqlite://").ok_or_else(|| StoreError::Url("open_at_version takes sqlite:// URLs".into()))?;
-        let conn = Conn::Sqlite(rusqlite::Connection::open(path)?, Some(gate::WriterGate::of(Path::new(path))));
+        let conn = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Conn::Postgres(Box::new(postgres::Client::connect(url, postgres::NoTls)?))
+        } else {
+            let path = url.strip_prefix("sqlite://").ok_or_else(|| StoreError::Url("open_at_version takes sqlite:// URLs".into()))?;
+            Conn::Sqlite(rusqlite::Connection::open(path)?, Some(gate::WriterGate::of(Path::new(path))))
+        };
         let mut store = Store { conn };
         migrate::run_to(&mut store.conn, version)?;
         Ok(store)

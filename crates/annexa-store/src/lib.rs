@@ -138,7 +138,7 @@ impl Store {
         let conn = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Conn::Postgres(Box::new(postgres::Client::connect(url, postgres::NoTls)?))
         } else {
-            let path = url.strip_prefix("sqlite://").ok_or_else(|| StoreError::Url("open_at_version takes sqlite:// URLs".into()))?;
+            let path = url.strip_prefix("sqlite://").ok_or_else(|| StoreError::Url("open_at_version takes sqlite:// or postgres:// URLs".into()))?;
             Conn::Sqlite(rusqlite::Connection::open(path)?, Some(gate::WriterGate::of(Path::new(path))))
         };
         let mut store = Store { conn };

@@ -29,8 +29,8 @@ use std::sync::Arc;
 const BATCH: usize = 512;
 /// Findings named in one ledger entry: the entry binds each by id and version.
 const LEDGER_BATCH: usize = 1_000;
-/// Below this many stored findings, a run on SQLite builds the findings' secondary indexes
-/// after writing instead of while (see [`defer_indexes`]).
+/// Below this many stored findings, a run on SQLite builds the findings' indexes, keys
+/// included, after writing instead of while (see [`defer_indexes`]).
 const DEFER_INDEXES_BELOW: i64 = 100_000;
 
 /// How a run begins.
@@ -342,11 +342,12 @@ impl Store {
 /// A first audit writes hundreds of thousands of findings into empty tables, each row
 /// going to a random place in every index (ids are hashes): building an index afterwards,
 /// from sorted keys, costs a fraction of that. So when few findings are stored yet, a run
-/// on SQLite drops the secondary indexes of the findings' tables inside its transaction
-/// and [`RunWriter::finish`] creates them again, from the SQL SQLite kept for them (so
-/// they come back exactly as the migrations made them); a rollback restores them. Runs on
-/// an organisation with many findings write few rows and keep their indexes. Returns the
-/// `CREATE INDEX` statements to run. (A campaign's launch does the same for its items.)
+/// on SQLite drops every index of the findings' tables inside its transaction, their keys
+/// too (unique indexes of their own since migration 22), and [`RunWriter::finish`] creates
+/// them again, from the SQL SQLite kept for them (so they come back exactly as the
+/// migrations made them); a rollback restores them. Runs on an organisation with many
+/// findings write few rows and keep their indexes. Returns the `CREATE INDEX` statements
+/// to run.
 fn defer_indexes(tx: &mut Tx<'_>, tables: &[&str], below: i64) -> Result<Vec<String>, StoreError> {
     if !matches!(tx, Tx::Sqlite(_)) {
         return Ok(Vec::new());

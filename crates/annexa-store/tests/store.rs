@@ -452,8 +452,8 @@ fn a_lenient_import_records_its_quarantine_on_both_engines_and_after_an_upgrade(
     }
 }
 
-/// A first audit builds the findings' secondary indexes after writing (they are dropped
-/// in its transaction): they are all back afterwards, as the migrations made them, and a
+/// A first audit builds the findings' indexes, keys included, after writing (they are
+/// dropped in its transaction): they are all back afterwards, as the migrations made them, and a
 /// run that fails (dropped unfinished) leaves them as they were.
 #[test]
 fn a_first_run_rebuilds_the_indexes_it_dropped_and_a_failed_one_restores_them() {

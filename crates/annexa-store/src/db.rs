@@ -74,7 +74,21 @@ pub(crate) enum Tx<'c> {
 /// transaction ends (commit or rollback) before the turn is handed on.
 pub(crate) struct SqliteTx<'c> {
     tx: rusqlite::Transaction<'c>,
+    /// Dropped after `tx` (fields drop in order): puts the write-ahead log back once the
+    /// transaction has ended, for a [`Conn::bulk_transaction`] that left it.
+    _wal_again: Option<WalAgain<'c>>,
     _turn: Option<crate::gate::Turn>,
+}
+
+/// Puts a connection back in WAL mode when dropped ([`Conn::bulk_transaction`]). Should
+/// that fail (another connection opened the file meanwhile), the database stays in rollback
+/// mode until a connection opens it again: [`crate::Store::open`] asks for WAL every time.
+struct WalAgain<'c>(&'c rusqlite::Connection);
+
+impl Drop for WalAgain<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0));
+    }
 }
 
 impl<'c> std::ops::Deref for SqliteTx<'c> {
@@ -150,10 +164,41 @@ impl Conn {
             Conn::Sqlite(c, gate) => {
                 // The turn first: waiting for it costs no polling (see gate.rs).
                 let turn = gate.as_ref().and_then(|g| g.enter());
-                Tx::Sqlite(SqliteTx { tx: c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?, _turn: turn })
+                Tx::Sqlite(SqliteTx {
+                    tx: c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?,
+                    _wal_again: None,
+                    _turn: turn,
+                })
             }
             Conn::Postgres(c) => Tx::Postgres(c.transaction()?),
         })
+    }
+
+    /// A write transaction for writing far more than it changes: a first audit (hundreds of
+    /// thousands of findings into empty tables) or a large import. In WAL mode SQLite writes
+    /// every page twice, to the log at the commit and into the database at the checkpoint
+    /// that follows; with a rollback journal, a page the transaction appends beyond the end
+    /// of the file (or takes from the free list) needs no copy in the journal, so it is
+    /// written once. Leaving WAL needs the file to itself: when another connection has it
+    /// open (a server's readers), this is an ordinary transaction. The log comes back when
+    /// the transaction ends, committed or not.
+    pub(crate) fn bulk_transaction(&mut self) -> Result<Tx<'_>, StoreError> {
+        if !matches!(self, Conn::Sqlite(_, Some(_))) || std::env::var_os("ANNEXA_NO_BULK_JOURNAL").is_some() {
+            return self.transaction();
+        }
+        let Conn::Sqlite(c, Some(gate)) = self else { return self.transaction() };
+        let turn = gate.enter();
+        // Refused at once (busy) while another connection has the file open.
+        let mode = match c.query_row("PRAGMA journal_mode=DELETE", [], |r| r.get::<_, String>(0)) {
+            Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::DatabaseBusy => "wal".to_string(),
+            other => other?,
+        };
+        let conn: &rusqlite::Connection = c;
+        let wal_again = (!mode.eq_ignore_ascii_case("wal")).then_some(WalAgain(conn));
+        // `new_unchecked` borrows the connection shared, as `WalAgain` does; nothing else
+        // uses it while the transaction lives (this borrows `self` mutably).
+        let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
+        Ok(Tx::Sqlite(SqliteTx { tx, _wal_again: wal_again, _turn: turn }))
     }
 
     /// A transaction that only reads, from one consistent snapshot: in SQLite (WAL) it
@@ -162,9 +207,11 @@ impl Conn {
     /// (the whole identity graph) never mixes two commits.
     pub(crate) fn read_transaction(&mut self) -> Result<Tx<'_>, StoreError> {
         Ok(match self {
-            Conn::Sqlite(c, _) => {
-                Tx::Sqlite(SqliteTx { tx: c.transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)?, _turn: None })
-            }
+            Conn::Sqlite(c, _) => Tx::Sqlite(SqliteTx {
+                tx: c.transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)?,
+                _wal_again: None,
+                _turn: None,
+            }),
             Conn::Postgres(c) => {
                 Tx::Postgres(c.build_transaction().isolation_level(postgres::IsolationLevel::RepeatableRead).read_only(true).start()?)
             }
@@ -184,7 +231,11 @@ impl Conn {
 impl Tx<'_> {
     pub(crate) fn commit(self) -> Result<(), StoreError> {
         match self {
-            Tx::Sqlite(t) => t.tx.commit()?,
+            Tx::Sqlite(SqliteTx { tx, _wal_again, _turn }) => {
+                tx.commit()?;
+                // The log back before the turn is handed on.
+                drop(_wal_again);
+            }
             Tx::Postgres(t) => t.commit()?,
         }
         Ok(())

@@ -83,7 +83,8 @@ impl Store {
     }
 
     fn import_in_one_transaction(&mut self, new: &NewImport<'_>) -> Result<ImportRecord, StoreError> {
-        let mut tx = self.conn.transaction()?;
+        // An import replaces a source's rows whole: see `Conn::bulk_transaction`.
+        let mut tx = self.conn.bulk_transaction()?;
         let import_id = begin_import(&mut tx, new.kind)?;
         for system in &import_systems(new.kind, new.systems) {
             retire_source(&mut tx, new.kind, system)?;
@@ -138,7 +139,7 @@ impl Store {
         chunks: &mut dyn Iterator<Item = StreamedRecords>,
         rest: &mut dyn FnMut(usize) -> Option<RestOfImport>,
     ) -> Result<Option<ImportRecord>, StoreError> {
-        let mut tx = self.conn.transaction()?;
+        let mut tx = self.conn.bulk_transaction()?;
         let import_id = begin_import(&mut tx, kind)?;
         let mut retired: Vec<Name> = Vec::new();
         let mut retire = |tx: &mut Tx<'_>, system: &Name| -> Result<(), StoreError> {

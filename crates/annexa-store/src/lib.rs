@@ -111,10 +111,17 @@ impl Store {
             // findings' indexes after writing them, run.rs) or sorts a large result.
             let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
             c.execute_batch(&format!(
-                "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; \
+                "PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; \
                  PRAGMA temp_store=MEMORY; PRAGMA cache_size=-{}; PRAGMA threads={cores};",
                 sqlite_cache_kib()
             ))?;
+            // While a command writes in bulk with a rollback journal (`Conn::bulk_transaction`),
+            // the mode cannot change: this connection reads in that mode meanwhile (waiting,
+            // as any writer would, for the bulk write's commit) and finds WAL once it is done.
+            match c.query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0)) {
+                Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::DatabaseBusy => {}
+                other => drop(other?),
+            }
             let gate = (path != ":memory:" && !path.is_empty()).then(|| gate::WriterGate::of(Path::new(path)));
             Conn::Sqlite(c, gate)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {

@@ -218,7 +218,9 @@ impl Store {
     /// Begins storing an audit run, in one transaction that [`RunWriter::finish`] commits.
     pub fn begin_run(&mut self, start: &RunStart<'_>) -> Result<RunWriter<'_>, StoreError> {
         let cache_restore = self.widen_cache_for_write()?;
-        let mut tx = self.conn.transaction()?;
+        // A first audit writes far more than it changes: see `Conn::bulk_transaction`.
+        let first = stored_findings_below(self, DEFER_INDEXES_BELOW)?;
+        let mut tx = if first { self.conn.bulk_transaction()? } else { self.conn.transaction()? };
         let deferred_indexes = defer_indexes(&mut tx, &["findings", "finding_versions", "run_findings"], DEFER_INDEXES_BELOW)?;
         let mut stored = None;
         if !deferred_indexes.is_empty() {
@@ -352,15 +354,8 @@ fn defer_indexes(tx: &mut Tx<'_>, tables: &[&str], below: i64) -> Result<Vec<Str
     if !matches!(tx, Tx::Sqlite(_)) {
         return Ok(Vec::new());
     }
-    let mut stored = 0;
-    // Counted only up to the threshold: a large store is not scanned for it.
-    // The first table is the one whose size decides (its name is ours, not input).
-    let first = tables.first().copied().unwrap_or_default();
-    tx.query_each(&format!("SELECT COUNT(*) FROM (SELECT 1 FROM {first} LIMIT ?) AS f"), &[below.into()], |r| {
-        stored = r.req_int(0)?;
-        Ok(())
-    })?;
-    if stored >= below {
+    // The first table is the one whose size decides.
+    if count_up_to(tx, tables.first().copied().unwrap_or_default(), below)? >= below {
         return Ok(Vec::new());
     }
     let mut indexes = Vec::new();
@@ -380,6 +375,25 @@ fn defer_indexes(tx: &mut Tx<'_>, tables: &[&str], below: i64) -> Result<Vec<Str
         tx.execute(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")), &[])?;
     }
     Ok(indexes.into_iter().map(|(_, sql)| sql).collect())
+}
+
+/// Whether fewer than `below` findings are stored (counted only up to `below`).
+fn stored_findings_below(store: &mut Store, below: i64) -> Result<bool, StoreError> {
+    let mut tx = store.conn.read_transaction()?;
+    let stored = count_up_to(&mut tx, "findings", below)?;
+    tx.commit()?;
+    Ok(stored < below)
+}
+
+/// The rows of `table` (a name of ours, not input), counted only up to `limit`: a large
+/// table is not scanned for it.
+fn count_up_to(tx: &mut Tx<'_>, table: &str, limit: i64) -> Result<i64, StoreError> {
+    let mut n = 0;
+    tx.query_each(&format!("SELECT COUNT(*) FROM (SELECT 1 FROM {table} LIMIT ?) AS f"), &[limit.into()], |r| {
+        n = r.req_int(0)?;
+        Ok(())
+    })?;
+    Ok(n)
 }
 
 /// The page cache (KiB) an audit run's transaction gets on a database of `db_bytes`: a

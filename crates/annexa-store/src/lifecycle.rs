@@ -294,11 +294,39 @@ impl Store {
     }
 
     /// The findings someone still has to act on that are past their due date at `at`.
+    ///
+    /// Every audit's summary asks, so it must not cost a lookup per open finding. A finding
+    /// without a due date of its own is due some days after the as-of time of the run that
+    /// opened it: while no run is that old (a first audit), only findings someone handled
+    /// can be overdue, and they are read from their side. Otherwise the findings are read
+    /// in table order on SQLite (by status through `findings_listing`, each open finding
+    /// would cost a random read of its row: seconds for a quarter of a million).
     pub fn overdue(&mut self, days: &DueDays, at: Instant) -> Result<Overdue, StoreError> {
         let mut tx = self.conn.read_transaction()?;
         let mut out = Overdue::default();
+        let mut old_runs = 0;
+        if let Some(shortest) = days.iter().flatten().min() {
+            tx.query_each(
+                "SELECT COUNT(*) FROM audit_runs WHERE as_of + ? < ?",
+                &[(i64::from(*shortest) * 86_400).into(), at.timestamp().into()],
+                |r| {
+                    old_runs = r.req_int(0)?;
+                    Ok(())
+                },
+            )?;
+        }
+        let from = if old_runs == 0 {
+            "finding_workflow w JOIN findings f ON f.id = w.finding_id LEFT JOIN audit_runs o ON o.id = COALESCE(f.reopened_run, f.first_run)".to_string()
+        } else if matches!(tx, crate::db::Tx::Sqlite(_)) {
+            format!("findings f NOT INDEXED {HANDLING_JOINS}")
+        } else {
+            format!("findings f {HANDLING_JOINS}")
+        };
         tx.query_each(
-            &format!("SELECT f.severity_rank, COUNT(*) FROM findings f {HANDLING_JOINS} WHERE {} GROUP BY f.severity_rank ORDER BY f.severity_rank DESC", overdue_sql(days)),
+            &format!(
+                "SELECT f.severity_rank, COUNT(*) FROM {from} WHERE {} GROUP BY f.severity_rank ORDER BY f.severity_rank DESC",
+                overdue_sql(days)
+            ),
             &[at.timestamp().into()],
             |r| {
                 let n = r.req_int(1)? as u64;

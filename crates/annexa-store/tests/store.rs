@@ -418,6 +418,18 @@ fn findings_stored_before_compact_bodies_survive_the_upgrade() {
     assert_eq!((out.new, out.still_open, out.changed, out.resolved), (0, 1, 0, 0));
     let again = store.finding(&f.id).expect("read").expect("found");
     assert_eq!((again.finding.evidence.records.clone(), again.last_run), (f.evidence.records.clone(), 2));
+    // A run whose rows have no versions (recorded before migration 9, its findings changed
+    // by a later run before migration 10 gave each latest change one) cannot be listed as
+    // it reported; the latest run can, from the findings' latest state.
+    let c = rusqlite::Connection::open(&path).expect("sqlite");
+    c.execute("UPDATE run_findings SET version = NULL WHERE run_id = 1", []).expect("unversion run 1");
+    drop(c);
+    let of_run = |run| annexa_store::FindingFilter { run: Some(run), ..Default::default() };
+    let refused = store.findings_each(&of_run(1), false, |_| Ok(()));
+    assert!(matches!(refused, Err(annexa_store::StoreError::Conflict(_))), "{:?}", refused.map(|_| ()));
+    let mut listed = Vec::new();
+    store.findings_each(&of_run(2), false, |s| Ok(listed.push(s.finding.id))).expect("run 2 lists");
+    assert_eq!(listed, vec![f.id.clone()]);
 }
 
 #[test]
@@ -688,4 +700,38 @@ fn findings_stored_on_postgres_before_migration_22_survive_it() {
     assert_eq!((out.new, out.still_open, out.changed, out.resolved), (50, 200, 1, 100));
     let reported = store.findings_page(&FindingFilter { run: Some(1), limit: Some(1), ..Default::default() }).expect("run 1");
     assert_eq!(reported.total, 300, "what run 1 reported, as it reported it");
+}
+
+/// Overdue findings: while no run is older than the shortest due period, only findings with
+/// a due date of their own can be overdue (read from their side); once one is, every open
+/// finding past its severity's period counts too. Suppressed findings never do.
+#[test]
+fn overdue_counts_findings_past_their_own_or_their_severitys_due_date() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for url in annexa_store::testing::fresh_databases(dir.path()) {
+        let mut store = Store::open(&url).expect("open");
+        let checks = vec!["dormant-account".to_string()];
+        let many: Vec<Finding> = (0..50).map(|i| finding("dormant-account", &format!("corp/ünïcode-{i}@example.com"))).collect();
+        store.record_run(&run(&checks, &many)).expect("run");
+        // High findings are due 30 days after the run's as-of (2026-01-02), critical ones after 7.
+        let days = [None, None, None, Some(30), Some(7)];
+        let assign = |due: &str| annexa_store::lifecycle::Triage::Assign { owner: "E1".into(), due: Some(at(due)) };
+        let ids = |range: std::ops::Range<usize>| many[range].iter().map(|f| f.id.clone()).collect::<Vec<_>>();
+        store.triage(&ids(0..2), &assign("2026-01-05T00:00:00Z"), &days, "lead", at("2026-01-03T00:00:00Z")).expect("assign");
+        store.triage(&ids(2..3), &assign("2026-03-01T00:00:00Z"), &days, "lead", at("2026-01-03T00:00:00Z")).expect("assign");
+        let accept = annexa_store::lifecycle::Triage::Accept {
+            approver: "CISO".into(),
+            reason: "legacy".into(),
+            expires: at("2027-01-01T00:00:00Z"),
+        };
+        store.triage(&ids(3..4), &accept, &days, "lead", at("2026-01-03T00:00:00Z")).expect("accept");
+
+        let early = store.overdue(&days, at("2026-01-10T00:00:00Z")).expect("overdue");
+        assert_eq!((early.total, early.by_severity.clone()), (2, vec![(Severity::High, 2)]), "{url}: only their own due dates passed");
+        let late = store.overdue(&days, at("2026-02-15T00:00:00Z")).expect("overdue");
+        // All but the one due on 2026-03-01 and the accepted one.
+        assert_eq!((late.total, late.by_severity.clone()), (48, vec![(Severity::High, 48)]), "{url}: the severity's 30 days passed");
+        let none = store.overdue(&[None; 5], at("2026-02-15T00:00:00Z")).expect("overdue");
+        assert_eq!(none.total, 2, "{url}: without due periods only their own due dates count");
+    }
 }

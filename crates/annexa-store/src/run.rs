@@ -543,7 +543,7 @@ impl RunWriter<'_> {
         while items.len() >= LEDGER_BATCH || (all && !items.is_empty()) {
             let rest = items.split_off(items.len().min(LEDGER_BATCH));
             let entry = std::mem::replace(items, rest);
-            changes.push(crate::ledger::Change { kind, data: serde_json::json!({ "run_id": run_id, "findings": entry }) });
+            changes.push(crate::ledger::Change { kind, data: findings_entry(run_id, entry) });
         }
         self.tx.ledger_append(&self.actor, self.started_at, &changes)?;
         Ok(())
@@ -579,8 +579,7 @@ impl RunWriter<'_> {
             })?;
             let items: Vec<serde_json::Value> =
                 chunk.iter().map(|(id, c)| serde_json::json!({ "id": id, "check": self.check_names[usize::from(*c)] })).collect();
-            let change =
-                crate::ledger::Change { kind: "findings-resolved", data: serde_json::json!({ "run_id": run_id, "findings": items }) };
+            let change = crate::ledger::Change { kind: "findings-resolved", data: findings_entry(run_id, items) };
             self.tx.ledger_append(&self.actor, end.finished_at, &[change])?;
         }
         let mut resolved_checks: Vec<u16> = resolved.iter().map(|(_, c)| *c).collect();
@@ -752,6 +751,15 @@ fn append_rows(tx: &mut Tx<'_>, run_id: i64, fresh: &[(Prepared, Written, &'stat
     tx.bulk_insert("run_findings", &["run_id", "finding_id", "change", "version"], fresh, |(p, w, change), v| {
         v.extend([Value::from(run_id), p.id.as_str().into(), (*change).into(), w.version.as_str().into()])
     })
+}
+
+/// The data of a ledger entry naming a run's `findings`. Built by moving them in:
+/// `json!` would copy each of its thousand items into a new tree, then drop the originals.
+fn findings_entry(run_id: i64, findings: Vec<serde_json::Value>) -> serde_json::Value {
+    let mut data = serde_json::Map::new();
+    data.insert("run_id".into(), run_id.into());
+    data.insert("findings".into(), serde_json::Value::Array(findings));
+    serde_json::Value::Object(data)
 }
 
 /// What the ledger says of a finding opened (or regraded) by a run: enough to find it, its

@@ -169,9 +169,12 @@ impl Preparer {
     }
 }
 
-/// The column list of a finding's latest state.
-const FINDING_COLUMNS: [&str; 10] =
-    ["id", "check_id", "severity_rank", "system", "subject_kind", "subject_key", "controls", "version", "first_run", "last_run"];
+/// The columns of a finding's latest state, as a run writes it ([`finding_row`]).
+const FINDING_COLUMNS: [&str; 11] =
+    ["id", "check_id", "severity_rank", "system", "subject_kind", "subject_key", "controls", "version", "first_run", "last_run", "status"];
+
+/// The columns of a finding's place in a run ([`run_finding_row`]).
+const RUN_FINDING_COLUMNS: [&str; 4] = ["run_id", "finding_id", "change", "version"];
 
 /// An audit run being stored: [`Store::begin_run`], [`RunWriter::add`] as findings arrive,
 /// [`RunWriter::finish`]. Dropped unfinished, the run is rolled back.
@@ -683,11 +686,9 @@ impl RunWriter<'_> {
 /// Writes findings' rows where their keys decide: a new finding inserted, a stored one
 /// updated, a version stored once.
 fn write_keyed(tx: &mut Tx<'_>, run_id: i64, written: &[(Prepared, Written, &'static str)]) -> Result<(), StoreError> {
-    let mut columns = FINDING_COLUMNS.to_vec();
-    columns.push("status");
     tx.insert_rows(
         "findings",
-        &columns,
+        &FINDING_COLUMNS,
         written,
         |(p, w, _), v| finding_row(p, w, run_id, v),
         "ON CONFLICT (id) DO UPDATE SET severity_rank = excluded.severity_rank, controls = excluded.controls, \
@@ -701,12 +702,15 @@ fn write_keyed(tx: &mut Tx<'_>, run_id: i64, written: &[(Prepared, Written, &'st
         |(p, w, _), v| version_row(p, w, v),
         "ON CONFLICT (finding_id, sha256) DO NOTHING",
     )?;
-    tx.bulk_insert_keyed("run_findings", &["run_id", "finding_id", "change", "version"], written, |(p, w, change), v| {
-        v.extend([Value::from(run_id), p.id.as_str().into(), (*change).into(), w.version.as_str().into()])
-    })
+    tx.bulk_insert_keyed("run_findings", &RUN_FINDING_COLUMNS, written, |row, v| run_finding_row(row, run_id, v))
 }
 
-/// A finding's row in `findings`, in [`FINDING_COLUMNS`] order and then its status.
+/// A finding's place in run `run_id`, in [`RUN_FINDING_COLUMNS`] order.
+fn run_finding_row<'v>((p, w, change): &'v (Prepared, Written, &'static str), run_id: i64, v: &mut Vec<Value<'v>>) {
+    v.extend([Value::from(run_id), p.id.as_str().into(), (*change).into(), w.version.as_str().into()])
+}
+
+/// A finding's row in `findings`, in [`FINDING_COLUMNS`] order.
 fn finding_row<'v>(p: &'v Prepared, w: &'v Written, run_id: i64, v: &mut Vec<Value<'v>>) {
     v.extend([
         Value::from(p.id.as_str()),
@@ -744,13 +748,9 @@ fn version_row<'v>(p: &'v Prepared, w: &'v Written, v: &mut Vec<Value<'v>>) {
 /// ([`defer_indexes`]): none of them is stored yet, so none can conflict (a check that
 /// reported one id twice fails when the keys are built again).
 fn append_rows(tx: &mut Tx<'_>, run_id: i64, fresh: &[(Prepared, Written, &'static str)]) -> Result<(), StoreError> {
-    let mut columns = FINDING_COLUMNS.to_vec();
-    columns.push("status");
-    tx.bulk_insert("findings", &columns, fresh, |(p, w, _), v| finding_row(p, w, run_id, v))?;
+    tx.bulk_insert("findings", &FINDING_COLUMNS, fresh, |(p, w, _), v| finding_row(p, w, run_id, v))?;
     tx.bulk_insert("finding_versions", &VERSION_COLUMNS, fresh, |(p, w, _), v| version_row(p, w, v))?;
-    tx.bulk_insert("run_findings", &["run_id", "finding_id", "change", "version"], fresh, |(p, w, change), v| {
-        v.extend([Value::from(run_id), p.id.as_str().into(), (*change).into(), w.version.as_str().into()])
-    })
+    tx.bulk_insert("run_findings", &RUN_FINDING_COLUMNS, fresh, |row, v| run_finding_row(row, run_id, v))
 }
 
 /// The data of a ledger entry naming a run's `findings`. Built by moving them in:

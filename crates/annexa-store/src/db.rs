@@ -74,10 +74,57 @@ pub(crate) enum Tx<'c> {
 /// transaction ends (commit or rollback) before the turn is handed on.
 pub(crate) struct SqliteTx<'c> {
     tx: rusqlite::Transaction<'c>,
+    /// Stopped before the commit: see [`Flusher`].
+    flusher: Option<Flusher>,
     /// Dropped after `tx` (fields drop in order): puts the write-ahead log back once the
     /// transaction has ended, for a [`Conn::bulk_transaction`] that left it.
     _wal_again: Option<WalAgain<'c>>,
     _turn: Option<crate::gate::Turn>,
+}
+
+/// Asks the kernel, a few times a second, to write to disk what a bulk transaction has
+/// written to its database file so far ([`Conn::bulk_transaction`]). Such a transaction
+/// writes hundreds of megabytes (a first audit at 100,000 people about 270 MB), most of
+/// them while the checks or the parser keep both cores busy and the disk idle; left to
+/// the commit, the disk then had them all to write at once, with nothing else to do
+/// meanwhile (0.7 s of a 7 s first audit). Flushed as they come, the commit waits for
+/// the last ones only. What reaches the disk early is only what SQLite already handed to
+/// the kernel, which may write it at any time anyway: durability and the journal's order
+/// are SQLite's as before.
+struct Flusher {
+    stop: std::sync::mpsc::Sender<()>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// How often a [`Flusher`] flushes.
+const FLUSH_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+
+impl Flusher {
+    /// A flusher of the database file at `path`; `None` when it cannot be opened (then
+    /// the commit writes everything, as without one).
+    fn start(path: &str) -> Option<Flusher> {
+        let file = std::fs::File::open(path).ok()?;
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("annexa-flush".into())
+            .spawn(move || {
+                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(FLUSH_EVERY) {
+                    // A failure here only leaves the writing to the commit, which reports its own.
+                    let _ = file.sync_data();
+                }
+            })
+            .ok()?;
+        Some(Flusher { stop, thread: Some(thread) })
+    }
+}
+
+impl Drop for Flusher {
+    fn drop(&mut self) {
+        let _ = self.stop.send(());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 /// Puts a connection back in WAL mode when dropped ([`Conn::bulk_transaction`]). Should
@@ -166,6 +213,7 @@ impl Conn {
                 let turn = gate.as_ref().and_then(|g| g.enter());
                 Tx::Sqlite(SqliteTx {
                     tx: c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?,
+                    flusher: None,
                     _wal_again: None,
                     _turn: turn,
                 })
@@ -198,7 +246,9 @@ impl Conn {
         // `new_unchecked` borrows the connection shared, as `WalAgain` does; nothing else
         // uses it while the transaction lives (this borrows `self` mutably).
         let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
-        Ok(Tx::Sqlite(SqliteTx { tx, _wal_again: wal_again, _turn: turn }))
+        // With the log, the pages go to it and the database only at the checkpoint.
+        let flusher = if wal_again.is_some() { conn.path().filter(|p| !p.is_empty()).and_then(Flusher::start) } else { None };
+        Ok(Tx::Sqlite(SqliteTx { tx, flusher, _wal_again: wal_again, _turn: turn }))
     }
 
     /// A transaction that only reads, from one consistent snapshot: in SQLite (WAL) it
@@ -209,6 +259,7 @@ impl Conn {
         Ok(match self {
             Conn::Sqlite(c, _) => Tx::Sqlite(SqliteTx {
                 tx: c.transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)?,
+                flusher: None,
                 _wal_again: None,
                 _turn: None,
             }),
@@ -231,7 +282,8 @@ impl Conn {
 impl Tx<'_> {
     pub(crate) fn commit(self) -> Result<(), StoreError> {
         match self {
-            Tx::Sqlite(SqliteTx { tx, _wal_again, _turn }) => {
+            Tx::Sqlite(SqliteTx { tx, flusher, _wal_again, _turn }) => {
+                drop(flusher);
                 tx.commit()?;
                 // The log back before the turn is handed on.
                 drop(_wal_again);

@@ -61,13 +61,33 @@ fn into_string(out: Vec<u8>) -> String {
     String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
+/// What an entry records: a JSON value, or one already written in canonical form (by
+/// whoever had its parts at hand, on another thread: an audit's findings).
+#[derive(Clone, Copy)]
+pub enum Data<'a> {
+    Value(&'a Value),
+    /// Canonical JSON text, written as it is: the caller answers for its form.
+    Canonical(&'a str),
+}
+
 /// The canonical body of entry `seq`: its members in key order, `data` written in place.
 pub fn entry_body(seq: u64, time_rfc3339: &str, actor: &str, kind: &str, data: &Value) -> String {
-    let mut out = Vec::with_capacity(256);
+    entry_body_of(seq, time_rfc3339, actor, kind, Data::Value(data))
+}
+
+/// [`entry_body`] of data in either form.
+pub fn entry_body_of(seq: u64, time_rfc3339: &str, actor: &str, kind: &str, data: Data<'_>) -> String {
+    let mut out = Vec::with_capacity(match data {
+        Data::Value(_) => 256,
+        Data::Canonical(text) => text.len() + 128,
+    });
     out.extend_from_slice(b"{\"actor\":");
     leaf(actor, &mut out);
     out.extend_from_slice(b",\"data\":");
-    write(data, &mut out);
+    match data {
+        Data::Value(v) => write(v, &mut out),
+        Data::Canonical(text) => out.extend_from_slice(text.as_bytes()),
+    }
     out.extend_from_slice(b",\"kind\":");
     leaf(kind, &mut out);
     out.extend_from_slice(b",\"seq\":");

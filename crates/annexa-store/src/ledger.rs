@@ -5,7 +5,7 @@ use crate::db::{Tx, Value};
 use crate::{Store, StoreError};
 use annexa_core::time::Instant;
 use annexa_ledger::checkpoint::Checkpoint;
-use annexa_ledger::entry::entry_body;
+use annexa_ledger::entry::{entry_body_of, Data};
 use annexa_ledger::merkle::{self, leaf_hash, node_hash, NodeStore, ProofError};
 use annexa_ledger::note::NoteSigner;
 use annexa_ledger::Hash;
@@ -105,6 +105,24 @@ impl Tx<'_> {
 
     /// Appends `changes` to the ledger, with their tree nodes; returns the first new seq.
     pub(crate) fn ledger_append(&mut self, actor: &str, at: Instant, changes: &[Change]) -> Result<u64, StoreError> {
+        let entries: Vec<(&'static str, Data<'_>)> = changes.iter().map(|c| (c.kind, Data::Value(&c.data))).collect();
+        self.append_entries(actor, at, &entries)
+    }
+
+    /// Appends entries of one `kind` whose data each is canonical JSON already (see
+    /// [`Data::Canonical`]): the caller answers for its form, which the leaf hash covers.
+    pub(crate) fn ledger_append_canonical(
+        &mut self,
+        actor: &str,
+        at: Instant,
+        kind: &'static str,
+        data: &[String],
+    ) -> Result<u64, StoreError> {
+        let entries: Vec<(&'static str, Data<'_>)> = data.iter().map(|d| (kind, Data::Canonical(d))).collect();
+        self.append_entries(actor, at, &entries)
+    }
+
+    fn append_entries(&mut self, actor: &str, at: Instant, changes: &[(&'static str, Data<'_>)]) -> Result<u64, StoreError> {
         if changes.is_empty() {
             return self.ledger_size();
         }
@@ -126,9 +144,9 @@ impl Tx<'_> {
         let time = at.format("%Y-%m-%dT%H:%M:%SZ").to_string();
         let mut rows: Vec<(u64, &str, String, Hash)> = Vec::with_capacity(changes.len());
         let mut nodes: Vec<(u32, u64, Hash)> = Vec::with_capacity(changes.len() * 2);
-        for (i, change) in changes.iter().enumerate() {
+        for (i, (kind, data)) in changes.iter().enumerate() {
             let seq = size + i as u64;
-            let body = entry_body(seq, &time, actor, change.kind, &change.data);
+            let body = entry_body_of(seq, &time, actor, kind, *data);
             let leaf = leaf_hash(body.as_bytes());
             nodes.push((0, seq, leaf));
             let (mut hash, mut level, mut index) = (leaf, 0usize, seq);
@@ -141,7 +159,7 @@ impl Tx<'_> {
                 nodes.push((level as u32, index, hash));
             }
             frontier[level] = Some(hash);
-            rows.push((seq, change.kind, body, leaf));
+            rows.push((seq, *kind, body, leaf));
         }
         let at_secs = at.timestamp();
         self.bulk_insert(

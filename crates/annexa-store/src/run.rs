@@ -128,6 +128,9 @@ pub struct Prepared {
     rests_on: Option<[u8; 32]>,
     /// What the run writes, when it writes it: new, or a version the store does not have.
     write: Option<Written>,
+    /// What the ledger says of it ([`ledger_item`]), when the run opens it or changes its
+    /// severity: written here, so that the one thread that writes only joins them.
+    ledger: Option<String>,
 }
 
 /// The columns of a finding's new version.
@@ -163,7 +166,13 @@ impl Preparer {
             };
             let rests_on = self.dismissed.contains(f.id.as_str()).then(|| annexa_core::finding::records_fingerprint(&f.evidence.records));
             let Finding { id, check, severity, subject, .. } = f;
-            out.push(Prepared { id, check, severity, subject_kind: subject.kind, subject_key: subject.key, hash, rests_on, write });
+            let mut p =
+                Prepared { id, check, severity, subject_kind: subject.kind, subject_key: subject.key, hash, rests_on, write, ledger: None };
+            // Opened, or regraded: as `RunWriter::flush` decides.
+            if !matches!(self.known.get(p.id.as_str()), Some(k) if i64::from(k.rank) == p.severity.rank()) {
+                p.ledger = Some(ledger_item(&p));
+            }
+            out.push(p);
         }
         Ok(out)
     }
@@ -202,9 +211,9 @@ pub struct RunWriter<'s> {
     previous_run: Vec<Option<i64>>,
     per_check: HashMap<String, CheckOutcome>,
     batch: Vec<Prepared>,
-    opened: Vec<serde_json::Value>,
+    opened: Vec<String>,
     /// Still open findings whose severity changed: the ledger says so.
-    regraded: Vec<serde_json::Value>,
+    regraded: Vec<String>,
     /// Accepted and dismissed findings: suppressed while the acceptance lasts or the
     /// finding rests on the records it was dismissed with (`lifecycle.rs`).
     suppressions: HashMap<Box<str>, crate::lifecycle::Suppression>,
@@ -380,6 +389,49 @@ fn defer_indexes(tx: &mut Tx<'_>, tables: &[&str], below: i64) -> Result<Vec<Str
     Ok(indexes.into_iter().map(|(_, sql)| sql).collect())
 }
 
+/// Runs the `CREATE INDEX` statements of [`defer_indexes`]. Building an index is mostly
+/// sorting its entries, which SQLite does on worker threads (`PRAGMA threads`) only when
+/// its temporary files are files and its page cache is small enough for the entries to be
+/// sorted in several runs: one sort of all of them in memory took 2.06 s for a 100,000-person
+/// first audit's indexes and 12.9 s for two of them at 1,000,000 people, against 1.53 s and
+/// 6.2 s sorted in runs of 16 MiB on two cores (`sqlite3 .timer`, BENCHMARKS.md). Both
+/// settings are put back afterwards. SQLite refuses to change where temporary files go
+/// inside a transaction once the connection's temporary database is open (a connection
+/// that has just migrated a new database): then the indexes are built in memory, as
+/// before, and so they are should a temporary file fail to open.
+fn build_indexes(tx: &mut Tx<'_>, statements: &[String]) -> Result<(), StoreError> {
+    let Tx::Sqlite(t) = tx else {
+        for sql in statements {
+            tx.execute(sql, &[])?;
+        }
+        return Ok(());
+    };
+    let in_runs = !statements.is_empty() && t.execute_batch("PRAGMA temp_store=FILE").is_ok();
+    let cache: i64 = t.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
+    if in_runs {
+        t.execute_batch(&format!("PRAGMA cache_size=-{SORT_RUN_KIB}"))?;
+    }
+    let mut built = Ok(());
+    for sql in statements {
+        // A failed statement undoes itself; in memory it needs no temporary directory (a
+        // refusal such as a duplicate key fails again, and that is the error returned).
+        built = t.execute_batch(sql).or_else(|e| match in_runs {
+            true => t.execute_batch("PRAGMA temp_store=MEMORY").and_then(|()| t.execute_batch(sql)),
+            false => Err(e),
+        });
+        if built.is_err() {
+            break;
+        }
+    }
+    if in_runs {
+        t.execute_batch(&format!("PRAGMA temp_store=MEMORY; PRAGMA cache_size={cache}"))?;
+    }
+    Ok(built?)
+}
+
+/// The page cache (KiB) while indexes are built: the size of each sorted run.
+const SORT_RUN_KIB: u64 = 16 * 1024;
+
 /// Whether fewer than `below` findings are stored (counted only up to `below`).
 fn stored_findings_below(store: &mut Store, below: i64) -> Result<bool, StoreError> {
     let mut tx = store.conn.read_transaction()?;
@@ -469,7 +521,8 @@ impl RunWriter<'_> {
                         *seen = true;
                     }
                     if i64::from(k.rank) != rank {
-                        self.regraded.push(ledger_item(&p));
+                        let item = p.ledger.take().unwrap_or_else(|| ledger_item(&p));
+                        self.regraded.push(item);
                     }
                     ("open", k.version != p.hash)
                 }
@@ -507,7 +560,8 @@ impl RunWriter<'_> {
             if change == "new" {
                 counts.new += 1;
                 self.outcome.new += 1;
-                self.opened.push(ledger_item(&p));
+                let item = p.ledger.take().unwrap_or_else(|| ledger_item(&p));
+                self.opened.push(item);
             } else {
                 self.outcome.still_open += 1;
                 self.outcome.changed += u64::from(write);
@@ -542,13 +596,13 @@ impl RunWriter<'_> {
             "findings-opened" => &mut self.opened,
             _ => &mut self.regraded,
         };
-        let mut changes = Vec::new();
+        let mut entries = Vec::new();
         while items.len() >= LEDGER_BATCH || (all && !items.is_empty()) {
             let rest = items.split_off(items.len().min(LEDGER_BATCH));
             let entry = std::mem::replace(items, rest);
-            changes.push(crate::ledger::Change { kind, data: findings_entry(run_id, entry) });
+            entries.push(findings_entry_text(run_id, &entry));
         }
-        self.tx.ledger_append(&self.actor, self.started_at, &changes)?;
+        self.tx.ledger_append_canonical(&self.actor, self.started_at, kind, &entries)?;
         Ok(())
     }
 
@@ -556,9 +610,8 @@ impl RunWriter<'_> {
     /// run's totals, appends its ledger entries and commits.
     pub fn finish(mut self, end: &RunEnd<'_>) -> Result<RunOutcome, StoreError> {
         self.flush()?;
-        for sql in std::mem::take(&mut self.deferred_indexes) {
-            self.tx.execute(&sql, &[])?;
-        }
+        let deferred = std::mem::take(&mut self.deferred_indexes);
+        build_indexes(&mut self.tx, &deferred)?;
         // The keys are back: findings stored before the run are updated through them.
         self.stored = None;
         let late = std::mem::take(&mut self.late);
@@ -762,12 +815,38 @@ fn findings_entry(run_id: i64, findings: Vec<serde_json::Value>) -> serde_json::
     serde_json::Value::Object(data)
 }
 
+/// The canonical JSON of a ledger entry's data naming a run's findings, from their items
+/// ([`ledger_item`]): what [`findings_entry`] of the same items as values would be.
+fn findings_entry_text(run_id: i64, items: &[String]) -> String {
+    let mut text = String::with_capacity(items.iter().map(|i| i.len() + 1).sum::<usize>() + 40);
+    text.push_str("{\"findings\":[");
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        text.push_str(item);
+    }
+    text.push_str("],\"run_id\":");
+    text.push_str(&run_id.to_string());
+    text.push('}');
+    text
+}
+
 /// What the ledger says of a finding opened (or regraded) by a run: enough to find it, its
-/// version binding the rest.
-fn ledger_item(p: &Prepared) -> serde_json::Value {
-    serde_json::json!({
-        "id": p.id, "check": p.check, "severity": p.severity, "subject": p.subject_key, "version": annexa_core::to_hex(&p.hash),
-    })
+/// version binding the rest. Canonical JSON: the members in key order, serde_json's escaping.
+fn ledger_item(p: &Prepared) -> String {
+    #[derive(Serialize)]
+    struct Item<'p> {
+        check: &'p str,
+        id: &'p str,
+        severity: Severity,
+        subject: &'p str,
+        version: &'p str,
+    }
+    let version = annexa_core::to_hex(&p.hash);
+    let item = Item { check: &p.check, id: &p.id, severity: p.severity, subject: &p.subject_key, version: &version };
+    // INVARIANT: plain strings always serialise.
+    serde_json::to_string(&item).unwrap_or_default()
 }
 
 /// A finding's stored body (see the module's note).
@@ -1078,6 +1157,44 @@ pub(crate) mod erased {
 
 #[cfg(test)]
 mod tests {
+    /// A run's ledger entries are written from items serialised where the findings were
+    /// prepared; the leaf hash covers their bytes, which must be what the canonical form of
+    /// the same data as JSON values is (how entries were written before, and how anyone
+    /// checking an entry writes it).
+    #[test]
+    fn a_runs_ledger_entry_written_from_its_items_is_canonical_json() {
+        use annexa_core::finding::{Severity, SubjectKind};
+        let prepared = |id: &str, subject: &str, severity: Severity, fill: u8| super::Prepared {
+            id: id.into(),
+            check: "certification-overdue".into(),
+            severity,
+            subject_kind: SubjectKind::Account,
+            subject_key: subject.into(),
+            hash: [fill; 32],
+            rests_on: None,
+            write: None,
+            ledger: None,
+        };
+        let findings = [
+            prepared("F-0001", "jira/Åsa.Berg@example.com", Severity::High, 0xab),
+            prepared("F-0002", "ad/cn=\"Ærø\", ou=a/b\tc\u{1}", Severity::Critical, 0x01),
+            prepared("F-0003", "github/😀", Severity::Low, 0x00),
+        ];
+        let items: Vec<String> = findings.iter().map(super::ledger_item).collect();
+        let values: Vec<serde_json::Value> = findings
+            .iter()
+            .map(|p| {
+                serde_json::json!({
+                    "id": p.id, "check": p.check, "severity": p.severity, "subject": p.subject_key,
+                    "version": annexa_core::to_hex(&p.hash),
+                })
+            })
+            .collect();
+        let text = super::findings_entry_text(-7, &items);
+        assert_eq!(text, annexa_ledger::entry::canonical(&super::findings_entry(-7, values)));
+        assert_eq!(super::findings_entry_text(3, &[]), r#"{"findings":[],"run_id":3}"#);
+    }
+
     #[test]
     fn a_packed_body_unpacks_to_itself_and_damage_is_an_error_not_a_panic() {
         let mut packer = super::Packer::new().expect("packer");
@@ -1126,6 +1243,71 @@ mod tests {
         let mut swapped = packed.clone();
         swapped[0] = super::PACKED_ZSTD;
         assert!(super::unpack(&swapped).is_err());
+    }
+
+    /// A first run builds its findings' indexes after its rows, sorting in runs on worker
+    /// threads with temporary files (`build_indexes`): the indexes come back exactly as the
+    /// migrations made them, and the connection's settings as they were.
+    #[test]
+    fn a_first_run_builds_its_indexes_and_puts_the_sort_settings_back() {
+        use annexa_core::finding::{Evidence, Finding, Severity, Subject, SubjectKind};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let pragmas = |store: &mut crate::Store| {
+            let crate::db::Conn::Sqlite(c, _) = &store.conn else { panic!("sqlite") };
+            let indexes: Vec<(String, String)> = c
+                .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
+                .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+                .expect("indexes");
+            let temp_store: i64 = c.query_row("PRAGMA temp_store", [], |r| r.get(0)).expect("temp_store");
+            let cache: i64 = c.query_row("PRAGMA cache_size", [], |r| r.get(0)).expect("cache_size");
+            (indexes, temp_store, cache)
+        };
+        let findings: Vec<Finding> = (0..3_000)
+            .map(|n| {
+                let key = format!("jira/Åsa.Berg{n}@example.com");
+                Finding {
+                    id: annexa_core::finding::finding_id("certification-overdue", &key),
+                    check: "certification-overdue".into(),
+                    severity: if n % 7 == 0 { Severity::High } else { Severity::Medium },
+                    subject: Subject { kind: SubjectKind::Account, key, label: format!("Åsa Berg {n}") },
+                    controls: vec!["A.5.18".into()],
+                    message: "overdue".into(),
+                    evidence: Evidence::default(),
+                }
+            })
+            .collect();
+        let checks = vec!["certification-overdue".to_string()];
+        let at = chrono::Utc::now();
+        let run = super::RunInput {
+            actor: "test",
+            started_at: at,
+            finished_at: at,
+            as_of: at,
+            checks: &checks,
+            imports: &[],
+            parameters: "{}",
+            findings: &findings,
+        };
+        // A connection that has just migrated the database has its temporary database open
+        // (the indexes are then sorted in memory); one opened on it afterwards has not.
+        for (name, reopen) in [("fresh", false), ("reopened", true)] {
+            let url = format!("sqlite://{}", dir.path().join(format!("{name}.db")).display());
+            let mut store = crate::Store::open(&url).expect("open");
+            if reopen {
+                drop(store);
+                store = crate::Store::open(&url).expect("reopen");
+            }
+            let before = pragmas(&mut store);
+            assert_eq!(before.1, 2, "{name}: temporary storage in memory outside index builds");
+            let outcome = store.record_run(&run).expect("first run");
+            assert_eq!(outcome.new, 3_000, "{name}");
+            assert_eq!(pragmas(&mut store), before, "{name}: the same indexes, temp_store and cache size as before the run");
+            let crate::db::Conn::Sqlite(c, _) = &store.conn else { panic!("sqlite") };
+            let listed: i64 = c
+                .query_row("SELECT COUNT(*) FROM findings INDEXED BY findings_listing WHERE status = 'open'", [], |r| r.get(0))
+                .expect("listing index");
+            assert_eq!(listed, 3_000, "{name}");
+        }
     }
 
     #[test]

@@ -385,18 +385,20 @@ impl Tx<'_> {
                 let row = format!("({})", vec!["?"; columns.len()].join(","));
                 let sql_for =
                     |rows: usize| format!("INSERT INTO {table} ({}) VALUES {}", columns.join(","), vec![row.as_str(); rows].join(","));
-                let full_sql = sql_for(per_chunk);
                 let mut values: Vec<Value<'v>> = Vec::with_capacity(per_chunk * columns.len());
+                // Held for every chunk: a statement goes back to the cache with its bindings
+                // cleared, which frees the buffer of every bound text, and each chunk then
+                // allocated them all again (a tenth of an import's writer).
+                let mut full = if items.len() >= per_chunk { Some(t.prepare_cached(&sql_for(per_chunk))?) } else { None };
                 for chunk in items.chunks(per_chunk) {
                     values.clear();
                     for item in chunk {
                         fill(item, &mut values);
                     }
-                    if chunk.len() == per_chunk {
-                        t.prepare_cached(&full_sql)?.execute(sqlite_params(&values))?;
-                    } else {
-                        t.prepare(&sql_for(chunk.len()))?.execute(sqlite_params(&values))?;
-                    }
+                    match &mut full {
+                        Some(statement) if chunk.len() == per_chunk => statement.execute(sqlite_params(&values))?,
+                        _ => t.prepare(&sql_for(chunk.len()))?.execute(sqlite_params(&values))?,
+                    };
                 }
             }
             Tx::Postgres(t) => {

@@ -407,8 +407,9 @@ fn build_indexes(tx: &mut Tx<'_>, statements: &[String]) -> Result<(), StoreErro
         return Ok(());
     };
     let in_runs = !statements.is_empty() && t.execute_batch("PRAGMA temp_store=FILE").is_ok();
-    let cache: i64 = t.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
+    let mut cache = 0i64;
     if in_runs {
+        cache = t.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
         t.execute_batch(&format!("PRAGMA cache_size=-{SORT_RUN_KIB}"))?;
     }
     let mut built = Ok(());
@@ -633,10 +634,8 @@ impl RunWriter<'_> {
             self.tx.bulk_insert("run_findings", &["run_id", "finding_id", "change"], chunk, |(id, _), v| {
                 v.extend([Value::from(run_id), Value::from(&**id), "resolved".into()])
             })?;
-            let items: Vec<serde_json::Value> =
-                chunk.iter().map(|(id, c)| serde_json::json!({ "id": id, "check": self.check_names[usize::from(*c)] })).collect();
-            let change = crate::ledger::Change { kind: "findings-resolved", data: findings_entry(run_id, items) };
-            self.tx.ledger_append(&self.actor, end.finished_at, &[change])?;
+            let items: Vec<String> = chunk.iter().map(|(id, c)| resolved_item(id, &self.check_names[usize::from(*c)])).collect();
+            self.tx.ledger_append_canonical(&self.actor, end.finished_at, "findings-resolved", &[findings_entry_text(run_id, &items)])?;
         }
         let mut resolved_checks: Vec<u16> = resolved.iter().map(|(_, c)| *c).collect();
         resolved_checks.sort_unstable();
@@ -806,30 +805,21 @@ fn append_rows(tx: &mut Tx<'_>, run_id: i64, fresh: &[(Prepared, Written, &'stat
     tx.bulk_insert("run_findings", &RUN_FINDING_COLUMNS, fresh, |row, v| run_finding_row(row, run_id, v))
 }
 
-/// The data of a ledger entry naming a run's `findings`. Built by moving them in:
-/// `json!` would copy each of its thousand items into a new tree, then drop the originals.
-fn findings_entry(run_id: i64, findings: Vec<serde_json::Value>) -> serde_json::Value {
-    let mut data = serde_json::Map::new();
-    data.insert("run_id".into(), run_id.into());
-    data.insert("findings".into(), serde_json::Value::Array(findings));
-    serde_json::Value::Object(data)
+/// The canonical JSON of a ledger entry's data naming a run's findings, from their items
+/// ([`ledger_item`], [`resolved_item`]), each canonical JSON itself.
+fn findings_entry_text(run_id: i64, items: &[String]) -> String {
+    format!("{{\"findings\":[{}],\"run_id\":{run_id}}}", items.join(","))
 }
 
-/// The canonical JSON of a ledger entry's data naming a run's findings, from their items
-/// ([`ledger_item`]): what [`findings_entry`] of the same items as values would be.
-fn findings_entry_text(run_id: i64, items: &[String]) -> String {
-    let mut text = String::with_capacity(items.iter().map(|i| i.len() + 1).sum::<usize>() + 40);
-    text.push_str("{\"findings\":[");
-    for (i, item) in items.iter().enumerate() {
-        if i > 0 {
-            text.push(',');
-        }
-        text.push_str(item);
+/// What the ledger says of a finding a run resolved. Canonical JSON, as [`ledger_item`].
+fn resolved_item(id: &str, check: &str) -> String {
+    #[derive(Serialize)]
+    struct Item<'i> {
+        check: &'i str,
+        id: &'i str,
     }
-    text.push_str("],\"run_id\":");
-    text.push_str(&run_id.to_string());
-    text.push('}');
-    text
+    // INVARIANT: plain strings always serialise.
+    serde_json::to_string(&Item { check, id }).unwrap_or_default()
 }
 
 /// What the ledger says of a finding opened (or regraded) by a run: enough to find it, its
@@ -1157,8 +1147,8 @@ pub(crate) mod erased {
 
 #[cfg(test)]
 mod tests {
-    /// A run's ledger entries are written from items serialised where the findings were
-    /// prepared; the leaf hash covers their bytes, which must be what the canonical form of
+    /// A run's ledger entries are written from items already serialised (opened findings'
+    /// where they were prepared, resolved ones at the end); the leaf hash covers their bytes, which must be what the canonical form of
     /// the same data as JSON values is (how entries were written before, and how anyone
     /// checking an entry writes it).
     #[test]
@@ -1180,7 +1170,8 @@ mod tests {
             prepared("F-0002", "ad/cn=\"Ærø\", ou=a/b\tc\u{1}", Severity::Critical, 0x01),
             prepared("F-0003", "github/😀", Severity::Low, 0x00),
         ];
-        let items: Vec<String> = findings.iter().map(super::ledger_item).collect();
+        let mut items: Vec<String> = findings.iter().map(super::ledger_item).collect();
+        items.push(super::resolved_item("F-0004", "orphaned-account"));
         let values: Vec<serde_json::Value> = findings
             .iter()
             .map(|p| {
@@ -1189,9 +1180,10 @@ mod tests {
                     "version": annexa_core::to_hex(&p.hash),
                 })
             })
+            .chain([serde_json::json!({ "id": "F-0004", "check": "orphaned-account" })])
             .collect();
         let text = super::findings_entry_text(-7, &items);
-        assert_eq!(text, annexa_ledger::entry::canonical(&super::findings_entry(-7, values)));
+        assert_eq!(text, annexa_ledger::entry::canonical(&serde_json::json!({ "run_id": -7, "findings": values })));
         assert_eq!(super::findings_entry_text(3, &[]), r#"{"findings":[],"run_id":3}"#);
     }
 

@@ -7,8 +7,7 @@ use std::collections::HashMap;
 
 /// Everything imported, as of the latest import of each source.
 ///
-/// Assignments arrive as records (`assignments`, keyed by names, as importers and the
-/// projection tables give them) and are checked as `grants` (keyed by position).
+/// Assignments arrive as records (`assignments`, keyed by names, as importers give them) and are checked as `grants` (keyed by position).
 /// [`IdentityGraph::resolve`] turns the first into the second; the store's snapshot reader
 /// produces grants directly.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

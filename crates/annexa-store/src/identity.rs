@@ -1,15 +1,16 @@
 //! Writing imports and reading the identity graph back.
 
-use crate::db::{DbRow, Tx, Value};
-use crate::{instant, secs, Store, StoreError};
+use crate::db::{Tx, Value};
+use crate::{instant, Store, StoreError};
 use annexa_core::graph::IdentityGraph;
 use annexa_core::model::*;
 use annexa_core::time::Instant;
 use annexa_core::Name;
 use std::collections::HashMap;
 
-/// The tables an import of `kind` feeds.
-pub fn tables_of(kind: ImportKind) -> &'static [&'static str] {
+/// The kinds of record an import of `kind` brings (two kinds of import may not bring the
+/// same kind of record for one system: see `check_no_other_feed`).
+fn records_of(kind: ImportKind) -> &'static [&'static str] {
     match kind {
         ImportKind::Hr => &["people"],
         ImportKind::Accounts => &["accounts"],
@@ -66,15 +67,13 @@ fn date_text(d: Option<chrono::NaiveDate>) -> Option<String> {
     d.map(|d| d.format("%Y-%m-%d").to_string())
 }
 
-fn mfa_text(m: &Option<Vec<MfaFactor>>) -> Option<String> {
-    m.as_ref().map(|f| f.iter().map(|x| x.as_str()).collect::<Vec<_>>().join("|"))
-}
-
 impl Store {
     /// Stores `new` as the current snapshot of its source, in one transaction: the previous
-    /// rows of the same kind and systems are replaced, and the file's hash is recorded.
+    /// records of the same kind and systems are replaced, and the file's hash is recorded.
+    /// People are also written as rows (campaigns and tokens look them up one by one);
+    /// every other record is kept in the snapshot only.
     pub fn import(&mut self, new: &NewImport<'_>) -> Result<ImportRecord, StoreError> {
-        // Millions of accounts go to random places in their key's index (see
+        // A million people go to random places in their key's index (see
         // `widen_cache_for_write`); the cache is put back whether the import succeeds or not.
         let usual = self.widen_cache_for_write()?;
         let imported = self.import_in_one_transaction(new);
@@ -84,12 +83,13 @@ impl Store {
 
     fn import_in_one_transaction(&mut self, new: &NewImport<'_>) -> Result<ImportRecord, StoreError> {
         // An import replaces a source's rows whole: see `Conn::bulk_transaction`.
+        refuse_duplicates(new)?;
         let mut tx = self.conn.bulk_transaction()?;
         let import_id = begin_import(&mut tx, new.kind)?;
         for system in &import_systems(new.kind, new.systems) {
             retire_source(&mut tx, new.kind, system)?;
         }
-        // The snapshot is encoded on a second core while the rows are written.
+        // The snapshot is encoded on a second core while the people's rows are written.
         let blob = std::thread::scope(|scope| {
             let encoding = scope.spawn(|| {
                 crate::snapshot::encode(&crate::snapshot::Records {
@@ -100,7 +100,7 @@ impl Store {
                     badges: new.badges,
                 })
             });
-            let written = write_rows(&mut tx, new, import_id);
+            let written = write_people(&mut tx, new.people, import_id);
             let blob = encoding.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
             written.map(|()| blob)
         })?;
@@ -111,9 +111,9 @@ impl Store {
     }
 
     /// Stores an accounts or assignments file while it is still being read: `chunks` yields
-    /// its records as the parser reads them, and each chunk is written at once (a system's
-    /// earlier records are retired when its first record arrives), so that parsing and
-    /// writing overlap. Once `chunks` ends, `rest` is given how many records came and says
+    /// its records as the parser reads them, and each chunk is encoded into the snapshot at
+    /// once (a system's earlier records are retired when its first record arrives), so that
+    /// parsing and storing overlap. Once `chunks` ends, `rest` is given how many records came and says
     /// the rest of the import (known only when the whole file is read), or `None` to
     /// abandon it (the file was refused): the transaction then rolls back and nothing is
     /// kept. One transaction, as [`Store::import`].
@@ -149,8 +149,9 @@ impl Store {
             }
             Ok(())
         };
-        // Each chunk is written, encoded into the snapshot and dropped.
+        // Each chunk is encoded into the snapshot and dropped.
         let mut snapshot = crate::snapshot::StreamEncoder::new(kind == ImportKind::Accounts);
+        let mut keys = AccountKeys::default();
         let (mut accounts, mut assignments) = (0, 0);
         for chunk in chunks {
             // The snapshot's sections follow the kind: records of another kind would be
@@ -167,7 +168,7 @@ impl Store {
                     for a in &chunk {
                         retire(&mut tx, &a.system)?;
                     }
-                    write_accounts(&mut tx, kind.as_str(), import_id, &chunk)?;
+                    keys.add(&chunk)?;
                     snapshot.accounts(&chunk);
                     accounts += chunk.len();
                 }
@@ -175,7 +176,6 @@ impl Store {
                     for a in &chunk {
                         retire(&mut tx, &a.system)?;
                     }
-                    write_assignments(&mut tx, kind.as_str(), import_id, &chunk)?;
                     snapshot.assignments(&chunk);
                     assignments += chunk.len();
                 }
@@ -186,7 +186,6 @@ impl Store {
         for system in &rest.systems {
             retire(&mut tx, &Name::from(system.as_str()))?;
         }
-        write_entitlements(&mut tx, kind.as_str(), import_id, &rest.entitlements)?;
         let new = NewImport {
             actor,
             kind,
@@ -203,6 +202,7 @@ impl Store {
             jml_events: &[],
             quarantine: rest.quarantine.as_ref(),
         };
+        refuse_duplicates(&new)?;
         let blob = snapshot.finish(&rest.entitlements);
         complete_import(&mut tx, &new, import_id, &blob, [0, accounts, rest.entitlements.len(), assignments, 0])?;
         tx.commit()?;
@@ -276,188 +276,6 @@ impl Store {
         tx.commit()?;
         Ok(g)
     }
-
-    /// Reads the identity graph from the projection tables, row by row: slower than
-    /// [`Store::load_graph`], and used to prove that the tables and snapshots agree.
-    pub fn load_graph_from_tables(&mut self) -> Result<IdentityGraph, StoreError> {
-        let mut tx = self.conn.read_transaction()?;
-        let mut g = read_tables(&mut tx)?;
-        tx.commit()?;
-        g.resolve();
-        Ok(g)
-    }
-
-    /// Re-encodes in the current format the snapshots of current imports that an earlier
-    /// version wrote in an older one (which are refused, never misread), from the
-    /// projection tables, which hold the same records. Run when a store opens; how many.
-    pub(crate) fn upgrade_snapshots(&mut self) -> Result<usize, StoreError> {
-        let format = crate::snapshot::FORMAT as i64;
-        let mut old = 0;
-        {
-            let mut tx = self.conn.read_transaction()?;
-            tx.query_each(
-                "SELECT COUNT(*) FROM snapshots WHERE format <> ? AND import_id IN (SELECT import_id FROM sources)",
-                &[format.into()],
-                |r| {
-                    old = r.req_int(0)?;
-                    Ok(())
-                },
-            )?;
-            tx.commit()?;
-        }
-        if old == 0 {
-            return Ok(0);
-        }
-        let mut tx = self.conn.transaction()?;
-        let mut stale = Vec::new();
-        tx.query_each(
-            "SELECT import_id FROM snapshots WHERE format <> ? AND import_id IN (SELECT import_id FROM sources)",
-            &[format.into()],
-            |r| {
-                stale.push(r.req_int(0)?);
-                Ok(())
-            },
-        )?;
-        let g = read_tables(&mut tx)?;
-        for id in &stale {
-            let of = |o: &Origin| o.import_id == *id;
-            let people: Vec<Person> = g.people.iter().filter(|x| of(&x.origin)).cloned().collect();
-            let accounts: Vec<Account> = g.accounts.iter().filter(|x| of(&x.origin)).cloned().collect();
-            let entitlements: Vec<Entitlement> = g.entitlements.iter().filter(|x| of(&x.origin)).cloned().collect();
-            let assignments: Vec<Assignment> = g.assignments.iter().filter(|x| of(&x.origin)).cloned().collect();
-            let badges: Vec<Badge> = g.badges.iter().filter(|x| of(&x.origin)).cloned().collect();
-            let blob = crate::snapshot::encode(&crate::snapshot::Records {
-                people: &people,
-                accounts: &accounts,
-                entitlements: &entitlements,
-                assignments: &assignments,
-                badges: &badges,
-            });
-            tx.execute(
-                "UPDATE snapshots SET format = ?, data = ? WHERE import_id = ?",
-                &[format.into(), Value::Blob(&blob), (*id).into()],
-            )?;
-        }
-        tx.commit()?;
-        Ok(stale.len())
-    }
-}
-
-/// Every current record, row by row from the projection tables; assignments not yet
-/// resolved to grants.
-fn read_tables(tx: &mut Tx<'_>) -> Result<IdentityGraph, StoreError> {
-    {
-        let mut g = IdentityGraph { imports: current_imports(tx)?, ..Default::default() };
-        let mut names = Interner::default();
-        tx.query_each(
-            "SELECT employee_id, email, given_name, family_name, department, title, manager_id, location, \
-             worker_type, status, start_date, end_date, screening_date, import_id, line FROM people",
-            &[],
-            |r| {
-                g.people.push(Person {
-                    employee_id: names.get(r.req_text(0)?),
-                    email: r.text(1)?.map(String::from),
-                    given_name: r.req_text(2)?.to_string(),
-                    family_name: r.req_text(3)?.to_string(),
-                    department: r.req_text(4)?.to_string(),
-                    title: r.req_text(5)?.to_string(),
-                    manager_id: r.text(6)?.map(|m| names.get(m)),
-                    location: r.req_text(7)?.to_string(),
-                    worker_type: vocab(r, 8, WorkerType::parse)?,
-                    status: vocab(r, 9, PersonStatus::parse)?,
-                    start_date: date(r, 10)?,
-                    end_date: date(r, 11)?,
-                    screening_date: date(r, 12)?,
-                    origin: origin(r, 13)?,
-                });
-                Ok(())
-            },
-        )?;
-        tx.query_each(
-            "SELECT system, account_id, username, email, employee_id, display_name, status, kind, created_at, \
-             last_login_at, last_login_known, mfa, password_last_set_at, interactive, root, owner, credentials, \
-             import_id, line FROM accounts",
-            &[],
-            |r| {
-                let credentials = match r.text(16)? {
-                    None => Vec::new(),
-                    Some(j) => serde_json::from_str(j).map_err(|e| StoreError::Corrupt(format!("credentials: {e}")))?,
-                };
-                let mfa = match r.text(11)? {
-                    None => None,
-                    Some(t) => Some(
-                        t.split('|')
-                            .filter(|p| !p.is_empty())
-                            .map(|p| MfaFactor::parse(p).ok_or_else(|| StoreError::Corrupt(format!("mfa {p:?}"))))
-                            .collect::<Result<Vec<_>, _>>()?,
-                    ),
-                };
-                g.accounts.push(Account {
-                    system: names.get(r.req_text(0)?),
-                    account_id: names.get(r.req_text(1)?),
-                    username: r.req_text(2)?.to_string(),
-                    email: r.text(3)?.map(String::from),
-                    employee_id: r.text(4)?.map(|e| names.get(e)),
-                    display_name: r.req_text(5)?.to_string(),
-                    status: vocab(r, 6, AccountStatus::parse)?,
-                    kind: vocab(r, 7, AccountType::parse)?,
-                    created_at: instant(r.int(8)?),
-                    last_login_at: instant(r.int(9)?),
-                    last_login_known: r.req_int(10)? != 0,
-                    mfa,
-                    password_last_set_at: instant(r.int(12)?),
-                    interactive: r.req_int(13)? != 0,
-                    root: r.req_int(14)? != 0,
-                    owner: r.text(15)?.map(String::from),
-                    credentials,
-                    origin: origin(r, 17)?,
-                });
-                Ok(())
-            },
-        )?;
-        tx.query_each("SELECT system, name, privileged, owner, import_id, line FROM entitlements", &[], |r| {
-            g.entitlements.push(Entitlement {
-                system: names.get(r.req_text(0)?),
-                name: names.get(r.req_text(1)?),
-                privileged: r.req_int(2)? != 0,
-                owner: r.text(3)?.map(String::from),
-                origin: origin(r, 4)?,
-            });
-            Ok(())
-        })?;
-        tx.query_each(
-            "SELECT system, account_id, entitlement, granted_at, granted_by, grant_source, last_certified_at, \
-             last_certified_by, import_id, line FROM assignments",
-            &[],
-            |r| {
-                g.assignments.push(Assignment {
-                    system: names.get(r.req_text(0)?),
-                    account_id: names.get(r.req_text(1)?),
-                    entitlement: names.get(r.req_text(2)?),
-                    granted_at: instant(r.int(3)?),
-                    granted_by: r.text(4)?.map(|n| names.get(n)),
-                    source: vocab(r, 5, GrantSource::parse)?,
-                    last_certified_at: instant(r.int(6)?),
-                    last_certified_by: r.text(7)?.map(|n| names.get(n)),
-                    origin: origin(r, 8)?,
-                });
-                Ok(())
-            },
-        )?;
-        tx.query_each("SELECT system, badge_id, employee_id, status, last_used_at, zones, import_id, line FROM badges", &[], |r| {
-            g.badges.push(Badge {
-                system: names.get(r.req_text(0)?),
-                badge_id: names.get(r.req_text(1)?),
-                employee_id: r.text(2)?.map(|e| names.get(e)),
-                status: vocab(r, 3, BadgeStatus::parse)?,
-                last_used_at: instant(r.int(4)?),
-                zones: r.req_text(5)?.split('|').filter(|z| !z.is_empty()).map(String::from).collect(),
-                origin: origin(r, 6)?,
-            });
-            Ok(())
-        })?;
-        Ok(g)
-    }
 }
 
 /// A system is fed by one source kind per table: two kinds replacing each other's rows
@@ -480,17 +298,15 @@ fn begin_import(tx: &mut Tx<'_>, kind: ImportKind) -> Result<i64, StoreError> {
 }
 
 /// Removes the records `system` had from earlier imports of `kind`, before the new ones
-/// are written (refused when another kind of import feeds that system's tables).
+/// are written (refused when another kind of import brings the same kind of record for
+/// that system). Only people are rows; a snapshot stops counting for a system when
+/// `complete_import` makes the new import that system's current one.
 fn retire_source(tx: &mut Tx<'_>, kind: ImportKind, system: &str) -> Result<(), StoreError> {
-    let tables = tables_of(kind);
+    let records = records_of(kind);
     let kind = kind.as_str();
-    check_no_other_feed(tx, kind, tables, &[system])?;
-    for table in tables {
-        if *table == "people" {
-            tx.execute("DELETE FROM people", &[])?;
-        } else {
-            tx.execute(&format!("DELETE FROM {table} WHERE source_kind = ? AND system = ?"), &[kind.into(), system.into()])?;
-        }
+    check_no_other_feed(tx, kind, records, &[system])?;
+    if records.contains(&"people") {
+        tx.execute("DELETE FROM people", &[])?;
     }
     // The source imports again: its earlier failure is over.
     tx.execute("DELETE FROM import_failures WHERE kind = ? AND system = ?", &[kind.into(), system.into()])?;
@@ -592,12 +408,12 @@ fn import_record(new: &NewImport<'_>, id: i64) -> ImportRecord {
     }
 }
 
-fn check_no_other_feed(tx: &mut Tx<'_>, kind: &str, tables: &[&str], systems: &[&str]) -> Result<(), StoreError> {
+fn check_no_other_feed(tx: &mut Tx<'_>, kind: &str, records: &[&str], systems: &[&str]) -> Result<(), StoreError> {
     for system in systems {
         let mut other: Option<String> = None;
         tx.query_each("SELECT kind FROM sources WHERE system = ? AND kind <> ?", &[(*system).into(), kind.into()], |r| {
             let k = r.req_text(0)?;
-            if ImportKind::parse(k).is_some_and(|k| tables_of(k).iter().any(|x| tables.contains(x))) {
+            if ImportKind::parse(k).is_some_and(|k| records_of(k).iter().any(|x| records.contains(x))) {
                 other = Some(k.to_string());
             }
             Ok(())
@@ -611,7 +427,7 @@ fn check_no_other_feed(tx: &mut Tx<'_>, kind: &str, tables: &[&str], systems: &[
     Ok(())
 }
 
-fn current_imports(tx: &mut Tx<'_>) -> Result<Vec<ImportRecord>, StoreError> {
+pub(crate) fn current_imports(tx: &mut Tx<'_>) -> Result<Vec<ImportRecord>, StoreError> {
     let mut out = Vec::new();
     tx.query_each(
         "SELECT id, kind, systems, file, sha256, rows_read, imported_at, refused, quarantine_file, quarantine_sha256 FROM imports \
@@ -639,11 +455,12 @@ fn current_imports(tx: &mut Tx<'_>) -> Result<Vec<ImportRecord>, StoreError> {
     Ok(out)
 }
 
-fn write_rows(tx: &mut Tx<'_>, new: &NewImport<'_>, import_id: i64) -> Result<(), StoreError> {
-    let kind = new.kind.as_str();
+/// An HR import's people as rows, beside the snapshot: looked up one by one (a reviewer's
+/// manager, a token's owner), by their key.
+fn write_people(tx: &mut Tx<'_>, people: &[Person], import_id: i64) -> Result<(), StoreError> {
     let dates: Vec<[Option<String>; 3]> =
-        new.people.iter().map(|p| [date_text(p.start_date), date_text(p.end_date), date_text(p.screening_date)]).collect();
-    let people: Vec<(&Person, &[Option<String>; 3])> = new.people.iter().zip(dates.iter()).collect();
+        people.iter().map(|p| [date_text(p.start_date), date_text(p.end_date), date_text(p.screening_date)]).collect();
+    let people: Vec<(&Person, &[Option<String>; 3])> = people.iter().zip(dates.iter()).collect();
     tx.bulk_insert_keyed(
         "people",
         &[
@@ -684,188 +501,48 @@ fn write_rows(tx: &mut Tx<'_>, new: &NewImport<'_>, import_id: i64) -> Result<()
             ])
         },
     )?;
-    write_accounts(tx, kind, import_id, new.accounts)?;
-    write_entitlements(tx, kind, import_id, new.entitlements)?;
-    write_assignments(tx, kind, import_id, new.assignments)?;
-    let zones: Vec<String> = new.badges.iter().map(|b| b.zones.join("|")).collect();
-    let badges: Vec<(&Badge, &String)> = new.badges.iter().zip(zones.iter()).collect();
-    tx.bulk_insert_keyed(
-        "badges",
-        &["system", "badge_id", "source_kind", "employee_id", "status", "last_used_at", "zones", "import_id", "line"],
-        &badges,
-        |(b, zones), v| {
-            v.extend([
-                Value::from(&*b.system),
-                (&*b.badge_id).into(),
-                kind.into(),
-                b.employee_id.as_deref().into(),
-                b.status.as_str().into(),
-                secs(b.last_used_at).into(),
-                zones.as_str().into(),
-                import_id.into(),
-                i64::from(b.origin.line).into(),
-            ])
-        },
-    )?;
     Ok(())
 }
 
-fn write_accounts(tx: &mut Tx<'_>, kind: &str, import_id: i64, accounts: &[Account]) -> Result<(), StoreError> {
-    let extras: Vec<(Option<String>, Option<String>)> = accounts
-        .iter()
-        .map(|a| {
-            let creds = if a.credentials.is_empty() { None } else { serde_json::to_string(&a.credentials).ok() };
-            (mfa_text(&a.mfa), creds)
-        })
-        .collect();
-    let mut rows: Vec<(&Account, &(Option<String>, Option<String>))> = accounts.iter().zip(extras.iter()).collect();
-    // In key order: a file lists accounts by person, so each would go to a random place in
-    // the key; sorted, the next one lands on a page the last one just used.
-    rows.sort_unstable_by(|(a, _), (b, _)| (&*a.system, &*a.account_id).cmp(&(&*b.system, &*b.account_id)));
-    tx.bulk_insert_keyed(
-        "accounts",
-        &[
-            "system",
-            "account_id",
-            "source_kind",
-            "username",
-            "email",
-            "employee_id",
-            "display_name",
-            "status",
-            "kind",
-            "created_at",
-            "last_login_at",
-            "last_login_known",
-            "mfa",
-            "password_last_set_at",
-            "interactive",
-            "root",
-            "owner",
-            "credentials",
-            "import_id",
-            "line",
-        ],
-        &rows,
-        |(a, (mfa, creds)), v| {
-            v.extend([
-                Value::from(&*a.system),
-                (&*a.account_id).into(),
-                kind.into(),
-                a.username.as_str().into(),
-                a.email.as_deref().into(),
-                a.employee_id.as_deref().into(),
-                a.display_name.as_str().into(),
-                a.status.as_str().into(),
-                a.kind.as_str().into(),
-                secs(a.created_at).into(),
-                secs(a.last_login_at).into(),
-                a.last_login_known.into(),
-                mfa.as_deref().into(),
-                secs(a.password_last_set_at).into(),
-                a.interactive.into(),
-                a.root.into(),
-                a.owner.as_deref().into(),
-                creds.as_deref().into(),
-                import_id.into(),
-                i64::from(a.origin.line).into(),
-            ])
-        },
-    )?;
-    Ok(())
-}
-
-fn write_entitlements(tx: &mut Tx<'_>, kind: &str, import_id: i64, entitlements: &[Entitlement]) -> Result<(), StoreError> {
-    tx.bulk_insert_keyed(
-        "entitlements",
-        &["system", "name", "source_kind", "privileged", "owner", "import_id", "line"],
-        entitlements,
-        |e, v| {
-            v.extend([
-                Value::from(&*e.system),
-                (&*e.name).into(),
-                kind.into(),
-                e.privileged.into(),
-                e.owner.as_deref().into(),
-                import_id.into(),
-                i64::from(e.origin.line).into(),
-            ])
-        },
-    )?;
-    Ok(())
-}
-
-/// Assignments have no key: their rows append, many to a statement.
-fn write_assignments(tx: &mut Tx<'_>, kind: &str, import_id: i64, assignments: &[Assignment]) -> Result<(), StoreError> {
-    tx.bulk_insert(
-        "assignments",
-        &[
-            "system",
-            "account_id",
-            "entitlement",
-            "source_kind",
-            "granted_at",
-            "granted_by",
-            "grant_source",
-            "last_certified_at",
-            "last_certified_by",
-            "import_id",
-            "line",
-        ],
-        assignments,
-        |a, v| {
-            v.extend([
-                Value::from(&*a.system),
-                (&*a.account_id).into(),
-                (&*a.entitlement).into(),
-                kind.into(),
-                secs(a.granted_at).into(),
-                a.granted_by.as_deref().into(),
-                a.source.as_str().into(),
-                secs(a.last_certified_at).into(),
-                a.last_certified_by.as_deref().into(),
-                import_id.into(),
-                i64::from(a.origin.line).into(),
-            ])
-        },
-    )?;
-    Ok(())
-}
-
-fn vocab<T>(r: &DbRow<'_>, i: usize, parse: fn(&str) -> Option<T>) -> Result<T, StoreError> {
-    let t = r.req_text(i)?;
-    parse(t).ok_or_else(|| StoreError::Corrupt(format!("column {i}: unknown value {t:?}")))
-}
-
-fn date(r: &DbRow<'_>, i: usize) -> Result<Option<chrono::NaiveDate>, StoreError> {
-    match r.text(i)? {
-        None => Ok(None),
-        Some(t) => chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d")
-            .map(Some)
-            .map_err(|_| StoreError::Corrupt(format!("column {i}: bad date {t:?}"))),
-    }
-}
-
-fn origin(r: &DbRow<'_>, i: usize) -> Result<Origin, StoreError> {
-    Ok(Origin { import_id: r.req_int(i)?, line: u32::try_from(r.req_int(i + 1)?).unwrap_or(u32::MAX) })
-}
-
-/// One shared `Name` per distinct string read, so a group name on a million rows is one
-/// allocation.
-#[derive(Default)]
-struct Interner {
-    names: HashMap<Box<str>, Name>,
-}
-
-impl Interner {
-    fn get(&mut self, s: &str) -> Name {
-        if let Some(n) = self.names.get(s) {
-            return n.clone();
+/// Refuses an import that holds one account, entitlement or badge twice: the snapshot
+/// would hold both and the graph would see two records with one key. Importers refuse
+/// duplicates with the file's line; this is the store's own guard, whoever calls it.
+fn refuse_duplicates(new: &NewImport<'_>) -> Result<(), StoreError> {
+    AccountKeys::default().add(new.accounts)?;
+    let mut seen = rustc_hash::FxHashSet::default();
+    for e in new.entitlements {
+        if !seen.insert((&*e.system, &*e.name)) {
+            return Err(duplicate("entitlement", &e.system, &e.name));
         }
-        let n: Name = s.into();
-        self.names.insert(s.into(), n.clone());
-        n
     }
+    let mut seen = rustc_hash::FxHashSet::default();
+    for b in new.badges {
+        if !seen.insert((&*b.system, &*b.badge_id)) {
+            return Err(duplicate("badge", &b.system, &b.badge_id));
+        }
+    }
+    Ok(())
+}
+
+/// The accounts of one import so far, by key: a streamed import's chunks are checked as
+/// they come ([`refuse_duplicates`]).
+#[derive(Default)]
+struct AccountKeys(rustc_hash::FxHashSet<(Name, Name)>);
+
+impl AccountKeys {
+    fn add(&mut self, accounts: &[Account]) -> Result<(), StoreError> {
+        self.0.reserve(accounts.len());
+        for a in accounts {
+            if !self.0.insert((a.system.clone(), a.account_id.clone())) {
+                return Err(duplicate("account", &a.system, &a.account_id));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn duplicate(record: &str, system: &str, key: &str) -> StoreError {
+    StoreError::Invalid(format!("the import holds {record} {system}/{key} twice; each {record} of a system is one record"))
 }
 
 /// Certifications recorded by Annexa's own campaigns (`certifications`): a grant takes the

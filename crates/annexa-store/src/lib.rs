@@ -6,7 +6,7 @@
 //! path. The schema is created and upgraded by embedded migrations when a store opens.
 //!
 //! The store keeps the current snapshot of every source: an import replaces that source's
-//! previous rows in one transaction, so a failed import leaves the database as it was.
+//! previous records in one transaction, so a failed import leaves the database as it was.
 //!
 //! ```no_run
 //! let mut store = annexa_store::Store::open("sqlite://annexa.db")?;
@@ -29,6 +29,7 @@ mod migrate;
 pub mod nonconformity;
 pub mod provisioning;
 mod rekey;
+mod retired_tables;
 pub mod risk;
 mod run;
 pub mod scim;
@@ -41,7 +42,7 @@ pub mod users;
 
 pub use audit::{FindingFilter, FindingPage, FindingStatus, RunSummary, StoredFinding};
 pub use db::Dialect;
-pub use identity::{tables_of, NewImport, RestOfImport, StreamedRecords};
+pub use identity::{NewImport, RestOfImport, StreamedRecords};
 pub use run::{CheckOutcome, Prepared, Preparer, RunEnd, RunInput, RunOutcome, RunStart, RunWriter};
 
 use db::Conn;
@@ -133,7 +134,6 @@ impl Store {
         };
         let mut store = Store { conn };
         migrate::run(&mut store.conn)?;
-        store.upgrade_snapshots()?;
         Ok(store)
     }
 
@@ -145,7 +145,9 @@ impl Store {
         let conn = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Conn::Postgres(Box::new(postgres::Client::connect(url, postgres::NoTls)?))
         } else {
-            let path = url.strip_prefix("sqlite://").ok_or_else(|| StoreError::Url("open_at_version takes sqlite:// or postgres:// URLs".into()))?;
+            let path = url
+                .strip_prefix("sqlite://")
+                .ok_or_else(|| StoreError::Url("open_at_version takes sqlite:// or postgres:// URLs".into()))?;
             Conn::Sqlite(rusqlite::Connection::open(path)?, Some(gate::WriterGate::of(Path::new(path))))
         };
         let mut store = Store { conn };
@@ -156,11 +158,6 @@ impl Store {
     pub fn dialect(&self) -> Dialect {
         self.conn.dialect()
     }
-}
-
-/// Unix seconds of an instant.
-pub(crate) fn secs(i: Option<annexa_core::time::Instant>) -> Option<i64> {
-    i.map(|i| i.timestamp())
 }
 
 /// An instant from Unix seconds.

@@ -30,6 +30,13 @@ const MIGRATIONS: &[(i64, &str, &str, Option<DataStep>)] = &[
     (20, "job-leases", include_str!("../migrations/0020_job_leases.sql"), None),
     (21, "campaign-access-by-campaign", include_str!("../migrations/0021_campaign_access_by_campaign.sql"), None),
     (22, "finding-keys", include_str!("../migrations/0022_finding_keys.sql"), None),
+    (
+        23,
+        "current-snapshots",
+        include_str!("../migrations/0023_current_snapshots.sql"),
+        Some(crate::retired_tables::reencode_old_snapshots),
+    ),
+    (24, "records-in-snapshots", include_str!("../migrations/0024_records_in_snapshots.sql"), None),
 ];
 
 /// The highest schema version this build knows.

@@ -95,6 +95,15 @@ fn findings_stored_under_an_ambiguous_key_are_re_keyed_on_upgrade() {
         c.execute("UPDATE run_findings SET finding_id = ?1 WHERE finding_id = ?2", [&old_id, &id]).expect("old run");
         c.execute("DELETE FROM schema_migrations WHERE version = 8", []).expect("back to 7");
         c.execute("DROP INDEX IF EXISTS run_findings_by_finding", []).expect("back to 7");
+        // Before version 24 the records were rows too, which is what migration 8 reads.
+        c.execute_batch(
+            "CREATE TABLE accounts (system TEXT NOT NULL, account_id TEXT NOT NULL);
+             CREATE TABLE assignments (system TEXT NOT NULL, account_id TEXT NOT NULL, entitlement TEXT NOT NULL);
+             CREATE TABLE badges (system TEXT NOT NULL, badge_id TEXT NOT NULL);
+             INSERT INTO accounts VALUES ('app', 'b/c'), ('app', 'b'), ('app', 'x');
+             INSERT INTO assignments VALUES ('app', 'b/c', 'd');",
+        )
+        .expect("the rows of version 7");
     }
     // The upgrade re-keys it: the next audit sees the same finding still open, not a new one.
     let second = audit(&db);

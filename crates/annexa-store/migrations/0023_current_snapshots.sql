@@ -1,0 +1,3 @@
+-- No schema change: the data step re-encodes, from the identity tables, every current
+-- snapshot an earlier version wrote in an older format, before migration 24 drops those
+-- tables (see retired_tables.rs).

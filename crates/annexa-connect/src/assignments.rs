@@ -2,7 +2,7 @@
 
 use crate::error::Refusals;
 use crate::fields::{boolean, instant, note_system, system, vocab, Interner};
-use crate::table::{KeySet, Row, Table};
+use crate::table::{DeferredKeys, KeySet, Row, Table};
 use crate::{ImportBatch, ImportError, ImportOptions};
 use annexa_core::model::{Assignment, Entitlement, GrantSource, Origin};
 
@@ -27,19 +27,51 @@ pub fn parse_streamed(
     emit: &mut dyn FnMut(Vec<Assignment>) -> bool,
 ) -> Result<ImportBatch, ImportError> {
     let mut table = Table::open(file, bytes, REQUIRED, OPTIONAL, &Default::default())?;
-    let mut batch = ImportBatch::default();
     let rows = table.rows_hint();
-    let mut pending = Vec::with_capacity(rows.min(chunk));
-    let mut assignments = 0usize;
     let mut interner = Interner::default();
-    let mut keys: AssignmentKeys = KeySet::with_capacity("assignment", rows);
+    let mut keys = if options.lenient {
+        AssignmentKeys::Now(KeySet::with_capacity("assignment", rows))
+    } else {
+        AssignmentKeys::Later(DeferredKeys::with_capacity(rows))
+    };
+    let read = read_rows(&mut table, options, chunk, emit, &mut interner, &mut keys);
+    let AssignmentKeys::Later(later) = keys else { return read.map(|(batch, _)| batch) };
+    if matches!(read, Ok((_, Stopped::Early))) {
+        return read.map(|(batch, _)| batch);
+    }
+    // Strict: the file's error is its first problem, a repeated key or another.
+    match (later.first_repeat(), read) {
+        (Some(repeat), Ok(_)) => Err(repeat_error(&table, &interner, &repeat)),
+        (Some(repeat), Err(e)) if repeat.line <= e.line => Err(repeat_error(&table, &interner, &repeat)),
+        (_, read) => read.map(|(batch, _)| batch),
+    }
+}
+
+/// Whether reading went to the end of the file or stopped because `emit` did.
+enum Stopped {
+    AtTheEnd,
+    Early,
+}
+
+/// [`parse_streamed`]'s reading of the rows.
+fn read_rows(
+    table: &mut Table<'_>,
+    options: &ImportOptions,
+    chunk: usize,
+    emit: &mut dyn FnMut(Vec<Assignment>) -> bool,
+    interner: &mut Interner,
+    keys: &mut AssignmentKeys,
+) -> Result<(ImportBatch, Stopped), ImportError> {
+    let mut batch = ImportBatch::default();
+    let mut pending = Vec::with_capacity(table.rows_hint().min(chunk));
+    let mut assignments = 0usize;
     // (system, entitlement), by identity -> index in batch.entitlements
     let mut entitlements: rustc_hash::FxHashMap<(usize, usize), usize> = Default::default();
     let mut refusals = Refusals::new(options);
     while let Some(row) = table.next_good_row(&mut refusals)? {
         // The row is read whole before anything is recorded, so a refused row (lenient)
         // leaves no entitlement behind.
-        let read = assignment(&row, options, &mut interner, &mut keys).and_then(|read| {
+        let read = assignment(&row, options, interner, keys).and_then(|read| {
             let known = entitlements.get(&(Interner::identity(&read.assignment.system), Interner::identity(&read.assignment.entitlement)));
             match known.and_then(|&slot| batch.entitlements.get(slot)) {
                 Some(ent) if ent.privileged != read.privileged => Err(row.error(
@@ -80,7 +112,7 @@ pub fn parse_streamed(
         pending.push(a);
         assignments += 1;
         if pending.len() >= chunk && !emit(std::mem::replace(&mut pending, Vec::with_capacity(chunk))) {
-            return Ok(batch);
+            return Ok((batch, Stopped::Early));
         }
     }
     emit(pending);
@@ -91,11 +123,29 @@ pub fn parse_streamed(
     }
     batch.rows = (assignments + refusals.len()) as u64;
     batch.refused = refusals.into_rows();
-    Ok(batch)
+    Ok((batch, Stopped::AtTheEnd))
 }
 
-/// (system, account, entitlement), each by its identity in the parse's [`Interner`].
-type AssignmentKeys = KeySet<(usize, usize, usize)>;
+/// (system, account, entitlement), each by its identity in the parse's [`Interner`]:
+/// checked as each row is read when the import is lenient (a repeated row is set aside),
+/// once the file is read when it is strict (see [`DeferredKeys`]).
+enum AssignmentKeys {
+    Now(KeySet<(usize, usize, usize)>),
+    Later(DeferredKeys<(usize, usize, usize)>),
+}
+
+/// The error of a strict import whose file holds one assignment twice, as the lenient
+/// import words the row it sets aside.
+fn repeat_error(table: &Table<'_>, interner: &Interner, repeat: &crate::table::Repeat<(usize, usize, usize)>) -> ImportError {
+    let name = |identity| interner.name_of(identity).map(|n| n.to_string()).unwrap_or_default();
+    let (system, account_id, entitlement) = (name(repeat.key.0), name(repeat.key.1), name(repeat.key.2));
+    table.error_at(
+        repeat.line,
+        "entitlement",
+        &entitlement,
+        crate::table::duplicate_message("assignment", &format!("{system}/{account_id}/{entitlement}"), repeat.first),
+    )
+}
 
 /// A row, read: the assignment and what it says of its entitlement.
 struct Read {
@@ -110,8 +160,11 @@ fn assignment(row: &Row<'_>, options: &ImportOptions, interner: &mut Interner, k
     let entitlement = interner.get(row.required("entitlement")?);
     let account_id = interner.get(account_id);
     let key = (Interner::identity(&system), Interner::identity(&account_id), Interner::identity(&entitlement));
-    // A duplicate's names are this row's: equal identities are equal names.
-    keys.insert_with(row, "entitlement", key, |_| format!("{system}/{account_id}/{entitlement}"))?;
+    match keys {
+        // A duplicate's names are this row's: equal identities are equal names.
+        AssignmentKeys::Now(keys) => keys.insert_with(row, "entitlement", key, |_| format!("{system}/{account_id}/{entitlement}"))?,
+        AssignmentKeys::Later(keys) => keys.push(key, row.line_u32()),
+    }
     let privileged = boolean(row, "privileged", false)?;
     let owner = row.optional("entitlement_owner")?.map(String::from);
     let assignment = Assignment {

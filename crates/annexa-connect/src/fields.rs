@@ -78,6 +78,12 @@ impl Interner {
     pub(crate) fn identity(name: &annexa_core::Name) -> usize {
         std::sync::Arc::as_ptr(name) as *const u8 as usize
     }
+
+    /// The name whose [`Interner::identity`] is `identity`: a search of every name, for an
+    /// error message.
+    pub(crate) fn name_of(&self, identity: usize) -> Option<&annexa_core::Name> {
+        self.names.values().find(|n| Interner::identity(n) == identity)
+    }
 }
 
 /// The system of a CSV row: its `system` column, or `--system` when the column is empty.

@@ -157,6 +157,13 @@ impl<'a> Table<'a> {
         self.lines.bytes.iter().filter(|&&b| b == b'\n').count()
     }
 
+    /// An error about `column` of the row on `line`, as [`Row::error`] words it, for a
+    /// problem found once the rows are read ([`DeferredKeys`]): `value` is the column's text.
+    pub(crate) fn error_at(&self, line: u64, column: &str, value: &str, message: impl Into<String>) -> ImportError {
+        let shown = self.index.iter().find(|(c, _, _)| *c == column).map_or(column, |(_, _, shown)| &**shown);
+        ImportError::new(self.file, line, Some(shown), message).with_value(value)
+    }
+
     /// The next data row that is well formed, or `None` at the end of the file; a malformed
     /// one is refused through `refusals` (an error when strict, set aside when lenient).
     pub(crate) fn next_good_row(&mut self, refusals: &mut crate::error::Refusals) -> Result<Option<Row<'_>>, ImportError> {
@@ -302,20 +309,59 @@ impl<K: std::hash::Hash + Eq> KeySet<K> {
     /// Records `key`; a key seen before is an error naming both lines (`shown` renders it).
     pub(crate) fn insert_with(&mut self, row: &Row<'_>, column: &str, key: K, shown: impl FnOnce(&K) -> String) -> Result<(), ImportError> {
         match self.seen.entry(key) {
-            std::collections::hash_map::Entry::Occupied(e) => Err(row.error(
-                column,
-                format!(
-                    "duplicate {} {}: already on line {}; each must appear once",
-                    self.what,
-                    crate::error::quote(&shown(e.key())),
-                    e.get()
-                ),
-            )),
+            std::collections::hash_map::Entry::Occupied(e) => {
+                Err(row.error(column, duplicate_message(self.what, &shown(e.key()), *e.get())))
+            }
             std::collections::hash_map::Entry::Vacant(v) => {
                 v.insert(row.line);
                 Ok(())
             }
         }
+    }
+}
+
+/// What a row says whose `key` (a `what`) an earlier row, on line `first`, has.
+pub(crate) fn duplicate_message(what: &str, key: &str, first: u64) -> String {
+    format!("duplicate {what} {}: already on line {first}; each must appear once", crate::error::quote(key))
+}
+
+/// Keys checked for repeats once the rows are read, instead of row by row: for a file of
+/// millions of rows a set of its keys is hundreds of megabytes that every row probes at a
+/// random place (at 17 million assignments, a third of the parsing), where writing each key
+/// down in order and sorting them once costs a fraction of that. For strict imports: a
+/// repeat fails the whole file, so finding it at the end changes nothing but when, and
+/// [`DeferredKeys::first_repeat`] finds the one a row-by-row check meets first. Lenient
+/// imports set a repeated row aside as they read it, with [`KeySet`].
+pub(crate) struct DeferredKeys<K> {
+    keys: Vec<(K, u32)>,
+}
+
+/// A key found twice: on `line`, after `first` (the first line with it).
+pub(crate) struct Repeat<K> {
+    pub key: K,
+    pub line: u64,
+    pub first: u64,
+}
+
+impl<K: Ord + Copy> DeferredKeys<K> {
+    pub(crate) fn with_capacity(rows: usize) -> DeferredKeys<K> {
+        DeferredKeys { keys: Vec::with_capacity(rows) }
+    }
+
+    pub(crate) fn push(&mut self, key: K, line: u32) {
+        self.keys.push((key, line));
+    }
+
+    /// The repeat with the smallest line: the row a row-by-row check refuses first, and
+    /// the line its key first appeared on.
+    pub(crate) fn first_repeat(mut self) -> Option<Repeat<K>> {
+        // By key, then by line: each key's lines in order, the first two are what counts.
+        self.keys.sort_unstable();
+        self.keys
+            .windows(2)
+            .filter(|pair| pair[0].0 == pair[1].0)
+            .map(|pair| Repeat { key: pair[1].0, line: u64::from(pair[1].1), first: u64::from(pair[0].1) })
+            .min_by_key(|r| r.line)
     }
 }
 

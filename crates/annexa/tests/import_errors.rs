@@ -483,6 +483,35 @@ fn assignments_bad_input_is_refused() {
             "column `entitlement`: duplicate assignment \"x/u1/admins\": already on line 2; each must appear once",
         ),
         (
+            // Repeats are found once the file is read (strict): still the first problem in
+            // file order, and the first line the key was on.
+            "a repeat before a bad row",
+            csv(
+                ASSIGNMENTS_HEADER,
+                &[
+                    "x,ü/1@example.com,grp/ä,true,,,",
+                    "x,u2,grp/b,false,,,",
+                    "x,u2,grp/b,false,,,",
+                    "x,ü/1@example.com,grp/ä,true,,,",
+                    "x,u3,grp/c,false,31/12/2024,,",
+                ],
+            ),
+            4,
+            "column `entitlement`: duplicate assignment \"x/u2/grp/b\": already on line 3; each must appear once",
+        ),
+        (
+            "a bad row before a repeat",
+            csv(ASSIGNMENTS_HEADER, &[ASG_ADMIN, "x,u2,admins,true,31/12/2024,,", "x,u1,admins,true,,,manual"]),
+            3,
+            "column `granted_at`: \"31/12/2024\" is not a date",
+        ),
+        (
+            "a repeat on a row that is bad besides",
+            csv(ASSIGNMENTS_HEADER, &[ASG_ADMIN, "x,u1,admins,false,31/12/2024,,"]),
+            3,
+            "column `entitlement`: duplicate assignment \"x/u1/admins\": already on line 2",
+        ),
+        (
             "unknown source",
             csv(ASSIGNMENTS_HEADER, &["x,u1,admins,true,,,inherited"]),
             2,

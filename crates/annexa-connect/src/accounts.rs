@@ -47,18 +47,24 @@ pub fn parse_streamed(
     let mut interner = Interner::default();
     let mut keys: AccountKeys = KeySet::with_capacity("account", rows);
     let mut refusals = Refusals::new(options);
-    while let Some(row) = table.next_good_row(&mut refusals)? {
-        match account(&row, options, &mut interner, &mut keys) {
-            Ok(account) => {
-                note_system(&mut batch.systems, &account.system);
-                pending.push(account);
-                accounts += 1;
-                if pending.len() >= chunk && !emit(std::mem::replace(&mut pending, Vec::with_capacity(chunk))) {
-                    return Ok(batch);
+    let stopped = table.read_ahead(|rows| -> Result<bool, ImportError> {
+        while let Some(row) = rows.next_good_row(&mut refusals)? {
+            match account(&row, options, &mut interner, &mut keys) {
+                Ok(account) => {
+                    note_system(&mut batch.systems, &account.system);
+                    pending.push(account);
+                    accounts += 1;
+                    if pending.len() >= chunk && !emit(std::mem::replace(&mut pending, Vec::with_capacity(chunk))) {
+                        return Ok(true);
+                    }
                 }
+                Err(e) => refusals.refuse(e)?,
             }
-            Err(e) => refusals.refuse(e)?,
         }
+        Ok(false)
+    })?;
+    if stopped {
+        return Ok(batch);
     }
     emit(pending);
     // A file without rows still speaks for the system it was given (`--allow-empty`

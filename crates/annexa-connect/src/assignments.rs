@@ -1,7 +1,7 @@
 //! Generic assignments CSV: which account holds which entitlement, since when, and why.
 
 use crate::error::Refusals;
-use crate::fields::{boolean, instant, note_system, system, vocab, Interner};
+use crate::fields::{boolean, column, instant, note_system, system, vocab, Interner};
 use crate::table::{DeferredKeys, KeySet, Row, Table};
 use crate::{ImportBatch, ImportError, ImportOptions};
 use annexa_core::model::{Assignment, Entitlement, GrantSource, Origin};
@@ -68,52 +68,59 @@ fn read_rows(
     // (system, entitlement), by identity -> index in batch.entitlements
     let mut entitlements: rustc_hash::FxHashMap<(usize, usize), usize> = Default::default();
     let mut refusals = Refusals::new(options);
-    while let Some(row) = table.next_good_row(&mut refusals)? {
-        // The row is read whole before anything is recorded, so a refused row (lenient)
-        // leaves no entitlement behind.
-        let read = assignment(&row, options, interner, keys).and_then(|read| {
-            let known = entitlements.get(&(Interner::identity(&read.assignment.system), Interner::identity(&read.assignment.entitlement)));
-            match known.and_then(|&slot| batch.entitlements.get(slot)) {
-                Some(ent) if ent.privileged != read.privileged => Err(row.error(
-                    "privileged",
-                    format!(
-                        "entitlement {}/{} is privileged={} on line {} but privileged={} here; \
+    let read = table.read_ahead(|rows| {
+        while let Some(row) = rows.next_good_row(&mut refusals)? {
+            // The row is read whole before anything is recorded, so a refused row (lenient)
+            // leaves no entitlement behind.
+            let read = assignment(&row, options, interner, keys).and_then(|read| {
+                let known =
+                    entitlements.get(&(Interner::identity(&read.assignment.system), Interner::identity(&read.assignment.entitlement)));
+                match known.and_then(|&slot| batch.entitlements.get(slot)) {
+                    Some(ent) if ent.privileged != read.privileged => Err(row.error(
+                        "privileged",
+                        format!(
+                            "entitlement {}/{} is privileged={} on line {} but privileged={} here; \
                          an entitlement is privileged or not",
-                        read.assignment.system, read.assignment.entitlement, ent.privileged, ent.origin.line, read.privileged
-                    ),
-                )),
-                _ => Ok(read),
-            }
-        });
-        let read = match read {
-            Ok(read) => read,
-            Err(e) => {
-                refusals.refuse(e)?;
-                continue;
-            }
-        };
-        let a = read.assignment;
-        note_system(&mut batch.systems, &a.system);
-        let slot = *entitlements.entry((Interner::identity(&a.system), Interner::identity(&a.entitlement))).or_insert_with(|| {
-            batch.entitlements.push(Entitlement {
-                system: a.system.clone(),
-                name: a.entitlement.clone(),
-                privileged: read.privileged,
-                owner: None,
-                origin: a.origin,
+                            read.assignment.system, read.assignment.entitlement, ent.privileged, ent.origin.line, read.privileged
+                        ),
+                    )),
+                    _ => Ok(read),
+                }
             });
-            batch.entitlements.len() - 1
-        });
-        if let Some(ent) = batch.entitlements.get_mut(slot) {
-            if ent.owner.is_none() {
-                ent.owner = read.owner;
+            let read = match read {
+                Ok(read) => read,
+                Err(e) => {
+                    refusals.refuse(e)?;
+                    continue;
+                }
+            };
+            let a = read.assignment;
+            note_system(&mut batch.systems, &a.system);
+            let slot = *entitlements.entry((Interner::identity(&a.system), Interner::identity(&a.entitlement))).or_insert_with(|| {
+                batch.entitlements.push(Entitlement {
+                    system: a.system.clone(),
+                    name: a.entitlement.clone(),
+                    privileged: read.privileged,
+                    owner: None,
+                    origin: a.origin,
+                });
+                batch.entitlements.len() - 1
+            });
+            if let Some(ent) = batch.entitlements.get_mut(slot) {
+                if ent.owner.is_none() {
+                    ent.owner = read.owner;
+                }
+            }
+            pending.push(a);
+            assignments += 1;
+            if pending.len() >= chunk && !emit(std::mem::replace(&mut pending, Vec::with_capacity(chunk))) {
+                return Ok(Stopped::Early);
             }
         }
-        pending.push(a);
-        assignments += 1;
-        if pending.len() >= chunk && !emit(std::mem::replace(&mut pending, Vec::with_capacity(chunk))) {
-            return Ok((batch, Stopped::Early));
-        }
+        Ok(Stopped::AtTheEnd)
+    });
+    if let Stopped::Early = read? {
+        return Ok((batch, Stopped::Early));
     }
     emit(pending);
     // A file without rows still speaks for the system it was given (`--allow-empty`
@@ -158,7 +165,7 @@ fn assignment(row: &Row<'_>, options: &ImportOptions, interner: &mut Interner, k
     let system = system(row, options, interner)?;
     let account_id = row.required("account_id")?;
     let entitlement = interner.get(row.required("entitlement")?);
-    let account_id = interner.get(account_id);
+    let account_id = interner.get_repeated(column::ACCOUNT, account_id);
     let key = (Interner::identity(&system), Interner::identity(&account_id), Interner::identity(&entitlement));
     match keys {
         // A duplicate's names are this row's: equal identities are equal names.
@@ -172,10 +179,10 @@ fn assignment(row: &Row<'_>, options: &ImportOptions, interner: &mut Interner, k
         account_id,
         entitlement,
         granted_at: instant(row, "granted_at")?,
-        granted_by: row.optional("granted_by")?.map(|g| interner.get(g)),
+        granted_by: row.optional("granted_by")?.map(|g| interner.get_repeated(column::GRANTED_BY, g)),
         source: vocab(row, "source", GrantSource::parse, GrantSource::expected, Some(GrantSource::Unknown))?,
         last_certified_at: instant(row, "last_certified_at")?,
-        last_certified_by: row.optional("last_certified_by")?.map(|c| interner.get(c)),
+        last_certified_by: row.optional("last_certified_by")?.map(|c| interner.get_repeated(column::CERTIFIED_BY, c)),
         origin: Origin { import_id: 0, line: row.line_u32() },
     };
     Ok(Read { assignment, privileged, owner })

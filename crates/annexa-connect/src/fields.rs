@@ -59,9 +59,35 @@ pub(crate) fn email(row: &Row<'_>, column: &str) -> Result<Option<String>, Impor
 #[derive(Default)]
 pub(crate) struct Interner {
     names: rustc_hash::FxHashMap<Box<str>, annexa_core::Name>,
+    /// Per column ([`Interner::get_repeated`]), the name it was last given.
+    recent: [Option<annexa_core::Name>; 4],
+}
+
+/// The columns [`Interner::get_repeated`] remembers a name for.
+pub(crate) mod column {
+    pub(crate) const SYSTEM: usize = 0;
+    pub(crate) const ACCOUNT: usize = 1;
+    pub(crate) const GRANTED_BY: usize = 2;
+    pub(crate) const CERTIFIED_BY: usize = 3;
 }
 
 impl Interner {
+    /// [`Interner::get`] for a column whose value is mostly the previous row's (exports
+    /// list an account's assignments together, every row names its system): compared with
+    /// that first, which costs less than hashing it.
+    pub(crate) fn get_repeated(&mut self, column: usize, s: &str) -> annexa_core::Name {
+        if let Some(Some(last)) = self.recent.get(column) {
+            if **last == *s {
+                return last.clone();
+            }
+        }
+        let name = self.get(s);
+        if let Some(slot) = self.recent.get_mut(column) {
+            *slot = Some(name.clone());
+        }
+        name
+    }
+
     pub(crate) fn get(&mut self, s: &str) -> annexa_core::Name {
         if let Some(n) = self.names.get(s) {
             return n.clone();
@@ -91,10 +117,10 @@ impl Interner {
 pub(crate) fn system(row: &Row<'_>, options: &crate::ImportOptions, interner: &mut Interner) -> Result<annexa_core::Name, ImportError> {
     let given = options.system.as_deref().map(str::trim).filter(|s| !s.is_empty());
     match (row.text("system")?, given) {
-        ("", Some(s)) => Ok(interner.get(s)),
+        ("", Some(s)) => Ok(interner.get_repeated(column::SYSTEM, s)),
         ("", None) => Err(row.error("system", "a value is required (or name the system with --system)")),
         (t, Some(s)) if t != s => Err(row.error("system", format!("row is for system {} but --system says {}", quote(t), quote(s)))),
-        (t, _) => Ok(interner.get(t)),
+        (t, _) => Ok(interner.get_repeated(column::SYSTEM, t)),
     }
 }
 

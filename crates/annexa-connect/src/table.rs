@@ -179,7 +179,65 @@ impl<'a> Table<'a> {
     /// Reads the next data record into `self.record` and returns its line; `None` at the end.
     /// Returns no borrow, so that a caller may loop past refused records.
     fn advance(&mut self) -> Result<Option<u64>, ImportError> {
-        let record = &mut self.record;
+        let Table { file, reader, index, width, lines, record } = self;
+        Source { file, reader, lines, index, width: *width }.advance(record)
+    }
+
+    /// Hands the rows to `read` as [`Rows`], read ahead on another thread: splitting the
+    /// file into records and checking their shape, a fifth of reading an assignments file,
+    /// is done there while `read` makes records of the rows before. The rows, refusals and
+    /// errors are the same, in the same order, as [`Table::next_good_row`] gives them.
+    pub(crate) fn read_ahead<R>(&mut self, read: impl FnOnce(&mut Rows<'_>) -> R) -> R {
+        /// Records per batch: enough that passing a batch costs nothing beside reading it.
+        const BATCH: usize = 1024;
+        let Table { file, reader, index, width, lines, record: _ } = self;
+        let (file, index, width): (&str, &[(&'static str, usize, Box<str>)], usize) = (file, index, *width);
+        std::thread::scope(|scope| {
+            let (full, batches) = std::sync::mpsc::sync_channel::<Vec<Read>>(4);
+            let (spent, spares) = std::sync::mpsc::channel::<Vec<Read>>();
+            scope.spawn(move || {
+                let mut source = Source { file, reader, lines, index, width };
+                loop {
+                    // The records of a batch read before are filled again, not allocated.
+                    let mut batch = spares.try_recv().unwrap_or_default();
+                    let mut records: Vec<csv::ByteRecord> =
+                        batch.drain(..).filter_map(|r| if let Read::Row(r, _) = r { Some(r) } else { None }).collect();
+                    let mut end = false;
+                    while batch.len() < BATCH {
+                        let mut record = records.pop().unwrap_or_default();
+                        match source.advance(&mut record) {
+                            Ok(Some(line)) => batch.push(Read::Row(record, line)),
+                            Ok(None) => {
+                                end = true;
+                                break;
+                            }
+                            Err(e) => batch.push(Read::Refused(Some(e))),
+                        }
+                    }
+                    // Sending fails when the rows are no longer wanted: stop there.
+                    if full.send(batch).is_err() || end {
+                        return;
+                    }
+                }
+            });
+            let mut rows = Rows { file, index, batches, spent, batch: Vec::new(), next: 0 };
+            read(&mut rows)
+        })
+    }
+}
+
+/// Where [`Table`]'s records come from: the reader and what checking a record needs.
+struct Source<'s, 'a> {
+    file: &'s str,
+    reader: &'s mut csv::Reader<&'a [u8]>,
+    lines: &'s mut Lines<'a>,
+    index: &'s [(&'static str, usize, Box<str>)],
+    width: usize,
+}
+
+impl Source<'_, '_> {
+    /// Reads the next data record into `record` and returns its line; `None` at the end.
+    fn advance(&mut self, record: &mut csv::ByteRecord) -> Result<Option<u64>, ImportError> {
         loop {
             match self.reader.read_byte_record(record) {
                 Ok(false) => return Ok(None),
@@ -222,6 +280,54 @@ impl<'a> Table<'a> {
                 .with_value(&String::from_utf8_lossy(&record[i])));
             }
             return Ok(Some(line));
+        }
+    }
+}
+
+/// A record read ahead ([`Table::read_ahead`]): a row and its line, or why it is refused.
+enum Read {
+    Row(csv::ByteRecord, u64),
+    Refused(Option<ImportError>),
+}
+
+/// The rows of a [`Table`], read ahead on another thread ([`Table::read_ahead`]).
+pub(crate) struct Rows<'t> {
+    file: &'t str,
+    index: &'t [(&'static str, usize, Box<str>)],
+    batches: std::sync::mpsc::Receiver<Vec<Read>>,
+    /// Batches handed back to be filled again.
+    spent: std::sync::mpsc::Sender<Vec<Read>>,
+    batch: Vec<Read>,
+    next: usize,
+}
+
+impl Rows<'_> {
+    /// [`Table::next_good_row`], from the rows read ahead.
+    pub(crate) fn next_good_row(&mut self, refusals: &mut crate::error::Refusals) -> Result<Option<Row<'_>>, ImportError> {
+        let at = loop {
+            let Some(read) = self.batch.get_mut(self.next) else {
+                let spent = std::mem::take(&mut self.batch);
+                // The reader may have stopped (at the end): nothing to hand back then.
+                let _ = self.spent.send(spent);
+                match self.batches.recv() {
+                    Ok(batch) => (self.batch, self.next) = (batch, 0),
+                    Err(_) => return Ok(None),
+                }
+                continue;
+            };
+            self.next += 1;
+            match read {
+                Read::Row(..) => break self.next - 1,
+                Read::Refused(e) => {
+                    if let Some(e) = e.take() {
+                        refusals.refuse(e)?;
+                    }
+                }
+            }
+        };
+        match self.batch.get(at) {
+            Some(Read::Row(record, line)) => Ok(Some(Row { file: self.file, line: *line, record, index: self.index })),
+            _ => Ok(None),
         }
     }
 }
@@ -368,5 +474,89 @@ impl<K: Ord + Copy> DeferredKeys<K> {
 impl KeySet<String> {
     pub(crate) fn insert(&mut self, row: &Row<'_>, column: &str, key: String) -> Result<(), ImportError> {
         self.insert_with(row, column, key, |k| k.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every row's line and fields, and every refusal's line and reason, as read.
+    type Read = (Vec<(u64, Vec<String>)>, Vec<(u64, String)>);
+
+    fn fields(row: &Row<'_>) -> (u64, Vec<String>) {
+        (row.line, row.record.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect())
+    }
+
+    fn lenient() -> crate::error::Refusals {
+        crate::error::Refusals::new(&crate::ImportOptions { lenient: true, ..Default::default() })
+    }
+
+    fn refused(refusals: crate::error::Refusals) -> Vec<(u64, String)> {
+        refusals.into_rows().into_iter().map(|r| (r.line, r.reason)).collect()
+    }
+
+    /// A file with what a row-by-row reader must get right, over several batches: blank
+    /// lines, CRLF endings, a quoted field over two lines, rows too short and too long,
+    /// non-ASCII and `/` in values.
+    fn awkward() -> String {
+        let mut text = String::from("\u{feff}account,group\n");
+        for i in 0..3_000 {
+            match i % 500 {
+                7 => text.push_str("\n\r\n"),
+                11 => text.push_str(&format!("åsa/{i}@example.com,\"grp\nsplit\"\r\n")),
+                13 => text.push_str("short\n"),
+                17 => text.push_str("a,b,c\n"),
+                _ => text.push_str(&format!("u{i},grp/ü{}\n", i % 7)),
+            }
+        }
+        text
+    }
+
+    #[test]
+    fn rows_read_ahead_are_the_rows_read_in_turn() {
+        let text = awkward();
+        let mut table = Table::open("f.csv", text.as_bytes(), &["account", "group"], &[], &BTreeMap::new()).unwrap();
+        let mut refusals = lenient();
+        let mut in_turn: Read = (Vec::new(), Vec::new());
+        while let Some(row) = table.next_good_row(&mut refusals).unwrap() {
+            in_turn.0.push(fields(&row));
+        }
+        in_turn.1 = refused(refusals);
+
+        let mut table = Table::open("f.csv", text.as_bytes(), &["account", "group"], &[], &BTreeMap::new()).unwrap();
+        let mut refusals = lenient();
+        let mut ahead: Read = (Vec::new(), Vec::new());
+        table.read_ahead(|rows| {
+            while let Some(row) = rows.next_good_row(&mut refusals).unwrap() {
+                ahead.0.push(fields(&row));
+            }
+        });
+        ahead.1 = refused(refusals);
+        assert_eq!(ahead, in_turn);
+        assert_eq!((in_turn.0.len(), in_turn.1.len()), (3_000 - 3 * 6, 12));
+        assert!(in_turn.0.iter().any(|(_, f)| f[1] == "grp\nsplit"));
+    }
+
+    #[test]
+    fn reading_ahead_stops_when_the_rows_are_no_longer_wanted() {
+        let text = awkward();
+        let mut table = Table::open("f.csv", text.as_bytes(), &["account", "group"], &[], &BTreeMap::new()).unwrap();
+        // Strict: the first short row ends the reading; the reader thread must stop too.
+        let mut strict = crate::error::Refusals::new(&crate::ImportOptions::default());
+        let outcome = table.read_ahead(|rows| loop {
+            match rows.next_good_row(&mut strict) {
+                Ok(Some(_)) => {}
+                Ok(None) => return Ok(()),
+                Err(e) => return Err(e),
+            }
+        });
+        let e = outcome.unwrap_err();
+        assert_eq!(e.line, 17, "{e}");
+        assert!(e.message.contains("truncated row"), "{e}");
+        // And after a few rows only.
+        let mut table = Table::open("f.csv", text.as_bytes(), &["account", "group"], &[], &BTreeMap::new()).unwrap();
+        let first = table.read_ahead(|rows| rows.next_good_row(&mut lenient()).unwrap().map(|r| r.line));
+        assert_eq!(first, Some(2));
     }
 }

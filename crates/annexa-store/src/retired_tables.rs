@@ -16,14 +16,14 @@ use annexa_core::model::*;
 use annexa_core::Name;
 use std::collections::HashMap;
 
-/// Migration 23's data step: the snapshots of current imports not in the current format,
-/// re-encoded from the rows of their import.
+/// Migration 23's data step: the snapshots of current imports in a format this version
+/// cannot read, re-encoded from the rows of their import (in the current format).
 pub(crate) fn reencode_old_snapshots(tx: &mut Tx<'_>) -> Result<(), StoreError> {
     let format = crate::snapshot::FORMAT as i64;
     let mut stale = Vec::new();
     tx.query_each(
-        "SELECT import_id FROM snapshots WHERE format <> ? AND import_id IN (SELECT import_id FROM sources)",
-        &[format.into()],
+        "SELECT import_id FROM snapshots WHERE format < ? AND import_id IN (SELECT import_id FROM sources)",
+        &[(crate::snapshot::OLDEST_READ as i64).into()],
         |r| {
             stale.push(r.req_int(0)?);
             Ok(())

@@ -4,7 +4,10 @@
 //! that many rows costs seconds. So every import also stores its records as one blob:
 //! a string dictionary (each distinct string once) followed by the records, fields as
 //! LEB128 varints referring to the dictionary. Decoding allocates no string twice: every
-//! field that repeats (system, entitlement, account id) is a clone of a dictionary entry.
+//! field that repeats (system, entitlement, an assignment's account id) is a clone of a
+//! dictionary entry. Strings that are each record's own (an account's id and login, a
+//! person's name and e-mail address) are written inline, length first (format 3): looking
+//! each up in a dictionary of millions only to find it new cost more than the rest.
 //! Records are stored in chunks with their byte length up front, so the chunks of a large
 //! section decode on every core at once.
 //!
@@ -20,8 +23,14 @@ use annexa_core::Name;
 use chrono::{Datelike, NaiveDate};
 
 const MAGIC: &[u8; 4] = b"ANXS";
-/// Bumped whenever the layout changes; older blobs are then refused, never misread.
-pub const FORMAT: u64 = 2;
+/// Bumped whenever the layout changes. Format 3 writes strings that are seldom the same
+/// twice (names, e-mail addresses, logins) inline instead of in the dictionary: every
+/// string a format-2 snapshot held went through a hash table of all of them, the most of
+/// writing an accounts file's snapshot, for strings that each appear once.
+pub const FORMAT: u64 = 3;
+/// The oldest format this version reads (format 2: every string in the dictionary). An
+/// older blob is refused, never misread.
+pub const OLDEST_READ: u64 = 2;
 /// Records per chunk: large enough that a chunk's thread pays for itself.
 const CHUNK: usize = 65_536;
 
@@ -43,6 +52,9 @@ struct Writer {
     /// The dictionary as it will be written: each new string, length-prefixed.
     dict_bytes: Vec<u8>,
     body: Vec<u8>,
+    /// The format written: [`FORMAT`], or format 2 where a test needs a blob an earlier
+    /// version wrote.
+    format: u64,
 }
 
 fn put_varint(out: &mut Vec<u8>, mut v: u64) {
@@ -58,7 +70,7 @@ impl Writer {
         put_varint(&mut self.body, v);
     }
     fn new(body: usize) -> Writer {
-        Writer { dict: Default::default(), dict_bytes: Vec::new(), body: Vec::with_capacity(body) }
+        Writer { dict: Default::default(), dict_bytes: Vec::new(), body: Vec::with_capacity(body), format: FORMAT }
     }
     fn str(&mut self, s: &str) {
         let id = match self.dict.get(s) {
@@ -79,6 +91,23 @@ impl Writer {
             Some(s) => {
                 self.body.push(1);
                 self.str(s)
+            }
+        }
+    }
+    /// A string that seldom repeats: inline, its length first.
+    fn text(&mut self, s: &str) {
+        if self.format < 3 {
+            return self.str(s);
+        }
+        put_varint(&mut self.body, s.len() as u64);
+        self.body.extend_from_slice(s.as_bytes());
+    }
+    fn opt_text(&mut self, s: Option<&str>) {
+        match s {
+            None => self.body.push(0),
+            Some(s) => {
+                self.body.push(1);
+                self.text(s)
             }
         }
     }
@@ -141,7 +170,7 @@ impl Writer {
     fn finish(self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.body.len() + self.dict_bytes.len() + 16);
         out.extend_from_slice(MAGIC);
-        put_varint(&mut out, FORMAT);
+        put_varint(&mut out, self.format);
         put_varint(&mut out, self.dict.len() as u64);
         out.extend_from_slice(&self.dict_bytes);
         out.extend_from_slice(&self.body);
@@ -155,10 +184,10 @@ fn ordinal<T: PartialEq>(all: &[T], v: &T) -> u8 {
 }
 
 fn put_person(w: &mut Writer, p: &Person) {
-    w.str(&p.employee_id);
-    w.opt_str(p.email.as_deref());
-    w.str(&p.given_name);
-    w.str(&p.family_name);
+    w.text(&p.employee_id);
+    w.opt_text(p.email.as_deref());
+    w.text(&p.given_name);
+    w.text(&p.family_name);
     w.str(&p.department);
     w.str(&p.title);
     w.opt_str(p.manager_id.as_deref());
@@ -173,11 +202,11 @@ fn put_person(w: &mut Writer, p: &Person) {
 
 fn put_account(w: &mut Writer, a: &Account) {
     w.str(&a.system);
-    w.str(&a.account_id);
-    w.str(&a.username);
-    w.opt_str(a.email.as_deref());
+    w.text(&a.account_id);
+    w.text(&a.username);
+    w.opt_text(a.email.as_deref());
     w.opt_str(a.employee_id.as_deref());
-    w.str(&a.display_name);
+    w.text(&a.display_name);
     w.byte(ordinal(AccountStatus::ALL, &a.status));
     w.byte(ordinal(AccountType::ALL, &a.kind));
     w.instant(a.created_at);
@@ -240,7 +269,12 @@ fn put_badge(w: &mut Writer, b: &Badge) {
 
 /// Encodes an import's records.
 pub fn encode(r: &Records<'_>) -> Vec<u8> {
+    encode_in(r, FORMAT)
+}
+
+fn encode_in(r: &Records<'_>, format: u64) -> Vec<u8> {
     let mut w = Writer::new(48 * (r.assignments.len() + r.accounts.len() + 16));
+    w.format = format;
     w.section(r.people, put_person);
     w.section(r.accounts, put_account);
     w.section(r.entitlements, put_entitlement);
@@ -319,6 +353,8 @@ struct Reader<'b> {
     buf: &'b [u8],
     pos: usize,
     dict: &'b [&'b str],
+    /// Whether strings that seldom repeat are inline (format 3) or in the dictionary.
+    inline: bool,
     /// The shared names made so far, by dictionary index. Each chunk makes its own: threads
     /// cloning one `Arc` would fight over its reference count on every record.
     names: rustc_hash::FxHashMap<u32, Name>,
@@ -383,6 +419,31 @@ impl<'b> Reader<'b> {
     fn string(&mut self) -> Result<String, StoreError> {
         let i = self.varint()? as usize;
         self.dict.get(i).map(|s| s.to_string()).ok_or_else(|| corrupt("string index out of range"))
+    }
+    /// A string written with `Writer::text`.
+    fn text(&mut self) -> Result<String, StoreError> {
+        if !self.inline {
+            return self.string();
+        }
+        let len = self.varint()? as usize;
+        let bytes = self.bytes(len)?;
+        std::str::from_utf8(bytes).map(String::from).map_err(|_| corrupt("string is not UTF-8"))
+    }
+    /// A name written with `Writer::text` (one that each record has its own of: an
+    /// account's id, a person's employee id).
+    fn name_text(&mut self) -> Result<Name, StoreError> {
+        if !self.inline {
+            return self.name();
+        }
+        let len = self.varint()? as usize;
+        let bytes = self.bytes(len)?;
+        std::str::from_utf8(bytes).map(Name::from).map_err(|_| corrupt("string is not UTF-8"))
+    }
+    fn opt_text(&mut self) -> Result<Option<String>, StoreError> {
+        Ok(match self.byte()? {
+            0 => None,
+            _ => Some(self.text()?),
+        })
     }
     fn opt_name(&mut self) -> Result<Option<Name>, StoreError> {
         Ok(match self.byte()? {
@@ -478,9 +539,9 @@ fn section<T: Send>(r: &mut Reader<'_>, import_id: i64, keep: Keep<'_>, get: Get
     if total != count {
         return Err(corrupt("chunk sizes do not add up"));
     }
-    let dict = r.dict;
+    let (dict, inline) = (r.dict, r.inline);
     let decode = |(n, bytes): &(usize, &[u8])| -> Result<Vec<T>, StoreError> {
-        let mut c = Reader { buf: bytes, pos: 0, dict, names: Default::default(), kept: Vec::new() };
+        let mut c = Reader { buf: bytes, pos: 0, dict, inline, names: Default::default(), kept: Vec::new() };
         let mut out = Vec::with_capacity((*n).min(bytes.len()));
         for _ in 0..*n {
             if let Some(x) = get(&mut c, import_id, keep)? {
@@ -503,10 +564,10 @@ fn section<T: Send>(r: &mut Reader<'_>, import_id: i64, keep: Keep<'_>, get: Get
 
 fn get_person(r: &mut Reader<'_>, import_id: i64, _: Keep<'_>) -> Result<Option<Person>, StoreError> {
     Ok(Some(Person {
-        employee_id: r.name()?,
-        email: r.opt_string()?,
-        given_name: r.string()?,
-        family_name: r.string()?,
+        employee_id: r.name_text()?,
+        email: r.opt_text()?,
+        given_name: r.text()?,
+        family_name: r.text()?,
         department: r.string()?,
         title: r.string()?,
         manager_id: r.opt_name()?,
@@ -522,11 +583,11 @@ fn get_person(r: &mut Reader<'_>, import_id: i64, _: Keep<'_>) -> Result<Option<
 
 fn get_account(r: &mut Reader<'_>, import_id: i64, keep: Keep<'_>) -> Result<Option<Account>, StoreError> {
     let (system, keep_it) = r.system(keep)?;
-    let account_id = r.name()?;
-    let username = r.string()?;
-    let email = r.opt_string()?;
+    let account_id = r.name_text()?;
+    let username = r.text()?;
+    let email = r.opt_text()?;
     let employee_id = r.opt_name()?;
-    let display_name = r.string()?;
+    let display_name = r.text()?;
     let status = r.vocab(AccountStatus::ALL)?;
     let kind = r.vocab(AccountType::ALL)?;
     let created_at = r.instant()?;
@@ -604,8 +665,8 @@ pub fn counts(blob: &[u8]) -> Result<[usize; 5], StoreError> {
     if blob.get(..4) != Some(MAGIC.as_slice()) {
         return Err(corrupt("not an Annexa snapshot"));
     }
-    let mut r = Reader { buf: blob, pos: 4, dict: &[], names: Default::default(), kept: Vec::new() };
-    if r.varint()? != FORMAT {
+    let mut r = Reader { buf: blob, pos: 4, dict: &[], inline: false, names: Default::default(), kept: Vec::new() };
+    if !(OLDEST_READ..=FORMAT).contains(&r.varint()?) {
         return Err(corrupt("unknown format"));
     }
     for _ in 0..r.count()? {
@@ -630,6 +691,7 @@ pub struct Pending<'b> {
     import_id: i64,
     blob: &'b [u8],
     dict: Vec<&'b str>,
+    inline: bool,
     /// Where the assignments section starts.
     assignments: usize,
 }
@@ -646,11 +708,12 @@ pub fn decode_records<'b>(
     if blob.get(..4) != Some(MAGIC.as_slice()) {
         return Err(corrupt("not an Annexa snapshot"));
     }
-    let mut r = Reader { buf: blob, pos: 4, dict: &[], names: Default::default(), kept: Vec::new() };
+    let mut r = Reader { buf: blob, pos: 4, dict: &[], inline: false, names: Default::default(), kept: Vec::new() };
     let format = r.varint()?;
-    if format != FORMAT {
-        return Err(corrupt(&format!("format {format}, this version reads {FORMAT}")));
+    if !(OLDEST_READ..=FORMAT).contains(&format) {
+        return Err(corrupt(&format!("format {format}, this version reads {OLDEST_READ} to {FORMAT}")));
     }
+    let inline = format >= 3;
     let n = r.count()?;
     let mut dict: Vec<&str> = Vec::with_capacity(n);
     for _ in 0..n {
@@ -658,7 +721,7 @@ pub fn decode_records<'b>(
         dict.push(std::str::from_utf8(r.bytes(len)?).map_err(|_| corrupt("string is not UTF-8"))?);
     }
     let pos = r.pos;
-    let mut r = Reader { buf: blob, pos, dict: &dict, names: Default::default(), kept: Vec::new() };
+    let mut r = Reader { buf: blob, pos, dict: &dict, inline, names: Default::default(), kept: Vec::new() };
     section(&mut r, import_id, keep, get_person, &mut g.people)?;
     section(&mut r, import_id, keep, get_account, &mut g.accounts)?;
     section(&mut r, import_id, keep, get_entitlement, &mut g.entitlements)?;
@@ -673,7 +736,7 @@ pub fn decode_records<'b>(
     if r.pos != blob.len() {
         return Err(corrupt("trailing bytes"));
     }
-    Ok(Pending { import_id, blob, dict, assignments })
+    Ok(Pending { import_id, blob, dict, inline, assignments })
 }
 
 /// Finds accounts and entitlements by name, for resolving assignments to positions.
@@ -736,7 +799,7 @@ type ChunkGrants<'b> = (Vec<annexa_core::model::Grant>, u64, Vec<(usize, &'b str
 /// Decodes a pending snapshot's assignments as grants, its chunks on every core. Accounts
 /// and entitlements are looked up once per distinct name in a chunk, not per assignment.
 pub fn decode_grants(p: &Pending<'_>, keep: Keep<'_>, resolver: &mut Resolver<'_>) -> Result<(), StoreError> {
-    let mut r = Reader { buf: p.blob, pos: p.assignments, dict: &p.dict, names: Default::default(), kept: Vec::new() };
+    let mut r = Reader { buf: p.blob, pos: p.assignments, dict: &p.dict, inline: p.inline, names: Default::default(), kept: Vec::new() };
     let count = r.count()?;
     let mut chunks: Vec<(usize, &[u8])> = Vec::new();
     let mut total = 0usize;
@@ -752,7 +815,7 @@ pub fn decode_grants(p: &Pending<'_>, keep: Keep<'_>, resolver: &mut Resolver<'_
     let Resolver { accounts, entitlements, added, grants: all, unattached: all_unattached } = resolver;
     let (accounts, entitlements) = (&*accounts, &*entitlements);
     let decode = |(n, bytes): &(usize, &[u8])| -> Result<ChunkGrants<'_>, StoreError> {
-        let mut r = Reader { buf: bytes, pos: 0, dict: &p.dict, names: Default::default(), kept: Vec::new() };
+        let mut r = Reader { buf: bytes, pos: 0, dict: &p.dict, inline: p.inline, names: Default::default(), kept: Vec::new() };
         let text = |i: u64| p.dict.get(i as usize).copied().ok_or_else(|| corrupt("string index out of range"));
         let mut account_of: rustc_hash::FxHashMap<(u64, u64), Option<u32>> = Default::default();
         let mut entitlement_of: rustc_hash::FxHashMap<(u64, u64), Option<u32>> = Default::default();
@@ -942,6 +1005,34 @@ mod tests {
         let mut only_hq = IdentityGraph::default();
         decode(9, &blob, &|s| s == "hq", &mut only_hq).expect("decodes");
         assert_eq!((only_hq.accounts.len(), only_hq.badges.len(), only_hq.people.len()), (0, 1, 1));
+    }
+
+    /// A snapshot an earlier version wrote (format 2: every string in the dictionary)
+    /// reads as it did; the current format writes seldom-repeated strings inline, and is
+    /// smaller for it when each appears once.
+    #[test]
+    fn a_format_2_snapshot_reads_as_it_did() {
+        let (people, mut accounts, entitlements, assignments, badges) = records();
+        accounts[0].email = Some("åsa.berg@example.com".into());
+        accounts[0].username = "ÅSA.Berg@example.com".into();
+        let records =
+            Records { people: &people, accounts: &accounts, entitlements: &entitlements, assignments: &assignments, badges: &badges };
+        let (old, new) = (encode_in(&records, 2), encode(&records));
+        assert_ne!(old, new);
+        assert_eq!((old[4], new[4]), (2, 3), "the format follows the magic");
+        let (mut from_old, mut from_new) = (IdentityGraph::default(), IdentityGraph::default());
+        decode(9, &old, &|_| true, &mut from_old).expect("format 2 decodes");
+        decode(9, &new, &|_| true, &mut from_new).expect("format 3 decodes");
+        assert_eq!((&from_old.people, &from_old.accounts, &from_old.grants), (&from_new.people, &from_new.accounts, &from_new.grants));
+        assert_eq!((from_new.people, from_new.accounts), (people, accounts));
+        assert_eq!(counts(&old).expect("counts"), counts(&new).expect("counts"));
+        // Format 1, and formats this version does not know yet, are refused.
+        for format in [1u8, 4] {
+            let mut other = new.clone();
+            other[4] = format;
+            assert!(decode(9, &other, &|_| true, &mut IdentityGraph::default()).is_err(), "format {format}");
+            assert!(counts(&other).is_err(), "format {format}");
+        }
     }
 
     /// A streamed import's snapshot, encoded chunk by chunk in pieces that straddle the

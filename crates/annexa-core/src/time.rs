@@ -5,7 +5,7 @@
 //! (100-ns intervals since 1601). Each parser returns `None` for input it does not accept,
 //! so the caller can name the file, line and column in its own error.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, TimeZone, Utc};
 
 /// An instant in UTC.
 pub type Instant = DateTime<Utc>;
@@ -84,12 +84,35 @@ pub fn day(t: Instant) -> String {
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
     let s = s.trim();
     if s.len() == 10 {
-        return NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+        // `YYYY-MM-DD` by hand (an HR import reads three per person); anything else in ten
+        // characters goes to the general parser, which decides as before.
+        return plain_date(s.as_bytes()).or_else(|| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok());
     }
     if s.len() > 10 {
         return parse_instant(s).map(|i| i.date_naive());
     }
     None
+}
+
+/// `YYYY-MM-DD`, digits only, a date that exists.
+fn plain_date(b: &[u8]) -> Option<NaiveDate> {
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |from: usize, to: usize| -> Option<u32> {
+        b[from..to].iter().try_fold(0u32, |n, c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')))
+    };
+    NaiveDate::from_ymd_opt(num(0, 4)? as i32, num(5, 7)?, num(8, 10)?)
+}
+
+/// The ISO form of a date, `YYYY-MM-DD`, without going through a format string for the
+/// years that have four digits.
+pub fn iso_date(d: NaiveDate) -> String {
+    if (0..=9999).contains(&d.year()) {
+        format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
+    } else {
+        d.format("%Y-%m-%d").to_string()
+    }
 }
 
 /// Midnight UTC at the start of `date`.
@@ -154,6 +177,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn plain_dates_read_and_write_as_the_general_format_does() {
+        for text in [
+            "2024-02-29",
+            "1969-12-31",
+            "0001-01-01",
+            "9999-12-31",
+            "2023-02-29",
+            "2024-13-01",
+            "2024-1-011",
+            "+024-01-01",
+            "２０２４-01-01",
+        ] {
+            assert_eq!(parse_date(text), NaiveDate::parse_from_str(text, "%Y-%m-%d").ok(), "{text}");
+        }
+        for d in [
+            NaiveDate::from_ymd_opt(2024, 2, 29),
+            NaiveDate::from_ymd_opt(7, 1, 2),
+            NaiveDate::from_ymd_opt(12345, 6, 7),
+            NaiveDate::from_ymd_opt(-44, 3, 15),
+        ] {
+            let d = d.expect("a date");
+            assert_eq!(iso_date(d), d.format("%Y-%m-%d").to_string());
+        }
+    }
+
+    #[test]
     fn instants_in_the_forms_sources_write() {
         let cases = [
             ("2024-01-31T12:00:00Z", Some("2024-01-31T12:00:00+00:00")),
@@ -197,24 +246,12 @@ mod tests {
 
     #[test]
     fn generalized_time_and_filetime() {
-        assert_eq!(
-            parse_generalized_time("20240131120000Z").map(|i| i.to_rfc3339()).as_deref(),
-            Some("2024-01-31T12:00:00+00:00")
-        );
-        assert_eq!(
-            parse_generalized_time("20240131120000.0Z").map(|i| i.to_rfc3339()).as_deref(),
-            Some("2024-01-31T12:00:00+00:00")
-        );
-        assert_eq!(
-            parse_generalized_time("20240131140000+0200").map(|i| i.to_rfc3339()).as_deref(),
-            Some("2024-01-31T12:00:00+00:00")
-        );
+        assert_eq!(parse_generalized_time("20240131120000Z").map(|i| i.to_rfc3339()).as_deref(), Some("2024-01-31T12:00:00+00:00"));
+        assert_eq!(parse_generalized_time("20240131120000.0Z").map(|i| i.to_rfc3339()).as_deref(), Some("2024-01-31T12:00:00+00:00"));
+        assert_eq!(parse_generalized_time("20240131140000+0200").map(|i| i.to_rfc3339()).as_deref(), Some("2024-01-31T12:00:00+00:00"));
         assert_eq!(parse_generalized_time("2024013112"), None);
         // 2024-01-01T00:00:00Z in FILETIME.
-        assert_eq!(
-            parse_filetime("133485408000000000"),
-            Some(FileTime::At(parse_instant("2024-01-01T00:00:00Z").expect("valid")))
-        );
+        assert_eq!(parse_filetime("133485408000000000"), Some(FileTime::At(parse_instant("2024-01-01T00:00:00Z").expect("valid"))));
         assert_eq!(parse_filetime("0"), Some(FileTime::Never));
         assert_eq!(parse_filetime("9223372036854775807"), Some(FileTime::Never));
         assert_eq!(parse_filetime("abc"), None);

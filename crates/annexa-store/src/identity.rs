@@ -64,7 +64,7 @@ pub struct RestOfImport {
 }
 
 fn date_text(d: Option<chrono::NaiveDate>) -> Option<String> {
-    d.map(|d| d.format("%Y-%m-%d").to_string())
+    d.map(annexa_core::time::iso_date)
 }
 
 impl Store {

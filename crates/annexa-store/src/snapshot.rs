@@ -155,17 +155,6 @@ impl Writer {
         std::mem::replace(&mut self.body, outer)
     }
 
-    /// Writes a section whose chunks were encoded already (`(records, bytes)` each).
-    fn section_of_chunks(&mut self, chunks: &[(usize, Vec<u8>)]) {
-        self.varint(chunks.iter().map(|(n, _)| *n as u64).sum());
-        self.varint(chunks.len() as u64);
-        for (n, bytes) in chunks {
-            self.varint(*n as u64);
-            self.varint(bytes.len() as u64);
-            self.body.extend_from_slice(bytes);
-        }
-    }
-
     /// The blob: magic, format, dictionary, then the body.
     fn finish(self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.body.len() + self.dict_bytes.len() + 16);
@@ -331,21 +320,42 @@ impl StreamEncoder {
         if self.current_records > 0 {
             self.chunks.push((self.current_records, std::mem::take(&mut self.current)));
         }
-        let none: &[Person] = &[];
-        self.w.section(none, put_person);
-        if self.accounts {
-            self.w.section_of_chunks(&self.chunks);
-        } else {
-            self.w.section::<Account>(&[], put_account);
-        }
+        // The entitlements first, on their own: their names complete the dictionary, which
+        // comes before every section. Then the blob is put together in one allocation, the
+        // streamed section's chunks copied once (at 1,000,000 people they are 360 MB, and
+        // gathering them in a growing body first copied them about three times).
         self.w.section(entitlements, put_entitlement);
+        let Writer { dict, dict_bytes, body: entitlement_section, format } = self.w;
+        let streamed: usize = self.chunks.iter().map(|(_, bytes)| bytes.len() + 20).sum();
+        let mut out = Vec::with_capacity(32 + dict_bytes.len() + entitlement_section.len() + streamed);
+        out.extend_from_slice(MAGIC);
+        put_varint(&mut out, format);
+        put_varint(&mut out, dict.len() as u64);
+        out.extend_from_slice(&dict_bytes);
+        let empty = |out: &mut Vec<u8>| out.extend_from_slice(&[0, 0]);
+        let chunks = |out: &mut Vec<u8>| {
+            put_varint(out, self.chunks.iter().map(|(n, _)| *n as u64).sum());
+            put_varint(out, self.chunks.len() as u64);
+            for (n, bytes) in &self.chunks {
+                put_varint(out, *n as u64);
+                put_varint(out, bytes.len() as u64);
+                out.extend_from_slice(bytes);
+            }
+        };
+        empty(&mut out); // people
         if self.accounts {
-            self.w.section::<Assignment>(&[], put_assignment);
+            chunks(&mut out);
         } else {
-            self.w.section_of_chunks(&self.chunks);
+            empty(&mut out);
         }
-        self.w.section::<Badge>(&[], put_badge);
-        self.w.finish()
+        out.extend_from_slice(&entitlement_section);
+        if self.accounts {
+            empty(&mut out);
+        } else {
+            chunks(&mut out);
+        }
+        empty(&mut out); // badges
+        out
     }
 }
 

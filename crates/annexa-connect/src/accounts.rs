@@ -2,7 +2,7 @@
 
 use crate::error::{quote, Refusals};
 use crate::fields::{email, instant, note_system, system, vocab, Interner};
-use crate::table::{KeySet, Row, Table};
+use crate::table::{Column, KeySet, Row, Table};
 use crate::{ImportBatch, ImportError, ImportOptions};
 use annexa_core::model::{Account, AccountStatus, AccountType, MfaFactor, Origin};
 
@@ -47,9 +47,10 @@ pub fn parse_streamed(
     let mut interner = Interner::default();
     let mut keys: AccountKeys = KeySet::with_capacity("account", rows);
     let mut refusals = Refusals::new(options);
+    let columns = Columns::of(&table);
     let stopped = table.read_ahead(|rows| -> Result<bool, ImportError> {
         while let Some(row) = rows.next_good_row(&mut refusals)? {
-            match account(&row, options, &mut interner, &mut keys) {
+            match account(&row, &columns, options, &mut interner, &mut keys) {
                 Ok(account) => {
                     note_system(&mut batch.systems, &account.system);
                     pending.push(account);
@@ -79,37 +80,80 @@ pub fn parse_streamed(
 
 type AccountKeys = KeySet<(annexa_core::Name, annexa_core::Name)>;
 
-fn account(row: &Row<'_>, options: &ImportOptions, interner: &mut Interner, keys: &mut AccountKeys) -> Result<Account, ImportError> {
-    let system = system(row, options, interner)?;
-    let account_id = row.required("account_id")?;
+/// The columns an account is read from, found once per file.
+struct Columns {
+    system: Column,
+    account_id: Column,
+    username: Column,
+    email: Column,
+    employee_id: Column,
+    display_name: Column,
+    status: Column,
+    kind: Column,
+    created_at: Column,
+    last_login_at: Column,
+    mfa: Column,
+    password_last_set_at: Column,
+    owner: Column,
+}
+
+impl Columns {
+    fn of(table: &Table<'_>) -> Columns {
+        Columns {
+            system: table.column("system"),
+            account_id: table.column("account_id"),
+            username: table.column("username"),
+            email: table.column("email"),
+            employee_id: table.column("employee_id"),
+            display_name: table.column("display_name"),
+            status: table.column("status"),
+            kind: table.column("type"),
+            created_at: table.column("created_at"),
+            last_login_at: table.column("last_login_at"),
+            mfa: table.column("mfa"),
+            password_last_set_at: table.column("password_last_set_at"),
+            owner: table.column("owner"),
+        }
+    }
+}
+
+fn account(
+    row: &Row<'_>,
+    c: &Columns,
+    options: &ImportOptions,
+    interner: &mut Interner,
+    keys: &mut AccountKeys,
+) -> Result<Account, ImportError> {
+    let system = system(row, c.system, options, interner)?;
+    let account_id = row.required(c.account_id)?;
     let account_id: annexa_core::Name = account_id.into();
     keys.insert_with(row, "account_id", (system.clone(), account_id.clone()), |(s, a)| format!("{s}/{a}"))?;
-    let kind = vocab(row, "type", AccountType::parse, AccountType::expected, None)?;
+    let kind = vocab(row, c.kind, AccountType::parse, AccountType::expected, None)?;
     Ok(Account {
         system,
         account_id,
-        username: row.text("username")?.to_string(),
-        email: email(row, "email")?,
-        employee_id: row.optional("employee_id")?.map(Into::into),
-        display_name: row.text("display_name")?.to_string(),
-        status: vocab(row, "status", AccountStatus::parse, AccountStatus::expected, None)?,
+        username: row.text(c.username)?.to_string(),
+        email: email(row, c.email)?,
+        employee_id: row.optional(c.employee_id)?.map(Into::into),
+        display_name: row.text(c.display_name)?.to_string(),
+        status: vocab(row, c.status, AccountStatus::parse, AccountStatus::expected, None)?,
         kind,
-        created_at: instant(row, "created_at")?,
-        last_login_at: instant(row, "last_login_at")?,
+        created_at: instant(row, c.created_at)?,
+        last_login_at: instant(row, c.last_login_at)?,
         last_login_known: true,
-        mfa: mfa(row)?,
-        password_last_set_at: instant(row, "password_last_set_at")?,
+        mfa: mfa(row, c.mfa)?,
+        password_last_set_at: instant(row, c.password_last_set_at)?,
         interactive: kind != AccountType::Service,
         root: false,
-        owner: row.optional("owner")?.map(String::from),
+        owner: row.optional(c.owner)?.map(String::from),
         credentials: Vec::new(),
         origin: Origin { import_id: 0, line: row.line_u32() },
     })
 }
 
 /// `totp|push` -> factors; empty -> not reported (`None`); `none` -> no factor.
-fn mfa(row: &Row<'_>) -> Result<Option<Vec<MfaFactor>>, ImportError> {
-    let Some(text) = row.optional("mfa")? else { return Ok(None) };
+fn mfa(row: &Row<'_>, column: Column) -> Result<Option<Vec<MfaFactor>>, ImportError> {
+    let Some(text) = row.optional(column)? else { return Ok(None) };
     let mut factors = Vec::new();
     for part in text.split('|').map(str::trim).filter(|p| !p.is_empty()) {
         let f = MfaFactor::parse(part).ok_or_else(|| {

@@ -2,7 +2,7 @@
 
 use crate::error::Refusals;
 use crate::fields::{boolean, column, instant, note_system, system, vocab, Interner};
-use crate::table::{DeferredKeys, KeySet, Row, Table};
+use crate::table::{Column, DeferredKeys, KeySet, Row, Table};
 use crate::{ImportBatch, ImportError, ImportOptions};
 use annexa_core::model::{Assignment, Entitlement, GrantSource, Origin};
 
@@ -68,11 +68,12 @@ fn read_rows(
     // (system, entitlement), by identity -> index in batch.entitlements
     let mut entitlements: rustc_hash::FxHashMap<(usize, usize), usize> = Default::default();
     let mut refusals = Refusals::new(options);
+    let columns = Columns::of(table);
     let read = table.read_ahead(|rows| {
         while let Some(row) = rows.next_good_row(&mut refusals)? {
             // The row is read whole before anything is recorded, so a refused row (lenient)
             // leaves no entitlement behind.
-            let read = assignment(&row, options, interner, keys).and_then(|read| {
+            let read = assignment(&row, &columns, options, interner, keys).and_then(|read| {
                 let known =
                     entitlements.get(&(Interner::identity(&read.assignment.system), Interner::identity(&read.assignment.entitlement)));
                 match known.and_then(|&slot| batch.entitlements.get(slot)) {
@@ -161,10 +162,47 @@ struct Read {
     owner: Option<String>,
 }
 
-fn assignment(row: &Row<'_>, options: &ImportOptions, interner: &mut Interner, keys: &mut AssignmentKeys) -> Result<Read, ImportError> {
-    let system = system(row, options, interner)?;
-    let account_id = row.required("account_id")?;
-    let entitlement = interner.get(row.required("entitlement")?);
+/// The columns an assignment is read from, found once per file.
+struct Columns {
+    system: Column,
+    account_id: Column,
+    entitlement: Column,
+    privileged: Column,
+    entitlement_owner: Column,
+    granted_at: Column,
+    granted_by: Column,
+    source: Column,
+    last_certified_at: Column,
+    last_certified_by: Column,
+}
+
+impl Columns {
+    fn of(table: &Table<'_>) -> Columns {
+        Columns {
+            system: table.column("system"),
+            account_id: table.column("account_id"),
+            entitlement: table.column("entitlement"),
+            privileged: table.column("privileged"),
+            entitlement_owner: table.column("entitlement_owner"),
+            granted_at: table.column("granted_at"),
+            granted_by: table.column("granted_by"),
+            source: table.column("source"),
+            last_certified_at: table.column("last_certified_at"),
+            last_certified_by: table.column("last_certified_by"),
+        }
+    }
+}
+
+fn assignment(
+    row: &Row<'_>,
+    c: &Columns,
+    options: &ImportOptions,
+    interner: &mut Interner,
+    keys: &mut AssignmentKeys,
+) -> Result<Read, ImportError> {
+    let system = system(row, c.system, options, interner)?;
+    let account_id = row.required(c.account_id)?;
+    let entitlement = interner.get(row.required(c.entitlement)?);
     let account_id = interner.get_repeated(column::ACCOUNT, account_id);
     let key = (Interner::identity(&system), Interner::identity(&account_id), Interner::identity(&entitlement));
     match keys {
@@ -172,17 +210,17 @@ fn assignment(row: &Row<'_>, options: &ImportOptions, interner: &mut Interner, k
         AssignmentKeys::Now(keys) => keys.insert_with(row, "entitlement", key, |_| format!("{system}/{account_id}/{entitlement}"))?,
         AssignmentKeys::Later(keys) => keys.push(key, row.line_u32()),
     }
-    let privileged = boolean(row, "privileged", false)?;
-    let owner = row.optional("entitlement_owner")?.map(String::from);
+    let privileged = boolean(row, c.privileged, false)?;
+    let owner = row.optional(c.entitlement_owner)?.map(String::from);
     let assignment = Assignment {
         system,
         account_id,
         entitlement,
-        granted_at: instant(row, "granted_at")?,
-        granted_by: row.optional("granted_by")?.map(|g| interner.get_repeated(column::GRANTED_BY, g)),
-        source: vocab(row, "source", GrantSource::parse, GrantSource::expected, Some(GrantSource::Unknown))?,
-        last_certified_at: instant(row, "last_certified_at")?,
-        last_certified_by: row.optional("last_certified_by")?.map(|c| interner.get_repeated(column::CERTIFIED_BY, c)),
+        granted_at: instant(row, c.granted_at)?,
+        granted_by: row.optional(c.granted_by)?.map(|g| interner.get_repeated(column::GRANTED_BY, g)),
+        source: vocab(row, c.source, GrantSource::parse, GrantSource::expected, Some(GrantSource::Unknown))?,
+        last_certified_at: instant(row, c.last_certified_at)?,
+        last_certified_by: row.optional(c.last_certified_by)?.map(|by| interner.get_repeated(column::CERTIFIED_BY, by)),
         origin: Origin { import_id: 0, line: row.line_u32() },
     };
     Ok(Read { assignment, privileged, owner })

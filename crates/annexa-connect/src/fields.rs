@@ -1,22 +1,22 @@
 //! Typed field parsing shared by the importers, with messages that say what was expected.
 
 use crate::error::quote;
-use crate::table::Row;
+use crate::table::{ColumnRef, Row};
 use crate::ImportError;
 use annexa_core::time::{parse_instant, Instant};
 
 /// An optional date-time (RFC 3339, ISO date, or date-time without offset = UTC).
-pub(crate) fn instant(row: &Row<'_>, column: &str) -> Result<Option<Instant>, ImportError> {
+pub(crate) fn instant(row: &Row<'_>, column: impl ColumnRef) -> Result<Option<Instant>, ImportError> {
     match row.optional(column)? {
         None => Ok(None),
         Some(t) => parse_instant(t).map(Some).ok_or_else(|| {
-            row.error(column, format!("{} is not a date: expected RFC 3339 (2024-01-31T09:00:00Z) or YYYY-MM-DD", quote(t)))
+            row.error(column.name(), format!("{} is not a date: expected RFC 3339 (2024-01-31T09:00:00Z) or YYYY-MM-DD", quote(t)))
         }),
     }
 }
 
 /// A boolean written as true/false, yes/no, 1/0 or y/n; empty is `default`.
-pub(crate) fn boolean(row: &Row<'_>, column: &str, default: bool) -> Result<bool, ImportError> {
+pub(crate) fn boolean(row: &Row<'_>, column: impl ColumnRef, default: bool) -> Result<bool, ImportError> {
     let t = row.text(column)?;
     let is = |words: &[&str]| words.iter().any(|w| t.eq_ignore_ascii_case(w));
     if t.is_empty() {
@@ -26,31 +26,31 @@ pub(crate) fn boolean(row: &Row<'_>, column: &str, default: bool) -> Result<bool
     } else if is(&["false", "no", "n", "0"]) {
         Ok(false)
     } else {
-        Err(row.error(column, format!("{} is not a boolean: expected true or false", quote(t))))
+        Err(row.error(column.name(), format!("{} is not a boolean: expected true or false", quote(t))))
     }
 }
 
 /// A value of a closed vocabulary, via its `parse` and `expected` functions.
 pub(crate) fn vocab<T>(
     row: &Row<'_>,
-    column: &str,
+    column: impl ColumnRef,
     parse: fn(&str) -> Option<T>,
     expected: fn() -> String,
     default: Option<T>,
 ) -> Result<T, ImportError> {
     let t = row.text(column)?;
     if t.is_empty() {
-        return default.ok_or_else(|| row.error(column, format!("a value is required: one of {}", expected())));
+        return default.ok_or_else(|| row.error(column.name(), format!("a value is required: one of {}", expected())));
     }
-    parse(t).ok_or_else(|| row.error(column, format!("unknown value {}: expected one of {}", quote(t), expected())))
+    parse(t).ok_or_else(|| row.error(column.name(), format!("unknown value {}: expected one of {}", quote(t), expected())))
 }
 
 /// Emails compare ignoring case and Unicode compatibility forms; store them as their key.
-pub(crate) fn email(row: &Row<'_>, column: &str) -> Result<Option<String>, ImportError> {
+pub(crate) fn email(row: &Row<'_>, column: impl ColumnRef) -> Result<Option<String>, ImportError> {
     match row.optional(column)? {
         None => Ok(None),
         Some(t) if t.contains('@') => Ok(Some(annexa_core::text::email_key(t).into_owned())),
-        Some(t) => Err(row.error(column, format!("{} is not an email address", quote(t)))),
+        Some(t) => Err(row.error(column.name(), format!("{} is not an email address", quote(t)))),
     }
 }
 
@@ -114,9 +114,14 @@ impl Interner {
 
 /// The system of a CSV row: its `system` column, or `--system` when the column is empty.
 /// A row naming another system than `--system` is an error, not a silent override.
-pub(crate) fn system(row: &Row<'_>, options: &crate::ImportOptions, interner: &mut Interner) -> Result<annexa_core::Name, ImportError> {
+pub(crate) fn system(
+    row: &Row<'_>,
+    column: impl ColumnRef,
+    options: &crate::ImportOptions,
+    interner: &mut Interner,
+) -> Result<annexa_core::Name, ImportError> {
     let given = options.system.as_deref().map(str::trim).filter(|s| !s.is_empty());
-    match (row.text("system")?, given) {
+    match (row.text(column)?, given) {
         ("", Some(s)) => Ok(interner.get_repeated(column::SYSTEM, s)),
         ("", None) => Err(row.error("system", "a value is required (or name the system with --system)")),
         (t, Some(s)) if t != s => Err(row.error("system", format!("row is for system {} but --system says {}", quote(t), quote(s)))),

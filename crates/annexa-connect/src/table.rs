@@ -338,6 +338,49 @@ fn record_text(record: &csv::ByteRecord) -> String {
     fields.join(",")
 }
 
+/// A column as a row reads it: by its name, found among the file's columns on every read,
+/// or as a [`Column`], found once per file ([`Table::column`]).
+pub(crate) trait ColumnRef: Copy {
+    /// The canonical name.
+    fn name(&self) -> &str;
+    /// Where it is in the table's columns, if the file has it.
+    fn slot(&self, index: &[(&'static str, usize, Box<str>)]) -> Option<usize>;
+}
+
+impl ColumnRef for &str {
+    fn name(&self) -> &str {
+        self
+    }
+    fn slot(&self, index: &[(&'static str, usize, Box<str>)]) -> Option<usize> {
+        index.iter().position(|(c, _, _)| c == self)
+    }
+}
+
+/// A column of one table, found once: the large files' parsers read ten columns of
+/// millions of rows, and finding each by name (several names have the same length, so
+/// their bytes are compared) was a sixth of the reading.
+#[derive(Clone, Copy)]
+pub(crate) struct Column {
+    name: &'static str,
+    slot: Option<usize>,
+}
+
+impl ColumnRef for Column {
+    fn name(&self) -> &str {
+        self.name
+    }
+    fn slot(&self, _: &[(&'static str, usize, Box<str>)]) -> Option<usize> {
+        self.slot
+    }
+}
+
+impl Table<'_> {
+    /// `name` among this table's columns, for its rows to read as a [`Column`].
+    pub(crate) fn column(&self, name: &'static str) -> Column {
+        Column { name, slot: name.slot(&self.index) }
+    }
+}
+
 /// One data row.
 pub(crate) struct Row<'t> {
     pub file: &'t str,
@@ -358,10 +401,11 @@ impl Row<'_> {
     }
 
     /// The trimmed text of `column` ("" when the column is absent from the file).
-    pub(crate) fn text(&self, column: &str) -> Result<&str, ImportError> {
-        let Some(&(_, i, _)) = self.index.iter().find(|(c, _, _)| *c == column) else {
+    pub(crate) fn text(&self, column: impl ColumnRef) -> Result<&str, ImportError> {
+        let Some(&(_, i, _)) = column.slot(self.index).and_then(|slot| self.index.get(slot)) else {
             return Ok("");
         };
+        let column = column.name();
         let bytes = self.record.get(i).unwrap_or_default();
         let text = std::str::from_utf8(bytes)
             .map(str::trim)
@@ -376,15 +420,15 @@ impl Row<'_> {
     }
 
     /// `Some(text)` when the column is present and not empty.
-    pub(crate) fn optional(&self, column: &str) -> Result<Option<&str>, ImportError> {
+    pub(crate) fn optional(&self, column: impl ColumnRef) -> Result<Option<&str>, ImportError> {
         let t = self.text(column)?;
         Ok(if t.is_empty() { None } else { Some(t) })
     }
 
     /// The text of a column that must not be empty.
-    pub(crate) fn required(&self, column: &str) -> Result<&str, ImportError> {
+    pub(crate) fn required(&self, column: impl ColumnRef) -> Result<&str, ImportError> {
         match self.text(column)? {
-            "" => Err(self.error(column, "a value is required")),
+            "" => Err(self.error(column.name(), "a value is required")),
             t => Ok(t),
         }
     }

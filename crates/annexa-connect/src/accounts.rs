@@ -48,11 +48,16 @@ pub fn parse_streamed(
     let mut keys: AccountKeys = KeySet::with_capacity("account", rows);
     let mut refusals = Refusals::new(options);
     let columns = Columns::of(&table);
+    // The system of the row before, by identity: a file's systems are noted once each.
+    let mut last_system = 0usize;
     let stopped = table.read_ahead(|rows| -> Result<bool, ImportError> {
         while let Some(row) = rows.next_good_row(&mut refusals)? {
             match account(&row, &columns, options, &mut interner, &mut keys) {
                 Ok(account) => {
-                    note_system(&mut batch.systems, &account.system);
+                    if Interner::identity(&account.system) != last_system {
+                        last_system = Interner::identity(&account.system);
+                        note_system(&mut batch.systems, &account.system);
+                    }
                     pending.push(account);
                     accounts += 1;
                     if pending.len() >= chunk && !emit(std::mem::replace(&mut pending, Vec::with_capacity(chunk))) {

@@ -69,6 +69,8 @@ fn read_rows(
     let mut entitlements: rustc_hash::FxHashMap<(usize, usize), usize> = Default::default();
     let mut refusals = Refusals::new(options);
     let columns = Columns::of(table);
+    // The system of the row before, by identity: a file's systems are noted once each.
+    let mut last_system = 0usize;
     let read = table.read_ahead(|rows| {
         while let Some(row) = rows.next_good_row(&mut refusals)? {
             // The row is read whole before anything is recorded, so a refused row (lenient)
@@ -96,7 +98,10 @@ fn read_rows(
                 }
             };
             let a = read.assignment;
-            note_system(&mut batch.systems, &a.system);
+            if Interner::identity(&a.system) != last_system {
+                last_system = Interner::identity(&a.system);
+                note_system(&mut batch.systems, &a.system);
+            }
             let slot = *entitlements.entry((Interner::identity(&a.system), Interner::identity(&a.entitlement))).or_insert_with(|| {
                 batch.entitlements.push(Entitlement {
                     system: a.system.clone(),

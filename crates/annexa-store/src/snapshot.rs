@@ -55,6 +55,16 @@ struct Writer {
     /// The format written: [`FORMAT`], or format 2 where a test needs a blob an earlier
     /// version wrote.
     format: u64,
+    /// Per field ([`Writer::name`]), the name it was last given and its dictionary entry.
+    recent: [Option<(Name, u64)>; 4],
+}
+
+/// The fields [`Writer::name`] remembers the last name of.
+mod field {
+    pub(super) const SYSTEM: usize = 0;
+    pub(super) const ACCOUNT: usize = 1;
+    pub(super) const GRANTED_BY: usize = 2;
+    pub(super) const CERTIFIED_BY: usize = 3;
 }
 
 fn put_varint(out: &mut Vec<u8>, mut v: u64) {
@@ -70,10 +80,21 @@ impl Writer {
         put_varint(&mut self.body, v);
     }
     fn new(body: usize) -> Writer {
-        Writer { dict: Default::default(), dict_bytes: Vec::new(), body: Vec::with_capacity(body), format: FORMAT }
+        Writer {
+            dict: Default::default(),
+            dict_bytes: Vec::new(),
+            body: Vec::with_capacity(body),
+            format: FORMAT,
+            recent: Default::default(),
+        }
     }
     fn str(&mut self, s: &str) {
-        let id = match self.dict.get(s) {
+        let id = self.id_of(s);
+        self.varint(id);
+    }
+    /// `s`'s dictionary entry, made if it is new.
+    fn id_of(&mut self, s: &str) -> u64 {
+        match self.dict.get(s) {
             Some(&id) => id,
             None => {
                 let id = self.dict.len() as u64;
@@ -82,8 +103,34 @@ impl Writer {
                 self.dict.insert(s.into(), id);
                 id
             }
-        };
+        }
+    }
+    /// [`Writer::str`] for a field whose name is mostly the record before's (every record
+    /// of a file names its system; an account's assignments come together): the same
+    /// shared name as last time takes the same entry without hashing it. The name kept
+    /// here stays alive, so no other name can be at its address meanwhile.
+    fn name(&mut self, field: usize, n: &Name) {
+        if let Some(Some((last, id))) = self.recent.get(field) {
+            if std::sync::Arc::ptr_eq(last, n) {
+                let id = *id;
+                self.varint(id);
+                return;
+            }
+        }
+        let id = self.id_of(n);
+        if let Some(slot) = self.recent.get_mut(field) {
+            *slot = Some((n.clone(), id));
+        }
         self.varint(id);
+    }
+    fn opt_name(&mut self, field: usize, n: Option<&Name>) {
+        match n {
+            None => self.body.push(0),
+            Some(n) => {
+                self.body.push(1);
+                self.name(field, n)
+            }
+        }
     }
     fn opt_str(&mut self, s: Option<&str>) {
         match s {
@@ -190,7 +237,7 @@ fn put_person(w: &mut Writer, p: &Person) {
 }
 
 fn put_account(w: &mut Writer, a: &Account) {
-    w.str(&a.system);
+    w.name(field::SYSTEM, &a.system);
     w.text(&a.account_id);
     w.text(&a.username);
     w.opt_text(a.email.as_deref());
@@ -232,14 +279,14 @@ fn put_entitlement(w: &mut Writer, e: &Entitlement) {
 }
 
 fn put_assignment(w: &mut Writer, a: &Assignment) {
-    w.str(&a.system);
-    w.str(&a.account_id);
+    w.name(field::SYSTEM, &a.system);
+    w.name(field::ACCOUNT, &a.account_id);
     w.str(&a.entitlement);
     w.instant(a.granted_at);
-    w.opt_str(a.granted_by.as_deref());
+    w.opt_name(field::GRANTED_BY, a.granted_by.as_ref());
     w.byte(ordinal(GrantSource::ALL, &a.source));
     w.instant(a.last_certified_at);
-    w.opt_str(a.last_certified_by.as_deref());
+    w.opt_name(field::CERTIFIED_BY, a.last_certified_by.as_ref());
     w.varint(u64::from(a.origin.line));
 }
 
@@ -325,7 +372,7 @@ impl StreamEncoder {
         // streamed section's chunks copied once (at 1,000,000 people they are 360 MB, and
         // gathering them in a growing body first copied them about three times).
         self.w.section(entitlements, put_entitlement);
-        let Writer { dict, dict_bytes, body: entitlement_section, format } = self.w;
+        let Writer { dict, dict_bytes, body: entitlement_section, format, .. } = self.w;
         let streamed: usize = self.chunks.iter().map(|(_, bytes)| bytes.len() + 20).sum();
         let mut out = Vec::with_capacity(32 + dict_bytes.len() + entitlement_section.len() + streamed);
         out.extend_from_slice(MAGIC);

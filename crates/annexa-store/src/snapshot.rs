@@ -477,14 +477,17 @@ impl<'b> Reader<'b> {
         let i = self.varint()? as usize;
         self.dict.get(i).map(|s| s.to_string()).ok_or_else(|| corrupt("string index out of range"))
     }
+    /// A string written inline (format 3), its length first.
+    fn inline_str(&mut self) -> Result<&'b str, StoreError> {
+        let len = self.varint()? as usize;
+        std::str::from_utf8(self.bytes(len)?).map_err(|_| corrupt("string is not UTF-8"))
+    }
     /// A string written with `Writer::text`.
     fn text(&mut self) -> Result<String, StoreError> {
         if !self.inline {
             return self.string();
         }
-        let len = self.varint()? as usize;
-        let bytes = self.bytes(len)?;
-        std::str::from_utf8(bytes).map(String::from).map_err(|_| corrupt("string is not UTF-8"))
+        self.inline_str().map(String::from)
     }
     /// A name written with `Writer::text` (one that each record has its own of: an
     /// account's id, a person's employee id).
@@ -492,9 +495,7 @@ impl<'b> Reader<'b> {
         if !self.inline {
             return self.name();
         }
-        let len = self.varint()? as usize;
-        let bytes = self.bytes(len)?;
-        std::str::from_utf8(bytes).map(Name::from).map_err(|_| corrupt("string is not UTF-8"))
+        self.inline_str().map(Name::from)
     }
     fn opt_text(&mut self) -> Result<Option<String>, StoreError> {
         Ok(match self.byte()? {

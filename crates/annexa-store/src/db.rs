@@ -244,11 +244,9 @@ impl Conn {
         let Conn::Sqlite(c, Some(gate)) = self else { return self.transaction() };
         let turn = gate.enter();
         // Another connection of this process to the file (each holds its gate: the
-        // registry, this connection and this turn make three): the journal stays. SQLite
-        // refused the switch only some of the time then, and a connection of this process
-        // that kept writing to the log it had open lost its commits (four importers and
-        // four SCIM pushers on one database lost one to four ledger entries in 3 % of
-        // runs under load, `tests/concurrency.rs`; none with the journal kept).
+        // registry, this connection and this turn make three): the log stays, decided here
+        // rather than left to SQLite's refusal of the switch. (This alone did not stop the
+        // loss described above; it narrows where to look.)
         if turn.is_none() || std::sync::Arc::strong_count(gate) > 3 {
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             return Ok(Tx::Sqlite(SqliteTx { tx, flusher: None, _wal_again: None, _turn: turn }));

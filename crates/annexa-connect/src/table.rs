@@ -325,6 +325,7 @@ impl Rows<'_> {
                 }
             }
         };
+        // INVARIANT: `at` is a row (the loop breaks on rows only); the second arm never runs.
         match self.batch.get(at) {
             Some(Read::Row(record, line)) => Ok(Some(Row { file: self.file, line: *line, record, index: self.index })),
             _ => Ok(None),

@@ -223,7 +223,8 @@ impl Conn {
     }
 
     /// A write transaction for writing far more than it changes: a first audit (hundreds of
-    /// thousands of findings into empty tables) or a large import. In WAL mode SQLite writes
+    /// thousands of findings into empty tables) or a large import. An ordinary transaction
+    /// unless `ANNEXA_BULK_JOURNAL=1` (see below why). With it, this: in WAL mode SQLite writes
     /// every page twice, to the log at the commit and into the database at the checkpoint
     /// that follows; with a rollback journal, a page the transaction appends beyond the end
     /// of the file (or takes from the free list) needs no copy in the journal, so it is
@@ -235,9 +236,8 @@ impl Conn {
         // four SCIM pushers in one process, `tests/concurrency.rs`), the switch lost one to
         // four committed ledger entries in 3 % of runs under CPU load, with or without the
         // flusher and even when the switch was taken only by a connection alone in its
-        // process; with the log kept, none in 1,678 runs. Until that is understood, the log
-        // stays on; `ANNEXA_BULK_JOURNAL=1` turns the switch on for a database that one
-        // process alone writes (measurements, investigation).
+        // process; with the log kept, none in 1,678 runs. Until that is understood, it is
+        // for a database that one process alone writes (measurements, investigation).
         if !matches!(self, Conn::Sqlite(_, Some(_))) || std::env::var_os("ANNEXA_BULK_JOURNAL").is_none_or(|v| v != "1") {
             return self.transaction();
         }

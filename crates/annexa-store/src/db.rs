@@ -100,10 +100,11 @@ struct Flusher {
 const FLUSH_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
 
 impl Flusher {
-    /// A flusher of the database file at `path`; `None` when it cannot be opened (then
-    /// the commit writes everything, as without one).
-    fn start(path: &str) -> Option<Flusher> {
-        let file = std::fs::File::open(path).ok()?;
+    /// A flusher of the database file through `file`, which the file's gate keeps open
+    /// ([`crate::gate::WriterGate::flush_file`] says why); `None` without one (then the
+    /// commit writes everything, as without a flusher).
+    fn start(file: Option<std::sync::Arc<std::fs::File>>) -> Option<Flusher> {
+        let file = file?;
         let (stop, stopped) = std::sync::mpsc::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("annexa-flush".into())
@@ -223,34 +224,41 @@ impl Conn {
     }
 
     /// A write transaction for writing far more than it changes: a first audit (hundreds of
-    /// thousands of findings into empty tables) or a large import. An ordinary transaction
-    /// unless `ANNEXA_BULK_JOURNAL=1` (see below why). With it, this: in WAL mode SQLite writes
+    /// thousands of findings into empty tables) or a large import. In WAL mode SQLite writes
     /// every page twice, to the log at the commit and into the database at the checkpoint
     /// that follows; with a rollback journal, a page the transaction appends beyond the end
     /// of the file (or takes from the free list) needs no copy in the journal, so it is
     /// written once. Leaving WAL needs the file to itself: when another connection has it
     /// open (a server's readers), this is an ordinary transaction. The log comes back when
-    /// the transaction ends, committed or not.
+    /// the transaction ends, committed or not. `ANNEXA_BULK_JOURNAL=0` keeps the log always
+    /// (to compare, or should a file system mishandle the switch).
     pub(crate) fn bulk_transaction(&mut self) -> Result<Tx<'_>, StoreError> {
-        // Off unless asked for: with several connections writing at once (four importers and
-        // four SCIM pushers in one process, `tests/concurrency.rs`), the switch lost one to
-        // four committed ledger entries in 3 % of runs under CPU load, with or without the
-        // flusher and even when the switch was taken only by a connection alone in its
-        // process; with the log kept, none in 1,678 runs. Until that is understood, it is
-        // for a database that one process alone writes (measurements, investigation).
-        if !matches!(self, Conn::Sqlite(_, Some(_))) || std::env::var_os("ANNEXA_BULK_JOURNAL").is_none_or(|v| v != "1") {
+        if std::env::var_os("ANNEXA_BULK_JOURNAL").is_some_and(|v| v == "0") {
             return self.transaction();
         }
+        self.journalled_transaction()
+    }
+
+    /// A write transaction with a rollback journal when this connection has the file to
+    /// itself ([`Conn::bulk_transaction`]); otherwise an ordinary one.
+    fn journalled_transaction(&mut self) -> Result<Tx<'_>, StoreError> {
         let Conn::Sqlite(c, Some(gate)) = self else { return self.transaction() };
         let turn = gate.enter();
-        // Another connection of this process to the file (each holds its gate: the
-        // registry, this connection and this turn make three): the log stays, decided here
-        // rather than left to SQLite's refusal of the switch. (This alone did not stop the
-        // loss described above; it narrows where to look.)
-        if turn.is_none() || std::sync::Arc::strong_count(gate) > 3 {
+        // Another connection of this process to the file (each holds its gate: this
+        // connection and this turn make two): the log stays, decided here rather than left
+        // to SQLite's refusal of the switch.
+        if turn.is_none() || std::sync::Arc::strong_count(gate) > 2 {
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             return Ok(Tx::Sqlite(SqliteTx { tx, flusher: None, _wal_again: None, _turn: turn }));
         }
+        // Leaving WAL, SQLite keeps the pages this connection has cached and, as in rollback
+        // mode, trusts them while the header's change counter is unchanged; but a WAL commit
+        // that leaves the first page alone leaves the counter alone. Pages that another
+        // connection changed since this one last read were then taken from the cache, and
+        // the bulk write built on them overwrote those commits (the loss `tests/concurrency.rs`
+        // showed in 3 % of runs under load). Emptied here, the cache is read afresh once the
+        // switch has checkpointed the log into the file.
+        c.release_memory()?;
         // Refused at once (busy) while another process has the file open.
         let mode = match c.query_row("PRAGMA journal_mode=DELETE", [], |r| r.get::<_, String>(0)) {
             Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::DatabaseBusy => "wal".to_string(),
@@ -262,7 +270,7 @@ impl Conn {
         // uses it while the transaction lives (this borrows `self` mutably).
         let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
         // With the log, the pages go to it and the database only at the checkpoint.
-        let flusher = if wal_again.is_some() { conn.path().filter(|p| !p.is_empty()).and_then(Flusher::start) } else { None };
+        let flusher = if wal_again.is_some() { Flusher::start(gate.flush_file()) } else { None };
         Ok(Tx::Sqlite(SqliteTx { tx, flusher, _wal_again: wal_again, _turn: turn }))
     }
 
@@ -572,6 +580,80 @@ impl DbRow<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The switch out of WAL once lost commits that another connection had made through the
+    /// log since this one last read, when they left the first page alone: the pages in this
+    /// connection's cache were trusted and the bulk write built on them.
+    #[test]
+    fn a_journalled_write_keeps_what_another_connection_committed_through_the_log() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("annexa-ÅSA/ledger.db");
+        std::fs::create_dir_all(db.parent().expect("parent")).expect("dir");
+        let url = format!("sqlite://{}", db.display());
+        let mut bulk = crate::Store::open(&url).expect("open");
+        bulk.conn
+            .batch("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL); INSERT INTO t VALUES (1, 'a'), (2, 'b');")
+            .expect("table");
+        for round in 0..3 {
+            // Read: the table's page is now in this connection's cache.
+            let mut tx = bulk.conn.read_transaction().expect("read");
+            let mut seen = Vec::new();
+            tx.query_each("SELECT v FROM t ORDER BY id", &[], |r| {
+                seen.push(r.req_text(0)?.to_string());
+                Ok(())
+            })
+            .expect("select");
+            tx.commit().expect("end read");
+            assert_eq!(seen.len(), 2 + round, "round {round}: {seen:?}");
+            // Another connection changes that page in place (the first page stays as it
+            // was), through the log, and closes.
+            let mut other = crate::Store::open(&url).expect("other");
+            let mut tx = other.conn.transaction().expect("other tx");
+            tx.execute("UPDATE t SET v = ? WHERE id = 1", &[Value::Text(Some(&format!("other-{round}")))]).expect("update");
+            tx.commit().expect("other commit");
+            drop(other);
+            // Alone now, this connection leaves the log for its write.
+            let mut tx = bulk.conn.journalled_transaction().expect("bulk");
+            tx.execute("INSERT INTO t (v) VALUES (?)", &[Value::Text(Some("bulk"))]).expect("insert");
+            assert!(db.with_extension("db-journal").exists(), "round {round}: the write went through a rollback journal");
+            tx.commit().expect("bulk commit");
+            let check = rusqlite::Connection::open(&db).expect("check");
+            let v: String = check.query_row("SELECT v FROM t WHERE id = 1", [], |r| r.get(0)).expect("v");
+            assert_eq!(v, format!("other-{round}"), "round {round}: the other connection's commit was lost");
+            let mode: String = check.query_row("PRAGMA journal_mode", [], |r| r.get(0)).expect("mode");
+            assert_eq!(mode, "wal");
+        }
+    }
+
+    /// Whether this process holds a POSIX lock on the file at `path` (`/proc/locks`).
+    fn locked_by_this_process(path: &std::path::Path) -> bool {
+        use std::os::unix::fs::MetadataExt as _;
+        let inode = format!(":{}", std::fs::metadata(path).expect("metadata").ino());
+        let pid = std::process::id().to_string();
+        std::fs::read_to_string("/proc/locks").expect("/proc/locks").lines().any(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            fields.get(1) == Some(&"POSIX") && fields.get(4) == Some(&pid.as_str()) && fields.get(5).is_some_and(|f| f.ends_with(&inode))
+        })
+    }
+
+    /// A descriptor of the database file closed while SQLite holds its locks would drop them
+    /// (POSIX locks belong to the process): the flusher's stays open with the connection.
+    #[test]
+    fn a_journalled_write_keeps_its_locks_when_its_flusher_stops() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("flush/them all.db");
+        std::fs::create_dir_all(db.parent().expect("parent")).expect("dir");
+        let mut store = crate::Store::open(&format!("sqlite://{}", db.display())).expect("open");
+        let mut tx = store.conn.journalled_transaction().expect("bulk");
+        tx.execute("CREATE TABLE t (v TEXT)", &[]).expect("write");
+        let Tx::Sqlite(inner) = &mut tx else { panic!("a SQLite transaction") };
+        assert!(inner.flusher.is_some(), "a write alone leaves the log and flushes as it goes");
+        assert!(locked_by_this_process(&db), "the writer holds its lock");
+        // As the commit does first.
+        drop(inner.flusher.take());
+        assert!(locked_by_this_process(&db), "the writer still holds its lock once the flusher has stopped");
+        tx.commit().expect("commit");
+    }
 
     #[test]
     fn placeholders_are_numbered_for_postgres() {

@@ -11,18 +11,25 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 /// How long a connection waits for its turn before it goes on to SQLite's own lock (which
 /// then waits as before): a turn is never a reason to hang, whatever holds it.
 const PATIENCE: Duration = Duration::from_secs(10);
 
-/// The turns at writing one database file.
-#[derive(Default)]
+/// The turns at writing one database file, shared by the connections this process has
+/// open to it: it lives as long as one of them (each holds it).
 pub(crate) struct WriterGate {
     taken: Mutex<bool>,
     free: Condvar,
+    path: PathBuf,
+    /// The file opened once more, for a bulk write's flusher (`db.rs`), and closed only
+    /// with the gate, when no connection of this process has the file open any more:
+    /// closing any descriptor of a file drops every POSIX lock the process holds on it,
+    /// SQLite's included, and another process could then take a bulk write's journal
+    /// for a crashed one and roll it back under the writer.
+    flush_file: OnceLock<Option<Arc<std::fs::File>>>,
 }
 
 /// A connection's turn at writing; the next waiter's comes when it is dropped.
@@ -32,10 +39,22 @@ impl WriterGate {
     /// The gate of the database file at `path`, shared by every connection this process
     /// opens to it.
     pub(crate) fn of(path: &Path) -> Arc<WriterGate> {
-        static GATES: OnceLock<Mutex<HashMap<PathBuf, Arc<WriterGate>>>> = OnceLock::new();
+        static GATES: OnceLock<Mutex<HashMap<PathBuf, Weak<WriterGate>>>> = OnceLock::new();
         let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         let mut gates = GATES.get_or_init(Default::default).lock().unwrap_or_else(PoisonError::into_inner);
-        gates.entry(key).or_default().clone()
+        if let Some(gate) = gates.get(&key).and_then(Weak::upgrade) {
+            return gate;
+        }
+        // The gates of files no longer open go (a test process opens thousands).
+        gates.retain(|_, g| g.strong_count() > 0);
+        let gate = Arc::new(WriterGate { taken: Mutex::new(false), free: Condvar::new(), path: key.clone(), flush_file: OnceLock::new() });
+        gates.insert(key, Arc::downgrade(&gate));
+        gate
+    }
+
+    /// The file opened for flushing (see `flush_file`); `None` when it cannot be opened.
+    pub(crate) fn flush_file(&self) -> Option<Arc<std::fs::File>> {
+        self.flush_file.get_or_init(|| std::fs::File::open(&self.path).ok().map(Arc::new)).clone()
     }
 
     /// Waits for the turn; `None` when another connection kept it longer than `PATIENCE`.
@@ -64,7 +83,7 @@ mod tests {
 
     #[test]
     fn one_turn_at_a_time_and_every_waiter_gets_one() {
-        let gate = Arc::new(WriterGate::default());
+        let gate = WriterGate::of(&std::env::temp_dir().join("annexa-gate-test-turns.db"));
         let inside = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let threads: Vec<_> = (0..8)
             .map(|_| {
@@ -91,5 +110,18 @@ mod tests {
         let a = WriterGate::of(&dir.join("annexa-gate-test-a.db"));
         assert!(Arc::ptr_eq(&a, &WriterGate::of(&dir.join("annexa-gate-test-a.db"))));
         assert!(!Arc::ptr_eq(&a, &WriterGate::of(&dir.join("annexa-gate-test-b.db"))));
+    }
+
+    #[test]
+    fn a_gate_lives_as_long_as_a_connection_holds_it() {
+        let path = std::env::temp_dir().join("annexa-gate-test-lives.db");
+        let first = WriterGate::of(&path);
+        let weak = Arc::downgrade(&first);
+        let second = WriterGate::of(&path);
+        assert!(Arc::ptr_eq(&first, &second));
+        drop(first);
+        assert!(weak.upgrade().is_some(), "still held by the second connection");
+        drop(second);
+        assert!(weak.upgrade().is_none(), "gone with the last connection");
     }
 }

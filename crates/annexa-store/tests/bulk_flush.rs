@@ -61,8 +61,6 @@ fn import(store: &mut Store, prefix: &str, keep: bool) -> usize {
 
 #[test]
 fn a_bulk_write_alone_flushes_while_it_runs_and_stops_when_it_ends() {
-    // The switch is off unless asked for (see `Conn::bulk_transaction`).
-    std::env::set_var("ANNEXA_BULK_JOURNAL", "1");
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("annexa.db").display());
     let mut store = Store::open(&url).unwrap();

@@ -59,8 +59,6 @@ fn count(db: &Path, sql: &str) -> i64 {
 
 #[test]
 fn an_import_alone_writes_its_pages_once_and_another_connection_keeps_it_in_the_log() {
-    // The switch is off unless asked for (see `Conn::bulk_transaction`).
-    std::env::set_var("ANNEXA_BULK_JOURNAL", "1");
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("annexa.db");
     let url = format!("sqlite://{}", db.display());
@@ -83,8 +81,6 @@ fn an_import_alone_writes_its_pages_once_and_another_connection_keeps_it_in_the_
 
 #[test]
 fn a_refused_streamed_import_alone_leaves_nothing_and_the_log_back() {
-    // The switch is off unless asked for (see `Conn::bulk_transaction`).
-    std::env::set_var("ANNEXA_BULK_JOURNAL", "1");
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("annexa.db");
     let url = format!("sqlite://{}", db.display());
@@ -103,8 +99,6 @@ fn a_refused_streamed_import_alone_leaves_nothing_and_the_log_back() {
 
 #[test]
 fn a_database_opened_during_a_bulk_write_waits_for_it_and_then_sees_it() {
-    // The switch is off unless asked for (see `Conn::bulk_transaction`).
-    std::env::set_var("ANNEXA_BULK_JOURNAL", "1");
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("annexa.db");
     let url = format!("sqlite://{}", db.display());

@@ -15,7 +15,10 @@ pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<Import
     let system = interner.get(&system_name);
     let mut batch = ImportBatch::default();
     note_system(&mut batch.systems, &system_name);
-    let mut ids = KeySet::new("badge_id");
+    // Sized once: a set and a list of a million grown step by step rehash and copy each time.
+    let rows = table.rows_hint();
+    batch.badges.reserve(rows);
+    let mut ids = KeySet::with_capacity("badge_id", rows);
     let mut refusals = Refusals::new(options);
     while let Some(row) = table.next_good_row(&mut refusals)? {
         match badge(&row, &system, &mut ids) {

@@ -136,7 +136,10 @@ pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<Import
     let mut table = Table::open(file, bytes, &required, &optional, &mapping.columns)?;
     let mut batch = ImportBatch::default();
     let mut refusals = Refusals::new(options);
-    let mut ids = KeySet::new("employee_id");
+    // Sized once: a set and a list of a million grown step by step rehash and copy each time.
+    let rows = table.rows_hint();
+    batch.people.reserve(rows);
+    let mut ids = KeySet::with_capacity("employee_id", rows);
     while let Some(row) = table.next_good_row(&mut refusals)? {
         match person(&row, mapping, &mut ids, &mut batch.warnings) {
             Ok(person) => batch.people.push(person),

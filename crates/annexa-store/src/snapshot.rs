@@ -6,8 +6,9 @@
 //! LEB128 varints referring to the dictionary. Decoding allocates no string twice: every
 //! field that repeats (system, entitlement, an assignment's account id) is a clone of a
 //! dictionary entry. Strings that are each record's own (an account's id and login, a
-//! person's name and e-mail address) are written inline, length first (format 3): looking
-//! each up in a dictionary of millions only to find it new cost more than the rest.
+//! person's name and e-mail address; from format 4 a badge's id and holder) are written
+//! inline, length first: looking each up in a dictionary of millions only to find it new
+//! cost more than the rest.
 //! Records are stored in chunks with their byte length up front, so the chunks of a large
 //! section decode on every core at once.
 //!
@@ -27,7 +28,9 @@ const MAGIC: &[u8; 4] = b"ANXS";
 /// twice (names, e-mail addresses, logins) inline instead of in the dictionary: every
 /// string a format-2 snapshot held went through a hash table of all of them, the most of
 /// writing an accounts file's snapshot, for strings that each appear once.
-pub const FORMAT: u64 = 3;
+/// Format 4 writes a badge's id and holder inline too (a badge file's dictionary was its
+/// ids, one per badge, each hashed for nothing).
+pub const FORMAT: u64 = 4;
 /// The oldest format this version reads (format 2: every string in the dictionary). An
 /// older blob is refused, never misread.
 pub const OLDEST_READ: u64 = 2;
@@ -292,8 +295,13 @@ fn put_assignment(w: &mut Writer, a: &Assignment) {
 
 fn put_badge(w: &mut Writer, b: &Badge) {
     w.str(&b.system);
-    w.str(&b.badge_id);
-    w.opt_str(b.employee_id.as_deref());
+    if w.format < 4 {
+        w.str(&b.badge_id);
+        w.opt_str(b.employee_id.as_deref());
+    } else {
+        w.text(&b.badge_id);
+        w.opt_text(b.employee_id.as_deref());
+    }
     w.byte(ordinal(BadgeStatus::ALL, &b.status));
     w.instant(b.last_used_at);
     w.varint(b.zones.len() as u64);
@@ -410,8 +418,8 @@ struct Reader<'b> {
     buf: &'b [u8],
     pos: usize,
     dict: &'b [&'b str],
-    /// Whether strings that seldom repeat are inline (format 3) or in the dictionary.
-    inline: bool,
+    /// The snapshot's format: which strings are inline (see [`Reader::text`]).
+    format: u64,
     /// The shared names made so far, by dictionary index. Each chunk makes its own: threads
     /// cloning one `Arc` would fight over its reference count on every record.
     names: rustc_hash::FxHashMap<u32, Name>,
@@ -482,9 +490,9 @@ impl<'b> Reader<'b> {
         let len = self.varint()? as usize;
         std::str::from_utf8(self.bytes(len)?).map_err(|_| corrupt("string is not UTF-8"))
     }
-    /// A string written with `Writer::text`.
+    /// A string written with `Writer::text`: inline from format 3, else in the dictionary.
     fn text(&mut self) -> Result<String, StoreError> {
-        if !self.inline {
+        if self.format < 3 {
             return self.string();
         }
         self.inline_str().map(String::from)
@@ -492,7 +500,7 @@ impl<'b> Reader<'b> {
     /// A name written with `Writer::text` (one that each record has its own of: an
     /// account's id, a person's employee id).
     fn name_text(&mut self) -> Result<Name, StoreError> {
-        if !self.inline {
+        if self.format < 3 {
             return self.name();
         }
         self.inline_str().map(Name::from)
@@ -501,6 +509,12 @@ impl<'b> Reader<'b> {
         Ok(match self.byte()? {
             0 => None,
             _ => Some(self.text()?),
+        })
+    }
+    fn opt_name_text(&mut self) -> Result<Option<Name>, StoreError> {
+        Ok(match self.byte()? {
+            0 => None,
+            _ => Some(self.name_text()?),
         })
     }
     fn opt_name(&mut self) -> Result<Option<Name>, StoreError> {
@@ -597,9 +611,9 @@ fn section<T: Send>(r: &mut Reader<'_>, import_id: i64, keep: Keep<'_>, get: Get
     if total != count {
         return Err(corrupt("chunk sizes do not add up"));
     }
-    let (dict, inline) = (r.dict, r.inline);
+    let (dict, format) = (r.dict, r.format);
     let decode = |(n, bytes): &(usize, &[u8])| -> Result<Vec<T>, StoreError> {
-        let mut c = Reader { buf: bytes, pos: 0, dict, inline, names: Default::default(), kept: Vec::new() };
+        let mut c = Reader { buf: bytes, pos: 0, dict, format, names: Default::default(), kept: Vec::new() };
         let mut out = Vec::with_capacity((*n).min(bytes.len()));
         for _ in 0..*n {
             if let Some(x) = get(&mut c, import_id, keep)? {
@@ -704,8 +718,7 @@ fn get_entitlement(r: &mut Reader<'_>, import_id: i64, keep: Keep<'_>) -> Result
 
 fn get_badge(r: &mut Reader<'_>, import_id: i64, keep: Keep<'_>) -> Result<Option<Badge>, StoreError> {
     let (system, keep_it) = r.system(keep)?;
-    let badge_id = r.name()?;
-    let employee_id = r.opt_name()?;
+    let (badge_id, employee_id) = if r.format < 4 { (r.name()?, r.opt_name()?) } else { (r.name_text()?, r.opt_name_text()?) };
     let status = r.vocab(BadgeStatus::ALL)?;
     let last_used_at = r.instant()?;
     let mut zones = Vec::new();
@@ -723,7 +736,7 @@ pub fn counts(blob: &[u8]) -> Result<[usize; 5], StoreError> {
     if blob.get(..4) != Some(MAGIC.as_slice()) {
         return Err(corrupt("not an Annexa snapshot"));
     }
-    let mut r = Reader { buf: blob, pos: 4, dict: &[], inline: false, names: Default::default(), kept: Vec::new() };
+    let mut r = Reader { buf: blob, pos: 4, dict: &[], format: 0, names: Default::default(), kept: Vec::new() };
     if !(OLDEST_READ..=FORMAT).contains(&r.varint()?) {
         return Err(corrupt("unknown format"));
     }
@@ -749,7 +762,7 @@ pub struct Pending<'b> {
     import_id: i64,
     blob: &'b [u8],
     dict: Vec<&'b str>,
-    inline: bool,
+    format: u64,
     /// Where the assignments section starts.
     assignments: usize,
 }
@@ -766,12 +779,11 @@ pub fn decode_records<'b>(
     if blob.get(..4) != Some(MAGIC.as_slice()) {
         return Err(corrupt("not an Annexa snapshot"));
     }
-    let mut r = Reader { buf: blob, pos: 4, dict: &[], inline: false, names: Default::default(), kept: Vec::new() };
+    let mut r = Reader { buf: blob, pos: 4, dict: &[], format: 0, names: Default::default(), kept: Vec::new() };
     let format = r.varint()?;
     if !(OLDEST_READ..=FORMAT).contains(&format) {
         return Err(corrupt(&format!("format {format}, this version reads {OLDEST_READ} to {FORMAT}")));
     }
-    let inline = format >= 3;
     let n = r.count()?;
     let mut dict: Vec<&str> = Vec::with_capacity(n);
     for _ in 0..n {
@@ -779,7 +791,7 @@ pub fn decode_records<'b>(
         dict.push(std::str::from_utf8(r.bytes(len)?).map_err(|_| corrupt("string is not UTF-8"))?);
     }
     let pos = r.pos;
-    let mut r = Reader { buf: blob, pos, dict: &dict, inline, names: Default::default(), kept: Vec::new() };
+    let mut r = Reader { buf: blob, pos, dict: &dict, format, names: Default::default(), kept: Vec::new() };
     section(&mut r, import_id, keep, get_person, &mut g.people)?;
     section(&mut r, import_id, keep, get_account, &mut g.accounts)?;
     section(&mut r, import_id, keep, get_entitlement, &mut g.entitlements)?;
@@ -794,7 +806,7 @@ pub fn decode_records<'b>(
     if r.pos != blob.len() {
         return Err(corrupt("trailing bytes"));
     }
-    Ok(Pending { import_id, blob, dict, inline, assignments })
+    Ok(Pending { import_id, blob, dict, format, assignments })
 }
 
 /// Finds accounts and entitlements by name, for resolving assignments to positions.
@@ -857,7 +869,7 @@ type ChunkGrants<'b> = (Vec<annexa_core::model::Grant>, u64, Vec<(usize, &'b str
 /// Decodes a pending snapshot's assignments as grants, its chunks on every core. Accounts
 /// and entitlements are looked up once per distinct name in a chunk, not per assignment.
 pub fn decode_grants(p: &Pending<'_>, keep: Keep<'_>, resolver: &mut Resolver<'_>) -> Result<(), StoreError> {
-    let mut r = Reader { buf: p.blob, pos: p.assignments, dict: &p.dict, inline: p.inline, names: Default::default(), kept: Vec::new() };
+    let mut r = Reader { buf: p.blob, pos: p.assignments, dict: &p.dict, format: p.format, names: Default::default(), kept: Vec::new() };
     let count = r.count()?;
     let mut chunks: Vec<(usize, &[u8])> = Vec::new();
     let mut total = 0usize;
@@ -873,7 +885,7 @@ pub fn decode_grants(p: &Pending<'_>, keep: Keep<'_>, resolver: &mut Resolver<'_
     let Resolver { accounts, entitlements, added, grants: all, unattached: all_unattached } = resolver;
     let (accounts, entitlements) = (&*accounts, &*entitlements);
     let decode = |(n, bytes): &(usize, &[u8])| -> Result<ChunkGrants<'_>, StoreError> {
-        let mut r = Reader { buf: bytes, pos: 0, dict: &p.dict, inline: p.inline, names: Default::default(), kept: Vec::new() };
+        let mut r = Reader { buf: bytes, pos: 0, dict: &p.dict, format: p.format, names: Default::default(), kept: Vec::new() };
         let text = |i: u64| p.dict.get(i as usize).copied().ok_or_else(|| corrupt("string index out of range"));
         let mut account_of: rustc_hash::FxHashMap<(u64, u64), Option<u32>> = Default::default();
         let mut entitlement_of: rustc_hash::FxHashMap<(u64, u64), Option<u32>> = Default::default();
@@ -1065,27 +1077,36 @@ mod tests {
         assert_eq!((only_hq.accounts.len(), only_hq.badges.len(), only_hq.people.len()), (0, 1, 1));
     }
 
-    /// A snapshot an earlier version wrote (format 2: every string in the dictionary)
-    /// reads as it did; the current format writes seldom-repeated strings inline, and is
-    /// smaller for it when each appears once.
+    /// Snapshots earlier versions wrote (format 2: every string in the dictionary; format
+    /// 3: a badge's id and holder still in it) read as they did; the current format writes
+    /// seldom-repeated strings inline, and is smaller for it when each appears once.
     #[test]
-    fn a_format_2_snapshot_reads_as_it_did() {
-        let (people, mut accounts, entitlements, assignments, badges) = records();
+    fn format_2_and_3_snapshots_read_as_they_did() {
+        let (people, mut accounts, entitlements, assignments, mut badges) = records();
         accounts[0].email = Some("åsa.berg@example.com".into());
         accounts[0].username = "ÅSA.Berg@example.com".into();
+        badges[0].badge_id = "Bädge/0001".into();
         let records =
             Records { people: &people, accounts: &accounts, entitlements: &entitlements, assignments: &assignments, badges: &badges };
-        let (old, new) = (encode_in(&records, 2), encode(&records));
-        assert_ne!(old, new);
-        assert_eq!((old[4], new[4]), (2, 3), "the format follows the magic");
-        let (mut from_old, mut from_new) = (IdentityGraph::default(), IdentityGraph::default());
+        let (old, three, new) = (encode_in(&records, 2), encode_in(&records, 3), encode(&records));
+        assert!(old != three && three != new && old != new);
+        assert_eq!((old[4], three[4], new[4]), (2, 3, 4), "the format follows the magic");
+        let (mut from_old, mut from_three, mut from_new) = (IdentityGraph::default(), IdentityGraph::default(), IdentityGraph::default());
         decode(9, &old, &|_| true, &mut from_old).expect("format 2 decodes");
-        decode(9, &new, &|_| true, &mut from_new).expect("format 3 decodes");
-        assert_eq!((&from_old.people, &from_old.accounts, &from_old.grants), (&from_new.people, &from_new.accounts, &from_new.grants));
-        assert_eq!((from_new.people, from_new.accounts), (people, accounts));
+        decode(9, &three, &|_| true, &mut from_three).expect("format 3 decodes");
+        decode(9, &new, &|_| true, &mut from_new).expect("format 4 decodes");
+        for (format, earlier) in [(2, &from_old), (3, &from_three)] {
+            assert_eq!(
+                (&earlier.people, &earlier.accounts, &earlier.grants, &earlier.badges),
+                (&from_new.people, &from_new.accounts, &from_new.grants, &from_new.badges),
+                "format {format}"
+            );
+        }
+        assert_eq!((from_new.people, from_new.accounts, from_new.badges), (people, accounts, badges));
         assert_eq!(counts(&old).expect("counts"), counts(&new).expect("counts"));
+        assert_eq!(counts(&three).expect("counts"), counts(&new).expect("counts"));
         // Format 1, and formats this version does not know yet, are refused.
-        for format in [1u8, 4] {
+        for format in [1u8, 5] {
             let mut other = new.clone();
             other[4] = format;
             assert!(decode(9, &other, &|_| true, &mut IdentityGraph::default()).is_err(), "format {format}");

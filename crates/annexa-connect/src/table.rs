@@ -19,7 +19,51 @@ pub(crate) struct Table<'a> {
     width: usize,
     lines: Lines<'a>,
     /// Reused for every row: one allocation per file, not per row.
-    record: csv::ByteRecord,
+    record: Fields,
+}
+
+/// A record's fields, checked as a whole for UTF-8 and NUL bytes when it is read (on the
+/// read-ahead thread for a large file, [`Table::read_ahead`]), so that reading a field
+/// costs no check of its own: per field, the checks were a quarter of the parsing of an
+/// assignments file. A record that fails either keeps its bytes, and the field at fault
+/// says so when it is read ([`Row::text`]).
+enum Fields {
+    /// Valid UTF-8, no NUL byte.
+    Clean(csv::StringRecord),
+    Raw(csv::ByteRecord),
+}
+
+impl Default for Fields {
+    fn default() -> Fields {
+        Fields::Raw(csv::ByteRecord::new())
+    }
+}
+
+impl Fields {
+    fn of(record: csv::ByteRecord) -> Fields {
+        if record.as_slice().contains(&0) {
+            return Fields::Raw(record);
+        }
+        match csv::StringRecord::from_byte_record(record) {
+            Ok(clean) => Fields::Clean(clean),
+            Err(e) => Fields::Raw(e.into_byte_record()),
+        }
+    }
+
+    /// The record, to be filled again.
+    fn into_bytes(self) -> csv::ByteRecord {
+        match self {
+            Fields::Clean(r) => r.into_byte_record(),
+            Fields::Raw(r) => r,
+        }
+    }
+
+    fn bytes(&self) -> &csv::ByteRecord {
+        match self {
+            Fields::Clean(r) => r.as_byte_record(),
+            Fields::Raw(r) => r,
+        }
+    }
 }
 
 /// The line a record starts on, from its byte offset. csv's own `Position::line` is where
@@ -148,7 +192,7 @@ impl<'a> Table<'a> {
                 index.push((col, i, shown(col, i)));
             }
         }
-        Ok(Table { file, reader, index, width: names.len(), lines, record: csv::ByteRecord::new() })
+        Ok(Table { file, reader, index, width: names.len(), lines, record: Fields::default() })
     }
 
     /// About how many data rows the file holds (its line breaks): what a parser reserves room
@@ -180,7 +224,10 @@ impl<'a> Table<'a> {
     /// Returns no borrow, so that a caller may loop past refused records.
     fn advance(&mut self) -> Result<Option<u64>, ImportError> {
         let Table { file, reader, index, width, lines, record } = self;
-        Source { file, reader, lines, index, width: *width }.advance(record)
+        let mut bytes = std::mem::take(record).into_bytes();
+        let read = Source { file, reader, lines, index, width: *width }.advance(&mut bytes);
+        *record = if matches!(read, Ok(Some(_))) { Fields::of(bytes) } else { Fields::Raw(bytes) };
+        read
     }
 
     /// Hands the rows to `read` as [`Rows`], read ahead on another thread: splitting the
@@ -201,12 +248,12 @@ impl<'a> Table<'a> {
                     // The records of a batch read before are filled again, not allocated.
                     let mut batch = spares.try_recv().unwrap_or_default();
                     let mut records: Vec<csv::ByteRecord> =
-                        batch.drain(..).filter_map(|r| if let Read::Row(r, _) = r { Some(r) } else { None }).collect();
+                        batch.drain(..).filter_map(|r| if let Read::Row(r, _) = r { Some(r.into_bytes()) } else { None }).collect();
                     let mut end = false;
                     while batch.len() < BATCH {
                         let mut record = records.pop().unwrap_or_default();
                         match source.advance(&mut record) {
-                            Ok(Some(line)) => batch.push(Read::Row(record, line)),
+                            Ok(Some(line)) => batch.push(Read::Row(Fields::of(record), line)),
                             Ok(None) => {
                                 end = true;
                                 break;
@@ -286,7 +333,7 @@ impl Source<'_, '_> {
 
 /// A record read ahead ([`Table::read_ahead`]): a row and its line, or why it is refused.
 enum Read {
-    Row(csv::ByteRecord, u64),
+    Row(Fields, u64),
     Refused(Option<ImportError>),
 }
 
@@ -330,6 +377,17 @@ impl Rows<'_> {
             Some(Read::Row(record, line)) => Ok(Some(Row { file: self.file, line: *line, record, index: self.index })),
             _ => Ok(None),
         }
+    }
+}
+
+/// `text` without its leading and trailing white space, as `str::trim`; most fields begin
+/// and end with a character that is plainly not white space, and need no more look.
+fn trim(text: &str) -> &str {
+    match text.as_bytes() {
+        [first, .., last] if first.is_ascii_graphic() && last.is_ascii_graphic() => text,
+        [one] if one.is_ascii_graphic() => text,
+        [] => text,
+        _ => text.trim(),
     }
 }
 
@@ -386,7 +444,7 @@ impl Table<'_> {
 pub(crate) struct Row<'t> {
     pub file: &'t str,
     pub line: u64,
-    record: &'t csv::ByteRecord,
+    record: &'t Fields,
     index: &'t [(&'static str, usize, Box<str>)],
 }
 
@@ -396,7 +454,7 @@ impl Row<'_> {
     pub(crate) fn error(&self, column: &str, message: impl Into<String>) -> ImportError {
         match self.index.iter().find(|(c, _, _)| *c == column) {
             Some((_, i, shown)) => ImportError::new(self.file, self.line, Some(shown), message)
-                .with_value(String::from_utf8_lossy(self.record.get(*i).unwrap_or_default()).trim()),
+                .with_value(String::from_utf8_lossy(self.record.bytes().get(*i).unwrap_or_default()).trim()),
             None => ImportError::new(self.file, self.line, Some(column), message),
         }
     }
@@ -406,8 +464,11 @@ impl Row<'_> {
         let Some(&(_, i, _)) = column.slot(self.index).and_then(|slot| self.index.get(slot)) else {
             return Ok("");
         };
+        let bytes = match self.record {
+            Fields::Clean(record) => return Ok(trim(record.get(i).unwrap_or_default())),
+            Fields::Raw(record) => record.get(i).unwrap_or_default(),
+        };
         let column = column.name();
-        let bytes = self.record.get(i).unwrap_or_default();
         let text = std::str::from_utf8(bytes)
             .map(str::trim)
             .map_err(|e| self.error(column, format!("not valid UTF-8 (byte {} of the field)", e.valid_up_to() + 1)))?;
@@ -530,7 +591,34 @@ mod tests {
     type Read = (Vec<(u64, Vec<String>)>, Vec<(u64, String)>);
 
     fn fields(row: &Row<'_>) -> (u64, Vec<String>) {
-        (row.line, row.record.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect())
+        (row.line, row.record.bytes().iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect())
+    }
+
+    #[test]
+    fn trimming_is_str_trim() {
+        for text in ["", " ", "a", " a", "a ", "\ta\r", "a b", "é", " é", "é\u{2003}", "\u{a0}x", "x\u{a0}", "\u{3000}", "#", "~ "] {
+            assert_eq!(trim(text), text.trim(), "{text:?}");
+        }
+    }
+
+    /// A field is read the same whether its record was checked whole (clean) or not: a
+    /// record with invalid UTF-8 or a NUL in one field still gives its other fields.
+    #[test]
+    fn fields_of_clean_and_faulty_records_read_alike() {
+        let index: Vec<(&'static str, usize, Box<str>)> = vec![("a", 0, "a".into()), ("b", 1, "B".into())];
+        fn row<'t>(fields: &'t Fields, index: &'t [(&'static str, usize, Box<str>)]) -> Row<'t> {
+            Row { file: "f.csv", line: 2, record: fields, index }
+        }
+        let clean = Fields::of(csv::ByteRecord::from(vec![" Åsa ".as_bytes(), b"x/y@example.com"]));
+        assert!(matches!(clean, Fields::Clean(_)));
+        assert_eq!((row(&clean, &index).text("a").unwrap(), row(&clean, &index).text("b").unwrap()), ("Åsa", "x/y@example.com"));
+        for bad in [&b"x\xff"[..], b"x\0y"] {
+            let faulty = Fields::of(csv::ByteRecord::from(vec![" Åsa ".as_bytes(), bad]));
+            assert!(matches!(faulty, Fields::Raw(_)));
+            assert_eq!(row(&faulty, &index).text("a").unwrap(), "Åsa");
+            let e = row(&faulty, &index).text("b").unwrap_err().to_string();
+            assert!(e.contains("f.csv") && e.contains("B") && (e.contains("UTF-8") || e.contains("NUL")), "{e}");
+        }
     }
 
     fn lenient() -> crate::error::Refusals {

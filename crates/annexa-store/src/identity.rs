@@ -151,6 +151,8 @@ impl Store {
         };
         // Each chunk is encoded into the snapshot and dropped.
         let mut snapshot = crate::snapshot::StreamEncoder::new(kind == ImportKind::Accounts);
+        // Full chunks are written while the file is still read: see `StreamEncoder`.
+        let mut parts_stored = 0i64;
         let (mut accounts, mut assignments) = (0, 0);
         for chunk in chunks {
             // The snapshot's sections follow the kind: records of another kind would be
@@ -169,6 +171,7 @@ impl Store {
                     }
                     snapshot.accounts(&chunk);
                     accounts += chunk.len();
+                    store_parts(&mut tx, import_id, &mut parts_stored, snapshot.take_parts())?;
                 }
                 StreamedRecords::Assignments(chunk) => {
                     for a in &chunk {
@@ -176,6 +179,7 @@ impl Store {
                     }
                     snapshot.assignments(&chunk);
                     assignments += chunk.len();
+                    store_parts(&mut tx, import_id, &mut parts_stored, snapshot.take_parts())?;
                 }
             }
         }
@@ -201,8 +205,9 @@ impl Store {
             quarantine: rest.quarantine.as_ref(),
         };
         refuse_duplicates(&new)?;
-        let blob = snapshot.finish(&rest.entitlements);
-        complete_import(&mut tx, &new, import_id, &blob, [0, accounts, rest.entitlements.len(), assignments, 0])?;
+        let parted = snapshot.finish(&rest.entitlements);
+        store_parts(&mut tx, import_id, &mut parts_stored, parted.parts)?;
+        complete_import(&mut tx, &new, import_id, &parted.head, [0, accounts, rest.entitlements.len(), assignments, 0])?;
         tx.commit()?;
         Ok(Some(import_record(&new, import_id)))
     }
@@ -228,12 +233,8 @@ impl Store {
         })?;
         let mut blobs: Vec<(ImportRecord, Vec<u8>)> = Vec::with_capacity(g.imports.len());
         for import in &g.imports {
-            let mut blob = None;
-            tx.query_each("SELECT data FROM snapshots WHERE import_id = ?", &[import.id.into()], |r| {
-                blob = Some(r.blob(0)?.to_vec());
-                Ok(())
-            })?;
-            let blob = blob.ok_or_else(|| StoreError::Corrupt(format!("import #{} has no snapshot", import.id)))?;
+            let blob =
+                snapshot_of(&mut tx, import.id)?.ok_or_else(|| StoreError::Corrupt(format!("import #{} has no snapshot", import.id)))?;
             blobs.push((import.clone(), blob));
         }
         let mut total = [0usize; 5];
@@ -562,4 +563,43 @@ fn apply_certifications(tx: &mut crate::db::Tx<'_>, g: &mut IdentityGraph) -> Re
         }
     }
     Ok(())
+}
+
+/// Stores `parts` of import `import_id`'s snapshot after the `stored` ones (see
+/// `snapshot_parts` in migration 25).
+fn store_parts(tx: &mut Tx<'_>, import_id: i64, stored: &mut i64, parts: Vec<Vec<u8>>) -> Result<(), StoreError> {
+    for part in parts {
+        tx.execute(
+            "INSERT INTO snapshot_parts (import_id, seq, data) VALUES (?, ?, ?)",
+            &[import_id.into(), (*stored).into(), Value::Blob(&part)],
+        )?;
+        *stored += 1;
+    }
+    Ok(())
+}
+
+/// Import `import_id`'s snapshot: its head and, for a streamed import, its parts joined in
+/// order; `None` when it has none.
+pub(crate) fn snapshot_of(tx: &mut Tx<'_>, import_id: i64) -> Result<Option<Vec<u8>>, StoreError> {
+    let mut size = 0i64;
+    tx.query_each("SELECT COALESCE(SUM(LENGTH(data)), 0) FROM snapshot_parts WHERE import_id = ?", &[import_id.into()], |r| {
+        size = r.req_int(0)?;
+        Ok(())
+    })?;
+    let mut blob = None;
+    tx.query_each("SELECT data FROM snapshots WHERE import_id = ?", &[import_id.into()], |r| {
+        let head = r.blob(0)?;
+        let mut joined = Vec::with_capacity(head.len() + usize::try_from(size).unwrap_or(0));
+        joined.extend_from_slice(head);
+        blob = Some(joined);
+        Ok(())
+    })?;
+    let Some(mut blob) = blob else { return Ok(None) };
+    if size > 0 {
+        tx.query_each("SELECT data FROM snapshot_parts WHERE import_id = ? ORDER BY seq", &[import_id.into()], |r| {
+            blob.extend_from_slice(r.blob(0)?);
+            Ok(())
+        })?;
+    }
+    Ok(Some(blob))
 }

@@ -63,15 +63,15 @@ impl Store {
     /// snapshot is compared with.
     pub fn current_people(&mut self) -> Result<Vec<Person>, StoreError> {
         let mut tx = self.conn.read_transaction()?;
-        let mut blob = None;
-        tx.query_each(
-            "SELECT s.import_id, s.data FROM snapshots s JOIN sources c ON c.import_id = s.import_id WHERE c.kind = 'hr'",
-            &[],
-            |r| {
-                blob = Some((r.req_int(0)?, r.blob(1)?.to_vec()));
-                Ok(())
-            },
-        )?;
+        let mut current = None;
+        tx.query_each("SELECT import_id FROM sources WHERE kind = 'hr'", &[], |r| {
+            current = Some(r.req_int(0)?);
+            Ok(())
+        })?;
+        let blob = match current {
+            Some(import_id) => crate::identity::snapshot_of(&mut tx, import_id)?.map(|blob| (import_id, blob)),
+            None => None,
+        };
         tx.commit()?;
         let Some((import_id, blob)) = blob else { return Ok(Vec::new()) };
         let mut g = annexa_core::graph::IdentityGraph::default();

@@ -37,6 +37,7 @@ const MIGRATIONS: &[(i64, &str, &str, Option<DataStep>)] = &[
         Some(crate::retired_tables::reencode_old_snapshots),
     ),
     (24, "records-in-snapshots", include_str!("../migrations/0024_records_in_snapshots.sql"), None),
+    (25, "snapshot-parts", include_str!("../migrations/0025_snapshot_parts.sql"), None),
 ];
 
 /// The highest schema version this build knows.

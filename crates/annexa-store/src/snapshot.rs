@@ -329,20 +329,46 @@ fn encode_in(r: &Records<'_>, format: u64) -> Vec<u8> {
 
 /// Encodes the snapshot of a streamed import (accounts or assignments arriving in chunks,
 /// see `Store::import_streamed`) as they come, so that each chunk of records can be dropped
-/// once written: the import holds its file's bytes, not its records twice over.
+/// once written: the import holds its file's bytes, not its records twice over. The
+/// streamed section's chunks are handed out as parts as soon as they are full
+/// ([`StreamEncoder::take_parts`]), so that the store writes them while the file is still
+/// read; the head (magic, format, dictionary, the sections before) is known only at the
+/// end ([`StreamEncoder::finish`]). The head and the parts, joined in order, are the same
+/// bytes as a snapshot encoded whole.
 pub struct StreamEncoder {
     w: Writer,
-    /// The streamed section's chunks so far, `CHUNK` records each but the last.
-    chunks: Vec<(usize, Vec<u8>)>,
+    /// Parts ready to be stored: each full chunk's frame (records, byte length), then its bytes.
+    ready: Vec<Vec<u8>>,
+    /// The streamed section's records and chunks handed out so far.
+    records: usize,
+    chunks: usize,
     current: Vec<u8>,
     current_records: usize,
     accounts: bool,
 }
 
+/// A streamed snapshot's bytes, in order: `head`, then each of `parts`.
+pub struct Parted {
+    pub head: Vec<u8>,
+    pub parts: Vec<Vec<u8>>,
+}
+
+impl Parted {
+    /// The snapshot as one blob, as the store joins the parts it reads back.
+    #[cfg(test)]
+    pub fn joined(&self) -> Vec<u8> {
+        let mut out = self.head.clone();
+        for part in &self.parts {
+            out.extend_from_slice(part);
+        }
+        out
+    }
+}
+
 impl StreamEncoder {
     /// An encoder of a streamed accounts (`accounts`) or assignments file.
     pub fn new(accounts: bool) -> StreamEncoder {
-        StreamEncoder { w: Writer::new(0), chunks: Vec::new(), current: Vec::new(), current_records: 0, accounts }
+        StreamEncoder { w: Writer::new(0), ready: Vec::new(), records: 0, chunks: 0, current: Vec::new(), current_records: 0, accounts }
     }
 
     pub fn accounts(&mut self, items: &[Account]) {
@@ -360,8 +386,7 @@ impl StreamEncoder {
             self.current = self.w.encoded(now, put, std::mem::take(&mut self.current));
             self.current_records += now.len();
             if self.current_records == CHUNK {
-                self.chunks.push((CHUNK, std::mem::take(&mut self.current)));
-                self.current_records = 0;
+                self.hand_out_current();
             }
             if !later.is_empty() {
                 self.current = self.w.encoded(later, put, Vec::new());
@@ -370,47 +395,59 @@ impl StreamEncoder {
         }
     }
 
-    /// The blob, with the entitlements the file named (known once it is read).
-    pub fn finish(mut self, entitlements: &[Entitlement]) -> Vec<u8> {
+    /// Makes the chunk being filled a part: its frame, then its bytes (not copied).
+    fn hand_out_current(&mut self) {
+        let bytes = std::mem::take(&mut self.current);
+        let mut frame = Vec::with_capacity(20);
+        put_varint(&mut frame, self.current_records as u64);
+        put_varint(&mut frame, bytes.len() as u64);
+        self.ready.push(frame);
+        self.ready.push(bytes);
+        self.records += self.current_records;
+        self.chunks += 1;
+        self.current_records = 0;
+    }
+
+    /// The parts full since the last call, in order.
+    pub fn take_parts(&mut self) -> Vec<Vec<u8>> {
+        std::mem::take(&mut self.ready)
+    }
+
+    /// The head, and the parts not taken yet, with the entitlements the file named (known
+    /// once it is read).
+    pub fn finish(mut self, entitlements: &[Entitlement]) -> Parted {
         if self.current_records > 0 {
-            self.chunks.push((self.current_records, std::mem::take(&mut self.current)));
+            self.hand_out_current();
         }
         // The entitlements first, on their own: their names complete the dictionary, which
-        // comes before every section. Then the blob is put together in one allocation, the
-        // streamed section's chunks copied once (at 1,000,000 people they are 360 MB, and
-        // gathering them in a growing body first copied them about three times).
+        // comes before every section.
         self.w.section(entitlements, put_entitlement);
         let Writer { dict, dict_bytes, body: entitlement_section, format, .. } = self.w;
-        let streamed: usize = self.chunks.iter().map(|(_, bytes)| bytes.len() + 20).sum();
-        let mut out = Vec::with_capacity(32 + dict_bytes.len() + entitlement_section.len() + streamed);
-        out.extend_from_slice(MAGIC);
-        put_varint(&mut out, format);
-        put_varint(&mut out, dict.len() as u64);
-        out.extend_from_slice(&dict_bytes);
+        let mut head = Vec::with_capacity(32 + dict_bytes.len() + entitlement_section.len());
+        head.extend_from_slice(MAGIC);
+        put_varint(&mut head, format);
+        put_varint(&mut head, dict.len() as u64);
+        head.extend_from_slice(&dict_bytes);
         let empty = |out: &mut Vec<u8>| out.extend_from_slice(&[0, 0]);
-        let chunks = |out: &mut Vec<u8>| {
-            put_varint(out, self.chunks.iter().map(|(n, _)| *n as u64).sum());
-            put_varint(out, self.chunks.len() as u64);
-            for (n, bytes) in &self.chunks {
-                put_varint(out, *n as u64);
-                put_varint(out, bytes.len() as u64);
-                out.extend_from_slice(bytes);
-            }
+        let streamed_header = |out: &mut Vec<u8>| {
+            put_varint(out, self.records as u64);
+            put_varint(out, self.chunks as u64);
         };
-        empty(&mut out); // people
+        let mut tail = Vec::new();
+        empty(&mut head); // people
         if self.accounts {
-            chunks(&mut out);
+            streamed_header(&mut head);
+            tail.extend_from_slice(&entitlement_section);
+            empty(&mut tail); // assignments
         } else {
-            empty(&mut out);
+            empty(&mut head); // accounts
+            head.extend_from_slice(&entitlement_section);
+            streamed_header(&mut head);
         }
-        out.extend_from_slice(&entitlement_section);
-        if self.accounts {
-            empty(&mut out);
-        } else {
-            chunks(&mut out);
-        }
-        empty(&mut out); // badges
-        out
+        empty(&mut tail); // badges
+        let mut parts = self.ready;
+        parts.push(tail);
+        Parted { head, parts }
     }
 }
 
@@ -1135,10 +1172,17 @@ mod tests {
             .collect();
         let whole = encode(&Records { people: &[], accounts: &[], entitlements: &entitlements, assignments: &assignments, badges: &[] });
         let mut streamed = StreamEncoder::new(false);
+        let mut taken = Vec::new();
         for piece in assignments.chunks(16_384 + 7) {
             streamed.assignments(piece);
+            taken.extend(streamed.take_parts());
         }
-        let streamed = streamed.finish(&entitlements);
+        // Each full chunk is handed out as soon as it is full: a frame and its bytes.
+        assert_eq!(taken.len(), 2 * 2);
+        let mut parted = streamed.finish(&entitlements);
+        parted.parts.splice(0..0, taken);
+        assert_eq!(parted.parts.len(), 3 * 2 + 1, "three chunks, then the sections after");
+        let streamed = parted.joined();
         // The accounts they name, as another import would have brought them.
         let holders: Vec<Account> = (0..5_000).map(|i| Account { account_id: format!("user-{i}").into(), ..accounts[0].clone() }).collect();
         let graph = || IdentityGraph { accounts: holders.clone(), ..Default::default() };
@@ -1151,7 +1195,7 @@ mod tests {
         let mut streamed = StreamEncoder::new(true);
         streamed.accounts(&accounts);
         let mut g = IdentityGraph::default();
-        decode(9, &streamed.finish(&[]), &|_| true, &mut g).expect("accounts");
+        decode(9, &streamed.finish(&[]).joined(), &|_| true, &mut g).expect("accounts");
         assert_eq!(g.accounts, accounts);
     }
 

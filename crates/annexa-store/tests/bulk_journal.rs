@@ -87,14 +87,17 @@ fn a_refused_streamed_import_alone_leaves_nothing_and_the_log_back() {
     let mut store = Store::open(&url).unwrap();
     import(&mut store, "okta", &accounts("okta", "kept"));
     let before = count(&db, "SELECT COUNT(*) FROM imports");
-    let mut chunks = vec![StreamedRecords::Accounts(accounts("okta", "refused"))].into_iter();
+    let parts_before = count(&db, "SELECT COUNT(*) FROM snapshot_parts");
+    // More than a snapshot chunk (65,536 records): parts are written before the refusal.
+    let mut chunks = (0..14).map(|k| StreamedRecords::Accounts(accounts("okta", &format!("refused{k}"))));
     let stored = store.import_streamed(ImportKind::Accounts, "importer", chrono::Utc::now(), &mut chunks, &mut |_| None).unwrap();
     assert!(stored.is_none(), "a refused file stores nothing");
     assert!(!db.with_extension("db-journal").exists(), "the rollback journal is gone once rolled back");
     assert_eq!(journal_mode(&db), "wal");
     assert_eq!(count(&db, "SELECT COUNT(*) FROM imports"), before);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM snapshot_parts"), parts_before, "the parts written before the refusal are gone");
     assert_eq!(accounts_held(&mut store, |a| a.account_id.starts_with("kept-")), ACCOUNTS);
-    assert_eq!(accounts_held(&mut store, |a| a.account_id.starts_with("refused-")), 0);
+    assert_eq!(accounts_held(&mut store, |a| a.account_id.starts_with("refused")), 0);
 }
 
 #[test]

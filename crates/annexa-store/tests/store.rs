@@ -137,6 +137,57 @@ fn imports_round_trip_and_replace_their_own_snapshot() {
     }
 }
 
+/// A streamed import's snapshot is stored in parts as its file is read (a chunk of 65,536
+/// records at a time, then the rest) and reads back whole, beside an earlier import of
+/// another system; the next import of the same system replaces it.
+#[test]
+fn a_streamed_import_is_stored_in_parts_and_reads_back_whole() {
+    use annexa_store::{RestOfImport, StreamedRecords};
+    let dir = tempfile::tempdir().unwrap();
+    for url in annexa_store::testing::fresh_databases(dir.path()) {
+        let mut store = Store::open(&url).unwrap();
+        let github = vec![account("github", "ÅSA.Berg@example.com")];
+        let systems = vec!["github".to_string()];
+        store.import(&import("accounts", &systems, &[], &github)).unwrap();
+        let stream = |store: &mut Store, prefix: &str, n: usize| {
+            let accounts: Vec<Account> = (0..n).map(|i| account("okta", &format!("{prefix}.{i}/ops@example.com"))).collect();
+            let mut chunks = accounts.chunks(20_000).map(|c| StreamedRecords::Accounts(c.to_vec()));
+            let stored = store
+                .import_streamed(annexa_core::model::ImportKind::Accounts, "importer", at("2026-01-05T00:00:00Z"), &mut chunks, &mut |_| {
+                    Some(RestOfImport {
+                        file: "okta/accounts.csv".into(),
+                        sha256: "cd".into(),
+                        rows: n as u64,
+                        systems: vec!["okta".into()],
+                        entitlements: Vec::new(),
+                        quarantine: None,
+                    })
+                })
+                .unwrap();
+            assert!(stored.is_some(), "{url}");
+            accounts
+        };
+        let first = stream(&mut store, "åsa", 150_000);
+        let g = store.load_graph().unwrap();
+        let okta: Vec<&Account> = g.accounts.iter().filter(|a| &*a.system == "okta").collect();
+        assert_eq!(okta.len(), first.len(), "{url}");
+        assert!(okta.iter().zip(&first).all(|(a, b)| a.account_id == b.account_id && a.username == b.username), "{url}");
+        assert_eq!(g.accounts.iter().filter(|a| &*a.system == "github").count(), 1, "{url}");
+        let second = stream(&mut store, "jörg", 70_000);
+        let g = store.load_graph().unwrap();
+        let okta: Vec<&Account> = g.accounts.iter().filter(|a| &*a.system == "okta").collect();
+        assert_eq!((okta.len(), &*okta[69_999].account_id), (second.len(), "jörg.69999/ops@example.com"), "{url}");
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            let parts: i64 = rusqlite::Connection::open(path)
+                .unwrap()
+                .query_row("SELECT COUNT(*) FROM snapshot_parts WHERE import_id = (SELECT MAX(import_id) FROM snapshots)", [], |r| r.get(0))
+                .unwrap();
+            // Two chunks: each its frame and its bytes; then the sections after them.
+            assert_eq!(parts, 2 * 2 + 1);
+        }
+    }
+}
+
 #[test]
 fn a_failed_import_leaves_the_database_unchanged() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -163,48 +214,56 @@ fn snapshots_in_an_older_format_are_reencoded_from_the_rows_before_the_tables_go
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("v22.db");
     let url = format!("sqlite://{}", path.display());
+    // The same imports into a database of this version (the same import ids), whose graph
+    // is what the upgraded one must read back (this version reads no graph at version 22).
+    let fill = |store: &mut Store| {
+        let people = vec![person("E1", PersonStatus::Active)];
+        store.import(&import("hr", &[], &people, &[])).expect("hr");
+        let sys = vec!["app/ü".to_string()];
+        let mut accounts = vec![account("app/ü", "ana@example.com"), account("app/ü", "bo")];
+        accounts[1].mfa = None;
+        accounts[1].credentials.clear();
+        store.import(&import("accounts", &sys, &[], &accounts)).expect("accounts");
+        let entitlements = vec![Entitlement {
+            system: "app/ü".into(),
+            name: "Admins/All".into(),
+            privileged: true,
+            owner: Some("E1".into()),
+            origin: Origin { import_id: 0, line: 2 },
+        }];
+        let assignments = vec![Assignment {
+            system: "app/ü".into(),
+            account_id: "ana@example.com".into(),
+            entitlement: "Admins/All".into(),
+            granted_at: Some(at("2025-05-05T00:00:00Z")),
+            granted_by: Some("E1".into()),
+            source: GrantSource::Request,
+            last_certified_at: None,
+            last_certified_by: None,
+            origin: Origin { import_id: 0, line: 2 },
+        }];
+        store
+            .import(&NewImport { entitlements: &entitlements, assignments: &assignments, ..import("assignments", &sys, &[], &[]) })
+            .expect("assignments");
+        let badges = vec![Badge {
+            system: "hq".into(),
+            badge_id: "B-1".into(),
+            employee_id: Some("E1".into()),
+            status: BadgeStatus::Active,
+            last_used_at: Some(at("2026-01-01T08:00:00Z")),
+            zones: vec!["lobby".into(), "lab/2".into()],
+            origin: Origin { import_id: 0, line: 2 },
+        }];
+        let hq = vec!["hq".to_string()];
+        store.import(&NewImport { badges: &badges, ..import("badges", &hq, &[], &[]) }).expect("badges");
+    };
     let mut store = Store::open_at_version(&url, 22).expect("version 22");
-    let people = vec![person("E1", PersonStatus::Active)];
-    store.import(&import("hr", &[], &people, &[])).expect("hr");
-    let sys = vec!["app/ü".to_string()];
-    let mut accounts = vec![account("app/ü", "ana@example.com"), account("app/ü", "bo")];
-    accounts[1].mfa = None;
-    accounts[1].credentials.clear();
-    store.import(&import("accounts", &sys, &[], &accounts)).expect("accounts");
-    let entitlements = vec![Entitlement {
-        system: "app/ü".into(),
-        name: "Admins/All".into(),
-        privileged: true,
-        owner: Some("E1".into()),
-        origin: Origin { import_id: 0, line: 2 },
-    }];
-    let assignments = vec![Assignment {
-        system: "app/ü".into(),
-        account_id: "ana@example.com".into(),
-        entitlement: "Admins/All".into(),
-        granted_at: Some(at("2025-05-05T00:00:00Z")),
-        granted_by: Some("E1".into()),
-        source: GrantSource::Request,
-        last_certified_at: None,
-        last_certified_by: None,
-        origin: Origin { import_id: 0, line: 2 },
-    }];
-    store
-        .import(&NewImport { entitlements: &entitlements, assignments: &assignments, ..import("assignments", &sys, &[], &[]) })
-        .expect("assignments");
-    let badges = vec![Badge {
-        system: "hq".into(),
-        badge_id: "B-1".into(),
-        employee_id: Some("E1".into()),
-        status: BadgeStatus::Active,
-        last_used_at: Some(at("2026-01-01T08:00:00Z")),
-        zones: vec!["lobby".into(), "lab/2".into()],
-        origin: Origin { import_id: 0, line: 2 },
-    }];
-    let hq = vec!["hq".to_string()];
-    store.import(&NewImport { badges: &badges, ..import("badges", &hq, &[], &[]) }).expect("badges");
-    let before = store.load_graph().expect("load");
+    fill(&mut store);
     drop(store);
+    let mut current = Store::open(&format!("sqlite://{}", dir.path().join("current.db").display())).expect("current");
+    fill(&mut current);
+    let before = current.load_graph().expect("load");
+    drop(current);
 
     // The rows an earlier version wrote beside each snapshot, and its snapshots in a format
     // this one refuses.

@@ -20,12 +20,16 @@ pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<Import
     batch.badges.reserve(rows);
     let mut ids = KeySet::with_capacity("badge_id", rows);
     let mut refusals = Refusals::new(options);
-    while let Some(row) = table.next_good_row(&mut refusals)? {
-        match badge(&row, &system, &mut ids) {
-            Ok(badge) => batch.badges.push(badge),
-            Err(e) => refusals.refuse(e)?,
+    // Split into records on another thread while the rows before become badges.
+    table.read_ahead(|rows| -> Result<(), ImportError> {
+        while let Some(row) = rows.next_good_row(&mut refusals)? {
+            match badge(&row, &system, &mut ids) {
+                Ok(badge) => batch.badges.push(badge),
+                Err(e) => refusals.refuse(e)?,
+            }
         }
-    }
+        Ok(())
+    })?;
     batch.rows = (batch.badges.len() + refusals.len()) as u64;
     batch.refused = refusals.into_rows();
     Ok(batch)

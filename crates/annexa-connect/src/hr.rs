@@ -140,12 +140,16 @@ pub fn parse(file: &str, bytes: &[u8], options: &ImportOptions) -> Result<Import
     let rows = table.rows_hint();
     batch.people.reserve(rows);
     let mut ids = KeySet::with_capacity("employee_id", rows);
-    while let Some(row) = table.next_good_row(&mut refusals)? {
-        match person(&row, mapping, &mut ids, &mut batch.warnings) {
-            Ok(person) => batch.people.push(person),
-            Err(e) => refusals.refuse_keyed(e, row.text("employee_id").ok())?,
+    // Split into records on another thread while the rows before become people.
+    table.read_ahead(|rows| -> Result<(), ImportError> {
+        while let Some(row) = rows.next_good_row(&mut refusals)? {
+            match person(&row, mapping, &mut ids, &mut batch.warnings) {
+                Ok(person) => batch.people.push(person),
+                Err(e) => refusals.refuse_keyed(e, row.text("employee_id").ok())?,
+            }
         }
-    }
+        Ok(())
+    })?;
     batch.rows = (batch.people.len() + refusals.len()) as u64;
     batch.refused = refusals.into_rows();
     Ok(batch)

@@ -37,10 +37,17 @@ pub(crate) struct Turn(Arc<WriterGate>);
 
 impl WriterGate {
     /// The gate of the database file at `path`, shared by every connection this process
-    /// opens to it.
+    /// opens to it; taken before the file is opened (it may not exist yet), so the file is
+    /// named by its directory's canonical path, which it has either way.
     pub(crate) fn of(path: &Path) -> Arc<WriterGate> {
         static GATES: OnceLock<Mutex<HashMap<PathBuf, Weak<WriterGate>>>> = OnceLock::new();
-        let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let key = std::fs::canonicalize(path).unwrap_or_else(|_| {
+            let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            match (std::fs::canonicalize(dir), path.file_name()) {
+                (Ok(dir), Some(name)) => dir.join(name),
+                _ => path.to_path_buf(),
+            }
+        });
         let mut gates = GATES.get_or_init(Default::default).lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(gate) = gates.get(&key).and_then(Weak::upgrade) {
             return gate;
@@ -110,6 +117,18 @@ mod tests {
         let a = WriterGate::of(&dir.join("annexa-gate-test-a.db"));
         assert!(Arc::ptr_eq(&a, &WriterGate::of(&dir.join("annexa-gate-test-a.db"))));
         assert!(!Arc::ptr_eq(&a, &WriterGate::of(&dir.join("annexa-gate-test-b.db"))));
+    }
+
+    #[test]
+    fn a_file_not_created_yet_has_the_gate_it_will_have() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("ünïcode/new.db");
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("dir");
+        let before = WriterGate::of(&path);
+        std::fs::write(&path, b"").expect("create");
+        let cwd_relative = WriterGate::of(&path.parent().expect("parent").join("../ünïcode/./new.db"));
+        assert!(Arc::ptr_eq(&before, &WriterGate::of(&path)), "the same gate once the file exists");
+        assert!(Arc::ptr_eq(&before, &cwd_relative), "whatever the path says on the way");
     }
 
     #[test]

@@ -101,6 +101,10 @@ impl Store {
     pub fn open(url: &str) -> Result<Store, StoreError> {
         let conn = if let Some(rest) = url.strip_prefix("sqlite:") {
             let path = rest.strip_prefix("//").unwrap_or(rest);
+            // The gate before the connection, dropped after it (`Conn::Sqlite`'s field order):
+            // it must outlive every connection of this process to the file, since the
+            // descriptor it keeps for flushing closes with it (see `WriterGate::flush_file`).
+            let gate = (path != ":memory:" && !path.is_empty()).then(|| gate::WriterGate::of(Path::new(path)));
             let c = if path == ":memory:" || path.is_empty() {
                 rusqlite::Connection::open_in_memory()?
             } else {
@@ -123,7 +127,6 @@ impl Store {
                 Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::DatabaseBusy => {}
                 other => drop(other?),
             }
-            let gate = (path != ":memory:" && !path.is_empty()).then(|| gate::WriterGate::of(Path::new(path)));
             Conn::Sqlite(c, gate)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let client = postgres::Client::connect(url, postgres::NoTls)?;

@@ -122,15 +122,135 @@ pub struct SourceRecord {
 }
 
 /// Why the check decided as it did: the records, the values compared, the parameters.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Default)]
 pub struct Evidence {
     pub records: Vec<SourceRecord>,
     /// The computed values the decision compared (e.g. `days_since_login: 212`).
     pub values: serde_json::Map<String, serde_json::Value>,
+    /// The assignments a finding about an account's access covers (the grouped checks), as
+    /// the checks found them: written out among `values` as `assignments`, with their
+    /// `count` and their `entitlements` ([`Evidence::values_with_assignments`]). Typed
+    /// rather than JSON values because a first audit reports millions of them: as maps
+    /// they were most of what the checks allocated. A finding read back from the store has
+    /// them in `values`, as written, and none here.
+    #[serde(skip)]
+    pub assignments: Vec<AssignmentEvidence>,
     /// The check parameters in force (e.g. `days: 90`). The store keeps them once per run.
     #[serde(default)]
     pub parameters: serde_json::Map<String, serde_json::Value>,
     pub as_of: Option<Instant>,
+}
+
+impl Evidence {
+    /// `values` with the typed [`Evidence::assignments`] among them, in key order, as they
+    /// are written out.
+    pub fn values_with_assignments(&self) -> ValuesWithAssignments<'_> {
+        ValuesWithAssignments(self)
+    }
+
+    /// The same as one map (what a finding read back from the store holds).
+    pub fn all_values(&self) -> serde_json::Map<String, serde_json::Value> {
+        match serde_json::to_value(self.values_with_assignments()) {
+            Ok(serde_json::Value::Object(m)) => m,
+            _ => self.values.clone(),
+        }
+    }
+}
+
+impl Serialize for Evidence {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut e = s.serialize_struct("Evidence", 4)?;
+        e.serialize_field("records", &self.records)?;
+        e.serialize_field("values", &self.values_with_assignments())?;
+        e.serialize_field("parameters", &self.parameters)?;
+        e.serialize_field("as_of", &self.as_of)?;
+        e.end()
+    }
+}
+
+/// An [`Evidence`]'s values as written out: its map, and its typed assignments as the
+/// members `assignments`, `count` and `entitlements`, all in key order (the order of a
+/// `serde_json` map), so that a finding's JSON, and so its version, is the same as when
+/// the assignments were built as JSON values.
+pub struct ValuesWithAssignments<'e>(&'e Evidence);
+
+impl Serialize for ValuesWithAssignments<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let e = self.0;
+        if e.assignments.is_empty() {
+            return e.values.serialize(s);
+        }
+        struct Names<'a>(&'a [AssignmentEvidence]);
+        impl Serialize for Names<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_seq(self.0.iter().map(|a| a.entitlement.as_str()))
+            }
+        }
+        enum Member<'a> {
+            Map(&'a serde_json::Value),
+            Assignments,
+            Count,
+            Entitlements,
+        }
+        let typed = [("assignments", Member::Assignments), ("count", Member::Count), ("entitlements", Member::Entitlements)];
+        let mut members: Vec<(&str, Member<'_>)> =
+            e.values.iter().filter(|(k, _)| !typed.iter().any(|(t, _)| t == k)).map(|(k, v)| (k.as_str(), Member::Map(v))).collect();
+        members.extend(typed);
+        members.sort_by(|a, b| a.0.cmp(b.0));
+        let mut m = s.serialize_map(Some(members.len()))?;
+        for (key, member) in members {
+            match member {
+                Member::Map(v) => m.serialize_entry(key, v)?,
+                Member::Assignments => m.serialize_entry(key, &e.assignments)?,
+                Member::Count => m.serialize_entry(key, &e.assignments.len())?,
+                Member::Entitlements => m.serialize_entry(key, &Names(&e.assignments))?,
+            }
+        }
+        m.end()
+    }
+}
+
+/// One assignment a finding about an account's access covers: the entitlement, then what
+/// is known of it. Written as an object of the members that are known (an absent date is
+/// left out, `privileged` only when it is), in key order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AssignmentEvidence {
+    pub entitlement: String,
+    pub granted_at: Option<Instant>,
+    pub granted_by: Option<String>,
+    pub last_certified_at: Option<Instant>,
+    pub last_certified_by: Option<String>,
+    pub privileged: bool,
+    pub source: Option<crate::model::GrantSource>,
+}
+
+impl Serialize for AssignmentEvidence {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("entitlement", &self.entitlement)?;
+        if let Some(t) = &self.granted_at {
+            m.serialize_entry("granted_at", t)?;
+        }
+        if let Some(by) = &self.granted_by {
+            m.serialize_entry("granted_by", by)?;
+        }
+        if let Some(t) = &self.last_certified_at {
+            m.serialize_entry("last_certified_at", t)?;
+        }
+        if let Some(by) = &self.last_certified_by {
+            m.serialize_entry("last_certified_by", by)?;
+        }
+        if self.privileged {
+            m.serialize_entry("privileged", &true)?;
+        }
+        if let Some(source) = &self.source {
+            m.serialize_entry("source", source)?;
+        }
+        m.end()
+    }
 }
 
 /// A check's result for one subject.
@@ -168,6 +288,54 @@ mod tests {
         assert_ne!(a, finding_id("mfa-missing", "ad/jdoe"));
         assert_ne!(a, finding_id("dormant-account", "ad/jdoe2"));
         assert_eq!(a.len(), 18);
+    }
+
+    /// Typed assignments are written exactly as the JSON values they replace were (a map
+    /// per assignment without its absent members, then `count` and `entitlements`, every
+    /// member in key order among the check's own values), so that a finding stored before
+    /// keeps its version.
+    #[test]
+    fn typed_assignments_are_written_as_the_json_values_they_replace() {
+        use crate::model::GrantSource;
+        use serde_json::json;
+        let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&chrono::Utc)).expect("instant");
+        let typed = vec![
+            AssignmentEvidence {
+                entitlement: "Ärzte/Stationsleitung".into(),
+                granted_at: Some(at("2025-12-05T09:00:00Z")),
+                granted_by: Some("åsa.berg@example.com".into()),
+                source: Some(GrantSource::Request),
+                ..Default::default()
+            },
+            AssignmentEvidence {
+                entitlement: "VPN \"all\"".into(),
+                last_certified_at: Some(at("2025-03-31T00:00:00.250Z")),
+                last_certified_by: Some("reviewer".into()),
+                privileged: true,
+                ..Default::default()
+            },
+            AssignmentEvidence { entitlement: "Wiki".into(), ..Default::default() },
+        ];
+        let as_values = json!([
+            { "entitlement": "Ärzte/Stationsleitung", "granted_at": at("2025-12-05T09:00:00Z"), "granted_by": "åsa.berg@example.com", "source": GrantSource::Request },
+            { "entitlement": "VPN \"all\"", "last_certified_at": at("2025-03-31T00:00:00.250Z"), "last_certified_by": "reviewer", "privileged": true },
+            { "entitlement": "Wiki" },
+        ]);
+        // Members of the check's own that sort before, between and after the typed ones.
+        let own = json!({ "changes": ["department Sales → Finance"], "days_since_move": 20, "department": null, "title": "Ärztin" });
+        let own = own.as_object().cloned().expect("object");
+        let typed = Evidence { values: own.clone(), assignments: typed, ..Evidence::default() };
+        let mut values = own;
+        values.insert("assignments".into(), as_values);
+        values.insert("count".into(), json!(3));
+        values.insert("entitlements".into(), json!(["Ärzte/Stationsleitung", "VPN \"all\"", "Wiki"]));
+        let before = Evidence { values, ..Evidence::default() };
+        let (typed_json, before_json) = (serde_json::to_string(&typed).expect("json"), serde_json::to_string(&before).expect("json"));
+        assert_eq!(typed_json, before_json);
+        assert_eq!(typed.all_values(), before.values);
+        // Without typed assignments, the values are written as they are.
+        let plain = Evidence { values: typed.values.clone(), ..Evidence::default() };
+        assert_eq!(serde_json::to_value(plain.values_with_assignments()).expect("json"), json!(typed.values));
     }
 
     #[test]

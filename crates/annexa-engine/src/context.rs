@@ -2,7 +2,7 @@
 
 use crate::config::{Config, EntitlementPatterns};
 use crate::correlate::{correlate, people_by_email, Correlation, PeopleByEmail};
-use annexa_core::finding::{finding_id, Evidence, Finding, Severity, SourceRecord, Subject, SubjectKind};
+use annexa_core::finding::{finding_id, AssignmentEvidence, Evidence, Finding, Severity, SourceRecord, Subject, SubjectKind};
 use annexa_core::graph::IdentityGraph;
 use annexa_core::model::{Account, Origin, Person, PersonStatus};
 use annexa_core::text::email_key;
@@ -239,6 +239,19 @@ impl FindingBuilder<'_> {
         records: Vec<SourceRecord>,
         values: serde_json::Value,
     ) {
+        self.push_covering(severity, subject, message, records, values, Vec::new());
+    }
+
+    /// A finding about an account's access that covers `assignments` (`grouped.rs`).
+    pub fn push_covering(
+        &mut self,
+        severity: Severity,
+        subject: Subject,
+        message: String,
+        records: Vec<SourceRecord>,
+        values: serde_json::Value,
+        assignments: Vec<AssignmentEvidence>,
+    ) {
         let values = match values {
             serde_json::Value::Object(m) => m,
             _ => serde_json::Map::new(),
@@ -250,7 +263,7 @@ impl FindingBuilder<'_> {
             subject,
             controls: self.check.controls.iter().map(|c| c.to_string()).collect(),
             message,
-            evidence: Evidence { records, values, parameters: self.parameters.clone(), as_of: Some(self.as_of) },
+            evidence: Evidence { records, values, assignments, parameters: self.parameters.clone(), as_of: Some(self.as_of) },
         });
     }
 }

@@ -580,7 +580,7 @@ fn certification_overdue() {
     assert_eq!(covered(&g, "", AS_OF, "certification-overdue"), [cover("ad/jdoe", Severity::High, &["Schema Admins", "VPN", "Wiki"])]);
     let f = &findings(&g, "", AS_OF, "certification-overdue")[0];
     // Each assignment by its dates (not its age: the evidence stays the same from day to day).
-    let details: Vec<String> = f.evidence.values["assignments"].as_array().expect("details").iter().map(|v| v.to_string()).collect();
+    let details: Vec<String> = f.evidence.all_values()["assignments"].as_array().expect("details").iter().map(|v| v.to_string()).collect();
     assert_eq!(
         details,
         [
@@ -638,13 +638,13 @@ fn a_finding_per_account_keeps_its_id_as_its_assignments_change() {
     let after = &findings(&more, "", AS_OF, "certification-overdue")[0];
     assert_eq!(before.id, after.id);
     assert_ne!(before.evidence, after.evidence);
-    assert_eq!(after.evidence.values["count"], 3);
+    assert_eq!(after.evidence.all_values()["count"], 3);
     let again = &findings(&base, "", AS_OF, "certification-overdue")[0];
     assert_eq!(before.evidence, again.evidence, "the same assignments, the same evidence");
     // A day later nothing changed: the finding says the same (dates, not ages), so a daily
     // audit stores nothing new for it.
     let tomorrow = &findings(&base, "", "2026-04-02T00:00:00Z", "certification-overdue")[0];
-    assert_eq!((&tomorrow.message, &tomorrow.evidence.values), (&before.message, &before.evidence.values));
+    assert_eq!((&tomorrow.message, tomorrow.evidence.all_values()), (&before.message, before.evidence.all_values()));
 }
 
 /// An account with many overdue assignments names a few and counts the rest; its evidence
@@ -661,7 +661,7 @@ fn a_finding_over_many_assignments_names_a_few() {
         "{}",
         f.message
     );
-    assert_eq!(f.evidence.values["entitlements"].as_array().map(Vec::len), Some(40));
+    assert_eq!(f.evidence.all_values()["entitlements"].as_array().map(Vec::len), Some(40));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -730,7 +730,8 @@ fn unexplained_access() {
     );
     let f = findings(&g, ROLES, AS_OF, "unexplained-access");
     let f: Vec<_> = f.into_iter().filter(|f| f.subject.key == "ad/e1").collect();
-    let why: Vec<(&str, &str)> = f[0].evidence.values["assignments"]
+    let values = f[0].evidence.all_values();
+    let why: Vec<(&str, &str)> = values["assignments"]
         .as_array()
         .map(|a| a.iter().map(|v| (v["entitlement"].as_str().unwrap_or(""), v["source"].as_str().unwrap_or(""))).collect())
         .unwrap_or_default();

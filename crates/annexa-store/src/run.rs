@@ -855,7 +855,7 @@ pub(crate) fn body_of(f: &Finding) -> String {
     struct Evidence<'f> {
         /// `[record, key, import_id, line]`.
         records: Vec<(&'f str, &'f str, i64, u32)>,
-        values: &'f serde_json::Map<String, serde_json::Value>,
+        values: annexa_core::finding::ValuesWithAssignments<'f>,
     }
     let body = Body {
         id: &f.id,
@@ -866,7 +866,7 @@ pub(crate) fn body_of(f: &Finding) -> String {
         message: &f.message,
         evidence: Evidence {
             records: f.evidence.records.iter().map(|r| (r.record.as_str(), r.key.as_str(), r.import_id, r.line)).collect(),
-            values: &f.evidence.values,
+            values: f.evidence.values_with_assignments(),
         },
     };
     erased::Json::to_json(&body)
@@ -1114,6 +1114,7 @@ pub(crate) fn finding_of_body(body: &str) -> Result<Finding, StoreError> {
         evidence: annexa_core::finding::Evidence {
             records,
             values: b.evidence.values,
+            assignments: Vec::new(),
             parameters: b.evidence.parameters,
             as_of: b.evidence.as_of,
         },

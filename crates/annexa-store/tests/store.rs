@@ -533,6 +533,7 @@ fn findings_stored_before_compact_bodies_survive_the_upgrade() {
             line: 7,
         }],
         values: serde_json::json!({ "days_since_login": 120 }).as_object().cloned().expect("object"),
+        assignments: Vec::new(),
         parameters: serde_json::json!({ "days": 90 }).as_object().cloned().expect("object"),
         as_of: Some(at("2026-01-02T00:00:00Z")),
     };

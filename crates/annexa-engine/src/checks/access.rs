@@ -3,7 +3,7 @@
 use crate::checks::grouped::{report_account, Held};
 use crate::config::{CertificationOverdue, EntitlementPatterns, Sod, UnexplainedAccess};
 use crate::context::{Context, FindingBuilder};
-use annexa_core::finding::Subject;
+use annexa_core::finding::{AssignmentEvidence, Subject};
 use annexa_core::model::{AccountType, GrantSource, Person};
 use rustc_hash::FxHashMap as HashMap;
 use serde_json::json;
@@ -129,13 +129,13 @@ pub fn certification_overdue(ctx: &Context<'_>, p: &CertificationOverdue, f: &mu
                 let undated = x.last_certified_at.is_none() && x.granted_at.is_none();
                 // Dates, not ages: the finding reads the same every day its facts stay the
                 // same, so a daily audit stores nothing new for it.
-                let (message, mut values) = if undated {
+                let (message, mut detail) = if undated {
                     let message = if single {
                         format!("{name} on {system} account {} has no record of a grant or a certification", account.username)
                     } else {
                         String::new()
                     };
-                    (message, json!({}))
+                    (message, AssignmentEvidence::default())
                 } else if certified {
                     let message = if single {
                         format!(
@@ -146,7 +146,8 @@ pub fn certification_overdue(ctx: &Context<'_>, p: &CertificationOverdue, f: &mu
                     } else {
                         String::new()
                     };
-                    (message, json!({ "last_certified_at": date, "last_certified_by": x.last_certified_by }))
+                    let by = x.last_certified_by.as_deref().map(str::to_string);
+                    (message, AssignmentEvidence { last_certified_at: Some(date), last_certified_by: by, ..Default::default() })
                 } else {
                     let message = if single {
                         format!(
@@ -157,13 +158,11 @@ pub fn certification_overdue(ctx: &Context<'_>, p: &CertificationOverdue, f: &mu
                     } else {
                         String::new()
                     };
-                    (message, json!({ "granted_at": date }))
+                    (message, AssignmentEvidence { granted_at: Some(date), ..Default::default() })
                 };
-                if privileged {
-                    values["privileged"] = json!(true);
-                }
+                detail.privileged = privileged;
                 let severity = if privileged { f.severity.max(annexa_core::finding::Severity::High) } else { f.severity };
-                Held { grant: s, severity: Some(severity), message, values }
+                Held { grant: s, severity: Some(severity), message, detail }
             })
             .collect();
         report_account(
@@ -173,13 +172,12 @@ pub fn certification_overdue(ctx: &Context<'_>, p: &CertificationOverdue, f: &mu
             overdue,
             |held, names| {
                 // The oldest date an overdue assignment was certified or granted.
-                let dates = held.iter().filter_map(|h| {
-                    let v = &h.values;
-                    let date = v.get("last_certified_at").or_else(|| v.get("granted_at")).and_then(|d| d.as_str())?;
-                    Some(date.get(..10).unwrap_or(date))
-                });
-                let oldest = dates.min().map(|d| format!("; the oldest was last certified or granted on {d}")).unwrap_or_default();
-                let privileged = held.iter().filter(|h| h.values.get("privileged") == Some(&json!(true))).count();
+                let dates = held.iter().filter_map(|h| h.detail.last_certified_at.or(h.detail.granted_at));
+                let oldest = dates
+                    .min()
+                    .map(|d| format!("; the oldest was last certified or granted on {}", annexa_core::time::day(d)))
+                    .unwrap_or_default();
+                let privileged = held.iter().filter(|h| h.detail.privileged).count();
                 let privileged = if privileged > 0 { format!(" ({privileged} privileged)") } else { String::new() };
                 format!(
                     "{} entitlements{privileged} on {} account {} are overdue for certification: {names}{oldest}",
@@ -321,8 +319,13 @@ pub fn unexplained(ctx: &Context<'_>, _: &UnexplainedAccess, f: &mut FindingBuil
             };
             let message =
                 format!("{} on {} account {} of {} {why}", entitlement.name, entitlement.system, account.username, person.display_name());
-            let values = json!({ "source": x.source, "granted_by": x.granted_by, "granted_at": x.granted_at });
-            unexplained.push(Held { grant: s, severity: None, message, values });
+            let detail = AssignmentEvidence {
+                source: Some(x.source),
+                granted_by: x.granted_by.as_deref().map(str::to_string),
+                granted_at: x.granted_at,
+                ..Default::default()
+            };
+            unexplained.push(Held { grant: s, severity: None, message, detail });
         }
         report_account(
             ctx,

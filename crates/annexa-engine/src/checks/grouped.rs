@@ -11,8 +11,8 @@
 //! stays the same.
 
 use crate::context::{Context, FindingBuilder};
-use annexa_core::finding::{Severity, SourceRecord, Subject, SubjectKind};
-use serde_json::{json, Value};
+use annexa_core::finding::{AssignmentEvidence, Severity, SourceRecord, Subject, SubjectKind};
+use serde_json::Value;
 
 /// How many entitlements a message names before it says how many more there are.
 const NAMED: usize = 5;
@@ -24,8 +24,8 @@ pub struct Held {
     pub severity: Option<Severity>,
     /// What a finding about this assignment alone would say.
     pub message: String,
-    /// This assignment's details, for the evidence.
-    pub values: Value,
+    /// This assignment's details, for the evidence (its entitlement is filled in here).
+    pub detail: AssignmentEvidence,
 }
 
 /// Reports one account's assignments as one finding: as the assignment's own message when
@@ -46,35 +46,20 @@ pub fn report_account(
         return;
     }
     held.sort_by(|a, b| ctx.entitlement_of(a.grant).name.cmp(&ctx.entitlement_of(b.grant).name));
-    let names: Vec<&str> = held.iter().map(|h| &*ctx.entitlement_of(h.grant).name).collect();
     let severity = held.iter().filter_map(|h| h.severity).fold(f.severity, Severity::max);
     let mut evidence: Vec<SourceRecord> = held.iter().map(|h| ctx.grant_source(h.grant)).collect();
     evidence.extend(records());
-    let mut all = json!({ "count": held.len(), "entitlements": names });
     let message = match held.as_mut_slice() {
         [one] => std::mem::take(&mut one.message),
-        many => summary(many, &named(&names)),
-    };
-    let assignments: Vec<Value> = held
-        .into_iter()
-        .map(|h| {
-            // Compact: the entitlement first, then what is known (absent dates are left out).
-            let mut v = serde_json::Map::new();
-            v.insert("entitlement".into(), json!(ctx.entitlement_of(h.grant).name));
-            if let Value::Object(o) = h.values {
-                v.extend(o.into_iter().filter(|(_, x)| !x.is_null()));
-            }
-            Value::Object(v)
-        })
-        .collect();
-    if let Some(o) = all.as_object_mut() {
-        o.insert("assignments".into(), Value::Array(assignments));
-        if let Value::Object(extra) = values() {
-            o.extend(extra);
+        many => {
+            let names: Vec<&str> = many.iter().map(|h| &*ctx.entitlement_of(h.grant).name).collect();
+            summary(many, &named(&names))
         }
-    }
+    };
+    let assignments: Vec<AssignmentEvidence> =
+        held.into_iter().map(|h| AssignmentEvidence { entitlement: ctx.entitlement_of(h.grant).name.to_string(), ..h.detail }).collect();
     let subject = ctx.account_subject(account);
-    f.push_with_severity(severity, Subject { kind: SubjectKind::Account, ..subject }, message, evidence, all);
+    f.push_covering(severity, Subject { kind: SubjectKind::Account, ..subject }, message, evidence, values(), assignments);
 }
 
 /// `a, b, c, d, e and 3 more`.

@@ -5,6 +5,7 @@ use crate::checks::access::Birthright;
 use crate::checks::grouped::{report_account, Held};
 use crate::config::{MoverAccessReview, MoverResidualAccess};
 use crate::context::{Context, FindingBuilder};
+use annexa_core::finding::AssignmentEvidence;
 use annexa_core::model::{Account, GrantSource, JmlEvent, Person, PersonStatus};
 use rustc_hash::FxHashMap as HashMap;
 use serde_json::json;
@@ -148,8 +149,8 @@ pub fn mover_residual_access(ctx: &Context<'_>, p: &MoverResidualAccess, f: &mut
             }
             let message =
                 format!("{} and still holds {}:{}, which only their old position's birthright gave", v.who_moved(), e.system, e.name);
-            let values = json!({ "source": grant.source, "granted_at": grant.granted_at });
-            held.push(Held { grant: g, severity: None, message, values });
+            let detail = AssignmentEvidence { source: Some(grant.source), granted_at: grant.granted_at, ..Default::default() };
+            held.push(Held { grant: g, severity: None, message, detail });
         }
         v.report(
             ctx,
@@ -192,9 +193,13 @@ pub fn mover_access_review(ctx: &Context<'_>, p: &MoverAccessReview, f: &mut Fin
                 e.name,
                 p.review_days
             );
-            let values =
-                json!({ "granted_at": grant.granted_at, "granted_by": grant.granted_by, "last_certified_at": grant.last_certified_at });
-            held.push(Held { grant: g, severity: None, message, values });
+            let detail = AssignmentEvidence {
+                granted_at: grant.granted_at,
+                granted_by: grant.granted_by.as_deref().map(str::to_string),
+                last_certified_at: grant.last_certified_at,
+                ..Default::default()
+            };
+            held.push(Held { grant: g, severity: None, message, detail });
         }
         v.report(
             ctx,

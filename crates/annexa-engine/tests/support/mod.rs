@@ -9,12 +9,12 @@
 use annexa_core::finding::{Finding, Severity};
 use annexa_core::graph::IdentityGraph;
 use annexa_core::model::{
-    Account, AccountStatus, AccountType, Assignment, Badge, BadgeStatus, Credential, CredentialKind, Entitlement,
-    GrantSource, ImportRecord, MfaFactor, Origin, Person, PersonStatus, WorkerType,
+    Account, AccountStatus, AccountType, Assignment, Badge, BadgeStatus, Credential, CredentialKind, Entitlement, GrantSource,
+    ImportRecord, MfaFactor, Origin, Person, PersonStatus, WorkerType,
 };
 use annexa_core::time::{parse_date, parse_instant, Instant};
-use annexa_engine::config::Config;
 use annexa_engine::checks::AuditResult;
+use annexa_engine::config::Config;
 
 /// The as-of instant of most tests.
 pub const AS_OF: &str = "2026-04-01T00:00:00Z";
@@ -24,8 +24,12 @@ pub const HR: i64 = 1;
 pub const ACCOUNTS: i64 = 2;
 pub const ASSIGNMENTS: i64 = 3;
 pub const BADGES: i64 = 4;
-const DEFAULT_IMPORTS: &[(i64, &str, &str)] =
-    &[(HR, "hr", "hr.csv"), (ACCOUNTS, "accounts", "accounts.csv"), (ASSIGNMENTS, "assignments", "assignments.csv"), (BADGES, "badges", "badges.csv")];
+const DEFAULT_IMPORTS: &[(i64, &str, &str)] = &[
+    (HR, "hr", "hr.csv"),
+    (ACCOUNTS, "accounts", "accounts.csv"),
+    (ASSIGNMENTS, "assignments", "assignments.csv"),
+    (BADGES, "badges", "badges.csv"),
+];
 
 /// The fake SHA-256 recorded for import `id`: its digit, 64 times.
 pub fn sha_of(id: i64) -> String {
@@ -518,12 +522,14 @@ pub fn covered(g: &Graph, config_toml: &str, as_of: &str, check: &str) -> Vec<(S
     findings(g, config_toml, as_of, check)
         .into_iter()
         .map(|f| {
-            let names: Vec<String> = f.evidence.values["entitlements"]
+            // As written out: the typed assignments among the values.
+            let values = f.evidence.all_values();
+            let names: Vec<String> = values["entitlements"]
                 .as_array()
                 .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
                 .unwrap_or_default();
-            assert_eq!(f.evidence.values["count"], names.len(), "{}: the count is the entitlements'", f.subject.key);
-            let assignments = f.evidence.values["assignments"].as_array().map(Vec::len).unwrap_or_default();
+            assert_eq!(values["count"], names.len(), "{}: the count is the entitlements'", f.subject.key);
+            let assignments = values["assignments"].as_array().map(Vec::len).unwrap_or_default();
             assert_eq!(assignments, names.len(), "{}: one detail per assignment", f.subject.key);
             let records = f.evidence.records.iter().filter(|r| r.record == "assignment").count();
             assert_eq!(records, names.len(), "{}: each assignment's source record", f.subject.key);

@@ -84,7 +84,14 @@ impl App {
             config,
             as_of,
             checks,
-            OwnRecords { ledger: Some(ledger), revocations: Some(revocations.clone()), policies, policy_errors },
+            OwnRecords {
+                ledger: Some(ledger),
+                revocations: Some(revocations.clone()),
+                policies,
+                policy_errors,
+                // The store keeps each import's file name and hash once.
+                records_by_import: true,
+            },
             &prepare,
             &mut |batch| match batch.and_then(|b| writer.add_prepared(b)) {
                 Ok(()) => true,

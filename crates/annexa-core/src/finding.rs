@@ -4,6 +4,7 @@
 //! the same account gets the same id in every run; that is how a run tells new, still open
 //! and resolved findings apart.
 
+use crate::json;
 use crate::model::vocabulary;
 use crate::time::Instant;
 use serde::{Deserialize, Serialize};
@@ -175,6 +176,68 @@ impl Serialize for Evidence {
 /// the assignments were built as JSON values.
 pub struct ValuesWithAssignments<'e>(&'e Evidence);
 
+/// A member of [`ValuesWithAssignments`].
+enum Member<'a> {
+    Map(&'a serde_json::Value),
+    Assignments,
+    Count,
+    Entitlements,
+}
+
+impl<'e> ValuesWithAssignments<'e> {
+    /// The members in key order, with typed assignments.
+    fn members(&self) -> Vec<(&'e str, Member<'e>)> {
+        let typed = [("assignments", Member::Assignments), ("count", Member::Count), ("entitlements", Member::Entitlements)];
+        let mut members: Vec<(&str, Member<'_>)> =
+            self.0.values.iter().filter(|(k, _)| !typed.iter().any(|(t, _)| t == k)).map(|(k, v)| (k.as_str(), Member::Map(v))).collect();
+        members.extend(typed);
+        members.sort_by(|a, b| a.0.cmp(b.0));
+        members
+    }
+
+    /// Appends the values as JSON: what serialising them with `serde_json` gives, written
+    /// without it where they are typed (`json.rs`).
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        let e = self.0;
+        if e.assignments.is_empty() {
+            // INVARIANT: JSON values always serialise.
+            let _ = serde_json::to_writer(&mut *out, &e.values);
+            return;
+        }
+        out.push(b'{');
+        for (i, (key, member)) in self.members().into_iter().enumerate() {
+            json::push_key(out, i == 0, key);
+            match member {
+                Member::Map(v) => {
+                    let _ = serde_json::to_writer(&mut *out, v);
+                }
+                Member::Assignments => {
+                    out.push(b'[');
+                    for (j, a) in e.assignments.iter().enumerate() {
+                        if j > 0 {
+                            out.push(b',');
+                        }
+                        a.write_json(out);
+                    }
+                    out.push(b']');
+                }
+                Member::Count => json::push_int(out, e.assignments.len() as i64),
+                Member::Entitlements => {
+                    out.push(b'[');
+                    for (j, a) in e.assignments.iter().enumerate() {
+                        if j > 0 {
+                            out.push(b',');
+                        }
+                        json::push_str(out, &a.entitlement);
+                    }
+                    out.push(b']');
+                }
+            }
+        }
+        out.push(b'}');
+    }
+}
+
 impl Serialize for ValuesWithAssignments<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
@@ -188,17 +251,7 @@ impl Serialize for ValuesWithAssignments<'_> {
                 s.collect_seq(self.0.iter().map(|a| a.entitlement.as_str()))
             }
         }
-        enum Member<'a> {
-            Map(&'a serde_json::Value),
-            Assignments,
-            Count,
-            Entitlements,
-        }
-        let typed = [("assignments", Member::Assignments), ("count", Member::Count), ("entitlements", Member::Entitlements)];
-        let mut members: Vec<(&str, Member<'_>)> =
-            e.values.iter().filter(|(k, _)| !typed.iter().any(|(t, _)| t == k)).map(|(k, v)| (k.as_str(), Member::Map(v))).collect();
-        members.extend(typed);
-        members.sort_by(|a, b| a.0.cmp(b.0));
+        let members = self.members();
         let mut m = s.serialize_map(Some(members.len()))?;
         for (key, member) in members {
             match member {
@@ -224,6 +277,38 @@ pub struct AssignmentEvidence {
     pub last_certified_by: Option<String>,
     pub privileged: bool,
     pub source: Option<crate::model::GrantSource>,
+}
+
+impl AssignmentEvidence {
+    /// Appends the assignment as JSON: what serialising it with `serde_json` gives.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"entitlement\":");
+        json::push_str(out, &self.entitlement);
+        if let Some(t) = &self.granted_at {
+            out.extend_from_slice(b",\"granted_at\":");
+            json::push_instant(out, t);
+        }
+        if let Some(by) = &self.granted_by {
+            out.extend_from_slice(b",\"granted_by\":");
+            json::push_str(out, by);
+        }
+        if let Some(t) = &self.last_certified_at {
+            out.extend_from_slice(b",\"last_certified_at\":");
+            json::push_instant(out, t);
+        }
+        if let Some(by) = &self.last_certified_by {
+            out.extend_from_slice(b",\"last_certified_by\":");
+            json::push_str(out, by);
+        }
+        if self.privileged {
+            out.extend_from_slice(b",\"privileged\":true");
+        }
+        if let Some(source) = &self.source {
+            out.extend_from_slice(b",\"source\":");
+            json::push_str(out, source.as_str());
+        }
+        out.push(b'}');
+    }
 }
 
 impl Serialize for AssignmentEvidence {
@@ -332,6 +417,11 @@ mod tests {
         let before = Evidence { values, ..Evidence::default() };
         let (typed_json, before_json) = (serde_json::to_string(&typed).expect("json"), serde_json::to_string(&before).expect("json"));
         assert_eq!(typed_json, before_json);
+        for e in [&typed, &before] {
+            let mut written = Vec::new();
+            e.values_with_assignments().write_json(&mut written);
+            assert_eq!(String::from_utf8(written).expect("utf-8"), serde_json::to_string(&before.values).expect("json"));
+        }
         assert_eq!(typed.all_values(), before.values);
         // Without typed assignments, the values are written as they are.
         let plain = Evidence { values: typed.values.clone(), ..Evidence::default() };

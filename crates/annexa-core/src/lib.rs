@@ -23,6 +23,7 @@ pub mod campaign;
 pub mod catalog;
 pub mod finding;
 pub mod graph;
+pub mod json;
 pub mod key;
 pub mod model;
 pub mod posture;

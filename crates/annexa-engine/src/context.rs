@@ -35,6 +35,8 @@ pub struct Context<'g> {
     /// Revocations decided in campaigns and not yet verified: the input of
     /// `revocation-not-fulfilled` (which runs only when they are given).
     pub revocations: Option<Vec<annexa_core::campaign::Revocation>>,
+    /// Records leave their file name and hash empty ([`crate::OwnRecords::records_by_import`]).
+    pub records_by_import: bool,
     imports: HashMap<i64, (&'g str, &'g str)>,
 }
 
@@ -72,6 +74,7 @@ impl<'g> Context<'g> {
             imports,
             ledger: None,
             revocations: None,
+            records_by_import: false,
         }
     }
 
@@ -119,7 +122,10 @@ impl<'g> Context<'g> {
     }
 
     pub fn source(&self, record: &str, key: String, origin: Origin) -> SourceRecord {
-        let (file, sha256) = self.imports.get(&origin.import_id).copied().unwrap_or(("", ""));
+        let (file, sha256) = match self.records_by_import {
+            true => ("", ""),
+            false => self.imports.get(&origin.import_id).copied().unwrap_or(("", "")),
+        };
         SourceRecord {
             record: record.to_string(),
             key,

@@ -36,6 +36,11 @@ pub struct OwnRecords {
     /// and the policies that did not compile, each reported as its check's error.
     pub policies: Vec<(crate::rego::Policy, serde_json::Value)>,
     pub policy_errors: Vec<crate::rego::PolicyError>,
+    /// Source records name their import and line only, their file name and hash left
+    /// empty: for a caller that keeps those once per import (the store does, and fills
+    /// them in when it reads a finding back), saving two strings on each of the millions
+    /// of records a first audit's findings rest on.
+    pub records_by_import: bool,
 }
 
 /// A `--check` id that no built-in check has.
@@ -137,6 +142,7 @@ pub fn audit_stream<T: Send>(
     let has_ledger = own.ledger.is_some();
     let has_revocations = own.revocations.is_some();
     ctx.ledger = own.ledger;
+    ctx.records_by_import = own.records_by_import;
     ctx.revocations = own.revocations;
     let mut jobs = builtin_jobs(config, selected, has_revocations, has_ledger);
     for (policy, parameters) in &own.policies {

@@ -88,14 +88,25 @@ pub struct FindingPage {
 }
 
 /// A finding's latest state, with its latest body (message, label, evidence), then its
-/// handling (`lifecycle.rs`).
+/// handling (`lifecycle.rs`). The body is in the finding's own row while it has only its
+/// first version, kept there by a run that appended it (`run.rs`, `append_rows`).
 fn finding_columns(days: &DueDays) -> String {
-    format!("f.id, f.check_id, v.packed, f.status, f.first_run, f.last_run, f.resolved_run, {}", handling_columns(days))
+    format!("f.id, f.check_id, COALESCE(f.packed, v.packed), f.status, f.first_run, f.last_run, f.resolved_run, {}", handling_columns(days))
 }
 const LATEST: &str = "findings f LEFT JOIN finding_versions v ON v.finding_id = f.id AND v.sha256 = f.version \
     LEFT JOIN finding_workflow w ON w.finding_id = f.id LEFT JOIN audit_runs o ON o.id = COALESCE(f.reopened_run, f.first_run)";
-/// The findings of a run as it reported them (see `listing`).
-const OF_RUN: &str = "run_findings rf JOIN finding_versions v ON v.finding_id = rf.finding_id AND v.sha256 = rf.version";
+/// The findings run `?` (three times) reported, as it reported them: each finding's latest
+/// change up to the run, unless it was its resolution, with that change's version; and the
+/// findings first reported by then that have not changed since (their first version still
+/// in their own row, `run.rs`, `append_rows`). Which of them the run reported is then a
+/// matter of the checks it ran (`listing`).
+const OF_RUN: &str = "(SELECT rf.finding_id AS finding_id, v.check_id AS check_id, v.severity_rank AS severity_rank, \
+    v.system AS system, v.subject_key AS subject_key, v.controls AS controls, v.packed AS packed \
+    FROM run_findings rf JOIN finding_versions v ON v.finding_id = rf.finding_id AND v.sha256 = rf.version \
+    WHERE rf.run_id <= ? AND rf.change <> 'resolved' \
+    AND rf.run_id = (SELECT MAX(x.run_id) FROM run_findings x WHERE x.finding_id = rf.finding_id AND x.run_id <= ?) \
+    UNION ALL SELECT i.id, i.check_id, i.severity_rank, i.system, i.subject_key, i.controls, i.packed \
+    FROM findings i WHERE i.packed IS NOT NULL AND i.first_run <= ?) v";
 
 impl Store {
     /// The most recent runs, newest first.
@@ -275,11 +286,21 @@ impl Store {
         mut each: impl FnMut(&str) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         let mut tx = self.conn.read_transaction()?;
-        tx.query_each(
-            "SELECT finding_id FROM run_findings WHERE run_id = ? AND change = ? ORDER BY finding_id",
-            &[run.into(), change.into()],
-            |r| each(r.req_text(0)?),
-        )?;
+        if change == "new" {
+            // With those whose first version is still in their own row (`OF_RUN`).
+            tx.query_each(
+                "SELECT finding_id FROM run_findings WHERE run_id = ? AND change = 'new' \
+                 UNION ALL SELECT id FROM findings WHERE first_run = ? AND packed IS NOT NULL ORDER BY 1",
+                &[run.into(), run.into()],
+                |r| each(r.req_text(0)?),
+            )?;
+        } else {
+            tx.query_each(
+                "SELECT finding_id FROM run_findings WHERE run_id = ? AND change = ? ORDER BY finding_id",
+                &[run.into(), change.into()],
+                |r| each(r.req_text(0)?),
+            )?;
+        }
         tx.commit()
     }
 
@@ -456,14 +477,8 @@ fn listing(filter: &FindingFilter, only_checks: Option<&[String]>) -> (&'static 
     let mut params: Vec<Param> = Vec::new();
     match (filter.run, filter.status) {
         (Some(run), _) => {
-            // Each finding's latest change up to the run, unless it was its resolution.
-            clauses.push(
-                "rf.run_id <= ? AND rf.change <> 'resolved' AND rf.run_id = \
-                 (SELECT MAX(x.run_id) FROM run_findings x WHERE x.finding_id = rf.finding_id AND x.run_id <= ?)"
-                    .into(),
-            );
-            params.push(Param::Int(run));
-            params.push(Param::Int(run));
+            // The run's place in `OF_RUN`, which comes before the `WHERE`.
+            params.extend([Param::Int(run), Param::Int(run), Param::Int(run)]);
         }
         (None, Some(s)) => {
             clauses.push("f.status = ?".into());

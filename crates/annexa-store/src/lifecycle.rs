@@ -466,14 +466,18 @@ pub(crate) fn reopen(tx: &mut Tx<'_>, run_id: i64, reopened: &[(String, String)]
 /// with a dismissal, which holds while they stay the same.
 fn rests_on(tx: &mut Tx<'_>, t: &Target) -> Result<String, StoreError> {
     let mut body = None;
-    tx.query_each(
+    // Its first version may still be in its own row (`run.rs`, `append_rows`).
+    for sql in [
+        "SELECT packed FROM findings WHERE id = ? AND version = ? AND packed IS NOT NULL",
         "SELECT packed FROM finding_versions WHERE finding_id = ? AND sha256 = ?",
-        &[t.id.as_str().into(), t.version.as_deref().unwrap_or_default().into()],
-        |r| {
-            body = r.opt_blob(0)?.map(<[u8]>::to_vec);
-            Ok(())
-        },
-    )?;
+    ] {
+        if body.is_none() {
+            tx.query_each(sql, &[t.id.as_str().into(), t.version.as_deref().unwrap_or_default().into()], |r| {
+                body = r.opt_blob(0)?.map(<[u8]>::to_vec);
+                Ok(())
+            })?;
+        }
+    }
     let body = body.ok_or_else(|| StoreError::Corrupt(format!("finding {} has no stored version", t.id)))?;
     let finding = crate::run::finding_of_body(&crate::run::unpack(&body)?)?;
     Ok(annexa_core::to_hex(&annexa_core::finding::records_fingerprint(&finding.evidence.records)))

@@ -38,6 +38,7 @@ const MIGRATIONS: &[(i64, &str, &str, Option<DataStep>)] = &[
     ),
     (24, "records-in-snapshots", include_str!("../migrations/0024_records_in_snapshots.sql"), None),
     (25, "snapshot-parts", include_str!("../migrations/0025_snapshot_parts.sql"), None),
+    (26, "first-versions-inline", include_str!("../migrations/0026_first_versions_inline.sql"), None),
 ];
 
 /// The highest schema version this build knows.

@@ -27,6 +27,8 @@ use std::sync::Arc;
 
 /// Findings written at a time.
 const BATCH: usize = 512;
+/// The schema version that lets a finding keep its first version in its own row.
+const FIRST_VERSIONS_INLINE: i64 = 26;
 /// Findings named in one ledger entry: the entry binds each by id and version.
 const LEDGER_BATCH: usize = 1_000;
 /// Below this many stored findings, a run on SQLite builds the findings' indexes, keys
@@ -197,6 +199,10 @@ pub struct RunWriter<'s> {
     /// updated, not appended, so they wait in `late` until the keys are back.
     stored: Option<std::collections::HashSet<Box<str>>>,
     late: Vec<(Prepared, Written, &'static str)>,
+    /// Whether the schema has the column a finding's first version can be kept in (all but
+    /// the tests' older ones): then a new finding appended by this run keeps it there
+    /// ([`append_rows`]), and a finding so kept is written out before it changes.
+    inline_column: bool,
     run_id: i64,
     actor: String,
     started_at: Instant,
@@ -234,6 +240,11 @@ impl Store {
         let first = stored_findings_below(self, DEFER_INDEXES_BELOW)?;
         let mut tx = if first { self.conn.bulk_transaction()? } else { self.conn.transaction()? };
         let deferred_indexes = defer_indexes(&mut tx, &["findings", "finding_versions", "run_findings"], DEFER_INDEXES_BELOW)?;
+        let mut inline_column = false;
+        tx.query_each("SELECT COUNT(*) FROM schema_migrations WHERE version = ?", &[FIRST_VERSIONS_INLINE.into()], |r| {
+            inline_column = r.req_int(0)? > 0;
+            Ok(())
+        })?;
         let mut stored = None;
         if !deferred_indexes.is_empty() {
             // Fewer than DEFER_INDEXES_BELOW: the ids fit in memory.
@@ -286,6 +297,7 @@ impl Store {
             deferred_indexes,
             stored,
             late: Vec::new(),
+            inline_column,
             run_id,
             actor: start.actor.to_string(),
             started_at: start.started_at,
@@ -579,9 +591,9 @@ impl RunWriter<'_> {
             // The keys are dropped: what is new appends, what was stored waits for them.
             let (late, fresh): (Vec<_>, Vec<_>) = written.into_iter().partition(|(p, _, _)| stored.contains(p.id.as_str()));
             self.late.extend(late);
-            append_rows(&mut self.tx, self.run_id, &fresh)?;
+            append_rows(&mut self.tx, self.run_id, &fresh, self.inline_column)?;
         } else {
-            write_keyed(&mut self.tx, self.run_id, &written)?;
+            write_keyed(&mut self.tx, self.run_id, &written, self.inline_column)?;
         }
         if self.opened.len() >= LEDGER_BATCH {
             self.log("findings-opened", false)?;
@@ -616,7 +628,7 @@ impl RunWriter<'_> {
         // The keys are back: findings stored before the run are updated through them.
         self.stored = None;
         let late = std::mem::take(&mut self.late);
-        write_keyed(&mut self.tx, self.run_id, &late)?;
+        write_keyed(&mut self.tx, self.run_id, &late, self.inline_column)?;
         self.log("findings-opened", true)?;
         self.log("findings-regraded", true)?;
         let ran: Vec<bool> = self.check_names.iter().map(|c| end.checks_run.contains(c)).collect();
@@ -631,6 +643,10 @@ impl RunWriter<'_> {
         resolved.sort();
         let run_id = self.run_id;
         for chunk in resolved.chunks(LEDGER_BATCH) {
+            if self.inline_column {
+                let ids: Vec<&str> = chunk.iter().map(|(id, _)| &**id).collect();
+                write_out_first_versions(&mut self.tx, &ids)?;
+            }
             self.tx.bulk_insert("run_findings", &["run_id", "finding_id", "change"], chunk, |(id, _), v| {
                 v.extend([Value::from(run_id), Value::from(&**id), "resolved".into()])
             })?;
@@ -737,7 +753,11 @@ impl RunWriter<'_> {
 
 /// Writes findings' rows where their keys decide: a new finding inserted, a stored one
 /// updated, a version stored once.
-fn write_keyed(tx: &mut Tx<'_>, run_id: i64, written: &[(Prepared, Written, &'static str)]) -> Result<(), StoreError> {
+fn write_keyed(tx: &mut Tx<'_>, run_id: i64, written: &[(Prepared, Written, &'static str)], inline_column: bool) -> Result<(), StoreError> {
+    if inline_column {
+        let ids: Vec<&str> = written.iter().map(|(p, _, _)| p.id.as_str()).collect();
+        write_out_first_versions(tx, &ids)?;
+    }
     tx.insert_rows(
         "findings",
         &FINDING_COLUMNS,
@@ -799,10 +819,68 @@ fn version_row<'v>(p: &'v Prepared, w: &'v Written, v: &mut Vec<Value<'v>>) {
 /// Writes new findings' rows at the ends of their tables, for a run whose keys are dropped
 /// ([`defer_indexes`]): none of them is stored yet, so none can conflict (a check that
 /// reported one id twice fails when the keys are built again).
-fn append_rows(tx: &mut Tx<'_>, run_id: i64, fresh: &[(Prepared, Written, &'static str)]) -> Result<(), StoreError> {
+///
+/// With `inline`, a new finding is one row: its first version's body rides in its
+/// `findings` row (`packed`), and that it was new in this run is its `first_run`, instead
+/// of a row in `finding_versions` and one in `run_findings`, each with its keys: a first
+/// audit is hundreds of thousands of new findings, and those rows and keys were a third of
+/// what storing it wrote and most of the indexes it built at the end. The first change to
+/// such a finding (a new version, its resolution) writes them out as they would have been
+/// ([`write_out_first_versions`]); readers take a finding's body from either place
+/// (`audit.rs`).
+fn append_rows(tx: &mut Tx<'_>, run_id: i64, fresh: &[(Prepared, Written, &'static str)], inline: bool) -> Result<(), StoreError> {
+    if inline {
+        return tx.bulk_insert("findings", &INLINE_FINDING_COLUMNS, fresh, |(p, w, _), v| {
+            finding_row(p, w, run_id, v);
+            v.push(Value::Blob(&w.packed));
+        });
+    }
     tx.bulk_insert("findings", &FINDING_COLUMNS, fresh, |(p, w, _), v| finding_row(p, w, run_id, v))?;
     tx.bulk_insert("finding_versions", &VERSION_COLUMNS, fresh, |(p, w, _), v| version_row(p, w, v))?;
     tx.bulk_insert("run_findings", &RUN_FINDING_COLUMNS, fresh, |row, v| run_finding_row(row, run_id, v))
+}
+
+/// [`FINDING_COLUMNS`] and the first version's packed body ([`append_rows`]).
+const INLINE_FINDING_COLUMNS: [&str; 12] = [
+    "id",
+    "check_id",
+    "severity_rank",
+    "system",
+    "subject_kind",
+    "subject_key",
+    "controls",
+    "version",
+    "first_run",
+    "last_run",
+    "status",
+    "packed",
+];
+
+/// Before a run changes any of the findings `ids` (a new version, its resolution): those
+/// whose first version is still in their own row ([`append_rows`]) get the rows they
+/// would have had, the version in `finding_versions` and their first run's report of it
+/// in `run_findings`, and their own copy goes. From then on they are stored as every
+/// other finding. Ids not stored, or stored in full already, are left as they are.
+fn write_out_first_versions(tx: &mut Tx<'_>, ids: &[&str]) -> Result<(), StoreError> {
+    for chunk in ids.chunks(500) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let params: Vec<Value<'_>> = chunk.iter().map(|id| Value::from(*id)).collect();
+        let inline = format!("FROM findings WHERE packed IS NOT NULL AND id IN ({marks})");
+        tx.execute(
+            &format!(
+                "INSERT INTO finding_versions (finding_id, sha256, check_id, severity_rank, system, subject_key, controls, packed) \
+                 SELECT id, version, check_id, severity_rank, system, subject_key, controls, packed {inline} \
+                 ON CONFLICT (finding_id, sha256) DO NOTHING"
+            ),
+            &params,
+        )?;
+        tx.execute(
+            &format!("INSERT INTO run_findings (run_id, finding_id, change, version) SELECT first_run, id, 'new', version {inline}"),
+            &params,
+        )?;
+        tx.execute(&format!("UPDATE findings SET packed = NULL WHERE packed IS NOT NULL AND id IN ({marks})"), &params)?;
+    }
+    Ok(())
 }
 
 /// The canonical JSON of a ledger entry's data naming a run's findings, from their items

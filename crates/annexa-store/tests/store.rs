@@ -879,3 +879,88 @@ fn overdue_counts_findings_past_their_own_or_their_severitys_due_date() {
         assert_eq!(none.total, 2, "{url}: without due periods only their own due dates count");
     }
 }
+
+/// A new finding is stored as one row, its first version inside it, until a run changes
+/// it: then it gets the rows every finding has (its versions, its runs' reports). Either
+/// way each run's report reads back as that run made it: listed, its new and resolved
+/// ids, and what a dismissal rests on.
+#[test]
+fn a_new_finding_is_one_row_until_a_run_changes_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for url in annexa_store::testing::fresh_databases(dir.path()) {
+        let mut store = Store::open(&url).expect("open");
+        let both = vec!["dormant-account".to_string(), "mfa-missing".to_string()];
+        let dormant = |key: &str| finding("dormant-account", &format!("corp/{key}"));
+        let first = vec![
+            dormant("åsa.berg@example.com"),
+            dormant("ops/ärzte"),
+            dormant("c"),
+            dormant("d"),
+            finding("mfa-missing", "corp/åsa.berg@example.com"),
+        ];
+        store.record_run(&run(&both, &first)).expect("run 1");
+        let rows = |sql: &str| -> Option<i64> {
+            let path = url.strip_prefix("sqlite://")?;
+            Some(rusqlite::Connection::open(path).expect("sqlite").query_row(sql, [], |r| r.get(0)).expect("count"))
+        };
+        if let Some(versions) = rows("SELECT COUNT(*) FROM finding_versions") {
+            assert_eq!(versions, 0, "a first audit writes one row per finding");
+            assert_eq!(rows("SELECT COUNT(*) FROM run_findings"), Some(0));
+            assert_eq!(rows("SELECT COUNT(*) FROM findings WHERE packed IS NOT NULL"), Some(5));
+        }
+        // Dismissed while its first version is inline: what it rests on is read from there.
+        let dismiss = annexa_store::lifecycle::Triage::Dismiss { reason: "a test account".into() };
+        store.triage(&[first[3].id.clone()], &dismiss, &[None; 5], "lead", at("2026-01-03T00:00:00Z")).expect("dismiss");
+
+        // Run 2 changes the first, no longer sees the second, sees a new one.
+        let mut second = vec![first[0].clone(), first[2].clone(), first[3].clone(), first[4].clone(), dormant("e")];
+        second[0].message = "changed".into();
+        let out = store.record_run(&run(&both, &second)).expect("run 2");
+        assert_eq!((out.new, out.still_open, out.changed, out.resolved, out.suppressed), (1, 4, 1, 1, 1), "{url}");
+        // Run 3 runs one check only, and no longer sees the third.
+        let only = vec!["dormant-account".to_string()];
+        let third = vec![second[0].clone(), second[2].clone(), second[4].clone()];
+        let out = store.record_run(&run(&only, &third)).expect("run 3");
+        assert_eq!((out.new, out.still_open, out.resolved, out.suppressed), (0, 3, 1, 1), "{url}");
+
+        let reported = |store: &mut Store, run: i64| -> Vec<(String, String)> {
+            let mut all = store.findings(&FindingFilter { run: Some(run), ..Default::default() }).expect("run");
+            all.sort_by(|a, b| a.finding.id.cmp(&b.finding.id));
+            all.into_iter().map(|s| (s.finding.id, s.finding.message)).collect()
+        };
+        let expect = |fs: &[Finding]| -> Vec<(String, String)> {
+            let mut v: Vec<(String, String)> = fs.iter().map(|f| (f.id.clone(), f.message.clone())).collect();
+            v.sort();
+            v
+        };
+        assert_eq!(reported(&mut store, 1), expect(&first), "{url}: run 1 as it reported");
+        assert_eq!(reported(&mut store, 2), expect(&second), "{url}: run 2 as it reported");
+        assert_eq!(reported(&mut store, 3), expect(&third), "{url}: run 3, the latest");
+        let page = store.findings_page(&FindingFilter {
+            run: Some(1),
+            system: Some("corp".into()),
+            limit: Some(2),
+            offset: 1,
+            ..Default::default()
+        });
+        let page = page.expect("page");
+        assert_eq!((page.total, page.findings.len()), (5, 2), "{url}: filtered and paged alike");
+        let ids = |store: &mut Store, run: i64, change: &str| {
+            let mut ids = Vec::new();
+            store.run_finding_ids(run, change, |id| Ok(ids.push(id.to_string()))).expect("ids");
+            ids
+        };
+        let mut all_first: Vec<String> = first.iter().map(|f| f.id.clone()).collect();
+        all_first.sort();
+        assert_eq!(ids(&mut store, 1, "new"), all_first, "{url}");
+        assert_eq!(ids(&mut store, 2, "new"), [second[4].id.clone()], "{url}");
+        assert_eq!(ids(&mut store, 2, "resolved"), [first[1].id.clone()], "{url}");
+        assert_eq!(ids(&mut store, 3, "resolved"), [first[2].id.clone()], "{url}");
+        assert!(ids(&mut store, 3, "new").is_empty(), "{url}");
+        // Written out when changed or resolved; the rest stays one row each.
+        if let Some(versions) = rows("SELECT COUNT(*) FROM finding_versions") {
+            assert_eq!(versions, 4, "the changed one's two versions, the two resolved ones' one each");
+            assert_eq!(rows("SELECT COUNT(*) FROM findings WHERE packed IS NOT NULL"), Some(3));
+        }
+    }
+}

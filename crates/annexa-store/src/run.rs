@@ -12,7 +12,9 @@
 //! findings, findings whose version changed, and resolved ones (`run_findings`); an unchanged finding costs nothing, and what run N
 //! reported is, for each finding, its latest change up to N (if not a resolution) among
 //! the checks N ran. A daily audit of an organisation with many open findings therefore
-//! grows the database by what changed that day.
+//! grows the database by what changed that day. A finding new in a run whose keys are
+//! dropped (a first audit) is written as one row only, its first version inside it, until a
+//! run changes it ([`append_rows`]).
 
 use crate::db::{Tx, Value};
 use crate::lifecycle::Suppression;

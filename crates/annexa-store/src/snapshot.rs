@@ -602,34 +602,49 @@ impl<'b> Reader<'b> {
 /// Reads one record; `None` when its system is not kept.
 type Get<T> = fn(&mut Reader<'_>, i64, Keep<'_>) -> Result<Option<T>, StoreError>;
 
-/// Chunks decoded at once. Their records are then moved into place and their buffers
-/// freed, to be reused by the next wave: decoding every chunk of a section at once held
-/// all its records twice, and at 1,000,000 people the kernel zeroed 1.5 GB of fresh memory
-/// for chunks of assignments that were copied once and given back (BENCHMARKS.md).
-const WAVE: usize = 8;
+/// Chunks a decoding thread may have ready ahead of the thread that takes them: what bounds
+/// the memory a decode holds twice (a chunk decoded, not yet moved into place). Decoding
+/// every chunk of a section at once held all its records twice, and at 1,000,000 people the
+/// kernel zeroed 1.5 GB of fresh memory for chunks of assignments that were copied once and
+/// given back (BENCHMARKS.md).
+const AHEAD: usize = 2;
 
-/// Runs `work` on every item, spread over the cores (items dealt round-robin), and returns
-/// the results in item order. A thread that dies yields an error, never a missing result.
-fn on_every_core<I: Sync, T: Send>(items: &[I], work: impl Fn(&I) -> Result<T, StoreError> + Sync) -> Vec<Result<T, StoreError>> {
+/// Runs `work` on every item on the cores (items dealt round-robin to one thread each),
+/// while this thread hands each result to `take` in item order as it comes: moving one
+/// chunk's records into place overlaps decoding the next ones (decoded in waves, each
+/// wave's moving left the cores idle for a third of the time). Stops at the first error,
+/// `take`'s or a result's. A thread that dies yields an error, never a missing result.
+fn on_every_core<I: Sync, T: Send>(
+    items: &[I],
+    work: impl Fn(&I) -> Result<T, StoreError> + Sync,
+    mut take: impl FnMut(T) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(items.len());
     if threads <= 1 {
-        return items.iter().map(work).collect();
+        return items.iter().try_for_each(|i| take(work(i)?));
     }
-    let mut slots: Vec<Option<Result<T, StoreError>>> = (0..items.len()).map(|_| None).collect();
     std::thread::scope(|scope| {
         let work = &work;
-        let handles: Vec<_> = (0..threads)
-            .map(|t| scope.spawn(move || (t..items.len()).step_by(threads).map(|i| (i, work(&items[i]))).collect::<Vec<_>>()))
+        let ready: Vec<std::sync::mpsc::Receiver<Result<T, StoreError>>> = (0..threads)
+            .map(|t| {
+                let (send, ready) = std::sync::mpsc::sync_channel(AHEAD);
+                scope.spawn(move || {
+                    for i in (t..items.len()).step_by(threads) {
+                        // Refused when the taker stopped: nothing more is wanted.
+                        if send.send(work(&items[i])).is_err() {
+                            break;
+                        }
+                    }
+                });
+                ready
+            })
             .collect();
-        for h in handles {
-            if let Ok(done) = h.join() {
-                for (i, result) in done {
-                    slots[i] = Some(result);
-                }
-            }
+        for i in 0..items.len() {
+            let result = ready[i % threads].recv().unwrap_or_else(|_| Err(corrupt("a decoding thread failed")));
+            take(result?)?;
         }
-    });
-    slots.into_iter().map(|s| s.unwrap_or_else(|| Err(corrupt("a decoding thread failed")))).collect()
+        Ok(())
+    })
 }
 
 /// Reads a chunked section into `into`, decoding its chunks on every core when there are
@@ -663,12 +678,10 @@ fn section<T: Send>(r: &mut Reader<'_>, import_id: i64, keep: Keep<'_>, get: Get
         Ok(out)
     };
     into.reserve(count);
-    for wave in parts.chunks(WAVE) {
-        for part in on_every_core(wave, decode) {
-            into.extend(part?);
-        }
-    }
-    Ok(())
+    on_every_core(&parts, decode, |part| {
+        into.extend(part);
+        Ok(())
+    })
 }
 
 fn get_person(r: &mut Reader<'_>, import_id: i64, _: Keep<'_>) -> Result<Option<Person>, StoreError> {
@@ -980,18 +993,15 @@ pub fn decode_grants(p: &Pending<'_>, keep: Keep<'_>, resolver: &mut Resolver<'_
         }
         Ok((grants, unattached, missing))
     };
-    for wave in chunks.chunks(WAVE) {
-        for part in on_every_core(wave, decode) {
-            let (mut grants, unattached, missing) = part?;
-            for (at, system, name) in missing {
-                let origin = grants[at].origin;
-                grants[at].entitlement = added.entitlement(entitlements, system, name, origin);
-            }
-            *all_unattached += unattached;
-            all.extend(grants);
+    on_every_core(&chunks, decode, |(mut grants, unattached, missing)| {
+        for (at, system, name) in missing {
+            let origin = grants[at].origin;
+            grants[at].entitlement = added.entitlement(entitlements, system, name, origin);
         }
-    }
-    Ok(())
+        *all_unattached += unattached;
+        all.extend(grants);
+        Ok(())
+    })
 }
 
 /// Decodes one snapshot on its own into `g` (its assignments resolved against its own
@@ -1199,12 +1209,13 @@ mod tests {
         assert_eq!(g.accounts, accounts);
     }
 
-    /// More chunks than one wave decodes at once: every grant in its place, in file order,
-    /// and an entitlement that only assignments name added once, whichever wave names it.
+    /// Many more chunks than the decoding threads hold ahead: every grant in its place, in
+    /// file order, and an entitlement that only assignments name added once, whichever
+    /// chunk names it.
     #[test]
-    fn assignments_over_many_waves_decode_in_order() {
+    fn assignments_over_many_chunks_decode_in_order() {
         let (_, accounts, _, _, _) = records();
-        let n = (WAVE + 2) * CHUNK + 17;
+        let n = (4 * AHEAD + 5) * CHUNK + 17;
         let assignments: Vec<Assignment> = (0..n)
             .map(|i| Assignment {
                 system: "aws".into(),

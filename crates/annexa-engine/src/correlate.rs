@@ -61,23 +61,26 @@ enum Part<'p> {
     EmployeeId,
 }
 
-impl<'p> Rule<'p> {
-    const PLACEHOLDERS: [(&'static str, fn() -> Part<'static>); 4] =
-        [("{given}", || Part::Given), ("{family}", || Part::Family), ("{g}", || Part::Initial), ("{employee_id}", || Part::EmployeeId)];
+/// The placeholder `at` begins with, and its length.
+fn placeholder(at: &str) -> Option<(Part<'static>, usize)> {
+    let known = [("{given}", Part::Given), ("{family}", Part::Family), ("{g}", Part::Initial), ("{employee_id}", Part::EmployeeId)];
+    known.into_iter().find(|(name, _)| at.starts_with(name)).map(|(name, part)| (part, name.len()))
+}
 
+impl<'p> Rule<'p> {
     fn parse(pattern: &'p str) -> Rule<'p> {
         let mut parts = Vec::new();
         let mut rest = pattern;
         let mut text = 0;
         while text < rest.len() {
             let at = &rest[text..];
-            match Self::PLACEHOLDERS.iter().find(|(name, _)| at.starts_with(name)) {
-                Some((name, part)) => {
+            match placeholder(at) {
+                Some((part, len)) => {
                     if text > 0 {
                         parts.push(Part::Text(&rest[..text]));
                     }
-                    parts.push(part());
-                    rest = &at[name.len()..];
+                    parts.push(part);
+                    rest = &at[len..];
                     text = 0;
                 }
                 // Placeholders begin with an ASCII '{': step over whole characters.

@@ -202,8 +202,8 @@ pub struct RunWriter<'s> {
     stored: Option<std::collections::HashSet<Box<str>>>,
     late: Vec<(Prepared, Written, &'static str)>,
     /// Whether the schema has the column a finding's first version can be kept in (all but
-    /// the tests' older ones): then a new finding appended by this run keeps it there
-    /// ([`append_rows`]), and a finding so kept is written out before it changes.
+    /// the tests' older ones), on SQLite: then a new finding appended by this run keeps it
+    /// there ([`append_rows`]), and a finding so kept is written out before it changes.
     inline_column: bool,
     run_id: i64,
     actor: String,
@@ -242,11 +242,15 @@ impl Store {
         let first = stored_findings_below(self, DEFER_INDEXES_BELOW)?;
         let mut tx = if first { self.conn.bulk_transaction()? } else { self.conn.transaction()? };
         let deferred_indexes = defer_indexes(&mut tx, &["findings", "finding_versions", "run_findings"], DEFER_INDEXES_BELOW)?;
+        // Only a first audit on SQLite appends (`defer_indexes`), so only SQLite can hold
+        // findings kept in one row: PostgreSQL has nothing to write out before a change.
         let mut inline_column = false;
-        tx.query_each("SELECT COUNT(*) FROM schema_migrations WHERE version = ?", &[FIRST_VERSIONS_INLINE.into()], |r| {
-            inline_column = r.req_int(0)? > 0;
-            Ok(())
-        })?;
+        if matches!(tx, Tx::Sqlite(_)) {
+            tx.query_each("SELECT COUNT(*) FROM schema_migrations WHERE version = ?", &[FIRST_VERSIONS_INLINE.into()], |r| {
+                inline_column = r.req_int(0)? > 0;
+                Ok(())
+            })?;
+        }
         let mut stored = None;
         if !deferred_indexes.is_empty() {
             // Fewer than DEFER_INDEXES_BELOW: the ids fit in memory.

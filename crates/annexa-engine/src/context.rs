@@ -121,13 +121,13 @@ impl<'g> Context<'g> {
         self.graph.import(origin.import_id).map(|i| i.kind.as_str())
     }
 
-    pub fn source(&self, record: &str, key: String, origin: Origin) -> SourceRecord {
+    pub fn source(&self, record: &'static str, key: String, origin: Origin) -> SourceRecord {
         let (file, sha256) = match self.records_by_import {
             true => ("", ""),
             false => self.imports.get(&origin.import_id).copied().unwrap_or(("", "")),
         };
         SourceRecord {
-            record: record.to_string(),
+            record: record.into(),
             key,
             import_id: origin.import_id,
             file: file.to_string(),

@@ -432,7 +432,7 @@ fn sod_conflict() {
     let s2 = f.iter().find(|f| f.subject.key == "S2#P2P-1").expect("S2 finding");
     assert_eq!(s2.subject.kind, SubjectKind::Person);
     assert_eq!(s2.evidence.values["mitigation"], "monthly payment review");
-    let records: Vec<(&str, &str)> = s2.evidence.records.iter().map(|r| (r.record.as_str(), r.key.as_str())).collect();
+    let records: Vec<(&str, &str)> = s2.evidence.records.iter().map(|r| (&*r.record, r.key.as_str())).collect();
     assert_eq!(records, [("person", "S2"), ("assignment", "erp/s2/Vendor-Master"), ("assignment", "erp/s2-adm/AP-Approver")]);
     // Without rules there is nothing to judge by: the check says so.
     assert_eq!(
@@ -552,7 +552,7 @@ fn admin_not_separated() {
     expect(&g, cfg, AS_OF, "admin-not-separated", &[alee, ("erp/e2", "holds privileged erp:GL-ADMIN")]);
 
     let f = findings(&g, "", AS_OF, "admin-not-separated");
-    let records: Vec<(&str, &str)> = f[0].evidence.records.iter().map(|r| (r.record.as_str(), r.key.as_str())).collect();
+    let records: Vec<(&str, &str)> = f[0].evidence.records.iter().map(|r| (&*r.record, r.key.as_str())).collect();
     assert_eq!(records, [("account", "ad/alee"), ("assignment", "ad/alee/Domain Admins")]);
 }
 
@@ -737,7 +737,7 @@ fn unexplained_access() {
         .unwrap_or_default();
     assert_eq!(f[0].subject.key, "ad/e1");
     assert_eq!(why, [("Legacy", "manual"), ("Mystery", "unknown"), ("Payroll", "request")]);
-    assert_eq!(f[0].evidence.records.last().map(|r| r.record.as_str()), Some("person"), "the person's record too");
+    assert_eq!(f[0].evidence.records.last().map(|r| &*r.record), Some("person"), "the person's record too");
     // Without birthright rules there is no role model to judge by: the check says so once
     // instead of reporting every assignment.
     assert_eq!(not_evaluated(&g, "", AS_OF, "unexplained-access").as_deref(), Some(NO_ROLE_MODEL));
@@ -1106,7 +1106,7 @@ fn evidence_carries_the_source_record_parameters_and_time() {
 
     let f = find("dormant-account", "ad/ghost");
     let record = SourceRecord {
-        record: "account".to_string(),
+        record: "account".into(),
         key: "ad/ghost".to_string(),
         import_id: ACCOUNTS,
         file: "accounts.csv".to_string(),
@@ -1132,7 +1132,7 @@ fn evidence_carries_the_source_record_parameters_and_time() {
     // A leaver finding rests on the HR row and the account row.
     let f = find("leaver-access", "ad/lver");
     let records: Vec<(&str, &str, &str, u32)> =
-        f.evidence.records.iter().map(|r| (r.record.as_str(), r.key.as_str(), r.file.as_str(), r.line)).collect();
+        f.evidence.records.iter().map(|r| (&*r.record, r.key.as_str(), r.file.as_str(), r.line)).collect();
     let account_line = g.0.accounts.iter().find(|a| a.key() == "ad/lver").expect("lver").origin.line;
     assert_eq!(records, [("person", "T1", "hr.csv", 17), ("account", "ad/lver", "accounts.csv", account_line)]);
     assert_eq!(f.evidence.records[0].sha256, sha_of(HR));

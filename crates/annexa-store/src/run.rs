@@ -998,7 +998,7 @@ fn body_by_serde(f: &Finding) -> String {
         controls: &f.controls,
         message: &f.message,
         evidence: Evidence {
-            records: f.evidence.records.iter().map(|r| (r.record.as_str(), r.key.as_str(), r.import_id, r.line)).collect(),
+            records: f.evidence.records.iter().map(|r| (&*r.record, r.key.as_str(), r.import_id, r.line)).collect(),
             values: f.evidence.values_with_assignments(),
         },
     };
@@ -1231,9 +1231,14 @@ pub(crate) fn finding_of_body(body: &str) -> Result<Finding, StoreError> {
         .records
         .into_iter()
         .map(|r| match r {
-            Record::Short(record, key, import_id, line) => {
-                annexa_core::finding::SourceRecord { record, key, import_id, file: String::new(), sha256: String::new(), line }
-            }
+            Record::Short(record, key, import_id, line) => annexa_core::finding::SourceRecord {
+                record: record.into(),
+                key,
+                import_id,
+                file: String::new(),
+                sha256: String::new(),
+                line,
+            },
             Record::Whole(r) => r,
         })
         .collect();
@@ -1360,7 +1365,7 @@ mod tests {
         use annexa_core::model::GrantSource;
         let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&chrono::Utc)).expect("instant");
         let record = |record: &str, key: &str, import_id: i64, line: u32| SourceRecord {
-            record: record.into(),
+            record: record.to_string().into(),
             key: key.into(),
             import_id,
             file: "ignored.csv".into(),

@@ -99,13 +99,16 @@ pub fn sod_conflict(ctx: &Context<'_>, sod: &Sod, f: &mut FindingBuilder<'_>) {
 /// Accounts holding assignments whose last certification (or grant) is older than their
 /// interval: one finding per account (the review of that account's access), listing them.
 pub fn certification_overdue(ctx: &Context<'_>, p: &CertificationOverdue, f: &mut FindingBuilder<'_>) {
+    // Reused from account to account: a first audit finds an overdue assignment on nearly
+    // every account.
+    let mut overdue: Vec<(usize, annexa_core::time::Instant, bool, bool)> = Vec::new();
     for (a, account) in ctx.graph.accounts.iter().enumerate() {
         if !account.is_enabled() {
             continue;
         }
         // What is overdue first; a message per assignment only when it is the account's one
         // (an account's summary names them), since a first audit finds millions.
-        let mut overdue: Vec<(usize, annexa_core::time::Instant, bool, bool)> = Vec::new();
+        overdue.clear();
         for s in ctx.grants_of(a) {
             let x = &ctx.graph.grants[s];
             let privileged = ctx.privileged(s);
@@ -118,8 +121,8 @@ pub fn certification_overdue(ctx: &Context<'_>, p: &CertificationOverdue, f: &mu
             }
         }
         let single = overdue.len() == 1;
-        let overdue: Vec<Held> = overdue
-            .into_iter()
+        let held: Vec<Held> = overdue
+            .drain(..)
             .map(|(s, date, certified, privileged)| {
                 let x = &ctx.graph.grants[s];
                 let entitlement = ctx.entitlement_of(s);
@@ -169,7 +172,7 @@ pub fn certification_overdue(ctx: &Context<'_>, p: &CertificationOverdue, f: &mu
             ctx,
             f,
             a,
-            overdue,
+            held,
             |held, names| {
                 // The oldest date an overdue assignment was certified or granted.
                 let dates = held.iter().filter_map(|h| h.detail.last_certified_at.or(h.detail.granted_at));

@@ -207,7 +207,13 @@ pub(super) async fn one(
     let records = all
         .iter()
         .take(RECORDS_SHOWN)
-        .map(|r| RecordRow { record: r.record.clone(), key: r.key.clone(), file: r.file.clone(), line: r.line, sha256: r.sha256.clone() })
+        .map(|r| RecordRow {
+            record: r.record.to_string(),
+            key: r.key.clone(),
+            file: r.file.clone(),
+            line: r.line,
+            sha256: r.sha256.clone(),
+        })
         .collect();
     let may_triage = matches!(p.role, Some(Role::Admin | Role::ComplianceManager))
         || (p.role == Some(Role::SystemOwner) && system.is_some() && system == p.system);

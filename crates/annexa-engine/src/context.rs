@@ -188,6 +188,32 @@ pub struct FindingBuilder<'c> {
     pub out: Emitter<'c>,
     /// Why the check could not judge, when its configuration is missing.
     pub not_evaluated: Option<String>,
+    /// The part of the check's subjects this run of it covers (all of them but for a check
+    /// run in parts: [`Part`]).
+    pub part: Part,
+}
+
+/// Which part of a check's subjects one run of it covers. A check that finds something on
+/// nearly every account of a first audit (certification-overdue: millions of findings at
+/// 1,000,000 people) runs in several parts over consecutive accounts, each on whichever
+/// core is free, so that the findings are found and prepared for the store on one core
+/// (their memory written, read and freed where it is warm) while the other does the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Part {
+    pub index: usize,
+    pub of: usize,
+}
+
+impl Part {
+    /// All of the subjects.
+    pub const WHOLE: Part = Part { index: 0, of: 1 };
+
+    /// This part of `0..len`: the parts are consecutive and each index is in exactly one.
+    pub fn range(self, len: usize) -> std::ops::Range<usize> {
+        let of = self.of.max(1) as u128;
+        let at = |i: usize| (len as u128 * (i as u128).min(of) / of) as usize;
+        at(self.index)..at(self.index + 1)
+    }
 }
 
 /// Where a check's findings go: a batch at a time, to whoever consumes them.
@@ -334,5 +360,30 @@ impl AccessIndex {
         let patterns = EntitlementPatterns::new(&config.privileged.entitlements);
         let privileged = graph.entitlements.iter().map(|e| e.privileged || patterns.any(&e.system, &e.name)).collect();
         AccessIndex { privileged, order, start }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Part;
+
+    /// The parts of any length are consecutive, cover it, and hold each index once, also
+    /// when there are more parts than indexes.
+    #[test]
+    fn parts_cover_every_index_once() {
+        for len in [0, 1, 2, 7, 8, 9, 1_000_003] {
+            for of in [1, 2, 3, 8, 16] {
+                let mut next = 0;
+                for index in 0..of {
+                    let r = Part { index, of }.range(len);
+                    assert_eq!(r.start, next, "len {len}, part {index} of {of}");
+                    assert!(r.end >= r.start);
+                    next = r.end;
+                }
+                assert_eq!(next, len, "len {len} in {of} parts");
+            }
+        }
+        assert_eq!(Part::WHOLE.range(5), 0..5);
+        assert_eq!(Part { index: 9, of: 8 }.range(5), 5..5, "a part past the last is empty");
     }
 }

@@ -664,6 +664,34 @@ fn a_finding_over_many_assignments_names_a_few() {
     assert_eq!(f.evidence.all_values()["entitlements"].as_array().map(Vec::len), Some(40));
 }
 
+/// certification-overdue runs in parts over consecutive accounts (a core each): every
+/// account with overdue access still gets exactly one finding, those at the edges of the
+/// parts too, whatever the number of accounts.
+#[test]
+fn a_check_run_in_parts_reports_each_account_once() {
+    for n in [1, 7, 8, 9, 37] {
+        let mut g = graph();
+        let mut want = Vec::new();
+        for i in 0..n {
+            let id = match i % 3 {
+                0 => format!("åsa.berg{i}@example.com"),
+                1 => format!("CORP\\jdoe{i}"),
+                _ => format!("user{i}"),
+            };
+            let disabled = i % 5 == 4;
+            g = g.with(if disabled { account("app", &id).disabled() } else { account("app", &id) });
+            g = g.with(assignment("app", &id, "team/ops").granted(ago(800))).with(assignment("app", &id, "Zoë's").granted(ago(900)));
+            if !disabled {
+                want.push(annexa_core::key::join(&["app", &id]));
+            }
+        }
+        let mut got: Vec<String> = findings(&g, "", AS_OF, "certification-overdue").into_iter().map(|f| f.subject.key).collect();
+        got.sort();
+        want.sort();
+        assert_eq!(got, want, "{n} accounts");
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // unexplained-access
 

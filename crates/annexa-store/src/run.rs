@@ -148,7 +148,10 @@ struct Written {
 impl Preparer {
     /// Bodies, versions and (for what will be written) packed bodies of `findings`.
     pub fn prepare(&self, findings: Vec<Finding>) -> Result<Vec<Prepared>, StoreError> {
-        let mut packer = None;
+        PACKER.with_borrow_mut(|packer| self.prepare_with(findings, packer))
+    }
+
+    fn prepare_with(&self, findings: Vec<Finding>, packer: &mut Option<Packer>) -> Result<Vec<Prepared>, StoreError> {
         let mut out = Vec::with_capacity(findings.len());
         for f in findings {
             let body = body_of(&f);
@@ -157,7 +160,7 @@ impl Preparer {
             let write = if unchanged {
                 None
             } else {
-                let packer = match &mut packer {
+                let packer = match packer {
                     Some(p) => p,
                     None => packer.insert(Packer::new()?),
                 };
@@ -1038,6 +1041,12 @@ fn decoder_dictionary() -> &'static zstd::dict::DecoderDictionary<'static> {
 
 /// Packs bodies, reusing one compression context.
 pub(crate) struct Packer(zstd::bulk::Compressor<'static>);
+
+thread_local! {
+    /// The packer of each thread that prepares findings, made at its first new finding and
+    /// kept: a context made per batch of 256 allocated and cleared its tables each time.
+    static PACKER: std::cell::RefCell<Option<Packer>> = const { std::cell::RefCell::new(None) };
+}
 
 impl Packer {
     pub(crate) fn new() -> Result<Packer, StoreError> {

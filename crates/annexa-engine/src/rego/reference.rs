@@ -97,6 +97,7 @@ pub fn compare(ctx: &Context<'_>, config: &Config, checks: &[&str]) -> Vec<Compa
                 as_of: ctx.as_of,
                 out: crate::context::Emitter::new(&send),
                 not_evaluated: None,
+                part: crate::context::Part::WHOLE,
             };
             super::run(ctx, policy, &serde_json::Value::Object(native.parameters.clone()), &mut builder);
             builder.out.flush();

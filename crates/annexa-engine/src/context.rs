@@ -224,8 +224,10 @@ pub struct Emitter<'c> {
     stopped: bool,
 }
 
-/// Findings handed on at a time: enough to amortise the hand-over, few enough to stay small.
-const BATCH: usize = 256;
+/// Findings handed on at a time: enough to amortise the hand-over, few enough that a batch
+/// is still in the core's own cache when it is prepared for the store, right after it was
+/// built (256 at a time, the first had left it: a first audit prepared 4 % slower).
+const BATCH: usize = 64;
 
 impl<'c> Emitter<'c> {
     /// An emitter handing batches to `send`, which says whether to go on.

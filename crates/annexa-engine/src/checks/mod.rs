@@ -384,7 +384,8 @@ fn execute<T: Send>(
     use std::sync::{mpsc, Mutex};
     let next = AtomicUsize::new(0);
     let reasons: Vec<Mutex<Option<String>>> = jobs.iter().map(|_| Mutex::new(None)).collect();
-    let (prepared_tx, prepared_rx) = mpsc::sync_channel::<T>(8);
+    // As many findings in flight as before batches were made smaller: 32 of 64.
+    let (prepared_tx, prepared_rx) = mpsc::sync_channel::<T>(32);
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let threads = cores.min(jobs.len()).max(1);
     std::thread::scope(|s| {

@@ -390,7 +390,7 @@ impl App {
                 RequirementStatus { requirement, result, controls }
             })
             .collect();
-        out.sort_by(|a, b| natural(&a.requirement).cmp(&natural(&b.requirement)));
+        out.sort_by_key(|a| natural(&a.requirement));
         Ok(out)
     }
 }

@@ -85,8 +85,7 @@ fn line(out: &mut String, attr: &str, value: &[u8]) {
 pub fn read_as_ldif(source: &LdapSource) -> Result<(String, u64), LdapError> {
     let err = |message: String| LdapError::Server { url: source.url.clone(), message };
     let mut ldap = open(source)?;
-    let adapters: Vec<Box<dyn Adapter<_, _>>> =
-        vec![Box::new(EntriesOnly::new()), Box::new(PagedResults::new(source.page_size.max(1)))];
+    let adapters: Vec<Box<dyn Adapter<_, _>>> = vec![Box::new(EntriesOnly::new()), Box::new(PagedResults::new(source.page_size.max(1)))];
     let mut search = ldap
         .streaming_search_with(adapters, &source.base_dn, Scope::Subtree, &source.filter, vec!["*", "+"])
         .map_err(|e| err(format!("search failed: {e}")))?;
@@ -99,7 +98,7 @@ pub fn read_as_ldif(source: &LdapSource) -> Result<(String, u64), LdapError> {
         let mut attrs: Vec<(&String, Vec<&[u8]>)> =
             entry.attrs.iter().map(|(k, vs)| (k, vs.iter().map(|v| v.as_bytes()).collect())).collect();
         attrs.extend(entry.bin_attrs.iter().map(|(k, vs)| (k, vs.iter().map(Vec::as_slice).collect())));
-        attrs.sort_by(|a, b| a.0.to_lowercase().cmp(&b.0.to_lowercase()));
+        attrs.sort_by_key(|a| a.0.to_lowercase());
         for (attr, values) in attrs {
             for v in values {
                 line(&mut text, attr, v);
@@ -279,11 +278,8 @@ impl LdapWriter {
         let cn = format!("{} {}", a.given_name, a.family_name).trim().to_string();
         let ad = self.target.disable == DisableBy::UserAccountControl;
         let dn = if ad { format!("CN={},{parent_dn}", cn.replace(',', "\\,")) } else { format!("uid={},{parent_dn}", a.login) };
-        let mut attrs: Vec<(&str, std::collections::HashSet<&str>)> = vec![
-            ("cn", [cn.as_str()].into()),
-            ("sn", [a.family_name.as_str()].into()),
-            ("givenName", [a.given_name.as_str()].into()),
-        ];
+        let mut attrs: Vec<(&str, std::collections::HashSet<&str>)> =
+            vec![("cn", [cn.as_str()].into()), ("sn", [a.family_name.as_str()].into()), ("givenName", [a.given_name.as_str()].into())];
         if ad {
             attrs.push(("objectClass", ["top", "person", "organizationalPerson", "user"].into()));
             attrs.push(("sAMAccountName", [a.login.as_str()].into()));

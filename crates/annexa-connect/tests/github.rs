@@ -63,7 +63,7 @@ fn user(i: usize) -> String {
     format!(
         r#"{{"login":"user-{i}","id":{},"node_id":"U_{i}","type":"{}","site_admin":{},"url":"https://api.github.com/users/user-{i}"}}"#,
         1_000_000 + i,
-        if i % 500 == 0 { "Bot" } else { "User" },
+        if i.is_multiple_of(500) { "Bot" } else { "User" },
         i == 4242
     )
 }

@@ -88,11 +88,11 @@ fn the_documented_example_imports() {
 fn user(i: usize) -> String {
     format!(
         r#"{{"kind":"admin#directory#user","id":"1{i:020}","primaryEmail":"user{i}@example.com","name":{{"givenName":"Zoë","familyName":"Nº{i}","fullName":"Zoë Nº{i}"}},"isAdmin":{},"isDelegatedAdmin":false,"lastLoginTime":"{}","creationTime":"2020-01-01T00:00:00.000Z","suspended":{},"archived":{},"isEnrolledIn2Sv":{},"externalIds":[{{"value":"E{i}","type":"organization"}}],"emails":[{{"address":"user{i}@example.com","primary":true}},{{"address":"User{i}@Example.co.uk","type":"work"}}],"orgUnitPath":"/Team {}"}}"#,
-        i % 1000 == 0,
-        if i % 10 == 0 { "1970-01-01T00:00:00.000Z" } else { "2026-03-01T10:00:00.000Z" },
-        i % 7 == 0,
-        i % 11 == 0,
-        i % 3 != 0,
+        i.is_multiple_of(1000),
+        if i.is_multiple_of(10) { "1970-01-01T00:00:00.000Z" } else { "2026-03-01T10:00:00.000Z" },
+        i.is_multiple_of(7),
+        i.is_multiple_of(11),
+        !i.is_multiple_of(3),
         i % 13
     )
 }

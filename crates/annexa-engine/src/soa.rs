@@ -174,12 +174,10 @@ pub fn problems(entry: &SoaEntry) -> Vec<String> {
                 out.push(format!("{id} is excluded: reasons for inclusion do not apply"));
             }
         }
-        Some(true) => {
-            if entry.reasons.is_empty() {
-                out.push(format!("including {id} needs a reason (--reason): {}", InclusionReason::expected()));
-            }
+        Some(true) if entry.reasons.is_empty() => {
+            out.push(format!("including {id} needs a reason (--reason): {}", InclusionReason::expected()));
         }
-        None => {}
+        Some(true) | None => {}
     }
     out
 }

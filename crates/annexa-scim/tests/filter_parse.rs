@@ -53,33 +53,22 @@ fn every_rfc_example_parses_and_prints_back() {
 
 #[test]
 fn rfc_examples_build_the_expected_trees() {
-    let work_example_com = || {
-        Filter::And(vec![
-            cmp(path("type"), CompareOp::Eq, s("work")),
-            cmp(path("value"), CompareOp::Co, s("@example.com")),
-        ])
-    };
+    let work_example_com =
+        || Filter::And(vec![cmp(path("type"), CompareOp::Eq, s("work")), cmp(path("value"), CompareOp::Co, s("@example.com"))]);
     let cases: Vec<(&str, Filter)> = vec![
         (RFC_EXAMPLES[0], cmp(path("userName"), CompareOp::Eq, s("bjensen"))),
         (RFC_EXAMPLES[1], cmp(sub("name", "familyName"), CompareOp::Co, s("O'Malley"))),
         (
             RFC_EXAMPLES[3],
             cmp(
-                AttrPath {
-                    schema: Some("urn:ietf:params:scim:schemas:core:2.0:User".into()),
-                    name: "userName".into(),
-                    sub_attr: None,
-                },
+                AttrPath { schema: Some("urn:ietf:params:scim:schemas:core:2.0:User".into()), name: "userName".into(), sub_attr: None },
                 CompareOp::Sw,
                 s("J"),
             ),
         ),
         (RFC_EXAMPLES[4], Filter::Present(path("title"))),
         (RFC_EXAMPLES[5], cmp(sub("meta", "lastModified"), CompareOp::Gt, s("2011-05-13T04:42:34Z"))),
-        (
-            RFC_EXAMPLES[10],
-            Filter::Or(vec![Filter::Present(path("title")), cmp(path("userType"), CompareOp::Eq, s("Intern"))]),
-        ),
+        (RFC_EXAMPLES[10], Filter::Or(vec![Filter::Present(path("title")), cmp(path("userType"), CompareOp::Eq, s("Intern"))])),
         (
             RFC_EXAMPLES[13],
             Filter::And(vec![
@@ -92,10 +81,7 @@ fn rfc_examples_build_the_expected_trees() {
         ),
         (
             RFC_EXAMPLES[14],
-            Filter::And(vec![
-                cmp(path("userType"), CompareOp::Eq, s("Employee")),
-                cmp(sub("emails", "type"), CompareOp::Eq, s("work")),
-            ]),
+            Filter::And(vec![cmp(path("userType"), CompareOp::Eq, s("Employee")), cmp(sub("emails", "type"), CompareOp::Eq, s("work"))]),
         ),
         (
             RFC_EXAMPLES[16],
@@ -130,10 +116,7 @@ fn precedence_not_then_and_then_or() {
         ("a pr and (b pr and c pr)", Filter::And(vec![a(), Filter::And(vec![b(), c()])])),
         ("not (a pr) and b pr", Filter::And(vec![Filter::Not(Box::new(a())), b()])),
         ("((a pr))", a()),
-        (
-            "emails[a pr or b pr and c pr]",
-            Filter::ValuePath(path("emails"), Box::new(Filter::Or(vec![a(), Filter::And(vec![b(), c()])]))),
-        ),
+        ("emails[a pr or b pr and c pr]", Filter::ValuePath(path("emails"), Box::new(Filter::Or(vec![a(), Filter::And(vec![b(), c()])])))),
     ];
     for (text, want) in cases {
         let got = parse_filter(text).unwrap_or_else(|e| panic!("{text}: {e}"));
@@ -150,25 +133,15 @@ fn names_operators_and_keywords_ignore_case() {
         (r#"Username eq "john""#, cmp(path("Username"), CompareOp::Eq, s("john"))),
         (
             "title PR AND active EQ TRUE",
-            Filter::And(vec![
-                Filter::Present(path("title")),
-                cmp(path("active"), CompareOp::Eq, CompValue::Bool(true)),
-            ]),
+            Filter::And(vec![Filter::Present(path("title")), cmp(path("active"), CompareOp::Eq, CompValue::Bool(true))]),
         ),
-        (
-            "NOT (x Pr) Or y pR",
-            Filter::Or(vec![Filter::Not(Box::new(Filter::Present(path("x")))), Filter::Present(path("y"))]),
-        ),
+        ("NOT (x Pr) Or y pR", Filter::Or(vec![Filter::Not(Box::new(Filter::Present(path("x")))), Filter::Present(path("y"))])),
         ("x eq NULL", cmp(path("x"), CompareOp::Eq, CompValue::Null)),
         ("x ne False", cmp(path("x"), CompareOp::Ne, CompValue::Bool(false))),
         (
             r#"URN:ietf:params:scim:schemas:core:2.0:User:userName eq "x""#,
             cmp(
-                AttrPath {
-                    schema: Some("URN:ietf:params:scim:schemas:core:2.0:User".into()),
-                    name: "userName".into(),
-                    sub_attr: None,
-                },
+                AttrPath { schema: Some("URN:ietf:params:scim:schemas:core:2.0:User".into()), name: "userName".into(), sub_attr: None },
                 CompareOp::Eq,
                 s("x"),
             ),
@@ -220,10 +193,7 @@ fn attribute_paths() {
     }
     // An attribute may be called "not" (or "and", "or"): only `not (` is the operator.
     assert_eq!(parse_filter(r#"not eq "x""#), Ok(cmp(path("not"), CompareOp::Eq, s("x"))));
-    assert_eq!(
-        parse_filter("or pr and and pr"),
-        Ok(Filter::And(vec![Filter::Present(path("or")), Filter::Present(path("and"))]))
-    );
+    assert_eq!(parse_filter("or pr and and pr"), Ok(Filter::And(vec![Filter::Present(path("or")), Filter::Present(path("and"))])));
 }
 
 #[test]
@@ -294,11 +264,7 @@ const BAD_FILTERS: &[(&str, usize, &str)] = &[
     // missing or malformed values
     ("userName eq", 11, "expected a comparison value"),
     ("userName eq ", 12, "expected a comparison value"),
-    (
-        r#"userName eq ) "#,
-        12,
-        "expected a comparison value (a \"quoted string\", a number, true, false or null), found ')'",
-    ),
+    (r#"userName eq ) "#, 12, "expected a comparison value (a \"quoted string\", a number, true, false or null), found ')'"),
     ("userName eq bjensen", 12, "found 'bjensen' (strings must be quoted)"),
     ("userName eq 'bjensen'", 12, "expected a comparison value"),
     ("x eq 01", 5, "invalid number '01'"),
@@ -436,21 +402,10 @@ const PATHS: &[&str] = &[
     "Primary",
 ];
 const OPS: &[&str] = &["eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le", "EQ"];
-const VALUES: &[&str] = &[
-    "\"work\"",
-    "\"a\\\"b\"",
-    "\"é😀\"",
-    "42",
-    "-1.5e3",
-    "true",
-    "null",
-    "\"2011-05-13T04:42:34Z\"",
-    "\"\\ud83d\\ude00\"",
-    "\"\"",
-];
+const VALUES: &[&str] =
+    &["\"work\"", "\"a\\\"b\"", "\"é😀\"", "42", "-1.5e3", "true", "null", "\"2011-05-13T04:42:34Z\"", "\"\\ud83d\\ude00\"", "\"\""];
 const NOISE: &[&str] = &[
-    " ", "(", ")", "[", "]", "\"", "\\", "\\u", ".", ":", "-", "$", "\t", "é", "😀", "and", "or", "not", "pr", "eq",
-    "1", "e9", "urn:", "x",
+    " ", "(", ")", "[", "]", "\"", "\\", "\\u", ".", ":", "-", "$", "\t", "é", "😀", "and", "or", "not", "pr", "eq", "1", "e9", "urn:", "x",
 ];
 
 /// A random filter from the grammar (valid unless an operator meets a value it refuses).
@@ -464,7 +419,7 @@ fn gen_filter(rng: &mut XorShift, depth: usize, in_value: bool) -> String {
         5 if !in_value => {
             format!("{}[{}]", rng.pick(&["emails", "addresses", "roles"]), gen_filter(rng, depth + 1, true))
         }
-        _ if rng.next() % 4 == 0 => format!("{} pr", rng.pick(PATHS)),
+        _ if rng.next().is_multiple_of(4) => format!("{} pr", rng.pick(PATHS)),
         _ => format!("{} {} {}", rng.pick(PATHS), rng.pick(OPS), rng.pick(VALUES)),
     }
 }
@@ -474,7 +429,7 @@ fn mutate(rng: &mut XorShift, text: &str) -> String {
     let bounds: Vec<usize> = text.char_indices().map(|(i, _)| i).chain([text.len()]).collect();
     let at = bounds[(rng.next() % bounds.len() as u64) as usize];
     let mut out = text.to_string();
-    if rng.next() % 2 == 0 && at < text.len() {
+    if rng.next().is_multiple_of(2) && at < text.len() {
         out.remove(at);
     } else {
         out.insert_str(at, rng.pick(NOISE));

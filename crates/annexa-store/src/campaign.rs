@@ -527,13 +527,13 @@ impl Store {
                 }
             }
             for item in found {
-                if !origins.contains_key(&item.campaign_id) {
+                if let std::collections::hash_map::Entry::Vacant(e) = origins.entry(item.campaign_id) {
                     let mut origin = None;
                     tx.query_each("SELECT origin FROM campaigns WHERE id = ?", &[item.campaign_id.into()], |r| {
                         origin = r.text(0)?.map(str::to_string);
                         Ok(())
                     })?;
-                    origins.insert(item.campaign_id, origin);
+                    e.insert(origin);
                 }
                 let origin = origins.get(&item.campaign_id).and_then(Option::as_deref);
                 if let Some(finding) = origin.and_then(|o| o.strip_prefix("revalidation:")) {

@@ -732,7 +732,7 @@ fn get_account(r: &mut Reader<'_>, import_id: i64, keep: Keep<'_>) -> Result<Opt
         });
     }
     let line = r.line()?;
-    Ok(keep_it.then(|| Account {
+    Ok(keep_it.then_some(Account {
         system,
         account_id,
         username,
@@ -776,7 +776,7 @@ fn get_badge(r: &mut Reader<'_>, import_id: i64, keep: Keep<'_>) -> Result<Optio
         zones.push(r.string()?);
     }
     let line = r.line()?;
-    Ok(keep_it.then(|| Badge { system, badge_id, employee_id, status, last_used_at, zones, origin: Origin { import_id, line } }))
+    Ok(keep_it.then_some(Badge { system, badge_id, employee_id, status, last_used_at, zones, origin: Origin { import_id, line } }))
 }
 
 /// The record counts of a snapshot's five sections (people, accounts, entitlements,

@@ -357,7 +357,12 @@ fn runs_tell_new_still_open_and_resolved() {
         assert_eq!((out.new, out.still_open, out.changed, out.resolved), (1, 2, 0, 1), "{url}");
         let ids = |store: &mut Store, run: i64, change: &str| {
             let mut ids = Vec::new();
-            store.run_finding_ids(run, change, |id| Ok(ids.push(id.to_string()))).expect("ids");
+            store
+                .run_finding_ids(run, change, |id| {
+                    ids.push(id.to_string());
+                    Ok(())
+                })
+                .expect("ids");
             ids
         };
         assert_eq!(ids(&mut store, out.run_id, "new"), [finding_id("dormant-account", "a/3")]);
@@ -572,7 +577,12 @@ fn findings_stored_before_compact_bodies_survive_the_upgrade() {
     let refused = store.findings_each(&of_run(1), false, |_| Ok(()));
     assert!(matches!(refused, Err(annexa_store::StoreError::Conflict(_))), "{:?}", refused.map(|_| ()));
     let mut listed = Vec::new();
-    store.findings_each(&of_run(2), false, |s| Ok(listed.push(s.finding.id))).expect("run 2 lists");
+    store
+        .findings_each(&of_run(2), false, |s| {
+            listed.push(s.finding.id);
+            Ok(())
+        })
+        .expect("run 2 lists");
     assert_eq!(listed, vec![f.id.clone()]);
 }
 
@@ -947,7 +957,12 @@ fn a_new_finding_is_one_row_until_a_run_changes_it() {
         assert_eq!((page.total, page.findings.len()), (5, 2), "{url}: filtered and paged alike");
         let ids = |store: &mut Store, run: i64, change: &str| {
             let mut ids = Vec::new();
-            store.run_finding_ids(run, change, |id| Ok(ids.push(id.to_string()))).expect("ids");
+            store
+                .run_finding_ids(run, change, |id| {
+                    ids.push(id.to_string());
+                    Ok(())
+                })
+                .expect("ids");
             ids
         };
         let mut all_first: Vec<String> = first.iter().map(|f| f.id.clone()).collect();

@@ -415,7 +415,10 @@ fn a_returned_worksheet_applies_whole_or_not_at_all() {
         }
         out.save(&xlsx).expect("save");
         let done = json(d, db, &["campaign", "import-decisions", &id, xlsx_file]);
-        assert!(done["items"].as_array().is_some_and(|i| i.iter().any(|x| x.to_string() == leo_ap)), "{db}: {done}");
+        assert!(
+            done["items"].as_array().is_some_and(|i| i.iter().any(|x| x.as_i64().is_some_and(|n| leo_ap.parse() == Ok(n)))),
+            "{db}: {done}"
+        );
 
         // The ERP's latest automatic import failed: the campaign still closes, its items marked.
         let mut store = annexa_store::Store::open(db).expect("open");
@@ -615,7 +618,7 @@ fn a_revalidation_confirms_an_account_or_disables_it_when_unanswered() {
         std::thread::sleep(std::time::Duration::from_millis(1100));
         let done: Value = serde_json::from_str(&ok(d, db, &run_due)).expect("json");
         let expired: Vec<String> = done["expired"].as_array().expect("expired").iter().map(|c| c["id"].to_string()).collect();
-        assert_eq!(expired, [ghost_review.clone()], "{db}: {done}");
+        assert_eq!(expired, std::slice::from_ref(&ghost_review), "{db}: {done}");
         let tasks = json(d, db, &["provision", "list"]);
         let task = tasks.as_array().expect("tasks").iter().find(|t| t["account_id"] == "ghost").expect("the disabling").clone();
         assert_eq!((task["action"].as_str(), task["status"].as_str()), (Some("disable-account"), Some("manual")), "{db}: {task}");
@@ -835,7 +838,7 @@ fn the_demo_organisation_is_reviewed_from_first_audit_to_evidence_pack() {
         );
 
         // Reviewer one, online: revokes an application entitlement.
-        let x = all.iter().filter(in_apps).next().expect("an application item").clone();
+        let x = all.iter().find(in_apps).expect("an application item").clone();
         let online = x["reviewer"].as_str().expect("reviewer").to_string();
         ok(
             d,

@@ -857,7 +857,7 @@ fn aws_credential_report_bad_input_is_refused() {
 #[test]
 fn unknown_kind_is_refused_with_the_list_of_kinds() {
     let sandbox = Sandbox::new();
-    let file = sandbox.write("people.csv", &csv(HR_HEADER, &[HR_ADA]));
+    let file = sandbox.write("people.csv", csv(HR_HEADER, &[HR_ADA]));
     let out = sandbox.import("robots", &file, &[]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
@@ -872,7 +872,7 @@ fn unknown_kind_is_refused_with_the_list_of_kinds() {
 #[test]
 fn missing_file_is_refused_naming_it() {
     let sandbox = Sandbox::new();
-    let valid = sandbox.write("people.csv", &csv(HR_HEADER, &[HR_ADA]));
+    let valid = sandbox.write("people.csv", csv(HR_HEADER, &[HR_ADA]));
     assert!(sandbox.import("hr", &valid, &[]).status.success());
     let before = state(&sandbox);
     let missing = sandbox.path("no-such-export.csv");
@@ -905,7 +905,7 @@ end_date = "Term Date"
 fn hr_mapping_is_applied() {
     let sandbox = Sandbox::new();
     let mapping = sandbox.write("workday.toml", WORKDAY_MAPPING.as_bytes());
-    let file = sandbox.write("workday.csv", &csv(WORKDAY_HEADER, &[HR_ADA, HR_BOB]));
+    let file = sandbox.write("workday.csv", csv(WORKDAY_HEADER, &[HR_ADA, HR_BOB]));
     let out = sandbox.import("hr", &file, &["--mapping", mapping.to_str().expect("UTF-8 path")]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).contains("imported 2 people"), "{}", stderr(&out));
@@ -916,13 +916,13 @@ fn hr_mapping_is_applied() {
 #[test]
 fn hr_mapping_errors_are_refused() {
     let sandbox = Sandbox::new();
-    let valid = sandbox.write("people.csv", &csv(HR_HEADER, &[HR_ADA]));
+    let valid = sandbox.write("people.csv", csv(HR_HEADER, &[HR_ADA]));
     assert!(sandbox.import("hr", &valid, &[]).status.success());
     let before = state(&sandbox);
     // Line 3 is bad only in its status word.
     let data = sandbox.write(
         "workday.csv",
-        &csv(WORKDAY_HEADER, &[HR_ADA, "E2,bob@example.com,Bob,Byte,Engineering,Dev,E1,London,contractor,Retired,2021-03-01,"]),
+        csv(WORKDAY_HEADER, &[HR_ADA, "E2,bob@example.com,Bob,Byte,Engineering,Dev,E1,London,contractor,Retired,2021-03-01,"]),
     );
 
     // (case, mapping file content, kind, line of the data file in the message or None
@@ -1147,7 +1147,7 @@ fn okta_several_files_and_a_directory() {
     assert!(stderr(&out).contains("imported 2 accounts, 1 entitlements, 2 assignments for okta"), "{}", stderr(&out));
     let before = state(&sandbox);
 
-    let users = sandbox.write("users.json", &json_array(&[OKTA_ADA]));
+    let users = sandbox.write("users.json", json_array(&[OKTA_ADA]));
     let members = sandbox.write("groups-00g1-users.json", b"[{\"id\":\"00u1\"},\n{\"id\":\"00u2\"}]");
     let out = sandbox.annexa(&["import", "okta", users.to_str().expect("path"), members.to_str().expect("path")]);
     let problems = refusal_problems(&out, &members, 2, "column `id`: member \"00u2\" of group \"00g1\" is no user of this import");
@@ -1474,8 +1474,8 @@ fn github_several_files_and_a_directory() {
     assert!(stderr(&out).contains("imported 2 accounts, 1 entitlements, 1 assignments for github"), "{}", stderr(&out));
     let before = state(&sandbox);
 
-    let members = sandbox.write("members.json", &json_array(&[GITHUB_ADA]));
-    let disabled = sandbox.write("members-2fa_disabled.json", &json_array(&[GITHUB_BOB]));
+    let members = sandbox.write("members.json", json_array(&[GITHUB_ADA]));
+    let disabled = sandbox.write("members-2fa_disabled.json", json_array(&[GITHUB_BOB]));
     let out = sandbox.annexa(&["import", "github", members.to_str().expect("path"), disabled.to_str().expect("path")]);
     let problems = refusal_problems(
         &out,

@@ -161,7 +161,7 @@ pub fn audit_stream<T: Send>(
     let errors: Vec<NotEvaluated> = own
         .policy_errors
         .iter()
-        .filter(|e| selected.is_empty() || selected.iter().any(|s| *s == e.check))
+        .filter(|e| selected.is_empty() || selected.contains(&e.check))
         .map(|e| NotEvaluated { check: e.check.clone(), reason: format!("error: {}: {}", e.file, e.message) })
         .collect();
     let posture = crate::posture::measure(&ctx);

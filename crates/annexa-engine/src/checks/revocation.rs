@@ -102,11 +102,8 @@ pub fn verified(graph: &IdentityGraph, revocations: &[Revocation]) -> Vec<(i64, 
         .iter()
         .filter(|r| !held.contains_key(&r.item))
         .filter_map(|r| {
-            let import = graph
-                .imports
-                .iter()
-                .filter(|i| i.systems.iter().any(|s| *s == r.system) && i.imported_at > r.decided_at)
-                .max_by_key(|i| i.id)?;
+            let import =
+                graph.imports.iter().filter(|i| i.systems.contains(&r.system) && i.imported_at > r.decided_at).max_by_key(|i| i.id)?;
             Some((r.item, import.id))
         })
         .collect()

@@ -40,8 +40,8 @@ pub fn run(sources: &[PolicySource]) -> Result<Vec<TestResult>, String> {
             let rule = format!("{package}.{name}");
             let mut e = engine.clone();
             let (outcome, message) = match e.eval_rule(rule.clone()) {
-                Ok(v) if v == regorus::Value::Bool(true) => ("pass", None),
-                Ok(v) if v == regorus::Value::Undefined => ("fail", Some("undefined".to_string())),
+                Ok(regorus::Value::Bool(true)) => ("pass", None),
+                Ok(regorus::Value::Undefined) => ("fail", Some("undefined".to_string())),
                 Ok(v) => ("fail", Some(v.to_json_str().unwrap_or_default())),
                 Err(err) => ("error", Some(first_lines(&err.to_string()))),
             };

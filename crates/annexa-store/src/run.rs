@@ -1044,7 +1044,7 @@ pub(crate) struct Packer(zstd::bulk::Compressor<'static>);
 
 thread_local! {
     /// The packer of each thread that prepares findings, made at its first new finding and
-    /// kept: a context made per batch of 256 allocated and cleared its tables each time.
+    /// kept: a context made per batch allocated and cleared its tables each time.
     static PACKER: std::cell::RefCell<Option<Packer>> = const { std::cell::RefCell::new(None) };
 }
 

@@ -72,6 +72,18 @@ fn run<'a>(checks: &'a [String], findings: &'a [Finding]) -> RunInput<'a> {
     }
 }
 
+/// The ids of the findings run `run` reports with `change` (`new`, `resolved`, ...).
+fn run_ids(store: &mut Store, run: i64, change: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    store
+        .run_finding_ids(run, change, |id| {
+            ids.push(id.to_string());
+            Ok(())
+        })
+        .expect("ids");
+    ids
+}
+
 #[test]
 fn imports_round_trip_and_replace_their_own_snapshot() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -355,18 +367,8 @@ fn runs_tell_new_still_open_and_resolved() {
         let second = vec![finding("dormant-account", "a/2"), finding("dormant-account", "a/3"), finding("mfa-missing", "a/1")];
         let out = store.record_run(&run(&checks, &second)).expect("run 2");
         assert_eq!((out.new, out.still_open, out.changed, out.resolved), (1, 2, 0, 1), "{url}");
-        let ids = |store: &mut Store, run: i64, change: &str| {
-            let mut ids = Vec::new();
-            store
-                .run_finding_ids(run, change, |id| {
-                    ids.push(id.to_string());
-                    Ok(())
-                })
-                .expect("ids");
-            ids
-        };
-        assert_eq!(ids(&mut store, out.run_id, "new"), [finding_id("dormant-account", "a/3")]);
-        assert_eq!(ids(&mut store, out.run_id, "resolved"), [finding_id("dormant-account", "a/1")]);
+        assert_eq!(run_ids(&mut store, out.run_id, "new"), [finding_id("dormant-account", "a/3")]);
+        assert_eq!(run_ids(&mut store, out.run_id, "resolved"), [finding_id("dormant-account", "a/1")]);
         let per_check: Vec<(&str, u64, u64, u64)> = out.checks.iter().map(|c| (c.check.as_str(), c.open, c.new, c.resolved)).collect();
         assert_eq!(per_check, [("dormant-account", 2, 1, 1), ("mfa-missing", 1, 0, 0)], "{url}");
 
@@ -389,7 +391,7 @@ fn runs_tell_new_still_open_and_resolved() {
         // A resolved finding that comes back is open again.
         let out = store.record_run(&run(&checks, &first)).expect("run 4");
         assert_eq!(out.new, 1, "{url}");
-        assert_eq!(ids(&mut store, out.run_id, "new"), [finding_id("dormant-account", "a/1")]);
+        assert_eq!(run_ids(&mut store, out.run_id, "new"), [finding_id("dormant-account", "a/1")]);
         // A finding whose message changes is still open, changed; the same again is not.
         let mut changed = first.clone();
         changed[1].message = "worse".into();
@@ -955,23 +957,13 @@ fn a_new_finding_is_one_row_until_a_run_changes_it() {
         });
         let page = page.expect("page");
         assert_eq!((page.total, page.findings.len()), (5, 2), "{url}: filtered and paged alike");
-        let ids = |store: &mut Store, run: i64, change: &str| {
-            let mut ids = Vec::new();
-            store
-                .run_finding_ids(run, change, |id| {
-                    ids.push(id.to_string());
-                    Ok(())
-                })
-                .expect("ids");
-            ids
-        };
         let mut all_first: Vec<String> = first.iter().map(|f| f.id.clone()).collect();
         all_first.sort();
-        assert_eq!(ids(&mut store, 1, "new"), all_first, "{url}");
-        assert_eq!(ids(&mut store, 2, "new"), [second[4].id.clone()], "{url}");
-        assert_eq!(ids(&mut store, 2, "resolved"), [first[1].id.clone()], "{url}");
-        assert_eq!(ids(&mut store, 3, "resolved"), [first[2].id.clone()], "{url}");
-        assert!(ids(&mut store, 3, "new").is_empty(), "{url}");
+        assert_eq!(run_ids(&mut store, 1, "new"), all_first, "{url}");
+        assert_eq!(run_ids(&mut store, 2, "new"), [second[4].id.clone()], "{url}");
+        assert_eq!(run_ids(&mut store, 2, "resolved"), [first[1].id.clone()], "{url}");
+        assert_eq!(run_ids(&mut store, 3, "resolved"), [first[2].id.clone()], "{url}");
+        assert!(run_ids(&mut store, 3, "new").is_empty(), "{url}");
         // Written out when changed or resolved; the rest stays one row each.
         if let Some(versions) = rows("SELECT COUNT(*) FROM finding_versions") {
             assert_eq!(versions, 4, "the changed one's two versions, the two resolved ones' one each");
